@@ -1,0 +1,9 @@
+"""Imports every ORM module so that ``Base.metadata`` knows all tables.
+
+Alembic's environment and the test fixtures import this module. A module adding tables adds
+its ORM module here.
+"""
+
+from rescity.core import accounts, audit, places
+
+__all__ = ["accounts", "audit", "places"]
