@@ -5,18 +5,18 @@ Revises:
 Create Date: 2026-11-22 14:02:41.816024
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-import rescity.core.storage.db
+from alembic import op
 
+import rescity.core.storage.db
 
 # revision identifiers, used by Alembic.
 revision: str = 'core_0001'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = ('core',)
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ('core',)
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
