@@ -4,6 +4,7 @@ Alembic's environment and the test fixtures import this module. A module adding 
 its ORM module here.
 """
 
+from rescity.community.adapters import orm as community_orm
 from rescity.core import accounts, audit, places
 
-__all__ = ["accounts", "audit", "places"]
+__all__ = ["accounts", "audit", "community_orm", "places"]

@@ -18,13 +18,16 @@ import hashlib
 import hmac
 import logging
 import os
+import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from rescity.core.config import Settings
-from rescity.core.errors import ConfigError, Problem
+from rescity.core.errors import ConfigError, DataFileError, Problem
 
 log = logging.getLogger(__name__)
 _VERSION = "v1"
@@ -113,3 +116,125 @@ def mask(value: str, *, keep_start: int = 3, keep_end: int = 4) -> str:
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+# --- Declarative field policy -------------------------------------------------------------
+#
+# Each module that stores personal data lists every personal field in a TOML table (data, not
+# code): how sensitive it is, why it is collected, how long it is kept, whether it is sealed at
+# rest, and which action and purposes may see it unmasked. Services and the retention job read
+# this table; tests check that every personal column of the ORM is listed.
+
+
+class Sensitivity(StrEnum):
+    """From least to most sensitive; ``special`` is health and care data (GB/T 35273 "敏感")."""
+
+    INTERNAL = "internal"
+    PERSONAL = "personal"
+    IDENTIFIER = "identifier"
+    SPECIAL = "special"
+
+
+@dataclass(frozen=True)
+class FieldPolicy:
+    record: str
+    field: str
+    sensitivity: Sensitivity
+    purpose: str
+    retention_days: int
+    retention_from: str  # the record's date the period counts from, e.g. "created_at"
+    on_expiry: str  # "delete" the record, or "erase" (de-identify) the field
+    encrypted: bool = False
+    masked: bool = False
+    reveal_action: str = ""
+    reveal_purposes: tuple[str, ...] = ()
+
+    @property
+    def context(self) -> str:
+        """The associated-data label the field is sealed under, e.g. ``resident.phone``."""
+        return f"{self.record}.{self.field}"
+
+
+class FieldPolicyTable:
+    """The policies of one module, looked up by ``(record, field)``."""
+
+    def __init__(self, policies: list[FieldPolicy]) -> None:
+        self._by_key = {(p.record, p.field): p for p in policies}
+
+    def __iter__(self) -> Iterator[FieldPolicy]:
+        return iter(self._by_key.values())
+
+    def get(self, record: str, field: str) -> FieldPolicy:
+        try:
+            return self._by_key[(record, field)]
+        except KeyError:
+            raise KeyError(f"no field policy for {record}.{field}") from None
+
+    def for_record(self, record: str) -> list[FieldPolicy]:
+        return [p for p in self._by_key.values() if p.record == record]
+
+    def may_reveal(self, record: str, field: str, *, allowed: bool, purpose: str) -> bool:
+        """True when the caller holds the reveal action and states an accepted purpose."""
+        policy = self.get(record, field)
+        if not policy.masked:
+            return True
+        return allowed and bool(policy.reveal_action) and purpose in policy.reveal_purposes
+
+
+_POLICY_KEYS = {
+    "sensitivity", "purpose", "retention_days", "retention_from", "on_expiry", "encrypted",
+    "masked", "reveal_action", "reveal_purposes",
+}
+
+
+def load_field_policies(text: str, *, source: str) -> FieldPolicyTable:
+    """Parse a ``[record.field]`` TOML table; every problem is reported at once."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(source, f"not valid TOML: {exc}") from None
+    policies: list[FieldPolicy] = []
+    problems: list[Problem] = []
+    for record, fields in data.items():
+        if not isinstance(fields, dict):
+            problems.append(Problem(f"{source} [{record}]", "must be a table of fields"))
+            continue
+        for name, spec in fields.items():
+            where = f"{source} [{record}.{name}]"
+            if not isinstance(spec, dict):
+                problems.append(Problem(where, "must be a table"))
+                continue
+            for key in sorted(set(spec) - _POLICY_KEYS):
+                problems.append(Problem(where, f"unknown key '{key}'"))
+            try:
+                sensitivity = Sensitivity(spec.get("sensitivity", ""))
+            except ValueError:
+                problems.append(
+                    Problem(where, f"sensitivity must be one of {', '.join(Sensitivity)}")
+                )
+                continue
+            days = spec.get("retention_days")
+            if not isinstance(days, int) or days < 0:
+                problems.append(Problem(where, "retention_days must be a whole number ≥ 0"))
+                continue
+            if not str(spec.get("purpose", "")).strip():
+                problems.append(Problem(where, "purpose must say why the field is collected"))
+            on_expiry = spec.get("on_expiry", "delete")
+            if on_expiry not in ("delete", "erase"):
+                problems.append(Problem(where, "on_expiry must be 'delete' or 'erase'"))
+            if spec.get("masked") and not spec.get("reveal_action"):
+                problems.append(Problem(where, "a masked field needs a reveal_action"))
+            policies.append(
+                FieldPolicy(
+                    record=record, field=name, sensitivity=sensitivity,
+                    purpose=str(spec.get("purpose", "")), retention_days=days,
+                    retention_from=str(spec.get("retention_from", "created_at")),
+                    on_expiry=str(on_expiry), encrypted=bool(spec.get("encrypted", False)),
+                    masked=bool(spec.get("masked", False)),
+                    reveal_action=str(spec.get("reveal_action", "")),
+                    reveal_purposes=tuple(spec.get("reveal_purposes", ())),
+                )
+            )
+    if problems:
+        raise DataFileError(source, "; ".join(str(p) for p in problems))
+    return FieldPolicyTable(policies)

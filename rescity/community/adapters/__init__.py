@@ -1,0 +1,1 @@
+"""Database tables and migrations of the community module."""

@@ -1,0 +1,1 @@
+"""Pure types and rules of the community module: no I/O."""

@@ -1,0 +1,1 @@
+"""Thin entry points: JSON API, server-rendered pages, CLI commands, demo loader."""

@@ -1,0 +1,1 @@
+"""Use cases of the community module; each takes a unit of work and commits once."""
