@@ -57,12 +57,27 @@ class Settings(BaseSettings):
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # community: the local time zone that decides which day a check-in belongs to.
+    community_timezone: str = "Asia/Shanghai"
+    # community: how long a personal pass (QR) is valid when issued.
+    community_pass_days: int = Field(default=30, ge=1, le=366)
 
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("community_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (e.g. Asia/Shanghai)") from None
         return value
 
     @property

@@ -28,7 +28,7 @@ class AlertKind(StrEnum):
     MISSED_CHECKIN = "missed_checkin"
     FREQUENT_ACCESS = "frequent_access"
     QUARANTINE_BREACH = "quarantine_breach"
-    EXPIRED_PASS = "expired_pass"
+    EXPIRED_PASS = "expired_pass"  # noqa: S105 - not a password
 
 
 # Allowed moves; resolving a new alert acknowledges it in the same step.

@@ -1,0 +1,53 @@
+"""Who a record belongs to, as the policy sees it, and scoped list filters in SQL.
+
+The policy knows two relations: a role granted on a place (covering everything below it) and
+ownership. A resident owns their own record; members of one household act for each other
+(registration on behalf of a family member, a check-in for an elderly parent), so a
+household member is treated as an owner of the other members' records.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from rescity.community.adapters.orm import Resident
+from rescity.core.errors import NotFound
+from rescity.core.security.policy import Principal, Target, require, visible_scopes
+
+
+def own_resident(session: Session, principal: Principal) -> Resident | None:
+    """The resident record linked to the signed-in user, if any."""
+    return session.scalar(
+        select(Resident).where(Resident.user_id == principal.user_id, Resident.erased_at.is_(None))
+    )
+
+
+def resident_target(session: Session, principal: Principal | None, resident: Resident) -> Target:
+    owner = resident.user_id
+    if principal is not None and owner != principal.user_id:
+        mine = own_resident(session, principal)
+        if mine is not None and mine.household_id == resident.household_id:
+            owner = principal.user_id
+    return Target(scope=resident.scope, owner_id=owner)
+
+
+def get_resident(
+    session: Session, principal: Principal, resident_id: int, action: str
+) -> Resident:
+    """The resident, if ``action`` is allowed on it; 404 rather than 403 for hidden records."""
+    resident = session.get(Resident, resident_id)
+    if resident is None or resident.erased_at is not None:
+        raise NotFound(f"no resident {resident_id}")
+    require(principal, action, resident_target(session, principal, resident))
+    return resident
+
+
+def scope_filter(
+    column: InstrumentedAttribute[str], principal: Principal, action: str
+) -> ColumnElement[bool]:
+    """SQL condition: the row's scope lies under a place where ``action`` is granted."""
+    scopes = visible_scopes(principal, action)
+    if not scopes:
+        return false()
+    return or_(*(column.startswith(s, autoescape=True) for s in scopes))
