@@ -1,0 +1,433 @@
+"""Personal passes (signed QR tokens), gate scans, and visitors with a host.
+
+A pass token is ``itsdangerous``-signed JSON naming the pass id and a random nonce, so it
+cannot be forged and carries no personal data; the database says whether the pass is still
+valid (expiry, revocation), so revoking works at once. Scans from a gate device or a guard's
+phone become gate events, and the rules turn some of them into alerts: an expired pass, a
+person under home quarantine at a gate, and too many passages within a window.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import segno
+from itsdangerous import BadSignature
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescity.community.adapters.orm import Gate, GateEvent, Pass, Resident, Visitor
+from rescity.community.domain.access import Direction, ScanOutcome, too_frequent
+from rescity.community.domain.alerts import AlertKind
+from rescity.community.domain.residents import check_phone, normalise_phone
+from rescity.community.services.alerts import raise_alert, rules_for
+from rescity.community.services.idempotency import IdemKey, Submitted, submit
+from rescity.community.services.runtime import Runtime
+from rescity.community.services.scoping import (
+    get_resident,
+    own_resident,
+    resident_target,
+    scope_filter,
+)
+from rescity.core import audit
+from rescity.core.audit import AuditKind
+from rescity.core.errors import Conflict, InputError, NotFound, Problem
+from rescity.core.places import PlaceLevel, get_place
+from rescity.core.security.personal_data import mask
+from rescity.core.security.policy import Principal, Target, require
+from rescity.core.storage.uow import UnitOfWork
+
+
+def qr_svg(content: str, *, scale: int = 4) -> str:
+    """An SVG QR code (segno: pure Python, no image library, SVG for crisp phone screens)."""
+    out = io.BytesIO()
+    segno.make(content, error="m").save(out, kind="svg", scale=scale, border=2)
+    return out.getvalue().decode()
+
+
+# --- passes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedPass:
+    id: int
+    resident_id: int
+    token: str
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+def token_of(rt: Runtime, row: Pass) -> str:
+    return str(rt.signer.dumps({"p": row.id, "n": row.nonce}))
+
+
+def _issued(rt: Runtime, row: Pass) -> IssuedPass:
+    return IssuedPass(row.id, row.resident_id, token_of(rt, row), row.issued_at, row.expires_at,
+                      row.revoked_at)
+
+
+def issue_pass(
+    uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int | None = None, *,
+    days: int | None = None,
+) -> IssuedPass:
+    """A new pass for the resident; any older pass of theirs is revoked."""
+    session = uow.session
+    if resident_id is None:
+        resident = own_resident(session, principal)
+        if resident is None:
+            raise NotFound("you are not registered as a resident")
+        require(principal, "community.pass.issue", resident_target(session, principal, resident))
+    else:
+        resident = get_resident(session, principal, resident_id, "community.pass.issue")
+    now = rt.now()
+    for old in session.scalars(
+        select(Pass).where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
+    ):
+        old.revoked_at, old.revoked_by = now, principal.user_id
+    row = Pass(
+        resident_id=resident.id, scope=resident.scope, nonce=secrets.token_hex(16),
+        issued_by=principal.user_id, issued_at=now,
+        expires_at=now + timedelta(days=days or rt.settings.community_pass_days),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, principal, kind=AuditKind.WRITE, action="community.pass.issue",
+        record_type="pass", record_id=row.id, scope=row.scope,
+    )
+    uow.commit()
+    return _issued(rt, row)
+
+
+def current_pass(uow: UnitOfWork, rt: Runtime, principal: Principal) -> IssuedPass:
+    """The signed-in resident's valid pass (issued on first use)."""
+    session = uow.session
+    resident = own_resident(session, principal)
+    if resident is None:
+        raise NotFound("you are not registered as a resident")
+    require(principal, "community.pass.read", resident_target(session, principal, resident))
+    row = session.scalar(
+        select(Pass).where(
+            Pass.resident_id == resident.id, Pass.revoked_at.is_(None),
+            Pass.expires_at > rt.now(),
+        ).order_by(Pass.id.desc())
+    )
+    if row is None:
+        return issue_pass(uow, rt, principal)
+    return _issued(rt, row)
+
+
+def revoke_pass(uow: UnitOfWork, rt: Runtime, principal: Principal, pass_id: int) -> None:
+    session = uow.session
+    row = session.get(Pass, pass_id)
+    if row is None:
+        raise NotFound(f"no pass {pass_id}")
+    require(principal, "community.pass.revoke", Target(scope=row.scope))
+    if row.revoked_at is None:
+        row.revoked_at, row.revoked_by = rt.now(), principal.user_id
+    audit.record(
+        session, principal, kind=AuditKind.WRITE, action="community.pass.revoke",
+        record_type="pass", record_id=row.id, scope=row.scope,
+    )
+    uow.commit()
+
+
+# --- gates and scans ------------------------------------------------------------------------
+
+
+def create_gate(
+    uow: UnitOfWork, principal: Principal, *, community_code: str, code: str, name: str
+) -> Gate:
+    session = uow.session
+    community = get_place(session, community_code)
+    if community.level != PlaceLevel.COMMUNITY:
+        raise InputError([Problem("community", f"'{community_code}' is not a community")])
+    require(principal, "community.gate.manage", Target(scope=community.path))
+    if not code.strip():
+        raise InputError([Problem("code", "must not be empty")])
+    if session.scalar(select(Gate.id).where(Gate.code == code)) is not None:
+        raise Conflict(f"gate code '{code}' is already used")
+    gate = Gate(community_id=community.id, scope=community.path, code=code, name=name or code)
+    session.add(gate)
+    session.flush()
+    audit.record(
+        session, principal, kind=AuditKind.WRITE, action="community.gate.manage",
+        record_type="gate", record_id=gate.id, scope=gate.scope,
+    )
+    uow.commit()
+    return gate
+
+
+@dataclass(frozen=True)
+class Scan:
+    gate: str
+    direction: Direction
+    token: str | None = None
+    visitor_id: int | None = None
+
+
+def _pass_of(rt: Runtime, session: Session, token: str) -> Pass | None:
+    try:
+        data = rt.signer.loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    row = session.get(Pass, data.get("p"))
+    if row is None or not secrets.compare_digest(row.nonce, str(data.get("n", ""))):
+        return None
+    return row
+
+
+def record_scan(
+    uow: UnitOfWork, rt: Runtime, principal: Principal, scan: Scan, *,
+    idem: IdemKey | None = None,
+) -> Submitted:
+    """Record one passage (or refused passage) and raise the alerts the rules ask for."""
+    session = uow.session
+    gate = session.scalar(select(Gate).where(Gate.code == scan.gate))
+    if gate is None:
+        raise NotFound(f"no gate '{scan.gate}'")
+    require(principal, "community.gate.create", Target(scope=gate.scope))
+    if (scan.token is None) == (scan.visitor_id is None):
+        raise InputError([Problem("token", "send either a pass token or a visitor id")])
+
+    def work() -> tuple[int, dict[str, Any]]:
+        now = rt.now()
+        rules = rules_for(session, gate.scope)
+        event = GateEvent(
+            gate_id=gate.id, scope=gate.scope, at=now, direction=scan.direction.value,
+            outcome=ScanOutcome.ADMITTED.value, recorded_by=principal.user_id,
+        )
+        raised: list[int] = []
+        resident: Resident | None = None
+        if scan.token is not None:
+            row = _pass_of(rt, session, scan.token)
+            if row is None or not row.scope.startswith(gate.scope):
+                event.outcome = ScanOutcome.INVALID.value
+            else:
+                resident = session.get(Resident, row.resident_id)
+                event.pass_id, event.resident_id = row.id, row.resident_id
+                event.scope = row.scope
+                if row.revoked_at is not None:
+                    event.outcome = ScanOutcome.REVOKED.value
+                elif row.expires_at <= now:
+                    event.outcome = ScanOutcome.EXPIRED.value
+                elif resident is not None and resident.quarantine_until is not None and (
+                    resident.quarantine_until > now
+                ):
+                    event.outcome = ScanOutcome.QUARANTINED.value
+        else:
+            visitor = session.get(Visitor, scan.visitor_id)
+            if visitor is None or not visitor.scope.startswith(gate.scope):
+                event.outcome = ScanOutcome.INVALID.value
+            else:
+                event.visitor_id, event.scope = visitor.id, visitor.scope
+                if not visitor.expected_from - timedelta(minutes=30) <= now <= (
+                    visitor.expected_until
+                ) and scan.direction is Direction.IN:
+                    event.outcome = ScanOutcome.OUTSIDE_WINDOW.value
+        session.add(event)
+        session.flush()
+        day = rt.today()
+        expired, breach = rules[AlertKind.EXPIRED_PASS], rules[AlertKind.QUARANTINE_BREACH]
+        if event.outcome == ScanOutcome.EXPIRED and expired.enabled and resident is not None:
+            raised.append(raise_alert(
+                session, kind=AlertKind.EXPIRED_PASS, scope=event.scope,
+                severity=expired.severity, source="gate", source_ref=str(event.id),
+                subject_type="resident", subject_id=resident.id,
+                dedup_key=f"expired:p{event.pass_id}:{day}", now=now,
+                detail={"gate": gate.code, "direction": event.direction},
+            ).id)
+        if event.outcome == ScanOutcome.QUARANTINED and breach.enabled and resident is not None:
+            raised.append(raise_alert(
+                session, kind=AlertKind.QUARANTINE_BREACH, scope=event.scope,
+                severity=breach.severity, source="gate", source_ref=str(event.id),
+                subject_type="resident", subject_id=resident.id,
+                dedup_key=f"quarantine:r{resident.id}:{day}", now=now,
+                detail={"gate": gate.code, "direction": event.direction},
+            ).id)
+        frequent = rules[AlertKind.FREQUENT_ACCESS]
+        if resident is not None and frequent.enabled:
+            window = timedelta(minutes=frequent.number("window_minutes"))
+            times = list(session.scalars(
+                select(GateEvent.at).where(
+                    GateEvent.resident_id == resident.id, GateEvent.at >= now - window
+                )
+            ))
+            limit = int(frequent.number("max_passages"))
+            if too_frequent(times, now=now, window=window, max_passages=limit):
+                bucket = int(now.timestamp() // window.total_seconds())
+                raised.append(raise_alert(
+                    session, kind=AlertKind.FREQUENT_ACCESS, scope=event.scope,
+                    severity=frequent.severity, source="gate", source_ref=str(event.id),
+                    subject_type="resident", subject_id=resident.id,
+                    dedup_key=f"frequent:r{resident.id}:{bucket}", now=now,
+                    detail={"passages": len(times), "window_minutes": window.seconds // 60},
+                ).id)
+        audit.record(
+            session, principal, kind=AuditKind.WRITE, action="community.gate.scan",
+            record_type="gate_event", record_id=event.id, scope=event.scope,
+            detail={"gate": gate.code, "outcome": event.outcome},
+        )
+        body = {
+            "id": event.id, "gate": gate.code, "direction": event.direction,
+            "outcome": event.outcome, "at": event.at.isoformat(),
+            "admitted": event.outcome == ScanOutcome.ADMITTED, "alerts": raised,
+        }
+        return 201, body
+
+    return submit(uow, rt, idem, work)
+
+
+@dataclass(frozen=True)
+class GateEventRow:
+    id: int
+    gate: str
+    at: datetime
+    direction: str
+    outcome: str
+    resident_id: int | None
+    visitor_id: int | None
+
+
+def list_gate_events(
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, hours: int = 24, limit: int = 1000
+) -> list[GateEventRow]:
+    session = uow.session
+    rows = session.execute(
+        select(GateEvent, Gate.code)
+        .join(Gate, Gate.id == GateEvent.gate_id)
+        .where(
+            scope_filter(GateEvent.scope, principal, "community.gate.read"),
+            GateEvent.at >= rt.now() - timedelta(hours=hours),
+        )
+        .order_by(GateEvent.id.desc())
+        .limit(min(limit, 10_000))
+    ).all()
+    out = [
+        GateEventRow(e.id, code, e.at, e.direction, e.outcome, e.resident_id, e.visitor_id)
+        for e, code in rows
+    ]
+    audit.record(
+        session, principal, kind=AuditKind.READ, action="community.gate.read",
+        record_type="gate_event", record_id=f"{len(out)} rows", purpose="access control",
+    )
+    uow.commit()
+    return out
+
+
+# --- visitors -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewVisitor:
+    name: str
+    expected_from: datetime
+    expected_until: datetime
+    phone: str | None = None
+    purpose: str = ""
+    host_resident_id: int | None = None  # None: the signed-in resident hosts
+
+
+@dataclass(frozen=True)
+class VisitorView:
+    id: int
+    host_resident_id: int
+    name: str
+    phone: str | None
+    purpose: str
+    expected_from: datetime
+    expected_until: datetime
+
+
+def _visitor_view(rt: Runtime, v: Visitor) -> VisitorView:
+    phone = None
+    if v.phone_sealed:
+        phone = mask(rt.cipher.open(v.phone_sealed, context="visitor.phone"))
+    return VisitorView(v.id, v.host_resident_id, v.name, phone, v.purpose, v.expected_from,
+                       v.expected_until)
+
+
+def register_visitor(
+    uow: UnitOfWork, rt: Runtime, principal: Principal, data: NewVisitor
+) -> VisitorView:
+    session = uow.session
+    if data.host_resident_id is None:
+        host = own_resident(session, principal)
+        if host is None:
+            raise NotFound("you are not registered as a resident")
+        require(principal, "community.visitor.create", resident_target(session, principal, host))
+    else:
+        host = get_resident(session, principal, data.host_resident_id, "community.visitor.create")
+    problems = []
+    if not data.name.strip() or len(data.name) > 200:
+        problems.append(Problem("name", "1–200 characters"))
+    if data.phone:
+        problems += check_phone(data.phone)
+    if data.expected_until <= data.expected_from:
+        problems.append(Problem("expected_until", "must be after expected_from"))
+    if data.expected_until - data.expected_from > timedelta(days=7):
+        problems.append(Problem("expected_until", "a visit lasts at most 7 days"))
+    if problems:
+        raise InputError(problems, source="visitor")
+    visitor = Visitor(
+        host_resident_id=host.id, scope=host.scope, name=data.name.strip(),
+        purpose=data.purpose[:200], expected_from=data.expected_from,
+        expected_until=data.expected_until, created_by=principal.user_id, created_at=rt.now(),
+    )
+    if data.phone:
+        value = normalise_phone(data.phone)
+        visitor.phone_sealed = rt.cipher.seal(value, context="visitor.phone")
+        visitor.phone_digest = rt.cipher.lookup_digest(value, context="visitor.phone")
+    session.add(visitor)
+    session.flush()
+    audit.record(
+        session, principal, kind=AuditKind.WRITE, action="community.visitor.create",
+        record_type="visitor", record_id=visitor.id, scope=visitor.scope,
+    )
+    uow.commit()
+    return _visitor_view(rt, visitor)
+
+
+def list_visitors(
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, days: int = 1
+) -> list[VisitorView]:
+    session = uow.session
+    since = rt.now() - timedelta(days=days)
+    scoped = scope_filter(Visitor.scope, principal, "community.visitor.read")
+    mine = own_resident(session, principal)
+    if mine is not None:
+        scoped = scoped | (Visitor.host_resident_id == mine.id)
+    rows = list(session.scalars(
+        select(Visitor).where(scoped, Visitor.expected_until >= since).order_by(Visitor.id.desc())
+    ))
+    audit.record(
+        session, principal, kind=AuditKind.READ, action="community.visitor.read",
+        record_type="visitor", record_id=f"{len(rows)} rows", purpose="access control",
+    )
+    uow.commit()
+    return [_visitor_view(rt, v) for v in rows]
+
+
+def passages_by_hour(
+    session: Session, rt: Runtime, scope: str, day_start: datetime
+) -> list[dict[str, int]]:
+    """Admitted entries and exits per local hour of one day under ``scope``."""
+    rows = session.execute(
+        select(GateEvent.at, GateEvent.direction).where(
+            GateEvent.scope.startswith(scope, autoescape=True),
+            GateEvent.at >= day_start, GateEvent.at < day_start + timedelta(days=1),
+            GateEvent.outcome == ScanOutcome.ADMITTED.value,
+        )
+    ).all()
+    hours = [{"hour": h, "in": 0, "out": 0} for h in range(24)]
+    for at, direction in rows:
+        hours[rt.local(at).hour][direction] += 1
+    return hours
+
