@@ -10,5 +10,8 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    found: list[APIRouter] = []
+    from rescity.community.entrypoints import api as community_api
+    from rescity.community.entrypoints import pages as community_pages
+
+    found: list[APIRouter] = [community_api.router, community_pages.router]
     return found
