@@ -151,9 +151,10 @@ def list_alerts(
         a.subject_id for a in alerts
         if a.subject_type == "resident" and a.subject_id and _may_name(principal, a.scope)
     ]
-    names = dict(
-        session.execute(select(Resident.id, Resident.name).where(Resident.id.in_(named))).tuples()
-    ) if named else {}
+    names: dict[int, str] = {}
+    if named:
+        rows = session.execute(select(Resident.id, Resident.name).where(Resident.id.in_(named)))
+        names = {rid: name for rid, name in rows}
     if names:
         audit.record(
             session, principal, kind=AuditKind.READ, action="community.alert.list",
@@ -263,5 +264,5 @@ def open_counts(session: Session, scope: str) -> dict[str, int]:
             Alert.status != AlertStatus.RESOLVED.value,
         )
         .group_by(Alert.kind)
-    ).tuples()
-    return dict(rows)
+    )
+    return {kind: int(n) for kind, n in rows}
