@@ -7,6 +7,7 @@ alice, no login), carol (another household in a1), dave (b1).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from rescity.community.services.runtime import Runtime
 from rescity.core.accounts import create_user, grant_role, issue_api_token
 from rescity.core.config import Settings
 from rescity.core.places import PlaceLevel, add_place
+from rescity.core.security.passwords import hash_password
 from rescity.core.security.personal_data import new_key_spec
 from rescity.core.storage.uow import UnitOfWork
 from rescity.web.app import create_app
@@ -45,6 +47,12 @@ def national_id(body17: str) -> str:
 
 
 ALICE_ID = national_id("11010119900307451")
+PASSWORD = "correct horse battery"
+
+
+@functools.cache
+def _one_hash() -> str:
+    return hash_password(PASSWORD)
 
 
 class FakeClock:
@@ -107,7 +115,7 @@ def _build(session_factory: sessionmaker[Any], runtime: Runtime) -> tuple[dict[s
         }
         users = {}
         for name, (role, place) in staff.items():
-            user = create_user(s, username=name, password="x" * 12, language="en")
+            user = create_user(s, username=name, password=PASSWORD, language="en")
             grant_role(s, user, role, place)
             tokens[name] = issue_api_token(s, user)
             users[name] = user
@@ -145,8 +153,11 @@ def community_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def world(
-    community_settings: Settings, engine: Engine, session_factory: sessionmaker[Any]
+    community_settings: Settings, engine: Engine, session_factory: sessionmaker[Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[World]:
+    # Argon2 is slow on purpose; every user of the test world shares one precomputed hash.
+    monkeypatch.setattr("rescity.core.accounts.hash_password", lambda _p: _one_hash())
     clock = FakeClock()
     runtime = Runtime.create(community_settings, clock=clock)
     tokens, ids = _build(session_factory, runtime)

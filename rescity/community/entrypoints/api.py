@@ -36,7 +36,7 @@ from rescity.community.services import (
 )
 from rescity.community.services.idempotency import IdemKey, Submitted
 from rescity.core.security.policy import Principal, Target, require
-from rescity.web.deps import CurrentPrincipal, UoW
+from rescity.web.deps import CurrentPrincipal, UoW, allow
 
 router = APIRouter(prefix="/api/community", tags=["community"])
 
@@ -261,7 +261,8 @@ def list_checkins(
 
 @router.get("/checkins/missing")
 def missing_checkins(
-    uow: UoW, rt: Rt, principal: CheckinReader, grid: Grid = None, day: date | None = None
+    uow: UoW, rt: Rt, principal: Annotated[Principal, Depends(allow("community.checkin.read"))],
+    grid: Grid = None, day: date | None = None,
 ) -> list[s.MissingPublic]:
     """Who in your grid has not checked in today."""
     rows = checkins.missing(uow, rt, principal, grid_code=grid, day=day)
