@@ -94,7 +94,9 @@ class World:
         return self.client.request(method, path, headers=headers, **kw)
 
 
-def _build(session_factory: sessionmaker[Any], runtime: Runtime) -> tuple[dict[str, str], dict[str, int]]:
+def _build(
+    session_factory: sessionmaker[Any], runtime: Runtime
+) -> tuple[dict[str, str], dict[str, int]]:
     tokens: dict[str, str] = {}
     ids: dict[str, int] = {}
     with UnitOfWork(session_factory) as uow:
@@ -104,7 +106,7 @@ def _build(session_factory: sessionmaker[Any], runtime: Runtime) -> tuple[dict[s
         sub = add_place(s, level=PlaceLevel.SUBDISTRICT, code="s", name_zh="街道", parent=dist)
         a = add_place(s, level=PlaceLevel.COMMUNITY, code="a", name_zh="社区A", parent=sub)
         a1 = add_place(s, level=PlaceLevel.GRID, code="a1", name_zh="网格A1", parent=a)
-        a2 = add_place(s, level=PlaceLevel.GRID, code="a2", name_zh="网格A2", parent=a)
+        add_place(s, level=PlaceLevel.GRID, code="a2", name_zh="网格A2", parent=a)
         b = add_place(s, level=PlaceLevel.COMMUNITY, code="b", name_zh="社区B", parent=sub)
         b1 = add_place(s, level=PlaceLevel.GRID, code="b1", name_zh="网格B1", parent=b)
         staff = {
