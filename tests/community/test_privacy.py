@@ -17,7 +17,7 @@ from tests.community.conftest import ALICE_ID, ALICE_PHONE, CAROL_PHONE, World
 
 def _raw_dump(world: World, table: str) -> str:
     with world.engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608 - fixed names
+        rows = conn.execute(text(f"SELECT * FROM {table}")).all()
     return repr(rows)
 
 
