@@ -43,8 +43,9 @@ def test_the_fever_threshold_is_per_community_data(world: World) -> None:
     assert fever["params"] == {"threshold_c": 38.5}
     world.call("alice", "POST", "/api/community/checkins", json={"temperature_c": 38.0})
     world.call("dave", "POST", "/api/community/checkins", json={"temperature_c": 38.0})
-    kinds = {a["scope"]: a["kind"] for a in world.call("admin", "GET", "/api/community/alerts").json()}
-    assert list(kinds.values()) == ["fever"]  # only Dave's community kept 37.3
+    raised = world.call("admin", "GET", "/api/community/alerts").json()
+    # Only Dave's community kept the default 37.3 °C.
+    assert [(a["kind"], a["subject_name"]) for a in raised] == [("fever", "Dave Test")]
     bad = world.call("admin", "PUT", "/api/community/rules/a/fever",
                      json={"threshold_c": 50, "colour": "red"})
     assert bad.status_code == 422
