@@ -15,8 +15,14 @@ ADMIN = Principal(user_id=1, username="admin")
 def _one_entry(session_factory) -> int:
     with UnitOfWork(session_factory) as uow:
         entry = audit.record(
-            uow.session, ADMIN, kind=AuditKind.READ, action="community.resident.read",
-            record_type="resident", record_id=42, scope="/1/2/", purpose="care visit",
+            uow.session,
+            ADMIN,
+            kind=AuditKind.READ,
+            action="community.resident.read",
+            record_type="resident",
+            record_id=42,
+            scope="/1/2/",
+            purpose="care visit",
         )
         uow.commit()
         return entry.id

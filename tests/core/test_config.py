@@ -44,7 +44,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_a_malformed_file_is_named(tmp_path: Path) -> None:
     cfg = tmp_path / "broken.toml"
     cfg.write_text("port = = 3\n")
-    with pytest.raises(ConfigError, match="broken.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"broken\.toml: not valid TOML"):
         load_settings(cfg)
 
 

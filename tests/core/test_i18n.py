@@ -17,7 +17,9 @@ def test_zh_and_en_catalogs_have_the_same_keys() -> None:
 def test_every_key_used_in_a_template_is_in_the_catalogs() -> None:
     used = set()
     for path in TEMPLATES.rglob("*.html"):
-        used |= set(re.findall(r"""t\(\s*["']([a-z0-9_.]*[a-z0-9_])["']""", path.read_text("utf-8")))
+        used |= set(
+            re.findall(r"""t\(\s*["']([a-z0-9_.]*[a-z0-9_])["']""", path.read_text("utf-8"))
+        )
     assert used, "no template uses the catalogs"
     missing = sorted(k for k in used if k not in catalog("en"))
     assert missing == []
@@ -30,8 +32,13 @@ def test_parameters_are_filled_in() -> None:
 
 @pytest.mark.parametrize(
     ("header", "lang"),
-    [("en-GB,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.5", "zh"), ("fr-FR", "zh"), (None, "zh"),
-     ("de;q=0.9,en;q=0.8", "en")],
+    [
+        ("en-GB,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.5", "zh"),
+        ("fr-FR", "zh"),
+        (None, "zh"),
+        ("de;q=0.9,en;q=0.8", "en"),
+    ],
 )
 def test_accept_language_negotiation(header: str | None, lang: str) -> None:
     assert negotiate(header, "zh") == lang

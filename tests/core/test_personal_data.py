@@ -41,7 +41,11 @@ def test_bad_key_specs_are_refused_with_the_item_named() -> None:
 
 @pytest.mark.parametrize(
     ("value", "masked"),
-    [("13812341234", "138****1234"), ("110101199003074518", "110***********4518"), ("1234", "****")],
+    [
+        ("13812341234", "138****1234"),
+        ("110101199003074518", "110***********4518"),
+        ("1234", "****"),
+    ],
 )
 def test_masking(value: str, masked: str) -> None:
     assert mask(value) == masked

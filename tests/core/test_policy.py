@@ -2,8 +2,8 @@
 
 import pytest
 
-from rescity.core.security.policy import Grant, Principal, Role, Target, is_allowed, require, rules
 from rescity.core.errors import PermissionDenied
+from rescity.core.security.policy import Grant, Principal, Role, Target, is_allowed, require, rules
 
 # The demo-like hierarchy: city /1/, district /1/2/, sub-district /1/2/3/,
 # community A /1/2/3/4/ with grid /1/2/3/4/5/, community B /1/2/3/6/ with grid /1/2/3/6/7/.
@@ -35,7 +35,11 @@ def test_grid_worker_of_community_a_cannot_touch_community_b() -> None:
     worker = who(Role.GRID_WORKER, COMM_A)
     assert is_allowed(worker, "community.resident.read", Target(scope=GRID_A))
     assert is_allowed(worker, "community.resident.update", Target(scope=GRID_A))
-    for action in ("community.resident.read", "community.resident.update", "community.alert.update"):
+    for action in (
+        "community.resident.read",
+        "community.resident.update",
+        "community.alert.update",
+    ):
         assert not is_allowed(worker, action, Target(scope=GRID_B))
         assert not is_allowed(worker, action, Target(scope=COMM_B))
     # Nor anything above its own place.

@@ -81,7 +81,9 @@ def test_malformed_api_bodies_name_the_field(world) -> None:
 def test_the_audit_log_is_for_admins_only(world) -> None:
     def token_for(name: str) -> dict[str, str]:
         body = {"username": name, "password": PASSWORD}
-        return {"Authorization": "Bearer " + world.client.post("/api/tokens", json=body).json()["token"]}
+        return {
+            "Authorization": "Bearer " + world.client.post("/api/tokens", json=body).json()["token"]
+        }
 
     assert world.client.get("/api/audit").status_code == 401
     assert world.client.get("/api/audit", headers=token_for("grid")).status_code == 403
@@ -95,7 +97,9 @@ def test_pages_that_need_a_user_send_visitors_to_sign_in(world) -> None:
     response = world.client.get(
         "/admin/audit", headers={"accept": "text/html"}, follow_redirects=False
     )
-    assert response.status_code == 303 and response.headers["location"] == "/login?next=/admin/audit"
+    assert (
+        response.status_code == 303 and response.headers["location"] == "/login?next=/admin/audit"
+    )
 
 
 def test_the_language_switch_changes_the_page_and_refuses_foreign_redirects(world) -> None:
