@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from typing import Annotated
 
 import typer
@@ -126,7 +127,8 @@ def audit(
             r.scope,
             r.purpose,
         )
-    console.print(table)
+    # Piped output (files, tests) gets a wide table instead of Rich's 80-column default.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def serve(

@@ -5,15 +5,16 @@ Run ``python -m rescity.cli.docs > docs/cli.md``; a test fails when the file is 
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer.main
 
 
-def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+    # Typer may ship its own copy of click, so commands are duck-typed here.
     found = [(path, cmd)]
-    if isinstance(cmd, click.Group):
-        for name in sorted(cmd.commands):
-            found += _walk(cmd.commands[name], [*path, name])
+    for name in sorted(getattr(cmd, "commands", {})):
+        found += _walk(cmd.commands[name], [*path, name])
     return found
 
 
@@ -28,7 +29,7 @@ def reference() -> str:
         "",
     ]
     for path, cmd in _walk(root, ["rescity"]):
-        ctx = click.Context(cmd, info_name=" ".join(path))
+        ctx = cmd.context_class(cmd, info_name=" ".join(path))
         parts += [f"## `{' '.join(path)}`", "", "```text", cmd.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(parts)
 
