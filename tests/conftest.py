@@ -109,6 +109,8 @@ def session_factory(engine: Engine) -> sessionmaker[Any]:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return load_settings(
-        environment="test", data_dir=tmp_path / "data", database_url=db_url,
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=db_url,
         secret_key="test-secret-" + "x" * 32,
     )

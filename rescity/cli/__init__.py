@@ -23,6 +23,7 @@ app = typer.Typer(
     help="Resilient, socially integrative cities: assess, community, knowledge.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 err = Console(stderr=True)
 
@@ -32,8 +33,12 @@ def root(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="TOML settings file (else RESCITY_CONFIG).",
-                     envvar="RESCITY_CONFIG"),
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML settings file (else RESCITY_CONFIG).",
+            envvar="RESCITY_CONFIG",
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")] = False,
 ) -> None:
@@ -75,5 +80,5 @@ def main() -> None:
     try:
         app()
     except RescityError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True)
         sys.exit(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from typing import Annotated
 
 import typer
@@ -19,8 +20,10 @@ from rescity.core.storage.db import make_engine
 from rescity.core.storage.uow import UnitOfWork
 
 console = Console()
-db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema migrations.", no_args_is_help=True, rich_markup_mode=None
+)
+user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,8 +39,10 @@ def db_upgrade(ctx: typer.Context, revision: str = "heads") -> None:
     settings = settings_of(ctx)
     engine = make_engine(settings.resolved_database_url)
     migrate.upgrade(engine, revision)
-    console.print(f"database at {engine.url.render_as_string(hide_password=True)}: "
-                  f"{', '.join(sorted(migrate.current(engine)))}")
+    console.print(
+        f"database at {engine.url.render_as_string(hide_password=True)}: "
+        f"{', '.join(sorted(migrate.current(engine)))}"
+    )
 
 
 @db_app.command("downgrade")
@@ -65,9 +70,13 @@ def user_create(
     username: str,
     role: Annotated[list[str] | None, typer.Option(help="Role to grant (repeatable).")] = None,
     place: Annotated[str | None, typer.Option(help="Place code the roles cover.")] = None,
-    password: Annotated[str | None, typer.Option(
-        help="Password (else asked for; RESCITY_NEW_PASSWORD also works).",
-        envvar="RESCITY_NEW_PASSWORD")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password (else asked for; RESCITY_NEW_PASSWORD also works).",
+            envvar="RESCITY_NEW_PASSWORD",
+        ),
+    ] = None,
     language: str = "zh",
 ) -> None:
     """Create a user, optionally granting roles on a place."""
@@ -83,8 +92,15 @@ def user_create(
             where = get_place(uow.session, place)
             for r in role:
                 grant_role(uow.session, user, r, where)
-        audit_log.record(uow.session, None, kind=AuditKind.WRITE, action="user.create",
-                         record_type="user", record_id=user.id, detail={"by": "cli"})
+        audit_log.record(
+            uow.session,
+            None,
+            kind=AuditKind.WRITE,
+            action="user.create",
+            record_type="user",
+            record_id=user.id,
+            detail={"by": "cli"},
+        )
         uow.commit()
     console.print(f"created user [bold]{username}[/] with roles {role or []}")
 
@@ -101,14 +117,25 @@ def audit(
         rows = audit_log.query(session, actor=actor, kind=kind, limit=limit)
     table = Table("id", "at", "actor", "kind", "action", "record", "scope", "purpose")
     for r in rows:
-        table.add_row(str(r.id), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.actor, r.kind, r.action,
-                      f"{r.record_type} {r.record_id}".strip(), r.scope, r.purpose)
-    console.print(table)
+        table.add_row(
+            str(r.id),
+            r.at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.actor,
+            r.kind,
+            r.action,
+            f"{r.record_type} {r.record_id}".strip(),
+            r.scope,
+            r.purpose,
+        )
+    # Piped output (files, tests) gets a wide table instead of Rich's 80-column default.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Address to bind (default from settings).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default from settings).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
 ) -> None:
     """Run the web app (API at /api, OpenAPI at /docs)."""

@@ -20,7 +20,9 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
-def database(settings: Settings, *, require_current: bool = True) -> tuple[Engine, sessionmaker[Any]]:
+def database(
+    settings: Settings, *, require_current: bool = True
+) -> tuple[Engine, sessionmaker[Any]]:
     engine = make_engine(settings.resolved_database_url)
     if require_current and not migrate.is_up_to_date(engine):
         raise ConfigError(

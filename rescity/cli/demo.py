@@ -71,8 +71,12 @@ def demo(
 
         from rescity.web.app import create_app
 
-        uvicorn.run(create_app(settings, engine=engine), host=settings.host,
-                    port=port or settings.port, log_level="warning")
+        uvicorn.run(
+            create_app(settings, engine=engine),
+            host=settings.host,
+            port=port or settings.port,
+            log_level="warning",
+        )
 
 
 def _demo_data() -> dict[str, Any]:
@@ -98,17 +102,25 @@ def _seed_places(session: Session, places: list[dict[str, str]]) -> None:
         if session.scalar(select(Place.id).where(Place.code == spec["code"])) is not None:
             continue
         parent = get_place(session, spec["parent"]) if spec.get("parent") else None
-        add_place(session, level=PlaceLevel(spec["level"]), code=spec["code"],
-                  name_zh=spec["name_zh"], name_en=spec.get("name_en", ""), parent=parent)
+        add_place(
+            session,
+            level=PlaceLevel(spec["level"]),
+            code=spec["code"],
+            name_zh=spec["name_zh"],
+            name_en=spec.get("name_en", ""),
+            parent=parent,
+        )
 
 
 def _ensure_user(session: Session, spec: dict[str, str], password: str) -> None:
     user = session.scalar(select(User).where(User.username == spec["username"]))
     if user is None:
-        user = create_user(session, username=spec["username"], password=password,
-                           display_name=spec.get("display_name", ""))
+        user = create_user(
+            session,
+            username=spec["username"],
+            password=password,
+            display_name=spec.get("display_name", ""),
+        )
         grant_role(session, user, spec["role"], get_place(session, spec["place"]))
     else:
         user.password_hash = hash_password(password)
-
-

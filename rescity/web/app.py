@@ -15,6 +15,7 @@ from rescity.core.config import Settings
 from rescity.core.errors import AuthenticationRequired, RescityError, TooManyRequests
 from rescity.core.i18n import translator
 from rescity.web.context import WEB_DIR, AppContext
+from rescity.web.modules import routers
 from rescity.web.routes import admin, api, shell
 
 log = logging.getLogger(__name__)
@@ -40,21 +41,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         log.warning("front-end assets missing: run `npm ci` and scripts/setup.sh (vendor CSS)")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
-    for router in (shell.router, api.health_router, api.router, admin.router):
-        app.include_router(router)
-    for router in _module_routers():
+    for router in (shell.router, api.health_router, api.router, admin.router, *routers()):
         app.include_router(router)
 
     _install_handlers(app)
     app.middleware("http")(_security_headers)
     return app
-
-
-def _module_routers() -> list[object]:
-    """Routers contributed by the modules (assess, community, knowledge)."""
-    from rescity.web.modules import routers
-
-    return routers()
 
 
 def _wants_html(request: Request) -> bool:
@@ -79,19 +71,26 @@ def _install_handlers(app: FastAPI) -> None:
             t = translator(lang if lang in ("zh", "en") else "zh")
             key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code)
             return ctx.templates.TemplateResponse(
-                request, "error.html",
-                {"t": t, "lang": lang, "principal": None, "csrf_token": "",
-                 "message": t(key) if key else str(exc), "can": lambda _a: False,
-                 "display_name": ""},
-                status_code=exc.status_code, headers=headers,
+                request,
+                "error.html",
+                {
+                    "t": t,
+                    "lang": lang,
+                    "principal": None,
+                    "csrf_token": "",
+                    "message": t(key) if key else str(exc),
+                    "can": lambda _a: False,
+                    "display_name": "",
+                },
+                status_code=exc.status_code,
+                headers=headers,
             )
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
-            {"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
+            {"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         return JSONResponse(
             {"error": "InputError", "message": "invalid request", "problems": problems},

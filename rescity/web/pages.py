@@ -45,7 +45,10 @@ class PageRenderer:
         )
         if new_cookie:
             response.set_cookie(
-                CSRF_COOKIE, new_cookie, httponly=True, samesite="strict",
+                CSRF_COOKIE,
+                new_cookie,
+                httponly=True,
+                samesite="strict",
                 secure=self.ctx.settings.cookie_secure,
             )
         return response

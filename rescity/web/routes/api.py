@@ -57,7 +57,7 @@ class TokenRequest(BaseModel):
 
 class TokenPublic(BaseModel):
     token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in_days: int
 
 
@@ -74,8 +74,12 @@ def create_token(body: TokenRequest, request: Request, ctx: Ctx, uow: UoW) -> To
     ctx.throttle.succeeded(*keys)
     token = issue_api_token(uow.session, user, label=body.label, ttl=timedelta(days=body.days))
     audit.record(
-        uow.session, None, kind=AuditKind.AUTH, action="auth.token_issued",
-        record_type="user", record_id=user.id,
+        uow.session,
+        None,
+        kind=AuditKind.AUTH,
+        action="auth.token_issued",
+        record_type="user",
+        record_id=user.id,
     )
     uow.commit()
     return TokenPublic(token=token, expires_in_days=body.days)
@@ -106,7 +110,12 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditPublic]:
     rows = audit.query(
-        uow.session, actor=actor, kind=kind, record_type=record_type, record_id=record_id,
-        since=since, limit=limit,
+        uow.session,
+        actor=actor,
+        kind=kind,
+        record_type=record_type,
+        record_id=record_id,
+        since=since,
+        limit=limit,
     )
     return [AuditPublic.model_validate(r, from_attributes=True) for r in rows]

@@ -55,13 +55,18 @@ def login(
         user = authenticate(uow.session, username, password)
     except TooManyRequests as exc:
         return page.render(
-            "login.html", status_code=429, next=target,
+            "login.html",
+            status_code=429,
+            next=target,
             error=page.t("login.throttled", seconds=exc.retry_after),
         )
     except AuthenticationRequired:
         ctx.throttle.failed(*keys)
         audit.record(
-            uow.session, None, kind=AuditKind.AUTH, action="auth.login_failed",
+            uow.session,
+            None,
+            kind=AuditKind.AUTH,
+            action="auth.login_failed",
             detail={"username": username[:64]},
         )
         uow.commit()
@@ -69,14 +74,23 @@ def login(
     ctx.throttle.succeeded(*keys)
     secret, _csrf = open_web_session(uow.session, user, max_age_s=ctx.settings.session_max_age_s)
     audit.record(
-        uow.session, None, kind=AuditKind.AUTH, action="auth.login",
-        record_type="user", record_id=user.id, detail={"username": user.username},
+        uow.session,
+        None,
+        kind=AuditKind.AUTH,
+        action="auth.login",
+        record_type="user",
+        record_id=user.id,
+        detail={"username": user.username},
     )
     uow.commit()
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, secret, max_age=ctx.settings.session_max_age_s, httponly=True,
-        samesite="lax", secure=ctx.settings.cookie_secure,
+        SESSION_COOKIE,
+        secret,
+        max_age=ctx.settings.session_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
     )
     return response
 
@@ -98,7 +112,10 @@ def switch_language(code: str, ctx: Ctx, next: str = "/") -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in ("zh", "en"):
         response.set_cookie(
-            LANG_COOKIE, code, max_age=365 * 86400, samesite="lax",
+            LANG_COOKIE,
+            code,
+            max_age=365 * 86400,
+            samesite="lax",
             secure=ctx.settings.cookie_secure,
         )
     return response
