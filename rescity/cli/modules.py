@@ -12,7 +12,9 @@ from rescity.core.config import Settings
 
 
 def register_all(app: typer.Typer) -> None:
-    del app
+    from rescity.community.entrypoints import cli as community_cli
+
+    community_cli.register(app)
 
 
 DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]
@@ -20,4 +22,6 @@ DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]
 
 def demo_loaders() -> list[tuple[str, DemoLoader]]:
     """(name, loader) pairs that `rescity demo` runs; each returns a one-line summary."""
-    return []
+    from rescity.community.entrypoints.demo import load_demo as community_demo
+
+    return [("community", community_demo)]
