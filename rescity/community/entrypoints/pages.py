@@ -1,7 +1,132 @@
-"""Server-rendered community pages (filled in below)."""
+"""Server-rendered community pages: phone-first check-in, my data and pass, the grid
+worker's alerts and missing list, and the one-screen dashboard. No JavaScript needed.
+
+Every form carries the CSRF token and, for submissions, an idempotency key minted when the
+page was rendered: a double tap or a resent form stores the check-in once.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
 
-router = APIRouter(include_in_schema=False)
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from rescity.community.domain.alerts import AlertStatus
+from rescity.community.domain.health import RiskQuestion, Symptom
+from rescity.community.entrypoints.deps import Rt
+from rescity.community.services import access, alerts, checkins, dashboard, privacy
+from rescity.community.services.idempotency import IdemKey
+from rescity.community.services.scoping import own_resident
+from rescity.core.errors import InputError
+from rescity.core.places import Place
+from rescity.core.security.policy import Principal, Target, is_allowed
+from rescity.web.deps import CurrentPrincipal, UoW, allow
+from rescity.web.pages import Page
+
+router = APIRouter(prefix="/community", include_in_schema=False)
+
+
+@router.get("")
+def hub(page: Page, uow: UoW, principal: CurrentPrincipal) -> Response:
+    me = own_resident(uow.session, principal)
+    return page.render("community/hub.html", is_resident=me is not None)
+
+
+@router.get("/checkin")
+def checkin_form(
+    page: Page, uow: UoW, rt: Rt, principal: CurrentPrincipal, done: int = 0, fever: int = 0
+) -> Response:
+    me = own_resident(uow.session, principal)
+    return page.render(
+        "community/checkin.html", me=me, symptoms=list(Symptom), risks=list(RiskQuestion),
+        idempotency_key=uuid.uuid4().hex, done=bool(done), fever=bool(fever), error="",
+        today=rt.today(),
+    )
+
+
+@router.post("/checkin")
+def checkin_submit(
+    page: Page, uow: UoW, rt: Rt, principal: CurrentPrincipal,
+    temperature_c: Annotated[str, Form(max_length=10)],
+    idempotency_key: Annotated[str, Form(max_length=100)],
+    symptoms: Annotated[list[Symptom] | None, Form()] = None,
+    risk: Annotated[list[RiskQuestion] | None, Form()] = None,
+) -> Response:
+    try:
+        value = float(temperature_c.replace(",", "."))
+        data = checkins.NewCheckIn(
+            temperature_c=value, symptoms=tuple(symptoms or ()), risk=tuple(risk or ()),
+        )
+        idem = IdemKey.of(principal.user_id, idempotency_key, "checkin",
+                          {"t": value, "s": sorted(data.symptoms), "r": sorted(data.risk)})
+        result = checkins.submit_checkin(uow, rt, principal, data, idem=idem)
+    except (ValueError, InputError) as exc:
+        message = page.t("c.checkin.bad_temperature") if not isinstance(exc, InputError) else (
+            "; ".join(p.message for p in exc.problems))
+        me = own_resident(uow.session, principal)
+        return page.render(
+            "community/checkin.html", status_code=422, me=me, symptoms=list(Symptom),
+            risks=list(RiskQuestion), idempotency_key=idempotency_key, done=False, fever=False,
+            error=message, today=rt.today(),
+        )
+    fever = int(bool(result.body.get("fever")))
+    return RedirectResponse(f"/community/checkin?done=1&fever={fever}", status_code=303)
+
+
+@router.get("/me")
+def my_page(page: Page, uow: UoW, rt: Rt, principal: CurrentPrincipal) -> Response:
+    data = privacy.subject_export(uow, rt, principal)
+    issued = access.current_pass(uow, rt, principal)
+    return page.render("community/me.html", data=data, qr=access.qr_svg(issued.token),
+                       pass_expires=issued.expires_at)
+
+
+@router.get("/alerts")
+def alerts_page(
+    page: Page, uow: UoW, principal: Annotated[Principal, Depends(allow("community.alert.read"))],
+    status: str = "open",
+) -> Response:
+    rows = alerts.list_alerts(uow, principal)
+    if status == "open":
+        rows = [a for a in rows if a.status != AlertStatus.RESOLVED]
+    return page.render("community/alerts.html", rows=rows, status=status)
+
+
+@router.post("/alerts/{alert_id}/{move}")
+def alert_move(
+    alert_id: int, move: str, uow: UoW, rt: Rt, principal: CurrentPrincipal,
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    target = {"acknowledge": AlertStatus.ACKNOWLEDGED, "resolve": AlertStatus.RESOLVED}.get(move)
+    if target is None:
+        raise InputError("unknown alert action", source="move")
+    alerts.transition(uow, rt, principal, alert_id, target, note=note)
+    return RedirectResponse("/community/alerts", status_code=303)
+
+
+@router.get("/missing")
+def missing_page(
+    page: Page, uow: UoW, rt: Rt,
+    principal: Annotated[Principal, Depends(allow("community.checkin.read"))],
+) -> Response:
+    rows = checkins.missing(uow, rt, principal)
+    return page.render("community/missing.html", rows=rows, today=rt.today())
+
+
+@router.get("/dashboard")
+def dashboard_page(
+    page: Page, uow: UoW, rt: Rt, principal: CurrentPrincipal, place: str = ""
+) -> Response:
+    if not place:
+        grants = [g for g in principal.grants
+                  if is_allowed(principal, "community.dashboard.read", Target(scope=g.scope))]
+        if not grants:
+            return page.render("community/dashboard.html", board=None, peak=1)
+        place = str(uow.session.scalar(select(Place.code).where(Place.path == grants[0].scope)))
+    board = dashboard.dashboard(uow, rt, principal, place_code=place)
+    peak = max([1] + [max(h["in"] or 0, h["out"] or 0)
+                      for h in board["figures"]["passages_by_hour"]])
+    return page.render("community/dashboard.html", board=board, peak=peak)
