@@ -15,7 +15,7 @@ from rescity.core.security.policy import Principal, Target, require
 from rescity.web.deps import CurrentPrincipal
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """Built once per app from its settings; tests override this to control the clock."""
     runtime: Runtime | None = getattr(request.app.state, "community_runtime", None)
     if runtime is None:

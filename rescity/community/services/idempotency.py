@@ -65,11 +65,12 @@ def submit(
     uow: UnitOfWork, rt: Runtime, idem: IdemKey | None,
     work: Callable[[], tuple[int, dict[str, Any]]],
 ) -> Submitted:
-    """Run ``work`` (which adds rows but does not commit) once per key, and commit."""
-    if idem is not None:
-        hit = _stored(uow, idem)
-        if hit is not None:
-            return hit
+    """Run ``work`` (which adds rows but does not commit) once per key, and commit.
+
+    Optimistic: a first submission (the common case) costs no extra lookup; the unique
+    (actor, key) constraint catches a replay at commit, whose work is then rolled back and
+    the stored answer returned instead.
+    """
     status, body = work()
     if idem is not None:
         uow.session.add(

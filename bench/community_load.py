@@ -1,0 +1,263 @@
+"""Load benchmark: check-ins and gate scans through the real HTTP server on PostgreSQL.
+
+Loopback only, bounded in count and time, stops by itself. It creates a throwaway
+PostgreSQL database, seeds synthetic residents, passes and a gate, starts the server
+(`rescity serve`, one uvicorn process) as a subprocess, then sends an open-loop load at a
+fixed rate (requests leave on schedule whatever the answers, so slow answers are not hidden
+by a waiting client), half check-ins and half gate scans, each with its own idempotency key.
+It prints a table of latencies and drops the database.
+
+    .venv/bin/python bench/community_load.py --rate 300 --seconds 20
+
+Target (issue #5): p99 < 50 ms at 300 requests/s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from rescity.community.adapters.orm import Gate
+from rescity.community.domain.residents import Channel
+from rescity.community.services import access
+from rescity.community.services.residents import (
+    NewResident,
+    build_resident,
+    ensure_dwelling,
+    new_household,
+)
+from rescity.community.services.runtime import Runtime
+from rescity.core.accounts import create_user, grant_role, issue_api_token, principal_of
+from rescity.core.config import load_settings
+from rescity.core.places import PlaceLevel, add_place
+from rescity.core.security.personal_data import new_key_spec
+from rescity.core.storage import migrate
+from rescity.core.storage.db import make_engine, make_session_factory
+from rescity.core.storage.uow import UnitOfWork
+
+ADMIN_URL = os.environ.get(
+    "RESCITY_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Seeded:
+    grid_token: str
+    guard_token: str
+    resident_ids: list[int]
+    pass_tokens: list[str]
+
+
+def seed(url: str, runtime: Runtime, residents: int) -> Seeded:
+    factory = make_session_factory(make_engine(url))
+    with UnitOfWork(factory) as uow:
+        s = uow.session
+        city = add_place(s, level=PlaceLevel.CITY, code="c", name_zh="城")
+        dist = add_place(s, level=PlaceLevel.DISTRICT, code="d", name_zh="区", parent=city)
+        sub = add_place(s, level=PlaceLevel.SUBDISTRICT, code="s", name_zh="街道", parent=dist)
+        comm = add_place(s, level=PlaceLevel.COMMUNITY, code="a", name_zh="社区", parent=sub)
+        grid = add_place(s, level=PlaceLevel.GRID, code="a1", name_zh="网格", parent=comm)
+        worker = create_user(s, username="grid", password=secrets.token_urlsafe(12))
+        grant_role(s, worker, "grid_worker", grid)
+        guard = create_user(s, username="guard", password=secrets.token_urlsafe(12))
+        grant_role(s, guard, "property_manager", comm)
+        s.add(Gate(community_id=comm.id, scope=comm.path, code="north", name="North"))
+        ids = []
+        for i in range(residents):
+            h = new_household(s, ensure_dwelling(s, grid, str(i // 20), "", str(i)))
+            r = build_resident(s, runtime, h, NewResident(name=f"Synthetic {i}",
+                               phone=f"1990000{i:04d}"), channel=Channel.GRID_WORKER, by=None)
+            ids.append(r.id)
+        grid_token = issue_api_token(s, worker)
+        guard_token = issue_api_token(s, guard)
+        admin_principal = principal_of(worker)
+        uow.commit()
+    # Raise the frequent-access threshold: the bench scans the same passes many times.
+    with UnitOfWork(factory) as uow:
+        from rescity.community.adapters.orm import AlertRule
+
+        uow.session.add(AlertRule(place_id=comm.id, scope=comm.path, kind="frequent_access",
+                                  values={"max_passages": 1000}))
+        uow.commit()
+    passes = []
+    for rid in ids[:50]:
+        with UnitOfWork(factory) as uow:
+            passes.append(access.issue_pass(uow, runtime, admin_principal, rid).token)
+    return Seeded(grid_token, guard_token, ids, passes)
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"checkin": [], "scan": []})
+    errors: dict[str, int] = field(default_factory=lambda: {"checkin": 0, "scan": 0})
+    late_starts: int = 0
+
+
+async def run_load(base: str, seeded: Seeded, rate: float, seconds: float,
+                   max_requests: int) -> tuple[Stats, float]:
+    stats = Stats()
+    total = min(int(rate * seconds), max_requests)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as client:
+
+        async def one(n: int) -> None:
+            kind = "checkin" if n % 2 == 0 else "scan"
+            key = {"Idempotency-Key": uuid.uuid4().hex}
+            if kind == "checkin":
+                req = client.post(
+                    "/api/community/checkins",
+                    json={"temperature_c": 36.5, "resident_id":
+                          seeded.resident_ids[n % len(seeded.resident_ids)]},
+                    headers={**key, "Authorization": f"Bearer {seeded.grid_token}"})
+            else:
+                req = client.post(
+                    "/api/community/gate-events",
+                    json={"gate": "north", "direction": "in" if n % 4 == 1 else "out",
+                          "token": seeded.pass_tokens[n % len(seeded.pass_tokens)]},
+                    headers={**key, "Authorization": f"Bearer {seeded.guard_token}"})
+            t0 = time.perf_counter()
+            try:
+                r = await req
+                ok = r.status_code == 201
+            except httpx.HTTPError:
+                ok = False
+            elapsed = time.perf_counter() - t0
+            if ok:
+                stats.latencies[kind].append(elapsed * 1000)
+            else:
+                stats.errors[kind] += 1
+
+        start = time.perf_counter()
+        tasks = []
+        for n in range(total):
+            due = start + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.005:
+                stats.late_starts += 1
+            tasks.append(asyncio.create_task(one(n)))
+        await asyncio.gather(*tasks)
+        wall = time.perf_counter() - start
+    return stats, wall
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def table(stats: Stats, wall: float, rate: float) -> str:
+    lines = [
+        f"target rate {rate:.0f} req/s, achieved "
+        f"{sum(len(v) for v in stats.latencies.values()) / wall:.0f} req/s over {wall:.1f} s; "
+        f"requests sent late by the generator (>5 ms): {stats.late_starts}",
+        "",
+        "| request | ok | errors | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    everything: list[float] = []
+    for kind, values in stats.latencies.items():
+        everything += values
+        lines.append(
+            f"| {kind} | {len(values)} | {stats.errors[kind]} | {pct(values, 50):.1f} | "
+            f"{pct(values, 95):.1f} | {pct(values, 99):.1f} | {max(values, default=0):.1f} |")
+    lines.append(
+        f"| all | {len(everything)} | {sum(stats.errors.values())} | {pct(everything, 50):.1f} | "
+        f"{pct(everything, 95):.1f} | {pct(everything, 99):.1f} | "
+        f"{max(everything, default=0):.1f} |")
+    if everything:
+        lines.append(f"\nmean {statistics.fmean(everything):.1f} ms")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=300, help="requests per second")
+    parser.add_argument("--seconds", type=float, default=20, help="duration (max 120)")
+    parser.add_argument("--max-requests", type=int, default=40_000)
+    parser.add_argument("--residents", type=int, default=500)
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up load")
+    args = parser.parse_args()
+    seconds = min(args.seconds, 120)
+    name = f"rescity_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    server = None
+    try:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        keys = new_key_spec("k1")
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = load_settings(environment="test", database_url=url, data_keys=keys,
+                                     secret_key="bench-" + secrets.token_urlsafe(32),
+                                     data_dir=tmp)
+            seeded = seed(url, Runtime.create(settings), args.residents)
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            env = {**os.environ, "RESCITY_DATABASE_URL": url, "RESCITY_DATA_KEYS": keys,
+                   "RESCITY_SECRET_KEY": settings.secret_key, "RESCITY_ENVIRONMENT": "test",
+                   "RESCITY_DATA_DIR": tmp, "RESCITY_LOG_LEVEL": "WARNING"}
+            server = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory", "bench.community_load:app",
+                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                 "--no-access-log"],
+                env=env, cwd=REPO)
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(base + "/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("server did not start")
+                time.sleep(0.2)
+            if args.warmup:
+                asyncio.run(run_load(base, seeded, args.rate, args.warmup, args.max_requests))
+            stats, wall = asyncio.run(
+                run_load(base, seeded, args.rate, seconds, args.max_requests))
+            print(table(stats, wall, args.rate))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def app() -> object:
+    """ASGI factory for uvicorn: the real app, settings from RESCITY_* variables."""
+    from rescity.web.app import create_app
+
+    return create_app(load_settings())
+
+
+if __name__ == "__main__":
+    main()
