@@ -33,7 +33,7 @@ from tests.community.conftest import _build, _one_hash
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
-MAX_REQUESTS, MAX_SECONDS, KILL_AFTER_S = 3000, 20.0, 1.5
+MAX_REQUESTS, MAX_SECONDS, KILL_AFTER_ACKS = 3000, 20.0, 100
 
 
 def _free_port() -> int:
@@ -107,14 +107,19 @@ def test_every_acknowledged_check_in_survives_kill_9(
     threads = [threading.Thread(target=load) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(KILL_AFTER_S)
+    # Kill in the middle of the load: once some writes are acknowledged (however busy the
+    # machine is), and while the loaders are still sending.
+    deadline = time.monotonic() + MAX_SECONDS / 2
+    while len(acked) < KILL_AFTER_ACKS and time.monotonic() < deadline:
+        time.sleep(0.05)
     os.kill(server.pid, signal.SIGKILL)
     server.wait(timeout=10)
     acked_at_kill = len(acked)
     stop_at[0] = time.monotonic() + 0.5  # a few requests hit the dead server, then stop
     for t in threads:
         t.join(timeout=MAX_SECONDS + 5)
-    assert acked_at_kill > 20, "the load did not get going before the kill"
+    assert acked_at_kill >= 20, "the load did not get going before the kill"
+    assert len(sent) > acked_at_kill, "the kill came after the load, not during it"
 
     server = _start(env, port)  # restart on the same database
     try:
