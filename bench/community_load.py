@@ -189,6 +189,24 @@ async def run_load(base: str, seeded: Seeded, rate: float, seconds: float,
     return stats, wall
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """User+system CPU of a process and its direct children (uvicorn's workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        if pid == root_pid or ppid == root_pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -196,7 +214,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def table(stats: Stats, wall: float, rate: float) -> str:
+def table(stats: Stats, wall: float, rate: float, server_cpu_s: float) -> str:
     load1, load5, _ = os.getloadavg()
     lines = [
         f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} (1 min) / {load5:.1f} (5 min)"
@@ -219,7 +237,8 @@ def table(stats: Stats, wall: float, rate: float) -> str:
         f"{pct(everything, 95):.1f} | {pct(everything, 99):.1f} | "
         f"{max(everything, default=0):.1f} |")
     if everything:
-        lines.append(f"\nmean {statistics.fmean(everything):.1f} ms")
+        lines.append(f"\nmean {statistics.fmean(everything):.1f} ms; server CPU per request "
+                     f"{server_cpu_s / len(everything) * 1000:.1f} ms (all worker processes)")
     return "\n".join(lines)
 
 
@@ -273,9 +292,10 @@ def main() -> None:
                 time.sleep(0.2)
             if args.warmup:
                 asyncio.run(run_load(base, seeded, args.rate, args.warmup, args.max_requests))
+            cpu0 = cpu_seconds(server.pid)
             stats, wall = asyncio.run(
                 run_load(base, seeded, args.rate, seconds, args.max_requests))
-            print(table(stats, wall, args.rate))
+            print(table(stats, wall, args.rate, cpu_seconds(server.pid) - cpu0))
     finally:
         if server is not None:
             server.terminate()
