@@ -79,3 +79,20 @@ def test_pages_send_anonymous_visitors_to_sign_in(world: World) -> None:
     r = TestClient(world.client.app).get("/community/checkin", headers={"Accept": "text/html"},
                                          follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_a_neighbour_registers_from_the_qr_link(world: World) -> None:
+    inv = world.call("admin", "POST", "/api/community/invitations", json={"place": "a"}).json()
+    visitor = TestClient(world.client.app)
+    page = visitor.get(f"/community/join?code={inv['code']}")
+    assert page.status_code == 200 and 'value="a1"' in page.text and 'value="a2"' in page.text
+    form = {"csrf_token": _csrf(page.text), "code": inv["code"], "name": "Frank Test",
+            "phone": "13512345678", "grid": "a2", "building": "8", "room": "808",
+            "username": "frank", "password": PASSWORD}
+    taken = visitor.post("/community/join", data={**form, "username": "alice"})
+    assert taken.status_code == 422 and "taken" in taken.text and "Frank Test" in taken.text
+    done = visitor.post("/community/join", data=form, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/login")
+    frank = _signed_in(world, "frank")
+    assert "13512345678" in frank.get("/community/me").text
+    assert 'id="join-invalid"' in visitor.get("/community/join?code=NOPE").text

@@ -17,13 +17,21 @@ from sqlalchemy import select
 from rescity.community.domain.alerts import AlertStatus
 from rescity.community.domain.health import RiskQuestion, Symptom
 from rescity.community.entrypoints.deps import Rt
-from rescity.community.services import access, alerts, checkins, dashboard, privacy
+from rescity.community.services import (
+    access,
+    alerts,
+    checkins,
+    dashboard,
+    privacy,
+    registration,
+    residents,
+)
 from rescity.community.services.idempotency import IdemKey
 from rescity.community.services.scoping import own_resident
-from rescity.core.errors import InputError
-from rescity.core.places import Place
+from rescity.core.errors import Conflict, InputError, NotFound
+from rescity.core.places import Place, PlaceLevel
 from rescity.core.security.policy import Principal, Target, is_allowed
-from rescity.web.deps import CurrentPrincipal, UoW, allow
+from rescity.web.deps import AuthDep, CurrentPrincipal, UoW, allow
 from rescity.web.pages import Page
 
 router = APIRouter(prefix="/community", include_in_schema=False)
@@ -130,3 +138,49 @@ def dashboard_page(
     peak = max([1] + [max(h["in"] or 0, h["out"] or 0)
                       for h in board["figures"]["passages_by_hour"]])
     return page.render("community/dashboard.html", board=board, peak=peak)
+
+
+@router.get("/join")
+def join_form(page: Page, uow: UoW, rt: Rt, code: str = "") -> Response:
+    """Self-registration from the community's QR code (a link carrying the invitation code)."""
+    grids = _grids_of(uow, rt, code)
+    return page.render("community/join.html", code=code, grids=grids, error="", values={})
+
+
+def _grids_of(uow: UoW, rt: Rt, code: str) -> list[Place]:
+    if not code:
+        return []
+    try:
+        invitation = registration.valid_invitation(uow, rt, code)
+    except NotFound:
+        return []
+    return list(uow.session.scalars(
+        select(Place).where(Place.path.startswith(invitation.scope, autoescape=True),
+                            Place.level == PlaceLevel.GRID.value).order_by(Place.code)
+    ))
+
+
+@router.post("/join")
+def join_submit(
+    page: Page, uow: UoW, rt: Rt, _auth: AuthDep,  # checks the CSRF double-submit cookie
+    code: Annotated[str, Form(max_length=32)], username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)], grid: Annotated[str, Form(max_length=64)],
+    building: Annotated[str, Form(max_length=40)], room: Annotated[str, Form(max_length=20)],
+    name: Annotated[str, Form(max_length=200)], unit: Annotated[str, Form(max_length=20)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    values = {"username": username, "grid": grid, "building": building, "unit": unit,
+              "room": room, "name": name, "phone": phone}
+    try:
+        registration.self_register(uow, rt, registration.SelfRegistration(
+            code=code, username=username.strip(), password=password, grid_code=grid,
+            building=building, unit=unit, room=room, language=page.lang,
+            resident=residents.NewResident(name=name, phone=phone or None),
+        ))
+    except (InputError, NotFound, Conflict) as exc:
+        message = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else str(
+            exc)
+        uow.rollback()
+        return page.render("community/join.html", status_code=422, code=code,
+                           grids=_grids_of(uow, rt, code), error=message, values=values)
+    return RedirectResponse("/login?next=/community/checkin", status_code=303)
