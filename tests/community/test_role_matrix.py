@@ -237,3 +237,20 @@ def test_departments_get_figures_without_any_personal_field(world: World) -> Non
     for secret in ("Alice", "Bob", "Carol", "1381234", "alice"):
         assert secret not in text
     assert world.clock() - timedelta(0) == world.clock()
+
+
+def test_the_table_covers_every_community_api_endpoint(world: World) -> None:
+    import re
+
+    from fastapi.routing import APIRoute
+
+    rows = {(r.method, r.path.split("?")[0]) for r in ROWS}
+    missing = []
+    for route in world.client.app.routes:  # type: ignore[attr-defined]
+        if not isinstance(route, APIRoute) or not route.path.startswith("/api/community"):
+            continue
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$")
+        for method in route.methods:
+            if not any(m == method and pattern.match(p) for m, p in rows):
+                missing.append(f"{method} {route.path}")
+    assert missing == []
