@@ -108,11 +108,14 @@ def test_purge_deletes_and_de_identifies_what_outlived_its_retention(world: Worl
     world.call("grid_a1", "POST", f"/api/community/residents/{world.ids['carol']}/care-flags",
                json={"kind": "chronic_illness", "purpose": "medicine delivery",
                      "consent_by": "resident"})
-    with UnitOfWork(world.factory) as uow:
-        carol = uow.session.get(orm.Resident, world.ids["carol"])
-        assert carol is not None
-        carol.left_at = world.clock()  # moved away today
-        uow.commit()
+    token = world.call("carol", "GET", "/api/community/me/pass").json()["token"]
+    r = world.call("grid_a1", "POST", f"/api/community/residents/{world.ids['carol']}/moved-out")
+    assert r.status_code == 204  # moved away today
+    world.call("manager", "POST", "/api/community/gates",
+               json={"community": "a", "code": "north", "name": "N"})
+    scan = world.call("manager", "POST", "/api/community/gate-events",
+                      json={"gate": "north", "direction": "in", "token": token})
+    assert scan.json()["outcome"] == "revoked"
     # 10 days later nothing has expired yet.
     world.clock.advance(days=10)
     with UnitOfWork(world.factory) as uow:
@@ -123,6 +126,7 @@ def test_purge_deletes_and_de_identifies_what_outlived_its_retention(world: Worl
     with UnitOfWork(world.factory) as uow:
         report = privacy.purge(uow, world.runtime)
     assert report.counts["checkins deleted"] == 1
+    assert report.counts["gate events deleted"] == 1
     assert report.counts["residents who left de-identified"] == 1
     with UnitOfWork(world.factory) as uow:
         carol = uow.session.get(orm.Resident, world.ids["carol"])

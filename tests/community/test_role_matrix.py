@@ -123,6 +123,8 @@ ROWS = [
         both(204, "alice", "grid_a1", "admin"), setup=new_flag),
     Row("order home quarantine", "PUT", "/api/community/residents/{alice}/quarantine",
         both(200, "grid_a1", "health", "admin"), json={"until": SOON}),
+    Row("record that a resident moved out", "POST", "/api/community/residents/{rid}/moved-out",
+        both(204, "grid_a1", "admin"), setup=new_resident),
     Row("erase a resident", "POST", "/api/community/residents/{rid}/erase",
         both(204, "grid_a1", "admin"), setup=new_resident),
     Row("create an invitation", "POST", "/api/community/invitations",

@@ -158,6 +158,13 @@ def set_quarantine(
     return {"id": r.id, "quarantine_until": r.quarantine_until}
 
 
+@router.post("/residents/{resident_id}/moved-out", status_code=204)
+def moved_out(resident_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal) -> Response:
+    """Record that the resident left: passes end, their data is erased after the retention."""
+    privacy.mark_moved_out(uow, rt, principal, resident_id)
+    return Response(status_code=204)
+
+
 @router.post("/residents/{resident_id}/erase", status_code=204)
 def erase_resident(resident_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal) -> Response:
     privacy.erase(uow, rt, principal, resident_id)

@@ -184,6 +184,25 @@ def erase(uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int) 
     uow.commit()
 
 
+def mark_moved_out(uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int) -> None:
+    """The resident left the community: passes end now, the retention clock starts."""
+    session = uow.session
+    resident = get_resident(session, principal, resident_id, "community.resident.moved_out")
+    if resident.left_at is not None:
+        raise Conflict(f"resident {resident_id} has already moved out")
+    now = rt.now()
+    resident.left_at = now
+    session.execute(
+        update(Pass).where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_by=principal.user_id)
+    )
+    audit.record(
+        session, principal, kind=AuditKind.WRITE, action="community.resident.moved_out",
+        record_type="resident", record_id=resident.id, scope=resident.scope,
+    )
+    uow.commit()
+
+
 @dataclass
 class PurgeReport:
     now: datetime
