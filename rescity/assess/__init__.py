@@ -1,0 +1,1 @@
+"""assess: 15-minute life circle and resilience evaluation from OpenStreetMap."""
