@@ -1,0 +1,240 @@
+"""The assessment use case: OSM extract in, scored origins and a city summary out.
+
+Stages run in order and report through ``on_stage(name, seconds)`` callbacks (``seconds`` is
+``None`` at the start of a stage), so the CLI can draw progress and a notebook can stay quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from rescity.assess.adapters.osm_reader import OsmData, read_osm
+from rescity.assess.domain.config import AssessConfig, load_config
+from rescity.assess.domain.indices import INDEX_NAMES, ReachView, compute_indices
+from rescity.assess.domain.summary import city_summary
+from rescity.assess.domain.taxonomy import Taxonomy, load_taxonomy
+from rescity.assess.network.graph import WalkNetwork, build_network
+from rescity.assess.network.reach import ReachResult, attach, run_reach
+from rescity.assess.network.snap import Snapped, Snapper
+from rescity.assess.services.facilities import FacilitySet, build_facilities
+from rescity.assess.services.origins import build_origins
+
+log = logging.getLogger(__name__)
+
+StageCallback = Callable[[str, float | None], None]
+STAGES = ("read", "network", "facilities", "origins", "reach", "indices", "summary")
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass
+class AssessmentResult:
+    """Scored origins and facilities (GeoDataFrames, projected CRS), network, city summary."""
+
+    origins: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    network: WalkNetwork
+    summary: dict[str, Any]
+    config: AssessConfig
+    taxonomy: Taxonomy
+    reach: ReachResult
+    distances: F64
+    origin_snap: Snapped
+    facility_set: FacilitySet
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def edges(self) -> gpd.GeoDataFrame:
+        """The walk network's edges, for maps."""
+        net = self.network
+        return gpd.GeoDataFrame(
+            {"u": net.edge_u, "v": net.edge_v, "length_m": net.edge_len},
+            geometry=list(net.lines), crs=net.crs,
+        )
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float], cb: StageCallback | None) -> Iterator[None]:
+    if cb:
+        cb(name, None)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t0
+    log.info("stage %s: %.2f s", name, timings[name])
+    if cb:
+        cb(name, timings[name])
+
+
+def _resolve_config(config: AssessConfig | Path | str | None) -> AssessConfig:
+    if isinstance(config, AssessConfig):
+        return config
+    return load_config(config)
+
+
+def _slots(fs: FacilitySet, taxonomy: Taxonomy, config: AssessConfig) -> list[list[int]]:
+    """Value slots: 0 open space, 1 green ≥ min area, 2 park ≥ min park area."""
+    ids = taxonomy.ids
+    open_items = {taxonomy.index(i) for i in config.disaster.open_space_items}
+    green = {taxonomy.index("park"), taxonomy.index("green_space")}
+    park = taxonomy.index("park")
+    area = fs.gdf["area_m2"].to_numpy()
+    ec = config.environment
+    out: list[list[int]] = []
+    for f, items in enumerate(fs.items):
+        s = set(items)
+        row = []
+        if s & open_items:
+            row.append(0)
+        if s & green and area[f] >= ec.min_green_area_m2 and area[f] > 0:
+            row.append(1)
+        if park in s and area[f] >= ec.min_park_area_m2 and area[f] > 0:
+            row.append(2)
+        out.append(row)
+    del ids
+    return out
+
+
+def _green_per_capita(
+    net: WalkNetwork, fs: FacilitySet, osnap: Snapped, slots: list[list[int]], first: ReachResult,
+    distances: F64, pop: F64, config: AssessConfig, n_items: int,
+) -> F64:
+    """Two-step floating catchment: each green space's area shared among the residents who
+    reach it (step 1, from the first pass), summed over the spaces each origin reaches."""
+    k = int(np.flatnonzero(np.isclose(distances, config.environment.catchment_m))[0])
+    green = np.array([1 in row for row in slots], dtype=bool)
+    gids = np.flatnonzero(green)
+    if len(gids) == 0:
+        return np.zeros(len(pop))
+    area = fs.gdf["area_m2"].to_numpy()[gids]
+    reached = first.fac_pop[gids, k]
+    ratio = np.where(reached > 0, area / np.where(reached > 0, reached, 1.0), 0.0)
+    remap = np.full(len(fs.items), -1, dtype=np.int64)
+    remap[gids] = np.arange(len(gids))
+    sel = remap[fs.access_fac] >= 0
+    acc = Snapped(fs.access.edge[sel], fs.access.offset[sel], fs.access.dist[sel])
+    att = attach(net, osnap, acc, remap[fs.access_fac[sel]], len(gids),
+                 add_snap_distance=config.network.add_snap_distance)
+    second = run_reach(net, att, [[0] for _ in gids], 1, distances[k:k + 1], distances[k], pop,
+                       fac_value=ratio, fac_slots=[[0] for _ in gids], n_slots=1)
+    out: F64 = second.value[:, 0, 0]
+    del n_items
+    return out
+
+
+def evaluate(
+    path: Path | str,
+    config: AssessConfig | Path | str | None = None,
+    *,
+    origins: str | None = None,
+    taxonomy: Taxonomy | None = None,
+    on_stage: StageCallback | None = None,
+) -> AssessmentResult:
+    """Assess every residential origin of the city in ``path`` (.osm.pbf, .osm, .osm.bz2).
+
+    ``config`` is an :class:`AssessConfig`, a TOML file, or ``None`` for the defaults;
+    ``origins`` ("landuse", "buildings", "h3") overrides ``origins.kind``.
+    """
+    cfg = _resolve_config(config)
+    if origins is not None:
+        cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update={"kind": origins})})
+    tax = taxonomy or load_taxonomy()
+    cfg.check_items(tax, "config")
+    timings: dict[str, float] = {}
+    with _stage("read", timings, on_stage):
+        osm: OsmData = read_osm(path, tax)
+    with _stage("network", timings, on_stage):
+        net = build_network(osm)
+        snapper = Snapper(net)
+    with _stage("facilities", timings, on_stage):
+        fs = build_facilities(osm, tax, net.crs, snapper, cfg)
+    with _stage("origins", timings, on_stage):
+        org = build_origins(osm, net.crs, cfg)
+        osnap = snapper.snap(org["x"].to_numpy(), org["y"].to_numpy(), cfg.network.max_snap_m)
+        org["snapped"] = osnap.ok
+        org["snap_dist_m"] = osnap.dist
+    pop = org["population"].to_numpy(dtype=np.float64)
+    with _stage("reach", timings, on_stage):
+        distances = np.unique(np.array([*cfg.thresholds.distances_m, cfg.search_cutoff_m,
+                                        cfg.transport.rail_distance_m, cfg.transport.bus_distance_m,
+                                        cfg.environment.catchment_m, cfg.environment.near_green_m,
+                                        cfg.environment.park_m]))
+        att = attach(net, osnap, fs.access, fs.access_fac, len(fs.items),
+                     add_snap_distance=cfg.network.add_snap_distance)
+        slots = _slots(fs, tax, cfg)
+        area = fs.gdf["area_m2"].to_numpy()
+        reach = run_reach(net, att, fs.items, len(tax.ids), distances, float(distances[-1]), pop,
+                          fac_value=area, fac_slots=slots, n_slots=3)
+        per_capita = _green_per_capita(net, fs, osnap, slots, reach, distances, pop, cfg,
+                                       len(tax.ids))
+    with _stage("indices", timings, on_stage):
+        ec = cfg.environment
+
+        def k_of(d: float) -> int:
+            return int(np.flatnonzero(np.isclose(distances, d))[0])
+
+        deg = net.degree
+        inter = cKDTree(np.column_stack([net.x[deg >= 3], net.y[deg >= 3]]))
+        r = cfg.transport.intersection_radius_m
+        n_inter = inter.query_ball_point(np.column_stack([org["x"], org["y"]]), r,
+                                         return_length=True)
+        view = ReachView(
+            item_ids=tax.ids, distances=distances, counts=reach.counts, nearest=reach.nearest,
+            open_area=reach.value[:, 0, k_of(cfg.thresholds.distances_m[-1])],
+            green_near=reach.value[:, 1, k_of(ec.near_green_m)],
+            park_near=reach.value[:, 2, k_of(ec.park_m)],
+            green_per_capita=per_capita,
+            intersection_density=np.asarray(n_inter, dtype=np.float64) / (np.pi * r * r / 1e6),
+        )
+        idx = compute_indices(view, cfg)
+        ok = osnap.ok
+        cols: dict[str, npt.NDArray[Any]] = {
+            name: np.where(ok, values, np.nan) for name, values in idx.items()
+        }
+        cols["green_m2_per_capita"] = np.where(ok, per_capita, np.nan)
+        cols["open_space_m2"] = np.where(ok, view.open_area, np.nan)
+        cols["intersection_density_km2"] = np.where(ok, view.intersection_density, np.nan)
+        labels = cfg.thresholds.labels
+        for i, item in enumerate(tax.ids):
+            near = np.where(np.isfinite(reach.nearest[:, i]), reach.nearest[:, i], np.nan)
+            cols[f"d_{item}"] = np.where(ok, near, np.nan)
+            for d, label in zip(cfg.thresholds.distances_m, labels, strict=True):
+                cols[f"n_{item}_{label}"] = np.where(ok, reach.counts[:, i, k_of(d)], -1)
+        org = gpd.GeoDataFrame(
+            pd.concat([pd.DataFrame(org), pd.DataFrame(cols, index=org.index)], axis=1),
+            geometry="geometry", crs=net.crs,
+        )
+        for d, label in zip(cfg.thresholds.distances_m, labels, strict=True):
+            fs.gdf[f"pop_{label}"] = reach.fac_pop[:, k_of(d)]
+    with _stage("summary", timings, on_stage):
+        lows = {"life_service": cfg.life_service.low, "disaster": cfg.disaster.low,
+                "transport": cfg.transport.low, "environment": cfg.environment.low,
+                "health_resilience": cfg.composite.low}
+        snapped_fac = fs.gdf["snapped"].to_numpy()
+        counts = {item: int(sum(1 for f, its in enumerate(fs.items)
+                                if i in its and snapped_fac[f])) for i, item in enumerate(tax.ids)}
+        summary = city_summary(
+            {k: org[k].to_numpy(dtype=np.float64) for k in (*INDEX_NAMES, *[
+                c for c in idx if c not in INDEX_NAMES])},
+            lows, pop, ok, {item: reach.nearest[:, i] for i, item in enumerate(tax.ids)},
+            cfg.thresholds.distances_m, labels, counts,
+        )
+        summary["source"] = str(path)
+        summary["origin_kind"] = cfg.origins.kind
+        summary["network"] = net.report
+        summary["dropped_ways"] = osm.dropped_ways
+        summary["failed_multipolygons"] = len(osm.failed_areas)
+        summary["facilities_unsnapped"] = int((~snapped_fac).sum())
+        summary["thresholds_m"] = dict(zip(labels, cfg.thresholds.distances_m, strict=True))
+    summary["timings_s"] = dict(timings)
+    return AssessmentResult(org, fs.gdf, net, summary, cfg, tax, reach, distances, osnap, fs,
+                            timings)
