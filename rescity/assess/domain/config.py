@@ -178,7 +178,9 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any], path: tuple[str, ...])
             base[key] = value
 
 
-def build_config(overrides: Mapping[str, Any] | None = None, *, source: str = "config") -> AssessConfig:
+def build_config(
+    overrides: Mapping[str, Any] | None = None, *, source: str = "config"
+) -> AssessConfig:
     """Defaults merged with ``overrides`` (a parsed TOML mapping), validated."""
     data = _defaults()
     if overrides:
@@ -204,7 +206,9 @@ def load_config(path: Path | str | None = None) -> AssessConfig:
         with Path(path).open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), "config file not found")], source=str(path)) from None
+        problem = Problem(str(path), "config file not found")
+        raise ConfigError([problem], source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(str(path), f"not valid TOML: {exc}")], source=str(path)) from None
+        problem = Problem(str(path), f"not valid TOML: {exc}")
+        raise ConfigError([problem], source=str(path)) from None
     return build_config(data, source=str(path))

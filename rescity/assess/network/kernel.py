@@ -52,7 +52,7 @@ def _pop(hd: Any, hn: Any, size: int) -> int:
 
 
 @njit(parallel=True, cache=True)
-def reach_kernel(  # noqa: PLR0913 - a numba kernel takes flat arrays
+def reach_kernel(
     indptr: Any, nbr: Any, wgt: Any,
     seed_ptr: Any, seed_node: Any, seed_dist: Any,
     direct_ptr: Any, direct_org: Any, direct_dist: Any,
