@@ -24,7 +24,7 @@ def test_a_truncated_pbf_names_the_file(tmp_path: Path, osm_dir: Path) -> None:
     data = (osm_dir / "monaco.osm.pbf").read_bytes()
     bad = tmp_path / "half.osm.pbf"
     bad.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataFileError, match="half.osm.pbf") as info:
+    with pytest.raises(DataFileError, match=r"half\.osm\.pbf") as info:
         evaluate(bad)
     assert "truncated or corrupt" in str(info.value)
 
@@ -32,7 +32,7 @@ def test_a_truncated_pbf_names_the_file(tmp_path: Path, osm_dir: Path) -> None:
 def test_garbage_bytes_are_a_data_file_error(tmp_path: Path) -> None:
     bad = tmp_path / "noise.osm.pbf"
     bad.write_bytes(b"\x00\x01not a pbf at all" * 50)
-    with pytest.raises(DataFileError, match="noise.osm.pbf"):
+    with pytest.raises(DataFileError, match=r"noise\.osm\.pbf"):
         evaluate(bad)
 
 
@@ -65,14 +65,14 @@ def test_an_unknown_config_key_is_named(tmp_path: Path) -> None:
 
 def test_a_weight_for_an_unknown_item_is_named(osm_dir: Path) -> None:
     cfg = build_config({"life_service": {"weights": {"kindergarden": 1.0}}}, source="my.toml")
-    with pytest.raises(ConfigError, match="life_service.weights.kindergarden"):
+    with pytest.raises(ConfigError, match=r"life_service.weights.kindergarden"):
         evaluate(osm_dir / "beijing_haidian_liudaokou.osm.pbf", cfg)
 
 
 def test_wrong_values_are_named() -> None:
-    with pytest.raises(ConfigError, match="thresholds.distances_m"):
+    with pytest.raises(ConfigError, match=r"thresholds.distances_m"):
         build_config({"thresholds": {"distances_m": [500.0, 300.0]}})
-    with pytest.raises(ConfigError, match="origins.kind"):
+    with pytest.raises(ConfigError, match=r"origins.kind"):
         build_config({"origins": {"kind": "parcels"}})
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(Path(__file__))

@@ -102,10 +102,11 @@ def test_network_keeps_every_metre_of_walkable_way(assessed, osm_dir: Path, city
     to_utm = pyproj.Transformer.from_crs("EPSG:4326", result.network.crs, always_xy=True)
     total = 0.0
     for way in osmium.FileProcessor(str(osm_dir / f"{city}.osm.pbf")).with_locations():
-        if isinstance(way, osmium.osm.Way) and "highway" in way.tags:
-            if walk_exclusion({t.k: t.v for t in way.tags}) is None and len(way.nodes) > 1:
-                x, y = to_utm.transform([n.lon for n in way.nodes], [n.lat for n in way.nodes])
-                total += float(np.hypot(np.diff(x), np.diff(y)).sum())
+        if not (isinstance(way, osmium.osm.Way) and "highway" in way.tags):
+            continue
+        if walk_exclusion({t.k: t.v for t in way.tags}) is None and len(way.nodes) > 1:
+            x, y = to_utm.transform([n.lon for n in way.nodes], [n.lat for n in way.nodes])
+            total += float(np.hypot(np.diff(x), np.diff(y)).sum())
     rep = result.network.report
     assert (rep["length_km"] + rep["length_dropped_km"]) * 1000 == pytest.approx(total, rel=1e-9)
     assert result.network.edge_len.sum() / 1000 == pytest.approx(rep["length_km"])

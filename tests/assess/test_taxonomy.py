@@ -110,6 +110,6 @@ def test_the_table_has_the_sixteen_table_2_items_and_bilingual_names() -> None:
 
 
 def test_a_malformed_rule_table_names_the_file_and_item() -> None:
-    with pytest.raises(DataFileError, match="item 'x'.*unknown key"):
+    with pytest.raises(DataFileError, match=r"item .x.*unknown key"):
         parse_taxonomy({"item": [{"id": "x", "en": "X", "zh": "X", "group": "g",
                                   "rule": [{"tagz": {}}]}]}, "my.toml")
