@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from rescity.assess import build_config, evaluate
+from rescity.assess import evaluate
 from rescity.assess.domain.indices import INDEX_NAMES
 from rescity.assess.domain.summary import city_summary
 from rescity.assess.network.graph import WalkNetwork, assemble
@@ -75,24 +75,26 @@ def rescity_node_counts(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[
     return r.counts
 
 
-def simple_edges(net: WalkNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simple_edges(net: WalkNetwork, *, with_ids: bool = False) -> Any:
     """Edges without self-loops, the shortest of parallel edges (same graph for every tool)."""
     u, v, w = net.edge_u, net.edge_v, net.edge_len
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    keep = lo != hi
-    lo, hi, w = lo[keep], hi[keep], w[keep]
+    eid = np.flatnonzero(lo != hi)
+    lo, hi, w = lo[eid], hi[eid], w[eid]
     order = np.lexsort((w, hi, lo))
-    lo, hi, w = lo[order], hi[order], w[order]
+    lo, hi, w, eid = lo[order], hi[order], w[order], eid[order]
     first = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])]
+    if with_ids:
+        return lo[first], hi[first], w[first], eid[first]
     return lo[first], hi[first], w[first]
 
 
 def run_pandana(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int]],
-                n_items: int) -> tuple[np.ndarray, float, float]:
+                n_items: int) -> tuple[np.ndarray, float, float, float]:
     import pandana
     import pandas as pd
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     lo, hi, w = simple_edges(net)
     ids = pd.Index(np.arange(net.n_nodes), name="id")
     pnet = pandana.Network(pd.Series(net.x, index=ids), pd.Series(net.y, index=ids),
@@ -109,14 +111,14 @@ def run_pandana(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int
             s = pnet.aggregate(float(d), type="count", decay="flat", name=f"i{i}")
             counts[:, i, q] = s.reindex(ids).to_numpy()
     t_agg = time.perf_counter() - t1
-    return counts, t_build, t_agg
+    return counts, t_build, t_agg, time.process_time() - c0
 
 
 def run_networkx(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int]],
-                 n_items: int) -> tuple[np.ndarray, float]:
+                 n_items: int) -> tuple[np.ndarray, float, float]:
     import networkx as nx
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     lo, hi, w = simple_edges(net)
     g = nx.Graph()
     g.add_weighted_edges_from(zip(lo.tolist(), hi.tolist(), w.tolist(), strict=True))
@@ -128,26 +130,28 @@ def run_networkx(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[in
         for i in fac_items[k]:
             for q, t in enumerate(THRESHOLDS):
                 counts[reached[d <= t], i, q] += 1
-    return counts, time.perf_counter() - t0
+    return counts, time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_cityseer(result: Any, fac_node: np.ndarray, fac_items: list[list[int]],
-                 items: list[str]) -> tuple[np.ndarray | None, float, str]:
+                 items: list[str]) -> tuple[np.ndarray | None, float, float, str]:
     try:
         import geopandas as gpd
         import networkx as nx
         from cityseer.metrics import layers
         from cityseer.tools import io
     except ImportError as exc:  # pragma: no cover - optional
-        return None, float("nan"), f"not installed: {exc}"
+        return None, float("nan"), float("nan"), f"not installed: {exc}"
     net = result.network
-    t0 = time.perf_counter()
-    lo, hi, _ = simple_edges(net)
+    t0, c0 = time.perf_counter(), time.process_time()
+    lo, hi, _, eid = simple_edges(net, with_ids=True)
     g = nx.MultiGraph()
+    g.graph["crs"] = net.crs
     for n in range(net.n_nodes):
-        g.add_node(n, x=float(net.x[n]), y=float(net.y[n]))
-    for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-        g.add_edge(a, b, geom=shapely.LineString([(net.x[a], net.y[a]), (net.x[b], net.y[b])]))
+        g.add_node(str(n), x=float(net.x[n]), y=float(net.y[n]))
+    lines = net.lines
+    for a, b, e in zip(lo.tolist(), hi.tolist(), eid.tolist(), strict=True):
+        g.add_edge(str(a), str(b), geom=lines[e])
     nodes_gdf, _, ns = io.network_structure_from_nx(g, crs=net.crs)
     rows = [(items[i], shapely.Point(net.x[fac_node[k]], net.y[fac_node[k]]))
             for k, its in enumerate(fac_items) for i in its]
@@ -156,14 +160,15 @@ def run_cityseer(result: Any, fac_node: np.ndarray, fac_items: list[list[int]],
     out = layers.compute_accessibilities(
         data, "item", items, nodes_gdf, ns, max_netw_assign_dist=1.0,
         distances=[int(d) for d in THRESHOLDS])
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     counts = np.zeros((net.n_nodes, len(items), len(THRESHOLDS)), dtype=np.int32)
     for i, item in enumerate(items):
         for q, d in enumerate(THRESHOLDS):
             col = f"cc_{item}_{int(d)}_nw"
             if col in out:
-                counts[:, i, q] = out[col].reindex(range(net.n_nodes)).fillna(0).to_numpy()
-    return counts, elapsed, "straight-line edges between graph nodes (geometry simplified)"
+                keys = [str(n) for n in range(net.n_nodes)]
+                counts[:, i, q] = out[col].reindex(keys).fillna(0).to_numpy()
+    return counts, elapsed, cpu, ""
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> str:
@@ -207,7 +212,7 @@ def mosaic(result: Any, tiles: int) -> dict[str, Any]:
     geom_x = np.concatenate(gx + sgx)
     geom_y = np.concatenate(gy + sgy)
     base = len(net.geom_x) * tiles
-    ptr = np.concatenate(ptrs + [base + 2 * np.arange(n_stitch + 1)])
+    ptr = np.concatenate([*ptrs, base + 2 * np.arange(n_stitch + 1)])
     big = assemble(net.crs, np.concatenate(xs), np.concatenate(ys),
                    np.arange(n * tiles), np.concatenate(us + su), np.concatenate(vs + sv),
                    np.concatenate(lens + sl), ptr.astype(np.int64), geom_x, geom_y,
@@ -220,8 +225,10 @@ def mosaic(result: Any, tiles: int) -> dict[str, Any]:
     org = result.origins
     t1 = time.perf_counter()
     snapper = Snapper(big)
-    all_geoms = np.concatenate([shapely.transform(geoms, lambda c, k=k: c + [k * width, 0])
-                                for k in range(tiles)])
+    all_geoms = np.concatenate([
+        shapely.transform(geoms, lambda c, k=k: c + np.array([k * width, 0.0]))
+        for k in range(tiles)
+    ])
     items = fs.items * tiles
     area = np.tile(fs.gdf["area_m2"].to_numpy(), tiles)
     access, access_fac = access_points(all_geoms, snapper, cfg)
@@ -245,7 +252,7 @@ def mosaic(result: Any, tiles: int) -> dict[str, Any]:
     return {
         "tiles": tiles, "graph_nodes": big.n_nodes, "graph_edges": big.n_edges,
         "walk_vertices": int(len(big.geom_x) - big.n_edges),  # polyline vertices
-        "facilities": len(items), "access_points": int(len(access.edge)),
+        "facilities": len(items), "access_points": len(access.edge),
         "origins": len(ox), "build_s": t_build, "snap_s": t_snap, "score_s": t_score,
         "summary_s": t_sum, "total_s": t_build + t_snap + t_score + t_sum,
         "median_life_service": summary["indices"]["life_service"]["median"],
@@ -271,8 +278,7 @@ def main() -> None:
     net = result.network
     fac_node, fac_items, items = node_problem(result)
     n_items = len(items)
-    t0 = time.perf_counter()
-    _ = net.csr  # already built by evaluate; rebuild for a fair "network build" time
+    t0, c0 = time.perf_counter(), time.process_time()
     net2 = WalkNetwork(net.crs, net.x, net.y, net.node_osm, net.edge_u, net.edge_v,
                        net.edge_len, net.geom_ptr, net.geom_x, net.geom_y)
     _ = net2.csr
@@ -280,19 +286,28 @@ def main() -> None:
     t0 = time.perf_counter()
     mine = rescity_node_counts(net2, fac_node, fac_items, n_items)
     t_reach = time.perf_counter() - t0
-    rows: list[tuple[str, str, str, str, str]] = []
-    rows.append(("rescity", f"{t_csr:.3f}", f"{t_reach:.3f}", f"{t_csr + t_reach:.3f}", "-"))
-    pan, pb, pa = run_pandana(net, fac_node, fac_items, n_items)
-    rows.append(("pandana 0.8", f"{pb:.3f}", f"{pa:.3f}", f"{pb + pa:.3f}", agreement(mine, pan)))
+    c_mine = time.process_time() - c0
+    rows: list[tuple[str, ...]] = []
+    rows.append(("rescity", f"{t_csr:.3f}", f"{t_reach:.3f}", f"{t_csr + t_reach:.3f}",
+                 f"{c_mine:.3f}", "-"))
+    pan, pb, pa, pc = run_pandana(net, fac_node, fac_items, n_items)
+    rows.append(("pandana 0.8", f"{pb:.3f}", f"{pa:.3f}", f"{pb + pa:.3f}", f"{pc:.3f}",
+                 agreement(mine, pan)))
+    speed = [f"reach vs pandana aggregate {pa / t_reach:.1f}x",
+             f"end to end vs pandana {(pb + pa) / (t_csr + t_reach):.1f}x (CPU {pc / c_mine:.1f}x)"]
     if not args.skip_networkx:
-        nxc, nt = run_networkx(net, fac_node, fac_items, n_items)
-        rows.append(("networkx", "-", f"{nt:.3f}", f"{nt:.3f}", agreement(mine, nxc)))
+        nxc, nt, nc = run_networkx(net, fac_node, fac_items, n_items)
+        rows.append(("networkx 3", "-", f"{nt:.3f}", f"{nt:.3f}", f"{nc:.3f}",
+                     agreement(mine, nxc)))
+        speed.append(f"vs networkx {nt / (t_csr + t_reach):.1f}x (CPU {nc / c_mine:.1f}x)")
     if not args.skip_cityseer:
-        cs, ct, note = run_cityseer(result, fac_node, fac_items, items)
+        cs, ct, cc, note = run_cityseer(result, fac_node, fac_items, items)
         if cs is not None:
-            rows.append(("cityseer", "-", f"{ct:.3f}", f"{ct:.3f}", agreement(mine, cs)))
+            rows.append(("cityseer 5.8", "-", f"{ct:.3f}", f"{ct:.3f}", f"{cc:.3f}",
+                         agreement(mine, cs)))
+            speed.append(f"vs cityseer {ct / (t_csr + t_reach):.1f}x (CPU {cc / c_mine:.1f}x)")
         else:
-            rows.append(("cityseer", "-", "-", "-", note))
+            rows.append(("cityseer", "-", "-", "-", "-", note))
     mo = mosaic(result, args.tiles)
     lines = [
         f"# assess reach benchmark — {dt.date.today().isoformat()}",
@@ -307,13 +322,14 @@ def main() -> None:
         f"{t_e2e:.2f} s; stages: "
         + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()),
         "",
-        "| tool | network build (s) | 48 queries (s) | end to end (s) | counts equal to rescity |",
-        "|---|---|---|---|---|",
+        "| tool | network build (s) | 48 queries (s) | end to end (s) | end to end CPU (s) "
+        "| counts equal to rescity |",
+        "|---|---|---|---|---|---|",
         *[f"| {' | '.join(r)} |" for r in rows],
         "",
-        f"Speed-ups: reach vs pandana aggregate {pa / t_reach:.1f}x; end to end vs pandana "
-        f"{(pb + pa) / (t_csr + t_reach):.1f}x"
-        + (f"; vs networkx {nt / t_reach:.1f}x" if not args.skip_networkx else ""),
+        "Speed-ups (wall): " + "; ".join(speed),
+        "",
+        f"Load average during the run: {os.getloadavg()[0]:.1f} (shared 2-core machine)",
         "",
         f"## 2. Mosaic: {mo['tiles']} tiles of {args.city}, stitched",
         "",
