@@ -1,9 +1,11 @@
 """Numba kernel: one bounded multi-source Dijkstra per facility, accumulated per origin.
 
-Every array is contiguous and indexed 0..n-1. The work is split over threads by interleaving
-facilities (``f = t, t + T, …``) so that dense and sparse parts of the city mix; each thread
-writes to its own slice of the result arrays, which the caller reduces. No ``fastmath``: the
-code compares against ``inf``.
+Every array is contiguous and indexed 0..n-1. Counts, values and reached population are
+returned per threshold *bucket* (d in (T[k-1], T[k]]) in item-major layout;
+:func:`run_reach` accumulates and transposes them. The work is split over threads by
+interleaving facilities (``f = t, t + T, …``) so that dense and sparse parts of the city mix;
+each thread writes to its own slice of the result arrays, which the caller reduces. No
+``fastmath``: the code compares against ``inf``.
 """
 
 from __future__ import annotations
@@ -123,21 +125,21 @@ def _chunk(
             best[o] = np.inf
             if d > cutoff:
                 continue
+            # Histogram: count in the first threshold bucket that holds d; the caller turns
+            # buckets into "within threshold" totals with a cumulative sum (one write, not 3).
+            b = 0
+            while b < n_thr - 1 and d > thresholds[b]:
+                b += 1
+            if d > thresholds[b]:
+                continue
             for k in range(fitem_ptr[f], fitem_ptr[f + 1]):
                 it = fitem[k]
-                if d < nearest[t, o, it]:
-                    nearest[t, o, it] = d
-                for q in range(n_thr):
-                    if d <= thresholds[q]:
-                        counts[t, o, it, q] += 1
+                if d < nearest[t, it, o]:
+                    nearest[t, it, o] = d
+                counts[t, it, b, o] += 1
             for k in range(fslot_ptr[f], fslot_ptr[f + 1]):
-                slot = fslot[k]
-                for q in range(n_thr):
-                    if d <= thresholds[q]:
-                        value[t, o, slot, q] += fvalue[f]
-            for q in range(n_thr):
-                if d <= thresholds[q]:
-                    fac_pop[f, q] += pop[o]
+                value[t, fslot[k], b, o] += fvalue[f]
+            fac_pop[f, b] += pop[o]
         for j in range(n_seen):
             node = seen_nodes[j]
             dist[node] = np.inf
@@ -156,9 +158,10 @@ def reach_kernel(
     n_org = len(pop)
     n_fac = len(seed_ptr) - 1
     n_thr = len(thresholds)
-    counts = np.zeros((n_threads, n_org, n_items, n_thr), dtype=np.int32)
-    nearest = np.full((n_threads, n_org, n_items), np.inf)
-    value = np.zeros((n_threads, n_org, max(n_slots, 1), n_thr))
+    # Item-major layout: one facility's reached origins are neighbours in memory.
+    counts = np.zeros((n_threads, n_items, n_thr, n_org), dtype=np.int32)
+    nearest = np.full((n_threads, n_items, n_org), np.inf)
+    value = np.zeros((n_threads, max(n_slots, 1), n_thr, n_org))
     fac_pop = np.zeros((n_fac, n_thr))
     max_seeds = 0
     for f in range(n_fac):

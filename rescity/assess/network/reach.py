@@ -149,9 +149,13 @@ def run_reach(
         np.ascontiguousarray(population, np.float64),
         n_items, n_slots, threads,
     )
+    summed = counts[0] if threads == 1 else counts.sum(axis=0, dtype=np.int32)
+    vsum = value[0] if threads == 1 else value.sum(axis=0)
+    near = nearest[0] if threads == 1 else nearest.min(axis=0)
+    # Kernel layout (item, bucket, origin) -> (origin, item, threshold), buckets accumulated.
     return ReachResult(
-        counts=counts.sum(axis=0, dtype=np.int32),
-        nearest=nearest.min(axis=0),
-        value=value.sum(axis=0)[:, :n_slots, :],
-        fac_pop=fac_pop,
+        counts=np.ascontiguousarray(np.cumsum(summed, axis=1, dtype=np.int32).transpose(2, 0, 1)),
+        nearest=np.ascontiguousarray(near.T),
+        value=np.ascontiguousarray(np.cumsum(vsum[:n_slots], axis=1).transpose(2, 0, 1)),
+        fac_pop=np.cumsum(fac_pop, axis=-1),
     )
