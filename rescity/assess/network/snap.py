@@ -143,8 +143,8 @@ class Snapper:
                                      cell, self.nx, self.ny)
 
     def snap(self, x: F64, y: F64, max_dist: float) -> Snapped:
-        px = np.ascontiguousarray(x, dtype=np.float64)
-        py = np.ascontiguousarray(y, dtype=np.float64)
+        px = np.array(x, dtype=np.float64)  # writable copies: one compiled signature
+        py = np.array(y, dtype=np.float64)
         seg, t, d = _query(px, py, self.x0, self.y0, self.x1, self.y1, self.ptr, self.items,
                            self.minx, self.miny, self.cell, self.nx, self.ny, float(max_dist))
         ok = seg >= 0
