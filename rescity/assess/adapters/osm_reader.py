@@ -112,35 +112,42 @@ class _Collector:
 
     def way(self, o: osmium.osm.Way) -> None:
         tags = {t.k: t.v for t in o.tags}
-        nodes = o.nodes
-        if len(nodes) < 2:
-            return
-        try:
-            xy = np.array([(n.lon, n.lat) for n in nodes], dtype=np.float64)
-        except osmium.InvalidLocationError:
-            key = "missing node locations"
-            self.dropped[key] = self.dropped.get(key, 0) + 1
-            return
+        walk = False
         if "highway" in tags:
             reason = walk_exclusion(tags)
-            if reason is None:
-                self.refs.append(np.array([n.ref for n in nodes], dtype=np.int64))
-                self.coords.append(xy)
-            else:
+            walk = reason is None
+            if reason is not None:
                 self.dropped[reason] = self.dropped.get(reason, 0) + 1
         items = self.taxonomy.classify(tags)
         is_res = tags.get("landuse") == "residential"
         building = tags.get("building", "")
+        if building == "no":
+            building = ""
+        nodes = o.nodes
+        # Coordinates only for ways that are used: most tagged ways in a city are not.
+        if not (walk or items or is_res or building) or len(nodes) < 2:
+            return
+        try:
+            rows = np.array([(n.ref, n.lon, n.lat) for n in nodes], dtype=np.float64)
+        except osmium.InvalidLocationError:
+            key = "missing node locations"
+            self.dropped[key] = self.dropped.get(key, 0) + 1
+            return
+        xy = rows[:, 1:]
+        refs = rows[:, 0].astype(np.int64)  # OSM ids are far below 2**53: exact in float64
+        if walk:
+            self.refs.append(refs)
+            self.coords.append(np.ascontiguousarray(xy))
         if not (items or is_res or building):
             return
-        closed = len(nodes) >= 4 and nodes[0].ref == nodes[-1].ref
+        closed = len(refs) >= 4 and refs[0] == refs[-1]
         geom: BaseGeometry
         geom = _polygonal(shapely.Polygon(xy)) if closed else shapely.Point(xy[len(xy) // 2])
         if items:
             self.facilities.append(Feature("w", o.id, _name(tags), geom, items))
         if closed and is_res:
             self.residential.append(Feature("w", o.id, _name(tags), geom))
-        if closed and building and building != "no":
+        if closed and building:
             self.buildings.append(Feature("w", o.id, _name(tags), geom, building=building,
                                           levels=_levels(tags)))
 
