@@ -126,3 +126,23 @@ def test_chinese_extract_finds_named_facilities(assessed) -> None:  # type: igno
     assert "中国农业大学东区社区卫生服务中心" in names
     row = fac[fac["name"] == "中国农业大学东区社区卫生服务中心"].iloc[0]
     assert "community_health_centre" in row["items"].split(";")
+
+
+def test_a_notebook_can_pass_its_own_origins_as_a_geodataframe(assessed, osm_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+
+    from rescity.assess import evaluate
+    from rescity.core.errors import InputError
+
+    base = assessed.get("monaco")
+    mine = gpd.GeoDataFrame(
+        {"population": base.origins["population"], "block": base.origins["name"]},
+        geometry=base.origins.geometry, crs=base.origins.crs,
+    ).to_crs("EPSG:4326")
+    result = evaluate(osm_dir / "monaco.osm.pbf", origins=mine)
+    assert result.summary["origin_kind"] == "given"
+    assert list(result.origins["block"]) == list(base.origins["name"])
+    assert np.allclose(result.origins["life_service"].fillna(-1),
+                       base.origins["life_service"].fillna(-1))
+    with pytest.raises(InputError, match="population"):
+        evaluate(osm_dir / "monaco.osm.pbf", origins=mine.drop(columns="population"))

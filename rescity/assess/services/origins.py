@@ -136,3 +136,26 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFr
     pt = gdf.geometry.representative_point()
     gdf["x"], gdf["y"] = pt.x.to_numpy(), pt.y.to_numpy()
     return gdf
+
+
+def origins_from_frame(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    """Use a caller's GeoDataFrame as origins (a notebook's own blocks or grid cells)."""
+    problems = []
+    if frame.crs is None:
+        problems.append(Problem("origins", "the GeoDataFrame has no CRS"))
+    if "population" not in frame.columns:
+        problems.append(Problem("origins", "needs a 'population' column"))
+    elif len(frame) and not (frame["population"].to_numpy(dtype=float) >= 0).all():
+        problems.append(Problem("origins.population", "must be a number ≥ 0 in every row"))
+    if len(frame) == 0:
+        problems.append(Problem("origins", "the GeoDataFrame is empty"))
+    if problems:
+        raise InputError(problems, source="origins")
+    gdf = frame.to_crs(crs).reset_index(drop=True)
+    gdf = gdf.drop(columns=[c for c in ("oid", "kind", "x", "y") if c in gdf.columns])
+    gdf["area_m2"] = gdf.geometry.area
+    gdf.insert(0, "oid", np.arange(len(gdf), dtype=np.int64))
+    gdf.insert(1, "kind", "given")
+    pt = gdf.geometry.representative_point()
+    gdf["x"], gdf["y"] = pt.x.to_numpy(), pt.y.to_numpy()
+    return gdf

@@ -28,7 +28,7 @@ from rescity.assess.network.graph import WalkNetwork, build_network
 from rescity.assess.network.reach import ReachResult
 from rescity.assess.network.snap import Snapped, Snapper
 from rescity.assess.services.facilities import FacilitySet, build_facilities
-from rescity.assess.services.origins import build_origins
+from rescity.assess.services.origins import build_origins, origins_from_frame
 from rescity.assess.services.scoring import score
 
 log = logging.getLogger(__name__)
@@ -85,17 +85,19 @@ def evaluate(
     path: Path | str,
     config: AssessConfig | Path | str | None = None,
     *,
-    origins: str | None = None,
+    origins: str | gpd.GeoDataFrame | None = None,
     taxonomy: Taxonomy | None = None,
     on_stage: StageCallback | None = None,
 ) -> AssessmentResult:
     """Assess every residential origin of the city in ``path`` (.osm.pbf, .osm, .osm.bz2).
 
     ``config`` is an :class:`AssessConfig`, a TOML file, or ``None`` for the defaults;
-    ``origins`` ("landuse", "buildings", "h3") overrides ``origins.kind``.
+    ``origins`` ("landuse", "buildings", "h3") overrides ``origins.kind``; a GeoDataFrame
+    (any CRS, with a ``population`` column) is used as the origins instead.
     """
     cfg = _resolve_config(config)
-    if origins is not None:
+    given = origins if isinstance(origins, gpd.GeoDataFrame) else None
+    if isinstance(origins, str):
         cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update={"kind": origins})})
     tax = taxonomy or load_taxonomy()
     cfg.check_items(tax, "config")
@@ -108,7 +110,8 @@ def evaluate(
     with _stage("facilities", timings, on_stage):
         fs = build_facilities(osm, tax, net.crs, snapper, cfg)
     with _stage("origins", timings, on_stage):
-        org = build_origins(osm, net.crs, cfg)
+        org = (origins_from_frame(given, net.crs) if given is not None
+               else build_origins(osm, net.crs, cfg))
         osnap = snapper.snap(org["x"].to_numpy(), org["y"].to_numpy(), cfg.network.max_snap_m)
         org["snapped"] = osnap.ok
         org["snap_dist_m"] = osnap.dist
@@ -154,7 +157,7 @@ def evaluate(
             cfg.thresholds.distances_m, labels, counts,
         )
         summary["source"] = str(path)
-        summary["origin_kind"] = cfg.origins.kind
+        summary["origin_kind"] = "given" if given is not None else cfg.origins.kind
         summary["network"] = net.report
         summary["dropped_ways"] = osm.dropped_ways
         summary["failed_multipolygons"] = len(osm.failed_areas)
