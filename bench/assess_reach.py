@@ -173,7 +173,7 @@ def run_cityseer(result: Any, fac_node: np.ndarray, fac_items: list[list[int]],
 
 def agreement(a: np.ndarray, b: np.ndarray) -> str:
     same = float((a == b).mean()) * 100
-    return f"{same:.3f} %"
+    return f"{same:.3f} % ({int((a != b).sum())} of {a.size:,} differ)"
 
 
 def mosaic(result: Any, tiles: int) -> dict[str, Any]:
