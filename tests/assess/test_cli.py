@@ -39,6 +39,9 @@ def test_assess_writes_every_output(tmp_path: Path, osm_dir: Path) -> None:
                                        "health_resilience"}
     origins = gpd.read_file(out / "origins.gpkg", layer="origins")
     assert len(origins) == summary["origins"]
+    areas = gpd.read_file(out / "origins.gpkg", layer="origin_areas")
+    assert len(areas) == summary["origins"]
+    assert set(areas.geom_type) == {"MultiPolygon"}
     facilities = gpd.read_parquet(out / "facilities.parquet")
     assert len(facilities) > 0
     assert (out / "summary.csv").read_text(encoding="utf-8").startswith("section,name,stat,value")

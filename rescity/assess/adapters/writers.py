@@ -64,6 +64,11 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
     }
     result.origins.to_parquet(paths["origins_parquet"])
     _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG")
+    areas = result.origins[result.origins.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if len(areas):
+        # The polygons too, as a second layer (multi-polygons: one geometry type per layer).
+        areas.to_file(paths["origins_gpkg"], layer="origin_areas", driver="GPKG",
+                      promote_to_multi=True)
     result.facilities.to_parquet(paths["facilities_parquet"])
     _as_points(result.facilities).to_file(paths["facilities_gpkg"], layer="facilities",
                                           driver="GPKG")
