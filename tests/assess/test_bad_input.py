@@ -78,6 +78,11 @@ def test_wrong_values_are_named() -> None:
         load_config(Path(__file__))
 
 
+def test_an_unknown_origin_kind_is_a_config_error(osm_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="parcels"):
+        evaluate(osm_dir / "monaco.osm.pbf", origins="parcels")
+
+
 def test_no_residential_origins_is_an_input_error(tmp_path: Path) -> None:
     path = tmp_path / "street.osm"
     path.write_text(NO_WALK_OSM.replace('"motorway"', '"residential"'), encoding="utf-8")

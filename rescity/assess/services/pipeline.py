@@ -30,10 +30,12 @@ from rescity.assess.network.snap import Snapped, Snapper
 from rescity.assess.services.facilities import FacilitySet, build_facilities
 from rescity.assess.services.origins import build_origins, origins_from_frame
 from rescity.assess.services.scoring import score
+from rescity.core.errors import ConfigError, Problem
 
 log = logging.getLogger(__name__)
 
 StageCallback = Callable[[str, float | None], None]
+ORIGIN_KINDS = ("landuse", "buildings", "h3")
 STAGES = ("read", "network", "facilities", "origins", "reach", "indices", "summary")
 F64 = npt.NDArray[np.float64]
 
@@ -98,6 +100,9 @@ def evaluate(
     cfg = _resolve_config(config)
     given = origins if isinstance(origins, gpd.GeoDataFrame) else None
     if isinstance(origins, str):
+        if origins not in ORIGIN_KINDS:
+            raise ConfigError([Problem("origins", f"must be one of {', '.join(ORIGIN_KINDS)}, "
+                                       f"not {origins!r}")], source="origins")
         cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update={"kind": origins})})
     tax = taxonomy or load_taxonomy()
     cfg.check_items(tax, "config")
