@@ -12,7 +12,10 @@ from rescity.core.config import Settings
 
 
 def register_all(app: typer.Typer) -> None:
-    del app
+    from rescity.assess.entrypoints import cli as assess_cli
+
+    for module in (assess_cli,):
+        module.register(app)
 
 
 DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]
