@@ -52,7 +52,7 @@ def pg_server_url() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - report any connection failure the same way
+    except Exception as exc:
         pytest.fail(f"local PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url
@@ -109,6 +109,8 @@ def session_factory(engine: Engine) -> sessionmaker[Any]:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return load_settings(
-        environment="test", data_dir=tmp_path / "data", database_url=db_url,
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=db_url,
         secret_key="test-secret-" + "x" * 32,
     )

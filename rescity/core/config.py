@@ -94,7 +94,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), "config file not found")], source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(str(path), f"not valid TOML: {exc}")], source=str(path)) from None
+        raise ConfigError(
+            [Problem(str(path), f"not valid TOML: {exc}")], source=str(path)
+        ) from None
     # Accept both a flat file and one with a [rescity] table.
     section = data.get("rescity", data)
     if not isinstance(section, dict):

@@ -40,9 +40,13 @@ class InputError(RescityError, ValueError):
             problems = [Problem(source or "input", problems)]
         self.problems: list[Problem] = list(problems)
         self.source = source
-        head = f"invalid input in {source}" if source else "invalid input"
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{head}:\n{lines}" if len(self.problems) > 1 else f"{head}: {lines[4:]}")
+        if len(self.problems) == 1:
+            only = self.problems[0]
+            text = str(only) if not source or only.where.startswith(source) else f"{source}: {only}"
+        else:
+            head = f"invalid input in {source}" if source else "invalid input"
+            text = head + ":\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(text)
 
     def to_dict(self) -> dict[str, object]:
         return {

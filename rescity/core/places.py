@@ -1,4 +1,6 @@
-"""The administrative hierarchy: city → district → sub-district (街道) → community (社区) → grid (网格).
+"""The administrative hierarchy: city → district → sub-district (街道) → community → grid.
+
+In Chinese: 市 → 区 → 街道 → 社区 (community) → 网格 (grid).
 
 Each place stores a materialised ``path`` of ids ("/1/4/9/") so that "is X inside Y" is a
 prefix test, both in Python (the policy) and in SQL (``path LIKE '/1/4/%'``) for scoping
@@ -73,7 +75,10 @@ def add_place(
     if problems:
         raise InputError(problems, source="place")
     place = Place(
-        level=str(level), code=code, name_zh=name_zh, name_en=name_en,
+        level=str(level),
+        code=code,
+        name_zh=name_zh,
+        name_en=name_en,
         parent_id=parent.id if parent else None,
     )
     session.add(place)

@@ -1,9 +1,8 @@
 from sqlalchemy import Engine, inspect
 
+import rescity.models  # noqa: F401
 from rescity.core.storage import migrate
 from rescity.core.storage.db import Base, make_engine
-
-import rescity.models  # noqa: F401
 
 
 def test_upgrade_creates_every_table_and_downgrade_removes_them(db_url: str) -> None:

@@ -34,7 +34,7 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._session is not None  # noqa: S101 - set by __enter__
+        assert self._session is not None
         try:
             self._session.rollback()
         finally:

@@ -1,0 +1,110 @@
+"""The FastAPI application factory: one app for the JSON API and the server-rendered pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from rescity.core.config import Settings
+from rescity.core.errors import AuthenticationRequired, RescityError, TooManyRequests
+from rescity.core.i18n import translator
+from rescity.web.context import WEB_DIR, AppContext
+from rescity.web.modules import routers
+from rescity.web.routes import admin, api, shell
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    ctx = AppContext.create(settings, engine=engine)
+    app = FastAPI(
+        title="rescity",
+        version="0.1.0",
+        description="Resilient, socially integrative cities: assess, community, knowledge.",
+        docs_url="/docs",
+    )
+    app.state.ctx = ctx
+    static = WEB_DIR / "static"
+    if not (static / "vendor" / "pico.min.css").exists():
+        log.warning("front-end assets missing: run `npm ci` and scripts/setup.sh (vendor CSS)")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    for router in (shell.router, api.health_router, api.router, admin.router, *routers()):
+        app.include_router(router)
+
+    _install_handlers(app)
+    app.middleware("http")(_security_headers)
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/open311/")) and "text/html" in (
+        request.headers.get("accept", "")
+    )
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RescityError)
+    async def rescity_error(request: Request, exc: RescityError) -> Response:
+        if isinstance(exc, AuthenticationRequired) and _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        headers = {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, AuthenticationRequired):
+            headers["WWW-Authenticate"] = "Bearer"
+        if _wants_html(request):
+            ctx: AppContext = request.app.state.ctx
+            lang = request.cookies.get("rescity_lang", ctx.settings.default_language)
+            t = translator(lang if lang in ("zh", "en") else "zh")
+            key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code)
+            return ctx.templates.TemplateResponse(
+                request,
+                "error.html",
+                {
+                    "t": t,
+                    "lang": lang,
+                    "principal": None,
+                    "csrf_token": "",
+                    "message": t(key) if key else str(exc),
+                    "can": lambda _a: False,
+                    "display_name": "",
+                },
+                status_code=exc.status_code,
+                headers=headers,
+            )
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "InputError", "message": "invalid request", "problems": problems},
+            status_code=422,
+        )
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/docs"):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+    return response

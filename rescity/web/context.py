@@ -1,0 +1,44 @@
+"""What the web app holds for its lifetime: settings, database, throttle, templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from rescity.core.config import Settings
+from rescity.core.security.throttle import LoginThrottle
+from rescity.core.storage.db import make_engine, make_session_factory
+
+WEB_DIR = Path(__file__).parent
+SESSION_COOKIE = "rescity_session"
+CSRF_COOKIE = "rescity_csrf"
+LANG_COOKIE = "rescity_lang"
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Any]
+    throttle: LoginThrottle
+    templates: Jinja2Templates
+
+    @classmethod
+    def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppContext:
+        engine = engine or make_engine(settings.resolved_database_url)
+        templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+        templates.env.autoescape = True
+        return cls(
+            settings=settings,
+            engine=engine,
+            session_factory=make_session_factory(engine),
+            throttle=LoginThrottle(
+                max_failures=settings.login_max_failures, window_s=settings.login_window_s
+            ),
+            templates=templates,
+        )

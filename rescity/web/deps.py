@@ -1,0 +1,153 @@
+"""FastAPI dependencies: the unit of work, who is asking, and the one authorization gate.
+
+Routes never check roles themselves: they declare ``Depends(allow("action"))`` for actions not
+tied to a record, and services call :func:`rescity.core.security.policy.require` with the
+record's :class:`Target` for record-level decisions. Both end in the same policy function.
+
+Cookie-authenticated unsafe requests must carry the CSRF token (form field ``csrf_token`` or
+header ``X-CSRF-Token``); bearer-token requests are exempt because browsers never attach
+them by themselves.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from rescity.core.accounts import User, find_web_session, principal_of, user_for_token
+from rescity.core.errors import AuthenticationRequired, PermissionDenied
+from rescity.core.i18n import Translator, negotiate, translator
+from rescity.core.security.policy import NOWHERE, Principal, is_allowed, require
+from rescity.core.storage.uow import UnitOfWork
+from rescity.web.context import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, AppContext
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class CSRFError(PermissionDenied):
+    pass
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def get_uow(ctx: Ctx) -> Iterator[UnitOfWork]:
+    with UnitOfWork(ctx.session_factory) as uow:
+        yield uow
+
+
+UoW = Annotated[UnitOfWork, Depends(get_uow)]
+
+
+@dataclass(frozen=True)
+class Auth:
+    principal: Principal | None
+    via: str | None  # "token", "session" or None
+    csrf_token: str
+    display_name: str = ""
+    language: str | None = None
+
+
+async def get_auth(request: Request, ctx: Ctx) -> Auth:
+    cached: Auth | None = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached
+    auth = _resolve(request, ctx)
+    if auth.via == "session" and request.method not in SAFE_METHODS:
+        await _check_csrf(request, auth.csrf_token)
+    elif auth.via is None and request.method not in SAFE_METHODS:
+        # Anonymous forms (sign-in) use a double-submit cookie.
+        await _check_csrf(request, request.cookies.get(CSRF_COOKIE, ""))
+    request.state.auth = auth
+    return auth
+
+
+def _resolve(request: Request, ctx: Ctx) -> Auth:
+    header = request.headers.get("authorization", "")
+    with ctx.session_factory() as session:
+        if header.lower().startswith("bearer "):
+            user = user_for_token(session, header[7:].strip())
+            if user is None:
+                raise AuthenticationRequired("invalid or expired API token")
+            return _auth_for(user, "token", "")
+        secret = request.cookies.get(SESSION_COOKIE)
+        if secret:
+            row = find_web_session(session, secret)
+            if row is not None:
+                user = session.get(User, row.user_id)
+                if user is not None and user.active:
+                    return _auth_for(user, "session", row.csrf_token)
+    return Auth(principal=None, via=None, csrf_token=request.cookies.get(CSRF_COOKIE, ""))
+
+
+def _auth_for(user: User, via: str, csrf: str) -> Auth:
+    return Auth(principal_of(user), via, csrf, user.display_name, user.language)
+
+
+async def _check_csrf(request: Request, expected: str) -> None:
+    sent = request.headers.get("x-csrf-token", "")
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token", "")
+        sent = value if isinstance(value, str) else ""
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise CSRFError("missing or wrong CSRF token")
+
+
+AuthDep = Annotated[Auth, Depends(get_auth)]
+
+
+def optional_principal(auth: AuthDep) -> Principal | None:
+    return auth.principal
+
+
+def current_principal(auth: AuthDep) -> Principal:
+    if auth.principal is None:
+        raise AuthenticationRequired("sign in first")
+    return auth.principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def allow(action: str) -> Callable[..., Any]:
+    """Dependency: the principal, if the policy lets them do ``action`` (not record-bound)."""
+
+    def dependency(auth: AuthDep) -> Principal | None:
+        if auth.principal is None and not is_allowed(None, action, NOWHERE):
+            raise AuthenticationRequired("sign in first")
+        require(auth.principal, action, NOWHERE)
+        return auth.principal
+
+    return dependency
+
+
+def get_language(request: Request, ctx: Ctx, auth: AuthDep) -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in ("zh", "en"):
+        return chosen
+    if auth.language in ("zh", "en"):
+        return auth.language
+    return negotiate(request.headers.get("accept-language"), ctx.settings.default_language)
+
+
+Language = Annotated[str, Depends(get_language)]
+
+
+def get_translator(lang: Language) -> Translator:
+    return translator(lang)
+
+
+T = Annotated[Translator, Depends(get_translator)]

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Install everything rescity needs on a fresh Debian machine; safe to run again.
+#   scripts/setup.sh          runtime (venv, Python packages, front-end assets)
+#   scripts/setup.sh --dev    also test tools, Debian's Chromium and CJK fonts, local services
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[[ "${1:-}" == "--dev" ]] && dev=1
+log() { printf '\033[1;32m[setup]\033[0m %s\n' "$*"; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  ((${#missing[@]})) || return 0
+  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null; then
+    log "please install Debian packages: ${missing[*]}"; return 1
+  fi
+  local SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# CJK fonts so that figures and screenshots show Chinese; npm for the front-end assets.
+apt_install fonts-noto-cjk
+command -v npm >/dev/null || apt_install npm
+if ((dev)); then
+  apt_install chromium
+fi
+
+# Python: a virtualenv with the package (and test tools with --dev).
+PY=${PYTHON:-}
+if [[ -z "$PY" ]]; then
+  for cand in python3.12 python3.11 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      PY=$cand; break
+    fi
+  done
+fi
+[[ -n "$PY" ]] || { echo "Python 3.11+ is needed" >&2; exit 1; }
+[[ -x .venv/bin/python ]] || { log "creating .venv with $PY"; "$PY" -m venv .venv; }
+extras=""; ((dev)) && extras="[dev]"
+stamp=".venv/.rescity-installed$extras"
+digest=$(sha256sum pyproject.toml | cut -c1-16)
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
+  log "installing Python packages ($extras)"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".$extras"
+  echo "$digest" > "$stamp"
+fi
+
+# Front-end assets from the npm registry, served locally (never from a CDN).
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing front-end assets (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+vendor=rescity/web/static/vendor
+mkdir -p "$vendor"
+cp node_modules/@picocss/pico/css/pico.min.css "$vendor/"
+for f in scripts/vendor.d/*.sh; do [[ -f "$f" ]] && bash "$f" "$vendor"; done
+
+if ((dev)); then
+  # The local services the tests talk to: start them if they are installed but stopped.
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if ! command -v pg_ctlcluster >/dev/null; then apt_install postgresql; fi
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+  if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+    command -v mosquitto >/dev/null || apt_install mosquitto
+    log "starting Mosquitto"
+    mosquitto -d -c /etc/mosquitto/mosquitto.conf || mosquitto -d
+  fi
+fi
+log "ready"

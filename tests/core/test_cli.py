@@ -1,0 +1,84 @@
+"""The command line: help, database, users, demo, and clear errors instead of tracebacks."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rescity.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    for var in ("RESCITY_DATABASE_URL", "RESCITY_CONFIG"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("db", "user", "serve", "demo", "audit"):
+        assert command in result.output
+
+
+def test_db_upgrade_then_user_create_then_audit(cli_env: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert (cli_env / "rescity" / "rescity.sqlite3").exists()
+    created = runner.invoke(app, ["user", "create", "ops", "--password", "long-enough-pw"])
+    assert created.exit_code == 0, created.output
+    listing = runner.invoke(app, ["audit", "--kind", "write"])
+    assert "user.create" in listing.output
+    assert "up to date" in runner.invoke(app, ["db", "current"]).output
+    assert runner.invoke(app, ["db", "downgrade", "base"]).exit_code == 0
+    assert "needs `rescity db upgrade`" in runner.invoke(app, ["db", "current"]).output
+
+
+def test_demo_creates_the_hierarchy_and_prints_logins(cli_env: Path) -> None:
+    first = runner.invoke(app, ["demo", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "admin" in first.output and "http://127.0.0.1:8000/" in first.output
+    again = runner.invoke(app, ["demo", "--no-serve"])  # idempotent
+    assert again.exit_code == 0, again.output
+
+
+def _run(args: list[str], env_extra: dict[str, str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(tmp), "HOME": str(tmp), **env_extra}
+    return subprocess.run(
+        [sys.executable, "-m", "rescity", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_bad_setting_gives_a_one_line_error_not_a_traceback(tmp_path: Path) -> None:
+    result = _run(["db", "upgrade"], {"RESCITY_PORT": "eighty"}, tmp_path)
+    assert result.returncode == 2
+    assert "setting 'port' (RESCITY_PORT)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_config_file_is_named(tmp_path: Path) -> None:
+    result = _run(["--config", str(tmp_path / "nope.toml"), "db", "current"], {}, tmp_path)
+    assert result.returncode == 2 and "nope.toml: config file not found" in result.stderr
+
+
+def test_commands_refuse_an_outdated_database(cli_env: Path) -> None:
+    result = runner.invoke(app, ["user", "create", "x", "--password", "long-enough-pw"])
+    assert result.exit_code != 0
+    assert "rescity db upgrade" in str(result.exception)
+
+
+def test_weak_passwords_are_refused(cli_env: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, ["user", "create", "ops", "--password", "short"])
+    assert "at least 8 characters" in str(result.exception)
