@@ -43,7 +43,9 @@ def make_grid(bounds: tuple[float, float, float, float], *, cell: float,
     if (w / cell) * (h / cell) > max_cells:
         cell = float(np.sqrt(w * h / max_cells))
     nx, ny = int(np.ceil(w / cell)), int(np.ceil(h / cell))
-    return Grid(minx + cell * (np.arange(nx) + 0.5), miny + cell * (np.arange(ny) + 0.5), cell)
+    gx: F64 = minx + cell * (np.arange(nx, dtype=np.float64) + 0.5)
+    gy: F64 = miny + cell * (np.arange(ny, dtype=np.float64) + 0.5)
+    return Grid(gx, gy, cell)
 
 
 def idw(x: F64, y: F64, values: F64, qx: F64, qy: F64, *, power: float = 2.0,

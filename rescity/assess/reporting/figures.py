@@ -8,6 +8,7 @@ facility-class box plots, coverage bars and low-score shares.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -40,17 +41,17 @@ def city_figures(city: CityResult, out_dir: Path,
     """Maps of one city; files are named ``<city>-<kind>-<index or item>``."""
     out: list[FigureFiles] = []
     for index in INDEX_NAMES:
-        out.append(_render(lambda i=index: maps.index_map(city, i), out_dir,
+        out.append(_render(partial(maps.index_map, city, index), out_dir,
                            f"{city.name}-map-{index}", f"{city.name}: {index_label(index)}"))
     for index in SURFACE_INDICES:
-        out.append(_render(lambda i=index: maps.surface_map(city, i), out_dir,
+        out.append(_render(partial(maps.surface_map, city, index), out_dir,
                            f"{city.name}-surface-{index}",
                            f"{city.name}: {bilingual(('插值表面', 'Surface'))} "
                            f"{index_label(index)}"))
     by_id = {it.id: it for it in city.taxonomy.items}
     for s in sitings:
         it = by_id[s.item]
-        out.append(_render(lambda r=s: maps.gap_map(city, r.item, r), out_dir,
+        out.append(_render(partial(maps.gap_map, city, s.item, s), out_dir,
                            f"{city.name}-gaps-{s.item}",
                            f"{city.name}: {it.zh} {it.en} — gaps and proposed sites"))
     return out
