@@ -27,6 +27,7 @@ class GapsConfig(BaseModel):
 class SitingConfig(BaseModel):
     model_config = _STRICT
     k: int = Field(ge=1)
+    items: list[str]
     candidates: Literal["nodes"]
     min_degree: int = Field(ge=1)
     exact_max_candidates: int = Field(ge=1)
