@@ -12,7 +12,9 @@ from rescity.core.config import Settings
 
 
 def register_all(app: typer.Typer) -> None:
-    del app
+    from rescity.assess.entrypoints import cli_report
+
+    cli_report.register(app)  # report, compare, site
 
 
 DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]
