@@ -36,3 +36,43 @@ def result_dirs(assessed: dict[str, AssessmentResult],
         write_config(r.config, root / name)
         out[name] = root / name
     return out
+
+
+class Captured:
+    """Python warnings and matplotlib log messages seen while a fixture ran."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.logs: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def compared(osm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Captured]:
+    """`rescity compare` on Nanjing and Beijing, on a local Dask cluster, run once."""
+    import logging
+    import warnings
+
+    from typer.testing import CliRunner
+
+    from rescity.assess.adapters.pdf import find_chromium
+    from rescity.cli import app
+
+    out = tmp_path_factory.mktemp("compare")
+    cap = Captured()
+    handler = logging.Handler()
+    handler.emit = lambda record: cap.logs.append(record.getMessage())  # type: ignore[method-assign]
+    mpl_log = logging.getLogger("matplotlib")
+    mpl_log.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = CliRunner().invoke(app, [
+                "compare", *(str(osm_dir / f"{c}.osm.pbf") for c in CITIES), "--out", str(out),
+                "--origins", "buildings", "--workers", "2", "--item", "kindergarten",
+                "--item", "community_health_centre", "--k", "3",
+                "--pdf" if find_chromium() else "--no-pdf"])
+        cap.warnings = [str(w.message) for w in caught]
+    finally:
+        mpl_log.removeHandler(handler)
+    assert result.exit_code == 0, result.output
+    return out, cap

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import warnings
 from pathlib import Path
 
@@ -12,43 +11,22 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from rescity.assess.reporting.figures import city_figures, comparison_figures
 from rescity.assess.reporting.style import CJK_FONT, DPI, cjk_font, figure_style, save
-from rescity.assess.services.siting import site_facilities
 
-
-class Captured:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-        self.logs: list[str] = []
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def rendered(cities, tmp_path_factory):
-    """Every figure of a two-city comparison, rendered once, with warnings and logs captured."""
-    out = tmp_path_factory.mktemp("figures")
-    cap = Captured()
-    handler = logging.Handler()
-    handler.emit = lambda record: cap.logs.append(record.getMessage())  # type: ignore[method-assign]
-    mpl_log = logging.getLogger("matplotlib")
-    mpl_log.addHandler(handler)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            nj = cities["nanjing_xinjiekou"]
-            siting = site_facilities(nj, "kindergarten", 3)
-            files = city_figures(nj, out, [siting]) + comparison_figures(list(cities.values()),
-                                                                         out)
-        cap.warnings = [str(w.message) for w in caught]
-    finally:
-        mpl_log.removeHandler(handler)
-    return files, cap
+def figures(compared) -> list[Path]:
+    out, _ = compared
+    return sorted((out / "figures").glob("*.png"))
 
 
 def pixel_stats(path: Path) -> tuple[tuple[int, int], float, int]:
     img = np.asarray(Image.open(path).convert("RGB"))
     non_white = float((img.min(axis=2) < 240).mean())
-    colours = len(np.unique(img.reshape(-1, 3)[::7], axis=0))
+    packed = img.reshape(-1, 3)[::7].astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])
+    colours = len(np.unique(packed))
     return (img.shape[1], img.shape[0]), non_white, colours
 
 
@@ -56,42 +34,46 @@ def test_the_cjk_font_is_found() -> None:
     assert cjk_font() == CJK_FONT
 
 
-def test_every_figure_is_written_as_png_and_svg(rendered) -> None:
-    files, _ = rendered
-    names = {f.name for f in files}
-    assert {"nanjing_xinjiekou-map-life_service", "nanjing_xinjiekou-surface-life_service",
-            "nanjing_xinjiekou-gaps-kindergarten", "compare-index-boxplots",
-            "compare-class-boxplots", "compare-coverage", "compare-low-share"} <= names
-    for f in files:
-        assert f.png.stat().st_size > 10_000
-        assert f.svg.read_text("utf-8").lstrip().startswith(("<?xml", "<svg"))
+def test_every_figure_is_written_as_png_and_svg(figures) -> None:
+    names = {p.stem for p in figures}
+    for city in ("nanjing_xinjiekou", "beijing_haidian_liudaokou"):
+        for index in ("life_service", "disaster", "transport", "environment",
+                      "health_resilience"):
+            assert f"{city}-map-{index}" in names
+        assert f"{city}-surface-life_service" in names
+        assert f"{city}-gaps-kindergarten" in names
+        assert f"{city}-gaps-community_health_centre" in names
+    assert {"compare-index-boxplots", "compare-class-boxplots", "compare-coverage",
+            "compare-low-share"} <= names
+    for png in figures:
+        assert png.stat().st_size > 10_000
+        svg = png.with_suffix(".svg")
+        assert svg.read_text("utf-8").lstrip().startswith(("<?xml", "<svg"))
 
 
-def test_maps_have_the_expected_size_and_real_content(rendered) -> None:
-    files, _ = rendered
-    for f in files:
-        size, non_white, colours = pixel_stats(f.png)
-        if "-map-" in f.name or "-surface-" in f.name or "-gaps-" in f.name:
-            assert size == (8 * DPI, 7 * DPI), f.name
-        assert non_white > 0.03, f"{f.name} is almost blank"
-        assert colours > 30, f"{f.name} has too few colours"
+def test_maps_have_the_expected_size_and_real_content(figures) -> None:
+    for png in figures:
+        size, non_white, colours = pixel_stats(png)
+        if "-map-" in png.name or "-surface-" in png.name or "-gaps-" in png.name:
+            assert size == (8 * DPI, 7 * DPI), png.name
+        assert non_white > 0.03, f"{png.name} is almost blank"
+        assert colours > 30, f"{png.name} has too few colours"
 
 
-def test_an_interpolated_surface_is_mostly_colour_not_just_lines(rendered) -> None:
-    files, _ = rendered
-    surface = next(f for f in files if f.name.endswith("surface-life_service"))
-    _, non_white, _ = pixel_stats(surface.png)
+def test_an_interpolated_surface_is_mostly_colour_not_just_lines(figures) -> None:
+    surface = next(p for p in figures if p.stem.endswith("nanjing_xinjiekou-surface-life_service"))
+    _, non_white, _ = pixel_stats(surface)
     assert non_white > 0.12
 
 
-def test_no_glyph_is_missing_and_the_svg_draws_chinese_with_the_cjk_font(rendered) -> None:
-    files, cap = rendered
+def test_no_glyph_is_missing_and_the_svg_draws_chinese_with_the_cjk_font(compared,
+                                                                        figures) -> None:
+    _, cap = compared
     messages = [m.lower() for m in cap.warnings + cap.logs]
-    missing = [m for m in messages if "missing" in m and "glyph" in m]
-    assert missing == []
-    assert not [m for m in cap.logs if "findfont" in m and "not found" in m]
-    for f in files:
-        assert "NotoSansCJKsc" in f.svg.read_text("utf-8"), f.name
+    assert [m for m in messages if "missing" in m and "glyph" in m] == []
+    assert [m for m in messages if "findfont" in m and "not found" in m] == []
+    for png in figures:
+        assert "NotoSansCJKsc" in png.with_suffix(".svg").read_text("utf-8"), png.name
 
 
 def test_the_glyph_check_would_catch_a_font_without_chinese(tmp_path) -> None:
