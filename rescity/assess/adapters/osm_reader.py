@@ -74,6 +74,17 @@ def _levels(tags: dict[str, str]) -> float:
     return value if 0 < value < 200 else float("nan")
 
 
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """A valid (multi)polygon: repair self-intersections, drop stray lines of the repair."""
+    fixed = shapely.make_valid(geom)
+    if fixed.geom_type in ("Polygon", "MultiPolygon"):
+        return fixed
+    parts = [p for p in shapely.get_parts(fixed) if p.geom_type in ("Polygon", "MultiPolygon")]
+    if parts:
+        return shapely.union_all(parts)
+    return geom.representative_point() if not geom.is_empty else shapely.Point()
+
+
 def _name(tags: dict[str, str]) -> str:
     return tags.get("name") or tags.get("name:zh") or tags.get("name:en") or ""
 
@@ -107,7 +118,8 @@ class _Collector:
         try:
             xy = np.array([(n.lon, n.lat) for n in nodes], dtype=np.float64)
         except osmium.InvalidLocationError:
-            self.dropped["missing node locations"] = self.dropped.get("missing node locations", 0) + 1
+            key = "missing node locations"
+            self.dropped[key] = self.dropped.get(key, 0) + 1
             return
         if "highway" in tags:
             reason = walk_exclusion(tags)
@@ -123,10 +135,7 @@ class _Collector:
             return
         closed = len(nodes) >= 4 and nodes[0].ref == nodes[-1].ref
         geom: BaseGeometry
-        if closed:
-            geom = shapely.make_valid(shapely.Polygon(xy))
-        else:
-            geom = shapely.Point(xy[len(xy) // 2])
+        geom = _polygonal(shapely.Polygon(xy)) if closed else shapely.Point(xy[len(xy) // 2])
         if items:
             self.facilities.append(Feature("w", o.id, _name(tags), geom, items))
         if closed and is_res:
@@ -139,7 +148,8 @@ class _Collector:
         if o.tags.get("type") != "multipolygon":
             return
         tags = {t.k: t.v for t in o.tags}
-        if self.taxonomy.classify(tags) or tags.get("landuse") == "residential" or "building" in tags:
+        wanted = tags.get("landuse") == "residential" or "building" in tags
+        if wanted or self.taxonomy.classify(tags):
             self.pending_relations.add(o.id)
 
     def area(self, o: osmium.osm.Area) -> None:
@@ -154,7 +164,7 @@ class _Collector:
         if not (items or is_res or building):
             return
         try:
-            geom = shapely.make_valid(shapely.from_wkb(self.wkb.create_multipolygon(o)))
+            geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
         except RuntimeError:
             self.pending_relations.add(rel_id)
             return
@@ -191,13 +201,13 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
             .with_filter(osmium.filter.KeyFilter(*keys))
         )
         for obj in fp:
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 col.node(obj)
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 col.way(obj)
-            elif obj.is_relation():
+            elif isinstance(obj, osmium.osm.Relation):
                 col.relation(obj)
-            elif obj.is_area():
+            elif isinstance(obj, osmium.osm.Area):
                 col.area(obj)
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(where, f"cannot read OSM data (truncated or corrupt?): {exc}") from None

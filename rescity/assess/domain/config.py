@@ -13,7 +13,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rescity.assess.domain.taxonomy import Taxonomy
 from rescity.core.errors import ConfigError, Problem
@@ -30,6 +37,13 @@ class Thresholds(BaseModel):
     minutes: list[float] | None = None
     walk_speed_m_per_min: float | None = Field(default=None, gt=0)
 
+    @field_validator("distances_m", "minutes")
+    @classmethod
+    def _increasing(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (any(d <= 0 for d in value) or value != sorted(value)):
+            raise ValueError("must be positive and increasing")
+        return value
+
     @model_validator(mode="after")
     def _resolve(self) -> Thresholds:
         if self.minutes is not None:
@@ -38,8 +52,6 @@ class Thresholds(BaseModel):
             dist = [m * self.walk_speed_m_per_min for m in self.minutes]
             object.__setattr__(self, "distances_m", dist)
             object.__setattr__(self, "labels", [f"{m:g}min" for m in self.minutes])
-        if any(d <= 0 for d in self.distances_m) or self.distances_m != sorted(self.distances_m):
-            raise ValueError("distances must be positive and increasing")
         if len(self.labels) != len(self.distances_m):
             object.__setattr__(self, "labels", [f"{d:g}m" for d in self.distances_m])
         return self
@@ -178,7 +190,9 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any], path: tuple[str, ...])
             base[key] = value
 
 
-def build_config(overrides: Mapping[str, Any] | None = None, *, source: str = "config") -> AssessConfig:
+def build_config(
+    overrides: Mapping[str, Any] | None = None, *, source: str = "config"
+) -> AssessConfig:
     """Defaults merged with ``overrides`` (a parsed TOML mapping), validated."""
     data = _defaults()
     if overrides:
@@ -204,7 +218,9 @@ def load_config(path: Path | str | None = None) -> AssessConfig:
         with Path(path).open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), "config file not found")], source=str(path)) from None
+        problem = Problem(str(path), "config file not found")
+        raise ConfigError([problem], source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(str(path), f"not valid TOML: {exc}")], source=str(path)) from None
+        problem = Problem(str(path), f"not valid TOML: {exc}")
+        raise ConfigError([problem], source=str(path)) from None
     return build_config(data, source=str(path))

@@ -64,7 +64,7 @@ def city_summary(
     """The per-city summary: index statistics, item coverage, missing items."""
     w = np.where(snapped, population, 0.0)
     return {
-        "origins": int(len(population)),
+        "origins": len(population),
         "origins_unsnapped": int((~snapped).sum()),
         "population": float(population.sum()),
         "population_unsnapped": float(population[~snapped].sum()),

@@ -7,7 +7,7 @@ The root Typer app lives in ``rescity.cli``; this module only adds its command t
 from __future__ import annotations
 
 import logging
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +22,7 @@ from rescity.core.errors import InputError
 log = logging.getLogger(__name__)
 
 
-class OriginKind(str, Enum):
+class OriginKind(StrEnum):
     landuse = "landuse"
     buildings = "buildings"
     h3 = "h3"

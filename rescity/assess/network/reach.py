@@ -137,7 +137,9 @@ def run_reach(
     n_fac = len(fac_items)
     fitem_ptr, fitem = _ragged(fac_items)
     fslot_ptr, fslot = _ragged(fac_slots if fac_slots is not None else [[] for _ in range(n_fac)])
-    fvalue = np.zeros(n_fac) if fac_value is None else np.ascontiguousarray(fac_value, np.float64)
+    # Fresh writable copies: numba compiles a separate kernel for read-only arrays (pandas
+    # hands those out), which would cost a second compilation.
+    fvalue = np.zeros(n_fac) if fac_value is None else np.array(fac_value, dtype=np.float64)
     threads = n_threads or numba.get_num_threads()
     counts, nearest, value, fac_pop = reach_kernel(
         indptr, nbr, wgt,
@@ -145,13 +147,17 @@ def run_reach(
         att.direct_ptr, att.direct_org, att.direct_dist,
         att.norg_ptr, att.norg_org, att.norg_off,
         fitem_ptr, fitem, fvalue, fslot_ptr, fslot,
-        np.ascontiguousarray(thresholds, np.float64), float(cutoff),
-        np.ascontiguousarray(population, np.float64),
+        np.array(thresholds, dtype=np.float64), float(cutoff),
+        np.array(population, dtype=np.float64),
         n_items, n_slots, threads,
     )
+    summed = counts[0] if threads == 1 else counts.sum(axis=0, dtype=np.int32)
+    vsum = value[0] if threads == 1 else value.sum(axis=0)
+    near = nearest[0] if threads == 1 else nearest.min(axis=0)
+    # Kernel layout (item, bucket, origin) -> (origin, item, threshold), buckets accumulated.
     return ReachResult(
-        counts=counts.sum(axis=0, dtype=np.int32),
-        nearest=nearest.min(axis=0),
-        value=value.sum(axis=0)[:, :n_slots, :],
-        fac_pop=fac_pop,
+        counts=np.ascontiguousarray(np.cumsum(summed, axis=1, dtype=np.int32).transpose(2, 0, 1)),
+        nearest=np.ascontiguousarray(near.T),
+        value=np.ascontiguousarray(np.cumsum(vsum[:n_slots], axis=1).transpose(2, 0, 1)),
+        fac_pop=np.cumsum(fac_pop, axis=-1),
     )

@@ -45,9 +45,38 @@ def _thin(fac: I64, keep_max: int) -> npt.NDArray[np.bool_]:
     return out
 
 
+def access_points(
+    geoms: npt.NDArray[np.object_], snapper: Snapper, config: AssessConfig
+) -> tuple[Snapped, I64]:
+    """Snapped access points of projected facility geometries, and their facility index."""
+    is_poly = np.asarray(shapely.get_dimensions(geoms) == 2)
+    outlines = shapely.segmentize(shapely.boundary(geoms[is_poly]),
+                                  config.network.access_point_spacing_m)
+    coords, idx = shapely.get_coordinates(outlines, return_index=True)
+    poly_ids = np.flatnonzero(is_poly)[idx]
+    pt_all = np.flatnonzero(~is_poly)
+    pt_xy, pidx = shapely.get_coordinates(shapely.centroid(geoms[pt_all]), return_index=True)
+    pt_ids = pt_all[pidx]
+    cand_fac = np.concatenate([pt_ids, poly_ids]).astype(np.int64)
+    cand_xy = np.concatenate([pt_xy, coords]) if len(coords) else pt_xy
+    order = np.argsort(cand_fac, kind="stable")
+    cand_fac, cand_xy = cand_fac[order], cand_xy[order]
+    # A forest's outline can give thousands of candidates; snapping is the costly part, so
+    # keep four times the wanted number, evenly spread, before snapping.
+    pre = _thin(cand_fac, 4 * config.network.max_access_points)
+    cand_fac, cand_xy = cand_fac[pre], cand_xy[pre]
+    snapped = snapper.snap(cand_xy[:, 0], cand_xy[:, 1], config.network.max_snap_m)
+    ok = snapped.ok
+    keep = np.zeros(len(cand_fac), dtype=bool)
+    keep[ok] = _thin(cand_fac[ok], config.network.max_access_points)
+    access = Snapped(snapped.edge[keep], snapped.offset[keep], snapped.dist[keep])
+    return access, cand_fac[keep]
+
+
 def build_facilities(
     osm: OsmData, taxonomy: Taxonomy, crs: str, snapper: Snapper, config: AssessConfig
 ) -> FacilitySet:
+    """Project the reader's facilities, measure polygon areas, snap access points."""
     feats = osm.facilities
     ids = taxonomy.ids
     gdf = gpd.GeoDataFrame(
@@ -64,24 +93,7 @@ def build_facilities(
     geoms = gdf.geometry.values
     is_poly = np.asarray(shapely.get_dimensions(geoms) == 2)
     gdf["area_m2"] = np.where(is_poly, shapely.area(geoms), 0.0)
-    # Candidate access points: the point itself, or vertices of the densified outline.
-    pts = np.where(is_poly, None, geoms)
-    outlines = shapely.segmentize(shapely.boundary(geoms[is_poly]),
-                                  config.network.access_point_spacing_m)
-    coords, idx = shapely.get_coordinates(outlines, return_index=True)
-    poly_ids = np.flatnonzero(is_poly)[idx]
-    pt_ids = np.flatnonzero(~is_poly)
-    pt_xy = shapely.get_coordinates(pts[pt_ids]) if len(pt_ids) else np.zeros((0, 2))
-    cand_fac = np.concatenate([pt_ids, poly_ids]).astype(np.int64)
-    cand_xy = np.concatenate([pt_xy, coords]) if len(coords) else pt_xy
-    order = np.argsort(cand_fac, kind="stable")
-    cand_fac, cand_xy = cand_fac[order], cand_xy[order]
-    snapped = snapper.snap(cand_xy[:, 0], cand_xy[:, 1], config.network.max_snap_m)
-    ok = snapped.ok
-    keep = np.zeros(len(cand_fac), dtype=bool)
-    keep[ok] = _thin(cand_fac[ok], config.network.max_access_points)
-    access = Snapped(snapped.edge[keep], snapped.offset[keep], snapped.dist[keep])
-    access_fac = cand_fac[keep]
+    access, access_fac = access_points(np.asarray(geoms, dtype=object), snapper, config)
     n_access = np.bincount(access_fac, minlength=len(gdf))
     snap_d = np.full(len(gdf), np.nan)
     np.fmin.at(snap_d, access_fac, access.dist)

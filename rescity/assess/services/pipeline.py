@@ -18,18 +18,18 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from rescity.assess.adapters.osm_reader import OsmData, read_osm
 from rescity.assess.domain.config import AssessConfig, load_config
-from rescity.assess.domain.indices import INDEX_NAMES, ReachView, compute_indices
+from rescity.assess.domain.indices import INDEX_NAMES
 from rescity.assess.domain.summary import city_summary
 from rescity.assess.domain.taxonomy import Taxonomy, load_taxonomy
 from rescity.assess.network.graph import WalkNetwork, build_network
-from rescity.assess.network.reach import ReachResult, attach, run_reach
+from rescity.assess.network.reach import ReachResult
 from rescity.assess.network.snap import Snapped, Snapper
 from rescity.assess.services.facilities import FacilitySet, build_facilities
 from rescity.assess.services.origins import build_origins
+from rescity.assess.services.scoring import score
 
 log = logging.getLogger(__name__)
 
@@ -81,56 +81,6 @@ def _resolve_config(config: AssessConfig | Path | str | None) -> AssessConfig:
     return load_config(config)
 
 
-def _slots(fs: FacilitySet, taxonomy: Taxonomy, config: AssessConfig) -> list[list[int]]:
-    """Value slots: 0 open space, 1 green ≥ min area, 2 park ≥ min park area."""
-    ids = taxonomy.ids
-    open_items = {taxonomy.index(i) for i in config.disaster.open_space_items}
-    green = {taxonomy.index("park"), taxonomy.index("green_space")}
-    park = taxonomy.index("park")
-    area = fs.gdf["area_m2"].to_numpy()
-    ec = config.environment
-    out: list[list[int]] = []
-    for f, items in enumerate(fs.items):
-        s = set(items)
-        row = []
-        if s & open_items:
-            row.append(0)
-        if s & green and area[f] >= ec.min_green_area_m2 and area[f] > 0:
-            row.append(1)
-        if park in s and area[f] >= ec.min_park_area_m2 and area[f] > 0:
-            row.append(2)
-        out.append(row)
-    del ids
-    return out
-
-
-def _green_per_capita(
-    net: WalkNetwork, fs: FacilitySet, osnap: Snapped, slots: list[list[int]], first: ReachResult,
-    distances: F64, pop: F64, config: AssessConfig, n_items: int,
-) -> F64:
-    """Two-step floating catchment: each green space's area shared among the residents who
-    reach it (step 1, from the first pass), summed over the spaces each origin reaches."""
-    k = int(np.flatnonzero(np.isclose(distances, config.environment.catchment_m))[0])
-    green = np.array([1 in row for row in slots], dtype=bool)
-    gids = np.flatnonzero(green)
-    if len(gids) == 0:
-        return np.zeros(len(pop))
-    area = fs.gdf["area_m2"].to_numpy()[gids]
-    reached = first.fac_pop[gids, k]
-    ratio = np.where(reached > 0, area / np.where(reached > 0, reached, 1.0), 0.0)
-    remap = np.full(len(fs.items), -1, dtype=np.int64)
-    remap[gids] = np.arange(len(gids))
-    sel = remap[fs.access_fac] >= 0
-    acc = Snapped(fs.access.edge[sel], fs.access.offset[sel], fs.access.dist[sel])
-    att = attach(net, osnap, acc, remap[fs.access_fac[sel]], len(gids),
-                 add_snap_distance=config.network.add_snap_distance)
-    second = run_reach(net, att, [[0] for _ in gids], 1, distances[k:k + 1], distances[k], pop,
-                       fac_value=ratio, fac_slots=[[0] for _ in gids], n_slots=1)
-    out: F64 = second.value[:, 0, 0]
-    del n_items
-    return out
-
-
 def evaluate(
     path: Path | str,
     config: AssessConfig | Path | str | None = None,
@@ -164,38 +114,13 @@ def evaluate(
         org["snap_dist_m"] = osnap.dist
     pop = org["population"].to_numpy(dtype=np.float64)
     with _stage("reach", timings, on_stage):
-        distances = np.unique(np.array([*cfg.thresholds.distances_m, cfg.search_cutoff_m,
-                                        cfg.transport.rail_distance_m, cfg.transport.bus_distance_m,
-                                        cfg.environment.catchment_m, cfg.environment.near_green_m,
-                                        cfg.environment.park_m]))
-        att = attach(net, osnap, fs.access, fs.access_fac, len(fs.items),
-                     add_snap_distance=cfg.network.add_snap_distance)
-        slots = _slots(fs, tax, cfg)
-        area = fs.gdf["area_m2"].to_numpy()
-        reach = run_reach(net, att, fs.items, len(tax.ids), distances, float(distances[-1]), pop,
-                          fac_value=area, fac_slots=slots, n_slots=3)
-        per_capita = _green_per_capita(net, fs, osnap, slots, reach, distances, pop, cfg,
-                                       len(tax.ids))
+        area = fs.gdf["area_m2"].to_numpy(dtype=np.float64)
+        sc = score(net, fs.items, area, fs.access, fs.access_fac, osnap,
+                   org["x"].to_numpy(), org["y"].to_numpy(), pop, cfg, tax)
+        reach, view, per_capita = sc.reach, sc.view, sc.view.green_per_capita
+        k_of = sc.k
     with _stage("indices", timings, on_stage):
-        ec = cfg.environment
-
-        def k_of(d: float) -> int:
-            return int(np.flatnonzero(np.isclose(distances, d))[0])
-
-        deg = net.degree
-        inter = cKDTree(np.column_stack([net.x[deg >= 3], net.y[deg >= 3]]))
-        r = cfg.transport.intersection_radius_m
-        n_inter = inter.query_ball_point(np.column_stack([org["x"], org["y"]]), r,
-                                         return_length=True)
-        view = ReachView(
-            item_ids=tax.ids, distances=distances, counts=reach.counts, nearest=reach.nearest,
-            open_area=reach.value[:, 0, k_of(cfg.thresholds.distances_m[-1])],
-            green_near=reach.value[:, 1, k_of(ec.near_green_m)],
-            park_near=reach.value[:, 2, k_of(ec.park_m)],
-            green_per_capita=per_capita,
-            intersection_density=np.asarray(n_inter, dtype=np.float64) / (np.pi * r * r / 1e6),
-        )
-        idx = compute_indices(view, cfg)
+        idx = sc.indices
         ok = osnap.ok
         cols: dict[str, npt.NDArray[Any]] = {
             name: np.where(ok, values, np.nan) for name, values in idx.items()
@@ -236,5 +161,5 @@ def evaluate(
         summary["facilities_unsnapped"] = int((~snapped_fac).sum())
         summary["thresholds_m"] = dict(zip(labels, cfg.thresholds.distances_m, strict=True))
     summary["timings_s"] = dict(timings)
-    return AssessmentResult(org, fs.gdf, net, summary, cfg, tax, reach, distances, osnap, fs,
+    return AssessmentResult(org, fs.gdf, net, summary, cfg, tax, reach, sc.distances, osnap, fs,
                             timings)
