@@ -13,8 +13,9 @@ from rescity.core.config import Settings
 
 def register_all(app: typer.Typer) -> None:
     from rescity.assess.entrypoints import cli as assess_cli
+    from rescity.assess.entrypoints import cli_report as assess_report_cli
 
-    for module in (assess_cli,):
+    for module in (assess_cli, assess_report_cli):
         module.register(app)
 
 

@@ -10,5 +10,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    found: list[APIRouter] = []
+    from rescity.assess.entrypoints import web as assess_web
+
+    found: list[APIRouter] = [assess_web.router]
     return found
