@@ -12,9 +12,12 @@ from rescity.core.config import Settings
 
 
 def register_all(app: typer.Typer) -> None:
+    from rescity.assess.entrypoints import cli as assess_cli
+    from rescity.assess.entrypoints import cli_report as assess_report_cli
     from rescity.community.entrypoints import cli as community_cli
 
-    community_cli.register(app)
+    for module in (assess_cli, assess_report_cli, community_cli):
+        module.register(app)
 
 
 DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # assess: a folder of OSM extracts offered on the assessment page (none: uploads only).
+    assess_extracts_dir: Path | None = None
     # community: the local time zone that decides which day a check-in belongs to.
     community_timezone: str = "Asia/Shanghai"
     # community: how long a personal pass (QR) is valid when issued.

@@ -10,8 +10,9 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
+    from rescity.assess.entrypoints import web as assess_web
     from rescity.community.entrypoints import api as community_api
     from rescity.community.entrypoints import pages as community_pages
 
-    found: list[APIRouter] = [community_api.router, community_pages.router]
+    found: list[APIRouter] = [assess_web.router, community_api.router, community_pages.router]
     return found

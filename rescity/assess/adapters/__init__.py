@@ -1,0 +1,1 @@
+"""Input and output: the OSM reader and the result writers."""

@@ -1,0 +1,84 @@
+"""Write an assessment to disk: GeoParquet (full geometry), GeoPackage (points, opens in
+QGIS), the network edges for later maps, and the city summary as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+
+if TYPE_CHECKING:
+    from rescity.assess.services.pipeline import AssessmentResult
+
+
+def _as_points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One geometry type per GeoPackage layer: polygons of mixed kinds become points."""
+    out = gdf.copy()
+    out["geometry"] = gdf.geometry.representative_point()
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=gdf.crs)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _rows(summary: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
+    for index, stats in summary["indices"].items():
+        for stat, value in stats.items():
+            yield ("index", index, stat, value)
+    for item, cov in summary["coverage"].items():
+        for label, value in cov.items():
+            yield ("coverage", item, label, value)
+    for item, n in summary["facility_counts"].items():
+        yield ("facilities", item, "count", n)
+    for item in summary["missing_items"]:
+        yield ("missing", item, "missing", 1)
+    for key in ("origins", "origins_unsnapped", "population", "population_unsnapped",
+                "facilities_unsnapped", "failed_multipolygons"):
+        yield ("city", key, "value", summary[key])
+
+
+def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Path]:
+    """Write every output file into ``out_dir`` (created); return the paths by name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "origins_parquet": out / "origins.parquet",
+        "origins_gpkg": out / "origins.gpkg",
+        "facilities_parquet": out / "facilities.parquet",
+        "facilities_gpkg": out / "facilities.gpkg",
+        "edges_parquet": out / "network_edges.parquet",
+        "summary_json": out / "summary.json",
+        "summary_csv": out / "summary.csv",
+    }
+    result.origins.to_parquet(paths["origins_parquet"])
+    _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG")
+    areas = result.origins[result.origins.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if len(areas):
+        # The polygons too, as a second layer (multi-polygons: one geometry type per layer).
+        areas.to_file(paths["origins_gpkg"], layer="origin_areas", driver="GPKG",
+                      promote_to_multi=True)
+    result.facilities.to_parquet(paths["facilities_parquet"])
+    _as_points(result.facilities).to_file(paths["facilities_gpkg"], layer="facilities",
+                                          driver="GPKG")
+    result.edges().to_parquet(paths["edges_parquet"])
+    paths["summary_json"].write_text(
+        json.dumps(_clean(result.summary), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    with paths["summary_csv"].open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["section", "name", "stat", "value"])
+        for row in _rows(result.summary):
+            writer.writerow(row)
+    return paths

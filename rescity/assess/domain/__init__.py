@@ -1,0 +1,1 @@
+"""Pure rules of the assess engine: taxonomy, configuration, index formulas, statistics."""

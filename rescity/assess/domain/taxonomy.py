@@ -1,0 +1,195 @@
+"""Facility taxonomy: the declarative rule table and the classifier that applies it.
+
+The rules live in ``data/facilities.toml`` (a data file, not code) so that planners can read
+and extend them; this module only parses and applies them. Parsing validates every field and
+raises one :class:`DataFileError` that names the file and the offending item.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rescity.core.errors import DataFileError
+
+NAME_KEYS = ("name", "name:zh", "name:en", "official_name", "name:zh-Hans")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One conjunction of conditions; see the header of ``facilities.toml``."""
+
+    tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
+    name: tuple[str, ...] = ()
+    not_name: tuple[str, ...] = ()
+
+    @property
+    def name_only(self) -> bool:
+        """True when the rule tests no tag, only names (it is skipped for streets, stops)."""
+        return not self.tags and bool(self.name)
+
+    def matches(self, tags: Mapping[str, str], names: Sequence[str]) -> bool:
+        for key, values in self.tags.items():
+            value = tags.get(key)
+            if value is None or ("*" not in values and value not in values):
+                return False
+        if any(key in tags for key in self.absent):
+            return False
+        if self.name and not any(sub in n for n in names for sub in self.name):
+            return False
+        return not (self.not_name and any(sub in n for n in names for sub in self.not_name))
+
+
+@dataclass(frozen=True)
+class Item:
+    """A facility item (one row of Table 2, or a resilience class)."""
+
+    id: str
+    en: str
+    zh: str
+    group: str
+    rules: tuple[Rule, ...]
+    area: bool = False
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """All items, in file order; ``index`` maps an item id to its column in result arrays."""
+
+    items: tuple[Item, ...]
+    name_rules_skip_keys: frozenset[str]
+    _by_key: dict[str, list[tuple[int, Rule]]] = field(init=False, repr=False, compare=False)
+    _by_name: list[tuple[int, Rule]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Index rules by one key they require, so classifying an object only tries the rules
+        # its own keys can satisfy (the reader classifies every tagged object in the file).
+        by_key: dict[str, list[tuple[int, Rule]]] = {}
+        by_name: list[tuple[int, Rule]] = []
+        for i, item in enumerate(self.items):
+            for rule in item.rules:
+                if rule.tags:
+                    by_key.setdefault(next(iter(rule.tags)), []).append((i, rule))
+                else:
+                    by_name.append((i, rule))
+        object.__setattr__(self, "_by_key", by_key)
+        object.__setattr__(self, "_by_name", by_name)
+
+    @property
+    def ids(self) -> list[str]:
+        return [item.id for item in self.items]
+
+    def index(self, item_id: str) -> int:
+        for i, item in enumerate(self.items):
+            if item.id == item_id:
+                return i
+        raise KeyError(item_id)
+
+    @property
+    def keys(self) -> set[str]:
+        """Every tag key a rule looks at; the OSM reader filters on these in C++."""
+        keys: set[str] = set(NAME_KEYS)
+        for item in self.items:
+            for rule in item.rules:
+                keys.update(rule.tags)
+        return keys
+
+    def classify(self, tags: Mapping[str, str]) -> list[int]:
+        """Indices of every item the tags belong to (an object may serve several items)."""
+        names = [tags[k].lower() for k in NAME_KEYS if k in tags]
+        found: set[int] = set()
+        for key in tags:
+            for i, rule in self._by_key.get(key, ()):
+                if i not in found and rule.matches(tags, names):
+                    found.add(i)
+        if names and not any(k in tags for k in self.name_rules_skip_keys):
+            for i, rule in self._by_name:
+                if i not in found and rule.matches(tags, names):
+                    found.add(i)
+        return sorted(found)
+
+
+def _str_list(value: Any, where: str, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DataFileError(path, f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _parse_rule(raw: Any, where: str, path: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise DataFileError(path, f"{where} must be a table")
+    unknown = set(raw) - {"tags", "absent", "name", "not_name"}
+    if unknown:
+        raise DataFileError(path, f"{where}: unknown key(s) {sorted(unknown)}")
+    tags_raw = raw.get("tags", {})
+    if not isinstance(tags_raw, dict):
+        raise DataFileError(path, f"{where}.tags must be a table")
+    tags = {k: frozenset(_str_list(v, f"{where}.tags.{k}", path)) for k, v in tags_raw.items()}
+    rule = Rule(
+        tags=tags,
+        absent=_str_list(raw.get("absent", []), f"{where}.absent", path),
+        name=tuple(s.lower() for s in _str_list(raw.get("name", []), f"{where}.name", path)),
+        not_name=tuple(
+            s.lower() for s in _str_list(raw.get("not_name", []), f"{where}.not_name", path)
+        ),
+    )
+    if not rule.tags and not rule.name:
+        raise DataFileError(path, f"{where} needs `tags` or `name`")
+    return rule
+
+
+def parse_taxonomy(data: Mapping[str, Any], path: str) -> Taxonomy:
+    """Validate a parsed ``facilities.toml``; raise :class:`DataFileError` naming the item."""
+    raw_items = data.get("item")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise DataFileError(path, "needs at least one [[item]]")
+    items: list[Item] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(raw_items):
+        where = f"item[{n}]"
+        if not isinstance(raw, dict):
+            raise DataFileError(path, f"{where} must be a table")
+        for key in ("id", "en", "zh", "group"):
+            if not isinstance(raw.get(key), str) or not raw[key]:
+                raise DataFileError(path, f"{where}.{key} must be a non-empty string")
+        item_id = raw["id"]
+        where = f"item '{item_id}'"
+        if item_id in seen:
+            raise DataFileError(path, f"{where} is defined twice")
+        seen.add(item_id)
+        unknown = set(raw) - {"id", "en", "zh", "group", "rule", "area"}
+        if unknown:
+            raise DataFileError(path, f"{where}: unknown key(s) {sorted(unknown)}")
+        rules_raw = raw.get("rule")
+        if not isinstance(rules_raw, list) or not rules_raw:
+            raise DataFileError(path, f"{where} needs at least one rule")
+        rules = tuple(_parse_rule(r, f"{where}.rule[{k}]", path) for k, r in enumerate(rules_raw))
+        area = raw.get("area", False)
+        if not isinstance(area, bool):
+            raise DataFileError(path, f"{where}.area must be true or false")
+        items.append(Item(item_id, raw["en"], raw["zh"], raw["group"], rules, area))
+    skip = _str_list(data.get("name_rules_skip_keys", []), "name_rules_skip_keys", path)
+    return Taxonomy(tuple(items), frozenset(skip))
+
+
+def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
+    """Load the packaged table, or a user's replacement at ``path``."""
+    if path is None:
+        ref = resources.files("rescity.assess") / "data" / "facilities.toml"
+        text, where = ref.read_text(encoding="utf-8"), "rescity/assess/data/facilities.toml"
+    else:
+        where = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DataFileError(where, f"cannot read taxonomy: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(where, f"not valid TOML: {exc}") from None
+    return parse_taxonomy(data, where)

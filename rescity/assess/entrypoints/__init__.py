@@ -1,0 +1,1 @@
+"""Thin entry points (CLI) over the assessment services."""

@@ -1,0 +1,1 @@
+"""Pedestrian network as arrays: CSR graph, snapping, the numba reach kernel."""

@@ -1,0 +1,163 @@
+"""Prepare the kernel's flat arrays from snapped origins and facilities, run it, reduce.
+
+A facility may have several access points (a park's gates, a campus's sides) but one
+identity: all its access points seed one search, so it is counted once per origin, at its
+nearest access point. Distances run from point to point: the straight leg to the street
+(optional), along the edge to its ends, over the network, and along the origin's edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from rescity.assess.network.graph import WalkNetwork
+from rescity.assess.network.kernel import reach_kernel
+from rescity.assess.network.snap import Snapped
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass
+class ReachResult:
+    """Results of one kernel run.
+
+    ``counts[o, item, k]``: facilities of the item within threshold k of origin o;
+    ``nearest[o, item]``: distance to the nearest one (inf when none within the cutoff);
+    ``value[o, slot, k]``: summed facility values (areas) within threshold k;
+    ``fac_pop[f, k]``: population of the origins within threshold k of facility f.
+    """
+
+    counts: npt.NDArray[np.int32]
+    nearest: F64
+    value: F64
+    fac_pop: F64
+
+
+def _ragged(rows: list[list[int]]) -> tuple[I64, I64]:
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.array([len(r) for r in rows], dtype=np.int64), out=ptr[1:])
+    flat = np.array([i for r in rows for i in r], dtype=np.int64)
+    return ptr, flat
+
+
+def _csr(keys: I64, n: int) -> tuple[I64, I64]:
+    order = np.argsort(keys, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
+    return ptr, order
+
+
+@dataclass
+class Attachments:
+    """Where snapped points meet the graph: seeds per facility, origins per node."""
+
+    seed_ptr: I64
+    seed_node: I64
+    seed_dist: F64
+    direct_ptr: I64
+    direct_org: I64
+    direct_dist: F64
+    norg_ptr: I64
+    norg_org: I64
+    norg_off: F64
+
+
+def attach(
+    net: WalkNetwork, origins: Snapped, access: Snapped, access_fac: I64, n_fac: int,
+    *, add_snap_distance: bool,
+) -> Attachments:
+    """Build seeds (two per access point), node→origin lists and same-edge pairs.
+
+    Unsnapped origins and access points are left out; a facility with no snapped access
+    point has no seeds and reaches nobody.
+    """
+    L = net.edge_len
+    # Origins on both ends of their edge.
+    o_ok = np.flatnonzero(origins.ok)
+    oe = origins.edge[o_ok]
+    oq = origins.dist[o_ok] if add_snap_distance else np.zeros(len(o_ok))
+    os_ = origins.offset[o_ok]
+    keys = np.concatenate([net.edge_u[oe], net.edge_v[oe]])
+    org = np.concatenate([o_ok, o_ok])
+    off = np.concatenate([os_ + oq, (L[oe] - os_) + oq])
+    norg_ptr, order = _csr(keys, net.n_nodes)
+    # Facility seeds on both ends of each access point's edge.
+    a_ok = np.flatnonzero(access.ok)
+    ae = access.edge[a_ok]
+    ap = access.dist[a_ok] if add_snap_distance else np.zeros(len(a_ok))
+    at = access.offset[a_ok]
+    af = access_fac[a_ok]
+    s_fac = np.concatenate([af, af])
+    s_node = np.concatenate([net.edge_u[ae], net.edge_v[ae]])
+    s_dist = np.concatenate([ap + at, ap + (L[ae] - at)])
+    seed_ptr, s_order = _csr(s_fac, n_fac)
+    # Same-edge pairs: the direct way along the shared edge.
+    by_edge_o = np.argsort(oe, kind="stable")
+    oe_sorted = oe[by_edge_o]
+    lo = np.searchsorted(oe_sorted, ae, side="left")
+    hi = np.searchsorted(oe_sorted, ae, side="right")
+    n_pairs = hi - lo
+    a_rep = np.repeat(np.arange(len(a_ok)), n_pairs)
+    starts = np.repeat(lo, n_pairs)
+    within = np.arange(len(a_rep)) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
+    o_idx = by_edge_o[starts + within]
+    d_dist = ap[a_rep] + np.abs(at[a_rep] - os_[o_idx]) + oq[o_idx]
+    d_fac = af[a_rep]
+    direct_ptr, d_order = _csr(d_fac, n_fac)
+    return Attachments(
+        seed_ptr=seed_ptr,
+        seed_node=np.ascontiguousarray(s_node[s_order]),
+        seed_dist=np.ascontiguousarray(s_dist[s_order]),
+        direct_ptr=direct_ptr,
+        direct_org=np.ascontiguousarray(o_ok[o_idx][d_order]),
+        direct_dist=np.ascontiguousarray(d_dist[d_order]),
+        norg_ptr=norg_ptr,
+        norg_org=np.ascontiguousarray(org[order]),
+        norg_off=np.ascontiguousarray(off[order]),
+    )
+
+
+def run_reach(
+    net: WalkNetwork, att: Attachments, fac_items: list[list[int]], n_items: int,
+    thresholds: F64, cutoff: float, population: F64, *,
+    fac_value: F64 | None = None, fac_slots: list[list[int]] | None = None, n_slots: int = 0,
+    n_threads: int | None = None,
+) -> ReachResult:
+    """Run the kernel on all facilities and reduce the per-thread partial results.
+
+    ``fac_slots[f]`` lists the value slots (e.g. "green space ≥ 400 m²") to which facility
+    ``f`` adds ``fac_value[f]`` once per origin it reaches, whatever its number of items.
+    """
+    indptr, nbr, wgt = net.csr
+    n_fac = len(fac_items)
+    fitem_ptr, fitem = _ragged(fac_items)
+    fslot_ptr, fslot = _ragged(fac_slots if fac_slots is not None else [[] for _ in range(n_fac)])
+    # Fresh writable copies: numba compiles a separate kernel for read-only arrays (pandas
+    # hands those out), which would cost a second compilation.
+    fvalue = np.zeros(n_fac) if fac_value is None else np.array(fac_value, dtype=np.float64)
+    threads = n_threads or numba.get_num_threads()
+    counts, nearest, value, fac_pop = reach_kernel(
+        indptr, nbr, wgt,
+        att.seed_ptr, att.seed_node, att.seed_dist,
+        att.direct_ptr, att.direct_org, att.direct_dist,
+        att.norg_ptr, att.norg_org, att.norg_off,
+        fitem_ptr, fitem, fvalue, fslot_ptr, fslot,
+        np.array(thresholds, dtype=np.float64), float(cutoff),
+        np.array(population, dtype=np.float64),
+        n_items, n_slots, threads,
+    )
+    summed = counts[0] if threads == 1 else counts.sum(axis=0, dtype=np.int32)
+    vsum = value[0] if threads == 1 else value.sum(axis=0)
+    near = nearest[0] if threads == 1 else nearest.min(axis=0)
+    # Kernel layout (item, bucket, origin) -> (origin, item, threshold), buckets accumulated.
+    return ReachResult(
+        counts=np.ascontiguousarray(np.cumsum(summed, axis=1, dtype=np.int32).transpose(2, 0, 1)),
+        nearest=np.ascontiguousarray(near.T),
+        value=np.ascontiguousarray(np.cumsum(vsum[:n_slots], axis=1).transpose(2, 0, 1)),
+        fac_pop=np.cumsum(fac_pop, axis=-1),
+    )

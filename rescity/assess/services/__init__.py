@@ -1,0 +1,1 @@
+"""Use cases: the assessment pipeline and the steps it is made of."""

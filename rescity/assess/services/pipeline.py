@@ -1,0 +1,173 @@
+"""The assessment use case: OSM extract in, scored origins and a city summary out.
+
+Stages run in order and report through ``on_stage(name, seconds)`` callbacks (``seconds`` is
+``None`` at the start of a stage), so the CLI can draw progress and a notebook can stay quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from rescity.assess.adapters.osm_reader import OsmData, read_osm
+from rescity.assess.domain.config import AssessConfig, load_config
+from rescity.assess.domain.indices import INDEX_NAMES
+from rescity.assess.domain.summary import city_summary
+from rescity.assess.domain.taxonomy import Taxonomy, load_taxonomy
+from rescity.assess.network.graph import WalkNetwork, build_network
+from rescity.assess.network.reach import ReachResult
+from rescity.assess.network.snap import Snapped, Snapper
+from rescity.assess.services.facilities import FacilitySet, build_facilities
+from rescity.assess.services.origins import build_origins, origins_from_frame
+from rescity.assess.services.scoring import score
+from rescity.core.errors import ConfigError, Problem
+
+log = logging.getLogger(__name__)
+
+StageCallback = Callable[[str, float | None], None]
+ORIGIN_KINDS = ("landuse", "buildings", "h3")
+STAGES = ("read", "network", "facilities", "origins", "reach", "indices", "summary")
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass
+class AssessmentResult:
+    """Scored origins and facilities (GeoDataFrames, projected CRS), network, city summary."""
+
+    origins: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    network: WalkNetwork
+    summary: dict[str, Any]
+    config: AssessConfig
+    taxonomy: Taxonomy
+    reach: ReachResult
+    distances: F64
+    origin_snap: Snapped
+    facility_set: FacilitySet
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def edges(self) -> gpd.GeoDataFrame:
+        """The walk network's edges, for maps."""
+        net = self.network
+        return gpd.GeoDataFrame(
+            {"u": net.edge_u, "v": net.edge_v, "length_m": net.edge_len},
+            geometry=list(net.lines), crs=net.crs,
+        )
+
+
+@contextmanager
+def _stage(name: str, timings: dict[str, float], cb: StageCallback | None) -> Iterator[None]:
+    if cb:
+        cb(name, None)
+    t0 = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - t0
+    log.info("stage %s: %.2f s", name, timings[name])
+    if cb:
+        cb(name, timings[name])
+
+
+def _resolve_config(config: AssessConfig | Path | str | None) -> AssessConfig:
+    if isinstance(config, AssessConfig):
+        return config
+    return load_config(config)
+
+
+def evaluate(
+    path: Path | str,
+    config: AssessConfig | Path | str | None = None,
+    *,
+    origins: str | gpd.GeoDataFrame | None = None,
+    taxonomy: Taxonomy | None = None,
+    on_stage: StageCallback | None = None,
+) -> AssessmentResult:
+    """Assess every residential origin of the city in ``path`` (.osm.pbf, .osm, .osm.bz2).
+
+    ``config`` is an :class:`AssessConfig`, a TOML file, or ``None`` for the defaults;
+    ``origins`` ("landuse", "buildings", "h3") overrides ``origins.kind``; a GeoDataFrame
+    (any CRS, with a ``population`` column) is used as the origins instead.
+    """
+    cfg = _resolve_config(config)
+    given = origins if isinstance(origins, gpd.GeoDataFrame) else None
+    if isinstance(origins, str):
+        if origins not in ORIGIN_KINDS:
+            raise ConfigError([Problem("origins", f"must be one of {', '.join(ORIGIN_KINDS)}, "
+                                       f"not {origins!r}")], source="origins")
+        cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update={"kind": origins})})
+    tax = taxonomy or load_taxonomy()
+    cfg.check_items(tax, "config")
+    timings: dict[str, float] = {}
+    with _stage("read", timings, on_stage):
+        osm: OsmData = read_osm(path, tax)
+    with _stage("network", timings, on_stage):
+        net = build_network(osm)
+        snapper = Snapper(net)
+    with _stage("facilities", timings, on_stage):
+        fs = build_facilities(osm, tax, net.crs, snapper, cfg)
+    with _stage("origins", timings, on_stage):
+        org = (origins_from_frame(given, net.crs) if given is not None
+               else build_origins(osm, net.crs, cfg))
+        osnap = snapper.snap(org["x"].to_numpy(), org["y"].to_numpy(), cfg.network.max_snap_m)
+        org["snapped"] = osnap.ok
+        org["snap_dist_m"] = osnap.dist
+    pop = org["population"].to_numpy(dtype=np.float64)
+    with _stage("reach", timings, on_stage):
+        area = fs.gdf["area_m2"].to_numpy(dtype=np.float64)
+        sc = score(net, fs.items, area, fs.access, fs.access_fac, osnap,
+                   org["x"].to_numpy(), org["y"].to_numpy(), pop, cfg, tax)
+        reach, view, per_capita = sc.reach, sc.view, sc.view.green_per_capita
+        k_of = sc.k
+    with _stage("indices", timings, on_stage):
+        idx = sc.indices
+        ok = osnap.ok
+        cols: dict[str, npt.NDArray[Any]] = {
+            name: np.where(ok, values, np.nan) for name, values in idx.items()
+        }
+        cols["green_m2_per_capita"] = np.where(ok, per_capita, np.nan)
+        cols["open_space_m2"] = np.where(ok, view.open_area, np.nan)
+        cols["intersection_density_km2"] = np.where(ok, view.intersection_density, np.nan)
+        labels = cfg.thresholds.labels
+        for i, item in enumerate(tax.ids):
+            near = np.where(np.isfinite(reach.nearest[:, i]), reach.nearest[:, i], np.nan)
+            cols[f"d_{item}"] = np.where(ok, near, np.nan)
+            for d, label in zip(cfg.thresholds.distances_m, labels, strict=True):
+                cols[f"n_{item}_{label}"] = np.where(ok, reach.counts[:, i, k_of(d)], -1)
+        org = gpd.GeoDataFrame(
+            pd.concat([pd.DataFrame(org), pd.DataFrame(cols, index=org.index)], axis=1),
+            geometry="geometry", crs=net.crs,
+        )
+        for d, label in zip(cfg.thresholds.distances_m, labels, strict=True):
+            fs.gdf[f"pop_{label}"] = reach.fac_pop[:, k_of(d)]
+    with _stage("summary", timings, on_stage):
+        lows = {"life_service": cfg.life_service.low, "disaster": cfg.disaster.low,
+                "transport": cfg.transport.low, "environment": cfg.environment.low,
+                "health_resilience": cfg.composite.low}
+        snapped_fac = fs.gdf["snapped"].to_numpy()
+        counts = {item: int(sum(1 for f, its in enumerate(fs.items)
+                                if i in its and snapped_fac[f])) for i, item in enumerate(tax.ids)}
+        summary = city_summary(
+            {k: org[k].to_numpy(dtype=np.float64) for k in (*INDEX_NAMES, *[
+                c for c in idx if c not in INDEX_NAMES])},
+            lows, pop, ok, {item: reach.nearest[:, i] for i, item in enumerate(tax.ids)},
+            cfg.thresholds.distances_m, labels, counts,
+        )
+        summary["source"] = str(path)
+        summary["origin_kind"] = "given" if given is not None else cfg.origins.kind
+        summary["network"] = net.report
+        summary["dropped_ways"] = osm.dropped_ways
+        summary["failed_multipolygons"] = len(osm.failed_areas)
+        summary["facilities_unsnapped"] = int((~snapped_fac).sum())
+        summary["thresholds_m"] = dict(zip(labels, cfg.thresholds.distances_m, strict=True))
+    summary["timings_s"] = dict(timings)
+    return AssessmentResult(org, fs.gdf, net, summary, cfg, tax, reach, sc.distances, osnap, fs,
+                            timings)

@@ -1,0 +1,67 @@
+"""The ``assess`` command on a small Typer app of the test's own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import typer
+from typer.testing import CliRunner
+
+from rescity.assess.entrypoints.cli import register
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.command()
+    def version() -> None:  # a second command keeps Typer in multi-command mode
+        """Print nothing."""
+
+    return app
+
+
+def test_assess_writes_every_output(tmp_path: Path, osm_dir: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        make_app(), ["assess", str(osm_dir / "nanjing_xinjiekou.osm.pbf"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for stage in ("read", "network", "facilities", "origins", "reach", "indices", "summary"):
+        assert stage in result.output
+    names = {p.name for p in out.iterdir()}
+    assert names == {"origins.parquet", "origins.gpkg", "facilities.parquet", "facilities.gpkg",
+                     "network_edges.parquet", "summary.json", "summary.csv"}
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["indices"]) >= {"life_service", "disaster", "transport", "environment",
+                                       "health_resilience"}
+    origins = gpd.read_file(out / "origins.gpkg", layer="origins")
+    assert len(origins) == summary["origins"]
+    areas = gpd.read_file(out / "origins.gpkg", layer="origin_areas")
+    assert len(areas) == summary["origins"]
+    assert set(areas.geom_type) == {"MultiPolygon"}
+    facilities = gpd.read_parquet(out / "facilities.parquet")
+    assert len(facilities) > 0
+    assert (out / "summary.csv").read_text(encoding="utf-8").startswith("section,name,stat,value")
+
+
+def test_assess_with_building_origins_and_a_config(tmp_path: Path, osm_dir: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[life_service]\nmode = \"tiered\"\n", encoding="utf-8")
+    result = CliRunner().invoke(make_app(), [
+        "assess", str(osm_dir / "monaco.osm.pbf"), "--out", str(tmp_path / "o"),
+        "--config", str(cfg), "--origins", "buildings"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["origin_kind"] == "buildings"
+
+
+def test_bad_input_exits_with_a_message(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[bogus]\nx = 1\n", encoding="utf-8")
+    result = CliRunner().invoke(make_app(), [
+        "assess", str(tmp_path / "missing.osm.pbf"), "--out", str(tmp_path), "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert "bogus" in result.output

@@ -1,0 +1,58 @@
+"""The HTML report is self-contained and carries the tables, figures, method and attribution."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rescity.assess.adapters.pdf import find_chromium
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def html(compared) -> str:
+    out, _ = compared
+    return (out / "report.html").read_text("utf-8")
+
+
+def test_the_report_has_every_table(html) -> None:
+    for table in ("table-overview", "table-indices", "table-coverage", "table-gaps",
+                  "table-catchment", "table-weights", "table-thresholds", "table-composite"):
+        assert f'id="{table}"' in html, table
+    assert html.count('class="table-siting"') == 4  # two items in two cities
+    assert "nanjing_xinjiekou" in html and "beijing_haidian_liudaokou" in html
+    assert "0.0795" in html  # a Table 2 weight, from the configuration
+    assert "幼儿园" in html and "Kindergarten" in html
+
+
+def test_the_report_credits_openstreetmap(html) -> None:
+    assert "© OpenStreetMap contributors" in html
+    assert "ODbL" in html
+
+
+def test_figures_are_embedded_and_nothing_is_fetched_from_elsewhere(compared, html) -> None:
+    out, _ = compared
+    embedded = re.findall(r'<img src="data:image/(?:svg\+xml|png);base64,', html)
+    assert len(embedded) == len(list((out / "figures").glob("*.png"))) >= 20
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def test_a_pdf_is_printed_when_chromium_is_installed(compared) -> None:
+    out, _ = compared
+    if find_chromium() is None:
+        pytest.skip("no Chromium on this machine")
+    pdf = out / "report.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert pdf.stat().st_size > 50_000
+
+
+def test_the_machine_readable_twin_has_the_siting(compared) -> None:
+    out, _ = compared
+    data = json.loads((out / "report.json").read_text("utf-8"))
+    assert [d["city"] for d in data] == ["nanjing_xinjiekou", "beijing_haidian_liudaokou"]
+    assert [s["item"] for s in data[0]["siting"]] == ["kindergarten", "community_health_centre"]
+    assert data[0]["siting"][0]["greedy_ratio"] == pytest.approx(1.0)
+    assert set(data[0]["catchment"]) == {"medical", "elderly_care"}
