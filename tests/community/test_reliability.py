@@ -110,3 +110,21 @@ def test_alert_updates_honour_if_match(world: World) -> None:
     world.call("health", "POST", path + "/acknowledge", headers={"If-Match": etag})
     late = world.call("grid_a1", "POST", path + "/resolve", headers={"If-Match": etag})
     assert late.status_code == 412
+
+
+def test_racing_fevers_of_one_person_make_one_alert_and_no_server_error(world: World) -> None:
+    results: list[int] = []
+
+    def send(i: int) -> None:
+        r = world.call("alice", "POST", "/api/community/checkins", json={"temperature_c": 38.5},
+                       headers={"Idempotency-Key": f"phone-fever-{i:06d}"})
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results) <= {201, 409} and 201 in results
+    assert _count(world, orm.Alert) == 1
+    assert _count(world, orm.CheckIn) == results.count(201)

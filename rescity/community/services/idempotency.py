@@ -71,22 +71,21 @@ def submit(
     (actor, key) constraint catches a replay at commit, whose work is then rolled back and
     the stored answer returned instead.
     """
-    status, body = work()
-    if idem is not None:
-        uow.session.add(
-            IdempotencyRecord(
-                actor_id=idem.actor_id, key=idem.key, request_hash=idem.request_hash,
-                status_code=status, response=body, created_at=rt.now(),
-            )
-        )
     try:
+        status, body = work()
+        if idem is not None:
+            uow.session.add(
+                IdempotencyRecord(
+                    actor_id=idem.actor_id, key=idem.key, request_hash=idem.request_hash,
+                    status_code=status, response=body, created_at=rt.now(),
+                )
+            )
         uow.commit()
     except IntegrityError:
+        # A copy of this submission (or one raising the same alert) committed first.
         uow.rollback()
-        if idem is None:
-            raise
-        hit = _stored(uow, idem)
+        hit = _stored(uow, idem) if idem is not None else None
         if hit is None:
-            raise IdempotencyInFlight("a request with this key is in progress") from None
+            raise IdempotencyInFlight("a conflicting request is in progress; retry") from None
         return hit
     return Submitted(status, body)
