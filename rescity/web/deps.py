@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from rescity.core.accounts import User, find_web_session, principal_of, user_for_token
 from rescity.core.errors import AuthenticationRequired, PermissionDenied
@@ -61,7 +62,8 @@ async def get_auth(request: Request, ctx: Ctx) -> Auth:
     cached: Auth | None = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
-    auth = _resolve(request, ctx)
+    # Database work off the event loop, so one slow query does not stall every request.
+    auth = await run_in_threadpool(_resolve, request, ctx)
     if auth.via == "session" and request.method not in SAFE_METHODS:
         await _check_csrf(request, auth.csrf_token)
     elif auth.via is None and request.method not in SAFE_METHODS:

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -17,7 +18,8 @@ from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine, make_session_factory
 from rescity.core.storage.uow import UnitOfWork
 from rescity.web.app import create_app
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.browser.conftest import free_port
+from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "map-browser-pass-1"
@@ -25,21 +27,29 @@ PASSWORD = "map-browser-pass-1"
 
 @pytest.fixture
 def server(tmp_path: Path, osm_dir: Path) -> Iterator[str]:
-    settings = load_settings(environment="test", data_dir=tmp_path,
-                             secret_key="assess-browser-" + "x" * 32,
-                             database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}",
-                             assess_extracts_dir=osm_dir, default_language="en")
+    settings = load_settings(
+        environment="test",
+        data_dir=tmp_path,
+        secret_key="assess-browser-" + "x" * 32,
+        database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}",
+        assess_extracts_dir=osm_dir,
+        default_language="en",
+    )
     engine = make_engine(settings.resolved_database_url)
     migrate.upgrade(engine)
     with UnitOfWork(make_session_factory(engine)) as uow:
         city = add_place(uow.session, level=PlaceLevel.CITY, code="nj", name_zh="南京市")
-        user = create_user(uow.session, username="planner", password=PASSWORD,
-                           display_name="Wang Fang")
+        user = create_user(
+            uow.session, username="planner", password=PASSWORD, display_name="Wang Fang"
+        )
         grant_role(uow.session, user, "analyst", city)
         uow.commit()
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), host="127.0.0.1",
-                                       port=port, log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, engine=engine), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -52,47 +62,41 @@ def server(tmp_path: Path, osm_dir: Path) -> Iterator[str]:
     engine.dispose()
 
 
-def test_an_analyst_runs_an_assessment_and_clicks_an_origin(server: str) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run scripts/setup.sh --dev")
-    from playwright.sync_api import sync_playwright
-
+def test_an_analyst_runs_an_assessment_and_clicks_an_origin(server: str, browser: Any) -> None:
     out = ARTIFACTS / "assess"
     out.mkdir(parents=True, exist_ok=True)
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
-        page.on("request", lambda r: requests.append(r.url))
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(server + "/login?next=/assess")
-        page.fill("#username", "planner")
-        page.fill("#password", PASSWORD)
-        page.click("#login-submit")
-        page.wait_for_selector("#assess-title")
-        page.select_option("#extract", "nanjing_xinjiekou.osm.pbf")
-        page.select_option("#origins", "buildings")
-        page.click("#run")
-        page.wait_for_selector("#map[data-ready='true']", timeout=120_000)
-        assert page.locator("#job-state").get_attribute("data-state") == "done"
-        assert page.locator("path.origin-marker").count() > 100
-        assert "生活服务指数" in page.locator("#summary").inner_text()  # the user reads Chinese
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+    page.on("request", lambda r: requests.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/login?next=/assess")
+    page.fill("#username", "planner")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#assess-title")
+    page.select_option("#extract", "nanjing_xinjiekou.osm.pbf")
+    page.select_option("#origins", "buildings")
+    page.click("#run")
+    page.wait_for_selector("#map[data-ready='true']", timeout=120_000)
+    assert page.locator("#job-state").get_attribute("data-state") == "done"
+    assert page.locator("path.origin-marker").count() > 100
+    assert "生活服务指数" in page.locator("#summary").inner_text()  # the user reads Chinese
 
-        marker = page.locator("path.origin-marker.snapped").nth(40)
-        marker.click(force=True)
-        page.wait_for_selector("#reach-list li.reach-item")
-        page.wait_for_selector("path.walk-area")
-        assert page.locator("path.reached-facility").count() >= 1
-        assert "1000 m" in page.locator("#reach-title").inner_text()
+    marker = page.locator("path.origin-marker.snapped").nth(40)
+    marker.click(force=True)
+    page.wait_for_selector("#reach-list li.reach-item")
+    page.wait_for_selector("path.walk-area")
+    assert page.locator("path.reached-facility").count() >= 1
+    assert "1000 m" in page.locator("#reach-title").inner_text()
 
-        page.select_option("#site-item", "kindergarten")
-        page.fill("#site-k", "3")
-        page.click("#site-run")
-        page.wait_for_selector("#site-list li")
-        assert page.locator(".site-icon").count() >= 1
-        page.screenshot(path=str(out / "map-origin-click.png"), full_page=True)
-        page.locator("#map").screenshot(path=str(out / "map-only.png"))
-        browser.close()
+    page.select_option("#site-item", "kindergarten")
+    page.fill("#site-k", "3")
+    page.click("#site-run")
+    page.wait_for_selector("#site-list li")
+    assert page.locator(".site-icon").count() >= 1
+    page.screenshot(path=str(out / "map-origin-click.png"), full_page=True)
+    page.locator("#map").screenshot(path=str(out / "map-only.png"))
+    page.close()
     assert errors == []
     assert all(u.startswith(server) for u in requests), "the page fetched from elsewhere"

@@ -28,8 +28,15 @@ from tests.community.conftest import PASSWORD, _build, _one_hash
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "community"
 
 
@@ -43,8 +50,11 @@ def _free_port() -> int:
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setattr("rescity.core.accounts.hash_password", lambda _p: _one_hash())
     settings = load_settings(
-        environment="test", data_dir=tmp_path, secret_key="browser-test-" + "x" * 32,
-        database_url=f"sqlite:///{tmp_path / 'browser.sqlite3'}", data_keys=new_key_spec("k1"),
+        environment="test",
+        data_dir=tmp_path,
+        secret_key="browser-test-" + "x" * 32,
+        database_url=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+        data_keys=new_key_spec("k1"),
         default_language="en",
     )
     engine = make_engine(settings.resolved_database_url)
@@ -65,18 +75,6 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing (Debian package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
 def _sign_in(page: Any, base: str, username: str, then: str) -> None:
     page.goto(f"{base}/login?next={then}")
     page.fill("input[name=username]", username)
@@ -87,8 +85,13 @@ def _sign_in(page: Any, base: str, username: str, then: str) -> None:
 
 def test_fever_check_in_on_a_phone_reaches_the_grid_worker(server: str, browser: Any) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                is_mobile=True, has_touch=True, locale="en-US")
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="en-US",
+    )
     page = phone.new_page()
     _sign_in(page, server, "alice", "/community/checkin")
     page.fill("#temperature", "38.6")

@@ -32,3 +32,13 @@ def test_migrations_match_the_orm_models(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_a_partly_upgraded_database_is_not_up_to_date(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate.upgrade(engine, "core_0001")
+    assert migrate.current(engine) == {"core_0001"}
+    assert not migrate.is_up_to_date(engine)
+    migrate.upgrade(engine)
+    assert migrate.is_up_to_date(engine)
+    engine.dispose()

@@ -58,7 +58,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
     else:
-        kwargs["pool_pre_ping"] = True
+        # No pre-ping: it costs a round trip per checkout; recycle stale connections instead.
+        kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -64,4 +64,22 @@ def current(engine: Engine) -> set[str]:
 
 
 def is_up_to_date(engine: Engine) -> bool:
-    return current(engine) == heads(engine)
+    """True when every head is applied: recorded, or an ancestor or dependency of one that is.
+
+    Alembic records only the newest revision of each line, so a module revision that merely
+    ``depends_on`` core leaves core's revision out of the version table although it is applied.
+    """
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    applied: set[str] = set()
+    todo = list(current(engine))
+    while todo:
+        rev = script.get_revision(todo.pop())
+        if rev is None or rev.revision in applied:
+            continue
+        applied.add(rev.revision)
+        for parent in (rev.down_revision, rev.dependencies):
+            if isinstance(parent, str):
+                todo.append(parent)
+            elif parent:
+                todo.extend(parent)
+    return set(script.get_heads()) <= applied
