@@ -10,5 +10,8 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
+    from rescity.community.entrypoints.web_operations import operations_routers
+
     found: list[APIRouter] = []
+    found += operations_routers()
     return found

@@ -90,7 +90,9 @@ class HelpRequest(Base):
 
 class HelpOffer(Base):
     __tablename__ = "community_ops_help_offer"
-    __table_args__ = (Index("ix_community_ops_help_offer_volunteer_state", "volunteer_id", "state"),)
+    __table_args__ = (
+        Index("ix_community_ops_help_offer_volunteer_state", "volunteer_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(

@@ -1,0 +1,132 @@
+"""A small city for part II's tests, on each backend, with a clock the tests move.
+
+Places: city c › district d › sub-district s › communities a (grids a1, a2) and b (grid b1).
+Users (bearer tokens in ``world.h[name]``): admin (city_admin on c), grid (grid_worker on a),
+dept (department on d), pma (property_manager on a), pmb (property_manager on b), res and
+res2 (residents on a1), vol (volunteer on a), analyst (analyst on c), plain (no role).
+Handlers: ``pm-a`` (property manager of a), ``pm-b`` (of b), ``dept-d`` (department of d).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
+
+from rescity.community.adapters.orm_operations import Handler
+from rescity.community.entrypoints.ops_deps import STATE_KEY
+from rescity.community.services.ops_runtime import OpsRuntime
+from rescity.core.accounts import User, grant_role, issue_api_token
+from rescity.core.config import Settings
+from rescity.core.places import Place, PlaceLevel, add_place
+from rescity.core.security.passwords import hash_password
+from rescity.core.storage.uow import UnitOfWork
+from rescity.web.app import create_app
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+
+ROLES = {
+    "admin": ("city_admin", "c"),
+    "grid": ("grid_worker", "a"),
+    "dept": ("department", "d"),
+    "pma": ("property_manager", "a"),
+    "pmb": ("property_manager", "b"),
+    "res": ("resident", "a1"),
+    "res2": ("resident", "a1"),
+    "vol": ("volunteer", "a"),
+    "vol2": ("volunteer", "a"),
+    "analyst": ("analyst", "c"),
+    "plain": (None, None),
+}
+
+
+PASSWORD = "correct horse battery"
+
+
+@cache
+def password_hash() -> str:
+    """Argon2 takes ~0.4 s a hash on purpose: hash the test password once per session."""
+    return hash_password(PASSWORD)
+
+
+class Clock:
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@dataclass
+class World:
+    client: TestClient
+    settings: Settings
+    session_factory: sessionmaker[Any]
+    clock: Clock
+    rt: OpsRuntime
+    places: dict[str, Place]
+    users: dict[str, int]
+    h: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+
+def build_places(s: Any) -> dict[str, Place]:
+    p: dict[str, Place] = {}
+    p["c"] = add_place(s, level=PlaceLevel.CITY, code="c", name_zh="城", name_en="City")
+    p["d"] = add_place(s, level=PlaceLevel.DISTRICT, code="d", name_zh="区", parent=p["c"])
+    p["s"] = add_place(s, level=PlaceLevel.SUBDISTRICT, code="s", name_zh="街道", parent=p["d"])
+    for comm in ("a", "b"):
+        p[comm] = add_place(s, level=PlaceLevel.COMMUNITY, code=comm, name_zh=f"社区{comm}",
+                            name_en=f"Community {comm.upper()}", parent=p["s"])
+    for grid, comm in (("a1", "a"), ("a2", "a"), ("b1", "b")):
+        p[grid] = add_place(s, level=PlaceLevel.GRID, code=grid, name_zh=f"网格{grid}",
+                            parent=p[comm])
+    return p
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def world(settings: Settings, engine: Any, session_factory: sessionmaker[Any],
+          clock: Clock) -> Iterator[World]:
+    users: dict[str, int] = {}
+    tokens: dict[str, str] = {}
+    with UnitOfWork(session_factory) as uow:
+        s = uow.session
+        places = build_places(s)
+        for name, (role, place) in ROLES.items():
+            user = User(username=name, display_name=name.title(), language="en",
+                        password_hash=password_hash())
+            s.add(user)
+            s.flush()
+            if role:
+                grant_role(s, user, role, places[str(place)])
+            users[name] = user.id
+            tokens[name] = issue_api_token(s, user)
+        for code, kind, place in (("pm-a", "property_manager", "a"),
+                                  ("pm-b", "property_manager", "b"),
+                                  ("dept-d", "department", "d")):
+            s.add(Handler(code=code, kind=kind, name_zh=code, name_en=code,
+                          place_id=places[place].id, scope=places[place].path))
+        uow.commit()
+    rt = OpsRuntime.create(settings, clock=clock)
+    app = create_app(settings, engine=engine)
+    setattr(app.state, STATE_KEY, rt)
+    with TestClient(app) as client:
+        yield World(client, settings, session_factory, clock, rt, places, users,
+                    {n: {"Authorization": f"Bearer {t}"} for n, t in tokens.items()})
