@@ -220,9 +220,10 @@ def accept_case(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
 
 
 @router.post("/cases/{case_id}/urge")
-def urge_case(case_id: int, body: NoteBody, uow: UoW, rt: Runtime,
-              principal: CurrentPrincipal) -> CasePublic:
-    return _one(uow, rt, principal, work_orders.urge(uow, rt, principal, case_id, body.note))
+def urge_case(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+              body: NoteBody | None = None) -> CasePublic:
+    note = body.note if body else ""
+    return _one(uow, rt, principal, work_orders.urge(uow, rt, principal, case_id, note))
 
 
 @router.post("/cases/{case_id}/refer")
