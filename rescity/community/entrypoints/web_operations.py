@@ -9,6 +9,6 @@ from fastapi import APIRouter
 
 
 def operations_routers() -> list[APIRouter]:
-    from rescity.community.entrypoints import open311, web_cases
+    from rescity.community.entrypoints import open311, web_cases, web_sensors
 
-    return [web_cases.router, open311.router]
+    return [web_cases.router, open311.router, web_sensors.router]
