@@ -24,7 +24,8 @@ T = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     ("payload", "expected"),
     [
         (b'{"device":"d1","seq":1,"event":"open"}', sd.Reading("d1", 1, None, "open", None)),
-        ({"device": "d1", "seq": 2, "event": "reading", "value": 37, "at": "2026-03-02T09:00:00+08:00"},
+        ({"device": "d1", "seq": 2, "event": "reading", "value": 37,
+          "at": "2026-03-02T09:00:00+08:00"},
          sd.Reading("d1", 2, datetime(2026, 3, 2, 1, tzinfo=UTC), "reading", 37.0)),
         (b"not json", sd.Reject.BAD_PAYLOAD),
         (b"[1, 2]", sd.Reject.BAD_PAYLOAD),
@@ -109,7 +110,8 @@ def test_a_quarantined_residents_door_opening_alerts_the_grid_worker(
     [a] = alerts(w)
     assert (a.kind, a.source, a.severity, a.subject_type) == (
         "quarantine_breach", "sensor", "high", "resident")
-    assert a.assignee_id == w.users["grid"] and a.dedup_key == "sensor:quarantine_door_opened:dm-1:s1"
+    assert a.assignee_id == w.users["grid"]
+    assert a.dedup_key == "sensor:quarantine_door_opened:dm-1:s1"
     assert a.scope == w.places["a1"].path
     # after the quarantine ends, opening the door is nobody's business
     w.clock.advance(days=2)
