@@ -96,6 +96,7 @@ class MqttConsumer:
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
 
     # paho callbacks (network thread)
@@ -106,9 +107,14 @@ class MqttConsumer:
         self._connection += 1
         self.stats.connections += 1
         client.subscribe(self.topic, qos=1)
-        self._connected.set()
         log.info("MQTT connected to %s:%d (connection %d)", self.host, self.port,
                  self._connection)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
+        if all(not c.is_failure for c in codes):
+            self._connected.set()  # subscribed: from now on nothing published is missed
+        else:
+            log.error("MQTT subscription to %s refused: %s", self.topic, codes)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._connected.clear()
@@ -189,4 +195,5 @@ class MqttConsumer:
         self.client.loop_start()
 
     def wait_connected(self, timeout: float) -> bool:
+        """Wait until connected and subscribed."""
         return self._connected.wait(timeout)
