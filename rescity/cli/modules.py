@@ -12,7 +12,9 @@ from rescity.core.config import Settings
 
 
 def register_all(app: typer.Typer) -> None:
-    del app
+    from rescity.community.entrypoints.cli_operations import register as register_operations
+
+    register_operations(app)
 
 
 DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]
