@@ -308,7 +308,10 @@ def contact(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: i
     coordinator = is_allowed(principal, "community.help.contact", request_target(req)) and \
         req.requester_id != principal.user_id
     if not coordinator:
-        _as_volunteer(s, principal, req, "community.help.contact")
+        if _my_offer(s, principal, req.id, (OfferState.ACCEPTED, OfferState.DONE)) is None:
+            raise NotFound(f"no help request {req.id}")
+        require(principal, "community.help.contact",
+                Target(scope=req.scope, owner_id=principal.user_id))
     if HelpStatus(req.status) in (HelpStatus.CONFIRMED, HelpStatus.CANCELLED) and not coordinator:
         raise PermissionDenied("the request is closed; its contact details are no longer shown")
     data: dict[str, str] = json.loads(rt.cipher.open(req.contact_sealed or "",
