@@ -172,9 +172,9 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def world(settings: Settings, engine: Any, session_factory: sessionmaker[Any],
-          clock: Clock) -> Iterator[World]:
+def seed(session_factory: sessionmaker[Any]) -> tuple[dict[str, Place], dict[str, int],
+                                                      dict[str, str]]:
+    """The small city of this folder: places, users with roles (and tokens), handlers."""
     users: dict[str, int] = {}
     tokens: dict[str, str] = {}
     with UnitOfWork(session_factory) as uow:
@@ -195,6 +195,14 @@ def world(settings: Settings, engine: Any, session_factory: sessionmaker[Any],
             s.add(Handler(code=code, kind=kind, name_zh=code, name_en=code,
                           place_id=places[place].id, scope=places[place].path))
         uow.commit()
+        s.expunge_all()
+    return places, users, tokens
+
+
+@pytest.fixture
+def world(settings: Settings, engine: Any, session_factory: sessionmaker[Any],
+          clock: Clock) -> Iterator[World]:
+    places, users, tokens = seed(session_factory)
     rt = OpsRuntime.create(settings, clock=clock)
     app = create_app(settings, engine=engine)
     setattr(app.state, STATE_KEY, rt)

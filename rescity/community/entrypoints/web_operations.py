@@ -9,6 +9,13 @@ from fastapi import APIRouter
 
 
 def operations_routers() -> list[APIRouter]:
-    from rescity.community.entrypoints import open311, web_cases, web_help, web_sensors
+    from rescity.community.entrypoints import (
+        open311,
+        pages_operations,
+        web_cases,
+        web_help,
+        web_sensors,
+    )
 
-    return [web_cases.router, open311.router, web_sensors.router, web_help.router]
+    return [web_cases.router, open311.router, web_sensors.router, web_help.router,
+            pages_operations.router]
