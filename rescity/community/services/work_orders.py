@@ -161,7 +161,7 @@ def file_case_in(
     if rt.levels.auto_dispatch:
         handler = handler_for(session, case_type.handler, scope)
         if handler is not None:
-            _dispatch(session, case, handler, now, principal=principal, actor=actor)
+            _dispatch(session, case, handler, now, principal=None, actor="auto-dispatch")
     audit.record(session, principal, kind=AuditKind.WRITE, action="community.case.create",
                  record_type="case", record_id=case.id, scope=scope,
                  detail={"channel": channel.value, **({"by": actor} if actor else {})})
