@@ -102,25 +102,33 @@ def hour_bits(hours: list[int]) -> NDArray[np.uint64]:
     return words
 
 
-def _profiles(r: Requests) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Requests that differ only in place share a *profile* (kind, vetting, languages, time
-    window): everything about a pair that does not depend on distance is computed once per
-    profile and volunteer, then gathered per request."""
-    keys = np.column_stack([
-        r.kind, r.needs_vetting.astype(np.int64), r.lang_mask, r.first_lang,
-        r.window.view(np.int64),
-    ])
+def _profiles(r: Requests) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                    NDArray[np.uint64], NDArray[np.int64]]:
+    """Requests that differ only in place share a *profile* (kind, vetting, languages):
+    everything about a pair that depends neither on distance nor on time is computed once
+    per profile and volunteer, then gathered per request. Time windows get their own table
+    (distinct windows × volunteers), so that many windows do not multiply the profiles."""
+    keys = np.column_stack([r.kind, r.needs_vetting.astype(np.int64), r.lang_mask, r.first_lang])
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    return uniq, inverse.reshape(-1)
+    windows, w_inverse = np.unique(r.window, axis=0, return_inverse=True)
+    return uniq, inverse.reshape(-1), windows, w_inverse.reshape(-1)
+
+
+def _window_table(windows: NDArray[np.uint64], v: Volunteers) -> B:
+    """Per distinct window × volunteer: does the volunteer's week overlap it (0 = any time)."""
+    overlap = np.zeros((len(windows), len(v)), dtype=bool)
+    for word in range(3):
+        overlap |= (windows[:, word, None] & v.availability[None, :, word]) != 0
+    any_time: B = np.logical_not(windows.any(axis=1))
+    overlap |= any_time[:, None]
+    return overlap
 
 
 def _profile_tables(uniq: NDArray[np.int64], v: Volunteers, kinds: KindSkills, w: Weights
                     ) -> tuple[B, F32]:
-    """Per profile × volunteer: feasible without the place test, and the score without
-    the distance term."""
-    n_p, n_v = len(uniq), len(v)
+    """Per profile × volunteer: feasible without the place and time tests, and the score
+    without the distance term."""
     kind, vet, lang_mask, first = uniq[:, 0], uniq[:, 1].astype(bool), uniq[:, 2], uniq[:, 3]
-    window = uniq[:, 4:7].view(np.uint64)
     have = v.skill_mask[None, :]
     req = kinds.required[kind][:, None]
     pref = kinds.preferred[kind][:, None]
@@ -128,11 +136,6 @@ def _profile_tables(uniq: NDArray[np.int64], v: Volunteers, kinds: KindSkills, w
     feasible &= (v.load < v.capacity)[None, :]
     feasible &= ~vet[:, None] | v.vetted[None, :]
     feasible &= (lang_mask[:, None] == 0) | ((lang_mask[:, None] & v.lang_mask[None, :]) != 0)
-    any_time: B = np.logical_not(window.any(axis=1))
-    overlap = np.zeros((n_p, n_v), dtype=bool)
-    for word in range(3):
-        overlap |= (window[:, word, None] & v.availability[None, :, word]) != 0
-    feasible &= any_time[:, None] | overlap
     n_pref = np.bitwise_count(pref).astype(np.float32)
     fit = np.where(n_pref > 0, np.bitwise_count(have & pref) / np.maximum(n_pref, 1), 1.0)
     speaks_first = ((v.lang_mask[None, :] >> np.maximum(first, 0)[:, None]) & 1) == 1
@@ -169,8 +172,9 @@ def rank(
     score_out = np.full((n_r, k), -np.inf, dtype=np.float32)
     if n_r == 0 or n_v == 0:
         return idx_out, score_out
-    uniq, profile = _profiles(r)
+    uniq, profile, windows, window_of = _profiles(r)
     prof_ok, prof_score = _profile_tables(uniq, v, kinds, w)
+    win_ok = _window_table(windows, v)
     # Degrees relative to a local origin, so float32 keeps centimetres, not decimetres.
     lat_o = float(np.nanmean(v.lat)) if (~np.isnan(v.lat)).any() else 0.0
     lon_o = float(np.nanmean(v.lon)) if (~np.isnan(v.lon)).any() else 0.0
@@ -181,7 +185,7 @@ def rank(
     radius = np.maximum(v.radius_km, 1e-3).astype(np.float32)
     reach_lat = radius / KM_PER_DEG_LAT
     areas_t = np.vstack([np.ascontiguousarray(v.areas.T), np.zeros((1, n_v), dtype=bool)])
-    useful = prof_ok.any(axis=0)  # volunteers feasible for at least one profile
+    useful = prof_ok.any(axis=0) & win_ok.any(axis=0)  # feasible for some request
     wd = np.float32(w.distance)
     order = _spatial_order(r)
     for start in range(0, n_r, block):
@@ -204,6 +208,7 @@ def rank(
         if cols.size == 0:
             continue
         ok = prof_ok[:, cols][profile[rows]]
+        ok &= win_ok[:, cols][window_of[rows]]
         score = prof_score[:, cols][profile[rows]]
         kx = (KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(np.nan_to_num(r.lat[rows])))).astype(
             np.float32)
