@@ -59,7 +59,7 @@ def start_broker(folder: Path, port: int) -> subprocess.Popen[bytes]:
     folder.chmod(0o777)
     conf = folder / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                    f"persistence_location {folder}/\nmax_inflight_messages 1000\n"
+                    f"persistence_location {folder}/\nmax_inflight_messages 4000\n"
                     "max_queued_messages 0\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -75,7 +75,7 @@ class MqttConsumer:
         batch_size: int = 500,
         batch_wait_s: float = 0.02,
         session_expiry_s: int = 7 * 24 * 3600,
-        receive_maximum: int = 1000,
+        receive_maximum: int = 4000,
         retry_delay_s: float = 1.0,
     ) -> None:
         self.host, self.port, self.topic = host, port, topic

@@ -17,9 +17,16 @@ from rich.console import Console
 from rich.table import Table
 
 from rescity.cli.context import database, settings_of
+from rescity.community.domain.help_requests import help_rules
 from rescity.community.domain.sensors import sensor_rules
 from rescity.community.domain.work_orders import HandlerKind
-from rescity.community.services import case_sweep, open311, sensors, work_orders
+from rescity.community.services import (
+    case_sweep,
+    help_matching_run,
+    open311,
+    sensors,
+    work_orders,
+)
 from rescity.community.services.ops_runtime import OpsRuntime
 from rescity.community.services.sensor_consumer import build_consumer
 from rescity.core.places import get_place
@@ -32,11 +39,13 @@ CLI = Principal(user_id=0, username="cli", grants=(Grant(Role.CITY_ADMIN, "/"),)
 
 cases_app = typer.Typer(help="Work orders and hotline cases.", no_args_is_help=True)
 sensors_app = typer.Typer(help="Sensor devices and the MQTT consumer.", no_args_is_help=True)
+help_app = typer.Typer(help="Help requests matched to volunteers.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(cases_app, name="cases")
     app.add_typer(sensors_app, name="sensors")
+    app.add_typer(help_app, name="help-requests")
 
 
 def _runtime(ctx: typer.Context) -> tuple[OpsRuntime, Any]:
@@ -108,6 +117,25 @@ def scores(ctx: typer.Context,
 
 def pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
+
+
+@help_app.command("match")
+def help_match(
+    ctx: typer.Context,
+    every: Annotated[int, typer.Option(help="Repeat every N seconds (0: once).")] = 0,
+) -> None:
+    """Expire unanswered offers, offer open requests to the best free volunteers, escalate
+    requests that failed too many offers."""
+    rt, factory = _runtime(ctx)
+    rules = help_rules()
+    while True:
+        with UnitOfWork(factory) as uow:
+            r = help_matching_run.run_round(uow, rt, rules, CLI)
+        console.print(f"expired {r.expired}, offers {r.offers}, escalated {r.escalated}, "
+                      f"unmatched {r.unmatched}")
+        if not every:
+            return
+        time.sleep(every)
 
 
 @sensors_app.command("add-device")
