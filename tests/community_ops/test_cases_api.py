@@ -215,3 +215,20 @@ def test_steps_out_of_order_are_conflicts(world: World) -> None:
     assert post(w, "res", cid, "rate", rating=4).status_code == 409  # not resolved yet
     post(w, "pma", cid, "accept")
     assert post(w, "pma", cid, "accept").status_code == 409
+
+
+def test_an_alert_becomes_a_work_order_once(world: World) -> None:
+    w = world
+    with w.uow() as uow:
+        alert = Alert(scope=w.places["a1"].path, kind="frequent_access", severity="medium",
+                      source="gate", created_at=w.clock.now)
+        uow.session.add(alert)
+        uow.commit()
+        alert_id = alert.id
+    url = f"/api/community/alerts/{alert_id}/case"
+    body = {"service_code": "hotline_consult", "description": "check the east gate"}
+    assert w.client.post(url, json=body, headers=w.h["pma"]).status_code == 404
+    first = w.client.post(url, json=body, headers=w.h["grid"])
+    assert first.status_code == 201 and first.json()["channel"] == "alert"
+    again = w.client.post(url, json=body, headers=w.h["grid"]).json()
+    assert again["id"] == first.json()["id"]

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rescity.community.adapters.orm import Alert
+
 from .conftest import ROLES, World
 
 ANON = "anonymous"
@@ -24,7 +26,8 @@ class Row:
     expect: dict[str, int]
     default: int
     body: dict[str, Any] | None = None
-    case: str = "resident"  # which case the path names: "resident" (in a1) or "hotline"
+    case: str = "resident"  # what {id} names: a "resident" case (in a1), a "hotline" case,
+    # an "alert"; in the help table a "help" request, an "offer" or a "volunteer"
     prepare: tuple[str, ...] = field(default=())  # steps done on the case first (as admin)
     csrf: bool = True  # False for endpoints that take no cookie (device tokens, Open311 keys)
 
@@ -63,6 +66,8 @@ TABLE: list[Row] = [
         {"res": 200, "admin": 200, "pma": 403, "dept": 403, "grid": 403, ANON: 401}, 404,
         body={"reason": "still full"}, prepare=("resolve",)),
     Row("POST", "/api/community/case-sweep", {"admin": 200, ANON: 401}, 403),
+    Row("POST", "/api/community/alerts/{id}/case", {"grid": 201, "admin": 201, ANON: 401}, 404,
+        body={"service_code": "hotline_consult"}, case="alert"),
     Row("GET", "/api/community/case-scores?month=2026-03",
         {"grid": 200, "dept": 200, "pma": 200, "pmb": 200, "analyst": 200, "admin": 200,
          ANON: 401}, 403),
@@ -82,6 +87,13 @@ def _headers(w: World, user: str) -> dict[str, str]:
 
 
 def _new_case(w: World, row: Row) -> int:
+    if row.case == "alert":
+        with w.uow() as uow:
+            alert = Alert(scope=w.places["a1"].path, kind="fever", severity="high",
+                          source="checkin", created_at=w.clock.now)
+            uow.session.add(alert)
+            uow.commit()
+            return alert.id
     body = CASE | ({"channel": "hotline", "caller_phone": "13800000000"}
                    if row.case == "hotline" else {})
     who = "grid" if row.case == "hotline" else "res"

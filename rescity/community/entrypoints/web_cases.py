@@ -263,6 +263,21 @@ def reopen_case(case_id: int, body: ReasonBody, uow: UoW, rt: Runtime,
                                                        reason=body.reason))
 
 
+class FromAlert(BaseModel):
+    service_code: str = Field(max_length=40)
+    description: str = Field(default="", max_length=4000)
+
+
+@router.post("/alerts/{alert_id}/case", status_code=status.HTTP_201_CREATED)
+def case_from_alert(alert_id: int, body: FromAlert, uow: UoW, rt: Runtime,
+                    principal: CurrentPrincipal) -> CasePublic:
+    """File a work order for an alert (idempotent: the same alert gives the same case)."""
+    case = work_orders.case_from_alert(uow, rt, principal, alert_id,
+                                       service_code=body.service_code,
+                                       description=body.description)
+    return _one(uow, rt, principal, case)
+
+
 class SweepPublic(BaseModel):
     escalated: int
     alerts: int

@@ -389,3 +389,26 @@ def add_handler(uow: UnitOfWork, principal: Principal, *, code: str, kind: wo.Ha
                  record_type="handler", record_id=h.id, scope=place.path)
     uow.commit()
     return h
+
+
+def case_from_alert(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, alert_id: int, *,
+                    service_code: str, description: str = "") -> WorkOrder:
+    """Turn an alert (a sensor, a check-in, a gate) into a work order, once per alert."""
+    from rescity.community.adapters.orm import Alert
+
+    s = uow.session
+    alert = s.get(Alert, alert_id)
+    if alert is None or not is_allowed(principal, "community.alert.read",
+                                       Target(scope=alert.scope)):
+        raise NotFound(f"no alert {alert_id}")
+    require(principal, "community.case.file_for_others", Target(scope=alert.scope))
+    key = f"alert:{alert.id}"
+    existing = s.scalar(select(WorkOrder).where(WorkOrder.dedup_key == key))
+    if existing is not None:
+        return existing
+    data = CaseInput(service_code=service_code, dedup_key=key, source_ref=key,
+                     description=description or f"{alert.kind} ({alert.source})")
+    case = file_case_in(s, rt, data, scope=alert.scope, channel=Channel.ALERT, now=rt.now(),
+                        principal=principal)
+    uow.commit()
+    return case
