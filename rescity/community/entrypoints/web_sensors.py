@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from rescity.community.adapters.orm_sensors import Device, SensorReject
 from rescity.community.domain.sensors import sensor_rules
@@ -62,8 +62,11 @@ def create_device(body: DeviceCreate, uow: UoW, principal: CurrentPrincipal) -> 
 @router.get("/devices")
 def list_devices(uow: UoW, principal: CurrentPrincipal) -> list[DevicePublic]:
     scopes = visible_scopes(principal, "community.sensor.read")
-    rows = [d for d in uow.session.scalars(select(Device).order_by(Device.code))
-            if any(d.scope.startswith(s) for s in scopes)]
+    if not scopes:
+        return []
+    rows = uow.session.scalars(select(Device).where(
+        or_(*(Device.scope.startswith(s, autoescape=True) for s in scopes))
+    ).order_by(Device.code).limit(1000))
     return [DevicePublic(code=d.code, kind=d.kind, label=d.label, scope=d.scope,
                          active=d.active, last_seq=d.last_seq, last_at=d.last_at) for d in rows]
 
