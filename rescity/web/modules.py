@@ -13,6 +13,8 @@ def routers() -> list[APIRouter]:
     from rescity.assess.entrypoints import web as assess_web
     from rescity.community.entrypoints import api as community_api
     from rescity.community.entrypoints import pages as community_pages
+    from rescity.community.entrypoints.web_operations import operations_routers
 
     found: list[APIRouter] = [assess_web.router, community_api.router, community_pages.router]
+    found += operations_routers()
     return found
