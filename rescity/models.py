@@ -5,5 +5,6 @@ its ORM module here.
 """
 
 from rescity.core import accounts, audit, places
+from rescity.knowledge.adapters import orm as knowledge_orm
 
-__all__ = ["accounts", "audit", "places"]
+__all__ = ["accounts", "audit", "knowledge_orm", "places"]
