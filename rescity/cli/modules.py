@@ -12,7 +12,9 @@ from rescity.core.config import Settings
 
 
 def register_all(app: typer.Typer) -> None:
-    del app
+    from rescity.knowledge.entrypoints import cli as knowledge_cli
+
+    knowledge_cli.register(app)
 
 
 DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]

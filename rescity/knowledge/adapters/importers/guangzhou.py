@@ -27,7 +27,7 @@ from pathlib import Path
 from rescity.core.errors import DataFileError
 from rescity.knowledge.adapters.importers.text_lines import Line, paragraphs, read_lines
 from rescity.knowledge.domain.figures import parse_figure
-from rescity.knowledge.domain.gazetteer import city_data, country_info
+from rescity.knowledge.domain.gazetteer import city_data
 from rescity.knowledge.domain.model import (
     ImportResult,
     InitiativeData,
@@ -36,7 +36,7 @@ from rescity.knowledge.domain.model import (
     slugify,
 )
 from rescity.knowledge.domain.outcomes import extract_figures
-from rescity.knowledge.domain.taxonomy import auto_tags
+from rescity.knowledge.domain.taxonomy import auto_tags, read_data
 
 FORMAT = "guangzhou-award"
 AWARD_YEARS = {1: 2012, 2: 2014, 3: 2016, 4: 2018, 5: 2021, 6: 2023}
@@ -141,6 +141,9 @@ def parse(path: Path) -> ImportResult:
         seen_keys[base] = seen_keys.get(base, 0) + 1
         initiative.key = base if seen_keys[base] == 1 else f"{base}-{seen_keys[base]}"
         initiative.source_document = f"{path.name}:{lines[case.city_line].number}"
+        zh_title = read_data("seed_translations.toml").get(initiative.key, {}).get("title_zh")
+        if zh_title:
+            initiative.title_zh = zh_title
         result.initiatives.append(initiative)
     return result
 
@@ -407,8 +410,6 @@ def _profile(block: _Block, result: ImportResult, case: str, year: int | None) -
     if block.scope:
         result.warn(block.start + 1, "basic city data",
                     f"figures describe {block.scope!r}, not the whole city", case=case)
-    country = country_info("CN")
-    del country
     return profile
 
 
