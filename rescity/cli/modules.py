@@ -22,4 +22,6 @@ DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]
 
 def demo_loaders() -> list[tuple[str, DemoLoader]]:
     """(name, loader) pairs that `rescity demo` runs; each returns a one-line summary."""
-    return []
+    from rescity.knowledge.entrypoints.demo import load_demo as knowledge_demo
+
+    return [("knowledge", knowledge_demo)]

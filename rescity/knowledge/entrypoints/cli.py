@@ -126,3 +126,78 @@ def reindex_cmd(ctx: typer.Context) -> None:
     with UnitOfWork(factory) as uow:
         count = reindex(uow)
     console.print(f"indexed {count} initiatives")
+
+
+@kb_app.command("attach-assessment")
+def attach_assessment_cmd(
+    ctx: typer.Context,
+    city: Annotated[str, typer.Argument(help="City key, e.g. haikou.")],
+    summary: Annotated[Path, typer.Argument(help="summary.json written by `rescity assess`.")],
+) -> None:
+    """Attach an assess city summary (per-index medians) to a city profile."""
+    from rescity.knowledge.services.cooperation import attach_assessment
+
+    _, factory = database(settings_of(ctx))
+    with UnitOfWork(factory) as uow:
+        row = attach_assessment(uow, None, city, summary)
+        indices = ", ".join(f"{k}={v:g}" for k, v in sorted(row.indices.items()))
+    console.print(f"[green]✓[/] {city}: {indices}")
+
+
+@kb_app.command("recommend")
+def recommend_cmd(
+    ctx: typer.Context,
+    city: Annotated[str, typer.Argument(help="City key with an attached assessment.")],
+    lang: str = "en",
+    limit: int = 10,
+) -> None:
+    """Initiatives from comparable cities for the city's weakest assess indices."""
+    from rescity.knowledge.services.cooperation import recommend
+
+    _, factory = database(settings_of(ctx))
+    with factory() as session:
+        recs = recommend(session, city, lang=lang, limit=limit)
+        table = Table("initiative", "city", "index", "score", "why", title=f"recommended for {city}")
+        for r in recs:
+            table.add_row(r.initiative.key, r.initiative.city.name(lang), r.index,
+                          f"{r.score:.2f}", r.reason)
+    console.print(table)
+
+
+@kb_app.command("match")
+def match_cmd(
+    ctx: typer.Context,
+    city: Annotated[str, typer.Argument(help="City key.")],
+    programme: Annotated[str | None, typer.Option(help="Only members of this programme.")] = None,
+    limit: int = 10,
+) -> None:
+    """Ranked candidate partner cities, with the reasons."""
+    from rescity.knowledge.services.cooperation import match_city
+
+    _, factory = database(settings_of(ctx))
+    with factory() as session:
+        matches = match_city(session, city, programme=programme, limit=limit)
+    table = Table("candidate", "score", "components", "reasons", title=f"partners for {city}")
+    for m in matches:
+        parts = " ".join(f"{c.name}={c.score:.2f}" for c in m.components)
+        table.add_row(m.candidate, f"{m.score:.3f}", parts, "; ".join(m.reasons[:3]))
+    console.print(table)
+
+
+@kb_app.command("assign")
+def assign_cmd(
+    ctx: typer.Context,
+    programme: Annotated[str, typer.Argument(help="Programme key, e.g. iurc-china.")],
+    cluster: Annotated[str | None, typer.Option(help="Only members of this cluster.")] = None,
+) -> None:
+    """Optimal one-to-one Chinese–European pairing within a programme (and cluster)."""
+    from rescity.knowledge.services.cooperation import assign_programme
+
+    _, factory = database(settings_of(ctx))
+    with factory() as session:
+        matches = assign_programme(session, programme, cluster=cluster)
+    table = Table("Chinese city", "European city", "score", "reasons",
+                  title=f"assignment for {programme}")
+    for m in matches:
+        table.add_row(m.city, m.candidate, f"{m.score:.3f}", "; ".join(m.reasons[:2]))
+    console.print(table)
