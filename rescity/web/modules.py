@@ -10,5 +10,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    found: list[APIRouter] = []
+    from rescity.knowledge.entrypoints.web import router as knowledge_router
+
+    found: list[APIRouter] = [knowledge_router]
     return found
