@@ -36,8 +36,9 @@ def import_file(session_factory: sessionmaker[Any]) -> Callable[..., ImportSumma
 
 
 @pytest.fixture
-def seeded(import_file: Callable[..., ImportSummary], seeds_dir: Path,
-           session_factory: sessionmaker[Any]) -> sessionmaker[Any]:
+def seeded(
+    import_file: Callable[..., ImportSummary], seeds_dir: Path, session_factory: sessionmaker[Any]
+) -> sessionmaker[Any]:
     """A database with the three seed documents imported."""
     import_file(seeds_dir / GZ_FILE)
     import_file(seeds_dir / IURC_FILE, "iurc-news")
@@ -55,8 +56,12 @@ def make_user(session_factory: sessionmaker[Any]) -> Callable[..., Principal]:
             user = create_user(uow.session, username=username, password="a-long-password-1")
             if role:
                 counter["n"] += 1
-                place = add_place(uow.session, level=PlaceLevel.CITY,
-                                  code=f"kbcity{counter['n']}-{username}", name_zh="测试市")
+                place = add_place(
+                    uow.session,
+                    level=PlaceLevel.CITY,
+                    code=f"kbcity{counter['n']}-{username}",
+                    name_zh="测试市",
+                )
                 grant_role(uow.session, user, role, place)
             uow.session.flush()
             uow.session.refresh(user)

@@ -16,56 +16,175 @@ from rescity.knowledge.domain.model import ImportResult
 # key, city_en, city_zh, title, population, area km², stated density, GDP/capita (USD),
 # growth %, main sources of prosperity, scope note
 CASES = [
-    ("gz6-xianning", "Xianning", "咸宁",  # lines 54-84
-     "Enhancing Traffic Safety Near Schools Through Child-friendly Collaborative Construction "
-     "and Sharing Approach",
-     3_036_100, 9752, 268, 8590, None,
-     ["Agriculture", "Tourism", "Public Health related Services"], ""),
-    ("gz6-shanghai", "Shanghai", "上海",  # lines 156-182
-     "Century-old Zhangyuan and Its Journey of Renewal",
-     24_894_300, 6340.5, 3926, 26900, None,
-     ["Finance", "High-end manufacturing", "Wholesale and retail trade", "Real estate"], ""),
-    ("gz6-guangzhou", "Guangzhou", "广州",  # lines 241-262; title rejoined with its hyphen
-     "Integrated and Smart Neonatal Health Management System-empowering Mothers, the Family "
-     "and the Community",
-     18_734_000, 7434.40, 2530, 20943.8, None,
-     ["Advanced Manufacturing Industry", "High-technology Industry"], ""),
-    ("gz6-bijie", "Bijie", "毕节",  # lines 356-380: "2, 868" and "4, 080"
-     "Comprehensive Water Environment Management Project",
-     1_263_700, 2868, 4080, 4080, None, ["Industry", "Tourism", "Agriculture"], ""),
-    ("gz6-dalian", "Dalian", "大连",  # lines 439-463: district figures, GDP "(Dalian)"
-     "Improving Responsiveness, Accountability and Transparency for Good Urban Governance",
-     471_200, 47.41, 9939, 16725, None,
-     ["Equipment manufacturing", "Petrochemical and electronic information"],
-     "Zhongshan District of Dalian"),
-    ("gz6-dongguan", "Dongguan", "东莞",  # lines 507-525: no title above, from CONTENTS
-     "Smart Network Project",
-     10_440_000, 2542.67, 4282.6, 14966, None, ["Manufacturing industry"], ""),
-    ("gz6-fuzhou", "Fuzhou", "福州",  # lines 573-597: GDP missing
-     "Intelligent Water Governance System for a Liveable and Resilient City",
-     3_050_000, 333, 9159, None, None,
-     ["Electronic information", "Advanced equipment", "Petrochemical",
-      "Modern textile and clothing"], ""),
-    ("gz6-haikou", "Haikou", "海口",  # lines 649-665: "2.908million"
-     "Protection of Blue-Tailed Bee-Eaters in the Lower Reaches of Haikou's Wuyuan River",
-     2_908_000, 2296.82, 1280, 10037.96, None, ["Trade", "Tourism"], ""),
-    ("gz6-harbin", "Harbin", "哈尔滨",  # lines 717-735
-     "Patent Navigation Facilitating Innovation and Development for Enterprises in Northeast "
-     "China's Old Industrial Bases",
-     9_395_000, 53076, 177, 8658.07, None,
-     ["Manufacturing industry", "New materials industry", "Biopharmaceutical industry"], ""),
-    ("gz6-hong-kong", "Hong Kong", "香港",  # lines 777-805: no title above, from CONTENTS
-     "Transitional Housing",
-     7_553_000, 1107, 7193.1, 49180.1, 0.80,
-     ["Trading and logistics", "Financial Services",
-      "Professional Services and other Producer Services", "Tourism"], ""),
-    ("gz6-nanjing", "Nanjing", "南京",  # lines 865-885: GDP and prosperity empty
-     "Xiaosongtao Lane Urban Regeneration Project",
-     9_491_100, 6587.04, 1441, None, 0.72, [], ""),
-    ("gz6-shijiazhuang", "Shijiazhuang", "石家庄",  # lines 960-988: GINI line empty
-     "The Application of Urban Renewal Strategy",
-     11_224_000, 14530, 772.5, 7910, 0.22,
-     ["Industry", "Agriculture", "Finance industry", "Transportation industry"], ""),
+    (
+        "gz6-xianning",
+        "Xianning",
+        "咸宁",  # lines 54-84
+        "Enhancing Traffic Safety Near Schools Through Child-friendly Collaborative Construction "
+        "and Sharing Approach",
+        3_036_100,
+        9752,
+        268,
+        8590,
+        None,
+        ["Agriculture", "Tourism", "Public Health related Services"],
+        "",
+    ),
+    (
+        "gz6-shanghai",
+        "Shanghai",
+        "上海",  # lines 156-182
+        "Century-old Zhangyuan and Its Journey of Renewal",
+        24_894_300,
+        6340.5,
+        3926,
+        26900,
+        None,
+        ["Finance", "High-end manufacturing", "Wholesale and retail trade", "Real estate"],
+        "",
+    ),
+    (
+        "gz6-guangzhou",
+        "Guangzhou",
+        "广州",  # lines 241-262; title rejoined with its hyphen
+        "Integrated and Smart Neonatal Health Management System-empowering Mothers, the Family "
+        "and the Community",
+        18_734_000,
+        7434.40,
+        2530,
+        20943.8,
+        None,
+        ["Advanced Manufacturing Industry", "High-technology Industry"],
+        "",
+    ),
+    (
+        "gz6-bijie",
+        "Bijie",
+        "毕节",  # lines 356-380: "2, 868" and "4, 080"
+        "Comprehensive Water Environment Management Project",
+        1_263_700,
+        2868,
+        4080,
+        4080,
+        None,
+        ["Industry", "Tourism", "Agriculture"],
+        "",
+    ),
+    (
+        "gz6-dalian",
+        "Dalian",
+        "大连",  # lines 439-463: district figures, GDP "(Dalian)"
+        "Improving Responsiveness, Accountability and Transparency for Good Urban Governance",
+        471_200,
+        47.41,
+        9939,
+        16725,
+        None,
+        ["Equipment manufacturing", "Petrochemical and electronic information"],
+        "Zhongshan District of Dalian",
+    ),
+    (
+        "gz6-dongguan",
+        "Dongguan",
+        "东莞",  # lines 507-525: no title above, from CONTENTS
+        "Smart Network Project",
+        10_440_000,
+        2542.67,
+        4282.6,
+        14966,
+        None,
+        ["Manufacturing industry"],
+        "",
+    ),
+    (
+        "gz6-fuzhou",
+        "Fuzhou",
+        "福州",  # lines 573-597: GDP missing
+        "Intelligent Water Governance System for a Liveable and Resilient City",
+        3_050_000,
+        333,
+        9159,
+        None,
+        None,
+        [
+            "Electronic information",
+            "Advanced equipment",
+            "Petrochemical",
+            "Modern textile and clothing",
+        ],
+        "",
+    ),
+    (
+        "gz6-haikou",
+        "Haikou",
+        "海口",  # lines 649-665: "2.908million"
+        "Protection of Blue-Tailed Bee-Eaters in the Lower Reaches of Haikou's Wuyuan River",
+        2_908_000,
+        2296.82,
+        1280,
+        10037.96,
+        None,
+        ["Trade", "Tourism"],
+        "",
+    ),
+    (
+        "gz6-harbin",
+        "Harbin",
+        "哈尔滨",  # lines 717-735
+        "Patent Navigation Facilitating Innovation and Development for Enterprises in Northeast "
+        "China's Old Industrial Bases",
+        9_395_000,
+        53076,
+        177,
+        8658.07,
+        None,
+        ["Manufacturing industry", "New materials industry", "Biopharmaceutical industry"],
+        "",
+    ),
+    (
+        "gz6-hong-kong",
+        "Hong Kong",
+        "香港",  # lines 777-805: no title above, from CONTENTS
+        "Transitional Housing",
+        7_553_000,
+        1107,
+        7193.1,
+        49180.1,
+        0.80,
+        [
+            "Trading and logistics",
+            "Financial Services",
+            "Professional Services and other Producer Services",
+            "Tourism",
+        ],
+        "",
+    ),
+    (
+        "gz6-nanjing",
+        "Nanjing",
+        "南京",  # lines 865-885: GDP and prosperity empty
+        "Xiaosongtao Lane Urban Regeneration Project",
+        9_491_100,
+        6587.04,
+        1441,
+        None,
+        0.72,
+        [],
+        "",
+    ),
+    (
+        "gz6-shijiazhuang",
+        "Shijiazhuang",
+        "石家庄",  # lines 960-988: GINI line empty
+        "The Application of Urban Renewal Strategy",
+        11_224_000,
+        14530,
+        772.5,
+        7910,
+        0.22,
+        ["Industry", "Agriculture", "Finance industry", "Transportation industry"],
+        "",
+    ),
 ]
 
 
@@ -79,14 +198,35 @@ def test_the_collection_yields_every_case_once_in_document_order(parsed: ImportR
 
 
 @pytest.mark.parametrize(
-    ("key", "city_en", "city_zh", "title", "population", "area", "density", "gdp", "growth",
-     "prosperity", "scope"),
-    CASES, ids=[c[0] for c in CASES],
+    (
+        "key",
+        "city_en",
+        "city_zh",
+        "title",
+        "population",
+        "area",
+        "density",
+        "gdp",
+        "growth",
+        "prosperity",
+        "scope",
+    ),
+    CASES,
+    ids=[c[0] for c in CASES],
 )
 def test_each_case_has_its_city_title_and_every_basic_figure(
-    parsed: ImportResult, key: str, city_en: str, city_zh: str, title: str, population: int,
-    area: float, density: float, gdp: float | None, growth: float | None,
-    prosperity: list[str], scope: str,
+    parsed: ImportResult,
+    key: str,
+    city_en: str,
+    city_zh: str,
+    title: str,
+    population: int,
+    area: float,
+    density: float,
+    gdp: float | None,
+    growth: float | None,
+    prosperity: list[str],
+    scope: str,
 ) -> None:
     item = next(i for i in parsed.initiatives if i.key == key)
     city = next(c for c in parsed.cities if c.key == item.city_key)
@@ -137,8 +277,12 @@ def test_outcome_figures_are_structured(parsed: ImportResult) -> None:
     cars = figures["number of private cars for student drop-offs"]
     assert (cars.baseline, cars.value, cars.unit) == (120, 8, "cars per hour")
     guangzhou_fig = parsed.initiatives[2].figures[0]
-    assert (guangzhou_fig.baseline, guangzhou_fig.value, guangzhou_fig.year,
-            guangzhou_fig.baseline_year) == (30, 0, 2022, 2020)
+    assert (
+        guangzhou_fig.baseline,
+        guangzhou_fig.value,
+        guangzhou_fig.year,
+        guangzhou_fig.baseline_year,
+    ) == (30, 0, 2022, 2020)
 
 
 def test_the_report_lists_everything_not_parsed_with_its_line(parsed: ImportResult) -> None:
@@ -162,7 +306,8 @@ CONTENTS
 
 Basic City Data
 
-Population size: 1.2 million Surface Area (sq. km): 2, 345 Population Density (people/sq.km): 512 GDP Per Capita (U.S.$): 12,500 (metropolitan area)
+Population size: 1.2 million Surface Area (sq. km): 2, 345 \
+Population Density (people/sq.km): 512 GDP Per Capita (U.S.$): 12,500 (metropolitan area)
 
 Main Source of Prosperity: Shipping,
 
@@ -246,7 +391,12 @@ def test_a_data_block_before_its_title_goes_to_the_case_after_it(synthetic: Impo
     assert profile.prosperity == ["Shipping", "Logistics"]
     assert beta.key_measures_en == ["Subsidies for roofs.", "A roof register."]
     fig = beta.figures[0]
-    assert (fig.indicator, fig.baseline, fig.value, fig.year) == ("share of green roofs", 5, 40, 2024)
+    assert (fig.indicator, fig.baseline, fig.value, fig.year) == (
+        "share of green roofs",
+        5,
+        40,
+        2024,
+    )
 
 
 def test_broken_and_missing_figures_are_reported_not_guessed(synthetic: ImportResult) -> None:
@@ -265,7 +415,9 @@ def test_broken_and_missing_figures_are_reported_not_guessed(synthetic: ImportRe
     assert alpha.lessons_en == "Start small."
 
 
-def test_a_case_without_title_or_data_is_still_imported_and_reported(synthetic: ImportResult) -> None:
+def test_a_case_without_title_or_data_is_still_imported_and_reported(
+    synthetic: ImportResult,
+) -> None:
     gamma = next(i for i in synthetic.initiatives if i.city_key == "gammaford")
     assert gamma.title_en == "Gammaford initiative"
     fields = {i.field for i in synthetic.issues if i.case == "Gammaford"}

@@ -29,27 +29,39 @@ Maker = Callable[..., Principal]
 
 def _input(**changes: Any) -> InitiativeInput:
     base: dict[str, Any] = {
-        "city": "xianning", "title_en": "Walking buses", "abstract_en": "Parents walk children to school on safe pedestrian routes.",
+        "city": "xianning",
+        "title_en": "Walking buses",
+        "abstract_en": "Parents walk children to school on safe pedestrian routes.",
         "key_measures_en": ["Four routes", "Volunteer parents"],
-        "figures": [{"indicator": "students walking", "value": 95, "unit": "%", "baseline": 30,
-                     "year": 2023}],
+        "figures": [
+            {
+                "indicator": "students walking",
+                "value": 95,
+                "unit": "%",
+                "baseline": 30,
+                "year": 2023,
+            }
+        ],
     }
     return InitiativeInput(**(base | changes))
 
 
-def test_submission_is_validated_all_at_once(session_factory: sessionmaker[Any],
-                                             make_user: Maker) -> None:
+def test_submission_is_validated_all_at_once(
+    session_factory: sessionmaker[Any], make_user: Maker
+) -> None:
     user = make_user("lili")
-    bad = InitiativeInput(city="", figures=[{"indicator": "", "value": "x"}], tags=["nope"],
-                          year=3000)
+    bad = InitiativeInput(
+        city="", figures=[{"indicator": "", "value": "x"}], tags=["nope"], year=3000
+    )
     with UnitOfWork(session_factory) as uow, pytest.raises(InputError) as err:
         initiatives.submit(uow, user, bad)
     where = {p.where for p in err.value.problems}
     assert {"city", "title", "abstract", "year", "figures[0].value", "tags"} <= where
 
 
-def test_review_workflow_and_who_may_do_what(session_factory: sessionmaker[Any],
-                                             make_user: Maker) -> None:
+def test_review_workflow_and_who_may_do_what(
+    session_factory: sessionmaker[Any], make_user: Maker
+) -> None:
     owner, other = make_user("owner"), make_user("other")
     editor = make_user("editor", "knowledge_editor")
     with UnitOfWork(session_factory) as uow:
@@ -91,8 +103,10 @@ def test_review_workflow_and_who_may_do_what(session_factory: sessionmaker[Any],
         assert diff.startswith("--- version 1\n+++ version 3")
     # an owner's edit of a published initiative goes back to review
     with UnitOfWork(session_factory) as uow:
-        assert initiatives.update(uow, owner, key, _input(title_en="Walking buses!")).status == \
-            "submitted"
+        assert (
+            initiatives.update(uow, owner, key, _input(title_en="Walking buses!")).status
+            == "submitted"
+        )
     with UnitOfWork(session_factory) as uow:
         initiatives.review(uow, editor, key, "reject", comment="duplicate")
     with UnitOfWork(session_factory) as uow, pytest.raises(Conflict):
@@ -100,7 +114,9 @@ def test_review_workflow_and_who_may_do_what(session_factory: sessionmaker[Any],
 
 
 def test_export_json_round_trips_into_an_empty_database(
-    seeded: sessionmaker[Any], tmp_path: Path, sqlite_engine: Any,
+    seeded: sessionmaker[Any],
+    tmp_path: Path,
+    sqlite_engine: Any,
 ) -> None:
     from rescity.core.storage.db import make_session_factory
 
@@ -144,12 +160,16 @@ def test_iurc_news_yields_22_plus_22_partners_and_the_lazio_zhengzhou_pairing(
         partners = list(s.scalars(select(Partner).where(Partner.programme_id == prog.id)))
         by_region = {r: sorted(p.city.key for p in partners if p.region == r) for r in ("cn", "eu")}
         assert len(by_region["cn"]) == 22 and len(by_region["eu"]) == 22
-        assert {"beijing", "zhengzhou", "haikou", "wenzhou", "chongqing-liangjiang"} <= set(by_region["cn"])
+        assert {"beijing", "zhengzhou", "haikou", "wenzhou", "chongqing-liangjiang"} <= set(
+            by_region["cn"]
+        )
         assert {"lazio", "mannheim", "barcelona", "western-greece", "bacau"} <= set(by_region["eu"])
         lazio = s.scalar(select(City).where(City.key == "lazio"))
         assert lazio is not None and (lazio.name_zh, lazio.country) == ("拉齐奥大区", "IT")
-        pairs = {(p.city_a.key, p.city_b.key, p.status)
-                 for p in s.scalars(select(Pairing).where(Pairing.programme_id == prog.id))}
+        pairs = {
+            (p.city_a.key, p.city_b.key, p.status)
+            for p in s.scalars(select(Pairing).where(Pairing.programme_id == prog.id))
+        }
         assert pairs == {("lazio", "zhengzhou", "confirmed")}
 
 
@@ -159,15 +179,39 @@ def test_iuc_slides_yield_pilots_clusters_the_mannheim_chongqing_pairing_and_eve
     with seeded() as s:
         prog = s.scalar(select(Programme).where(Programme.key == "iuc-asia"))
         assert prog is not None
-        assert prog.clusters == ["iuc-mobility", "iuc-smart", "iuc-health", "iuc-culture",
-                                 "iuc-circular"]  # in slide order
-        pilots = {p.city.key for p in s.scalars(select(Partner).where(
-            Partner.programme_id == prog.id, Partner.region == "cn"))}
-        assert pilots == {"chongqing", "longyan", "zhengzhou", "shantou", "haikou", "changchun",
-                          "kunming", "liuzhou", "yantai", "weinan", "tianjin", "chengdu",
-                          "wuhan", "guangzhou"}
-        pairs = {(p.city_a.key, p.city_b.key) for p in s.scalars(
-            select(Pairing).where(Pairing.programme_id == prog.id))}
+        assert prog.clusters == [
+            "iuc-mobility",
+            "iuc-smart",
+            "iuc-health",
+            "iuc-culture",
+            "iuc-circular",
+        ]  # in slide order
+        pilots = {
+            p.city.key
+            for p in s.scalars(
+                select(Partner).where(Partner.programme_id == prog.id, Partner.region == "cn")
+            )
+        }
+        assert pilots == {
+            "chongqing",
+            "longyan",
+            "zhengzhou",
+            "shantou",
+            "haikou",
+            "changchun",
+            "kunming",
+            "liuzhou",
+            "yantai",
+            "weinan",
+            "tianjin",
+            "chengdu",
+            "wuhan",
+            "guangzhou",
+        }
+        pairs = {
+            (p.city_a.key, p.city_b.key)
+            for p in s.scalars(select(Pairing).where(Pairing.programme_id == prog.id))
+        }
         assert pairs == {("mannheim", "chongqing")}
         events = list(s.scalars(select(Event).order_by(Event.date)))
         assert [(e.date.isoformat(), e.type, e.participants) for e in events] == [

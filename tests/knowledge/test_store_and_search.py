@@ -41,8 +41,9 @@ def test_import_stores_every_case_with_its_city_profile(
         assert profile.stated_density == 1280
 
 
-def test_reimport_is_idempotent(import_file: Importer, gz_path: Path,
-                                session_factory: sessionmaker[Any]) -> None:
+def test_reimport_is_idempotent(
+    import_file: Importer, gz_path: Path, session_factory: sessionmaker[Any]
+) -> None:
     import_file(gz_path)
     again = import_file(gz_path)
     assert again.created == [] and again.updated == []
@@ -54,7 +55,9 @@ def test_reimport_is_idempotent(import_file: Importer, gz_path: Path,
 
 
 def test_reimport_keeps_edits_made_in_the_app_unless_forced(
-    import_file: Importer, gz_path: Path, session_factory: sessionmaker[Any],
+    import_file: Importer,
+    gz_path: Path,
+    session_factory: sessionmaker[Any],
     make_user: Callable[..., Principal],
 ) -> None:
     import_file(gz_path)
@@ -75,7 +78,9 @@ def test_reimport_keeps_edits_made_in_the_app_unless_forced(
 
 
 def test_a_failing_import_leaves_nothing_half_written(
-    import_file: Importer, gz_path: Path, session_factory: sessionmaker[Any],
+    import_file: Importer,
+    gz_path: Path,
+    session_factory: sessionmaker[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls = {"n": 0}
@@ -118,7 +123,10 @@ def test_a_failing_import_leaves_nothing_half_written(
     ],
 )
 def test_zh_and_en_queries_find_the_expected_cases(
-    import_file: Importer, gz_path: Path, session_factory: sessionmaker[Any], query: str,
+    import_file: Importer,
+    gz_path: Path,
+    session_factory: sessionmaker[Any],
+    query: str,
     expected: set[str],
 ) -> None:
     import_file(gz_path)
@@ -126,13 +134,16 @@ def test_zh_and_en_queries_find_the_expected_cases(
 
 
 def test_a_submitted_chinese_initiative_is_found_by_chinese_words_once_published(
-    import_file: Importer, gz_path: Path, session_factory: sessionmaker[Any],
+    import_file: Importer,
+    gz_path: Path,
+    session_factory: sessionmaker[Any],
     make_user: Callable[..., Principal],
 ) -> None:
     import_file(gz_path)
     user, editor = make_user("zhang"), make_user("editor", "knowledge_editor")
     data = initiatives.InitiativeInput(
-        city="guangzhou", title_zh="广州海绵城市建设与15分钟社区生活圈",
+        city="guangzhou",
+        title_zh="广州海绵城市建设与15分钟社区生活圈",
         abstract_zh="通过海绵城市改造提升城市韧性，并完善社区生活圈的公共服务设施。",
         key_measures_zh=["建设雨水花园", "改造老旧小区"],
     )
@@ -144,7 +155,8 @@ def test_a_submitted_chinese_initiative_is_found_by_chinese_words_once_published
     for q in ("海绵城市", "生活圈", "海绵", "雨水", "社区", "韧性 海绵城市", "老旧小区"):
         assert key in keys(session_factory, q), q
     assert keys(session_factory, "韧性") == [key, "gz6-fuzhou"] or set(
-        keys(session_factory, "韧性")) == {key, "gz6-fuzhou"}
+        keys(session_factory, "韧性")
+    ) == {key, "gz6-fuzhou"}
 
 
 def test_facets_filters_ranking_highlighting_and_pages(

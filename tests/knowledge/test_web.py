@@ -24,8 +24,9 @@ def client(settings: Settings, engine: Engine, seeded: sessionmaker[Any]) -> Tes
 
 
 @pytest.fixture
-def token_for(session_factory: sessionmaker[Any], make_user: Callable[..., Principal]
-              ) -> Callable[..., dict[str, str]]:
+def token_for(
+    session_factory: sessionmaker[Any], make_user: Callable[..., Principal]
+) -> Callable[..., dict[str, str]]:
     def make(username: str, role: str | None = None) -> dict[str, str]:
         make_user(username, role)
         with UnitOfWork(session_factory) as uow:
@@ -49,11 +50,16 @@ def test_search_api_returns_hits_facets_and_highlights(client: TestClient) -> No
     assert client.get("/api/kb/initiatives", params={"per_page": 1000}).status_code == 422
 
 
-def test_submit_review_publish_over_the_api(client: TestClient,
-                                            token_for: Callable[..., dict[str, str]]) -> None:
+def test_submit_review_publish_over_the_api(
+    client: TestClient, token_for: Callable[..., dict[str, str]]
+) -> None:
     user, editor = token_for("wang"), token_for("editor", "knowledge_editor")
-    payload = {"city": "guangzhou", "title_zh": "社区微改造", "abstract_zh": "老旧小区微改造。",
-               "figures": [{"indicator": "加装电梯", "value": 120, "unit": "部", "baseline": 0}]}
+    payload = {
+        "city": "guangzhou",
+        "title_zh": "社区微改造",
+        "abstract_zh": "老旧小区微改造。",
+        "figures": [{"indicator": "加装电梯", "value": 120, "unit": "部", "baseline": 0}],
+    }
     assert client.post("/api/kb/initiatives", json=payload).status_code in (401, 403)
     bad = client.post("/api/kb/initiatives", json={"city": "guangzhou"}, headers=user)
     assert bad.status_code == 422
@@ -64,12 +70,17 @@ def test_submit_review_publish_over_the_api(client: TestClient,
     assert r.json()["status"] == "submitted"
     assert client.get(f"/api/kb/initiatives/{key}").status_code == 404  # not public yet
     assert client.get(f"/api/kb/initiatives/{key}", headers=user).status_code == 200
-    assert client.post(f"/api/kb/initiatives/{key}/review", json={"decision": "publish"},
-                       headers=user).status_code == 403
+    assert (
+        client.post(
+            f"/api/kb/initiatives/{key}/review", json={"decision": "publish"}, headers=user
+        ).status_code
+        == 403
+    )
     queue = client.get("/api/kb/review-queue", headers=editor).json()
     assert [i["key"] for i in queue] == [key]
-    r = client.post(f"/api/kb/initiatives/{key}/review", json={"decision": "publish"},
-                    headers=editor)
+    r = client.post(
+        f"/api/kb/initiatives/{key}/review", json={"decision": "publish"}, headers=editor
+    )
     assert r.json()["status"] == "published"
     assert client.get(f"/api/kb/initiatives/{key}").json()["figures"][0]["indicator"] == "加装电梯"
     hits = client.get("/api/kb/initiatives", params={"q": "微改造"}).json()["hits"]
@@ -108,8 +119,7 @@ def test_pages_render_in_both_languages(client: TestClient) -> None:
     assert "students walking to school" in detail.text and 'id="kb-figures"' in detail.text
     city = client.get("/kb/cities/bijie", headers={"Accept-Language": "en"})
     assert "1,263,700" in city.text and "⚠" in city.text  # stated density 4,080 flagged
-    anonymous = client.get("/kb/submit", headers={"Accept": "text/html"},
-                           follow_redirects=False)
+    anonymous = client.get("/kb/submit", headers={"Accept": "text/html"}, follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/login?next=/kb/submit"
 
@@ -118,26 +128,51 @@ def _login(client: TestClient, username: str) -> str:
     form = client.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert csrf is not None
-    r = client.post("/login", data={"username": username, "password": "a-long-password-1",
-                                    "csrf_token": csrf.group(1), "next": "/kb/submit"},
-                    follow_redirects=True)
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": "a-long-password-1",
+            "csrf_token": csrf.group(1),
+            "next": "/kb/submit",
+        },
+        follow_redirects=True,
+    )
     token = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
     assert token is not None
     return token.group(1)
 
 
-def test_submit_form_validates_and_registers(client: TestClient,
-                                             make_user: Callable[..., Principal]) -> None:
+def test_submit_form_validates_and_registers(
+    client: TestClient, make_user: Callable[..., Principal]
+) -> None:
     make_user("formuser")
     csrf = _login(client, "formuser")
-    bad = client.post("/kb/submit", data={"csrf_token": csrf, "city": "haikou",
-                                          "figure_0_indicator": "trees", "figure_0_value": "x"})
+    bad = client.post(
+        "/kb/submit",
+        data={
+            "csrf_token": csrf,
+            "city": "haikou",
+            "figure_0_indicator": "trees",
+            "figure_0_value": "x",
+        },
+    )
     assert bad.status_code == 422
     assert "figures[0].value" in bad.text and "title" in bad.text
-    ok = client.post("/kb/submit", data={
-        "csrf_token": csrf, "city": "haikou", "title_zh": "海口湿地城市建设",
-        "abstract_zh": "建设国际湿地城市。", "key_measures_zh": "湿地修复\n社区参与",
-        "figure_0_indicator": "湿地面积", "figure_0_baseline": "100", "figure_0_value": "130",
-        "figure_0_unit": "公顷", "figure_0_year": "2023"})
+    ok = client.post(
+        "/kb/submit",
+        data={
+            "csrf_token": csrf,
+            "city": "haikou",
+            "title_zh": "海口湿地城市建设",
+            "abstract_zh": "建设国际湿地城市。",
+            "key_measures_zh": "湿地修复\n社区参与",
+            "figure_0_indicator": "湿地面积",
+            "figure_0_baseline": "100",
+            "figure_0_value": "130",
+            "figure_0_unit": "公顷",
+            "figure_0_year": "2023",
+        },
+    )
     assert ok.status_code == 200 and "kb-submitted" in ok.text
     assert "湿地修复" in ok.text and "130" in ok.text

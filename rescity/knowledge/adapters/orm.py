@@ -199,9 +199,7 @@ class Pairing(Base):
     """Two cities cooperating; ``confirmed`` only when both sides have confirmed."""
 
     __tablename__ = "kb_pairing"
-    __table_args__ = (
-        UniqueConstraint("city_a_id", "city_b_id", name="uq_kb_pairing_cities"),
-    )
+    __table_args__ = (UniqueConstraint("city_a_id", "city_b_id", name="uq_kb_pairing_cities"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int | None] = mapped_column(
@@ -296,9 +294,7 @@ class Assessment(Base):
     __tablename__ = "kb_assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    city_id: Mapped[int] = mapped_column(
-        ForeignKey("kb_city.id", ondelete="CASCADE"), unique=True
-    )
+    city_id: Mapped[int] = mapped_column(ForeignKey("kb_city.id", ondelete="CASCADE"), unique=True)
     source: Mapped[str] = mapped_column(String(500), default="")
     indices: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     low_shares: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Float, Integer, TextClause, text
+from sqlalchemy import Float, Integer, TextualSelect, text
 from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import Initiative
@@ -30,8 +30,15 @@ _PG_DDL = (
     " tsv tsvector NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_kb_search_pg_tsv ON kb_search_pg USING gin (tsv)",
 )
-BODY_FIELDS = ("summary", "abstract", "background", "key_measures", "innovative_aspects",
-               "outcomes", "lessons")
+BODY_FIELDS = (
+    "summary",
+    "abstract",
+    "background",
+    "key_measures",
+    "innovative_aspects",
+    "outcomes",
+    "lessons",
+)
 
 
 @dataclass(frozen=True)
@@ -93,29 +100,41 @@ class SearchIndex:
 
     def remove(self, initiative_id: int) -> None:
         self.ensure()
-        table = "kb_fts WHERE rowid" if self.dialect == "sqlite" else "kb_search_pg WHERE id"
-        self.session.execute(text(f"DELETE FROM {table} = :id"), {"id": initiative_id})
+        sql = (
+            "DELETE FROM kb_fts WHERE rowid = :id"
+            if self.dialect == "sqlite"
+            else "DELETE FROM kb_search_pg WHERE id = :id"
+        )
+        self.session.execute(text(sql), {"id": initiative_id})
 
     def clear(self) -> None:
         self.ensure()
-        table = "kb_fts" if self.dialect == "sqlite" else "kb_search_pg"
-        self.session.execute(text(f"DELETE FROM {table}"))
+        sql = "DELETE FROM kb_fts" if self.dialect == "sqlite" else "DELETE FROM kb_search_pg"
+        self.session.execute(text(sql))
 
-    def matches(self, query: str) -> TextClause | None:
+    def matches(self, query: str) -> TextualSelect | None:
         """A selectable of (id, score) for the query, higher score better; None if empty."""
         terms = query_terms(query)
         if not terms:
             return None
         self.ensure()
         if self.dialect == "sqlite":
-            return text(
-                "SELECT rowid AS id, -bm25(kb_fts, 5.0, 1.0) AS score FROM kb_fts "
-                "WHERE kb_fts MATCH :q"
-            ).bindparams(q=fts5_query(terms)).columns(id=Integer, score=Float)
-        return text(
-            "SELECT id, ts_rank_cd(tsv, to_tsquery('simple', :q)) AS score FROM kb_search_pg "
-            "WHERE tsv @@ to_tsquery('simple', :q)"
-        ).bindparams(q=tsquery(terms)).columns(id=Integer, score=Float)
+            return (
+                text(
+                    "SELECT rowid AS id, -bm25(kb_fts, 5.0, 1.0) AS score FROM kb_fts "
+                    "WHERE kb_fts MATCH :q"
+                )
+                .bindparams(q=fts5_query(terms))
+                .columns(id=Integer, score=Float)
+            )
+        return (
+            text(
+                "SELECT id, ts_rank_cd(tsv, to_tsquery('simple', :q)) AS score FROM kb_search_pg "
+                "WHERE tsv @@ to_tsquery('simple', :q)"
+            )
+            .bindparams(q=tsquery(terms))
+            .columns(id=Integer, score=Float)
+        )
 
 
 def _fts_quote(token: str) -> str:

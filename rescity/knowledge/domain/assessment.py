@@ -21,14 +21,23 @@ from typing import Any
 from rescity.knowledge.domain.taxonomy import read_data
 
 ALIASES = {
-    "life_service": "life_service", "life_services": "life_service",
-    "life_circle": "life_service", "living_service": "life_service",
-    "disaster_prevention": "disaster_prevention", "disaster_epidemic_prevention": "disaster_prevention",
-    "disaster_and_epidemic_prevention": "disaster_prevention", "epidemic_prevention": "disaster_prevention",
-    "transport": "transport", "transport_resilience": "transport", "traffic_resilience": "transport",
-    "environment": "environment", "environmental_resilience": "environment",
-    "environmental": "environment", "green_space": "environment",
-    "health_resilience": "health_resilience", "composite": "health_resilience",
+    "life_service": "life_service",
+    "life_services": "life_service",
+    "life_circle": "life_service",
+    "living_service": "life_service",
+    "disaster_prevention": "disaster_prevention",
+    "disaster_epidemic_prevention": "disaster_prevention",
+    "disaster_and_epidemic_prevention": "disaster_prevention",
+    "epidemic_prevention": "disaster_prevention",
+    "transport": "transport",
+    "transport_resilience": "transport",
+    "traffic_resilience": "transport",
+    "environment": "environment",
+    "environmental_resilience": "environment",
+    "environmental": "environment",
+    "green_space": "environment",
+    "health_resilience": "health_resilience",
+    "composite": "health_resilience",
     "health": "health_resilience",
 }
 _CONTAINERS = ("indices", "index", "summary", "medians", "scores", "cities")
@@ -90,8 +99,10 @@ def read_summary(data: Any) -> AssessmentSummary:
         if low is not None:
             out.low_shares[key] = low
     if not out.medians:
-        raise ValueError("no index medians found (expected e.g. life_service, transport, "
-                         "disaster_prevention, environment)")
+        raise ValueError(
+            "no index medians found (expected e.g. life_service, transport, "
+            "disaster_prevention, environment)"
+        )
     return out
 
 
@@ -108,6 +119,7 @@ def index_label(name: str, lang: str) -> str:
 def weakest(medians: dict[str, float], references: dict[str, float], *, k: int = 2) -> list[str]:
     """The ``k`` indices with the lowest ratio to their reference (the median over all
     assessed cities), or the lowest raw medians when no reference is known."""
+
     def ratio(name: str) -> float:
         ref = references.get(name)
         return medians[name] / ref if ref else medians[name]

@@ -29,8 +29,19 @@ _NUMBER = re.compile(
     r"^(?P<num>[-+]?\d{1,3}(?:,\s?\d{3})+(?:\.\d+)?|[-+]?\d+(?:\.\d+)?)\s*(?P<mult>[A-Za-z万亿]+)?$"
 )
 _WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "a dozen": 12, "zero": 0, "none": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a dozen": 12,
+    "zero": 0,
+    "none": 0,
 }
 
 

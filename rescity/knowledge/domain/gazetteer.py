@@ -27,8 +27,15 @@ class KnownCity:
 def known_cities() -> dict[str, KnownCity]:
     rows = read_data("cities.toml")["city"]
     return {
-        r["key"]: KnownCity(r["key"], r["en"], r["zh"], r["country"], float(r["lat"]),
-                            float(r["lon"]), tuple(r.get("aliases", ())))
+        r["key"]: KnownCity(
+            r["key"],
+            r["en"],
+            r["zh"],
+            r["country"],
+            float(r["lat"]),
+            float(r["lon"]),
+            tuple(r.get("aliases", ())),
+        )
         for r in rows
     }
 
@@ -55,7 +62,7 @@ def country_info(code: str) -> dict[str, str]:
 
 
 def region_of(country: str) -> str:
-    """"cn" or "eu" (or "" when unknown): used by the matching's other-region filter."""
+    """ "cn" or "eu" (or "" when unknown): used by the matching's other-region filter."""
     return country_info(country).get("region", "")
 
 

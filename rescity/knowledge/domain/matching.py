@@ -82,9 +82,11 @@ def context_similarity(a: CityFeatures, b: CityFeatures) -> tuple[float | None, 
     """1 / (1 + RMS of log10 differences) over population, density and GDP per capita."""
     diffs: list[float] = []
     notes: list[str] = []
-    for name, x, y in (("population", a.population, b.population),
-                       ("density", a.density, b.density),
-                       ("GDP per capita", a.gdp_per_capita, b.gdp_per_capita)):
+    for name, x, y in (
+        ("population", a.population, b.population),
+        ("density", a.density, b.density),
+        ("GDP per capita", a.gdp_per_capita, b.gdp_per_capita),
+    ):
         if x and y and x > 0 and y > 0:
             d = math.log10(x) - math.log10(y)
             diffs.append(d * d)
@@ -126,30 +128,58 @@ def tfidf_cosines(docs: dict[str, list[str]]) -> dict[tuple[str, str], float]:
 
 def eligible(a: CityFeatures, b: CityFeatures) -> bool:
     """Hard filters: another city, in the other region, not already paired with ``a``."""
-    return (a.key != b.key and bool(a.region) and bool(b.region) and a.region != b.region
-            and b.key not in a.paired_with and a.key not in b.paired_with)
+    return (
+        a.key != b.key
+        and bool(a.region)
+        and bool(b.region)
+        and a.region != b.region
+        and b.key not in a.paired_with
+        and a.key not in b.paired_with
+    )
 
 
-def score_pair(a: CityFeatures, b: CityFeatures, *, text_sim: float | None = None,
-               weights: dict[str, float] | None = None) -> Match:
+def score_pair(
+    a: CityFeatures,
+    b: CityFeatures,
+    *,
+    text_sim: float | None = None,
+    weights: dict[str, float] | None = None,
+) -> Match:
     w = weights or WEIGHTS
     comps: list[Component] = []
     themes_a, themes_b = _by_kind(a.tags, THEME_KINDS), _by_kind(b.tags, THEME_KINDS)
     shared = sorted(set(themes_a) & set(themes_b))
-    comps.append(Component("themes", weighted_jaccard(themes_a, themes_b), w["themes"],
-                           "shared themes: " + ", ".join(label(c, "en") for c in shared[:4])
-                           if shared else ""))
+    comps.append(
+        Component(
+            "themes",
+            weighted_jaccard(themes_a, themes_b),
+            w["themes"],
+            "shared themes: " + ", ".join(label(c, "en") for c in shared[:4]) if shared else "",
+        )
+    )
     sdg_a, sdg_b = _by_kind(a.tags, ("sdg",)), _by_kind(b.tags, ("sdg",))
     shared_sdg = sorted(set(sdg_a) & set(sdg_b), key=lambda c: int(c[3:]))
-    comps.append(Component("sdgs", weighted_jaccard(sdg_a, sdg_b), w["sdgs"],
-                           "shared SDGs: " + ", ".join(c.upper() for c in shared_sdg[:5])
-                           if shared_sdg else ""))
-    ca, cb = a.clusters | set(_by_kind(a.tags, ("iuc_cluster",))), \
-        b.clusters | set(_by_kind(b.tags, ("iuc_cluster",)))
+    comps.append(
+        Component(
+            "sdgs",
+            weighted_jaccard(sdg_a, sdg_b),
+            w["sdgs"],
+            "shared SDGs: " + ", ".join(c.upper() for c in shared_sdg[:5]) if shared_sdg else "",
+        )
+    )
+    ca, cb = (
+        a.clusters | set(_by_kind(a.tags, ("iuc_cluster",))),
+        b.clusters | set(_by_kind(b.tags, ("iuc_cluster",))),
+    )
     both = sorted(ca & cb)
-    comps.append(Component("clusters", len(both) / len(ca | cb) if ca | cb else 0.0,
-                           w["clusters"], "same IUC clusters: " + ", ".join(
-                               label(c, "en") for c in both) if both else ""))
+    comps.append(
+        Component(
+            "clusters",
+            len(both) / len(ca | cb) if ca | cb else 0.0,
+            w["clusters"],
+            "same IUC clusters: " + ", ".join(label(c, "en") for c in both) if both else "",
+        )
+    )
     comp_scores: list[float] = []
     comp_notes: list[str] = []
     for weak, strong in ((a, b), (b, a)):
@@ -157,31 +187,47 @@ def score_pair(a: CityFeatures, b: CityFeatures, *, text_sim: float | None = Non
             covered = weak.weak_themes & set(strong.tags)
             comp_scores.append(len(covered) / len(weak.weak_themes))
             if covered:
-                comp_notes.append(f"{strong.name} has initiatives on {weak.name}'s weak "
-                                  f"{'/'.join(weak.weak_indices) or 'areas'} ("
-                                  + ", ".join(label(c, "en") for c in sorted(covered)[:3]) + ")")
+                comp_notes.append(
+                    f"{strong.name} has initiatives on {weak.name}'s weak "
+                    f"{'/'.join(weak.weak_indices) or 'areas'} ("
+                    + ", ".join(label(c, "en") for c in sorted(covered)[:3])
+                    + ")"
+                )
     if comp_scores:
-        comps.append(Component("complementarity", sum(comp_scores) / len(comp_scores),
-                               w["complementarity"], "; ".join(comp_notes)))
+        comps.append(
+            Component(
+                "complementarity",
+                sum(comp_scores) / len(comp_scores),
+                w["complementarity"],
+                "; ".join(comp_notes),
+            )
+        )
     ctx, note = context_similarity(a, b)
     if ctx is not None:
         comps.append(Component("context", ctx, w["context"], note))
     if text_sim is not None:
-        comps.append(Component("text", text_sim, w["text"],
-                               f"similar initiative texts (cosine {text_sim:.2f})"
-                               if text_sim >= 0.05 else ""))
+        comps.append(
+            Component(
+                "text",
+                text_sim,
+                w["text"],
+                f"similar initiative texts (cosine {text_sim:.2f})" if text_sim >= 0.05 else "",
+            )
+        )
     total_w = sum(c.weight for c in comps)
     score = sum(c.score * c.weight for c in comps) / total_w if total_w else 0.0
     return Match(a.key, b.key, score, comps)
 
 
-def rank_candidates(city: CityFeatures, others: Sequence[CityFeatures], *,
-                    limit: int = 10) -> list[Match]:
+def rank_candidates(
+    city: CityFeatures, others: Sequence[CityFeatures], *, limit: int = 10
+) -> list[Match]:
     """Eligible partners for ``city``, best first, each with its components and reasons."""
     sims = tfidf_cosines({c.key: c.tokens for c in [city, *others]})
     matches = [
         score_pair(city, other, text_sim=sims.get((city.key, other.key)))
-        for other in others if eligible(city, other)
+        for other in others
+        if eligible(city, other)
     ]
     matches.sort(key=lambda m: (-m.score, m.candidate))
     return matches[:limit]

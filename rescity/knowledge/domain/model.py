@@ -15,8 +15,15 @@ from typing import Any
 
 from rescity.knowledge.domain.outcomes import OutcomeFigure
 
-TEXT_FIELDS = ("title", "summary", "abstract", "background", "innovative_aspects", "outcomes",
-               "lessons")
+TEXT_FIELDS = (
+    "title",
+    "summary",
+    "abstract",
+    "background",
+    "innovative_aspects",
+    "outcomes",
+    "lessons",
+)
 LIST_FIELDS = ("key_measures",)
 LANGS = ("en", "zh")
 

@@ -2,7 +2,8 @@
 
 Two sentence shapes are recognised, because they are the ones the seed collections use:
 
-* ``<indicator> increased/decreased/... from <baseline>[ unit][ in <year>] to <value>[ unit][ in <year>]``
+* ``<indicator> increased/decreased/... from <baseline>[ unit][ in <year>]
+  to <value>[ unit][ in <year>]``
 * ``<indicator> increased/decreased/... by <n>%``  (a relative change: unit "% change",
   negative for decreases)
 
@@ -18,13 +19,18 @@ from typing import Any
 from rescity.knowledge.domain.figures import parse_figure
 
 _NUM = r"(?:\d{1,3}(?:,\s?\d{3})+|\d+)(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten"
-_VERB = r"(?:increased|increasing|decreased|decreasing|reduced|rose|rise|fell|dropped|grew|improved|went)"
+_VERB = (
+    r"(?:increased|increasing|decreased|decreasing|reduced|rose|rise|fell|dropped|grew"
+    r"|improved|went)"
+)
 _FROM_TO = re.compile(
-    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+(?:will\s+)?{_VERB}\s+(?:significantly\s+|dramatically\s+)?"
+    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+(?:will\s+)?{_VERB}\s+"
+    rf"(?:significantly\s+|dramatically\s+)?"
     rf"from\s+(?:a mere\s+|about\s+)?(?P<base>{_NUM})\s*(?P<bunit>%|[a-z][a-z ]{{0,30}}?)?"
     rf"(?:,?\s+(?:in|at)\s+(?P<byear>(?:19|20)\d\d)[^,]*?|,[^,]{{0,60}},)?"
     rf"\s+to\s+(?:an impressive\s+|just\s+|more than\s+|about\s+|over\s+)?(?P<val>{_NUM})\s*"
-    rf"(?P<vunit>%|[a-z]+(?: (?!in\b)[a-z]+){{0,3}})?(?:\s+in\s+(?P<vyear>(?:19|20)\d\d))?(?=[\s.,;(]|$)",
+    rf"(?P<vunit>%|[a-z]+(?: (?!in\b)[a-z]+){{0,3}})?"
+    rf"(?:\s+in\s+(?P<vyear>(?:19|20)\d\d))?(?=[\s.,;(]|$)",
     re.IGNORECASE,
 )
 _BY = re.compile(
@@ -72,7 +78,7 @@ def _clean_indicator(text: str) -> tuple[str, int | None]:
     m = _YEAR_LEAD.match(ind)
     if m:
         year = int(m.group(1))
-        ind = ind[m.end():]
+        ind = ind[m.end() :]
     if ", " in ind:
         ind = ind.rsplit(", ", 1)[1]
     ind = _LEAD.sub("", ind.strip(" ,"))
@@ -102,7 +108,10 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
             unit = _unit(m["vunit"]) or _unit(m["bunit"])
             indicator, lead_year = _clean_indicator(m["ind"])
             fig = OutcomeFigure(
-                indicator=indicator, value=val, unit=unit, baseline=base,
+                indicator=indicator,
+                value=val,
+                unit=unit,
+                baseline=base,
                 year=int(m["vyear"]) if m["vyear"] else lead_year,
                 baseline_year=int(m["byear"]) if m["byear"] else None,
                 text=m.group(0).strip(),
@@ -116,8 +125,13 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
             if m["verb"].lower().startswith(_NEGATIVE):
                 val = -val
             indicator, lead_year = _clean_indicator(m["ind"])
-            fig = OutcomeFigure(indicator=indicator, value=val, unit="% change",
-                                year=lead_year, text=m.group(0).strip())
+            fig = OutcomeFigure(
+                indicator=indicator,
+                value=val,
+                unit="% change",
+                year=lead_year,
+                text=m.group(0).strip(),
+            )
             key = (fig.indicator, fig.value, None)
             if key not in seen:
                 seen.add(key)
@@ -140,7 +154,7 @@ def figure_from_dict(data: dict[str, Any]) -> OutcomeFigure:
         if v in (None, ""):
             return None
         try:
-            return float(v)  # type: ignore[arg-type]
+            return float(v)
         except (TypeError, ValueError):
             raise ValueError(f"{key}: not a number") from None
 
@@ -149,7 +163,11 @@ def figure_from_dict(data: dict[str, Any]) -> OutcomeFigure:
         return None if f is None else int(f)
 
     return OutcomeFigure(
-        indicator=indicator, value=value, unit=str(data.get("unit", "") or ""),
-        baseline=opt_float("baseline"), year=opt_int("year"),
-        baseline_year=opt_int("baseline_year"), text=str(data.get("text", "") or ""),
+        indicator=indicator,
+        value=value,
+        unit=str(data.get("unit", "") or ""),
+        baseline=opt_float("baseline"),
+        year=opt_int("year"),
+        baseline_year=opt_int("baseline_year"),
+        text=str(data.get("text", "") or ""),
     )

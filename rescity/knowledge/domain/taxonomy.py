@@ -70,8 +70,15 @@ def rules() -> tuple[TagRule, ...]:
         unknown = [t for t in row["tags"] if t not in known]
         if unknown:
             raise ValueError(f"tagging.toml rule {row['name']!r}: unknown tags {unknown}")
-        out.append(TagRule(row["name"], tuple(row.get("en", [])), tuple(row.get("zh", [])),
-                           tuple(row["tags"]), int(row.get("min_hits", 1))))
+        out.append(
+            TagRule(
+                row["name"],
+                tuple(row.get("en", [])),
+                tuple(row.get("zh", [])),
+                tuple(row["tags"]),
+                int(row.get("min_hits", 1)),
+            )
+        )
     return tuple(out)
 
 

@@ -53,8 +53,18 @@ def search_query(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchQuery:
-    return SearchQuery(q=q, country=country, city=city, theme=theme, sdg=sdg, year=year,
-                       status=status, lang=lang, page=page, per_page=per_page)
+    return SearchQuery(
+        q=q,
+        country=country,
+        city=city,
+        theme=theme,
+        sdg=sdg,
+        year=year,
+        status=status,
+        lang=lang,
+        page=page,
+        per_page=per_page,
+    )
 
 
 SearchParams = Annotated[SearchQuery, Depends(search_query)]
@@ -71,11 +81,20 @@ def list_initiatives(uow: UoW, principal: ReadPublished, query: SearchParams) ->
     """Search published initiatives (editors also see the others) with facets."""
     result = search(uow.session, query, include_unpublished=_can_review(principal))
     return SearchOut(
-        total=result.total, page=result.query.page, pages=result.pages,
+        total=result.total,
+        page=result.query.page,
+        pages=result.pages,
         per_page=result.query.per_page,
-        hits=[SearchHitOut(**summary_of(h.item), score=h.score, title_highlight=str(h.title),
-                           snippet=str(h.snippet)) for h in result.hits],
-        facets={k: [v.__dict__ for v in vs] for k, vs in result.facets.items()},  # type: ignore[misc]
+        hits=[
+            SearchHitOut(
+                **summary_of(h.item),
+                score=h.score,
+                title_highlight=str(h.title),
+                snippet=str(h.snippet),
+            )
+            for h in result.hits
+        ],
+        facets={k: [v.__dict__ for v in vs] for k, vs in result.facets.items()},
     )
 
 
@@ -97,51 +116,77 @@ def create_initiative(body: InitiativeCreate, uow: UoW, principal: Submitter) ->
 
 
 @router.put("/initiatives/{key}", response_model=InitiativePublic)
-def update_initiative(key: str, body: InitiativeUpdate, uow: UoW,
-                      principal: CurrentPrincipal) -> InitiativePublic:
-    item = initiatives.update(uow, principal, key, _input(body), note=body.note,
-                              expected_version=body.expected_version)
+def update_initiative(
+    key: str, body: InitiativeUpdate, uow: UoW, principal: CurrentPrincipal
+) -> InitiativePublic:
+    item = initiatives.update(
+        uow, principal, key, _input(body), note=body.note, expected_version=body.expected_version
+    )
     return InitiativePublic.of(item)
 
 
 @router.post("/initiatives/{key}/review", response_model=InitiativePublic)
 def review_initiative(key: str, body: ReviewIn, uow: UoW, principal: Reviewer) -> InitiativePublic:
-    return InitiativePublic.of(initiatives.review(uow, principal, key, body.decision,
-                                                  comment=body.comment))
+    return InitiativePublic.of(
+        initiatives.review(uow, principal, key, body.decision, comment=body.comment)
+    )
 
 
 @router.get("/review-queue", response_model=list[InitiativeSummary])
 def review_queue(uow: UoW, principal: Reviewer) -> list[InitiativeSummary]:
-    return [InitiativeSummary(**summary_of(i))
-            for i in initiatives.review_queue(uow.session, principal)]
+    return [
+        InitiativeSummary(**summary_of(i)) for i in initiatives.review_queue(uow.session, principal)
+    ]
 
 
 @router.get("/initiatives/{key}/versions", response_model=list[VersionOut])
 def list_versions(key: str, uow: UoW, principal: OptionalPrincipal) -> list[VersionOut]:
     item = initiatives.get_visible(uow.session, principal, key)
-    return [VersionOut(version=v.version, status=v.status, author=v.author, note=v.note,
-                       created_at=v.created_at) for v in versions(uow.session, item)]
+    return [
+        VersionOut(
+            version=v.version,
+            status=v.status,
+            author=v.author,
+            note=v.note,
+            created_at=v.created_at,
+        )
+        for v in versions(uow.session, item)
+    ]
 
 
 @router.get("/initiatives/{key}/diff")
-def version_diff(key: str, uow: UoW, principal: OptionalPrincipal,
-                 from_: Annotated[int, Query(alias="from", ge=1)],
-                 to: Annotated[int, Query(ge=1)]) -> dict[str, Any]:
+def version_diff(
+    key: str,
+    uow: UoW,
+    principal: OptionalPrincipal,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
     item = initiatives.get_visible(uow.session, principal, key)
-    return {"key": key, "from": from_, "to": to,
-            "diff": initiatives.version_diff(uow.session, item, from_, to)}
+    return {
+        "key": key,
+        "from": from_,
+        "to": to,
+        "diff": initiatives.version_diff(uow.session, item, from_, to),
+    }
 
 
 @router.get("/cities/{key}", response_model=CityPublic)
-def get_city(key: str, uow: UoW, _: Annotated[Principal | None, Depends(
-        allow("knowledge.city.read"))]) -> CityPublic:
+def get_city(
+    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
+) -> CityPublic:
     session = uow.session
     city = cooperation.city_or_404(session, key)
     assessment = session.scalar(select(Assessment).where(Assessment.city_id == city.id))
-    items = session.scalars(select(Initiative).where(
-        Initiative.city_id == city.id, Initiative.status == str(Status.PUBLISHED)))
+    items = session.scalars(
+        select(Initiative).where(
+            Initiative.city_id == city.id, Initiative.status == str(Status.PUBLISHED)
+        )
+    )
     return CityPublic(
-        **CitySummary.of(city).model_dump(), lat=city.lat, lon=city.lon,
+        **CitySummary.of(city).model_dump(),
+        lat=city.lat,
+        lon=city.lon,
         profiles=[ProfileOut.of(p) for p in city.profiles],
         assessment=dict(assessment.indices) if assessment else None,
         initiatives=[InitiativeSummary(**summary_of(i)) for i in items],
@@ -149,26 +194,45 @@ def get_city(key: str, uow: UoW, _: Annotated[Principal | None, Depends(
 
 
 @router.get("/cities/{key}/matches", response_model=list[MatchOut])
-def city_matches(key: str, uow: UoW, _: Annotated[Principal | None, Depends(
-        allow("knowledge.city.read"))], programme: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[MatchOut]:
+def city_matches(
+    key: str,
+    uow: UoW,
+    _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
+    programme: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[MatchOut]:
     session = uow.session
     out = []
     for m in cooperation.match_city(session, key, programme=programme, limit=limit):
         cand = cooperation.city_or_404(session, m.candidate)
-        out.append(MatchOut(candidate=CitySummary.of(cand), score=m.score,
-                            components={c.name: c.score for c in m.components},
-                            reasons=m.reasons))
+        out.append(
+            MatchOut(
+                candidate=CitySummary.of(cand),
+                score=m.score,
+                components={c.name: c.score for c in m.components},
+                reasons=m.reasons,
+            )
+        )
     return out
 
 
 @router.get("/cities/{key}/recommendations", response_model=list[RecommendationOut])
-def city_recommendations(key: str, uow: UoW, _: Annotated[Principal | None, Depends(
-        allow("knowledge.city.read"))], lang: Annotated[str, Query(pattern="^(zh|en)$")] = "en",
-        limit: Annotated[int, Query(ge=1, le=50)] = 10) -> list[RecommendationOut]:
-    return [RecommendationOut(initiative=InitiativeSummary(**summary_of(r.initiative)),
-                              index=r.index, score=r.score, reason=r.reason)
-            for r in cooperation.recommend(uow.session, key, lang=lang, limit=limit)]
+def city_recommendations(
+    key: str,
+    uow: UoW,
+    _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "en",
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[RecommendationOut]:
+    return [
+        RecommendationOut(
+            initiative=InitiativeSummary(**summary_of(r.initiative)),
+            index=r.index,
+            score=r.score,
+            reason=r.reason,
+        )
+        for r in cooperation.recommend(uow.session, key, lang=lang, limit=limit)
+    ]
 
 
 @router.get("/taxonomies")
@@ -180,9 +244,13 @@ def taxonomies() -> dict[str, list[dict[str, str]]]:
 
 
 @router.get("/export")
-def export(uow: UoW, _: ReadPublished,
-           format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Response:
+def export(
+    uow: UoW, _: ReadPublished, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
+) -> Response:
     if format == "csv":
-        return Response(export_csv(uow.session), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=initiatives.csv"})
+        return Response(
+            export_csv(uow.session),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": "attachment; filename=initiatives.csv"},
+        )
     return Response(export_json(uow.session), media_type="application/json")

@@ -16,8 +16,9 @@ from rescity.knowledge.adapters.importers import FORMATS, parse_file
 
 console = Console()
 err = Console(stderr=True)
-kb_app = typer.Typer(help="Knowledge base: initiatives, city profiles, partner cities.",
-                     no_args_is_help=True)
+kb_app = typer.Typer(
+    help="Knowledge base: initiatives, city profiles, partner cities.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -28,8 +29,9 @@ def register(app: typer.Typer) -> None:
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The file to import.")],
-    format: Annotated[str, typer.Option("--format", "-f",
-                                        help=f"One of: {', '.join(FORMATS)}.")] = "guangzhou-award",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")
+    ] = "guangzhou-award",
     force: Annotated[bool, typer.Option(help="Overwrite records edited in the app.")] = False,
 ) -> None:
     """Import a seed document; re-importing changes nothing unless the file changed."""
@@ -42,8 +44,10 @@ def import_(
         summary = apply_import(uow, result, force=force)
     console.print(f"[green]✓[/] {file.name} ({format}): {summary.line()}")
     if summary.kept_local_edits:
-        console.print("kept (edited in the app; use --force to overwrite): "
-                      + ", ".join(summary.kept_local_edits))
+        console.print(
+            "kept (edited in the app; use --force to overwrite): "
+            + ", ".join(summary.kept_local_edits)
+        )
     if summary.issues:
         table = Table("line", "case", "field", "not parsed / doubtful", title="import report")
         for issue in summary.issues:
@@ -69,24 +73,52 @@ def search_cmd(
     from rescity.knowledge.services.search import SearchQuery, search
 
     _, factory = database(settings_of(ctx))
-    q = SearchQuery(q=query, lang=lang, country=country, city=city, theme=theme, sdg=sdg,
-                    year=year, page=page, per_page=per_page)
+    q = SearchQuery(
+        q=query,
+        lang=lang,
+        country=country,
+        city=city,
+        theme=theme,
+        sdg=sdg,
+        year=year,
+        page=page,
+        per_page=per_page,
+    )
     with factory() as session:
         result = search(session, q)
         if as_json:
-            console.print_json(json.dumps({
-                "total": result.total,
-                "hits": [{"key": h.item.key, "title": h.item.title(lang),
-                          "city": h.item.city.name(lang), "score": round(h.score, 4)}
-                         for h in result.hits],
-                "facets": {k: [v.__dict__ for v in vs] for k, vs in result.facets.items()},
-            }, ensure_ascii=False))
+            console.print_json(
+                json.dumps(
+                    {
+                        "total": result.total,
+                        "hits": [
+                            {
+                                "key": h.item.key,
+                                "title": h.item.title(lang),
+                                "city": h.item.city.name(lang),
+                                "score": round(h.score, 4),
+                            }
+                            for h in result.hits
+                        ],
+                        "facets": {k: [v.__dict__ for v in vs] for k, vs in result.facets.items()},
+                    },
+                    ensure_ascii=False,
+                )
+            )
             return
-        table = Table("#", "key", "city", "title", "score",
-                      title=f"{result.total} initiatives for {query!r}")
-        for n, hit in enumerate(result.hits, start=(result.query.page - 1) * result.query.per_page + 1):
-            table.add_row(str(n), hit.item.key, hit.item.city.name(lang), hit.item.title(lang),
-                          f"{hit.score:.3f}")
+        table = Table(
+            "#", "key", "city", "title", "score", title=f"{result.total} initiatives for {query!r}"
+        )
+        for n, hit in enumerate(
+            result.hits, start=(result.query.page - 1) * result.query.per_page + 1
+        ):
+            table.add_row(
+                str(n),
+                hit.item.key,
+                hit.item.city.name(lang),
+                hit.item.title(lang),
+                f"{hit.score:.3f}",
+            )
         console.print(table)
         for facet in ("country", "theme", "sdg"):
             values = ", ".join(f"{v.label} ({v.count})" for v in result.facets.get(facet, [])[:6])
@@ -98,7 +130,9 @@ def search_cmd(
 def export_cmd(
     ctx: typer.Context,
     format: Annotated[str, typer.Option("--format", "-f", help="json or csv.")] = "json",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (else stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (else stdout).")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include unpublished initiatives.")] = False,
 ) -> None:
     """Export initiatives and city profiles (JSON can be imported again)."""
@@ -108,8 +142,11 @@ def export_cmd(
         raise typer.BadParameter("json or csv", param_hint="--format")
     _, factory = database(settings_of(ctx))
     with factory() as session:
-        text = export_json(session, include_unpublished=all_) if format == "json" else \
-            export_csv(session, include_unpublished=all_)
+        text = (
+            export_json(session, include_unpublished=all_)
+            if format == "json"
+            else export_csv(session, include_unpublished=all_)
+        )
     if output is None:
         typer.echo(text)
     else:
@@ -157,10 +194,13 @@ def recommend_cmd(
     _, factory = database(settings_of(ctx))
     with factory() as session:
         recs = recommend(session, city, lang=lang, limit=limit)
-        table = Table("initiative", "city", "index", "score", "why", title=f"recommended for {city}")
+        table = Table(
+            "initiative", "city", "index", "score", "why", title=f"recommended for {city}"
+        )
         for r in recs:
-            table.add_row(r.initiative.key, r.initiative.city.name(lang), r.index,
-                          f"{r.score:.2f}", r.reason)
+            table.add_row(
+                r.initiative.key, r.initiative.city.name(lang), r.index, f"{r.score:.2f}", r.reason
+            )
     console.print(table)
 
 
@@ -196,8 +236,9 @@ def assign_cmd(
     _, factory = database(settings_of(ctx))
     with factory() as session:
         matches = assign_programme(session, programme, cluster=cluster)
-    table = Table("Chinese city", "European city", "score", "reasons",
-                  title=f"assignment for {programme}")
+    table = Table(
+        "Chinese city", "European city", "score", "reasons", title=f"assignment for {programme}"
+    )
     for m in matches:
         table.add_row(m.city, m.candidate, f"{m.score:.3f}", "; ".join(m.reasons[:2]))
     console.print(table)

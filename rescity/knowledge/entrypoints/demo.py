@@ -42,6 +42,8 @@ def load_demo(settings: Settings, factory: sessionmaker[Any]) -> str:
             continue
         with UnitOfWork(factory) as uow:
             summary = apply_import(uow, parse_file(path, fmt))
-        done.append(f"{fmt}: {len(summary.created)} new initiatives, {summary.partners} "
-                    f"partners, {summary.pairings} pairings")
+        done.append(
+            f"{fmt}: {len(summary.created)} new initiatives, {summary.partners} "
+            f"partners, {summary.pairings} pairings"
+        )
     return "; ".join(done)

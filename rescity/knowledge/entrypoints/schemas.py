@@ -128,17 +128,32 @@ class InitiativePublic(InitiativeSummary):
     def of(cls, item: Initiative) -> InitiativePublic:
         from rescity.knowledge.domain.taxonomy import kind_of
 
-        data = {name: getattr(item, name) for name in cls.model_fields
-                if name not in ("city", "tags", "tag_labels") and hasattr(item, name)}
-        return cls(**data, city=CitySummary.of(item.city), tags=item.tag_codes,
-                   tag_labels=[TagOut(code=c, kind=kind_of(c), label_en=label(c, "en"),
-                                      label_zh=label(c, "zh")) for c in item.tag_codes])
+        data = {
+            name: getattr(item, name)
+            for name in cls.model_fields
+            if name not in ("city", "tags", "tag_labels") and hasattr(item, name)
+        }
+        return cls(
+            **data,
+            city=CitySummary.of(item.city),
+            tags=item.tag_codes,
+            tag_labels=[
+                TagOut(code=c, kind=kind_of(c), label_en=label(c, "en"), label_zh=label(c, "zh"))
+                for c in item.tag_codes
+            ],
+        )
 
 
 def summary_of(item: Initiative) -> dict[str, Any]:
-    return {"key": item.key, "city": CitySummary.of(item.city), "title_en": item.title_en,
-            "title_zh": item.title_zh, "year": item.year, "status": item.status,
-            "tags": item.tag_codes}
+    return {
+        "key": item.key,
+        "city": CitySummary.of(item.city),
+        "title_en": item.title_en,
+        "title_zh": item.title_zh,
+        "year": item.year,
+        "status": item.status,
+        "tags": item.tag_codes,
+    }
 
 
 class VersionOut(BaseModel):

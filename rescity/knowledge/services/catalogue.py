@@ -56,10 +56,12 @@ class ImportSummary:
     issues: list[ImportIssue] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"{len(self.created)} created, {len(self.updated)} updated, "
-                f"{len(self.unchanged)} unchanged, {len(self.kept_local_edits)} kept (edited in "
-                f"app), {self.cities} cities, {self.profiles} profiles, {self.partners} partners, "
-                f"{self.pairings} pairings, {self.events} events, {len(self.issues)} issues")
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.kept_local_edits)} kept (edited in "
+            f"app), {self.cities} cities, {self.profiles} profiles, {self.partners} partners, "
+            f"{self.pairings} pairings, {self.events} events, {len(self.issues)} issues"
+        )
 
 
 def get_city(session: Session, key: str) -> City | None:
@@ -69,8 +71,14 @@ def get_city(session: Session, key: str) -> City | None:
 def upsert_city(session: Session, data: CityData) -> City:
     city = get_city(session, data.key)
     if city is None:
-        city = City(key=data.key, name_en=data.name_en, name_zh=data.name_zh,
-                    country=data.country, lat=data.lat, lon=data.lon)
+        city = City(
+            key=data.key,
+            name_en=data.name_en,
+            name_zh=data.name_zh,
+            country=data.country,
+            lat=data.lat,
+            lon=data.lon,
+        )
         session.add(city)
         session.flush()
         return city
@@ -89,10 +97,12 @@ def ensure_city(session: Session, key_or_name: str) -> City:
 
 
 def upsert_profile(session: Session, city: City, data: ProfileData) -> CityProfile:
-    row = session.scalar(select(CityProfile).where(
-        CityProfile.city_id == city.id,
-        CityProfile.year.is_(None) if data.year is None else CityProfile.year == data.year,
-    ))
+    row = session.scalar(
+        select(CityProfile).where(
+            CityProfile.city_id == city.id,
+            CityProfile.year.is_(None) if data.year is None else CityProfile.year == data.year,
+        )
+    )
     if row is None:
         row = CityProfile(city_id=city.id, year=data.year)
         session.add(row)
@@ -111,9 +121,16 @@ def upsert_profile(session: Session, city: City, data: ProfileData) -> CityProfi
     return row
 
 
-def _import_initiative(session: Session, city: City, data: InitiativeData, *, force: bool,
-                       principal: Principal | None, summary: ImportSummary,
-                       index: SearchIndex) -> None:
+def _import_initiative(
+    session: Session,
+    city: City,
+    data: InitiativeData,
+    *,
+    force: bool,
+    principal: Principal | None,
+    summary: ImportSummary,
+    index: SearchIndex,
+) -> None:
     content = data.content()
     content["city"] = city.key
     digest = content_hash(content)
@@ -126,8 +143,9 @@ def _import_initiative(session: Session, city: City, data: InitiativeData, *, fo
         return
     created = item is None
     if item is None:
-        item = Initiative(key=data.key, city_id=city.id, origin="import", owner_id=None,
-                          status=str(data.status))
+        item = Initiative(
+            key=data.key, city_id=city.id, origin="import", owner_id=None, status=str(data.status)
+        )
         session.add(item)
         session.flush()
     item.city_id = city.id
@@ -137,65 +155,104 @@ def _import_initiative(session: Session, city: City, data: InitiativeData, *, fo
     item.import_hash = digest
     item.edited_in_app = False
     item.last_verified = date.today()
-    record_version(session, item, principal=principal, author="import",
-                   note=f"imported from {data.source_document}")
+    record_version(
+        session,
+        item,
+        principal=principal,
+        author="import",
+        note=f"imported from {data.source_document}",
+    )
     index.put(item)
     (summary.created if created else summary.updated).append(data.key)
 
 
-def _import_programme(session: Session, data: ProgrammeData, summary: ImportSummary,
-                      source: str) -> None:
+def _import_programme(
+    session: Session, data: ProgrammeData, summary: ImportSummary, source: str
+) -> None:
     prog = session.scalar(select(Programme).where(Programme.key == data.key))
     if prog is None:
-        prog = Programme(key=data.key, name_en=data.name_en, name_zh=data.name_zh,
-                         period=data.period, clusters=list(data.clusters))
+        prog = Programme(
+            key=data.key,
+            name_en=data.name_en,
+            name_zh=data.name_zh,
+            period=data.period,
+            clusters=list(data.clusters),
+        )
         session.add(prog)
         session.flush()
     else:
         prog.clusters = sorted(set(prog.clusters or []) | set(data.clusters))
     for p in data.partners:
         city = ensure_city(session, p.city_key)
-        row = session.scalar(select(Partner).where(
-            Partner.programme_id == prog.id, Partner.city_id == city.id))
+        row = session.scalar(
+            select(Partner).where(Partner.programme_id == prog.id, Partner.city_id == city.id)
+        )
         if row is None:
-            session.add(Partner(programme_id=prog.id, city_id=city.id, region=p.region,
-                                role=p.role, clusters=list(p.clusters)))
+            session.add(
+                Partner(
+                    programme_id=prog.id,
+                    city_id=city.id,
+                    region=p.region,
+                    role=p.role,
+                    clusters=list(p.clusters),
+                )
+            )
             summary.partners += 1
     session.flush()
     for pair in data.pairings:
         a, b = ensure_city(session, pair.city_a), ensure_city(session, pair.city_b)
         if find_pairing(session, a.id, b.id) is None:
-            session.add(Pairing(programme_id=prog.id, city_a_id=a.id, city_b_id=b.id,
-                                topic=pair.topic, confirmed_a=True, confirmed_b=True,
-                                source=f"{source}:{pair.source_line or ''}"))
+            session.add(
+                Pairing(
+                    programme_id=prog.id,
+                    city_a_id=a.id,
+                    city_b_id=b.id,
+                    topic=pair.topic,
+                    confirmed_a=True,
+                    confirmed_b=True,
+                    source=f"{source}:{pair.source_line or ''}",
+                )
+            )
             summary.pairings += 1
     session.flush()
     for ev in data.events:
-        row = session.scalar(select(Event).where(Event.key == ev.key))
-        if row is None:
-            session.add(Event(
-                key=ev.key, programme_id=prog.id, type=ev.type,
-                date=date.fromisoformat(ev.date) if ev.date else None, title=ev.title,
-                participants=list(ev.participants), outputs=ev.outputs,
-                source=f"{source}:{ev.source_line or ''}",
-            ))
+        existing = session.scalar(select(Event).where(Event.key == ev.key))
+        if existing is None:
+            session.add(
+                Event(
+                    key=ev.key,
+                    programme_id=prog.id,
+                    type=ev.type,
+                    date=date.fromisoformat(ev.date) if ev.date else None,
+                    title=ev.title,
+                    participants=list(ev.participants),
+                    outputs=ev.outputs,
+                    source=f"{source}:{ev.source_line or ''}",
+                )
+            )
             summary.events += 1
     session.flush()
 
 
 def find_pairing(session: Session, a_id: int, b_id: int) -> Pairing | None:
-    return session.scalar(select(Pairing).where(
-        ((Pairing.city_a_id == a_id) & (Pairing.city_b_id == b_id))
-        | ((Pairing.city_a_id == b_id) & (Pairing.city_b_id == a_id))
-    ))
+    return session.scalar(
+        select(Pairing).where(
+            ((Pairing.city_a_id == a_id) & (Pairing.city_b_id == b_id))
+            | ((Pairing.city_a_id == b_id) & (Pairing.city_b_id == a_id))
+        )
+    )
 
 
-def apply_import(uow: UnitOfWork, result: ImportResult, *, force: bool = False,
-                 principal: Principal | None = None) -> ImportSummary:
+def apply_import(
+    uow: UnitOfWork,
+    result: ImportResult,
+    *,
+    force: bool = False,
+    principal: Principal | None = None,
+) -> ImportSummary:
     """Store an importer's result in one transaction and return what changed."""
     session = uow.session
-    summary = ImportSummary(source=result.source, format=result.format,
-                            issues=list(result.issues))
+    summary = ImportSummary(source=result.source, format=result.format, issues=list(result.issues))
     index = SearchIndex(session)
     cities: dict[str, City] = {}
     for data in result.cities:
@@ -207,16 +264,25 @@ def apply_import(uow: UnitOfWork, result: ImportResult, *, force: bool = False,
         summary.profiles += 1
     for item in result.initiatives:
         city = cities.get(item.city_key) or ensure_city(session, item.city_key)
-        _import_initiative(session, city, item, force=force, principal=principal,
-                           summary=summary, index=index)
+        _import_initiative(
+            session, city, item, force=force, principal=principal, summary=summary, index=index
+        )
     for programme in result.programmes:
         _import_programme(session, programme, summary, result.source)
     audit.record(
-        session, principal, kind=AuditKind.WRITE, action="knowledge.import",
-        record_type="import", record_id=result.format,
-        detail={"source": result.source, "created": len(summary.created),
-                "updated": len(summary.updated), "kept": summary.kept_local_edits,
-                "force": force},
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action="knowledge.import",
+        record_type="import",
+        record_id=result.format,
+        detail={
+            "source": result.source,
+            "created": len(summary.created),
+            "updated": len(summary.updated),
+            "kept": summary.kept_local_edits,
+            "force": force,
+        },
     )
     uow.commit()
     return summary

@@ -63,14 +63,17 @@ def features(session: Session) -> dict[str, matching.CityFeatures]:
     for city in session.scalars(select(City)):
         latest = city.profiles[-1] if city.profiles else None
         out[city.key] = matching.CityFeatures(
-            key=city.key, name=city.name_en or city.name_zh, region=region_of(city.country),
+            key=city.key,
+            name=city.name_en or city.name_zh,
+            region=region_of(city.country),
             population=latest.population if latest else None,
             density=latest.density if latest else None,
             gdp_per_capita=latest.gdp_per_capita if latest else None,
         )
     ids = {c.id: c.key for c in session.scalars(select(City))}
-    for item in session.scalars(select(Initiative).where(
-            Initiative.status == str(Status.PUBLISHED))):
+    for item in session.scalars(
+        select(Initiative).where(Initiative.status == str(Status.PUBLISHED))
+    ):
         f = out[ids[item.city_id]]
         f.tags.update(item.tag_codes)
         doc = document_of(item)
@@ -90,8 +93,9 @@ def features(session: Session) -> dict[str, matching.CityFeatures]:
     return out
 
 
-def match_city(session: Session, key: str, *, limit: int = 10,
-               programme: str | None = None) -> list[matching.Match]:
+def match_city(
+    session: Session, key: str, *, limit: int = 10, programme: str | None = None
+) -> list[matching.Match]:
     city_or_404(session, key)
     feats = features(session)
     others = list(feats.values())
@@ -109,8 +113,9 @@ def _members(session: Session, programme_key: str, cluster: str | None = None) -
     return {p.city.key for p in rows if cluster is None or not p.clusters or cluster in p.clusters}
 
 
-def assign_programme(session: Session, programme_key: str, *,
-                     cluster: str | None = None) -> list[matching.Match]:
+def assign_programme(
+    session: Session, programme_key: str, *, cluster: str | None = None
+) -> list[matching.Match]:
     """Optimal one-to-one Chinese–European assignment within a programme (and cluster)."""
     members = _members(session, programme_key, cluster)
     feats = features(session)
@@ -119,26 +124,51 @@ def assign_programme(session: Session, programme_key: str, *,
     return matching.assign(left, right)
 
 
-def propose_pairing(uow: UnitOfWork, principal: Principal, a_key: str, b_key: str, *,
-                    topic: str = "", programme: str | None = None) -> Pairing:
+def propose_pairing(
+    uow: UnitOfWork,
+    principal: Principal,
+    a_key: str,
+    b_key: str,
+    *,
+    topic: str = "",
+    programme: str | None = None,
+) -> Pairing:
     """Propose a pairing on behalf of city A; it counts only when B confirms too."""
     require(principal, "knowledge.pairing.create")
     session = uow.session
     a, b = city_or_404(session, a_key), city_or_404(session, b_key)
     if find_pairing(session, a.id, b.id) is not None:
         raise Conflict(f"{a_key} and {b_key} are already paired or proposed")
-    prog = session.scalar(select(Programme).where(Programme.key == programme)) if programme else None
-    pairing = Pairing(programme_id=prog.id if prog else None, city_a_id=a.id, city_b_id=b.id,
-                      topic=topic, confirmed_a=True, confirmed_b=False, source="app")
+    prog = (
+        session.scalar(select(Programme).where(Programme.key == programme)) if programme else None
+    )
+    pairing = Pairing(
+        programme_id=prog.id if prog else None,
+        city_a_id=a.id,
+        city_b_id=b.id,
+        topic=topic,
+        confirmed_a=True,
+        confirmed_b=False,
+        source="app",
+    )
     session.add(pairing)
     session.flush()
-    audit.record(session, principal, kind=AuditKind.WRITE, action="knowledge.pairing.create",
-                 record_type="pairing", record_id=pairing.id, detail={"a": a_key, "b": b_key})
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action="knowledge.pairing.create",
+        record_type="pairing",
+        record_id=pairing.id,
+        detail={"a": a_key, "b": b_key},
+    )
     uow.commit()
     return pairing
 
 
-def confirm_pairing(uow: UnitOfWork, principal: Principal, pairing_id: int, city_key: str) -> Pairing:
+def confirm_pairing(
+    uow: UnitOfWork, principal: Principal, pairing_id: int, city_key: str
+) -> Pairing:
     """One side confirms; the pairing is confirmed when both sides have."""
     require(principal, "knowledge.pairing.confirm")
     session = uow.session
@@ -151,14 +181,22 @@ def confirm_pairing(uow: UnitOfWork, principal: Principal, pairing_id: int, city
         pairing.confirmed_b = True
     else:
         raise InputError([Problem("city", f"{city_key} is not part of pairing {pairing_id}")])
-    audit.record(session, principal, kind=AuditKind.WRITE, action="knowledge.pairing.confirm",
-                 record_type="pairing", record_id=pairing.id, detail={"side": city_key})
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action="knowledge.pairing.confirm",
+        record_type="pairing",
+        record_id=pairing.id,
+        detail={"side": city_key},
+    )
     uow.commit()
     return pairing
 
 
-def attach_assessment(uow: UnitOfWork, principal: Principal | None, city_key: str,
-                      path: Path) -> Assessment:
+def attach_assessment(
+    uow: UnitOfWork, principal: Principal | None, city_key: str, path: Path
+) -> Assessment:
     """Attach an assess summary.json to a city profile (replacing an older one)."""
     if principal is not None:
         require(principal, "knowledge.city.update")
@@ -181,9 +219,15 @@ def attach_assessment(uow: UnitOfWork, principal: Principal | None, city_key: st
     row.source = str(path)
     row.indices = summary.medians
     row.low_shares = summary.low_shares
-    audit.record(session, principal, kind=AuditKind.WRITE, action="knowledge.assessment.attach",
-                 record_type="city", record_id=city.key,
-                 detail={"indices": sorted(summary.medians), "ignored": summary.ignored})
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action="knowledge.assessment.attach",
+        record_type="city",
+        record_id=city.key,
+        detail={"indices": sorted(summary.medians), "ignored": summary.ignored},
+    )
     uow.commit()
     return row
 
@@ -196,8 +240,9 @@ class Recommendation:
     reason: str
 
 
-def recommend(session: Session, city_key: str, *, lang: str = "en",
-              limit: int = 10) -> list[Recommendation]:
+def recommend(
+    session: Session, city_key: str, *, lang: str = "en", limit: int = 10
+) -> list[Recommendation]:
     """For the city's weakest assess indices, initiatives from comparable cities on them.
 
     score = 0.6 × (share of the index's themes the initiative carries)
@@ -212,8 +257,11 @@ def recommend(session: Session, city_key: str, *, lang: str = "en",
     weak = weakest(row.indices or {}, _references(session))
     themes = index_themes()
     found: dict[str, Recommendation] = {}
-    for item in session.scalars(select(Initiative).where(
-            Initiative.status == str(Status.PUBLISHED), Initiative.city_id != city.id)):
+    for item in session.scalars(
+        select(Initiative).where(
+            Initiative.status == str(Status.PUBLISHED), Initiative.city_id != city.id
+        )
+    ):
         other = feats[item.city.key]
         ctx, ctx_note = matching.context_similarity(me, other)
         for rank, index in enumerate(weak):
@@ -223,10 +271,12 @@ def recommend(session: Session, city_key: str, *, lang: str = "en",
                 continue
             score = 0.6 * len(covered) / len(wanted) + 0.4 * (ctx if ctx is not None else 0.5)
             value = (row.indices or {}).get(index)
-            reason = (f"{index_label(index, lang)} = {value:g} is one of {city.name(lang)}'s "
-                      f"weakest (#{rank + 1}); this initiative addresses "
-                      + ", ".join(label(c, lang) for c in sorted(covered))
-                      + (f"; {ctx_note}" if ctx_note else ""))
+            reason = (
+                f"{index_label(index, lang)} = {value:g} is one of {city.name(lang)}'s "
+                f"weakest (#{rank + 1}); this initiative addresses "
+                + ", ".join(label(c, lang) for c in sorted(covered))
+                + (f"; {ctx_note}" if ctx_note else "")
+            )
             best = found.get(item.key)
             if best is None or score > best.score:
                 found[item.key] = Recommendation(item, index, score, reason)
@@ -242,11 +292,18 @@ class ActionInput:
     initiative_keys: tuple[str, ...] = ()
 
 
-def create_action_plan(uow: UnitOfWork, principal: Principal, city_key: str, title: str, *,
-                       contact_role: str, contact_name: str = "",
-                       actions: tuple[ActionInput, ...] = (),
-                       milestones: tuple[tuple[str, str], ...] = (),
-                       programme: str | None = None) -> ActionPlan:
+def create_action_plan(
+    uow: UnitOfWork,
+    principal: Principal,
+    city_key: str,
+    title: str,
+    *,
+    contact_role: str,
+    contact_name: str = "",
+    actions: tuple[ActionInput, ...] = (),
+    milestones: tuple[tuple[str, str], ...] = (),
+    programme: str | None = None,
+) -> ActionPlan:
     """A local action plan with actions (owner, quarter, linked initiatives) and milestones."""
     require(principal, "knowledge.plan.create")
     problems: list[Problem] = []
@@ -267,16 +324,38 @@ def create_action_plan(uow: UnitOfWork, principal: Principal, city_key: str, tit
     if problems:
         raise InputError(problems, source="action plan")
     city = city_or_404(session, city_key)
-    prog = session.scalar(select(Programme).where(Programme.key == programme)) if programme else None
-    plan = ActionPlan(city_id=city.id, programme_id=prog.id if prog else None, title=title,
-                      contact_role=contact_role, contact_name=contact_name)
-    plan.actions = [Action(title=a.title, owner=a.owner, quarter=a.quarter, status=a.status,
-                           initiative_keys=list(a.initiative_keys)) for a in actions]
+    prog = (
+        session.scalar(select(Programme).where(Programme.key == programme)) if programme else None
+    )
+    plan = ActionPlan(
+        city_id=city.id,
+        programme_id=prog.id if prog else None,
+        title=title,
+        contact_role=contact_role,
+        contact_name=contact_name,
+    )
+    plan.actions = [
+        Action(
+            title=a.title,
+            owner=a.owner,
+            quarter=a.quarter,
+            status=a.status,
+            initiative_keys=list(a.initiative_keys),
+        )
+        for a in actions
+    ]
     plan.milestones = [Milestone(title=t, quarter=q) for t, q in milestones]
     session.add(plan)
     session.flush()
-    audit.record(session, principal, kind=AuditKind.WRITE, action="knowledge.plan.create",
-                 record_type="action_plan", record_id=plan.id, detail={"city": city_key})
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action="knowledge.plan.create",
+        record_type="action_plan",
+        record_id=plan.id,
+        detail={"city": city_key},
+    )
     uow.commit()
     return plan
 
@@ -287,7 +366,10 @@ def _quarter_ok(text: str) -> bool:
 
 def tag_counts(session: Session, city: City) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for item in session.scalars(select(Initiative).where(
-            Initiative.city_id == city.id, Initiative.status == str(Status.PUBLISHED))):
+    for item in session.scalars(
+        select(Initiative).where(
+            Initiative.city_id == city.id, Initiative.status == str(Status.PUBLISHED)
+        )
+    ):
         counts.update(item.tag_codes)
     return counts

@@ -16,26 +16,55 @@ from rescity.knowledge.services.versions import snapshot
 
 EXPORT_FORMAT = "rescity-knowledge"
 EXPORT_VERSION = 1
-CSV_COLUMNS = ["key", "city", "city_en", "city_zh", "country", "year", "status", "version",
-               "title_en", "title_zh", "abstract_en", "abstract_zh", "key_measures_en",
-               "outcomes_en", "figures", "tags", "source_document", "last_verified"]
+CSV_COLUMNS = [
+    "key",
+    "city",
+    "city_en",
+    "city_zh",
+    "country",
+    "year",
+    "status",
+    "version",
+    "title_en",
+    "title_zh",
+    "abstract_en",
+    "abstract_zh",
+    "key_measures_en",
+    "outcomes_en",
+    "figures",
+    "tags",
+    "source_document",
+    "last_verified",
+]
 
 
 def _profile_dict(p: CityProfile) -> dict[str, Any]:
     return {
-        "year": p.year, "population": p.population, "land_area_km2": p.land_area_km2,
-        "gdp_per_capita": p.gdp_per_capita, "gdp_currency": p.gdp_currency,
-        "gdp_year": p.gdp_year, "growth_rate_pct": p.growth_rate_pct,
-        "prosperity": list(p.prosperity or []), "stated_density": p.stated_density,
-        "density": p.density, "scope_note": p.scope_note, "source": p.source,
+        "year": p.year,
+        "population": p.population,
+        "land_area_km2": p.land_area_km2,
+        "gdp_per_capita": p.gdp_per_capita,
+        "gdp_currency": p.gdp_currency,
+        "gdp_year": p.gdp_year,
+        "growth_rate_pct": p.growth_rate_pct,
+        "prosperity": list(p.prosperity or []),
+        "stated_density": p.stated_density,
+        "density": p.density,
+        "scope_note": p.scope_note,
+        "source": p.source,
         "notes": dict(p.notes or {}),
     }
 
 
 def initiative_dict(item: Initiative) -> dict[str, Any]:
-    data = {"key": item.key, **snapshot(item), "status": item.status, "version": item.version,
-            "source_document": item.source_document,
-            "last_verified": item.last_verified.isoformat() if item.last_verified else None}
+    data = {
+        "key": item.key,
+        **snapshot(item),
+        "status": item.status,
+        "version": item.version,
+        "source_document": item.source_document,
+        "last_verified": item.last_verified.isoformat() if item.last_verified else None,
+    }
     return data
 
 
@@ -50,8 +79,15 @@ def export_data(session: Session, *, include_unpublished: bool = False) -> dict[
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "cities": [
-            {"key": c.key, "name_en": c.name_en, "name_zh": c.name_zh, "country": c.country,
-             "lat": c.lat, "lon": c.lon, "profiles": [_profile_dict(p) for p in c.profiles]}
+            {
+                "key": c.key,
+                "name_en": c.name_en,
+                "name_zh": c.name_zh,
+                "country": c.country,
+                "lat": c.lat,
+                "lon": c.lon,
+                "profiles": [_profile_dict(p) for p in c.profiles],
+            }
             for c in cities
         ],
         "initiatives": [initiative_dict(i) for i in items],
@@ -59,8 +95,9 @@ def export_data(session: Session, *, include_unpublished: bool = False) -> dict[
 
 
 def export_json(session: Session, *, include_unpublished: bool = False) -> str:
-    return json.dumps(export_data(session, include_unpublished=include_unpublished),
-                      ensure_ascii=False, indent=2)
+    return json.dumps(
+        export_data(session, include_unpublished=include_unpublished), ensure_ascii=False, indent=2
+    )
 
 
 def export_csv(session: Session, *, include_unpublished: bool = False) -> str:
@@ -71,12 +108,15 @@ def export_csv(session: Session, *, include_unpublished: bool = False) -> str:
     writer.writeheader()
     for item in data["initiatives"]:
         city = cities.get(item["city"], {})
-        writer.writerow({
-            **item,
-            "city_en": city.get("name_en", ""), "city_zh": city.get("name_zh", ""),
-            "country": city.get("country", ""),
-            "key_measures_en": "\n".join(item["key_measures_en"]),
-            "figures": json.dumps(item["figures"], ensure_ascii=False),
-            "tags": ";".join(item["tags"]),
-        })
+        writer.writerow(
+            {
+                **item,
+                "city_en": city.get("name_en", ""),
+                "city_zh": city.get("name_zh", ""),
+                "country": city.get("country", ""),
+                "key_measures_en": "\n".join(item["key_measures_en"]),
+                "figures": json.dumps(item["figures"], ensure_ascii=False),
+                "tags": ";".join(item["tags"]),
+            }
+        )
     return buf.getvalue()

@@ -34,8 +34,11 @@ from rescity.knowledge.domain.taxonomy import auto_tags, terms
 from rescity.knowledge.services.catalogue import ensure_city, get_city
 from rescity.knowledge.services.versions import apply_content, diff, record_version, snapshot
 
-REVIEW_DECISIONS = {"publish": Status.PUBLISHED, "request_changes": Status.CHANGES_REQUESTED,
-                    "reject": Status.REJECTED}
+REVIEW_DECISIONS = {
+    "publish": Status.PUBLISHED,
+    "request_changes": Status.CHANGES_REQUESTED,
+    "reject": Status.REJECTED,
+}
 OWNER_EDITABLE = {Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.PUBLISHED}
 
 
@@ -82,8 +85,9 @@ def validate(data: InitiativeInput, session: Session) -> list[Problem]:
         try:
             figure_from_dict(fig)
         except ValueError as exc:
-            problems.append(Problem(f"figures[{n}].{str(exc).split(':')[0]}",
-                                    str(exc).split(": ", 1)[-1]))
+            problems.append(
+                Problem(f"figures[{n}].{str(exc).split(':')[0]}", str(exc).split(": ", 1)[-1])
+            )
     known = terms()
     for code in data.tags or []:
         if code not in known:
@@ -97,8 +101,16 @@ def _content(data: InitiativeInput) -> dict[str, Any]:
     content["key_measures_zh"] = [m.strip() for m in data.key_measures_zh if m.strip()]
     content["figures"] = [figure_from_dict(f).as_dict() for f in data.figures]
     if data.tags is None:
-        text = " ".join([data.title_en, data.title_zh, data.abstract_en, data.abstract_zh,
-                         *content["key_measures_en"], *content["key_measures_zh"]])
+        text = " ".join(
+            [
+                data.title_en,
+                data.title_zh,
+                data.abstract_en,
+                data.abstract_zh,
+                *content["key_measures_en"],
+                *content["key_measures_zh"],
+            ]
+        )
         content["tags"] = auto_tags(text)
     else:
         content["tags"] = list(data.tags)
@@ -122,17 +134,28 @@ def submit(uow: UnitOfWork, principal: Principal, data: InitiativeInput) -> Init
     if problems:
         raise InputError(problems, source="initiative")
     city = get_city(session, data.city) or ensure_city(session, data.city)
-    item = Initiative(key=_new_key(session, city.key, data), city_id=city.id, origin="app",
-                      owner_id=principal.user_id, status=str(Status.SUBMITTED),
-                      edited_in_app=True)
+    item = Initiative(
+        key=_new_key(session, city.key, data),
+        city_id=city.id,
+        origin="app",
+        owner_id=principal.user_id,
+        status=str(Status.SUBMITTED),
+        edited_in_app=True,
+    )
     session.add(item)
     session.flush()
     session.refresh(item, ["city"])
     apply_content(session, item, _content(data))
     record_version(session, item, principal=principal, note="submitted")
     SearchIndex(session).put(item)
-    audit.record(session, principal, kind=AuditKind.WRITE, action="knowledge.initiative.submit",
-                 record_type="initiative", record_id=item.key)
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action="knowledge.initiative.submit",
+        record_type="initiative",
+        record_id=item.key,
+    )
     uow.commit()
     return item
 
@@ -149,7 +172,8 @@ def can_read(principal: Principal | None, item: Initiative) -> bool:
         return True
     target = Target(owner_id=item.owner_id)
     return is_allowed(principal, "knowledge.initiative.read", target) or is_allowed(
-        principal, "knowledge.initiative.review")
+        principal, "knowledge.initiative.review"
+    )
 
 
 def get_visible(session: Session, principal: Principal | None, key: str) -> Initiative:
@@ -160,8 +184,15 @@ def get_visible(session: Session, principal: Principal | None, key: str) -> Init
     return item
 
 
-def update(uow: UnitOfWork, principal: Principal, key: str, data: InitiativeInput, *,
-           note: str = "", expected_version: int | None = None) -> Initiative:
+def update(
+    uow: UnitOfWork,
+    principal: Principal,
+    key: str,
+    data: InitiativeInput,
+    *,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Initiative:
     """Edit an initiative; the previous state stays as a version."""
     session = uow.session
     item = get(session, key)
@@ -186,14 +217,22 @@ def update(uow: UnitOfWork, principal: Principal, key: str, data: InitiativeInpu
         item.status = str(Status.SUBMITTED)
     record_version(session, item, principal=principal, note=note or "edited")
     SearchIndex(session).put(item)
-    audit.record(session, principal, kind=AuditKind.WRITE, action="knowledge.initiative.update",
-                 record_type="initiative", record_id=item.key, detail={"version": item.version})
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action="knowledge.initiative.update",
+        record_type="initiative",
+        record_id=item.key,
+        detail={"version": item.version},
+    )
     uow.commit()
     return item
 
 
-def review(uow: UnitOfWork, principal: Principal, key: str, decision: str, *,
-           comment: str = "") -> Initiative:
+def review(
+    uow: UnitOfWork, principal: Principal, key: str, decision: str, *, comment: str = ""
+) -> Initiative:
     """A knowledge editor publishes, rejects or asks for changes (with a comment)."""
     require(principal, "knowledge.initiative.review")
     if decision not in REVIEW_DECISIONS:
@@ -205,39 +244,66 @@ def review(uow: UnitOfWork, principal: Principal, key: str, decision: str, *,
     if item.status not in (Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.PUBLISHED):
         raise Conflict(f"a {item.status} initiative cannot be reviewed")
     item.status = str(REVIEW_DECISIONS[decision])
-    record_version(session, item, principal=principal,
-                   note=f"{decision}: {comment}".strip(": "))
-    audit.record(session, principal, kind=AuditKind.WRITE, action=f"knowledge.initiative.{decision}",
-                 record_type="initiative", record_id=item.key, detail={"comment": comment[:500]})
+    record_version(session, item, principal=principal, note=f"{decision}: {comment}".strip(": "))
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action=f"knowledge.initiative.{decision}",
+        record_type="initiative",
+        record_id=item.key,
+        detail={"comment": comment[:500]},
+    )
     uow.commit()
     return item
 
 
 def review_queue(session: Session, principal: Principal) -> list[Initiative]:
     require(principal, "knowledge.initiative.review")
-    return list(session.scalars(select(Initiative).where(
-        Initiative.status == str(Status.SUBMITTED)).order_by(Initiative.updated_at)))
+    return list(
+        session.scalars(
+            select(Initiative)
+            .where(Initiative.status == str(Status.SUBMITTED))
+            .order_by(Initiative.updated_at)
+        )
+    )
 
 
 def my_initiatives(session: Session, principal: Principal) -> list[Initiative]:
-    return list(session.scalars(select(Initiative).where(
-        Initiative.owner_id == principal.user_id).order_by(Initiative.updated_at.desc())))
+    return list(
+        session.scalars(
+            select(Initiative)
+            .where(Initiative.owner_id == principal.user_id)
+            .order_by(Initiative.updated_at.desc())
+        )
+    )
 
 
 def version_diff(session: Session, item: Initiative, old: int, new: int) -> str:
-    rows = {v.version: v for v in session.scalars(select(InitiativeVersion).where(
-        InitiativeVersion.initiative_id == item.id,
-        InitiativeVersion.version.in_([old, new])))}
+    rows = {
+        v.version: v
+        for v in session.scalars(
+            select(InitiativeVersion).where(
+                InitiativeVersion.initiative_id == item.id,
+                InitiativeVersion.version.in_([old, new]),
+            )
+        )
+    }
     if old not in rows or new not in rows:
         raise NotFound(f"initiative '{item.key}' has no version {old if old not in rows else new}")
-    return diff(rows[old].content, rows[new].content, old_label=f"version {old}",
-                new_label=f"version {new}")
+    return diff(
+        rows[old].content, rows[new].content, old_label=f"version {old}", new_label=f"version {new}"
+    )
 
 
 def input_from_item(item: Initiative) -> InitiativeInput:
     content = snapshot(item)
-    data = InitiativeInput(city=item.city.key, figures=list(content["figures"]),
-                           tags=list(content["tags"]), year=item.year)
+    data = InitiativeInput(
+        city=item.city.key,
+        figures=list(content["figures"]),
+        tags=list(content["tags"]),
+        year=item.year,
+    )
     for name, value in content.items():
         if hasattr(data, name) and name not in ("city", "figures", "tags", "year"):
             setattr(data, name, value)

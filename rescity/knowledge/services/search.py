@@ -75,13 +75,17 @@ def _filtered(query: SearchQuery, *, statuses: tuple[str, ...] | None) -> Select
         stmt = stmt.where(Initiative.year == query.year)
     for code in (query.theme, query.sdg):
         if code:
-            stmt = stmt.where(Initiative.id.in_(
-                select(InitiativeTag.initiative_id).where(InitiativeTag.code == code)))
+            stmt = stmt.where(
+                Initiative.id.in_(
+                    select(InitiativeTag.initiative_id).where(InitiativeTag.code == code)
+                )
+            )
     return stmt
 
 
-def search(session: Session, query: SearchQuery, *, include_unpublished: bool = False,
-           facets: bool = True) -> SearchResult:
+def search(
+    session: Session, query: SearchQuery, *, include_unpublished: bool = False, facets: bool = True
+) -> SearchResult:
     """Run a search; only published initiatives unless ``include_unpublished``."""
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
@@ -93,22 +97,33 @@ def search(session: Session, query: SearchQuery, *, include_unpublished: bool = 
         return SearchResult(query, 0, [], {})
     if matches is not None:
         m = matches.subquery("m")
-        ranked = (base.add_columns(m.c.score).join(m, m.c.id == Initiative.id)
-                  .order_by(m.c.score.desc(), Initiative.id))
+        ranked = (
+            base.add_columns(m.c.score)
+            .join(m, m.c.id == Initiative.id)
+            .order_by(m.c.score.desc(), Initiative.id)
+        )
         ids_stmt = base.join(m, m.c.id == Initiative.id)
     else:
         ranked = base.add_columns(func.coalesce(Initiative.year, 0).label("score")).order_by(
-            Initiative.year.desc().nulls_last(), Initiative.title_en, Initiative.id)
+            Initiative.year.desc().nulls_last(), Initiative.title_en, Initiative.id
+        )
         ids_stmt = base
     total = session.scalar(select(func.count()).select_from(ids_stmt.subquery())) or 0
     rows = session.execute(ranked.offset((page - 1) * per_page).limit(per_page)).all()
-    by_id = {i.id: i for i in session.scalars(
-        select(Initiative).where(Initiative.id.in_([r[0] for r in rows])))}
+    by_id = {
+        i.id: i
+        for i in session.scalars(select(Initiative).where(Initiative.id.in_([r[0] for r in rows])))
+    }
     terms = highlight_terms(query.q)
     hits = [
-        SearchHit(by_id[r[0]], float(r[1] or 0), highlight(by_id[r[0]].title(query.lang), terms),
-                  snippet(by_id[r[0]], terms, query.lang))
-        for r in rows if r[0] in by_id
+        SearchHit(
+            by_id[r[0]],
+            float(r[1] or 0),
+            highlight(by_id[r[0]].title(query.lang), terms),
+            snippet(by_id[r[0]], terms, query.lang),
+        )
+        for r in rows
+        if r[0] in by_id
     ]
     result = SearchResult(query, int(total), hits)
     if facets:
@@ -121,7 +136,8 @@ def facet_counts(session: Session, ids_stmt: Select[Any], lang: str) -> dict[str
     out: dict[str, list[FacetValue]] = {}
     city_rows = session.execute(
         select(City.key, City.name_en, City.name_zh, City.country, func.count())
-        .join(Initiative, Initiative.city_id == City.id).join(ids, ids.c.id == Initiative.id)
+        .join(Initiative, Initiative.city_id == City.id)
+        .join(ids, ids.c.id == Initiative.id)
         .group_by(City.key, City.name_en, City.name_zh, City.country)
     ).all()
     countries: dict[str, int] = {}
@@ -131,8 +147,9 @@ def facet_counts(session: Session, ids_stmt: Select[Any], lang: str) -> dict[str
         countries[country] = countries.get(country, 0) + count
     from rescity.knowledge.domain.gazetteer import country_info
 
-    out["country"] = [FacetValue(c, country_info(c).get(lang, c) or c, n)
-                      for c, n in countries.items()]
+    out["country"] = [
+        FacetValue(c, country_info(c).get(lang, c) or c, n) for c, n in countries.items()
+    ]
     tag_rows = session.execute(
         select(InitiativeTag.code, InitiativeTag.kind, func.count())
         .join(ids, ids.c.id == InitiativeTag.initiative_id)
@@ -140,12 +157,23 @@ def facet_counts(session: Session, ids_stmt: Select[Any], lang: str) -> dict[str
     ).all()
     out["sdg"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k == "sdg"]
     out["theme"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k != "sdg"]
-    out["year"] = [FacetValue(str(y), str(y), n) for y, n in session.execute(
-        select(Initiative.year, func.count()).join(ids, ids.c.id == Initiative.id)
-        .where(Initiative.year.is_not(None)).group_by(Initiative.year)).all()]
-    out["status"] = [FacetValue(s, s, n) for s, n in session.execute(
-        select(Initiative.status, func.count()).join(ids, ids.c.id == Initiative.id)
-        .group_by(Initiative.status)).all()]
+    out["year"] = [
+        FacetValue(str(y), str(y), n)
+        for y, n in session.execute(
+            select(Initiative.year, func.count())
+            .join(ids, ids.c.id == Initiative.id)
+            .where(Initiative.year.is_not(None))
+            .group_by(Initiative.year)
+        ).all()
+    ]
+    out["status"] = [
+        FacetValue(s, s, n)
+        for s, n in session.execute(
+            select(Initiative.status, func.count())
+            .join(ids, ids.c.id == Initiative.id)
+            .group_by(Initiative.status)
+        ).all()
+    ]
     for values in out.values():
         values.sort(key=lambda v: (-v.count, v.label))
     return out
@@ -166,7 +194,12 @@ def highlight(text: str, terms: list[str]) -> Markup:
     out = Markup("")
     pos = 0
     for m in pattern.finditer(text):
-        out += escape(text[pos:m.start()]) + Markup("<mark>") + escape(m.group(0)) + Markup("</mark>")
+        out += (
+            escape(text[pos : m.start()])
+            + Markup("<mark>")
+            + escape(m.group(0))
+            + Markup("</mark>")
+        )
         pos = m.end()
     return out + escape(text[pos:])
 
@@ -186,8 +219,8 @@ def snippet(item: Initiative, terms: list[str], lang: str, *, width: int = 220) 
             m = pattern.search(text) if pattern else None
             if m:
                 start = max(0, m.start() - width // 3)
-                piece = text[start:start + width]
+                piece = text[start : start + width]
                 prefix = "…" if start else ""
                 suffix = "…" if start + width < len(text) else ""
-                return Markup(prefix) + highlight(piece, terms) + Markup(suffix)
+                return escape(prefix) + highlight(piece, terms) + escape(suffix)
     return escape(fallback[:width] + ("…" if len(fallback) > width else ""))

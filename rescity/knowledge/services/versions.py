@@ -34,7 +34,9 @@ def snapshot(item: Initiative) -> dict[str, Any]:
 
 
 def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def apply_content(session: Session, item: Initiative, content: dict[str, Any]) -> None:
@@ -65,8 +67,14 @@ def set_tags(session: Session, item: Initiative, codes: list[str]) -> None:
     session.flush()
 
 
-def record_version(session: Session, item: Initiative, *, principal: Principal | None,
-                   note: str = "", author: str = "") -> InitiativeVersion:
+def record_version(
+    session: Session,
+    item: Initiative,
+    *,
+    principal: Principal | None,
+    note: str = "",
+    author: str = "",
+) -> InitiativeVersion:
     """Store the item's current content as its next version."""
     session.flush()
     last = session.scalar(
@@ -79,9 +87,13 @@ def record_version(session: Session, item: Initiative, *, principal: Principal |
     item.version = number
     item.updated_at = utcnow()
     row = InitiativeVersion(
-        initiative_id=item.id, version=number, content=snapshot(item), status=item.status,
+        initiative_id=item.id,
+        version=number,
+        content=snapshot(item),
+        status=item.status,
         author_id=principal.user_id if principal else None,
-        author=author or (principal.username if principal else "system"), note=note[:1000],
+        author=author or (principal.username if principal else "system"),
+        note=note[:1000],
     )
     session.add(row)
     session.flush()
@@ -89,10 +101,13 @@ def record_version(session: Session, item: Initiative, *, principal: Principal |
 
 
 def versions(session: Session, item: Initiative) -> list[InitiativeVersion]:
-    return list(session.scalars(
-        select(InitiativeVersion).where(InitiativeVersion.initiative_id == item.id)
-        .order_by(InitiativeVersion.version)
-    ))
+    return list(
+        session.scalars(
+            select(InitiativeVersion)
+            .where(InitiativeVersion.initiative_id == item.id)
+            .order_by(InitiativeVersion.version)
+        )
+    )
 
 
 def _render(content: dict[str, Any]) -> list[str]:
@@ -104,7 +119,11 @@ def _render(content: dict[str, Any]) -> list[str]:
         lines.append(f"[{key}]")
         if isinstance(value, list):
             for v in value:
-                text = json.dumps(v, ensure_ascii=False, sort_keys=True) if isinstance(v, dict) else str(v)
+                text = (
+                    json.dumps(v, ensure_ascii=False, sort_keys=True)
+                    if isinstance(v, dict)
+                    else str(v)
+                )
                 lines.extend(textwrap.wrap(f"- {text}", 100) or ["-"])
         else:
             for para in str(value).split("\n"):
@@ -112,9 +131,12 @@ def _render(content: dict[str, Any]) -> list[str]:
     return lines
 
 
-def diff(old: dict[str, Any], new: dict[str, Any], *, old_label: str = "before",
-         new_label: str = "after") -> str:
+def diff(
+    old: dict[str, Any], new: dict[str, Any], *, old_label: str = "before", new_label: str = "after"
+) -> str:
     """A unified diff of two content snapshots, field by field, wrapped for reading."""
-    return "\n".join(difflib.unified_diff(
-        _render(old), _render(new), fromfile=old_label, tofile=new_label, lineterm="", n=2
-    ))
+    return "\n".join(
+        difflib.unified_diff(
+            _render(old), _render(new), fromfile=old_label, tofile=new_label, lineterm="", n=2
+        )
+    )

@@ -21,5 +21,7 @@ FORMATS: dict[str, Parser] = {
 def parse_file(path: Path, fmt: str) -> ImportResult:
     parser = FORMATS.get(fmt)
     if parser is None:
-        raise InputError([Problem("--format", f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")])
+        raise InputError(
+            [Problem("--format", f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")]
+        )
     return parser(path)

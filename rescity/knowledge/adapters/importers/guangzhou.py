@@ -42,12 +42,17 @@ FORMAT = "guangzhou-award"
 AWARD_YEARS = {1: 2012, 2: 2014, 3: 2016, 4: 2018, 5: 2021, 6: 2023}
 _COUNTRIES = "China|Spain|Italy|Germany|France|Greece|Poland|Japan|Korea|Singapore|India|Brazil"
 CITY_LINE = re.compile(
-    rf"^\s*(?:[^\w\s,]{{1,4}}\s*)?(?P<city>[A-Z][A-Za-z.'\- ]{{1,40}}?)\s*,\s*(?P<country>{_COUNTRIES})\s*$"
+    rf"^\s*(?:[^\w\s,]{{1,4}}\s*)?(?P<city>[A-Z][A-Za-z.'\- ]{{1,40}}?)"
+    rf"\s*,\s*(?P<country>{_COUNTRIES})\s*$"
 )
-PAGE_HEADER = re.compile(rf"^\s*(?P<city>[A-Z][A-Z.'\- ]{{1,40}}?)\s*,\s*(?P<country>{_COUNTRIES.upper()})\s*$")
+PAGE_HEADER = re.compile(
+    rf"^\s*(?P<city>[A-Z][A-Z.'\- ]{{1,40}}?)\s*,\s*(?P<country>{_COUNTRIES.upper()})\s*$"
+)
 DATA_HEADING = re.compile(r"^\s*basic city data\s*(?:\((?P<scope>[^)]*)\))?\s*$", re.I)
 CONTENTS_HEADING = re.compile(r"^\s*contents\s*$", re.I)
-CONTENTS_ENTRY = re.compile(r"^\s*(?:\d{1,3}\s+)?(?P<city>[A-Z][A-Za-z .'\-]{1,40}):\s+(?P<title>\S.*\S)\s*$")
+CONTENTS_ENTRY = re.compile(
+    r"^\s*(?:\d{1,3}\s+)?(?P<city>[A-Z][A-Za-z .'\-]{1,40}):\s+(?P<title>\S.*\S)\s*$"
+)
 EDITION = re.compile(r"\bThe (\d+)(?:st|nd|rd|th) Guangzhou International Award", re.I)
 
 SECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -55,7 +60,12 @@ SECTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("background", re.compile(r"^background\b.{0,40}$", re.I)),
     ("key_measures", re.compile(r"^(?:key\s+)?measures\b.{0,40}$|^implementation$", re.I)),
     ("innovative_aspects", re.compile(r"^(?:key\s+)?innovative aspects$", re.I)),
-    ("outcomes", re.compile(r"^(?:(?:desired|expected)\b.{0,30}(?:outcomes?|change)|project schedule)$", re.I)),
+    (
+        "outcomes",
+        re.compile(
+            r"^(?:(?:desired|expected)\b.{0,30}(?:outcomes?|change)|project schedule)$", re.I
+        ),
+    ),
     ("lessons", re.compile(r"^lessons(?: learned| learnt)?$", re.I)),
 ]
 
@@ -103,10 +113,16 @@ def _section_of(text: str) -> str | None:
 
 def _is_title_like(text: str) -> bool:
     t = text.strip()
-    return (0 < len(t) <= 200 and not t.endswith((".", ":", ";", ","))
-            and _section_of(t) is None and not PAGE_HEADER.match(t)
-            and not DATA_HEADING.match(t) and not LABEL.match(t)
-            and t[:1].isupper() and not CONTENTS_HEADING.match(t))
+    return (
+        0 < len(t) <= 200
+        and not t.endswith((".", ":", ";", ","))
+        and _section_of(t) is None
+        and not PAGE_HEADER.match(t)
+        and not DATA_HEADING.match(t)
+        and not LABEL.match(t)
+        and t[:1].isupper()
+        and not CONTENTS_HEADING.match(t)
+    )
 
 
 def _norm(text: str) -> str:
@@ -126,7 +142,8 @@ def parse(path: Path) -> ImportResult:
     cases = _find_cases(lines)
     if not cases:
         raise DataFileError(
-            str(path), "no case found: expected a line like '<City>, China' after each title",
+            str(path),
+            "no case found: expected a line like '<City>, China' after each title",
             line=1,
         )
     contents = _contents(lines, cases[0].start)
@@ -161,7 +178,9 @@ def _find_cases(lines: list[Line]) -> list[_Case]:
         while j >= 0 and lines[j].blank:
             j -= 1
         title_lines: list[int] = []
-        while j >= 0 and not lines[j].blank and _is_title_like(lines[j].text) and len(title_lines) < 3:
+        while (
+            j >= 0 and not lines[j].blank and _is_title_like(lines[j].text) and len(title_lines) < 3
+        ):
             title_lines.insert(0, j)
             j -= 1
         previous_end = cases[-1].city_line if cases else -1
@@ -208,8 +227,12 @@ def _data_blocks(lines: list[Line]) -> list[_Block]:
                 block.header_city = header["city"]
                 j += 1
                 break
-            if (_section_of(text) or CITY_LINE.match(text) or DATA_HEADING.match(text)
-                    or CONTENTS_HEADING.match(text)):
+            if (
+                _section_of(text)
+                or CITY_LINE.match(text)
+                or DATA_HEADING.match(text)
+                or CONTENTS_HEADING.match(text)
+            ):
                 break
             found = list(LABEL.finditer(text))
             if found:
@@ -218,7 +241,7 @@ def _data_blocks(lines: list[Line]) -> list[_Block]:
                     if name == "cur" or not name:
                         name = next(n for n, _ in _LABELS if lm.group(n))
                     stop = found[k + 1].start() if k + 1 < len(found) else len(text)
-                    value = text[lm.end():stop].strip()
+                    value = text[lm.end() : stop].strip()
                     if name == "gdp":
                         block.values["gdp_currency"] = (lm["cur"] or "", lines[j].number)
                     block.values[name] = (value, lines[j].number)
@@ -243,12 +266,17 @@ def _continues(previous: str, text: str) -> bool:
     """A prosperity list goes on when the line starts in lower case or the last one was cut."""
     t = text.strip()
     prev = previous.rstrip()
-    return bool(t) and (t[0].islower() or prev.endswith((",", " and", " or", "&")) or not prev)\
-        and len(t) < 120 and not t.endswith(".")
+    return (
+        bool(t)
+        and (t[0].islower() or prev.endswith((",", " and", " or", "&")) or not prev)
+        and len(t) < 120
+        and not t.endswith(".")
+    )
 
 
-def _assign_blocks(lines: list[Line], cases: list[_Case], blocks: list[_Block],
-                   result: ImportResult) -> None:
+def _assign_blocks(
+    lines: list[Line], cases: list[_Case], blocks: list[_Block], result: ImportResult
+) -> None:
     for block in blocks:
         owner: _Case | None = None
         if block.header_city:
@@ -265,12 +293,19 @@ def _assign_blocks(lines: list[Line], cases: list[_Case], blocks: list[_Block],
             elif before:
                 owner = before[-1]
         if owner is None:
-            result.warn(lines[block.start].number, "basic city data",
-                        "data block belongs to no case; ignored")
+            result.warn(
+                lines[block.start].number,
+                "basic city data",
+                "data block belongs to no case; ignored",
+            )
             continue
         if owner.data_block is not None:
-            result.warn(lines[block.start].number, "basic city data",
-                        "second data block for the same case; ignored", case=owner.city)
+            result.warn(
+                lines[block.start].number,
+                "basic city data",
+                "second data block for the same case; ignored",
+                case=owner.city,
+            )
             continue
         owner.data_block = (block.start, block.end)
         if owner.start > block.start and owner.city_line > block.start:
@@ -278,15 +313,25 @@ def _assign_blocks(lines: list[Line], cases: list[_Case], blocks: list[_Block],
             owner.start = min(owner.start, block.start)
 
 
-def _read_case(lines: list[Line], case: _Case, end: int, blocks: list[_Block],
-               contents: dict[str, str], result: ImportResult, year: int | None) -> InitiativeData:
+def _read_case(
+    lines: list[Line],
+    case: _Case,
+    end: int,
+    blocks: list[_Block],
+    contents: dict[str, str],
+    result: ImportResult,
+    year: int | None,
+) -> InitiativeData:
     city = city_data(case.city, country=case.country)
     if not city.country:
         city.country = "CN" if case.country == "China" else ""
     if not city.name_zh:
-        result.warn(lines[case.city_line].number, "city",
-                    f"no Chinese name known for {case.city!r} (add it to data/cities.toml)",
-                    case=case.city)
+        result.warn(
+            lines[case.city_line].number,
+            "city",
+            f"no Chinese name known for {case.city!r} (add it to data/cities.toml)",
+            case=case.city,
+        )
     if city.key not in {c.key for c in result.cities}:
         result.cities.append(city)
     label = city.name_en
@@ -295,24 +340,38 @@ def _read_case(lines: list[Line], case: _Case, end: int, blocks: list[_Block],
     if not title:
         if listed:
             title = listed
-            result.warn(lines[case.city_line].number, "title",
-                        "no title above the city line; taken from CONTENTS", case=label)
+            result.warn(
+                lines[case.city_line].number,
+                "title",
+                "no title above the city line; taken from CONTENTS",
+                case=label,
+            )
         else:
             title = f"{city.name_en} initiative"
-            result.warn(lines[case.city_line].number, "title",
-                        "no title found (neither above the city line nor in CONTENTS)", case=label)
+            result.warn(
+                lines[case.city_line].number,
+                "title",
+                "no title found (neither above the city line nor in CONTENTS)",
+                case=label,
+            )
     elif listed and _norm(listed) == _norm(title):
         title = listed  # same words; the contents line keeps its hyphens
 
-    item = InitiativeData(key="", city_key=city.key, title_en=title, year=year,
-                          source_line=lines[case.city_line].number)
+    item = InitiativeData(
+        key="",
+        city_key=city.key,
+        title_en=title,
+        year=year,
+        source_line=lines[case.city_line].number,
+    )
     if city.name_zh:
         item.title_zh = f"{city.name_zh}：{title}"
 
     block = next((b for b in blocks if case.data_block and b.start == case.data_block[0]), None)
     if block is None:
-        result.warn(lines[case.city_line].number, "basic city data", "no data block found",
-                    case=label)
+        result.warn(
+            lines[case.city_line].number, "basic city data", "no data block found", case=label
+        )
     else:
         result.profiles[city.key] = _profile(block, result, label, year)
 
@@ -329,9 +388,13 @@ def _read_case(lines: list[Line], case: _Case, end: int, blocks: list[_Block],
         header = PAGE_HEADER.match(line.text)
         if header:
             if _norm(header["city"]) != _norm(case.city):
-                result.warn(line.number, "page header",
-                            f"page header names {header['city'].title()} inside the "
-                            f"{case.city} case; ignored", case=label)
+                result.warn(
+                    line.number,
+                    "page header",
+                    f"page header names {header['city'].title()} inside the "
+                    f"{case.city} case; ignored",
+                    case=label,
+                )
             continue
         section = _section_of(line.text)
         if section:
@@ -349,7 +412,9 @@ def _read_case(lines: list[Line], case: _Case, end: int, blocks: list[_Block],
     item.summary_en = text_of("summary")
     item.abstract_en = text_of("abstract")
     item.background_en = text_of("background")
-    item.key_measures_en = [_strip_marker(p) for _, p in paragraphs(sections.get("key_measures", []))]
+    item.key_measures_en = [
+        _strip_marker(p) for _, p in paragraphs(sections.get("key_measures", []))
+    ]
     item.innovative_aspects_en = text_of("innovative_aspects")
     item.outcomes_en = text_of("outcomes")
     item.lessons_en = text_of("lessons")
@@ -357,14 +422,18 @@ def _read_case(lines: list[Line], case: _Case, end: int, blocks: list[_Block],
         if not sections.get(name):
             result.warn(lines[case.city_line].number, name, "section not found", case=label)
     item.figures = extract_figures(item.outcomes_en + "\n" + " ".join(item.key_measures_en))
-    item.tags = auto_tags(" ".join([item.title_en, item.summary_en, item.abstract_en,
-                                    *item.key_measures_en]))
+    item.tags = auto_tags(
+        " ".join([item.title_en, item.summary_en, item.abstract_en, *item.key_measures_en])
+    )
     return item
 
 
 def _strip_marker(text: str) -> str:
-    return re.sub(r"^(?:-\s*)?(?:\(?\d{1,2}\)|\d{1,2}\.(?!\d)|\([a-z]\)|\(?[ivx]{1,4}\)|[ivx]{1,4}\.)\s*",
-                  "", text).strip()
+    return re.sub(
+        r"^(?:-\s*)?(?:\(?\d{1,2}\)|\d{1,2}\.(?!\d)|\([a-z]\)|\(?[ivx]{1,4}\)|[ivx]{1,4}\.)\s*",
+        "",
+        text,
+    ).strip()
 
 
 def _profile(block: _Block, result: ImportResult, case: str, year: int | None) -> ProfileData:
@@ -380,8 +449,9 @@ def _profile(block: _Block, result: ImportResult, case: str, year: int | None) -
         raw, line_no = values[name]
         fig = parse_figure(raw)
         if fig.value is None:
-            result.warn(line_no, field_, fig.problem if fig.problem != "missing" else "empty",
-                        case=case)
+            result.warn(
+                line_no, field_, fig.problem if fig.problem != "missing" else "empty", case=case
+            )
         elif fig.qualifier:
             profile.notes[field_] = fig.qualifier
         if fig.raw.strip() and fig.value is not None and re.search(r"\d,\s\d", fig.raw):
@@ -400,16 +470,25 @@ def _profile(block: _Block, result: ImportResult, case: str, year: int | None) -
     raw_prosperity = values.get("prosperity", ("", 0))[0]
     profile.prosperity = _split_list(raw_prosperity)
     if not profile.prosperity:
-        result.warn(block.start + 1, "prosperity", "main sources of prosperity not given",
-                    case=case)
+        result.warn(
+            block.start + 1, "prosperity", "main sources of prosperity not given", case=case
+        )
     gap = density_mismatch(profile)
     if gap is not None:
-        result.warn(values["density"][1], "stated_density",
-                    f"stated density {profile.stated_density:g} differs from population/area "
-                    f"{profile.density:.0f} by {gap:.0%}", case=case)
+        result.warn(
+            values["density"][1],
+            "stated_density",
+            f"stated density {profile.stated_density:g} differs from population/area "
+            f"{profile.density:.0f} by {gap:.0%}",
+            case=case,
+        )
     if block.scope:
-        result.warn(block.start + 1, "basic city data",
-                    f"figures describe {block.scope!r}, not the whole city", case=case)
+        result.warn(
+            block.start + 1,
+            "basic city data",
+            f"figures describe {block.scope!r}, not the whole city",
+            case=case,
+        )
     return profile
 
 

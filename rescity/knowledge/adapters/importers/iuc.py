@@ -27,7 +27,9 @@ FORMAT = "iuc-slides"
 CN_PILOTS = re.compile(r"^\s*Chinese Pilot Cities\b(?P<period>.*)$", re.I)
 EU_PILOTS = re.compile(r"^\s*Selected EU Pilot Cities\b", re.I)
 CLUSTERS_START = re.compile(r"^\s*Possible Cooperation Projects in each cluster", re.I)
-PAIRING = re.compile(r"^\s*Pilot Project Example\s+(?P<a>[A-Z][\w' -]+?)\s*/\s*(?P<b>[A-Z][\w' -]+?)\s*$")
+PAIRING = re.compile(
+    r"^\s*Pilot Project Example\s+(?P<a>[A-Z][\w' -]+?)\s*/\s*(?P<b>[A-Z][\w' -]+?)\s*$"
+)
 DATED = re.compile(r"^\s*©\s*(?P<date>[A-Z]+\s+\d{1,2},\s*\d{4})", re.I)
 CLUSTER_CODES = [
     ("iuc-mobility", ("mobility", "connectivity")),
@@ -36,8 +38,14 @@ CLUSTER_CODES = [
     ("iuc-culture", ("culture", "tourism", "education")),
     ("iuc-circular", ("circular",)),
 ]
-EVENT_TYPES = [("visit", "visit"), ("delegation", "delegation"), ("welcomes", "delegation"),
-               ("workshop", "workshop"), ("forum", "forum"), ("meeting", "meeting")]
+EVENT_TYPES = [
+    ("visit", "visit"),
+    ("delegation", "delegation"),
+    ("welcomes", "delegation"),
+    ("workshop", "workshop"),
+    ("forum", "forum"),
+    ("meeting", "meeting"),
+]
 
 
 def _cluster_code(name: str) -> str:
@@ -51,14 +59,18 @@ def _cluster_code(name: str) -> str:
 def parse(path: Path) -> ImportResult:
     lines = read_lines(path)
     result = ImportResult(source=str(path), format=FORMAT)
-    programme = ProgrammeData(key="iuc-asia", name_en="International Urban Cooperation (IUC) EU–China",
-                              name_zh="欧盟国际城镇合作项目（IUC）中国")
+    programme = ProgrammeData(
+        key="iuc-asia",
+        name_en="International Urban Cooperation (IUC) EU–China",
+        name_zh="欧盟国际城镇合作项目（IUC）中国",
+    )
     _pilots(lines, programme, result)
     _clusters(lines, programme, result)
     _pairing_and_events(lines, programme, result)
     if not programme.partners and not programme.clusters:
-        raise DataFileError(str(path), "no pilot cities and no clusters found: not IUC slides",
-                            line=1)
+        raise DataFileError(
+            str(path), "no pilot cities and no clusters found: not IUC slides", line=1
+        )
     result.programmes.append(programme)
     return result
 
@@ -69,11 +81,12 @@ def _pilots(lines: list[Line], programme: ProgrammeData, result: ImportResult) -
         if m is None:
             continue
         programme.period = m["period"].strip()
-        for follow in lines[i + 1:]:
+        for follow in lines[i + 1 :]:
             if follow.blank:
                 continue
-            if EU_PILOTS.match(follow.text) or "," not in follow.text and \
-                    find_city(follow.text.strip()) is None:
+            if EU_PILOTS.match(follow.text) or (
+                "," not in follow.text and find_city(follow.text.strip()) is None
+            ):
                 break
             for name in (n.strip() for n in follow.text.split(",")):
                 if not name:
@@ -86,11 +99,14 @@ def _pilots(lines: list[Line], programme: ProgrammeData, result: ImportResult) -
         break
     for i, line in enumerate(lines):
         if EU_PILOTS.match(line.text):
-            nxt = next((f for f in lines[i + 1:] if not f.blank), None)
+            nxt = next((f for f in lines[i + 1 :] if not f.blank), None)
             if nxt is None or find_city(nxt.text.split(",")[0].strip()) is None:
-                result.warn(line.number, "EU pilot cities",
-                            "the list is not in the text (an image on the slide); only the "
-                            "pilot pairings name EU pilots")
+                result.warn(
+                    line.number,
+                    "EU pilot cities",
+                    "the list is not in the text (an image on the slide); only the "
+                    "pilot pairings name EU pilots",
+                )
 
 
 def _clusters(lines: list[Line], programme: ProgrammeData, result: ImportResult) -> None:
@@ -129,8 +145,11 @@ def _pairing_and_events(lines: list[Line], programme: ProgrammeData, result: Imp
         a, b = city_data(m["a"]), city_data(m["b"])
         for city in (a, b):
             result.cities.append(city)
-            if city.country and city.country != "CN" and all(
-                    p.city_key != city.key for p in programme.partners):
+            if (
+                city.country
+                and city.country != "CN"
+                and all(p.city_key != city.key for p in programme.partners)
+            ):
                 programme.partners.append(PartnerData(city.key, "eu", role="pilot"))
         programme.pairings.append(PairingData(a.key, b.key, "pilot project", line.number))
     for i, line in enumerate(lines):
@@ -142,20 +161,30 @@ def _pairing_and_events(lines: list[Line], programme: ProgrammeData, result: Imp
         except ValueError:
             result.warn(line.number, "event date", f"cannot read date {m['date']!r}")
             continue
-        back = [ln for ln in lines[max(0, i - 15):i]
-                if ln.text.strip() and ln.text.strip() != "IUC ASIA"]
+        back = [
+            ln
+            for ln in lines[max(0, i - 15) : i]
+            if ln.text.strip() and ln.text.strip() != "IUC ASIA"
+        ]
         title = back[-1].text.strip() if back else ""
         outputs = []
-        for follow in lines[i + 1:i + 6]:
+        for follow in lines[i + 1 : i + 6]:
             if follow.text.startswith(("←", "EU's", "Field and")):
                 break
             if follow.text.strip():
                 outputs.append(follow.text.strip())
         kind = next((t for word, t in EVENT_TYPES if word in title.lower()), "news")
-        participants = sorted({c.key for w in re.findall(r"[A-Z][a-z]+", title)
-                               if (c := find_city(w)) is not None})
-        programme.events.append(EventData(
-            key=f"iuc-{when.isoformat()}-{slugify(title, max_len=50)}", type=kind,
-            date=when.isoformat(), title=title, participants=participants,
-            outputs="\n".join(outputs), source_line=line.number,
-        ))
+        participants = sorted(
+            {c.key for w in re.findall(r"[A-Z][a-z]+", title) if (c := find_city(w)) is not None}
+        )
+        programme.events.append(
+            EventData(
+                key=f"iuc-{when.isoformat()}-{slugify(title, max_len=50)}",
+                type=kind,
+                date=when.isoformat(),
+                title=title,
+                participants=participants,
+                outputs="\n".join(outputs),
+                source_line=line.number,
+            )
+        )

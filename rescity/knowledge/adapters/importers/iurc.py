@@ -51,7 +51,9 @@ def _city_for(name: str, country: str, result: ImportResult, line: int | None) -
     known = find_city(name)
     if known is not None:
         return known.data()
-    result.warn(line, "city", f"{name!r} is not in data/cities.toml: stored without an English name")
+    result.warn(
+        line, "city", f"{name!r} is not in data/cities.toml: stored without an English name"
+    )
     key = "city-" + hashlib.sha1(name.encode()).hexdigest()[:10]  # noqa: S324 - a key, not security
     return CityData(key, "", name, country)
 
@@ -99,14 +101,16 @@ def parse(path: Path) -> ImportResult:
         names[m["name"].strip()] = (city.key, "eu")
     for p in programme.partners:
         known = known_cities().get(p.city_key)
-        for alias in (known.aliases if known else ()):
+        for alias in known.aliases if known else ():
             names.setdefault(alias, (p.city_key, p.region))
         if known is not None:
             names.setdefault(known.zh, (p.city_key, p.region))
     programme.pairings = _pairings(lines, names)
     result.programmes.append(programme)
-    for label, count in (("Chinese", sum(p.region == "cn" for p in programme.partners)),
-                         ("European", sum(p.region == "eu" for p in programme.partners))):
+    for label, count in (
+        ("Chinese", sum(p.region == "cn" for p in programme.partners)),
+        ("European", sum(p.region == "eu" for p in programme.partners)),
+    ):
         if count != 22:
             result.warn(None, "partners", f"{count} {label} partners found, the page announces 22")
     return result

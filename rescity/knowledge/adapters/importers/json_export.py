@@ -30,8 +30,16 @@ def parse(path: Path) -> ImportResult:
         raise DataFileError(str(path), "not a rescity knowledge export (format field)", line=1)
     result = ImportResult(source=str(path), format=FORMAT)
     for c in data.get("cities", []):
-        result.cities.append(CityData(c["key"], c.get("name_en", ""), c.get("name_zh", ""),
-                                      c.get("country", ""), c.get("lat"), c.get("lon")))
+        result.cities.append(
+            CityData(
+                c["key"],
+                c.get("name_en", ""),
+                c.get("name_zh", ""),
+                c.get("country", ""),
+                c.get("lat"),
+                c.get("lon"),
+            )
+        )
         for p in c.get("profiles", [])[-1:]:
             result.profiles[c["key"]] = _profile(p)
     for n, item in enumerate(data.get("initiatives", [])):
@@ -44,11 +52,17 @@ def parse(path: Path) -> ImportResult:
 
 def _profile(p: dict[str, Any]) -> ProfileData:
     return ProfileData(
-        year=p.get("year"), population=p.get("population"), land_area_km2=p.get("land_area_km2"),
-        gdp_per_capita=p.get("gdp_per_capita"), gdp_currency=p.get("gdp_currency") or "USD",
-        gdp_year=p.get("gdp_year"), growth_rate_pct=p.get("growth_rate_pct"),
-        prosperity=list(p.get("prosperity") or []), stated_density=p.get("stated_density"),
-        scope_note=p.get("scope_note") or "", source=p.get("source") or "",
+        year=p.get("year"),
+        population=p.get("population"),
+        land_area_km2=p.get("land_area_km2"),
+        gdp_per_capita=p.get("gdp_per_capita"),
+        gdp_currency=p.get("gdp_currency") or "USD",
+        gdp_year=p.get("gdp_year"),
+        growth_rate_pct=p.get("growth_rate_pct"),
+        prosperity=list(p.get("prosperity") or []),
+        stated_density=p.get("stated_density"),
+        scope_note=p.get("scope_note") or "",
+        source=p.get("source") or "",
         notes=dict(p.get("notes") or {}),
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rescity.core.errors import DataFileError
 
 _LIST_ITEM = re.compile(r"^\s*(?:-\s+|\(?\d{1,2}\)|\d{1,2}\.(?!\d)|\([a-z]\)|\(?[ivx]{1,4}\))")
-_TERMINAL = ('.', '!', '?', ':', ';', '"', '”', ')', '。', '！', '？', '：', '；', '）')
+_TERMINAL = (".", "!", "?", ":", ";", '"', "”", ")", "。", "！", "？", "：", "；", "）")
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,12 @@ def paragraphs(lines: list[Line]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     for number, parts in groups:
         text = re.sub(r"\s+", " ", " ".join(parts)).strip()
-        if out and not out[-1][1].endswith(_TERMINAL) and text[:1].islower() \
-                and not _LIST_ITEM.match(text):
+        if (
+            out
+            and not out[-1][1].endswith(_TERMINAL)
+            and text[:1].islower()
+            and not _LIST_ITEM.match(text)
+        ):
             out[-1] = (out[-1][0], out[-1][1] + " " + text)
         else:
             out.append((number, text))
