@@ -83,16 +83,10 @@ def test_a_failing_import_leaves_nothing_half_written(
     session_factory: sessionmaker[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = {"n": 0}
-    real_put = search_index.SearchIndex.put
+    def failing_put_many(self: search_index.SearchIndex, docs: list[Any]) -> None:
+        raise RuntimeError("disk full")  # after every row was added to the session
 
-    def failing_put(self: search_index.SearchIndex, item: Initiative) -> None:
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise RuntimeError("disk full")
-        real_put(self, item)
-
-    monkeypatch.setattr(search_index.SearchIndex, "put", failing_put)
+    monkeypatch.setattr(search_index.SearchIndex, "put_many", failing_put_many)
     with pytest.raises(RuntimeError, match="disk full"):
         import_file(gz_path)
     with session_factory() as session:

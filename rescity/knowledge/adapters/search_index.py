@@ -112,12 +112,22 @@ class SearchIndex:
         sql = "DELETE FROM kb_fts" if self.dialect == "sqlite" else "DELETE FROM kb_search_pg"
         self.session.execute(text(sql))
 
-    def matches(self, query: str) -> TextualSelect | None:
-        """A selectable of (id, score) for the query, higher score better; None if empty."""
+    def matches(self, query: str, *, scored: bool = True) -> TextualSelect | None:
+        """A selectable of (id, score) for the query, higher score better; None if empty.
+
+        ``scored=False`` gives (id) only, which skips ranking (for counting facets).
+        """
         terms = query_terms(query)
         if not terms:
             return None
         self.ensure()
+        if not scored:
+            if self.dialect == "sqlite":
+                return text("SELECT rowid AS id FROM kb_fts WHERE kb_fts MATCH :q").bindparams(
+                    q=fts5_query(terms)).columns(id=Integer)
+            return text(
+                "SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :q)"
+            ).bindparams(q=tsquery(terms)).columns(id=Integer)
         if self.dialect == "sqlite":
             return (
                 text(

@@ -36,6 +36,7 @@ class TagRule:
     min_hits: int = 1
 
 
+@cache
 def read_data(name: str) -> dict[str, Any]:
     text = resources.files("rescity.knowledge.data").joinpath(name).read_text("utf-8")
     return tomllib.loads(text)

@@ -27,7 +27,7 @@ from rescity.knowledge.adapters.orm import (
     Partner,
     Programme,
 )
-from rescity.knowledge.adapters.search_index import SearchIndex
+from rescity.knowledge.adapters.search_index import SearchIndex, document_of
 from rescity.knowledge.domain.gazetteer import city_data
 from rescity.knowledge.domain.model import (
     CityData,
@@ -121,49 +121,55 @@ def upsert_profile(session: Session, city: City, data: ProfileData) -> CityProfi
     return row
 
 
-def _import_initiative(
+def _import_initiatives(
     session: Session,
-    city: City,
-    data: InitiativeData,
+    batch: list[tuple[City, InitiativeData]],
     *,
     force: bool,
     principal: Principal | None,
     summary: ImportSummary,
-    index: SearchIndex,
 ) -> None:
-    content = data.content()
-    content["city"] = city.key
-    digest = content_hash(content)
-    item = session.scalar(select(Initiative).where(Initiative.key == data.key))
-    if item is not None and item.edited_in_app and not force:
-        summary.kept_local_edits.append(data.key)
-        return
-    if item is not None and item.import_hash == digest and not (force and item.edited_in_app):
-        summary.unchanged.append(data.key)
-        return
-    created = item is None
-    if item is None:
-        item = Initiative(
-            key=data.key, city_id=city.id, origin="import", owner_id=None, status=str(data.status)
+    """Create or update many initiatives with few round-trips (bulk imports stay fast)."""
+    existing: dict[str, Initiative] = {}
+    keys = [data.key for _, data in batch]
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing.update(
+            {i.key: i for i in session.scalars(select(Initiative).where(Initiative.key.in_(chunk)))}
         )
-        session.add(item)
-        session.flush()
-    item.city_id = city.id
-    session.refresh(item, ["city"])
-    apply_content(session, item, content)
-    item.source_document = data.source_document
-    item.import_hash = digest
-    item.edited_in_app = False
-    item.last_verified = date.today()
-    record_version(
-        session,
-        item,
-        principal=principal,
-        author="import",
-        note=f"imported from {data.source_document}",
-    )
-    index.put(item)
-    (summary.created if created else summary.updated).append(data.key)
+    pending: list[tuple[Initiative, bool, str]] = []
+    with session.no_autoflush:
+        for city, data in batch:
+            content = data.content()
+            content["city"] = city.key
+            digest = content_hash(content)
+            item = existing.get(data.key)
+            if item is not None and item.edited_in_app and not force:
+                summary.kept_local_edits.append(data.key)
+                continue
+            if item is not None and item.import_hash == digest and not item.edited_in_app:
+                summary.unchanged.append(data.key)
+                continue
+            created = item is None
+            if item is None:
+                item = Initiative(key=data.key, origin="import", owner_id=None,
+                                  status=str(data.status), version=1)
+                session.add(item)
+                existing[data.key] = item
+            item.city = city
+            apply_content(session, item, content)
+            item.source_document = data.source_document
+            item.import_hash = digest
+            item.edited_in_app = False
+            item.last_verified = date.today()
+            pending.append((item, created, data.source_document))
+    session.flush()
+    for item, created, source in pending:
+        record_version(session, item, principal=principal, author="import",
+                       note=f"imported from {source}", first=created, flush=False)
+        (summary.created if created else summary.updated).append(item.key)
+    session.flush()
+    SearchIndex(session).put_many([document_of(item) for item, _, _ in pending])
 
 
 def _import_programme(
@@ -253,7 +259,6 @@ def apply_import(
     """Store an importer's result in one transaction and return what changed."""
     session = uow.session
     summary = ImportSummary(source=result.source, format=result.format, issues=list(result.issues))
-    index = SearchIndex(session)
     cities: dict[str, City] = {}
     for data in result.cities:
         cities[data.key] = upsert_city(session, data)
@@ -262,11 +267,12 @@ def apply_import(
         city = cities.get(key) or ensure_city(session, key)
         upsert_profile(session, city, profile)
         summary.profiles += 1
+    batch = []
     for item in result.initiatives:
         city = cities.get(item.city_key) or ensure_city(session, item.city_key)
-        _import_initiative(
-            session, city, item, force=force, principal=principal, summary=summary, index=index
-        )
+        cities[city.key] = city
+        batch.append((city, item))
+    _import_initiatives(session, batch, force=force, principal=principal, summary=summary)
     for programme in result.programmes:
         _import_programme(session, programme, summary, result.source)
     audit.record(
@@ -290,8 +296,6 @@ def apply_import(
 
 def reindex(uow: UnitOfWork) -> int:
     """Rebuild the full-text index from every initiative; returns how many were indexed."""
-    from rescity.knowledge.adapters.search_index import document_of
-
     session = uow.session
     index = SearchIndex(session)
     index.clear()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import City, Initiative, InitiativeTag
@@ -61,8 +62,7 @@ class SearchResult:
         return max(1, -(-self.total // self.query.per_page))
 
 
-def _filtered(query: SearchQuery, *, statuses: tuple[str, ...] | None) -> Select[Any]:
-    stmt = select(Initiative.id).join(City, City.id == Initiative.city_id)
+def _filters(stmt: Select[Any], query: SearchQuery, statuses: tuple[str, ...] | None) -> Select[Any]:
     if statuses is not None:
         stmt = stmt.where(Initiative.status.in_(statuses))
     if query.status:
@@ -86,94 +86,86 @@ def _filtered(query: SearchQuery, *, statuses: tuple[str, ...] | None) -> Select
 def search(
     session: Session, query: SearchQuery, *, include_unpublished: bool = False, facets: bool = True
 ) -> SearchResult:
-    """Run a search; only published initiatives unless ``include_unpublished``."""
+    """Run a search; only published initiatives unless ``include_unpublished``.
+
+    Cost: one statement returns (id, score, city, year, status) for every match — the text
+    index is read once, in a materialised CTE, so the planner cannot re-run it per row —
+    then ranking, paging and the city/country/year/status facets are done in Python; one
+    more statement counts tags (the index is matched again without ranking, which is cheap),
+    and one loads the page.
+    """
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
     query = SearchQuery(**{**query.__dict__, "per_page": per_page, "page": page})
     statuses = None if include_unpublished else (str(Status.PUBLISHED),)
-    base = _filtered(query, statuses=statuses)
-    matches = SearchIndex(session).matches(query.q) if query.q.strip() else None
-    if query.q.strip() and matches is None:
-        return SearchResult(query, 0, [], {})
-    if matches is not None:
-        m = matches.subquery("m")
-        ranked = (
-            base.add_columns(m.c.score)
-            .join(m, m.c.id == Initiative.id)
-            .order_by(m.c.score.desc(), Initiative.id)
-        )
-        ids_stmt = base.join(m, m.c.id == Initiative.id)
+    index = SearchIndex(session)
+    columns = (Initiative.id, Initiative.city_id, Initiative.year, Initiative.status)
+    if query.q.strip():
+        scored = index.matches(query.q)
+        plain = index.matches(query.q, scored=False)
+        if scored is None or plain is None:
+            return SearchResult(query, 0, [], {})
+        m = scored.cte("m").prefix_with("MATERIALIZED")
+        stmt = (select(*columns, m.c.score).select_from(m)
+                .join(Initiative, Initiative.id == m.c.id))
+        ids_cte = plain.cte("mi").prefix_with("MATERIALIZED")
+        ids_stmt = (select(Initiative.id).select_from(ids_cte)
+                    .join(Initiative, Initiative.id == ids_cte.c.id))
     else:
-        ranked = base.add_columns(func.coalesce(Initiative.year, 0).label("score")).order_by(
-            Initiative.year.desc().nulls_last(), Initiative.title_en, Initiative.id
-        )
-        ids_stmt = base
-    total = session.scalar(select(func.count()).select_from(ids_stmt.subquery())) or 0
-    rows = session.execute(ranked.offset((page - 1) * per_page).limit(per_page)).all()
-    by_id = {
-        i.id: i
-        for i in session.scalars(select(Initiative).where(Initiative.id.in_([r[0] for r in rows])))
-    }
+        stmt = select(*columns, literal(0.0).label("score"))
+        ids_stmt = select(Initiative.id)
+    stmt = _filters(stmt.join(City, City.id == Initiative.city_id), query, statuses)
+    ids_stmt = _filters(ids_stmt.join(City, City.id == Initiative.city_id), query, statuses)
+    rows = session.execute(stmt).all()
+    if query.q.strip():
+        rows.sort(key=lambda r: (-float(r.score or 0), r.id))
+    else:
+        rows.sort(key=lambda r: (-(r.year or 0), r.id))
+    chosen = [r.id for r in rows[(page - 1) * per_page : page * per_page]]
+    by_id = {i.id: i for i in session.scalars(select(Initiative).where(Initiative.id.in_(chosen)))}
+    scores = {r.id: float(r.score or 0) for r in rows}
     terms = highlight_terms(query.q)
     hits = [
-        SearchHit(
-            by_id[r[0]],
-            float(r[1] or 0),
-            highlight(by_id[r[0]].title(query.lang), terms),
-            snippet(by_id[r[0]], terms, query.lang),
-        )
-        for r in rows
-        if r[0] in by_id
+        SearchHit(by_id[i], scores[i], highlight(by_id[i].title(query.lang), terms),
+                  snippet(by_id[i], terms, query.lang))
+        for i in chosen if i in by_id
     ]
-    result = SearchResult(query, int(total), hits)
+    result = SearchResult(query, len(rows), hits)
     if facets:
-        result.facets = facet_counts(session, ids_stmt, query.lang)
+        result.facets = facet_counts(session, rows, ids_stmt, query.lang)
     return result
 
 
-def facet_counts(session: Session, ids_stmt: Select[Any], lang: str) -> dict[str, list[FacetValue]]:
-    ids = ids_stmt.subquery("ids")
-    out: dict[str, list[FacetValue]] = {}
-    city_rows = session.execute(
-        select(City.key, City.name_en, City.name_zh, City.country, func.count())
-        .join(Initiative, Initiative.city_id == City.id)
-        .join(ids, ids.c.id == Initiative.id)
-        .group_by(City.key, City.name_en, City.name_zh, City.country)
-    ).all()
-    countries: dict[str, int] = {}
-    out["city"] = []
-    for key, en, zh, country, count in city_rows:
-        out["city"].append(FacetValue(key, (zh or en) if lang == "zh" else (en or zh), count))
-        countries[country] = countries.get(country, 0) + count
+def facet_counts(
+    session: Session, rows: list[Any], ids_stmt: Select[Any], lang: str
+) -> dict[str, list[FacetValue]]:
+    """Facet values with counts over the matched rows (tags counted in SQL)."""
     from rescity.knowledge.domain.gazetteer import country_info
 
+    by_city = Counter(r.city_id for r in rows)
+    cities = {c.id: c for c in session.scalars(select(City).where(City.id.in_(list(by_city))))}
+    countries: Counter[str] = Counter()
+    out: dict[str, list[FacetValue]] = {"city": []}
+    for city_id, n in by_city.items():
+        city = cities[city_id]
+        out["city"].append(FacetValue(city.key, city.name(lang), n))
+        countries[city.country] += n
     out["country"] = [
         FacetValue(c, country_info(c).get(lang, c) or c, n) for c, n in countries.items()
     ]
-    tag_rows = session.execute(
-        select(InitiativeTag.code, InitiativeTag.kind, func.count())
-        .join(ids, ids.c.id == InitiativeTag.initiative_id)
-        .group_by(InitiativeTag.code, InitiativeTag.kind)
-    ).all()
+    out["year"] = [FacetValue(str(y), str(y), n)
+                   for y, n in Counter(r.year for r in rows if r.year is not None).items()]
+    out["status"] = [FacetValue(s, s, n) for s, n in Counter(r.status for r in rows).items()]
+    tag_rows = (
+        session.execute(
+            select(InitiativeTag.code, InitiativeTag.kind, func.count())
+            .where(InitiativeTag.initiative_id.in_(ids_stmt))
+            .group_by(InitiativeTag.code, InitiativeTag.kind)
+        ).all()
+        if rows else []
+    )
     out["sdg"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k == "sdg"]
     out["theme"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k != "sdg"]
-    out["year"] = [
-        FacetValue(str(y), str(y), n)
-        for y, n in session.execute(
-            select(Initiative.year, func.count())
-            .join(ids, ids.c.id == Initiative.id)
-            .where(Initiative.year.is_not(None))
-            .group_by(Initiative.year)
-        ).all()
-    ]
-    out["status"] = [
-        FacetValue(s, s, n)
-        for s, n in session.execute(
-            select(Initiative.status, func.count())
-            .join(ids, ids.c.id == Initiative.id)
-            .group_by(Initiative.status)
-        ).all()
-    ]
     for values in out.values():
         values.sort(key=lambda v: (-v.count, v.label))
     return out

@@ -64,7 +64,6 @@ def set_tags(session: Session, item: Initiative, codes: list[str]) -> None:
     have = {t.code for t in item.tags}
     for code in sorted(wanted - have):
         item.tags.append(InitiativeTag(code=code, kind=kind_of(code) or "other"))
-    session.flush()
 
 
 def record_version(
@@ -74,16 +73,21 @@ def record_version(
     principal: Principal | None,
     note: str = "",
     author: str = "",
+    first: bool = False,
+    flush: bool = True,
 ) -> InitiativeVersion:
-    """Store the item's current content as its next version."""
-    session.flush()
-    last = session.scalar(
-        select(InitiativeVersion.version)
-        .where(InitiativeVersion.initiative_id == item.id)
-        .order_by(InitiativeVersion.version.desc())
-        .limit(1)
-    )
-    number = (last or 0) + 1
+    """Store the item's current content as its next version (``first``: version 1)."""
+    if item.id is None:
+        session.flush()
+    number = 1
+    if not first:
+        last = session.scalar(
+            select(InitiativeVersion.version)
+            .where(InitiativeVersion.initiative_id == item.id)
+            .order_by(InitiativeVersion.version.desc())
+            .limit(1)
+        )
+        number = (last or 0) + 1
     item.version = number
     item.updated_at = utcnow()
     row = InitiativeVersion(
@@ -96,7 +100,8 @@ def record_version(
         note=note[:1000],
     )
     session.add(row)
-    session.flush()
+    if flush:
+        session.flush()
     return row
 
 
