@@ -29,8 +29,15 @@ from rescity.web.app import create_app
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "knowledge"
 PASSWORD = "a-long-password-1"
 
@@ -44,15 +51,22 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path, seeds_dir: Path) -> Iterator[str]:
     settings = load_settings(
-        environment="test", data_dir=tmp_path, secret_key="browser-test-" + "x" * 32,
-        database_url=f"sqlite:///{tmp_path / 'browser.sqlite3'}", default_language="zh",
+        environment="test",
+        data_dir=tmp_path,
+        secret_key="browser-test-" + "x" * 32,
+        database_url=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+        default_language="zh",
     )
     engine = make_engine(settings.resolved_database_url)
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     with UnitOfWork(factory) as uow:
-        apply_import(uow, parse_file(
-            seeds_dir / "guangzhou-award-6th-chinese-initiatives.txt", "guangzhou-award"))
+        apply_import(
+            uow,
+            parse_file(
+                seeds_dir / "guangzhou-award-6th-chinese-initiatives.txt", "guangzhou-award"
+            ),
+        )
     with UnitOfWork(factory) as uow:
         city = add_place(uow.session, level=PlaceLevel.CITY, code="gz", name_zh="广州")
         create_user(uow.session, username="resident", password=PASSWORD)
@@ -112,8 +126,9 @@ def test_search_submit_review_and_find_the_new_initiative(server: str, browser: 
     assert "上海" in page.inner_text("#kb-title")
 
     # 2. a signed-in resident shares an initiative in Chinese, with a figure
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                locale="zh-CN")
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
+    )
     mobile = phone.new_page()
     _sign_in(mobile, server, "resident", "/kb/submit")
     mobile.click("#kb-submit")  # empty form: the browser's own check stops it (city required)

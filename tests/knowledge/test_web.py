@@ -176,3 +176,41 @@ def test_submit_form_validates_and_registers(
     )
     assert ok.status_code == 200 and "kb-submitted" in ok.text
     assert "湿地修复" in ok.text and "130" in ok.text
+
+
+def test_programmes_pairings_and_action_plans_over_the_api(
+    client: TestClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    prog = client.get("/api/kb/programmes/iurc-china").json()
+    assert len(prog["partners"]) == 44
+    assert [(p["city_a"]["key"], p["city_b"]["key"], p["status"]) for p in prog["pairings"]] == [
+        ("lazio", "zhengzhou", "confirmed")
+    ]
+    iuc = client.get("/api/kb/programmes/iuc-asia").json()
+    assert [e["date"] for e in iuc["events"]] == ["2017-08-20", "2018-01-19"]
+    editor, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    body = {"city_a": "haikou", "city_b": "murcia", "topic": "wetlands"}
+    assert client.post("/api/kb/pairings", json=body, headers=user).status_code == 403
+    created = client.post("/api/kb/pairings", json=body, headers=editor)
+    assert created.status_code == 201 and created.json()["status"] == "proposed"
+    pid = created.json()["id"]
+    done = client.post(f"/api/kb/pairings/{pid}/confirm", params={"city": "murcia"}, headers=editor)
+    assert done.json()["status"] == "confirmed"
+    plan = {
+        "title": "Wetland city plan",
+        "contact_role": "DRC focal point",
+        "actions": [
+            {
+                "title": "Visit Bijie",
+                "owner": "Wetland office",
+                "quarter": "2025Q2",
+                "initiatives": ["gz6-bijie"],
+            }
+        ],
+        "milestones": [{"title": "Roadmap agreed", "quarter": "2025Q1"}],
+    }
+    r = client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=editor)
+    assert r.status_code == 201, r.text
+    plans = client.get("/api/kb/cities/haikou/action-plans").json()
+    assert plans[0]["actions"][0]["initiatives"] == ["gz6-bijie"]
+    assert plans[0]["contact_role"] == "DRC focal point"

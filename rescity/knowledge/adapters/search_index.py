@@ -123,11 +123,16 @@ class SearchIndex:
         self.ensure()
         if not scored:
             if self.dialect == "sqlite":
-                return text("SELECT rowid AS id FROM kb_fts WHERE kb_fts MATCH :q").bindparams(
-                    q=fts5_query(terms)).columns(id=Integer)
-            return text(
-                "SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :q)"
-            ).bindparams(q=tsquery(terms)).columns(id=Integer)
+                return (
+                    text("SELECT rowid AS id FROM kb_fts WHERE kb_fts MATCH :q")
+                    .bindparams(q=fts5_query(terms))
+                    .columns(id=Integer)
+                )
+            return (
+                text("SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :q)")
+                .bindparams(q=tsquery(terms))
+                .columns(id=Integer)
+            )
         if self.dialect == "sqlite":
             return (
                 text(

@@ -8,19 +8,35 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal
-from rescity.knowledge.adapters.orm import Assessment, Initiative
+from rescity.knowledge.adapters.orm import (
+    ActionPlan,
+    Assessment,
+    Event,
+    Initiative,
+    Pairing,
+    Partner,
+    Programme,
+)
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import terms
 from rescity.knowledge.entrypoints.schemas import (
+    ActionPlanIn,
+    ActionPlanOut,
     CityPublic,
     CitySummary,
+    EventOut,
     InitiativeCreate,
     InitiativePublic,
     InitiativeSummary,
     InitiativeUpdate,
     MatchOut,
+    PairingIn,
+    PairingOut,
+    PartnerOut,
     ProfileOut,
+    ProgrammeOut,
     RecommendationOut,
     ReviewIn,
     SearchHitOut,
@@ -254,3 +270,138 @@ def export(
             headers={"Content-Disposition": "attachment; filename=initiatives.csv"},
         )
     return Response(export_json(uow.session), media_type="application/json")
+
+
+def _pairing_out(p: Pairing) -> PairingOut:
+    return PairingOut(
+        id=p.id,
+        city_a=CitySummary.of(p.city_a),
+        city_b=CitySummary.of(p.city_b),
+        topic=p.topic,
+        status=p.status,
+        confirmed_a=p.confirmed_a,
+        confirmed_b=p.confirmed_b,
+        source=p.source,
+    )
+
+
+@router.get("/programmes/{key}", response_model=ProgrammeOut)
+def get_programme(
+    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
+) -> ProgrammeOut:
+    """A programme with its partner cities, pairings and events."""
+    session = uow.session
+    prog = session.scalar(select(Programme).where(Programme.key == key))
+    if prog is None:
+        raise NotFound(f"no programme '{key}'")
+    partners = session.scalars(select(Partner).where(Partner.programme_id == prog.id))
+    pairings = session.scalars(select(Pairing).where(Pairing.programme_id == prog.id))
+    events = session.scalars(
+        select(Event).where(Event.programme_id == prog.id).order_by(Event.date)
+    )
+    return ProgrammeOut(
+        key=prog.key,
+        name_en=prog.name_en,
+        name_zh=prog.name_zh,
+        period=prog.period,
+        clusters=list(prog.clusters or []),
+        partners=[
+            PartnerOut(
+                city=CitySummary.of(p.city),
+                region=p.region,
+                role=p.role,
+                clusters=list(p.clusters or []),
+            )
+            for p in partners
+        ],
+        pairings=[_pairing_out(p) for p in pairings],
+        events=[
+            EventOut(
+                key=e.key,
+                type=e.type,
+                date=e.date,
+                title=e.title,
+                participants=list(e.participants or []),
+                outputs=e.outputs,
+            )
+            for e in events
+        ],
+    )
+
+
+@router.post("/pairings", response_model=PairingOut, status_code=201)
+def propose_pairing(
+    body: PairingIn,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.pairing.create"))],
+) -> PairingOut:
+    """Propose a pairing on behalf of city A; B must confirm too."""
+    pairing = cooperation.propose_pairing(
+        uow, principal, body.city_a, body.city_b, topic=body.topic, programme=body.programme
+    )
+    return _pairing_out(pairing)
+
+
+@router.post("/pairings/{pairing_id}/confirm", response_model=PairingOut)
+def confirm_pairing(
+    pairing_id: int,
+    city: Annotated[str, Query(max_length=120)],
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.pairing.confirm"))],
+) -> PairingOut:
+    return _pairing_out(cooperation.confirm_pairing(uow, principal, pairing_id, city))
+
+
+def _plan_out(plan: ActionPlan) -> ActionPlanOut:
+    return ActionPlanOut(
+        id=plan.id,
+        title=plan.title,
+        contact_role=plan.contact_role,
+        contact_name=plan.contact_name,
+        actions=[
+            {
+                "title": a.title,
+                "owner": a.owner,
+                "quarter": a.quarter,
+                "status": a.status,
+                "initiatives": list(a.initiative_keys or []),
+            }
+            for a in plan.actions
+        ],
+        milestones=[
+            {"title": m.title, "quarter": m.quarter, "done": m.done} for m in plan.milestones
+        ],
+    )
+
+
+@router.post("/cities/{key}/action-plans", response_model=ActionPlanOut, status_code=201)
+def create_action_plan(
+    key: str,
+    body: ActionPlanIn,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.plan.create"))],
+) -> ActionPlanOut:
+    plan = cooperation.create_action_plan(
+        uow,
+        principal,
+        key,
+        body.title,
+        contact_role=body.contact_role,
+        contact_name=body.contact_name,
+        programme=body.programme,
+        actions=tuple(
+            cooperation.ActionInput(a.title, a.owner, a.quarter, a.status, tuple(a.initiatives))
+            for a in body.actions
+        ),
+        milestones=tuple((m.title, m.quarter) for m in body.milestones),
+    )
+    return _plan_out(plan)
+
+
+@router.get("/cities/{key}/action-plans", response_model=list[ActionPlanOut])
+def list_action_plans(
+    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
+) -> list[ActionPlanOut]:
+    city = cooperation.city_or_404(uow.session, key)
+    plans = uow.session.scalars(select(ActionPlan).where(ActionPlan.city_id == city.id))
+    return [_plan_out(p) for p in plans]

@@ -204,3 +204,79 @@ class RecommendationOut(BaseModel):
     index: str
     score: float
     reason: str
+
+
+class PairingIn(BaseModel):
+    city_a: str = Field(min_length=1, max_length=120, description="The proposing city.")
+    city_b: str = Field(min_length=1, max_length=120)
+    topic: str = Field(default="", max_length=300)
+    programme: str | None = Field(default=None, max_length=80)
+
+
+class PairingOut(BaseModel):
+    id: int
+    city_a: CitySummary
+    city_b: CitySummary
+    topic: str
+    status: str
+    confirmed_a: bool
+    confirmed_b: bool
+    source: str
+
+
+class EventOut(BaseModel):
+    key: str
+    type: str
+    date: date | None
+    title: str
+    participants: list[str]
+    outputs: str
+
+
+class PartnerOut(BaseModel):
+    city: CitySummary
+    region: str
+    role: str
+    clusters: list[str]
+
+
+class ProgrammeOut(BaseModel):
+    key: str
+    name_en: str
+    name_zh: str
+    period: str
+    clusters: list[str]
+    partners: list[PartnerOut]
+    pairings: list[PairingOut]
+    events: list[EventOut]
+
+
+class ActionIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    owner: str = Field(default="", max_length=200)
+    quarter: str = Field(default="", max_length=7, description="e.g. 2025Q3")
+    status: str = Field(default="planned", pattern="^(planned|ongoing|done|dropped)$")
+    initiatives: list[str] = Field(default_factory=list, max_length=50)
+
+
+class MilestoneIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    quarter: str = Field(default="", max_length=7)
+
+
+class ActionPlanIn(BaseModel):
+    title: str = Field(max_length=300)
+    contact_role: str = Field(max_length=200, description="The key contact, by role.")
+    contact_name: str = Field(default="", max_length=200)
+    programme: str | None = None
+    actions: list[ActionIn] = Field(default_factory=list, max_length=200)
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=100)
+
+
+class ActionPlanOut(BaseModel):
+    id: int
+    title: str
+    contact_role: str
+    contact_name: str
+    actions: list[dict[str, Any]]
+    milestones: list[dict[str, Any]]

@@ -152,8 +152,9 @@ def _import_initiatives(
                 continue
             created = item is None
             if item is None:
-                item = Initiative(key=data.key, origin="import", owner_id=None,
-                                  status=str(data.status), version=1)
+                item = Initiative(
+                    key=data.key, origin="import", owner_id=None, status=str(data.status), version=1
+                )
                 session.add(item)
                 existing[data.key] = item
             item.city = city
@@ -165,8 +166,15 @@ def _import_initiatives(
             pending.append((item, created, data.source_document))
     session.flush()
     for item, created, source in pending:
-        record_version(session, item, principal=principal, author="import",
-                       note=f"imported from {source}", first=created, flush=False)
+        record_version(
+            session,
+            item,
+            principal=principal,
+            author="import",
+            note=f"imported from {source}",
+            first=created,
+            flush=False,
+        )
         (summary.created if created else summary.updated).append(item.key)
     session.flush()
     SearchIndex(session).put_many([document_of(item) for item, _, _ in pending])

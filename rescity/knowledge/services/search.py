@@ -62,7 +62,9 @@ class SearchResult:
         return max(1, -(-self.total // self.query.per_page))
 
 
-def _filters(stmt: Select[Any], query: SearchQuery, statuses: tuple[str, ...] | None) -> Select[Any]:
+def _filters(
+    stmt: Select[Any], query: SearchQuery, statuses: tuple[str, ...] | None
+) -> Select[Any]:
     if statuses is not None:
         stmt = stmt.where(Initiative.status.in_(statuses))
     if query.status:
@@ -106,17 +108,19 @@ def search(
         if scored is None or plain is None:
             return SearchResult(query, 0, [], {})
         m = scored.cte("m").prefix_with("MATERIALIZED")
-        stmt = (select(*columns, m.c.score).select_from(m)
-                .join(Initiative, Initiative.id == m.c.id))
+        stmt = select(*columns, m.c.score).select_from(m).join(Initiative, Initiative.id == m.c.id)
         ids_cte = plain.cte("mi").prefix_with("MATERIALIZED")
-        ids_stmt = (select(Initiative.id).select_from(ids_cte)
-                    .join(Initiative, Initiative.id == ids_cte.c.id))
+        ids_stmt = (
+            select(Initiative.id)
+            .select_from(ids_cte)
+            .join(Initiative, Initiative.id == ids_cte.c.id)
+        )
     else:
         stmt = select(*columns, literal(0.0).label("score"))
         ids_stmt = select(Initiative.id)
     stmt = _filters(stmt.join(City, City.id == Initiative.city_id), query, statuses)
     ids_stmt = _filters(ids_stmt.join(City, City.id == Initiative.city_id), query, statuses)
-    rows = session.execute(stmt).all()
+    rows = list(session.execute(stmt).all())
     if query.q.strip():
         rows.sort(key=lambda r: (-float(r.score or 0), r.id))
     else:
@@ -126,9 +130,14 @@ def search(
     scores = {r.id: float(r.score or 0) for r in rows}
     terms = highlight_terms(query.q)
     hits = [
-        SearchHit(by_id[i], scores[i], highlight(by_id[i].title(query.lang), terms),
-                  snippet(by_id[i], terms, query.lang))
-        for i in chosen if i in by_id
+        SearchHit(
+            by_id[i],
+            scores[i],
+            highlight(by_id[i].title(query.lang), terms),
+            snippet(by_id[i], terms, query.lang),
+        )
+        for i in chosen
+        if i in by_id
     ]
     result = SearchResult(query, len(rows), hits)
     if facets:
@@ -153,8 +162,10 @@ def facet_counts(
     out["country"] = [
         FacetValue(c, country_info(c).get(lang, c) or c, n) for c, n in countries.items()
     ]
-    out["year"] = [FacetValue(str(y), str(y), n)
-                   for y, n in Counter(r.year for r in rows if r.year is not None).items()]
+    out["year"] = [
+        FacetValue(str(y), str(y), n)
+        for y, n in Counter(r.year for r in rows if r.year is not None).items()
+    ]
     out["status"] = [FacetValue(s, s, n) for s, n in Counter(r.status for r in rows).items()]
     tag_rows = (
         session.execute(
@@ -162,7 +173,8 @@ def facet_counts(
             .where(InitiativeTag.initiative_id.in_(ids_stmt))
             .group_by(InitiativeTag.code, InitiativeTag.kind)
         ).all()
-        if rows else []
+        if rows
+        else []
     )
     out["sdg"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k == "sdg"]
     out["theme"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k != "sdg"]
