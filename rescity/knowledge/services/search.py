@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import City, Initiative, InitiativeTag
 from rescity.knowledge.adapters.search_index import BODY_FIELDS, SearchIndex
 from rescity.knowledge.adapters.segmenter import highlight_terms, is_cjk
 from rescity.knowledge.domain.model import Status
-from rescity.knowledge.domain.taxonomy import label
+from rescity.knowledge.domain.taxonomy import kind_of, label
 
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
 MAX_PER_PAGE = 100
@@ -90,44 +90,43 @@ def search(
 ) -> SearchResult:
     """Run a search; only published initiatives unless ``include_unpublished``.
 
-    Cost: one statement returns (id, score, city, year, status) for every match — the text
-    index is read once, in a materialised CTE, so the planner cannot re-run it per row —
-    then ranking, paging and the city/country/year/status facets are done in Python; one
-    more statement counts tags (the index is matched again without ranking, which is cheap),
-    and one loads the page.
+    Two statements: the ranked page (the text index read once, with ranking, in a
+    materialised CTE so that the planner cannot re-run it per row), and the facet rows
+    (index matched again without ranking, which is cheap) whose city, year, status and
+    tag copy (``tag_text``) are counted in Python. Then the page's initiatives are loaded.
     """
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
     query = SearchQuery(**{**query.__dict__, "per_page": per_page, "page": page})
     statuses = None if include_unpublished else (str(Status.PUBLISHED),)
     index = SearchIndex(session)
-    columns = (Initiative.id, Initiative.city_id, Initiative.year, Initiative.status)
     if query.q.strip():
-        scored = index.matches(query.q)
-        plain = index.matches(query.q, scored=False)
+        scored, plain = index.matches(query.q), index.matches(query.q, scored=False)
         if scored is None or plain is None:
             return SearchResult(query, 0, [], {})
         m = scored.cte("m").prefix_with("MATERIALIZED")
-        stmt = select(*columns, m.c.score).select_from(m).join(Initiative, Initiative.id == m.c.id)
-        ids_cte = plain.cte("mi").prefix_with("MATERIALIZED")
-        ids_stmt = (
-            select(Initiative.id)
-            .select_from(ids_cte)
-            .join(Initiative, Initiative.id == ids_cte.c.id)
+        ranked = (
+            select(Initiative.id, m.c.score)
+            .select_from(m)
+            .join(Initiative, Initiative.id == m.c.id)
+            .order_by(m.c.score.desc(), Initiative.id)
+        )
+        mi = plain.cte("mi").prefix_with("MATERIALIZED")
+        facet_rows = (
+            select(*_FACET_COLUMNS).select_from(mi).join(Initiative, Initiative.id == mi.c.id)
         )
     else:
-        stmt = select(*columns, literal(0.0).label("score"))
-        ids_stmt = select(Initiative.id)
-    stmt = _filters(stmt.join(City, City.id == Initiative.city_id), query, statuses)
-    ids_stmt = _filters(ids_stmt.join(City, City.id == Initiative.city_id), query, statuses)
-    rows = list(session.execute(stmt).all())
-    if query.q.strip():
-        rows.sort(key=lambda r: (-float(r.score or 0), r.id))
-    else:
-        rows.sort(key=lambda r: (-(r.year or 0), r.id))
-    chosen = [r.id for r in rows[(page - 1) * per_page : page * per_page]]
+        ranked = select(Initiative.id, literal(0.0).label("score")).order_by(
+            Initiative.year.desc().nulls_last(), Initiative.id
+        )
+        facet_rows = select(*_FACET_COLUMNS)
+    ranked = _filters(ranked.join(City, City.id == Initiative.city_id), query, statuses)
+    facet_rows = _filters(facet_rows.join(City, City.id == Initiative.city_id), query, statuses)
+    page_rows = session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
+    rows = session.execute(facet_rows).all()
+    chosen = [int(r[0]) for r in page_rows]
+    scores = {int(r[0]): float(r[1] or 0) for r in page_rows}
     by_id = {i.id: i for i in session.scalars(select(Initiative).where(Initiative.id.in_(chosen)))}
-    scores = {r.id: float(r.score or 0) for r in rows}
     terms = highlight_terms(query.q)
     hits = [
         SearchHit(
@@ -141,21 +140,33 @@ def search(
     ]
     result = SearchResult(query, len(rows), hits)
     if facets:
-        result.facets = facet_counts(session, rows, ids_stmt, query.lang)
+        counts: dict[str, Counter[str]] = {k: Counter() for k in ("city", "year", "status", "tag")}
+        for city_id, year, status, tag_text in rows:
+            counts["city"][str(city_id)] += 1
+            if year is not None:
+                counts["year"][str(year)] += 1
+            counts["status"][status] += 1
+            counts["tag"].update(tag_text.split())
+        result.facets = _facets(
+            session, {k: list(c.items()) for k, c in counts.items()}, query.lang
+        )
     return result
 
 
-def facet_counts(
-    session: Session, rows: list[Any], ids_stmt: Select[Any], lang: str
+_FACET_COLUMNS = (Initiative.city_id, Initiative.year, Initiative.status, Initiative.tag_text)
+
+
+def _facets(
+    session: Session, counts: dict[str, list[tuple[str, int]]], lang: str
 ) -> dict[str, list[FacetValue]]:
-    """Facet values with counts over the matched rows (tags counted in SQL)."""
+    """Labelled facet values from the raw counts (cities resolved, countries summed)."""
     from rescity.knowledge.domain.gazetteer import country_info
 
-    by_city = Counter(r.city_id for r in rows)
-    cities = {c.id: c for c in session.scalars(select(City).where(City.id.in_(list(by_city))))}
+    city_counts = {int(v): n for v, n in counts.get("city", [])}
+    cities = {c.id: c for c in session.scalars(select(City).where(City.id.in_(list(city_counts))))}
     countries: Counter[str] = Counter()
     out: dict[str, list[FacetValue]] = {"city": []}
-    for city_id, n in by_city.items():
+    for city_id, n in city_counts.items():
         city = cities[city_id]
         out["city"].append(FacetValue(city.key, city.name(lang), n))
         countries[city.country] += n
@@ -163,21 +174,12 @@ def facet_counts(
         FacetValue(c, country_info(c).get(lang, c) or c, n) for c, n in countries.items()
     ]
     out["year"] = [
-        FacetValue(str(y), str(y), n)
-        for y, n in Counter(r.year for r in rows if r.year is not None).items()
+        FacetValue(str(int(float(v))), str(int(float(v))), n) for v, n in counts.get("year", [])
     ]
-    out["status"] = [FacetValue(s, s, n) for s, n in Counter(r.status for r in rows).items()]
-    tag_rows = (
-        session.execute(
-            select(InitiativeTag.code, InitiativeTag.kind, func.count())
-            .where(InitiativeTag.initiative_id.in_(ids_stmt))
-            .group_by(InitiativeTag.code, InitiativeTag.kind)
-        ).all()
-        if rows
-        else []
-    )
-    out["sdg"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k == "sdg"]
-    out["theme"] = [FacetValue(c, label(c, lang), n) for c, k, n in tag_rows if k != "sdg"]
+    out["status"] = [FacetValue(v, v, n) for v, n in counts.get("status", [])]
+    tags = counts.get("tag", [])
+    out["sdg"] = [FacetValue(c, label(c, lang), n) for c, n in tags if kind_of(c) == "sdg"]
+    out["theme"] = [FacetValue(c, label(c, lang), n) for c, n in tags if kind_of(c) != "sdg"]
     for values in out.values():
         values.sort(key=lambda v: (-v.count, v.label))
     return out

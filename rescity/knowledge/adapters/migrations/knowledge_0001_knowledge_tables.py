@@ -174,6 +174,7 @@ def upgrade() -> None:
         sa.Column("origin", sa.String(length=20), nullable=False),
         sa.Column("import_hash", sa.String(length=64), nullable=False),
         sa.Column("edited_in_app", sa.Boolean(), nullable=False),
+        sa.Column("tag_text", sa.String(length=2000), nullable=False),
         sa.Column("created_at", rescity.core.storage.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", rescity.core.storage.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -188,6 +189,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_initiative")),
         sa.UniqueConstraint("key", name=op.f("uq_kb_initiative_key")),
     )
+    with op.batch_alter_table("kb_initiative", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_kb_initiative_facets",
+            ["id", "city_id", "year", "status", "tag_text"],
+            unique=False,
+        )
     with op.batch_alter_table("kb_initiative", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_kb_initiative_city_id"), ["city_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_kb_initiative_status"), ["status"], unique=False)
@@ -389,6 +396,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_kb_initiative_status"))
         batch_op.drop_index(batch_op.f("ix_kb_initiative_city_id"))
 
+    with op.batch_alter_table("kb_initiative", schema=None) as batch_op:
+        batch_op.drop_index("ix_kb_initiative_facets")
     op.drop_table("kb_initiative")
     op.drop_table("kb_event")
     with op.batch_alter_table("kb_city_profile", schema=None) as batch_op:
