@@ -112,7 +112,7 @@ def search(
             .order_by(m.c.score.desc(), Initiative.id)
         )
         mi = plain.cte("mi").prefix_with("MATERIALIZED")
-        facet_rows = (
+        facet_rows: Select[Any] = (
             select(*_FACET_COLUMNS).select_from(mi).join(Initiative, Initiative.id == mi.c.id)
         )
     else:
@@ -123,7 +123,7 @@ def search(
     ranked = _filters(ranked.join(City, City.id == Initiative.city_id), query, statuses)
     facet_rows = _filters(facet_rows.join(City, City.id == Initiative.city_id), query, statuses)
     page_rows = session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
-    rows = session.execute(facet_rows).all()
+    rows: list[Any] = list(session.execute(facet_rows).all())
     chosen = [int(r[0]) for r in page_rows]
     scores = {int(r[0]): float(r[1] or 0) for r in page_rows}
     by_id = {i.id: i for i in session.scalars(select(Initiative).where(Initiative.id.in_(chosen)))}
@@ -141,12 +141,12 @@ def search(
     result = SearchResult(query, len(rows), hits)
     if facets:
         counts: dict[str, Counter[str]] = {k: Counter() for k in ("city", "year", "status", "tag")}
-        for city_id, year, status, tag_text in rows:
-            counts["city"][str(city_id)] += 1
-            if year is not None:
-                counts["year"][str(year)] += 1
-            counts["status"][status] += 1
-            counts["tag"].update(tag_text.split())
+        for row in rows:
+            counts["city"][str(row[0])] += 1
+            if row[1] is not None:
+                counts["year"][str(row[1])] += 1
+            counts["status"][str(row[2])] += 1
+            counts["tag"].update(str(row[3]).split())
         result.facets = _facets(
             session, {k: list(c.items()) for k, c in counts.items()}, query.lang
         )
