@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
 from sqlalchemy import Select, literal, select
@@ -17,6 +17,7 @@ from rescity.knowledge.adapters.segmenter import highlight_terms, is_cjk
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import kind_of, label
 
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
 MAX_PER_PAGE = 100
 
@@ -62,9 +63,7 @@ class SearchResult:
         return max(1, -(-self.total // self.query.per_page))
 
 
-def _filters(
-    stmt: Select[Any], query: SearchQuery, statuses: tuple[str, ...] | None
-) -> Select[Any]:
+def _filters(stmt: _S, query: SearchQuery, statuses: tuple[str, ...] | None) -> _S:
     if statuses is not None:
         stmt = stmt.where(Initiative.status.in_(statuses))
     if query.status:
@@ -112,7 +111,7 @@ def search(
             .order_by(m.c.score.desc(), Initiative.id)
         )
         mi = plain.cte("mi").prefix_with("MATERIALIZED")
-        facet_rows: Select[Any] = (
+        facet_rows = (
             select(*_FACET_COLUMNS).select_from(mi).join(Initiative, Initiative.id == mi.c.id)
         )
     else:
