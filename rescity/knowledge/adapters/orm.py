@@ -15,7 +15,6 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
@@ -80,11 +79,6 @@ class CityProfile(Base):
 
 class Initiative(Base):
     __tablename__ = "kb_initiative"
-    # A narrow covering index: search reads only these columns for thousands of matches,
-    # without touching the wide rows that hold the texts.
-    __table_args__ = (
-        Index("ix_kb_initiative_facets", "id", "city_id", "year", "status", "tag_text"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
@@ -115,8 +109,6 @@ class Initiative(Base):
     origin: Mapped[str] = mapped_column(String(20), default="app")  # "import" or "app"
     import_hash: Mapped[str] = mapped_column(String(64), default="")
     edited_in_app: Mapped[bool] = mapped_column(Boolean, default=False)
-    # the tag codes, space-separated: a copy of kb_initiative_tag for counting search facets
-    tag_text: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,35 +1,43 @@
 """The full-text index on both backends, over the same pre-segmented tokens.
 
-* SQLite: an FTS5 table ``kb_fts(title, body)`` whose rowid is the initiative id; ranking by
-  ``bm25`` with the title weighted 5:1.
-* PostgreSQL: a table ``kb_search_pg(id, tsv)`` with a GIN index, ``tsv`` built with the
-  'simple' configuration (no stemming, no stop words: the tokens are already segmented),
-  title weighted A and body B; ranking by ``ts_rank_cd``.
+* SQLite: an FTS5 table ``kb_fts(title, body)`` whose rowid is the initiative id (ranking by
+  ``bm25``, title weighted 5:1), and a narrow table ``kb_fts_meta`` with what search filters
+  and counts (city, country, year, status, tags).
+* PostgreSQL: one table ``kb_search_pg`` holding the same columns and a GIN-indexed ``tsv``
+  built with the 'simple' configuration (no stemming, no stop words: the tokens are already
+  segmented), title weighted A and body B; ranking by ``ts_rank_cd``.
 
-Both are derived data: they are created on first use and can be rebuilt from the initiatives
-at any time (``rescity kb reindex``). Queries are built from :class:`QueryTerm` objects whose
-text only ever holds letters, digits and CJK characters, and are passed as bound parameters.
+Search never reads the wide initiative rows for the thousands of matches a broad query has;
+it reads these narrow rows, then loads only the page it shows. Both are derived data:
+created on first use, kept in step by the services (import, submit, edit, review) and
+rebuilt at any time with ``rescity kb reindex``. Queries are built from :class:`QueryTerm`
+objects whose text only holds letters, digits and CJK characters, passed as bound parameters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Float, Integer, TextualSelect, text
+from sqlalchemy import Float, Integer, TableClause, TextualSelect, column, table, text
 from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import Initiative
 from rescity.knowledge.adapters.segmenter import QueryTerm, index_text, query_terms
 
 _SQLITE_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')",
+    "CREATE TABLE IF NOT EXISTS kb_fts_meta (id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL,"
+    " city_key TEXT NOT NULL, country TEXT NOT NULL, year INTEGER, status TEXT NOT NULL,"
+    " tag_text TEXT NOT NULL)",
 )
 _PG_DDL = (
     "CREATE TABLE IF NOT EXISTS kb_search_pg ("
     " id integer PRIMARY KEY REFERENCES kb_initiative(id) ON DELETE CASCADE,"
-    " tsv tsvector NOT NULL)",
+    " city_id integer NOT NULL, city_key text NOT NULL, country text NOT NULL, year integer,"
+    " status text NOT NULL, tag_text text NOT NULL, tsv tsvector NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_kb_search_pg_tsv ON kb_search_pg USING gin (tsv)",
 )
+_META_COLUMNS = ("city_id", "city_key", "country", "year", "status", "tag_text")
 BODY_FIELDS = (
     "summary",
     "abstract",
@@ -41,15 +49,35 @@ BODY_FIELDS = (
 )
 
 
+def _meta_table(name: str) -> TableClause:
+    return table(
+        name,
+        column("id", Integer),
+        column("city_id", Integer),
+        column("city_key"),
+        column("country"),
+        column("year", Integer),
+        column("status"),
+        column("tag_text"),
+    )
+
+
 @dataclass(frozen=True)
 class Document:
     id: int
     title: str
     body: str
+    city_id: int = 0
+    city_key: str = ""
+    country: str = ""
+    year: int | None = None
+    status: str = ""
+    tag_text: str = ""
 
 
 def document_of(item: Initiative) -> Document:
-    """Index tokens of one initiative: title (with city names) and body, both languages."""
+    """Index tokens of one initiative (title with city names, body; both languages) and
+    the fields search filters and counts."""
     title_parts = [item.title_en, item.title_zh, item.city.name_en, item.city.name_zh]
     body_parts: list[str] = []
     for name in BODY_FIELDS:
@@ -57,7 +85,17 @@ def document_of(item: Initiative) -> Document:
             value = getattr(item, f"{name}_{lang}")
             body_parts.append(" ".join(value) if isinstance(value, list) else value or "")
     body_parts.extend(str(f.get("indicator", "")) for f in item.figures or [])
-    return Document(item.id, index_text(" ".join(title_parts)), index_text(" ".join(body_parts)))
+    return Document(
+        item.id,
+        index_text(" ".join(title_parts)),
+        index_text(" ".join(body_parts)),
+        city_id=item.city_id,
+        city_key=item.city.key,
+        country=item.city.country,
+        year=item.year,
+        status=item.status,
+        tag_text=" ".join(sorted(t.code for t in item.tags)),
+    )
 
 
 class SearchIndex:
@@ -66,13 +104,11 @@ class SearchIndex:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        self.meta = _meta_table("kb_fts_meta" if self.dialect == "sqlite" else "kb_search_pg")
 
     def ensure(self) -> None:
-        if self.dialect == "sqlite":
-            self.session.execute(text(_SQLITE_DDL))
-        else:
-            for ddl in _PG_DDL:
-                self.session.execute(text(ddl))
+        for ddl in _SQLITE_DDL if self.dialect == "sqlite" else _PG_DDL:
+            self.session.execute(text(ddl))
 
     def put(self, item: Initiative) -> None:
         self.put_many([document_of(item)])
@@ -81,36 +117,53 @@ class SearchIndex:
         if not docs:
             return
         self.ensure()
-        rows = [{"id": d.id, "title": d.title, "body": d.body} for d in docs]
+        rows = [d.__dict__ for d in docs]
         if self.dialect == "sqlite":
             self.session.execute(text("DELETE FROM kb_fts WHERE rowid = :id"), rows)
             self.session.execute(
                 text("INSERT INTO kb_fts(rowid, title, body) VALUES (:id, :title, :body)"), rows
             )
+            self.session.execute(
+                text(
+                    "INSERT OR REPLACE INTO kb_fts_meta(id, city_id, city_key, country, year,"
+                    " status, tag_text) VALUES (:id, :city_id, :city_key, :country, :year,"
+                    " :status, :tag_text)"
+                ),
+                rows,
+            )
         else:
             self.session.execute(
                 text(
-                    "INSERT INTO kb_search_pg(id, tsv) VALUES (:id, "
-                    "setweight(to_tsvector('simple', :title), 'A') || "
+                    "INSERT INTO kb_search_pg(id, city_id, city_key, country, year, status,"
+                    " tag_text, tsv) VALUES (:id, :city_id, :city_key, :country, :year, :status,"
+                    " :tag_text, setweight(to_tsvector('simple', :title), 'A') || "
                     "setweight(to_tsvector('simple', :body), 'B')) "
-                    "ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv"
+                    "ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv, city_id = EXCLUDED.city_id,"
+                    " city_key = EXCLUDED.city_key, country = EXCLUDED.country,"
+                    " year = EXCLUDED.year, status = EXCLUDED.status, tag_text = EXCLUDED.tag_text"
                 ),
                 rows,
             )
 
     def remove(self, initiative_id: int) -> None:
         self.ensure()
-        sql = (
-            "DELETE FROM kb_fts WHERE rowid = :id"
+        statements = (
+            ("DELETE FROM kb_fts WHERE rowid = :id", "DELETE FROM kb_fts_meta WHERE id = :id")
             if self.dialect == "sqlite"
-            else "DELETE FROM kb_search_pg WHERE id = :id"
+            else ("DELETE FROM kb_search_pg WHERE id = :id",)
         )
-        self.session.execute(text(sql), {"id": initiative_id})
+        for sql in statements:
+            self.session.execute(text(sql), {"id": initiative_id})
 
     def clear(self) -> None:
         self.ensure()
-        sql = "DELETE FROM kb_fts" if self.dialect == "sqlite" else "DELETE FROM kb_search_pg"
-        self.session.execute(text(sql))
+        statements = (
+            ("DELETE FROM kb_fts", "DELETE FROM kb_fts_meta")
+            if self.dialect == "sqlite"
+            else ("DELETE FROM kb_search_pg",)
+        )
+        for sql in statements:
+            self.session.execute(text(sql))
 
     def matches(self, query: str, *, scored: bool = True) -> TextualSelect | None:
         """A selectable of (id, score) for the query, higher score better; None if empty.

@@ -244,6 +244,7 @@ def review(
     if item.status not in (Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.PUBLISHED):
         raise Conflict(f"a {item.status} initiative cannot be reviewed")
     item.status = str(REVIEW_DECISIONS[decision])
+    SearchIndex(session).put(item)  # the index filters on status
     record_version(session, item, principal=principal, note=f"{decision}: {comment}".strip(": "))
     audit.record(
         session,

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
-from rescity.knowledge.adapters.orm import City, Initiative, InitiativeTag
+from rescity.knowledge.adapters.orm import City, Initiative
 from rescity.knowledge.adapters.search_index import BODY_FIELDS, SearchIndex
 from rescity.knowledge.adapters.segmenter import highlight_terms, is_cjk
 from rescity.knowledge.domain.model import Status
@@ -63,24 +63,22 @@ class SearchResult:
         return max(1, -(-self.total // self.query.per_page))
 
 
-def _filters(stmt: _S, query: SearchQuery, statuses: tuple[str, ...] | None) -> _S:
+def _filters(stmt: _S, meta: Any, query: SearchQuery, statuses: tuple[str, ...] | None) -> _S:
+    """WHERE clauses on the index's narrow rows (``meta``)."""
     if statuses is not None:
-        stmt = stmt.where(Initiative.status.in_(statuses))
+        stmt = stmt.where(meta.c.status.in_(statuses))
     if query.status:
-        stmt = stmt.where(Initiative.status == query.status)
+        stmt = stmt.where(meta.c.status == query.status)
     if query.country:
-        stmt = stmt.where(City.country == query.country)
+        stmt = stmt.where(meta.c.country == query.country)
     if query.city:
-        stmt = stmt.where(City.key == query.city)
+        stmt = stmt.where(meta.c.city_key == query.city)
     if query.year is not None:
-        stmt = stmt.where(Initiative.year == query.year)
+        stmt = stmt.where(meta.c.year == query.year)
     for code in (query.theme, query.sdg):
         if code:
-            stmt = stmt.where(
-                Initiative.id.in_(
-                    select(InitiativeTag.initiative_id).where(InitiativeTag.code == code)
-                )
-            )
+            padded = literal(" ") + meta.c.tag_text + literal(" ")
+            stmt = stmt.where(padded.contains(f" {code} ", autoescape=True))
     return stmt
 
 
@@ -89,38 +87,40 @@ def search(
 ) -> SearchResult:
     """Run a search; only published initiatives unless ``include_unpublished``.
 
-    Two statements: the ranked page (the text index read once, with ranking, in a
-    materialised CTE so that the planner cannot re-run it per row), and the facet rows
-    (index matched again without ranking, which is cheap) whose city, year, status and
-    tag copy (``tag_text``) are counted in Python. Then the page's initiatives are loaded.
+    Two statements over the index's narrow rows (never the wide initiative rows): the ranked
+    page (the text index read once, with ranking, in a materialised CTE so that the planner
+    cannot re-run it per row), and the facet rows (matched again without ranking, which is
+    cheap) whose city, year, status and tags are counted in Python. Then the page's
+    initiatives are loaded.
     """
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
     query = SearchQuery(**{**query.__dict__, "per_page": per_page, "page": page})
     statuses = None if include_unpublished else (str(Status.PUBLISHED),)
     index = SearchIndex(session)
+    index.ensure()
+    meta = index.meta
+    facet_columns = (meta.c.city_id, meta.c.year, meta.c.status, meta.c.tag_text)
     if query.q.strip():
         scored, plain = index.matches(query.q), index.matches(query.q, scored=False)
         if scored is None or plain is None:
             return SearchResult(query, 0, [], {})
         m = scored.cte("m").prefix_with("MATERIALIZED")
         ranked = (
-            select(Initiative.id, m.c.score)
+            select(meta.c.id, m.c.score)
             .select_from(m)
-            .join(Initiative, Initiative.id == m.c.id)
-            .order_by(m.c.score.desc(), Initiative.id)
+            .join(meta, meta.c.id == m.c.id)
+            .order_by(m.c.score.desc(), meta.c.id)
         )
         mi = plain.cte("mi").prefix_with("MATERIALIZED")
-        facet_rows = (
-            select(*_FACET_COLUMNS).select_from(mi).join(Initiative, Initiative.id == mi.c.id)
-        )
+        facet_rows = select(*facet_columns).select_from(mi).join(meta, meta.c.id == mi.c.id)
     else:
-        ranked = select(Initiative.id, literal(0.0).label("score")).order_by(
-            Initiative.year.desc().nulls_last(), Initiative.id
+        ranked = select(meta.c.id, literal(0.0).label("score")).order_by(
+            meta.c.year.desc().nulls_last(), meta.c.id
         )
-        facet_rows = select(*_FACET_COLUMNS)
-    ranked = _filters(ranked.join(City, City.id == Initiative.city_id), query, statuses)
-    facet_rows = _filters(facet_rows.join(City, City.id == Initiative.city_id), query, statuses)
+        facet_rows = select(*facet_columns)
+    ranked = _filters(ranked, meta, query, statuses)
+    facet_rows = _filters(facet_rows, meta, query, statuses)
     page_rows = session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
     rows: list[Any] = list(session.execute(facet_rows).all())
     chosen = [int(r[0]) for r in page_rows]
@@ -140,19 +140,17 @@ def search(
     result = SearchResult(query, len(rows), hits)
     if facets:
         counts: dict[str, Counter[str]] = {k: Counter() for k in ("city", "year", "status", "tag")}
+        tags = counts["tag"]
         for row in rows:
             counts["city"][str(row[0])] += 1
             if row[1] is not None:
                 counts["year"][str(row[1])] += 1
             counts["status"][str(row[2])] += 1
-            counts["tag"].update(str(row[3]).split())
+            tags.update(str(row[3]).split())
         result.facets = _facets(
             session, {k: list(c.items()) for k, c in counts.items()}, query.lang
         )
     return result
-
-
-_FACET_COLUMNS = (Initiative.city_id, Initiative.year, Initiative.status, Initiative.tag_text)
 
 
 def _facets(

@@ -64,7 +64,6 @@ def set_tags(session: Session, item: Initiative, codes: list[str]) -> None:
     have = {t.code for t in item.tags}
     for code in sorted(wanted - have):
         item.tags.append(InitiativeTag(code=code, kind=kind_of(code) or "other"))
-    item.tag_text = " ".join(sort_codes(list(wanted)))
 
 
 def record_version(
