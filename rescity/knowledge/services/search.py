@@ -87,11 +87,10 @@ def search(
 ) -> SearchResult:
     """Run a search; only published initiatives unless ``include_unpublished``.
 
-    Two statements over the index's narrow rows (never the wide initiative rows): the ranked
-    page (the text index read once, with ranking, in a materialised CTE so that the planner
-    cannot re-run it per row), and the facet rows (matched again without ranking, which is
-    cheap) whose city, year, status and tags are counted in Python. Then the page's
-    initiatives are loaded.
+    One statement reads every match from the index's narrow rows (never the wide initiative
+    rows): id, rank, city, year, status and tags, the text index read once in a materialised
+    CTE so that the planner cannot re-run it per row. Ranking order, paging and facet counts
+    are then done in Python, and only the page's initiatives are loaded.
     """
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
@@ -100,29 +99,21 @@ def search(
     index = SearchIndex(session)
     index.ensure()
     meta = index.meta
-    facet_columns = (meta.c.city_id, meta.c.year, meta.c.status, meta.c.tag_text)
+    columns = (meta.c.id, meta.c.city_id, meta.c.year, meta.c.status, meta.c.tag_text)
     if query.q.strip():
-        scored, plain = index.matches(query.q), index.matches(query.q, scored=False)
-        if scored is None or plain is None:
+        scored = index.matches(query.q)
+        if scored is None:
             return SearchResult(query, 0, [], {})
         m = scored.cte("m").prefix_with("MATERIALIZED")
-        ranked = (
-            select(meta.c.id, m.c.score)
-            .select_from(m)
-            .join(meta, meta.c.id == m.c.id)
-            .order_by(m.c.score.desc(), meta.c.id)
-        )
-        mi = plain.cte("mi").prefix_with("MATERIALIZED")
-        facet_rows = select(*facet_columns).select_from(mi).join(meta, meta.c.id == mi.c.id)
+        stmt = select(*columns, m.c.score).select_from(m).join(meta, meta.c.id == m.c.id)
     else:
-        ranked = select(meta.c.id, literal(0.0).label("score")).order_by(
-            meta.c.year.desc().nulls_last(), meta.c.id
-        )
-        facet_rows = select(*facet_columns)
-    ranked = _filters(ranked, meta, query, statuses)
-    facet_rows = _filters(facet_rows, meta, query, statuses)
-    page_rows = session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
-    rows: list[Any] = list(session.execute(facet_rows).all())
+        stmt = select(*columns, literal(0.0).label("score"))
+    rows: list[Any] = list(session.execute(_filters(stmt, meta, query, statuses)).all())
+    if query.q.strip():
+        rows.sort(key=lambda r: (-float(r[5] or 0), r[0]))
+    else:
+        rows.sort(key=lambda r: (-(r[2] or 0), r[0]))
+    page_rows = [(r[0], r[5]) for r in rows[(page - 1) * per_page : page * per_page]]
     chosen = [int(r[0]) for r in page_rows]
     scores = {int(r[0]): float(r[1] or 0) for r in page_rows}
     by_id = {i.id: i for i in session.scalars(select(Initiative).where(Initiative.id.in_(chosen)))}
@@ -142,11 +133,11 @@ def search(
         counts: dict[str, Counter[str]] = {k: Counter() for k in ("city", "year", "status", "tag")}
         tags = counts["tag"]
         for row in rows:
-            counts["city"][str(row[0])] += 1
-            if row[1] is not None:
-                counts["year"][str(row[1])] += 1
-            counts["status"][str(row[2])] += 1
-            tags.update(str(row[3]).split())
+            counts["city"][str(row[1])] += 1
+            if row[2] is not None:
+                counts["year"][str(row[2])] += 1
+            counts["status"][str(row[3])] += 1
+            tags.update(str(row[4]).split())
         result.facets = _facets(
             session, {k: list(c.items()) for k, c in counts.items()}, query.lang
         )
