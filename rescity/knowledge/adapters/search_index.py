@@ -17,8 +17,22 @@ objects whose text only holds letters, digits and CJK characters, passed as boun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Float, Integer, TableClause, TextualSelect, column, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    TableClause,
+    Text,
+    TextualSelect,
+    column,
+    func,
+    literal,
+    literal_column,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import Initiative
@@ -164,6 +178,17 @@ class SearchIndex:
         )
         for sql in statements:
             self.session.execute(text(sql))
+
+    def pg_condition(self, query: str) -> tuple[ColumnElement[bool], ColumnElement[float]] | None:
+        """PostgreSQL: (match condition, rank) on ``kb_search_pg`` itself, so that one scan
+        of the GIN index gives the rows with their filter columns. ``ts_rank`` with the
+        default weights counts a title (A) hit 2.5 times a body (B) hit."""
+        terms = query_terms(query)
+        if not terms:
+            return None
+        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), literal(tsquery(terms), Text))
+        tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
+        return tsv.op("@@")(tsq), func.ts_rank(tsv, tsq, type_=Float)
 
     def matches(self, query: str, *, scored: bool = True) -> TextualSelect | None:
         """A selectable of (id, score) for the query, higher score better; None if empty.

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from markupsafe import Markup, escape
-from sqlalchemy import Select, literal, select
+from sqlalchemy import Select, literal, select, text
 from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import City, Initiative
@@ -88,8 +90,9 @@ def search(
     """Run a search; only published initiatives unless ``include_unpublished``.
 
     One statement reads every match from the index's narrow rows (never the wide initiative
-    rows): id, rank, city, year, status and tags, the text index read once in a materialised
-    CTE so that the planner cannot re-run it per row. Ranking order, paging and facet counts
+    rows): id, rank, city, year, status and tags — on SQLite the FTS5 table read once in a
+    materialised CTE (so that the planner cannot re-run it per row), on PostgreSQL one GIN
+    bitmap scan of ``kb_search_pg``. Ranking order, paging and facet counts
     are then done in Python, and only the page's initiatives are loaded.
     """
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
@@ -100,19 +103,34 @@ def search(
     index.ensure()
     meta = index.meta
     columns = (meta.c.id, meta.c.city_id, meta.c.year, meta.c.status, meta.c.tag_text)
-    if query.q.strip():
-        scored = index.matches(query.q)
-        if scored is None:
+    postgres = index.dialect == "postgresql"
+    if query.q.strip() and postgres:
+        found = index.pg_condition(query.q)
+        if found is None:
             return SearchResult(query, 0, [], {})
-        m = scored.cte("m").prefix_with("MATERIALIZED")
-        stmt = select(*columns, m.c.score).select_from(m).join(meta, meta.c.id == m.c.id)
+        condition, rank = found
+        stmt = select(*columns, rank.label("score")).where(condition)
+        # The planner's cost model misses that a sequential scan must decompress every row's
+        # tsvector to test it; the GIN bitmap scan reads only the matching rows.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        rows: list[Any] = list(session.execute(_filters(stmt, meta, query, statuses)).all())
+        session.execute(text("SET LOCAL enable_seqscan = on"))
     else:
-        stmt = select(*columns, literal(0.0).label("score"))
-    rows: list[Any] = list(session.execute(_filters(stmt, meta, query, statuses)).all())
+        if query.q.strip():
+            scored = index.matches(query.q)
+            if scored is None:
+                return SearchResult(query, 0, [], {})
+            m = scored.cte("m").prefix_with("MATERIALIZED")
+            stmt = select(*columns, m.c.score).select_from(m).join(meta, meta.c.id == m.c.id)
+        else:
+            stmt = select(*columns, literal(0.0).label("score"))
+        rows = list(session.execute(_filters(stmt, meta, query, statuses)).all())
+    # id ascending, then (stable) rank or year descending: C-level sorts, deterministic ties
+    rows.sort(key=itemgetter(0))
     if query.q.strip():
-        rows.sort(key=lambda r: (-float(r[5] or 0), r[0]))
+        rows.sort(key=itemgetter(5), reverse=True)
     else:
-        rows.sort(key=lambda r: (-(r[2] or 0), r[0]))
+        rows.sort(key=lambda r: r[2] or 0, reverse=True)
     page_rows = [(r[0], r[5]) for r in rows[(page - 1) * per_page : page * per_page]]
     chosen = [int(r[0]) for r in page_rows]
     scores = {int(r[0]): float(r[1] or 0) for r in page_rows}
@@ -130,16 +148,17 @@ def search(
     ]
     result = SearchResult(query, len(rows), hits)
     if facets:
-        counts: dict[str, Counter[str]] = {k: Counter() for k in ("city", "year", "status", "tag")}
-        tags = counts["tag"]
-        for row in rows:
-            counts["city"][str(row[1])] += 1
-            if row[2] is not None:
-                counts["year"][str(row[2])] += 1
-            counts["status"][str(row[3])] += 1
-            tags.update(str(row[4]).split())
+        counts: dict[str, Counter[Any]] = {
+            "city": Counter(map(itemgetter(1), rows)),
+            "year": Counter(map(itemgetter(2), rows)),
+            "status": Counter(map(itemgetter(3), rows)),
+            "tag": Counter(chain.from_iterable(map(str.split, map(itemgetter(4), rows)))),
+        }
+        counts["year"].pop(None, None)
         result.facets = _facets(
-            session, {k: list(c.items()) for k, c in counts.items()}, query.lang
+            session,
+            {k: [(str(v), n) for v, n in c.items()] for k, c in counts.items()},
+            query.lang,
         )
     return result
 
