@@ -121,8 +121,20 @@ class SearchIndex:
         self.meta = _meta_table("kb_fts_meta" if self.dialect == "sqlite" else "kb_search_pg")
 
     def ensure(self) -> None:
-        for ddl in _SQLITE_DDL if self.dialect == "sqlite" else _PG_DDL:
-            self.session.execute(text(ddl))
+        """Create the index tables if missing (a read-only check when they exist)."""
+        if self.dialect == "sqlite":
+            present = self.session.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name IN ('kb_fts', 'kb_fts_meta')")
+            ).scalar_one()
+            missing = present < 2
+        else:
+            missing = (
+                self.session.execute(text("SELECT to_regclass('kb_search_pg')")).scalar_one()
+                is None
+            )
+        if missing:
+            for ddl in _SQLITE_DDL if self.dialect == "sqlite" else _PG_DDL:
+                self.session.execute(text(ddl))
 
     def put(self, item: Initiative) -> None:
         self.put_many([document_of(item)])
