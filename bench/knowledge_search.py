@@ -41,18 +41,78 @@ PG_ADMIN = os.environ.get(
     "RESCITY_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 ZH_PHRASES = [
-    "海绵城市建设", "15分钟社区生活圈", "提升城市韧性", "老旧小区改造", "儿童友好城市", "公共空间",
-    "智慧城市平台", "网格化管理", "城市更新", "历史街区保护", "低碳交通", "步行和自行车出行",
-    "防灾减灾", "应急管理", "社区卫生服务中心", "养老服务设施", "湿地保护", "生物多样性",
-    "循环经济", "垃圾分类", "清洁能源", "公众参与", "数字治理", "过渡性房屋", "保障性住房",
-    "新生儿健康管理", "水环境综合治理", "内涝防治", "城市绿道", "口袋公园", "文化旅游",
-    "就业与技能培训", "外来人口融合", "社区志愿服务", "疫情防控", "碳中和", "产业转型",
+    "海绵城市建设",
+    "15分钟社区生活圈",
+    "提升城市韧性",
+    "老旧小区改造",
+    "儿童友好城市",
+    "公共空间",
+    "智慧城市平台",
+    "网格化管理",
+    "城市更新",
+    "历史街区保护",
+    "低碳交通",
+    "步行和自行车出行",
+    "防灾减灾",
+    "应急管理",
+    "社区卫生服务中心",
+    "养老服务设施",
+    "湿地保护",
+    "生物多样性",
+    "循环经济",
+    "垃圾分类",
+    "清洁能源",
+    "公众参与",
+    "数字治理",
+    "过渡性房屋",
+    "保障性住房",
+    "新生儿健康管理",
+    "水环境综合治理",
+    "内涝防治",
+    "城市绿道",
+    "口袋公园",
+    "文化旅游",
+    "就业与技能培训",
+    "外来人口融合",
+    "社区志愿服务",
+    "疫情防控",
+    "碳中和",
+    "产业转型",
 ]
-QUERIES_EN = ["flood", "school", "housing", "water management", "public space", "heritage",
-              "data sharing", "children", "green", "resilient city", "traffic safety",
-              "community participation", "energy", "tourism", "governance"]
-QUERIES_ZH = ["韧性", "海绵城市", "生活圈", "更新", "公园", "社区", "内涝", "住房", "低碳", "湿地",
-              "智慧", "儿童友好", "养老", "交通", "文化旅游"]
+QUERIES_EN = [
+    "flood",
+    "school",
+    "housing",
+    "water management",
+    "public space",
+    "heritage",
+    "data sharing",
+    "children",
+    "green",
+    "resilient city",
+    "traffic safety",
+    "community participation",
+    "energy",
+    "tourism",
+    "governance",
+]
+QUERIES_ZH = [
+    "韧性",
+    "海绵城市",
+    "生活圈",
+    "更新",
+    "公园",
+    "社区",
+    "内涝",
+    "住房",
+    "低碳",
+    "湿地",
+    "智慧",
+    "儿童友好",
+    "养老",
+    "交通",
+    "文化旅游",
+]
 
 
 def corpus_paragraphs() -> list[str]:
@@ -77,11 +137,17 @@ def generate(n: int, seed: int = 7) -> ImportResult:
         title_words = rng.sample(paras, 1)[0].split()[:8]
         abstract = " ".join(rng.sample(paras, 2))
         item = InitiativeData(
-            key=f"bench-{i:05d}", city_key=city.key,
-            title_en=" ".join(title_words).strip(" ,."), title_zh=f"{city.zh}：{zh[0]}与{zh[1]}",
-            abstract_en=abstract, abstract_zh="，".join(zh) + "。",
-            background_en=rng.choice(paras), key_measures_en=rng.sample(paras, 2),
-            key_measures_zh=zh[2:], outcomes_en=rng.choice(paras), year=rng.randint(2012, 2024),
+            key=f"bench-{i:05d}",
+            city_key=city.key,
+            title_en=" ".join(title_words).strip(" ,."),
+            title_zh=f"{city.zh}：{zh[0]}与{zh[1]}",
+            abstract_en=abstract,
+            abstract_zh="，".join(zh) + "。",
+            background_en=rng.choice(paras),
+            key_measures_en=rng.sample(paras, 2),
+            key_measures_zh=zh[2:],
+            outcomes_en=rng.choice(paras),
+            year=rng.randint(2012, 2024),
             source_document="generated",
         )
         item.tags = auto_tags(" ".join([item.title_en, item.abstract_en, item.abstract_zh]))
@@ -102,8 +168,13 @@ def queries(count: int, seed: int = 11) -> list[SearchQuery]:
             two = f"{rng.choice(QUERIES_ZH)} {rng.choice(QUERIES_ZH)}"
             out.append(SearchQuery(q=two, lang="zh"))
         else:
-            out.append(SearchQuery(q=rng.choice(QUERIES_EN), country="CN",
-                                   sdg=rng.choice(["sdg11", "sdg6", "sdg3", "sdg13"])))
+            out.append(
+                SearchQuery(
+                    q=rng.choice(QUERIES_EN),
+                    country="CN",
+                    sdg=rng.choice(["sdg11", "sdg6", "sdg3", "sdg13"]),
+                )
+            )
     return out
 
 
@@ -140,10 +211,18 @@ def run_backend(name: str, url: str, data: ImportResult, qs: list[SearchQuery]) 
             cpu.append((time.process_time() - c) * 1000)
             hits.append(res.total)
     engine.dispose()
-    return {"backend": name, "docs": len(data.initiatives) + 12, "seed_import_s": seed_import,
-            "bulk_import_s": bulk, "p50_ms": statistics.median(times), "p95_ms": pctl(times, 95),
-            "max_ms": max(times), "mean_hits": statistics.mean(hits), "queries": len(qs),
-            "cpu_p95_ms": pctl(cpu, 95)}
+    return {
+        "backend": name,
+        "docs": len(data.initiatives) + 12,
+        "seed_import_s": seed_import,
+        "bulk_import_s": bulk,
+        "p50_ms": statistics.median(times),
+        "p95_ms": pctl(times, 95),
+        "max_ms": max(times),
+        "mean_hits": statistics.mean(hits),
+        "queries": len(qs),
+        "cpu_p95_ms": pctl(cpu, 95),
+    }
 
 
 def main() -> None:
@@ -172,14 +251,18 @@ def main() -> None:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
                 admin.dispose()
-    header = (f"{'backend':<22}{'docs':>7}{'queries':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-              f"{'client CPU p95':>16}{'mean hits':>11}{'seed import s':>15}{'bulk import s':>15}")
+    header = (
+        f"{'backend':<22}{'docs':>7}{'queries':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
+        f"{'client CPU p95':>16}{'mean hits':>11}{'seed import s':>15}{'bulk import s':>15}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['backend']:<22}{r['docs']:>7}{r['queries']:>9}{r['p50_ms']:>9.1f}"
-              f"{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['cpu_p95_ms']:>16.1f}"
-              f"{r['mean_hits']:>11.0f}{r['seed_import_s']:>15.2f}{r['bulk_import_s']:>15.1f}")
+        print(
+            f"{r['backend']:<22}{r['docs']:>7}{r['queries']:>9}{r['p50_ms']:>9.1f}"
+            f"{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['cpu_p95_ms']:>16.1f}"
+            f"{r['mean_hits']:>11.0f}{r['seed_import_s']:>15.2f}{r['bulk_import_s']:>15.1f}"
+        )
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
