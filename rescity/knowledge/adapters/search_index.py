@@ -5,7 +5,7 @@
   and counts (city, country, year, status, tags).
 * PostgreSQL: one table ``kb_search_pg`` holding the same columns and a GIN-indexed ``tsv``
   built with the 'simple' configuration (no stemming, no stop words: the tokens are already
-  segmented), title weighted A and body B; ranking by ``ts_rank_cd``.
+  segmented), title weighted A and body B; ranking by ``ts_rank`` on the title and the body's lead.
 
 Search never reads the wide initiative rows for the thousands of matches a broad query has;
 it reads these narrow rows, then loads only the page it shows. Both are derived data:
@@ -48,9 +48,14 @@ _PG_DDL = (
     "CREATE TABLE IF NOT EXISTS kb_search_pg ("
     " id integer PRIMARY KEY REFERENCES kb_initiative(id) ON DELETE CASCADE,"
     " city_id integer NOT NULL, city_key text NOT NULL, country text NOT NULL, year integer,"
-    " status text NOT NULL, tag_text text NOT NULL, tsv tsvector NOT NULL)",
+    " status text NOT NULL, tag_text text NOT NULL, tsv tsvector NOT NULL,"
+    " rank_tsv tsvector NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_kb_search_pg_tsv ON kb_search_pg USING gin (tsv)",
 )
+# PostgreSQL ranks on the title and the first tokens of the body (summary, abstract…): a
+# small tsvector that stays inline, so ranking thousands of matches does not decompress
+# every full tsvector. Matching still uses the full ``tsv`` through the GIN index.
+RANK_TOKENS = 150
 _META_COLUMNS = ("city_id", "city_key", "country", "year", "status", "tag_text")
 BODY_FIELDS = (
     "summary",
@@ -81,6 +86,7 @@ class Document:
     id: int
     title: str
     body: str
+    lead: str = ""  # the body's first RANK_TOKENS tokens (PostgreSQL ranks on title + lead)
     city_id: int = 0
     city_key: str = ""
     country: str = ""
@@ -99,10 +105,12 @@ def document_of(item: Initiative) -> Document:
             value = getattr(item, f"{name}_{lang}")
             body_parts.append(" ".join(value) if isinstance(value, list) else value or "")
     body_parts.extend(str(f.get("indicator", "")) for f in item.figures or [])
+    body = index_text(" ".join(body_parts))
     return Document(
         item.id,
         index_text(" ".join(title_parts)),
-        index_text(" ".join(body_parts)),
+        body,
+        lead=" ".join(body.split()[:RANK_TOKENS]),
         city_id=item.city_id,
         city_key=item.city.key,
         country=item.city.country,
@@ -161,10 +169,13 @@ class SearchIndex:
             self.session.execute(
                 text(
                     "INSERT INTO kb_search_pg(id, city_id, city_key, country, year, status,"
-                    " tag_text, tsv) VALUES (:id, :city_id, :city_key, :country, :year, :status,"
-                    " :tag_text, setweight(to_tsvector('simple', :title), 'A') || "
-                    "setweight(to_tsvector('simple', :body), 'B')) "
-                    "ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv, city_id = EXCLUDED.city_id,"
+                    " tag_text, tsv, rank_tsv) VALUES (:id, :city_id, :city_key, :country, :year,"
+                    " :status, :tag_text, setweight(to_tsvector('simple', :title), 'A') || "
+                    "setweight(to_tsvector('simple', :body), 'B'), "
+                    "setweight(to_tsvector('simple', :title), 'A') || "
+                    "setweight(to_tsvector('simple', :lead), 'B')) "
+                    "ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv,"
+                    " rank_tsv = EXCLUDED.rank_tsv, city_id = EXCLUDED.city_id,"
                     " city_key = EXCLUDED.city_key, country = EXCLUDED.country,"
                     " year = EXCLUDED.year, status = EXCLUDED.status, tag_text = EXCLUDED.tag_text"
                 ),
@@ -193,14 +204,16 @@ class SearchIndex:
 
     def pg_condition(self, query: str) -> tuple[ColumnElement[bool], ColumnElement[float]] | None:
         """PostgreSQL: (match condition, rank) on ``kb_search_pg`` itself, so that one scan
-        of the GIN index gives the rows with their filter columns. ``ts_rank`` with the
-        default weights counts a title (A) hit 2.5 times a body (B) hit."""
+        of the GIN index gives the rows with their filter columns. ``ts_rank`` on the title
+        and the body's lead; its default weights count a title (A) hit 2.5 times a body (B)
+        hit."""
         terms = query_terms(query)
         if not terms:
             return None
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), literal(tsquery(terms), Text))
         tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
-        return tsv.op("@@")(tsq), func.ts_rank(tsv, tsq, type_=Float)
+        rank_tsv: ColumnElement[Any] = literal_column("kb_search_pg.rank_tsv")
+        return tsv.op("@@")(tsq), func.ts_rank(rank_tsv, tsq, type_=Float)
 
     def matches(self, query: str, *, scored: bool = True) -> TextualSelect | None:
         """A selectable of (id, score) for the query, higher score better; None if empty.
