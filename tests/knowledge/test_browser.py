@@ -168,5 +168,12 @@ def test_search_submit_review_and_find_the_new_initiative(server: str, browser: 
     assert page.inner_text("#kb-total") == "共 1 个案例"
     assert "口袋公园" in page.inner_text("article.kb-hit h2")
     page.screenshot(path=str(ARTIFACTS / "4-found-after-publish.png"), full_page=True)
+
+    # 5. the city profile shows derived and stated density, with the mismatch flagged
+    page.goto(f"{server}/lang/en?next=/kb/cities/bijie")
+    page.wait_for_selector("#kb-profile")
+    assert "1,263,700" in page.inner_text("#kb-profile")
+    assert "⚠" in page.inner_text("#kb-profile")
+    page.screenshot(path=str(ARTIFACTS / "5-city-profile-en.png"), full_page=True)
     for ctx in (visitor, phone, desk):
         ctx.close()
