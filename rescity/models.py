@@ -1,11 +1,21 @@
 """Imports every ORM module so that ``Base.metadata`` knows all tables.
 
 Alembic's environment and the test fixtures import this module. A module adding tables adds
-its ORM module here.
+its ORM module here, one line each.
 """
 
 from rescity.community.adapters import orm as community_orm
-from rescity.community.adapters import orm_help, orm_operations, orm_sensors  # noqa: F401
+from rescity.community.adapters import orm_help, orm_operations, orm_sensors
 from rescity.core import accounts, audit, places
+from rescity.knowledge.adapters import orm as knowledge_orm
 
-__all__ = ["accounts", "audit", "community_orm", "places"]
+__all__ = [
+    "accounts",
+    "audit",
+    "community_orm",
+    "knowledge_orm",
+    "orm_help",
+    "orm_operations",
+    "orm_sensors",
+    "places",
+]

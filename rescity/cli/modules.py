@@ -16,8 +16,11 @@ def register_all(app: typer.Typer) -> None:
     from rescity.assess.entrypoints import cli_report as assess_report_cli
     from rescity.community.entrypoints import cli as community_cli
     from rescity.community.entrypoints import cli_operations as community_operations_cli
+    from rescity.knowledge.entrypoints import cli as knowledge_cli
 
-    for module in (assess_cli, assess_report_cli, community_cli, community_operations_cli):
+    for module in (
+        assess_cli, assess_report_cli, community_cli, community_operations_cli, knowledge_cli
+    ):
         module.register(app)
 
 
@@ -28,5 +31,10 @@ def demo_loaders() -> list[tuple[str, DemoLoader]]:
     """(name, loader) pairs that `rescity demo` runs; each returns a one-line summary."""
     from rescity.community.entrypoints.demo import load_demo as community_demo
     from rescity.community.entrypoints.demo_operations import load as operations_demo
+    from rescity.knowledge.entrypoints.demo import load_demo as knowledge_demo
 
-    return [("community", community_demo), ("community operations", operations_demo)]
+    return [
+        ("community", community_demo),
+        ("community operations", operations_demo),
+        ("knowledge", knowledge_demo),
+    ]

@@ -14,7 +14,9 @@ def routers() -> list[APIRouter]:
     from rescity.community.entrypoints import api as community_api
     from rescity.community.entrypoints import pages as community_pages
     from rescity.community.entrypoints.web_operations import operations_routers
+    from rescity.knowledge.entrypoints.web import router as knowledge_router
 
     found: list[APIRouter] = [assess_web.router, community_api.router, community_pages.router]
     found += operations_routers()
+    found.append(knowledge_router)
     return found

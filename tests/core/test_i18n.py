@@ -18,7 +18,7 @@ def test_every_key_used_in_a_template_is_in_the_catalogs() -> None:
     used = set()
     for path in TEMPLATES.rglob("*.html"):
         used |= set(
-            re.findall(r"""t\(\s*["']([a-z0-9_.]*[a-z0-9_])["']""", path.read_text("utf-8"))
+            re.findall(r"""(?<![\w.])t\(\s*["']([a-z0-9_.]*[a-z0-9_])["']""", path.read_text("utf-8"))
         )
     assert used, "no template uses the catalogs"
     missing = sorted(k for k in used if k not in catalog("en"))

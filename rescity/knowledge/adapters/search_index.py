@@ -1,0 +1,289 @@
+"""The full-text index on both backends, over the same pre-segmented tokens.
+
+* SQLite: an FTS5 table ``kb_fts(title, body)`` whose rowid is the initiative id (ranking by
+  ``bm25``, title weighted 5:1), and a narrow table ``kb_fts_meta`` with what search filters
+  and counts (city, country, year, status, tags).
+* PostgreSQL: one table ``kb_search_pg`` holding the same columns and a GIN-indexed ``tsv``
+  built with the 'simple' configuration (no stemming, no stop words: the tokens are already
+  segmented), title weighted A and body B; ranking by ``ts_rank`` on the title and the body's lead.
+
+Search never reads the wide initiative rows for the thousands of matches a broad query has;
+it reads these narrow rows, then loads only the page it shows. Both are derived data:
+created on first use, kept in step by the services (import, submit, edit, review) and
+rebuilt at any time with ``rescity kb reindex``. Queries are built from :class:`QueryTerm`
+objects whose text only holds letters, digits and CJK characters, passed as bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    TableClause,
+    Text,
+    TextualSelect,
+    column,
+    func,
+    literal,
+    literal_column,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from rescity.knowledge.adapters.orm import Initiative
+from rescity.knowledge.adapters.segmenter import QueryTerm, index_text, query_terms
+
+_SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')",
+    "CREATE TABLE IF NOT EXISTS kb_fts_meta (id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL,"
+    " city_key TEXT NOT NULL, country TEXT NOT NULL, year INTEGER, status TEXT NOT NULL,"
+    " tag_text TEXT NOT NULL)",
+)
+_PG_DDL = (
+    "CREATE TABLE IF NOT EXISTS kb_search_pg ("
+    " id integer PRIMARY KEY REFERENCES kb_initiative(id) ON DELETE CASCADE,"
+    " city_id integer NOT NULL, city_key text NOT NULL, country text NOT NULL, year integer,"
+    " status text NOT NULL, tag_text text NOT NULL, tsv tsvector NOT NULL,"
+    " rank_tsv tsvector NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_kb_search_pg_tsv ON kb_search_pg USING gin (tsv)",
+)
+# PostgreSQL ranks on the title and the first tokens of the body (summary, abstract…): a
+# small tsvector that stays inline, so ranking thousands of matches does not decompress
+# every full tsvector. Matching still uses the full ``tsv`` through the GIN index.
+RANK_TOKENS = 150
+_META_COLUMNS = ("city_id", "city_key", "country", "year", "status", "tag_text")
+BODY_FIELDS = (
+    "summary",
+    "abstract",
+    "background",
+    "key_measures",
+    "innovative_aspects",
+    "outcomes",
+    "lessons",
+)
+
+
+def _meta_table(name: str) -> TableClause:
+    return table(
+        name,
+        column("id", Integer),
+        column("city_id", Integer),
+        column("city_key"),
+        column("country"),
+        column("year", Integer),
+        column("status"),
+        column("tag_text"),
+    )
+
+
+@dataclass(frozen=True)
+class Document:
+    id: int
+    title: str
+    body: str
+    lead: str = ""  # the body's first RANK_TOKENS tokens (PostgreSQL ranks on title + lead)
+    city_id: int = 0
+    city_key: str = ""
+    country: str = ""
+    year: int | None = None
+    status: str = ""
+    tag_text: str = ""
+
+
+def document_of(item: Initiative) -> Document:
+    """Index tokens of one initiative (title with city names, body; both languages) and
+    the fields search filters and counts."""
+    title_parts = [item.title_en, item.title_zh, item.city.name_en, item.city.name_zh]
+    body_parts: list[str] = []
+    for name in BODY_FIELDS:
+        for lang in ("en", "zh"):
+            value = getattr(item, f"{name}_{lang}")
+            body_parts.append(" ".join(value) if isinstance(value, list) else value or "")
+    body_parts.extend(str(f.get("indicator", "")) for f in item.figures or [])
+    body = index_text(" ".join(body_parts))
+    return Document(
+        item.id,
+        index_text(" ".join(title_parts)),
+        body,
+        lead=" ".join(body.split()[:RANK_TOKENS]),
+        city_id=item.city_id,
+        city_key=item.city.key,
+        country=item.city.country,
+        year=item.year,
+        status=item.status,
+        tag_text=" ".join(sorted(t.code for t in item.tags)),
+    )
+
+
+class SearchIndex:
+    """Index maintenance and matching for one session's backend."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self.meta = _meta_table("kb_fts_meta" if self.dialect == "sqlite" else "kb_search_pg")
+
+    def ensure(self) -> None:
+        """Create the index tables if missing (a read-only check when they exist)."""
+        if self.dialect == "sqlite":
+            present = self.session.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name IN ('kb_fts', 'kb_fts_meta')")
+            ).scalar_one()
+            missing = present < 2
+        else:
+            missing = (
+                self.session.execute(text("SELECT to_regclass('kb_search_pg')")).scalar_one()
+                is None
+            )
+        if missing:
+            for ddl in _SQLITE_DDL if self.dialect == "sqlite" else _PG_DDL:
+                self.session.execute(text(ddl))
+
+    def put(self, item: Initiative) -> None:
+        self.put_many([document_of(item)])
+
+    def put_many(self, docs: list[Document]) -> None:
+        if not docs:
+            return
+        self.ensure()
+        rows = [d.__dict__ for d in docs]
+        if self.dialect == "sqlite":
+            self.session.execute(text("DELETE FROM kb_fts WHERE rowid = :id"), rows)
+            self.session.execute(
+                text("INSERT INTO kb_fts(rowid, title, body) VALUES (:id, :title, :body)"), rows
+            )
+            self.session.execute(
+                text(
+                    "INSERT OR REPLACE INTO kb_fts_meta(id, city_id, city_key, country, year,"
+                    " status, tag_text) VALUES (:id, :city_id, :city_key, :country, :year,"
+                    " :status, :tag_text)"
+                ),
+                rows,
+            )
+        else:
+            self.session.execute(
+                text(
+                    "INSERT INTO kb_search_pg(id, city_id, city_key, country, year, status,"
+                    " tag_text, tsv, rank_tsv) VALUES (:id, :city_id, :city_key, :country, :year,"
+                    " :status, :tag_text, setweight(to_tsvector('simple', :title), 'A') || "
+                    "setweight(to_tsvector('simple', :body), 'B'), "
+                    "setweight(to_tsvector('simple', :title), 'A') || "
+                    "setweight(to_tsvector('simple', :lead), 'B')) "
+                    "ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv,"
+                    " rank_tsv = EXCLUDED.rank_tsv, city_id = EXCLUDED.city_id,"
+                    " city_key = EXCLUDED.city_key, country = EXCLUDED.country,"
+                    " year = EXCLUDED.year, status = EXCLUDED.status, tag_text = EXCLUDED.tag_text"
+                ),
+                rows,
+            )
+
+    def remove(self, initiative_id: int) -> None:
+        self.ensure()
+        statements = (
+            ("DELETE FROM kb_fts WHERE rowid = :id", "DELETE FROM kb_fts_meta WHERE id = :id")
+            if self.dialect == "sqlite"
+            else ("DELETE FROM kb_search_pg WHERE id = :id",)
+        )
+        for sql in statements:
+            self.session.execute(text(sql), {"id": initiative_id})
+
+    def clear(self) -> None:
+        self.ensure()
+        statements = (
+            ("DELETE FROM kb_fts", "DELETE FROM kb_fts_meta")
+            if self.dialect == "sqlite"
+            else ("DELETE FROM kb_search_pg",)
+        )
+        for sql in statements:
+            self.session.execute(text(sql))
+
+    def pg_condition(self, query: str) -> tuple[ColumnElement[bool], ColumnElement[float]] | None:
+        """PostgreSQL: (match condition, rank) on ``kb_search_pg`` itself, so that one scan
+        of the GIN index gives the rows with their filter columns. ``ts_rank`` on the title
+        and the body's lead; its default weights count a title (A) hit 2.5 times a body (B)
+        hit."""
+        terms = query_terms(query)
+        if not terms:
+            return None
+        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), literal(tsquery(terms), Text))
+        tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
+        rank_tsv: ColumnElement[Any] = literal_column("kb_search_pg.rank_tsv")
+        return tsv.op("@@")(tsq), func.ts_rank(rank_tsv, tsq, type_=Float)
+
+    def matches(self, query: str, *, scored: bool = True) -> TextualSelect | None:
+        """A selectable of (id, score) for the query, higher score better; None if empty.
+
+        ``scored=False`` gives (id) only, which skips ranking (for counting facets).
+        """
+        terms = query_terms(query)
+        if not terms:
+            return None
+        self.ensure()
+        if not scored:
+            if self.dialect == "sqlite":
+                return (
+                    text("SELECT rowid AS id FROM kb_fts WHERE kb_fts MATCH :q")
+                    .bindparams(q=fts5_query(terms))
+                    .columns(id=Integer)
+                )
+            return (
+                text("SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :q)")
+                .bindparams(q=tsquery(terms))
+                .columns(id=Integer)
+            )
+        if self.dialect == "sqlite":
+            return (
+                text(
+                    "SELECT rowid AS id, -bm25(kb_fts, 5.0, 1.0) AS score FROM kb_fts "
+                    "WHERE kb_fts MATCH :q"
+                )
+                .bindparams(q=fts5_query(terms))
+                .columns(id=Integer, score=Float)
+            )
+        return (
+            text(
+                "SELECT id, ts_rank_cd(tsv, to_tsquery('simple', :q)) AS score FROM kb_search_pg "
+                "WHERE tsv @@ to_tsquery('simple', :q)"
+            )
+            .bindparams(q=tsquery(terms))
+            .columns(id=Integer, score=Float)
+        )
+
+
+def _fts_quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def fts5_query(terms: list[QueryTerm]) -> str:
+    parts = []
+    for term in terms:
+        if term.prefix:
+            parts.append(_fts_quote(term.text) + "*")
+        elif term.bigrams:
+            grams = " AND ".join(_fts_quote(g) for g in term.bigrams)
+            parts.append(f"({_fts_quote(term.text)} OR ({grams}))")
+        else:
+            parts.append(_fts_quote(term.text))
+    return " AND ".join(parts)
+
+
+def _ts_quote(token: str) -> str:
+    return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
+
+
+def tsquery(terms: list[QueryTerm]) -> str:
+    parts = []
+    for term in terms:
+        if term.prefix:
+            parts.append(_ts_quote(term.text) + ":*")
+        elif term.bigrams:
+            grams = " & ".join(_ts_quote(g) for g in term.bigrams)
+            parts.append(f"({_ts_quote(term.text)} | ({grams}))")
+        else:
+            parts.append(_ts_quote(term.text))
+    return " & ".join(parts)

@@ -1,0 +1,110 @@
+"""Taxonomies (SDGs, EU Urban Agenda, IUC clusters, Guangzhou Award themes) and auto-tagging.
+
+Both are data in ``rescity/knowledge/data``; this module only reads them and applies the
+keyword rules.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+KINDS = ("sdg", "urban_agenda", "iuc_cluster", "gz_theme")
+
+
+@dataclass(frozen=True)
+class Term:
+    code: str
+    kind: str
+    en: str
+    zh: str
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class TagRule:
+    name: str
+    en: tuple[str, ...]
+    zh: tuple[str, ...]
+    tags: tuple[str, ...]
+    min_hits: int = 1
+
+
+@cache
+def read_data(name: str) -> dict[str, Any]:
+    text = resources.files("rescity.knowledge.data").joinpath(name).read_text("utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def terms() -> dict[str, Term]:
+    data = read_data("taxonomies.toml")
+    found: dict[str, Term] = {}
+    for kind in KINDS:
+        for row in data.get(kind, []):
+            found[row["code"]] = Term(row["code"], kind, row["en"], row["zh"])
+    return found
+
+
+def kind_of(code: str) -> str:
+    term = terms().get(code)
+    return term.kind if term else ""
+
+
+def label(code: str, lang: str) -> str:
+    term = terms().get(code)
+    return term.label(lang) if term else code
+
+
+@cache
+def rules() -> tuple[TagRule, ...]:
+    data = read_data("tagging.toml")
+    known = terms()
+    out = []
+    for row in data["rule"]:
+        unknown = [t for t in row["tags"] if t not in known]
+        if unknown:
+            raise ValueError(f"tagging.toml rule {row['name']!r}: unknown tags {unknown}")
+        out.append(
+            TagRule(
+                row["name"],
+                tuple(row.get("en", [])),
+                tuple(row.get("zh", [])),
+                tuple(row["tags"]),
+                int(row.get("min_hits", 1)),
+            )
+        )
+    return tuple(out)
+
+
+@cache
+def _en_pattern(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9]){re.escape(word.lower())}s?(?![a-z0-9])")
+
+
+def auto_tags(text: str) -> list[str]:
+    """Taxonomy codes whose rules match ``text`` (any language), sorted."""
+    lowered = text.lower()
+    tags: set[str] = set()
+    for rule in rules():
+        hits = sum(1 for w in rule.en if _en_pattern(w).search(lowered))
+        hits += sum(1 for w in rule.zh if w in text)
+        if hits >= rule.min_hits:
+            tags.update(rule.tags)
+    return sorted(tags, key=_code_order)
+
+
+def _code_order(code: str) -> tuple[int, int, str]:
+    kind = kind_of(code)
+    num = int(code[3:]) if code.startswith("sdg") and code[3:].isdigit() else 0
+    return (KINDS.index(kind) if kind in KINDS else 9, num, code)
+
+
+def sort_codes(codes: list[str]) -> list[str]:
+    return sorted(set(codes), key=_code_order)

@@ -1,0 +1,407 @@
+"""JSON API of the knowledge module under /api/kb."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from rescity.core.errors import NotFound
+from rescity.core.security.policy import Principal
+from rescity.knowledge.adapters.orm import (
+    ActionPlan,
+    Assessment,
+    Event,
+    Initiative,
+    Pairing,
+    Partner,
+    Programme,
+)
+from rescity.knowledge.domain.model import Status
+from rescity.knowledge.domain.taxonomy import terms
+from rescity.knowledge.entrypoints.schemas import (
+    ActionPlanIn,
+    ActionPlanOut,
+    CityPublic,
+    CitySummary,
+    EventOut,
+    InitiativeCreate,
+    InitiativePublic,
+    InitiativeSummary,
+    InitiativeUpdate,
+    MatchOut,
+    PairingIn,
+    PairingOut,
+    PartnerOut,
+    ProfileOut,
+    ProgrammeOut,
+    RecommendationOut,
+    ReviewIn,
+    SearchHitOut,
+    SearchOut,
+    VersionOut,
+    summary_of,
+)
+from rescity.knowledge.services import cooperation, initiatives
+from rescity.knowledge.services.export import export_csv, export_json
+from rescity.knowledge.services.initiatives import InitiativeInput
+from rescity.knowledge.services.search import SearchQuery, search
+from rescity.knowledge.services.versions import versions
+from rescity.web.deps import CurrentPrincipal, OptionalPrincipal, UoW, allow
+
+router = APIRouter(prefix="/api/kb", tags=["knowledge"])
+ReadPublished = Annotated[Principal | None, Depends(allow("knowledge.initiative.read_published"))]
+Submitter = Annotated[Principal, Depends(allow("knowledge.initiative.submit"))]
+Reviewer = Annotated[Principal, Depends(allow("knowledge.initiative.review"))]
+
+
+def search_query(
+    q: Annotated[str, Query(max_length=200)] = "",
+    country: Annotated[str, Query(max_length=2)] = "",
+    city: Annotated[str, Query(max_length=120)] = "",
+    theme: Annotated[str, Query(max_length=40)] = "",
+    sdg: Annotated[str, Query(max_length=10)] = "",
+    year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    status: Annotated[str, Query(max_length=20)] = "",
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "en",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchQuery:
+    return SearchQuery(
+        q=q,
+        country=country,
+        city=city,
+        theme=theme,
+        sdg=sdg,
+        year=year,
+        status=status,
+        lang=lang,
+        page=page,
+        per_page=per_page,
+    )
+
+
+SearchParams = Annotated[SearchQuery, Depends(search_query)]
+
+
+def _can_review(principal: Principal | None) -> bool:
+    from rescity.core.security.policy import is_allowed
+
+    return is_allowed(principal, "knowledge.initiative.review")
+
+
+@router.get("/initiatives", response_model=SearchOut)
+def list_initiatives(uow: UoW, principal: ReadPublished, query: SearchParams) -> SearchOut:
+    """Search published initiatives (editors also see the others) with facets."""
+    result = search(uow.session, query, include_unpublished=_can_review(principal))
+    return SearchOut(
+        total=result.total,
+        page=result.query.page,
+        pages=result.pages,
+        per_page=result.query.per_page,
+        hits=[
+            SearchHitOut(
+                **summary_of(h.item),
+                score=h.score,
+                title_highlight=str(h.title),
+                snippet=str(h.snippet),
+            )
+            for h in result.hits
+        ],
+        facets={k: [v.__dict__ for v in vs] for k, vs in result.facets.items()},
+    )
+
+
+@router.get("/initiatives/{key}", response_model=InitiativePublic)
+def get_initiative(key: str, uow: UoW, principal: OptionalPrincipal) -> InitiativePublic:
+    return InitiativePublic.of(initiatives.get_visible(uow.session, principal, key))
+
+
+def _input(body: InitiativeCreate) -> InitiativeInput:
+    data = body.model_dump(exclude={"expected_version", "note"})
+    data["figures"] = [f for f in data["figures"]]
+    return InitiativeInput(**data)
+
+
+@router.post("/initiatives", response_model=InitiativePublic, status_code=201)
+def create_initiative(body: InitiativeCreate, uow: UoW, principal: Submitter) -> InitiativePublic:
+    """Register an initiative; it is public once a knowledge editor publishes it."""
+    return InitiativePublic.of(initiatives.submit(uow, principal, _input(body)))
+
+
+@router.put("/initiatives/{key}", response_model=InitiativePublic)
+def update_initiative(
+    key: str, body: InitiativeUpdate, uow: UoW, principal: CurrentPrincipal
+) -> InitiativePublic:
+    item = initiatives.update(
+        uow, principal, key, _input(body), note=body.note, expected_version=body.expected_version
+    )
+    return InitiativePublic.of(item)
+
+
+@router.post("/initiatives/{key}/review", response_model=InitiativePublic)
+def review_initiative(key: str, body: ReviewIn, uow: UoW, principal: Reviewer) -> InitiativePublic:
+    return InitiativePublic.of(
+        initiatives.review(uow, principal, key, body.decision, comment=body.comment)
+    )
+
+
+@router.get("/review-queue", response_model=list[InitiativeSummary])
+def review_queue(uow: UoW, principal: Reviewer) -> list[InitiativeSummary]:
+    return [
+        InitiativeSummary(**summary_of(i)) for i in initiatives.review_queue(uow.session, principal)
+    ]
+
+
+@router.get("/initiatives/{key}/versions", response_model=list[VersionOut])
+def list_versions(key: str, uow: UoW, principal: OptionalPrincipal) -> list[VersionOut]:
+    item = initiatives.get_visible(uow.session, principal, key)
+    return [
+        VersionOut(
+            version=v.version,
+            status=v.status,
+            author=v.author,
+            note=v.note,
+            created_at=v.created_at,
+        )
+        for v in versions(uow.session, item)
+    ]
+
+
+@router.get("/initiatives/{key}/diff")
+def version_diff(
+    key: str,
+    uow: UoW,
+    principal: OptionalPrincipal,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    item = initiatives.get_visible(uow.session, principal, key)
+    return {
+        "key": key,
+        "from": from_,
+        "to": to,
+        "diff": initiatives.version_diff(uow.session, item, from_, to),
+    }
+
+
+@router.get("/cities/{key}", response_model=CityPublic)
+def get_city(
+    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
+) -> CityPublic:
+    session = uow.session
+    city = cooperation.city_or_404(session, key)
+    assessment = session.scalar(select(Assessment).where(Assessment.city_id == city.id))
+    items = session.scalars(
+        select(Initiative).where(
+            Initiative.city_id == city.id, Initiative.status == str(Status.PUBLISHED)
+        )
+    )
+    return CityPublic(
+        **CitySummary.of(city).model_dump(),
+        lat=city.lat,
+        lon=city.lon,
+        profiles=[ProfileOut.of(p) for p in city.profiles],
+        assessment=dict(assessment.indices) if assessment else None,
+        initiatives=[InitiativeSummary(**summary_of(i)) for i in items],
+    )
+
+
+@router.get("/cities/{key}/matches", response_model=list[MatchOut])
+def city_matches(
+    key: str,
+    uow: UoW,
+    _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
+    programme: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[MatchOut]:
+    session = uow.session
+    out = []
+    for m in cooperation.match_city(session, key, programme=programme, limit=limit):
+        cand = cooperation.city_or_404(session, m.candidate)
+        out.append(
+            MatchOut(
+                candidate=CitySummary.of(cand),
+                score=m.score,
+                components={c.name: c.score for c in m.components},
+                reasons=m.reasons,
+            )
+        )
+    return out
+
+
+@router.get("/cities/{key}/recommendations", response_model=list[RecommendationOut])
+def city_recommendations(
+    key: str,
+    uow: UoW,
+    _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "en",
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[RecommendationOut]:
+    return [
+        RecommendationOut(
+            initiative=InitiativeSummary(**summary_of(r.initiative)),
+            index=r.index,
+            score=r.score,
+            reason=r.reason,
+        )
+        for r in cooperation.recommend(uow.session, key, lang=lang, limit=limit)
+    ]
+
+
+@router.get("/taxonomies")
+def taxonomies() -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    for term in terms().values():
+        out.setdefault(term.kind, []).append({"code": term.code, "en": term.en, "zh": term.zh})
+    return out
+
+
+@router.get("/export")
+def export(
+    uow: UoW, _: ReadPublished, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
+) -> Response:
+    if format == "csv":
+        return Response(
+            export_csv(uow.session),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": "attachment; filename=initiatives.csv"},
+        )
+    return Response(export_json(uow.session), media_type="application/json")
+
+
+def _pairing_out(p: Pairing) -> PairingOut:
+    return PairingOut(
+        id=p.id,
+        city_a=CitySummary.of(p.city_a),
+        city_b=CitySummary.of(p.city_b),
+        topic=p.topic,
+        status=p.status,
+        confirmed_a=p.confirmed_a,
+        confirmed_b=p.confirmed_b,
+        source=p.source,
+    )
+
+
+@router.get("/programmes/{key}", response_model=ProgrammeOut)
+def get_programme(
+    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
+) -> ProgrammeOut:
+    """A programme with its partner cities, pairings and events."""
+    session = uow.session
+    prog = session.scalar(select(Programme).where(Programme.key == key))
+    if prog is None:
+        raise NotFound(f"no programme '{key}'")
+    partners = session.scalars(select(Partner).where(Partner.programme_id == prog.id))
+    pairings = session.scalars(select(Pairing).where(Pairing.programme_id == prog.id))
+    events = session.scalars(
+        select(Event).where(Event.programme_id == prog.id).order_by(Event.date)
+    )
+    return ProgrammeOut(
+        key=prog.key,
+        name_en=prog.name_en,
+        name_zh=prog.name_zh,
+        period=prog.period,
+        clusters=list(prog.clusters or []),
+        partners=[
+            PartnerOut(
+                city=CitySummary.of(p.city),
+                region=p.region,
+                role=p.role,
+                clusters=list(p.clusters or []),
+            )
+            for p in partners
+        ],
+        pairings=[_pairing_out(p) for p in pairings],
+        events=[
+            EventOut(
+                key=e.key,
+                type=e.type,
+                date=e.date,
+                title=e.title,
+                participants=list(e.participants or []),
+                outputs=e.outputs,
+            )
+            for e in events
+        ],
+    )
+
+
+@router.post("/pairings", response_model=PairingOut, status_code=201)
+def propose_pairing(
+    body: PairingIn,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.pairing.create"))],
+) -> PairingOut:
+    """Propose a pairing on behalf of city A; B must confirm too."""
+    pairing = cooperation.propose_pairing(
+        uow, principal, body.city_a, body.city_b, topic=body.topic, programme=body.programme
+    )
+    return _pairing_out(pairing)
+
+
+@router.post("/pairings/{pairing_id}/confirm", response_model=PairingOut)
+def confirm_pairing(
+    pairing_id: int,
+    city: Annotated[str, Query(max_length=120)],
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.pairing.confirm"))],
+) -> PairingOut:
+    return _pairing_out(cooperation.confirm_pairing(uow, principal, pairing_id, city))
+
+
+def _plan_out(plan: ActionPlan) -> ActionPlanOut:
+    return ActionPlanOut(
+        id=plan.id,
+        title=plan.title,
+        contact_role=plan.contact_role,
+        contact_name=plan.contact_name,
+        actions=[
+            {
+                "title": a.title,
+                "owner": a.owner,
+                "quarter": a.quarter,
+                "status": a.status,
+                "initiatives": list(a.initiative_keys or []),
+            }
+            for a in plan.actions
+        ],
+        milestones=[
+            {"title": m.title, "quarter": m.quarter, "done": m.done} for m in plan.milestones
+        ],
+    )
+
+
+@router.post("/cities/{key}/action-plans", response_model=ActionPlanOut, status_code=201)
+def create_action_plan(
+    key: str,
+    body: ActionPlanIn,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.plan.create"))],
+) -> ActionPlanOut:
+    plan = cooperation.create_action_plan(
+        uow,
+        principal,
+        key,
+        body.title,
+        contact_role=body.contact_role,
+        contact_name=body.contact_name,
+        programme=body.programme,
+        actions=tuple(
+            cooperation.ActionInput(a.title, a.owner, a.quarter, a.status, tuple(a.initiatives))
+            for a in body.actions
+        ),
+        milestones=tuple((m.title, m.quarter) for m in body.milestones),
+    )
+    return _plan_out(plan)
+
+
+@router.get("/cities/{key}/action-plans", response_model=list[ActionPlanOut])
+def list_action_plans(
+    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
+) -> list[ActionPlanOut]:
+    city = cooperation.city_or_404(uow.session, key)
+    plans = uow.session.scalars(select(ActionPlan).where(ActionPlan.city_id == city.id))
+    return [_plan_out(p) for p in plans]

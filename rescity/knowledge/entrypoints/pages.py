@@ -1,0 +1,260 @@
+"""Server-rendered pages: search with filters, initiative detail, city profile, submit, review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from rescity.core.errors import InputError, NotFound
+from rescity.core.security.policy import Principal, is_allowed
+from rescity.knowledge.adapters.orm import Assessment, City, Initiative
+from rescity.knowledge.domain.assessment import index_label
+from rescity.knowledge.domain.model import ProfileData as _Profile
+from rescity.knowledge.domain.model import Status, density_mismatch
+from rescity.knowledge.domain.taxonomy import label, terms
+from rescity.knowledge.entrypoints.api import SearchParams
+from rescity.knowledge.services import cooperation, initiatives
+from rescity.knowledge.services.initiatives import InitiativeInput, split_lines
+from rescity.knowledge.services.search import search
+from rescity.knowledge.services.versions import versions
+from rescity.web.deps import CurrentPrincipal, OptionalPrincipal, UoW, allow
+from rescity.web.pages import Page
+
+router = APIRouter(include_in_schema=False)
+FIGURE_ROWS = 3
+
+
+def _common(page: Page) -> dict[str, Any]:
+    return {"label": label, "index_label": index_label}
+
+
+@router.get("/kb")
+def search_page(
+    page: Page, uow: UoW, principal: OptionalPrincipal, query: SearchParams, request: Request
+) -> Response:
+    if "lang" not in request.query_params:
+        query = type(query)(**{**query.__dict__, "lang": page.lang})
+    result = search(
+        uow.session, query, include_unpublished=is_allowed(principal, "knowledge.initiative.review")
+    )
+    params = {k: v for k, v in request.query_params.items() if k != "page" and v}
+
+    def facet_href(facet: str, value: str) -> str:
+        chosen = {k: v for k, v in params.items() if k != facet}
+        if params.get(facet) != value:
+            chosen[facet] = value
+        return "/kb?" + urlencode(chosen)
+
+    def page_href(n: int) -> str:
+        return "/kb?" + urlencode({**params, "page": n})
+
+    return page.render(
+        "knowledge/search.html",
+        result=result,
+        q=query,
+        params=params,
+        facet_href=facet_href,
+        page_href=page_href,
+        **_common(page),
+    )
+
+
+@router.get("/kb/initiatives/{key}")
+def initiative_page(
+    key: str,
+    page: Page,
+    uow: UoW,
+    principal: OptionalPrincipal,
+    diff_from: int | None = None,
+    diff_to: int | None = None,
+) -> Response:
+    item = initiatives.get_visible(uow.session, principal, key)
+    history = versions(uow.session, item) if principal is not None else []
+    diff_text = ""
+    if diff_from and diff_to:
+        diff_text = initiatives.version_diff(uow.session, item, diff_from, diff_to)
+    owner = principal is not None and item.owner_id == principal.user_id
+    return page.render(
+        "knowledge/initiative.html",
+        item=item,
+        history=history,
+        diff_text=diff_text,
+        diff_from=diff_from,
+        diff_to=diff_to,
+        is_owner=owner,
+        can_review=is_allowed(principal, "knowledge.initiative.review"),
+        **_common(page),
+    )
+
+
+@router.get("/kb/cities/{key}")
+def city_page(
+    key: str,
+    page: Page,
+    uow: UoW,
+    _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
+) -> Response:
+    session = uow.session
+    city = cooperation.city_or_404(session, key)
+    items = list(
+        session.scalars(
+            select(Initiative).where(
+                Initiative.city_id == city.id, Initiative.status == str(Status.PUBLISHED)
+            )
+        )
+    )
+    assessment = session.scalar(select(Assessment).where(Assessment.city_id == city.id))
+    recs = cooperation.recommend(session, key, lang=page.lang, limit=5) if assessment else []
+    matches = cooperation.match_city(session, key, limit=5)
+    names = {c.key: c.name(page.lang) for c in session.scalars(select(City))}
+    gaps = {}
+    for p in city.profiles:
+        gap = density_mismatch(
+            _Profile(
+                population=p.population,
+                land_area_km2=p.land_area_km2,
+                stated_density=p.stated_density,
+            )
+        )
+        gaps[p.id] = gap
+    return page.render(
+        "knowledge/city.html",
+        city=city,
+        items=items,
+        assessment=assessment,
+        recs=recs,
+        matches=matches,
+        names=names,
+        gaps=gaps,
+        **_common(page),
+    )
+
+
+def _form_input(form: Any) -> tuple[InitiativeInput, list[dict[str, Any]]]:
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value.strip() if isinstance(value, str) else ""
+
+    figures: list[dict[str, Any]] = []
+    for n in range(FIGURE_ROWS):
+        row = {
+            k: text(f"figure_{n}_{k}") for k in ("indicator", "baseline", "value", "unit", "year")
+        }
+        if any(row.values()):
+            figures.append(row)
+    year = text("year")
+    data = InitiativeInput(
+        city=text("city"),
+        title_en=text("title_en"),
+        title_zh=text("title_zh"),
+        abstract_en=text("abstract_en"),
+        abstract_zh=text("abstract_zh"),
+        background_en=text("background_en"),
+        background_zh=text("background_zh"),
+        key_measures_en=split_lines(text("key_measures_en")),
+        key_measures_zh=split_lines(text("key_measures_zh")),
+        outcomes_en=text("outcomes_en"),
+        outcomes_zh=text("outcomes_zh"),
+        lessons_en=text("lessons_en"),
+        lessons_zh=text("lessons_zh"),
+        figures=figures,
+        year=int(year) if year.isdigit() else None,
+    )
+    return data, figures
+
+
+def _cities(uow: UoW, lang: str) -> list[tuple[str, str]]:
+    rows = uow.session.scalars(select(City).order_by(City.name_en))
+    return [(c.key, c.name(lang)) for c in rows]
+
+
+@router.get("/kb/submit")
+def submit_form(
+    page: Page, uow: UoW, _: Annotated[Principal, Depends(allow("knowledge.initiative.submit"))]
+) -> Response:
+    return page.render(
+        "knowledge/submit.html",
+        cities=_cities(uow, page.lang),
+        form={},
+        problems=[],
+        figure_rows=range(FIGURE_ROWS),
+        **_common(page),
+    )
+
+
+@router.post("/kb/submit")
+async def submit(
+    request: Request,
+    page: Page,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.initiative.submit"))],
+) -> Response:
+    form = await request.form()
+    data, _figures = _form_input(form)
+    try:
+        item = initiatives.submit(uow, principal, data)
+    except InputError as exc:
+        uow.rollback()
+        return page.render(
+            "knowledge/submit.html",
+            status_code=422,
+            cities=_cities(uow, page.lang),
+            form=dict(form),
+            problems=exc.problems,
+            figure_rows=range(FIGURE_ROWS),
+            **_common(page),
+        )
+    return RedirectResponse(f"/kb/initiatives/{item.key}?submitted=1", status_code=303)
+
+
+@router.post("/kb/initiatives/{key}/review")
+async def review(
+    key: str,
+    request: Request,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.initiative.review"))],
+) -> Response:
+    form = await request.form()
+    decision = str(form.get("decision", ""))
+    comment = str(form.get("comment", ""))
+    initiatives.review(uow, principal, key, decision, comment=comment)
+    return RedirectResponse(f"/kb/initiatives/{key}", status_code=303)
+
+
+@router.get("/kb/review")
+def review_queue(
+    page: Page,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.initiative.review"))],
+) -> Response:
+    return page.render(
+        "knowledge/review.html",
+        items=initiatives.review_queue(uow.session, principal),
+        **_common(page),
+    )
+
+
+@router.get("/kb/mine")
+def my_initiatives(page: Page, uow: UoW, principal: CurrentPrincipal) -> Response:
+    return page.render(
+        "knowledge/review.html",
+        mine=True,
+        items=initiatives.my_initiatives(uow.session, principal),
+        **_common(page),
+    )
+
+
+@router.get("/kb/taxonomies")
+def taxonomy_page(page: Page) -> Response:
+    grouped: dict[str, list[Any]] = {}
+    for term in terms().values():
+        grouped.setdefault(term.kind, []).append(term)
+    return page.render("knowledge/taxonomies.html", grouped=grouped, **_common(page))
+
+
+def not_found(key: str) -> NotFound:
+    return NotFound(f"no initiative '{key}'")

@@ -1,0 +1,282 @@
+"""API schemas: one per purpose, so a response never leaks a field by accident."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from rescity.knowledge.adapters.orm import City, CityProfile, Initiative
+from rescity.knowledge.domain.taxonomy import label
+
+
+class FigureIn(BaseModel):
+    indicator: str = Field(min_length=1, max_length=300)
+    value: float
+    unit: str = Field(default="", max_length=60)
+    baseline: float | None = None
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    baseline_year: int | None = Field(default=None, ge=1900, le=2100)
+
+
+class InitiativeCreate(BaseModel):
+    city: str = Field(min_length=1, max_length=120, description="City key, e.g. 'haikou'.")
+    title_en: str = Field(default="", max_length=400)
+    title_zh: str = Field(default="", max_length=400)
+    summary_en: str = Field(default="", max_length=20_000)
+    summary_zh: str = Field(default="", max_length=20_000)
+    abstract_en: str = Field(default="", max_length=20_000)
+    abstract_zh: str = Field(default="", max_length=20_000)
+    background_en: str = Field(default="", max_length=50_000)
+    background_zh: str = Field(default="", max_length=50_000)
+    key_measures_en: list[str] = Field(default_factory=list, max_length=100)
+    key_measures_zh: list[str] = Field(default_factory=list, max_length=100)
+    innovative_aspects_en: str = Field(default="", max_length=50_000)
+    innovative_aspects_zh: str = Field(default="", max_length=50_000)
+    outcomes_en: str = Field(default="", max_length=50_000)
+    outcomes_zh: str = Field(default="", max_length=50_000)
+    lessons_en: str = Field(default="", max_length=50_000)
+    lessons_zh: str = Field(default="", max_length=50_000)
+    figures: list[FigureIn] = Field(default_factory=list, max_length=50)
+    tags: list[str] | None = Field(default=None, description="Taxonomy codes; auto if omitted.")
+    year: int | None = Field(default=None, ge=1900, le=2100)
+
+
+class InitiativeUpdate(InitiativeCreate):
+    expected_version: int | None = Field(default=None, description="Refuse if changed since.")
+    note: str = Field(default="", max_length=1000)
+
+
+class ReviewIn(BaseModel):
+    decision: str = Field(pattern="^(publish|request_changes|reject)$")
+    comment: str = Field(default="", max_length=2000)
+
+
+class CitySummary(BaseModel):
+    key: str
+    name_en: str
+    name_zh: str
+    country: str
+
+    @classmethod
+    def of(cls, city: City) -> CitySummary:
+        return cls(key=city.key, name_en=city.name_en, name_zh=city.name_zh, country=city.country)
+
+
+class TagOut(BaseModel):
+    code: str
+    kind: str
+    label_en: str
+    label_zh: str
+
+
+class InitiativeSummary(BaseModel):
+    key: str
+    city: CitySummary
+    title_en: str
+    title_zh: str
+    year: int | None
+    status: str
+    tags: list[str]
+
+
+class SearchHitOut(InitiativeSummary):
+    score: float
+    title_highlight: str
+    snippet: str
+
+
+class FacetOut(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class SearchOut(BaseModel):
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    hits: list[SearchHitOut]
+    facets: dict[str, list[FacetOut]]
+
+
+class InitiativePublic(InitiativeSummary):
+    summary_en: str
+    summary_zh: str
+    abstract_en: str
+    abstract_zh: str
+    background_en: str
+    background_zh: str
+    key_measures_en: list[str]
+    key_measures_zh: list[str]
+    innovative_aspects_en: str
+    innovative_aspects_zh: str
+    outcomes_en: str
+    outcomes_zh: str
+    lessons_en: str
+    lessons_zh: str
+    figures: list[dict[str, Any]]
+    tag_labels: list[TagOut]
+    version: int
+    source_document: str
+    last_verified: date | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, item: Initiative) -> InitiativePublic:
+        from rescity.knowledge.domain.taxonomy import kind_of
+
+        data = {
+            name: getattr(item, name)
+            for name in cls.model_fields
+            if name not in ("city", "tags", "tag_labels") and hasattr(item, name)
+        }
+        return cls(
+            **data,
+            city=CitySummary.of(item.city),
+            tags=item.tag_codes,
+            tag_labels=[
+                TagOut(code=c, kind=kind_of(c), label_en=label(c, "en"), label_zh=label(c, "zh"))
+                for c in item.tag_codes
+            ],
+        )
+
+
+def summary_of(item: Initiative) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "city": CitySummary.of(item.city),
+        "title_en": item.title_en,
+        "title_zh": item.title_zh,
+        "year": item.year,
+        "status": item.status,
+        "tags": item.tag_codes,
+    }
+
+
+class VersionOut(BaseModel):
+    version: int
+    status: str
+    author: str
+    note: str
+    created_at: datetime
+
+
+class ProfileOut(BaseModel):
+    year: int | None
+    population: int | None
+    land_area_km2: float | None
+    density: float | None
+    stated_density: float | None
+    gdp_per_capita: float | None
+    gdp_currency: str
+    gdp_year: int | None
+    growth_rate_pct: float | None
+    prosperity: list[str]
+    scope_note: str
+    source: str
+    notes: dict[str, str]
+
+    @classmethod
+    def of(cls, p: CityProfile) -> ProfileOut:
+        return cls(**{name: getattr(p, name) for name in cls.model_fields})
+
+
+class CityPublic(CitySummary):
+    lat: float | None
+    lon: float | None
+    profiles: list[ProfileOut]
+    assessment: dict[str, float] | None
+    initiatives: list[InitiativeSummary]
+
+
+class MatchOut(BaseModel):
+    candidate: CitySummary
+    score: float
+    components: dict[str, float]
+    reasons: list[str]
+
+
+class RecommendationOut(BaseModel):
+    initiative: InitiativeSummary
+    index: str
+    score: float
+    reason: str
+
+
+class PairingIn(BaseModel):
+    city_a: str = Field(min_length=1, max_length=120, description="The proposing city.")
+    city_b: str = Field(min_length=1, max_length=120)
+    topic: str = Field(default="", max_length=300)
+    programme: str | None = Field(default=None, max_length=80)
+
+
+class PairingOut(BaseModel):
+    id: int
+    city_a: CitySummary
+    city_b: CitySummary
+    topic: str
+    status: str
+    confirmed_a: bool
+    confirmed_b: bool
+    source: str
+
+
+class EventOut(BaseModel):
+    key: str
+    type: str
+    date: date | None
+    title: str
+    participants: list[str]
+    outputs: str
+
+
+class PartnerOut(BaseModel):
+    city: CitySummary
+    region: str
+    role: str
+    clusters: list[str]
+
+
+class ProgrammeOut(BaseModel):
+    key: str
+    name_en: str
+    name_zh: str
+    period: str
+    clusters: list[str]
+    partners: list[PartnerOut]
+    pairings: list[PairingOut]
+    events: list[EventOut]
+
+
+class ActionIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    owner: str = Field(default="", max_length=200)
+    quarter: str = Field(default="", max_length=7, description="e.g. 2025Q3")
+    status: str = Field(default="planned", pattern="^(planned|ongoing|done|dropped)$")
+    initiatives: list[str] = Field(default_factory=list, max_length=50)
+
+
+class MilestoneIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    quarter: str = Field(default="", max_length=7)
+
+
+class ActionPlanIn(BaseModel):
+    title: str = Field(max_length=300)
+    contact_role: str = Field(max_length=200, description="The key contact, by role.")
+    contact_name: str = Field(default="", max_length=200)
+    programme: str | None = None
+    actions: list[ActionIn] = Field(default_factory=list, max_length=200)
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=100)
+
+
+class ActionPlanOut(BaseModel):
+    id: int
+    title: str
+    contact_role: str
+    contact_name: str
+    actions: list[dict[str, Any]]
+    milestones: list[dict[str, Any]]

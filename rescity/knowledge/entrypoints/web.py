@@ -1,0 +1,11 @@
+"""The knowledge module's web router: JSON API (/api/kb) and pages (/kb)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rescity.knowledge.entrypoints import api, pages
+
+router = APIRouter()
+router.include_router(api.router)
+router.include_router(pages.router)

@@ -1,0 +1,216 @@
+"""JSON API and pages of the knowledge module (FastAPI TestClient, both backends)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from rescity.core.accounts import get_user, issue_api_token
+from rescity.core.config import Settings
+from rescity.core.security.policy import Principal
+from rescity.core.storage.uow import UnitOfWork
+from rescity.web.app import create_app
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine, seeded: sessionmaker[Any]) -> TestClient:
+    return TestClient(create_app(settings, engine=engine))
+
+
+@pytest.fixture
+def token_for(
+    session_factory: sessionmaker[Any], make_user: Callable[..., Principal]
+) -> Callable[..., dict[str, str]]:
+    def make(username: str, role: str | None = None) -> dict[str, str]:
+        make_user(username, role)
+        with UnitOfWork(session_factory) as uow:
+            token = issue_api_token(uow.session, get_user(uow.session, username))
+            uow.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+def test_search_api_returns_hits_facets_and_highlights(client: TestClient) -> None:
+    r = client.get("/api/kb/initiatives", params={"q": "韧性", "lang": "zh"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["total"] == 1
+    assert body["hits"][0]["key"] == "gz6-fuzhou"
+    assert "<mark>韧性</mark>" in body["hits"][0]["title_highlight"]
+    assert {f["value"] for f in body["facets"]["country"]} == {"CN"}
+    r = client.get("/api/kb/initiatives", params={"q": "water", "per_page": 1, "page": 2})
+    assert r.json()["page"] == 2 and len(r.json()["hits"]) == 1
+    assert client.get("/api/kb/initiatives", params={"per_page": 1000}).status_code == 422
+
+
+def test_submit_review_publish_over_the_api(
+    client: TestClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    user, editor = token_for("wang"), token_for("editor", "knowledge_editor")
+    payload = {
+        "city": "guangzhou",
+        "title_zh": "社区微改造",
+        "abstract_zh": "老旧小区微改造。",
+        "figures": [{"indicator": "加装电梯", "value": 120, "unit": "部", "baseline": 0}],
+    }
+    assert client.post("/api/kb/initiatives", json=payload).status_code in (401, 403)
+    bad = client.post("/api/kb/initiatives", json={"city": "guangzhou"}, headers=user)
+    assert bad.status_code == 422
+    assert {p["where"] for p in bad.json()["problems"]} == {"title", "abstract"}
+    r = client.post("/api/kb/initiatives", json=payload, headers=user)
+    assert r.status_code == 201, r.text
+    key = r.json()["key"]
+    assert r.json()["status"] == "submitted"
+    assert client.get(f"/api/kb/initiatives/{key}").status_code == 404  # not public yet
+    assert client.get(f"/api/kb/initiatives/{key}", headers=user).status_code == 200
+    assert (
+        client.post(
+            f"/api/kb/initiatives/{key}/review", json={"decision": "publish"}, headers=user
+        ).status_code
+        == 403
+    )
+    queue = client.get("/api/kb/review-queue", headers=editor).json()
+    assert [i["key"] for i in queue] == [key]
+    r = client.post(
+        f"/api/kb/initiatives/{key}/review", json={"decision": "publish"}, headers=editor
+    )
+    assert r.json()["status"] == "published"
+    assert client.get(f"/api/kb/initiatives/{key}").json()["figures"][0]["indicator"] == "加装电梯"
+    hits = client.get("/api/kb/initiatives", params={"q": "微改造"}).json()["hits"]
+    assert [h["key"] for h in hits] == [key]
+    versions = client.get(f"/api/kb/initiatives/{key}/versions").json()
+    assert [v["version"] for v in versions] == [1, 2]
+    diff = client.get(f"/api/kb/initiatives/{key}/diff", params={"from": 1, "to": 2}).json()
+    assert diff["diff"] == ""  # publishing changes the status, not the content
+
+
+def test_city_api_export_and_taxonomies(client: TestClient) -> None:
+    city = client.get("/api/kb/cities/bijie").json()
+    assert city["name_zh"] == "毕节"
+    assert city["profiles"][0]["stated_density"] == 4080
+    assert city["profiles"][0]["density"] == pytest.approx(1_263_700 / 2868)
+    assert [i["key"] for i in city["initiatives"]] == ["gz6-bijie"]
+    assert client.get("/api/kb/cities/atlantis").status_code == 404
+    assert client.get("/api/kb/cities/zhengzhou/matches").status_code == 200
+    csv_text = client.get("/api/kb/export", params={"format": "csv"}).text
+    assert csv_text.splitlines()[0].startswith("key,city,")
+    tax = client.get("/api/kb/taxonomies").json()
+    assert len(tax["sdg"]) == 17 and len(tax["urban_agenda"]) == 14
+    assert len(tax["iuc_cluster"]) == 5
+
+
+def test_pages_render_in_both_languages(client: TestClient) -> None:
+    page = client.get("/kb", params={"q": "flood"}, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert 'data-key="gz6-fuzhou"' in page.text and "<mark>" in page.text
+    zh = client.get("/kb", params={"q": "香港"}, headers={"Accept-Language": "zh-CN"})
+    assert "共 1 个案例" in zh.text and "<mark>香港</mark>：过渡性房屋" in zh.text
+    facet = re.search(r'href="(/kb\?[^"]*sdg=sdg6[^"]*)"', page.text)
+    assert facet is not None
+    assert client.get(facet.group(1).replace("&amp;", "&")).status_code == 200
+    detail = client.get("/kb/initiatives/gz6-xianning", headers={"Accept-Language": "en"})
+    assert "students walking to school" in detail.text and 'id="kb-figures"' in detail.text
+    city = client.get("/kb/cities/bijie", headers={"Accept-Language": "en"})
+    assert "1,263,700" in city.text and "⚠" in city.text  # stated density 4,080 flagged
+    anonymous = client.get("/kb/submit", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=/kb/submit"
+
+
+def _login(client: TestClient, username: str) -> str:
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf is not None
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": "a-long-password-1",
+            "csrf_token": csrf.group(1),
+            "next": "/kb/submit",
+        },
+        follow_redirects=True,
+    )
+    token = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
+    assert token is not None
+    return token.group(1)
+
+
+def test_submit_form_validates_and_registers(
+    client: TestClient, make_user: Callable[..., Principal]
+) -> None:
+    make_user("formuser")
+    csrf = _login(client, "formuser")
+    bad = client.post(
+        "/kb/submit",
+        data={
+            "csrf_token": csrf,
+            "city": "haikou",
+            "figure_0_indicator": "trees",
+            "figure_0_value": "x",
+        },
+    )
+    assert bad.status_code == 422
+    assert "figures[0].value" in bad.text and "title" in bad.text
+    ok = client.post(
+        "/kb/submit",
+        data={
+            "csrf_token": csrf,
+            "city": "haikou",
+            "title_zh": "海口湿地城市建设",
+            "abstract_zh": "建设国际湿地城市。",
+            "key_measures_zh": "湿地修复\n社区参与",
+            "figure_0_indicator": "湿地面积",
+            "figure_0_baseline": "100",
+            "figure_0_value": "130",
+            "figure_0_unit": "公顷",
+            "figure_0_year": "2023",
+        },
+    )
+    assert ok.status_code == 200 and "kb-submitted" in ok.text
+    assert "湿地修复" in ok.text and "130" in ok.text
+
+
+def test_programmes_pairings_and_action_plans_over_the_api(
+    client: TestClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    prog = client.get("/api/kb/programmes/iurc-china").json()
+    assert len(prog["partners"]) == 44
+    assert [(p["city_a"]["key"], p["city_b"]["key"], p["status"]) for p in prog["pairings"]] == [
+        ("lazio", "zhengzhou", "confirmed")
+    ]
+    iuc = client.get("/api/kb/programmes/iuc-asia").json()
+    assert [e["date"] for e in iuc["events"]] == ["2017-08-20", "2018-01-19"]
+    editor, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    body = {"city_a": "haikou", "city_b": "murcia", "topic": "wetlands"}
+    assert client.post("/api/kb/pairings", json=body, headers=user).status_code == 403
+    created = client.post("/api/kb/pairings", json=body, headers=editor)
+    assert created.status_code == 201 and created.json()["status"] == "proposed"
+    pid = created.json()["id"]
+    done = client.post(f"/api/kb/pairings/{pid}/confirm", params={"city": "murcia"}, headers=editor)
+    assert done.json()["status"] == "confirmed"
+    plan = {
+        "title": "Wetland city plan",
+        "contact_role": "DRC focal point",
+        "actions": [
+            {
+                "title": "Visit Bijie",
+                "owner": "Wetland office",
+                "quarter": "2025Q2",
+                "initiatives": ["gz6-bijie"],
+            }
+        ],
+        "milestones": [{"title": "Roadmap agreed", "quarter": "2025Q1"}],
+    }
+    r = client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=editor)
+    assert r.status_code == 201, r.text
+    plans = client.get("/api/kb/cities/haikou/action-plans").json()
+    assert plans[0]["actions"][0]["initiatives"] == ["gz6-bijie"]
+    assert plans[0]["contact_role"] == "DRC focal point"
