@@ -25,6 +25,7 @@ ALIASES = {
     "life_services": "life_service",
     "life_circle": "life_service",
     "living_service": "life_service",
+    "disaster": "disaster_prevention",  # the key `rescity assess` writes
     "disaster_prevention": "disaster_prevention",
     "disaster_epidemic_prevention": "disaster_prevention",
     "disaster_and_epidemic_prevention": "disaster_prevention",
