@@ -7,10 +7,12 @@ Running it again is safe: existing places and users are kept, passwords are rese
 
 from __future__ import annotations
 
+import os
 import secrets
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rescity.cli.context import settings_of
 from rescity.core.accounts import User, create_user, grant_role
+from rescity.core.config import Settings
 from rescity.core.places import Place, PlaceLevel, add_place, get_place
 from rescity.core.security.passwords import hash_password
 from rescity.core.storage import migrate
@@ -60,6 +63,7 @@ def demo(
             summary = loader(settings, factory)
         console.print(f"[green]✓[/] {name}: {summary}")
 
+    settings = _with_demo_extracts(settings)
     url = f"http://{settings.host}:{port or settings.port}/"
     table = Table("username", "password", "role", title="demo logins")
     for login in logins:
@@ -77,6 +81,21 @@ def demo(
             port=port or settings.port,
             log_level="warning",
         )
+
+
+def _with_demo_extracts(settings: Settings) -> Settings:
+    """Offer the shared OSM extracts on the assessment page when none are configured."""
+    if settings.assess_extracts_dir is not None:
+        return settings
+    shared = os.environ.get("RESCITY_SHARED_DIR")
+    for candidate in ([Path(shared) / "data" / "osm"] if shared else []) + [
+        Path.cwd().parent / "shared" / "data" / "osm"
+    ]:
+        if candidate.is_dir():
+            console.print(f"[green]✓[/] assess: extracts offered from {candidate}")
+            return settings.model_copy(update={"assess_extracts_dir": candidate})
+    console.print("assess: no extracts configured (RESCITY_ASSESS_EXTRACTS_DIR); upload one")
+    return settings
 
 
 def _demo_data() -> dict[str, Any]:
