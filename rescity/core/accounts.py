@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rescity.core.errors import AuthenticationRequired, InputError, NotFound, Problem
 from rescity.core.places import Place
+from rescity.core.security import token_cache
 from rescity.core.security.passwords import dummy_verify, hash_password, verify_password
 from rescity.core.security.policy import Grant, Principal, Role
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
@@ -73,8 +74,15 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# Writes to these empty the per-process API token caches (see token_cache).
+token_cache.watch(User, RoleGrant, ApiToken)
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+token_digest = _digest
 
 
 def principal_of(user: User) -> Principal:
@@ -171,6 +179,20 @@ def user_for_token(session: Session, token: str) -> User | None:
             or_(ApiToken.expires_at.is_(None), ApiToken.expires_at >= utcnow()),
         )
     )
+
+
+def token_owner(session: Session, token: str) -> tuple[User, datetime | None] | None:
+    """Like :func:`user_for_token`, with the token's expiry (for caching no longer than it)."""
+    row = session.execute(
+        select(User, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _digest(token),
+            User.active.is_(True),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at >= utcnow()),
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def open_web_session(session: Session, user: User, *, max_age_s: int) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from rescity.core.config import Settings
 from rescity.core.security.throttle import LoginThrottle
+from rescity.core.security.token_cache import TokenCache
 from rescity.core.storage.db import make_engine, make_session_factory
 
 WEB_DIR = Path(__file__).parent
@@ -27,6 +28,8 @@ class AppContext:
     session_factory: sessionmaker[Any]
     throttle: LoginThrottle
     templates: Jinja2Templates
+    # API token digest → Auth, for RESCITY_AUTH_CACHE_S seconds (see token_cache).
+    tokens: TokenCache[Any]
 
     @classmethod
     def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppContext:
@@ -41,4 +44,5 @@ class AppContext:
                 max_failures=settings.login_max_failures, window_s=settings.login_window_s
             ),
             templates=templates,
+            tokens=TokenCache(settings.auth_cache_s),
         )

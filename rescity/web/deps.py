@@ -19,10 +19,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from rescity.core.accounts import User, find_web_session, principal_of, user_for_token
+from rescity.core.accounts import User, find_web_session, principal_of, token_digest, token_owner
 from rescity.core.errors import AuthenticationRequired, PermissionDenied
 from rescity.core.i18n import Translator, negotiate, translator
 from rescity.core.security.policy import NOWHERE, Principal, is_allowed, require
+from rescity.core.storage.db import utcnow
 from rescity.core.storage.uow import UnitOfWork
 from rescity.web.context import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, AppContext
 
@@ -62,8 +63,10 @@ async def get_auth(request: Request, ctx: Ctx) -> Auth:
     cached: Auth | None = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
-    # Database work off the event loop, so one slow query does not stall every request.
-    auth = await run_in_threadpool(_resolve, request, ctx)
+    auth = _cached_token_auth(request, ctx)
+    if auth is None:
+        # Database work off the event loop, so one slow query does not stall every request.
+        auth = await run_in_threadpool(_resolve, request, ctx)
     if auth.via == "session" and request.method not in SAFE_METHODS:
         await _check_csrf(request, auth.csrf_token)
     elif auth.via is None and request.method not in SAFE_METHODS:
@@ -73,14 +76,31 @@ async def get_auth(request: Request, ctx: Ctx) -> Auth:
     return auth
 
 
-def _resolve(request: Request, ctx: Ctx) -> Auth:
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _cached_token_auth(request: Request, ctx: AppContext) -> Auth | None:
+    """A bearer token's Auth from the short per-process cache (no database, no thread hop)."""
+    token = _bearer(request)
+    if token is None or not ctx.tokens.enabled:
+        return None
+    cached: Auth | None = ctx.tokens.get(token_digest(token), utcnow())
+    return cached
+
+
+def _resolve(request: Request, ctx: Ctx) -> Auth:
+    token = _bearer(request)
     with ctx.session_factory() as session:
-        if header.lower().startswith("bearer "):
-            user = user_for_token(session, header[7:].strip())
-            if user is None:
+        if token is not None:
+            found = token_owner(session, token)
+            if found is None:
                 raise AuthenticationRequired("invalid or expired API token")
-            return _auth_for(user, "token", "")
+            user, expires_at = found
+            auth = _auth_for(user, "token", "")
+            ctx.tokens.put(token_digest(token), auth, expires_at)
+            return auth
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
             row = find_web_session(session, secret)
