@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     community_timezone: str = "Asia/Shanghai"
     # community: how long a personal pass (QR) is valid when issued.
     community_pass_days: int = Field(default=30, ge=1, le=366)
+    # community: how long each process remembers the alert rules in force (0: not at all).
+    community_rules_cache_s: float = Field(default=30, ge=0, le=300)
 
     @field_validator("database_url")
     @classmethod

@@ -24,7 +24,7 @@ from rescity.community.adapters.orm import Gate, GateEvent, Pass, Resident, Visi
 from rescity.community.domain.access import Direction, ScanOutcome, too_frequent
 from rescity.community.domain.alerts import AlertKind
 from rescity.community.domain.residents import check_phone, normalise_phone
-from rescity.community.services.alerts import raise_alert, rules_for
+from rescity.community.services.alerts import cached_rules, raise_alert
 from rescity.community.services.idempotency import IdemKey, Submitted, submit
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import (
@@ -199,7 +199,7 @@ def record_scan(
 
     def work() -> tuple[int, dict[str, Any]]:
         now = rt.now()
-        rules = rules_for(session, gate.scope)
+        rules = cached_rules(session, rt, gate.scope)
         event = GateEvent(
             gate_id=gate.id, scope=gate.scope, at=now, direction=scan.direction.value,
             outcome=ScanOutcome.ADMITTED.value, recorded_by=principal.user_id,

@@ -27,14 +27,33 @@ from rescity.core.accounts import RoleGrant
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, NotFound, Problem
 from rescity.core.places import PlaceLevel, get_place
+from rescity.core.security import token_cache
 from rescity.core.security.policy import Principal, Role, Target, is_allowed, require
 from rescity.core.storage.uow import UnitOfWork
+
+# Writes to alert rules empty the runtime's rules cache (see cached_rules).
+token_cache.watch(AlertRule)
 
 
 def ancestors(scope: str) -> list[str]:
     """``/1/2/3/`` → ``["/1/", "/1/2/", "/1/2/3/"]``."""
     parts = [p for p in scope.split("/") if p]
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def cached_rules(
+    session: Session, rt: Runtime, scope: str
+) -> dict[AlertKind, rule_table.Rule]:
+    """:func:`rules_for`, remembered per scope in the runtime's short cache (hot paths:
+    check-ins and gate scans). Writes to alert rules in this process empty it."""
+    cache = rt.rules_cache
+    if cache is None or not cache.enabled:
+        return rules_for(session, scope)
+    found: dict[AlertKind, rule_table.Rule] | None = cache.get(scope, rt.now())
+    if found is None:
+        found = rules_for(session, scope)
+        cache.put(scope, found, None)
+    return dict(found)
 
 
 def rules_for(session: Session, scope: str) -> dict[AlertKind, rule_table.Rule]:

@@ -18,7 +18,7 @@ from rescity.community.domain.health import (
     Symptom,
     assess,
 )
-from rescity.community.services.alerts import ancestors, raise_alert, rules_for
+from rescity.community.services.alerts import ancestors, cached_rules, raise_alert, rules_for
 from rescity.community.services.idempotency import IdemKey, Submitted, submit
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import (
@@ -72,7 +72,7 @@ def submit_checkin(
 
     def work() -> tuple[int, dict[str, Any]]:
         now = rt.now()
-        rules = rules_for(session, resident.scope)
+        rules = cached_rules(session, rt, resident.scope)
         result = assess(
             data.temperature_c, list(data.symptoms), {q: True for q in data.risk},
             fever_threshold_c=rules[AlertKind.FEVER].number("threshold_c"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from itsdangerous import URLSafeSerializer
@@ -17,6 +18,7 @@ from rescity.core.security.personal_data import (
     FieldPolicyTable,
     load_field_policies,
 )
+from rescity.core.security.token_cache import TokenCache
 from rescity.core.storage.db import utcnow
 
 
@@ -39,6 +41,8 @@ class Runtime:
     fields: FieldPolicyTable
     signer: URLSafeSerializer
     clock: Callable[[], datetime] = utcnow
+    # Alert rules in force per scope, for RESCITY_COMMUNITY_RULES_CACHE_S (see alerts.rules_for).
+    rules_cache: TokenCache[Any] | None = None
 
     @classmethod
     def create(
@@ -50,10 +54,12 @@ class Runtime:
             fields=field_policies(),
             signer=URLSafeSerializer(settings.secret_key, salt="rescity.community.pass"),
             clock=clock,
+            rules_cache=TokenCache(settings.community_rules_cache_s),
         )
 
     def with_clock(self, clock: Callable[[], datetime]) -> Runtime:
-        return Runtime(self.settings, self.cipher, self.fields, self.signer, clock)
+        return Runtime(self.settings, self.cipher, self.fields, self.signer, clock,
+                       self.rules_cache)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -8,6 +8,9 @@ process (a flush, or an ORM ``UPDATE``/``DELETE`` on those tables) empties every
 so in one process a revoked token, a deactivated user or a changed grant takes effect on the
 next request. A change made by another process (another uvicorn worker, the CLI, raw SQL) is
 honoured within ``ttl_s`` seconds.
+
+The same small cache serves other hot, rarely written tables (the community alert rules); a
+module registers the ORM classes whose writes must empty the caches with :func:`watch`.
 """
 
 from __future__ import annotations
