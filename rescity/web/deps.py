@@ -12,7 +12,7 @@ them by themselves.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -42,9 +42,19 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_uow(ctx: Ctx) -> Iterator[UnitOfWork]:
-    with UnitOfWork(ctx.session_factory) as uow:
+async def get_uow(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
+    """A unit of work for the request. Opening a session does no I/O, and closing one that
+    has committed (or never touched the database) does none either, so both happen on the
+    event loop without two thread hops per request; closing a session still in a
+    transaction (rollback: database work) goes to the threadpool."""
+    uow = UnitOfWork(ctx.session_factory).__enter__()
+    try:
         yield uow
+    finally:
+        if uow.session.in_transaction():
+            await run_in_threadpool(uow.__exit__, None, None, None)
+        else:
+            uow.__exit__(None, None, None)
 
 
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
