@@ -34,7 +34,9 @@ class CSRFError(PermissionDenied):
     pass
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
+    # Dependencies without I/O are ``async def``: FastAPI runs plain ``def`` ones in the
+    # threadpool, a thread hop per dependency per request for nothing.
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -140,11 +142,11 @@ async def _check_csrf(request: Request, expected: str) -> None:
 AuthDep = Annotated[Auth, Depends(get_auth)]
 
 
-def optional_principal(auth: AuthDep) -> Principal | None:
+async def optional_principal(auth: AuthDep) -> Principal | None:
     return auth.principal
 
 
-def current_principal(auth: AuthDep) -> Principal:
+async def current_principal(auth: AuthDep) -> Principal:
     if auth.principal is None:
         raise AuthenticationRequired("sign in first")
     return auth.principal
@@ -157,7 +159,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def allow(action: str) -> Callable[..., Any]:
     """Dependency: the principal, if the policy lets them do ``action`` (not record-bound)."""
 
-    def dependency(auth: AuthDep) -> Principal | None:
+    async def dependency(auth: AuthDep) -> Principal | None:
         if auth.principal is None and not is_allowed(None, action, NOWHERE):
             raise AuthenticationRequired("sign in first")
         require(auth.principal, action, NOWHERE)
@@ -166,7 +168,7 @@ def allow(action: str) -> Callable[..., Any]:
     return dependency
 
 
-def get_language(request: Request, ctx: Ctx, auth: AuthDep) -> str:
+async def get_language(request: Request, ctx: Ctx, auth: AuthDep) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in ("zh", "en"):
         return chosen

@@ -34,7 +34,7 @@ def allow_any(action: str) -> Callable[..., Any]:
     cannot do the action anywhere gets 403 instead of an empty list.
     """
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         require(principal, action, Target(scope=None, owner_id=principal.user_id))
         return principal
 
@@ -47,14 +47,14 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int:
+async def expected_version(if_match: Annotated[str | None, Header(alias="If-Match")] = None) -> int:
     """The version from ``If-Match: "3"``; 428 when missing, so no update is blind."""
     if if_match is None:
         raise PreconditionRequired()
     return parse_etag(if_match)
 
 
-def optional_version(
+async def optional_version(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> int | None:
     return None if if_match is None else parse_etag(if_match)
