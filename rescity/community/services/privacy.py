@@ -3,7 +3,8 @@
 - :func:`subject_export`: everything held about the signed-in resident, unmasked for them.
 - :func:`request_deletion` / :func:`erase`: a resident asks; a grid worker erases at once.
 - :func:`purge`: deletes or de-identifies what has outlived its retention period, as the
-  field-policy table (``personal_fields.toml``) says; safe to run daily and repeatedly.
+  field-policy tables say (part I's ``personal_fields.toml`` and part II's
+  ``personal_fields_ops.toml``); safe to run daily and repeatedly.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from rescity.community.adapters.orm import (
@@ -26,12 +27,16 @@ from rescity.community.adapters.orm import (
     Resident,
     Visitor,
 )
+from rescity.community.adapters.orm_help import HelpRequest, Volunteer
+from rescity.community.adapters.orm_operations import WorkOrder
 from rescity.community.domain.alerts import AlertStatus
+from rescity.community.services.ops_runtime import field_policies as ops_field_policies
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import get_resident, own_resident, resident_target
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import Conflict, NotFound
+from rescity.core.security.personal_data import FieldPolicy, FieldPolicyTable
 from rescity.core.security.policy import Principal, require
 from rescity.core.storage.uow import UnitOfWork
 
@@ -262,6 +267,7 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
             Alert.resolved_at < now - _days(rt, "alert", "subject_id"),
         ).values(subject_id=None)
     ))
+    _purge_operations(session, ops_field_policies(), now, report)
     report.add("idempotency records deleted", removed(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.created_at < now - timedelta(days=IDEMPOTENCY_DAYS)
@@ -273,6 +279,62 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
     )
     uow.commit()
     return report
+
+
+# Part II's records with personal fields, by the record name used in personal_fields_ops.toml.
+OPS_RECORDS: dict[str, Any] = {"case": WorkOrder, "help_request": HelpRequest,
+                               "volunteer": Volunteer}
+
+
+def _erased_values(model: Any, policy: FieldPolicy) -> tuple[dict[str, Any], list[Any]]:
+    """What an erased field becomes (sealed value and lookup digest cleared, plain text
+    emptied), and the conditions under which a row still holds something to erase."""
+    columns = model.__table__.c
+    names = [n for n in (f"{policy.field}_sealed", f"{policy.field}_digest") if n in columns]
+    if not names:
+        if policy.field not in columns:
+            raise ValueError(f"{model.__tablename__} has no column for {policy.record}."
+                             f"{policy.field} (personal_fields_ops.toml)")
+        names = [policy.field]
+    values: dict[str, Any] = {}
+    still_held: list[Any] = []
+    for name in names:
+        col = columns[name]
+        if col.nullable:
+            values[name] = None
+            still_held.append(col.is_not(None))
+        else:
+            assert isinstance(col.type, String), f"cannot erase {col}"
+            values[name] = ""
+            still_held.append(col != "")
+    return values, still_held
+
+
+def _purge_operations(
+    session: Session, table: FieldPolicyTable, now: datetime, report: PurgeReport
+) -> None:
+    """Part II (cases, help requests, volunteers): erase each declared personal field once
+    its retention period, counted from its declared date, has passed. The records stay, with
+    their non-personal facts (type, place, timestamps, outcome) that the monthly scores read."""
+    for policy in table:
+        model = OPS_RECORDS.get(policy.record)
+        if model is None:
+            raise ValueError(f"personal_fields_ops.toml: unknown record {policy.record!r}")
+        if policy.on_expiry != "erase":
+            raise ValueError(f"personal_fields_ops.toml: {policy.record}.{policy.field}: "
+                             "part II records are de-identified, not deleted (on_expiry='erase')")
+        values, still_held = _erased_values(model, policy)
+        counted_from = getattr(model, policy.retention_from)
+        if "version" in model.__table__.c:  # optimistic locking: the row did change
+            values["version"] = model.version + 1
+        stmt = update(model).where(
+            counted_from.is_not(None),
+            counted_from < now - timedelta(days=policy.retention_days),
+            or_(*still_held),
+        ).values(values).execution_options(synchronize_session="fetch")
+        n = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+        label = f"{policy.record} {policy.field}".replace("_", " ")
+        report.add(f"{label} erased", n)
 
 
 def reseal_all(uow: UnitOfWork, rt: Runtime) -> int:
