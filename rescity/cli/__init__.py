@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from rescity.cli import admin, demo
+from rescity.cli.modules import register_all
 from rescity.core.config import Settings, load_settings
 from rescity.core.errors import RescityError
 
@@ -65,15 +66,7 @@ class _LazySettings:
 
 admin.register(app)
 demo.register(app)
-
-
-def _register_modules() -> None:
-    from rescity.cli.modules import register_all
-
-    register_all(app)
-
-
-_register_modules()
+register_all(app)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from rescity.core.i18n import Translator
 from rescity.core.security.policy import is_allowed
@@ -59,9 +59,6 @@ def get_page(request: Request, ctx: Ctx, auth: AuthDep, lang: Language, t: T) ->
 
 
 Page = Annotated[PageRenderer, Depends(get_page)]
-HTML = HTMLResponse
-
-
 def safe_next(target: str | None) -> str:
     """Only same-site relative paths, so a crafted link cannot send a user elsewhere."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
