@@ -1,6 +1,6 @@
 """Benchmark of the assess reach stage against pandana, networkx and cityseer (not a test).
 
-Run:  .venv/bin/python bench/assess_reach.py [--tiles 33] [--skip-cityseer]
+Run:  .venv/bin/python bench/assess_reach.py [--tiles 33] [--repeat 3] [--skip-cityseer]
 
 Part 1, on the Malta network (the largest shared extract), the same problem for every tool:
 the 16 Table-2 items' facilities, each put on its nearest network node (pandana's model),
@@ -266,6 +266,8 @@ def main() -> None:
     ap.add_argument("--tiles", type=int, default=33)
     ap.add_argument("--skip-cityseer", action="store_true")
     ap.add_argument("--skip-networkx", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per tool in part 1; the fastest is reported")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore")
@@ -278,30 +280,39 @@ def main() -> None:
     net = result.network
     fac_node, fac_items, items = node_problem(result)
     n_items = len(items)
-    t0, c0 = time.perf_counter(), time.process_time()
-    net2 = WalkNetwork(net.crs, net.x, net.y, net.node_osm, net.edge_u, net.edge_v,
-                       net.edge_len, net.geom_ptr, net.geom_x, net.geom_y)
-    _ = net2.csr
-    t_csr = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    mine = rescity_node_counts(net2, fac_node, fac_items, n_items)
-    t_reach = time.perf_counter() - t0
-    c_mine = time.process_time() - c0
+    reps = max(1, args.repeat)
+
+    def run_rescity() -> tuple[np.ndarray, float, float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        net2 = WalkNetwork(net.crs, net.x, net.y, net.node_osm, net.edge_u, net.edge_v,
+                           net.edge_len, net.geom_ptr, net.geom_x, net.geom_y)
+        _ = net2.search_graph  # what the reach kernel runs on
+        t_build = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        counts = rescity_node_counts(net2, fac_node, fac_items, n_items)
+        return counts, t_build, time.perf_counter() - t1, time.process_time() - c0
+
+    # Each tool runs `reps` times and its fastest run is reported (the machine is shared).
+    mine, t_csr, t_reach, c_mine = min((run_rescity() for _ in range(reps)),
+                                       key=lambda r: r[1] + r[2])
     rows: list[tuple[str, ...]] = []
     rows.append(("rescity", f"{t_csr:.3f}", f"{t_reach:.3f}", f"{t_csr + t_reach:.3f}",
                  f"{c_mine:.3f}", "-"))
-    pan, pb, pa, pc = run_pandana(net, fac_node, fac_items, n_items)
+    pan, pb, pa, pc = min((run_pandana(net, fac_node, fac_items, n_items) for _ in range(reps)),
+                          key=lambda r: r[1] + r[2])
     rows.append(("pandana 0.8", f"{pb:.3f}", f"{pa:.3f}", f"{pb + pa:.3f}", f"{pc:.3f}",
                  agreement(mine, pan)))
     speed = [f"reach vs pandana aggregate {pa / t_reach:.1f}x",
              f"end to end vs pandana {(pb + pa) / (t_csr + t_reach):.1f}x (CPU {pc / c_mine:.1f}x)"]
     if not args.skip_networkx:
-        nxc, nt, nc = run_networkx(net, fac_node, fac_items, n_items)
+        nxc, nt, nc = min((run_networkx(net, fac_node, fac_items, n_items)
+                           for _ in range(reps)), key=lambda r: r[1])
         rows.append(("networkx 3", "-", f"{nt:.3f}", f"{nt:.3f}", f"{nc:.3f}",
                      agreement(mine, nxc)))
         speed.append(f"vs networkx {nt / (t_csr + t_reach):.1f}x (CPU {nc / c_mine:.1f}x)")
     if not args.skip_cityseer:
-        cs, ct, cc, note = run_cityseer(result, fac_node, fac_items, items)
+        cs, ct, cc, note = min((run_cityseer(result, fac_node, fac_items, items)
+                                for _ in range(reps)), key=lambda r: r[1])
         if cs is not None:
             rows.append(("cityseer 5.8", "-", f"{ct:.3f}", f"{ct:.3f}", f"{cc:.3f}",
                          agreement(mine, cs)))
@@ -321,6 +332,8 @@ def main() -> None:
         f"rescity full pipeline (read OSM → summary, {len(result.origins)} origins): "
         f"{t_e2e:.2f} s; stages: "
         + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()),
+        "",
+        f"Best of {reps} runs per tool.",
         "",
         "| tool | network build (s) | 48 queries (s) | end to end (s) | end to end CPU (s) "
         "| counts equal to rescity |",

@@ -21,6 +21,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from rescity.assess.adapters.osm_reader import OsmData
+from rescity.assess.network.search_graph import SearchGraph, build_search_graph
 from rescity.core.errors import DataFileError
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,32 @@ class WalkNetwork:
         return out
 
     @cached_property
+    def search_graph(self) -> SearchGraph:
+        """The branch-node graph the searches run on (dead ends and chains folded in)."""
+        return build_search_graph(self.n_nodes, self.edge_u, self.edge_v, self.edge_len)
+
+    @cached_property
     def degree(self) -> I64:
         indptr = self.csr[0]
         return np.diff(indptr)
+
+
+def morton_order(x: F64, y: F64) -> I64:
+    """Indices of the points sorted along a Z-order (Morton) curve."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64)
+
+    def spread(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+    span = max(float(np.ptp(x)), float(np.ptp(y)), 1.0)
+    qx = ((x - x.min()) / span * 65535).astype(np.uint64)
+    qy = ((y - y.min()) / span * 65535).astype(np.uint64)
+    out: I64 = np.argsort(spread(qx) | (spread(qy) << np.uint64(1)), kind="stable")
+    return out
 
 
 def _gather_ranges(starts: I64, counts: I64) -> I64:
@@ -167,10 +191,13 @@ def build_network(osm: OsmData) -> WalkNetwork:
     start, end, edge_len = start[real], end[real], edge_len[real]
     node_of_ref = inv
     used = np.unique(np.concatenate([node_of_ref[start], node_of_ref[end]]))
-    relabel = np.full(len(uniq), -1, dtype=np.int64)
-    relabel[used] = np.arange(len(used))
     first_pos = np.zeros(len(uniq), dtype=np.int64)
     first_pos[inv[::-1]] = np.arange(n_ref - 1, -1, -1)
+    relabel = np.full(len(uniq), -1, dtype=np.int64)
+    # Number the nodes along a space-filling curve: nodes near in space get near ids, so a
+    # search touches few cache lines and the next search finds many of them still warm.
+    used = used[morton_order(px[first_pos[used]], py[first_pos[used]])]
+    relabel[used] = np.arange(len(used))
     counts = end - start + 1
     vidx = _gather_ranges(start, counts)
     ptr = np.zeros(len(counts) + 1, dtype=np.int64)

@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rescity.assess.network.graph import WalkNetwork
-from rescity.assess.network.kernel import reach_kernel
+from rescity.assess.network.kernel import group_sources, reach_kernel
+from rescity.assess.network.search_graph import reduce_attachments
 from rescity.assess.network.snap import Snapped
 
 F64 = npt.NDArray[np.float64]
@@ -122,6 +123,14 @@ def attach(
     )
 
 
+def on_search_graph(net: WalkNetwork, att: Attachments, cutoff: float) -> Attachments:
+    """The attachments moved onto the network's branch-node graph (same distances)."""
+    return Attachments(*reduce_attachments(
+        net.search_graph, att.seed_ptr, att.seed_node, att.seed_dist,
+        att.direct_ptr, att.direct_org, att.direct_dist,
+        att.norg_ptr, att.norg_org, att.norg_off, cutoff))
+
+
 def run_reach(
     net: WalkNetwork, att: Attachments, fac_items: list[list[int]], n_items: int,
     thresholds: F64, cutoff: float, population: F64, *,
@@ -132,32 +141,50 @@ def run_reach(
 
     ``fac_slots[f]`` lists the value slots (e.g. "green space ≥ 400 m²") to which facility
     ``f`` adds ``fac_value[f]`` once per origin it reaches, whatever its number of items.
+    The searches run on the network's branch-node graph (``search_graph.py``), facilities at
+    the same place share one search (``kernel.group_sources``).
     """
-    indptr, nbr, wgt = net.csr
+    sg = net.search_graph
+    red = on_search_graph(net, att, cutoff)
     n_fac = len(fac_items)
+    grp_rep, group_of = group_sources(red.seed_ptr, red.seed_node, red.seed_dist,
+                                      red.direct_ptr, red.direct_org, red.direct_dist)
+    n_grp = len(grp_rep)
+    # Per group: its items with multiplicity, its value slots with summed values.
     fitem_ptr, fitem = _ragged(fac_items)
-    fslot_ptr, fslot = _ragged(fac_slots if fac_slots is not None else [[] for _ in range(n_fac)])
-    # Fresh writable copies: numba compiles a separate kernel for read-only arrays (pandas
-    # hands those out), which would cost a second compilation.
-    fvalue = np.zeros(n_fac) if fac_value is None else np.array(fac_value, dtype=np.float64)
+    fac_of = np.repeat(np.arange(n_fac, dtype=np.int64), np.diff(fitem_ptr))
+    gitem_ptr, gitem, gitem_n = _group_rows(group_of[fac_of], fitem, n_items, n_grp, None)
+    if fac_slots is None or n_slots == 0:
+        gslot_ptr, gslot, gslot_val = np.zeros(n_grp + 1, np.int64), np.zeros(0, np.int64), \
+            np.zeros(0)
+    else:
+        fslot_ptr, fslot = _ragged(fac_slots)
+        fvalue = np.zeros(n_fac) if fac_value is None else np.asarray(fac_value, np.float64)
+        fac_of = np.repeat(np.arange(n_fac, dtype=np.int64), np.diff(fslot_ptr))
+        gslot_ptr, gslot, gslot_val = _group_rows(group_of[fac_of], fslot, n_slots, n_grp,
+                                                  fvalue[fac_of])
     threads = n_threads or numba.get_num_threads()
-    counts, nearest, value, fac_pop = reach_kernel(
-        indptr, nbr, wgt,
-        att.seed_ptr, att.seed_node, att.seed_dist,
-        att.direct_ptr, att.direct_org, att.direct_dist,
-        att.norg_ptr, att.norg_org, att.norg_off,
-        fitem_ptr, fitem, fvalue, fslot_ptr, fslot,
+    counts, nearest, value, grp_pop = reach_kernel(
+        sg.indptr, sg.nbr, sg.wgt,
+        red.seed_ptr, red.seed_node, red.seed_dist,
+        red.direct_ptr, red.direct_org, red.direct_dist,
+        red.norg_ptr, red.norg_org, red.norg_off,
+        grp_rep, gitem_ptr, gitem, gitem_n.astype(np.int32), gslot_ptr, gslot, gslot_val,
         np.array(thresholds, dtype=np.float64), float(cutoff),
-        np.array(population, dtype=np.float64),
+        np.array(population, dtype=np.float64),  # a writable copy: one compiled signature
         n_items, n_slots, threads,
     )
-    summed = counts[0] if threads == 1 else counts.sum(axis=0, dtype=np.int32)
-    vsum = value[0] if threads == 1 else value.sum(axis=0)
-    near = nearest[0] if threads == 1 else nearest.min(axis=0)
-    # Kernel layout (item, bucket, origin) -> (origin, item, threshold), buckets accumulated.
-    return ReachResult(
-        counts=np.ascontiguousarray(np.cumsum(summed, axis=1, dtype=np.int32).transpose(2, 0, 1)),
-        nearest=np.ascontiguousarray(near.T),
-        value=np.ascontiguousarray(np.cumsum(vsum[:n_slots], axis=1).transpose(2, 0, 1)),
-        fac_pop=np.cumsum(fac_pop, axis=-1),
-    )
+    return ReachResult(counts=counts, nearest=nearest, value=value,
+                       fac_pop=np.cumsum(grp_pop, axis=-1)[group_of])
+
+
+def _group_rows(group: I64, col: I64, n_cols: int, n_grp: int,
+                weight: F64 | None) -> tuple[I64, I64, F64]:
+    """(group, column) entries merged per group: CSR pointers, columns, and the number of
+    entries (or the summed weights) per pair."""
+    key = group * n_cols + col
+    uniq, where = np.unique(key, return_inverse=True)
+    total = np.bincount(where, weights=weight, minlength=len(uniq)).astype(np.float64)
+    ptr = np.zeros(n_grp + 1, dtype=np.int64)
+    np.cumsum(np.bincount(uniq // n_cols, minlength=n_grp), out=ptr[1:])
+    return ptr, (uniq % n_cols).astype(np.int64), total
