@@ -2,9 +2,10 @@
 
 The reach kernel (``kernel.py``) aggregates per origin; gap analysis, siting and the two-step
 floating catchment need the pairs themselves (which origin reaches which candidate site or
-clinic, and how far). This module runs one bounded Dijkstra per source, seeded on both ends of
-its edge like the reach kernel, and emits ``(source, target, distance)`` for every target
-reached within the cutoff. Sources and targets are snapped points; the engine's
+clinic, and how far). This module runs the engine's search (``kernel.search``, on the
+network's branch-node graph) once per source, seeded on both ends of its edge like the reach
+kernel, and emits ``(source, target, distance)`` for every target reached within the cutoff.
+Sources and targets are snapped points; the engine's
 :func:`~rescity.assess.network.reach.attach` builds the seeds, node→target lists and same-edge
 pairs, with sources in the role of facilities and targets in the role of origins.
 
@@ -23,8 +24,8 @@ import numpy.typing as npt
 from numba import njit
 
 from rescity.assess.network.graph import WalkNetwork
-from rescity.assess.network.kernel import _pop, _push
-from rescity.assess.network.reach import Attachments, attach
+from rescity.assess.network.kernel import search, workspace
+from rescity.assess.network.reach import Attachments, attach, on_search_graph
 from rescity.assess.network.snap import Snapped
 
 F64 = npt.NDArray[np.float64]
@@ -39,68 +40,21 @@ def _pairs_kernel(
     ntgt_ptr: Any, ntgt_tgt: Any, ntgt_off: Any,
     n_targets: int, cutoff: float, first: int, last: int,
 ) -> Any:
-    n_nodes = len(indptr) - 1
-    dist = np.full(n_nodes, np.inf)
-    done = np.zeros(n_nodes, dtype=np.bool_)
-    best = np.full(n_targets, np.inf)
-    seen_nodes = np.empty(n_nodes, dtype=np.int64)
-    seen_tgt = np.empty(n_targets, dtype=np.int64)
     max_seeds = 0
     for s in range(first, last):
         max_seeds = max(max_seeds, seed_ptr[s + 1] - seed_ptr[s])
-    cap = len(nbr) + max_seeds + 1
-    hd = np.empty(cap, dtype=np.float64)
-    hn = np.empty(cap, dtype=np.int64)
+    ws = workspace(len(indptr) - 1, n_targets, len(nbr) + max_seeds + 1)
+    best, seen_tgt = ws[2], ws[3]
     out_cap = 1024
     out_s = np.empty(out_cap, dtype=np.int64)
     out_t = np.empty(out_cap, dtype=np.int64)
     out_d = np.empty(out_cap, dtype=np.float64)
     n_out = 0
     for s in range(first, last):
-        n_seen = 0
-        n_seen_tgt = 0
-        size = 0
-        for k in range(seed_ptr[s], seed_ptr[s + 1]):
-            node = seed_node[k]
-            d = seed_dist[k]
-            if d <= cutoff and d < dist[node]:
-                if dist[node] == np.inf:
-                    seen_nodes[n_seen] = node
-                    n_seen += 1
-                dist[node] = d
-                size = _push(hd, hn, size, d, node)
-        for k in range(direct_ptr[s], direct_ptr[s + 1]):
-            t = direct_tgt[k]
-            if direct_dist[k] < best[t]:
-                if best[t] == np.inf:
-                    seen_tgt[n_seen_tgt] = t
-                    n_seen_tgt += 1
-                best[t] = direct_dist[k]
-        while size > 0:
-            d = hd[0]
-            node = hn[0]
-            size = _pop(hd, hn, size)
-            if done[node]:
-                continue
-            done[node] = True
-            for k in range(ntgt_ptr[node], ntgt_ptr[node + 1]):
-                t = ntgt_tgt[k]
-                cand = d + ntgt_off[k]
-                if cand < best[t]:
-                    if best[t] == np.inf:
-                        seen_tgt[n_seen_tgt] = t
-                        n_seen_tgt += 1
-                    best[t] = cand
-            for k in range(indptr[node], indptr[node + 1]):
-                v = nbr[k]
-                nd = d + wgt[k]
-                if nd <= cutoff and nd < dist[v]:
-                    if dist[v] == np.inf:
-                        seen_nodes[n_seen] = v
-                        n_seen += 1
-                    dist[v] = nd
-                    size = _push(hd, hn, size, nd, v)
-        for j in range(n_seen_tgt):
+        n_seen = search(indptr, nbr, wgt, s, seed_ptr, seed_node, seed_dist,
+                        direct_ptr, direct_tgt, direct_dist, ntgt_ptr, ntgt_tgt, ntgt_off,
+                        cutoff, ws)
+        for j in range(n_seen):
             t = seen_tgt[j]
             d = best[t]
             best[t] = np.inf
@@ -119,10 +73,6 @@ def _pairs_kernel(
             out_t[n_out] = t
             out_d[n_out] = d
             n_out += 1
-        for j in range(n_seen):
-            node = seen_nodes[j]
-            dist[node] = np.inf
-            done[node] = False
     return out_s[:n_out].copy(), out_t[:n_out].copy(), out_d[:n_out].copy()
 
 
@@ -137,7 +87,9 @@ class Pairs:
 
 def _run(att: Attachments, net: WalkNetwork, n_targets: int, cutoff: float,
          n_sources: int, threads: int) -> Pairs:
-    indptr, nbr, wgt = net.csr
+    sg = net.search_graph
+    indptr, nbr, wgt = sg.indptr, sg.nbr, sg.wgt
+    att = on_search_graph(net, att, cutoff)
     chunk = max(1, -(-n_sources // (threads * 4)))
     bounds = [(a, min(a + chunk, n_sources)) for a in range(0, n_sources, chunk)]
 
