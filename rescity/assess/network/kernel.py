@@ -221,51 +221,36 @@ def reach_kernel(
     grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
     gslot_ptr: Any, gslot: Any, gslot_val: Any,
     thresholds: Any, cutoff: float, pop: Any,
-    n_items: int, n_slots: int, n_threads: int,
-) -> Any:
+    counts: Any, nearest: Any, value: Any, x_counts: Any, x_nearest: Any, x_value: Any,
+    grp_pop: Any,
+) -> None:
     """One search per group (``grp_rep[g]`` is its representative source); a group adds
     ``gitem_n`` to its items' counts and ``gslot_val`` to its value slots.
 
-    Origin-major results: what one origin gets sits in one place. Thread 0 writes into the
-    arrays that are returned, the other threads into their own, which :func:`finish` adds
-    in (memory is slow to hand out on a virtual machine: no array is allocated twice).
+    Origin-major results: what one origin gets sits in one place. Thread 0 writes into
+    ``counts``, ``nearest``, ``value`` (the results), thread t > 0 into ``x_*[t - 1]``, which
+    :func:`finish` adds in; ``grp_pop[t]`` is thread t's. The caller allocates them all
+    (zeros, and inf for ``nearest``) with numpy, whose large arrays get huge pages: handing
+    out fresh memory page by page is slow on a virtual machine.
     """
-    n_org = len(pop)
-    n_grp = len(grp_rep)
-    n_thr = len(thresholds)
-    # Allocated empty, filled by the thread that uses them: the first touch of fresh memory
-    # (page faults) then happens in parallel.
-    counts = np.empty((n_org, n_items, n_thr), dtype=np.int32)
-    nearest = np.empty((n_org, n_items))
-    value = np.empty((n_org, n_slots, n_thr))
-    x_counts = np.empty((n_threads - 1, n_org, n_items, n_thr), dtype=np.int32)
-    x_nearest = np.empty((n_threads - 1, n_org, n_items))
-    x_value = np.empty((n_threads - 1, n_org, n_slots, n_thr))
-    grp_pop = np.zeros((n_threads, n_grp, n_thr))
+    n_threads = grp_pop.shape[0]
     max_seeds = 0
     for f in range(len(seed_ptr) - 1):
         max_seeds = max(max_seeds, seed_ptr[f + 1] - seed_ptr[f])
     cap = len(nbr) + max_seeds + 1
     for t in prange(n_threads):
         if t == 0:
-            counts[:] = 0
-            nearest[:] = np.inf
-            value[:] = 0.0
             _chunk(t, n_threads, cap, indptr, nbr, wgt, seed_ptr, seed_node, seed_dist,
                    direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
                    grp_rep, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
                    thresholds, cutoff, pop, counts, nearest, value, grp_pop[t])
         else:
-            x_counts[t - 1] = 0
-            x_nearest[t - 1] = np.inf
-            x_value[t - 1] = 0.0
             _chunk(t, n_threads, cap, indptr, nbr, wgt, seed_ptr, seed_node, seed_dist,
                    direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
                    grp_rep, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
                    thresholds, cutoff, pop, x_counts[t - 1], x_nearest[t - 1], x_value[t - 1],
                    grp_pop[t])
     finish(counts, nearest, value, x_counts, x_nearest, x_value)
-    return counts, nearest, value, grp_pop.sum(axis=0)
 
 
 @njit(parallel=True, cache=True)

@@ -164,7 +164,15 @@ def run_reach(
         gslot_ptr, gslot, gslot_val = _group_rows(group_of[fac_of], fslot, n_slots, n_grp,
                                                   fvalue[fac_of])
     threads = n_threads or numba.get_num_threads()
-    counts, nearest, value, grp_pop = reach_kernel(
+    n_org, n_thr = len(population), len(thresholds)
+    counts = np.zeros((n_org, n_items, n_thr), dtype=np.int32)
+    nearest = np.full((n_org, n_items), np.inf)
+    value = np.zeros((n_org, n_slots, n_thr))
+    x_counts = np.zeros((threads - 1, n_org, n_items, n_thr), dtype=np.int32)
+    x_nearest = np.full((threads - 1, n_org, n_items), np.inf)
+    x_value = np.zeros((threads - 1, n_org, n_slots, n_thr))
+    grp_pop = np.zeros((threads, n_grp, n_thr))
+    reach_kernel(
         sg.indptr, sg.nbr, sg.wgt,
         red.seed_ptr, red.seed_node, red.seed_dist,
         red.direct_ptr, red.direct_org, red.direct_dist,
@@ -172,10 +180,10 @@ def run_reach(
         grp_rep, gitem_ptr, gitem, gitem_n.astype(np.int32), gslot_ptr, gslot, gslot_val,
         np.array(thresholds, dtype=np.float64), float(cutoff),
         np.array(population, dtype=np.float64),  # a writable copy: one compiled signature
-        n_items, n_slots, threads,
+        counts, nearest, value, x_counts, x_nearest, x_value, grp_pop,
     )
     return ReachResult(counts=counts, nearest=nearest, value=value,
-                       fac_pop=np.cumsum(grp_pop, axis=-1)[group_of])
+                       fac_pop=np.cumsum(grp_pop.sum(axis=0), axis=-1)[group_of])
 
 
 def _group_rows(group: I64, col: I64, n_cols: int, n_grp: int,
