@@ -4,9 +4,8 @@
 kernel in ``pairs.py`` both call it). :func:`reach_kernel` runs one search per *group* of
 facilities that sit at the same place (a building with a school and a library, a bus stop
 shared by two routes): they reach the same origins at the same distances, so one search
-serves all of them. Counts, values and reached population are accumulated per threshold
-*bucket* (d in (T[k-1], T[k]]) per thread, and :func:`finish` reduces threads and buckets
-into "within threshold" totals in one parallel pass. Groups are interleaved over threads
+serves all of them. Counts and values are accumulated per thread as "within threshold"
+totals, and :func:`finish` adds the threads' arrays in one parallel pass. Groups are interleaved over threads
 (``g = t, t + T, …``) so that dense and sparse parts of the city mix. No ``fastmath``: the
 code compares against ``inf``.
 """
@@ -195,8 +194,7 @@ def _chunk(
             o = seen_org[j]
             d = best[o]
             best[o] = np.inf
-            # Histogram: count in the first threshold bucket that holds d; finish() turns
-            # buckets into "within threshold" totals with a cumulative sum (one write, not 3).
+            # The first threshold that holds d, and every larger one (one cache line).
             b = 0
             while b < n_thr - 1 and d > thresholds[b]:
                 b += 1
@@ -206,10 +204,12 @@ def _chunk(
                 it = gitem[k]
                 if d < nearest[o, it]:
                     nearest[o, it] = d
-                counts[o, it, b] += gitem_n[k]
+                for bb in range(b, n_thr):
+                    counts[o, it, bb] += gitem_n[k]
             for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
-                value[o, gslot[k], b] += gslot_val[k]
-            grp_pop[g, b] += pop[o]
+                for bb in range(b, n_thr):
+                    value[o, gslot[k], bb] += gslot_val[k]
+            grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
 
 
 @njit(parallel=True, cache=True)
@@ -256,29 +256,22 @@ def reach_kernel(
 @njit(parallel=True, cache=True)
 def finish(counts: Any, nearest: Any, value: Any, x_counts: Any, x_nearest: Any,
            x_value: Any) -> None:
-    """Add the other threads' partial results into thread 0's and turn threshold buckets
-    into "within threshold" totals, in place, origin by origin."""
+    """Add the other threads' partial results into thread 0's, in place, origin by origin."""
     n_org, n_items, n_thr = counts.shape
     n_slots = value.shape[1]
     n_extra = x_counts.shape[0]
+    if n_extra == 0:
+        return
     for o in prange(n_org):
-        for it in range(n_items):
-            run = 0
-            for b in range(n_thr):
-                for t in range(n_extra):
-                    run += x_counts[t, o, it, b]
-                run += counts[o, it, b]
-                counts[o, it, b] = run
-            for t in range(n_extra):
+        for t in range(n_extra):
+            for it in range(n_items):
+                for b in range(n_thr):
+                    counts[o, it, b] += x_counts[t, o, it, b]
                 if x_nearest[t, o, it] < nearest[o, it]:
                     nearest[o, it] = x_nearest[t, o, it]
-        for s in range(n_slots):
-            acc = 0.0
-            for b in range(n_thr):
-                for t in range(n_extra):
-                    acc += x_value[t, o, s, b]
-                acc += value[o, s, b]
-                value[o, s, b] = acc
+            for s in range(n_slots):
+                for b in range(n_thr):
+                    value[o, s, b] += x_value[t, o, s, b]
 
 
 @njit(cache=True)
