@@ -37,7 +37,11 @@ def random_graph(rng: np.random.Generator, shape: str, n: int) -> tuple[np.ndarr
         extra = rng.integers(0, n, size=(n // 6, 2))
         u = np.r_[u, extra[:, 0], [0, 1]]
         v = np.r_[v, extra[:, 1], [0, 2]]  # a self-loop and a parallel edge
-    w = rng.uniform(1.0, 30.0, len(u))
+    # Some edges far shorter than a queue band (cutoff / 256), so that nodes are pushed into
+    # the band being settled, and some ties.
+    w = np.where(rng.random(len(u)) < 0.3, rng.uniform(0.001, 0.5, len(u)),
+                 rng.uniform(1.0, 30.0, len(u)))
+    w[rng.random(len(u)) < 0.1] = 5.0
     return u.astype(np.int64), v.astype(np.int64), w
 
 
