@@ -9,6 +9,7 @@ nearest access point. Distances run from point to point: the straight leg to the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numba
 import numpy as np
@@ -40,9 +41,10 @@ class ReachResult:
 
 
 def _ragged(rows: list[list[int]]) -> tuple[I64, I64]:
+    """CSR form of a list of lists (iterated in C: no Python objects per element)."""
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(np.array([len(r) for r in rows], dtype=np.int64), out=ptr[1:])
-    flat = np.array([i for r in rows for i in r], dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)), out=ptr[1:])
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(ptr[-1]))
     return ptr, flat
 
 
