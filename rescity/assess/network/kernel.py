@@ -64,12 +64,26 @@ N_BUCKETS = 256
 
 @njit(cache=True, nogil=True)
 def workspace(n_nodes: int, n_org: int, cap: int) -> Any:
-    """Per-thread scratch arrays of :func:`search` (all-inf distances, empty buckets)."""
+    """Per-thread scratch arrays of :func:`search` (all-inf distances, empty buckets); its
+    results are ``ws[10]`` (origins) and ``ws[11]`` (distances)."""
     return (np.full(n_nodes, np.inf), np.empty(n_nodes, dtype=np.int64),
             np.full(n_org, np.inf), np.empty(n_org, dtype=np.int64),
             np.empty(cap), np.empty(cap, dtype=np.int64),
             np.full(N_BUCKETS + 2, -1, dtype=np.int64),
-            np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap))
+            np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap),
+            np.empty(n_org, dtype=np.int64), np.empty(n_org))
+
+
+@njit(cache=True)
+def single_origins(norg_org: Any, direct_org: Any, n_org: int) -> Any:
+    """Origins that hang on one node only and are in no direct pair: their distance is
+    final when that node is settled, so a search reports them at once."""
+    uses = np.zeros(n_org, dtype=np.int64)
+    for o in norg_org:
+        uses[o] += 1
+    for o in direct_org:
+        uses[o] += 2
+    return uses == 1
 
 
 @njit(cache=True, nogil=True)
@@ -77,19 +91,22 @@ def search(
     indptr: Any, nbr: Any, wgt: Any, f: int,
     seed_ptr: Any, seed_node: Any, seed_dist: Any,
     direct_ptr: Any, direct_org: Any, direct_dist: Any,
-    norg_ptr: Any, norg_org: Any, norg_off: Any, cutoff: float, ws: Any,
+    norg_ptr: Any, norg_org: Any, norg_off: Any, single: Any, cutoff: float, ws: Any,
 ) -> int:
     """Shortest distance from source ``f`` to every origin within ``cutoff``.
 
-    Leaves the distances in ``best[seen_org[:n]]`` (``ws[2]``, ``ws[3]``) and returns n; the
-    caller reads and resets them to inf. The node distances are left all-inf again.
+    Returns n: the origins reached are ``ws[10][:n]``, each once, at distances ``ws[11][:n]``.
+    An origin that hangs on one node only (``single``) is reported when that node is
+    settled; the others are kept at their best so far until the search ends. The scratch
+    arrays are left clean for the next search.
 
     The queue is a bucket queue over distance bands with a binary heap for the current band
     only: pushes into later bands are O(1) list inserts and the heap stays tiny, which makes
     the search ~1.7 times faster than one heap for everything. Exact: every entry of a
     later band is farther than every entry of the current one.
     """
-    dist, seen_nodes, best, seen_org, hd, hn, head, e_node, e_next, e_d = ws
+    dist, seen_nodes, best, seen_org, hd, hn, head, e_node, e_next, e_d, hit_org, hit_d = ws
+    n_hit = 0
     inv_w = N_BUCKETS / cutoff if cutoff > 0 else 0.0
     n_seen = 0
     n_seen_org = 0
@@ -138,7 +155,12 @@ def search(
             for k in range(norg_ptr[node], norg_ptr[node + 1]):
                 o = norg_org[k]
                 cand = d + norg_off[k]
-                if cand < best[o]:
+                if single[o]:
+                    if cand <= cutoff:
+                        hit_org[n_hit] = o
+                        hit_d[n_hit] = cand
+                        n_hit += 1
+                elif cand < best[o]:
                     if best[o] == np.inf:
                         seen_org[n_seen_org] = o
                         n_seen_org += 1
@@ -164,7 +186,14 @@ def search(
         b += 1
     for j in range(n_seen):
         dist[seen_nodes[j]] = np.inf
-    return n_seen_org
+    for j in range(n_seen_org):
+        o = seen_org[j]
+        if best[o] <= cutoff:
+            hit_org[n_hit] = o
+            hit_d[n_hit] = best[o]
+            n_hit += 1
+        best[o] = np.inf
+    return n_hit
 
 
 @njit(cache=True, nogil=True)
@@ -173,7 +202,7 @@ def _chunk(
     indptr: Any, nbr: Any, wgt: Any,
     seed_ptr: Any, seed_node: Any, seed_dist: Any,
     direct_ptr: Any, direct_org: Any, direct_dist: Any,
-    norg_ptr: Any, norg_org: Any, norg_off: Any,
+    norg_ptr: Any, norg_org: Any, norg_off: Any, single: Any,
     grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
     gslot_ptr: Any, gslot: Any, gslot_val: Any,
     thresholds: Any, cutoff: float, pop: Any,
@@ -185,15 +214,14 @@ def _chunk(
     n_grp = len(grp_rep)
     n_thr = len(thresholds)
     ws = workspace(len(indptr) - 1, n_org, cap)
-    best, seen_org = ws[2], ws[3]
+    hit_org, hit_d = ws[10], ws[11]
     for g in range(t, n_grp, n_threads):
-        n_seen_org = search(indptr, nbr, wgt, grp_rep[g], seed_ptr, seed_node, seed_dist,
-                            direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
-                            cutoff, ws)
-        for j in range(n_seen_org):
-            o = seen_org[j]
-            d = best[o]
-            best[o] = np.inf
+        n_hit = search(indptr, nbr, wgt, grp_rep[g], seed_ptr, seed_node, seed_dist,
+                       direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
+                       single, cutoff, ws)
+        for j in range(n_hit):
+            o = hit_org[j]
+            d = hit_d[j]
             # The first threshold that holds d, and every larger one (one cache line).
             b = 0
             while b < n_thr - 1 and d > thresholds[b]:
@@ -217,7 +245,7 @@ def reach_kernel(
     indptr: Any, nbr: Any, wgt: Any,
     seed_ptr: Any, seed_node: Any, seed_dist: Any,
     direct_ptr: Any, direct_org: Any, direct_dist: Any,
-    norg_ptr: Any, norg_org: Any, norg_off: Any,
+    norg_ptr: Any, norg_org: Any, norg_off: Any, single: Any,
     grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
     gslot_ptr: Any, gslot: Any, gslot_val: Any,
     thresholds: Any, cutoff: float, pop: Any,
@@ -241,12 +269,12 @@ def reach_kernel(
     for t in prange(n_threads):
         if t == 0:
             _chunk(t, n_threads, cap, indptr, nbr, wgt, seed_ptr, seed_node, seed_dist,
-                   direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
+                   direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off, single,
                    grp_rep, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
                    thresholds, cutoff, pop, counts, nearest, value, grp_pop[t])
         else:
             _chunk(t, n_threads, cap, indptr, nbr, wgt, seed_ptr, seed_node, seed_dist,
-                   direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
+                   direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off, single,
                    grp_rep, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
                    thresholds, cutoff, pop, x_counts[t - 1], x_nearest[t - 1], x_value[t - 1],
                    grp_pop[t])

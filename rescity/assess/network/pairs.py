@@ -24,7 +24,7 @@ import numpy.typing as npt
 from numba import njit
 
 from rescity.assess.network.graph import WalkNetwork
-from rescity.assess.network.kernel import search, workspace
+from rescity.assess.network.kernel import search, single_origins, workspace
 from rescity.assess.network.reach import Attachments, attach, on_search_graph
 from rescity.assess.network.snap import Snapped
 
@@ -44,22 +44,20 @@ def _pairs_kernel(
     for s in range(first, last):
         max_seeds = max(max_seeds, seed_ptr[s + 1] - seed_ptr[s])
     ws = workspace(len(indptr) - 1, n_targets, len(nbr) + max_seeds + 1)
-    best, seen_tgt = ws[2], ws[3]
+    hit_tgt, hit_d = ws[10], ws[11]
+    single = single_origins(ntgt_tgt, direct_tgt, n_targets)
     out_cap = 1024
     out_s = np.empty(out_cap, dtype=np.int64)
     out_t = np.empty(out_cap, dtype=np.int64)
     out_d = np.empty(out_cap, dtype=np.float64)
     n_out = 0
     for s in range(first, last):
-        n_seen = search(indptr, nbr, wgt, s, seed_ptr, seed_node, seed_dist,
-                        direct_ptr, direct_tgt, direct_dist, ntgt_ptr, ntgt_tgt, ntgt_off,
-                        cutoff, ws)
-        for j in range(n_seen):
-            t = seen_tgt[j]
-            d = best[t]
-            best[t] = np.inf
-            if d > cutoff:
-                continue
+        n_hit = search(indptr, nbr, wgt, s, seed_ptr, seed_node, seed_dist,
+                       direct_ptr, direct_tgt, direct_dist, ntgt_ptr, ntgt_tgt, ntgt_off,
+                       single, cutoff, ws)
+        for j in range(n_hit):
+            t = hit_tgt[j]
+            d = hit_d[j]
             if n_out == out_cap:
                 out_cap *= 2
                 ns = np.empty(out_cap, dtype=np.int64)

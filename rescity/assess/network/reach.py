@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rescity.assess.network.graph import WalkNetwork
-from rescity.assess.network.kernel import group_sources, reach_kernel
+from rescity.assess.network.kernel import group_sources, reach_kernel, single_origins
 from rescity.assess.network.search_graph import reduce_attachments
 from rescity.assess.network.snap import Snapped
 
@@ -179,6 +179,7 @@ def run_reach(
         red.seed_ptr, red.seed_node, red.seed_dist,
         red.direct_ptr, red.direct_org, red.direct_dist,
         red.norg_ptr, red.norg_org, red.norg_off,
+        single_origins(red.norg_org, red.direct_org, n_org),
         grp_rep, gitem_ptr, gitem, gitem_n.astype(np.int32), gslot_ptr, gslot, gslot_val,
         np.array(thresholds, dtype=np.float64), float(cutoff),
         np.array(population, dtype=np.float64),  # a writable copy: one compiled signature
