@@ -5,9 +5,10 @@ kernel in ``pairs.py`` both call it). :func:`reach_kernel` runs one search per *
 facilities that sit at the same place (a building with a school and a library, a bus stop
 shared by two routes): they reach the same origins at the same distances, so one search
 serves all of them. Counts and values are accumulated per thread as "within threshold"
-totals, and :func:`finish` adds the threads' arrays in one parallel pass. Groups are interleaved over threads
-(``g = t, t + T, …``) so that dense and sparse parts of the city mix. No ``fastmath``: the
-code compares against ``inf``.
+totals, and :func:`finish` adds the threads' arrays in one parallel pass. Groups are
+interleaved over threads (``g = t, t + T, …``), so that both threads work on the same part of
+the city at a time and share its warm cache lines. No ``fastmath``: the code compares against
+``inf``.
 """
 
 from __future__ import annotations
