@@ -38,9 +38,10 @@ class PopulationWindow:
 
     def cell_of(self, x: F64, y: F64) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Row and column of points given in the raster's CRS (may fall outside the window)."""
-        col, row = ~self.transform * (x, y)
-        return (np.floor(np.asarray(row)).astype(np.int64),
-                np.floor(np.asarray(col)).astype(np.int64))
+        inv = ~self.transform
+        col = inv.a * x + inv.b * y + inv.c
+        row = inv.d * x + inv.e * y + inv.f
+        return np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
 
 
 def _window(ds: rasterio.io.DatasetReader, bounds: tuple[float, float, float, float]) -> Window:
@@ -49,9 +50,8 @@ def _window(ds: rasterio.io.DatasetReader, bounds: tuple[float, float, float, fl
     inv = ~ds.transform
     cols, rows = [], []
     for x, y in ((minx, miny), (minx, maxy), (maxx, miny), (maxx, maxy)):
-        c, r = inv * (x, y)
-        cols.append(c)
-        rows.append(r)
+        cols.append(inv.a * x + inv.b * y + inv.c)
+        rows.append(inv.d * x + inv.e * y + inv.f)
     c0 = max(0, math.floor(min(cols)))
     c1 = min(ds.width, math.ceil(max(cols)))
     r0 = max(0, math.floor(min(rows)))
@@ -92,7 +92,9 @@ def read_population_window(
         except RasterioError as exc:
             raise DataFileError(name, f"cannot read the raster (truncated or corrupt?): {exc}"
                                 ) from None
-        transform = ds.window_transform(win)
+        t = ds.transform  # the window's own transform, without rasterio's deprecated `*`
+        transform = Affine(t.a, t.b, t.c + t.a * win.col_off + t.b * win.row_off,
+                           t.d, t.e, t.f + t.d * win.col_off + t.e * win.row_off)
         res = (float(ds.res[0]), float(ds.res[1]))
     if np.iscomplexobj(band):
         raise DataFileError(name, "band 1 holds complex numbers, not persons per cell")

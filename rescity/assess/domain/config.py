@@ -225,7 +225,8 @@ def load_config(path: Path | str | None = None) -> AssessConfig:
         raise ConfigError([problem], source=str(path)) from None
     origins = data.get("origins")
     raster = origins.get("population_raster") if isinstance(origins, dict) else None
-    if isinstance(raster, str) and raster and not Path(raster).is_absolute():
+    if (isinstance(origins, dict) and isinstance(raster, str) and raster
+            and not Path(raster).is_absolute()):
         # Relative to the config file, so a project folder can be run from anywhere.
         origins["population_raster"] = str(Path(path).parent / raster)
     return build_config(data, source=str(path))
