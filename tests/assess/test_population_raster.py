@@ -23,7 +23,7 @@ from rescity.assess.adapters.osm_reader import OsmData, read_osm
 from rescity.assess.domain.taxonomy import load_taxonomy
 from rescity.assess.network.graph import build_network
 from rescity.assess.services.origins import build_origins, origins_from_frame
-from rescity.core.errors import DataFileError
+from rescity.core.errors import DataFileError, InputError
 from tests.assess.test_cli import make_app
 
 UTM = "EPSG:32632"  # Monaco's network CRS (UTM zone of its median walk node)
@@ -300,6 +300,9 @@ def test_evaluate_weights_the_summary_by_the_raster(tmp_path: Path, osm_dir: Pat
     np.testing.assert_allclose(given.gdf["population"], o["population"], rtol=1e-9)
     assert (given.gdf["population_given"] == 1.0).all()
     assert given.population["source"] == "raster"
+    points = gpd.GeoDataFrame(geometry=o.geometry.representative_point(), crs=o.crs)
+    with pytest.raises(InputError, match="must be a polygon"):
+        origins_from_frame(points, result.network.crs, str(path))
 
 
 def test_the_cli_with_a_config_naming_a_relative_raster(tmp_path: Path, osm_dir: Path) -> None:
@@ -317,3 +320,22 @@ def test_the_cli_with_a_config_naming_a_relative_raster(tmp_path: Path, osm_dir:
     origins = gpd.read_parquet(out / "origins.parquet")
     assert summary["population"] == pytest.approx(origins["population"].sum())
     assert "population_raster,share_in_origins" in (out / "summary.csv").read_text("utf-8")
+
+
+def test_the_report_states_the_raster_coverage() -> None:
+    """The report's method section names the raster and the share of its people in origins."""
+    from types import SimpleNamespace
+
+    from rescity.assess.reporting.report import _population
+    from rescity.core.i18n import translator
+
+    summary = {"population_source": "raster", "population_raster": {
+        "path": "pop.tif", "population_in_origins": 8000.0, "population_in_bbox": 32000.0,
+        "share_in_origins": 0.25}}
+    row = _population(SimpleNamespace(city=SimpleNamespace(name="monaco", summary=summary)))
+    assert row["source"] == "raster"
+    for lang in ("en", "zh"):
+        text = translator(lang)("assess.report.population_raster", **row["raster"])
+        assert "pop.tif" in text and "8,000" in text and "32,000" in text and "25" in text
+    plain = _population(SimpleNamespace(city=SimpleNamespace(name="x", summary={})))
+    assert plain == {"city": "x", "source": "floor_area", "raster": None}

@@ -280,6 +280,9 @@ def origins_from_frame(frame: gpd.GeoDataFrame, crs: str, raster: str = "") -> O
         problems.append(Problem("origins.population", "must be a number ≥ 0 in every row"))
     if len(frame) == 0:
         problems.append(Problem("origins", "the GeoDataFrame is empty"))
+    elif raster and not frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        problems.append(Problem("origins", "a population raster is spread over areas: every "
+                                "origin must be a polygon (points and lines hold no one)"))
     if problems:
         raise InputError(problems, source="origins")
     gdf = frame.to_crs(crs).reset_index(drop=True)
