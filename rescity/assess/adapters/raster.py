@@ -79,8 +79,9 @@ def read_population_window(
         crs = pyproj.CRS.from_wkt(ds.crs.to_wkt())
         to_raster = pyproj.Transformer.from_crs(bounds_crs, crs, always_xy=True)
         box = to_raster.transform_bounds(*bounds, densify_pts=21)
-        win = _window(ds, box)
-        if win.width == 0 or win.height == 0 or not all(map(math.isfinite, box)):
+        finite = all(map(math.isfinite, box))
+        win = _window(ds, box) if finite else Window(0, 0, 0, 0)
+        if win.width == 0 or win.height == 0:
             b = ds.bounds
             raise DataFileError(
                 name, "the population raster does not overlap the city: its bounds "

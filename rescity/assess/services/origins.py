@@ -148,8 +148,11 @@ def _cell_polygons(win: PopulationWindow, crs: str) -> tuple[npt.NDArray[np.obje
     x = t.c + t.a * cc + t.b * rr
     y = t.f + t.d * cc + t.e * rr
     tx, ty = pyproj.Transformer.from_crs(win.crs, crs, always_xy=True).transform(x, y)
-    polys = shapely.polygons(np.stack([np.asarray(tx), np.asarray(ty)], axis=-1))
-    return polys, win.values[rows, cols]
+    tx, ty = np.asarray(tx), np.asarray(ty)
+    # A corner outside the projection's domain (inf) makes no polygon: such cells are far away.
+    ok = np.isfinite(tx).all(axis=1) & np.isfinite(ty).all(axis=1)
+    polys = shapely.polygons(np.stack([tx[ok], ty[ok]], axis=-1))
+    return polys, win.values[rows[ok], cols[ok]]
 
 
 def areal_weights(zones: npt.NDArray[np.object_], cells: npt.NDArray[np.object_],
