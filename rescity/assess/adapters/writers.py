@@ -47,6 +47,9 @@ def _rows(summary: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     for key in ("origins", "origins_unsnapped", "population", "population_unsnapped",
                 "facilities_unsnapped", "failed_multipolygons"):
         yield ("city", key, "value", summary[key])
+    for key, value in (summary.get("population_raster") or {}).items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            yield ("population_raster", key, "value", value)
 
 
 def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Path]:

@@ -223,4 +223,10 @@ def load_config(path: Path | str | None = None) -> AssessConfig:
     except tomllib.TOMLDecodeError as exc:
         problem = Problem(str(path), f"not valid TOML: {exc}")
         raise ConfigError([problem], source=str(path)) from None
+    origins = data.get("origins")
+    raster = origins.get("population_raster") if isinstance(origins, dict) else None
+    if (isinstance(origins, dict) and isinstance(raster, str) and raster
+            and not Path(raster).is_absolute()):
+        # Relative to the config file, so a project folder can be run from anywhere.
+        origins["population_raster"] = str(Path(path).parent / raster)
     return build_config(data, source=str(path))

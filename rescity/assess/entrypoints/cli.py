@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from rescity.assess.adapters.writers import write_outputs
+from rescity.assess.domain.config import load_config
 from rescity.assess.services.pipeline import STAGES, evaluate
 from rescity.core.errors import InputError
 
@@ -37,6 +38,12 @@ def assess(
     origins: Annotated[
         OriginKind | None, typer.Option("--origins", help="Origins: landuse, buildings or h3")
     ] = None,
+    population_raster: Annotated[
+        Path | None, typer.Option(
+            "--population-raster",
+            help="GeoTIFF of persons per cell (any CRS): origin populations by areal "
+                 "weighting instead of building floor area (origins.population_raster)"),
+    ] = None,
 ) -> None:
     """Score every residential origin's 15-minute life circle and resilience indices."""
     console = Console(stderr=True)
@@ -56,7 +63,11 @@ def assess(
                 log.info("assess stage %s took %.2f s", name, seconds)
 
         try:
-            result = evaluate(city, config, origins=origins.value if origins else None,
+            cfg = load_config(config)
+            if population_raster is not None:
+                oc = cfg.origins.model_copy(update={"population_raster": str(population_raster)})
+                cfg = cfg.model_copy(update={"origins": oc})
+            result = evaluate(city, cfg, origins=origins.value if origins else None,
                               on_stage=on_stage)
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}")
@@ -69,6 +80,13 @@ def assess(
         f"health-resilience median {s['indices']['health_resilience']['median']:.3f}; "
         f"missing items: {', '.join(s['missing_items']) or 'none'}"
     )
+    raster = s.get("population_raster")
+    if raster:
+        console.print(
+            f"population from {raster['path']}: {raster['population_in_origins']:,.0f} persons "
+            f"in origins, {raster['share_in_origins']:.1%} of the raster's "
+            f"{raster['population_in_bbox']:,.0f} in their bounding box "
+            f"(floor-area estimate {raster['population_floor_area']:,.0f})")
     for name, path in paths.items():
         console.print(f"  {name}: {path}")
 

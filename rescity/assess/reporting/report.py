@@ -127,6 +127,18 @@ def _sitings(analyses: Sequence[CityAnalysis], t: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _population(a: CityAnalysis) -> dict[str, Any]:
+    """Where the city's population figures come from; a raster's coverage, if one was used."""
+    s = a.city.summary
+    r = s.get("population_raster")
+    raster = None if not r else {
+        "path": r["path"], "inside": f"{r['population_in_origins']:,.0f}",
+        "bbox": f"{r['population_in_bbox']:,.0f}", "share": _pct(r["share_in_origins"]),
+    }
+    return {"city": a.city.name, "source": s.get("population_source", "floor_area"),
+            "raster": raster}
+
+
 def _method(analyses: Sequence[CityAnalysis], analysis: AnalysisConfig) -> dict[str, Any]:
     cfg = analyses[0].city.config
     tax = analyses[0].city.taxonomy
@@ -145,6 +157,7 @@ def _method(analyses: Sequence[CityAnalysis], analysis: AnalysisConfig) -> dict[
                  (INDEX_LABELS["environment"], cfg.environment.low),
                  (INDEX_LABELS["health_resilience"], cfg.composite.low)],
         "origin_kind": analyses[0].city.summary.get("origin_kind", cfg.origins.kind),
+        "population": [_population(a) for a in analyses],
         "catchment_distance": f"{analysis.catchment.distance_m:g}",
         "catchment_per": f"{analysis.catchment.per_population:,.0f}",
     }

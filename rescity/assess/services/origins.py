@@ -5,19 +5,29 @@ area of the buildings inside (footprint × storeys ÷ floor area per person) or,
 buildings are mapped, land area × density. ``buildings``: residential buildings (and
 ``building=yes`` inside residential land). ``h3``: hexagonal cells; each residential area's
 population is spread evenly over the cells whose centres lie in it.
+
+With ``origins.population_raster`` (a GeoTIFF of persons per cell) every origin's population
+is instead the raster's, by areal weighting: Σ over cells of value × area(cell ∩ origin) /
+area(cell), computed in the network's projected CRS. The OSM estimate stays in
+``population_floor_area`` for comparison.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import h3
 import numpy as np
 import numpy.typing as npt
+import pyproj
 import shapely
 
 from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, OsmData
+from rescity.assess.adapters.raster import PopulationWindow, read_population_window
 from rescity.assess.domain.config import AssessConfig
-from rescity.core.errors import ConfigError, InputError, Problem
+from rescity.core.errors import DataFileError, InputError, Problem
 
 F64 = npt.NDArray[np.float64]
 
@@ -72,6 +82,7 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
         floor > 0, floor / oc.floor_area_per_person_m2,
         res["area_m2"] * oc.land_density_per_km2 / 1e6,
     )
+    res["population_source"] = np.where(floor > 0, "floor_area", "land_density")
     return res
 
 
@@ -88,6 +99,7 @@ def _building_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDa
     out = bld[keep].reset_index(drop=True)
     out["area_m2"] = out.geometry.area
     out["population"] = out["floor_area_m2"] / config.origins.floor_area_per_person_m2
+    out["population_source"] = "floor_area"
     return out
 
 
@@ -111,14 +123,132 @@ def _h3_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFram
     ).to_crs(crs)
     out["area_m2"] = out.geometry.area
     out["floor_area_m2"] = np.nan
+    out["population_source"] = "residential_areas"
     return out
 
 
-def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class Origins:
+    """The origins and what the summary says about where their population came from."""
+
+    gdf: gpd.GeoDataFrame
+    population: dict[str, Any] = field(default_factory=dict)
+
+
+def _cell_polygons(win: PopulationWindow, crs: str) -> tuple[npt.NDArray[np.object_], F64]:
+    """The populated cells (value > 0) as polygons in ``crs``, and their values.
+
+    Corners are transformed exactly; edges stay straight, which for cells of a few hundred
+    metres bends them by far less than a millimetre.
+    """
+    rows, cols = np.nonzero(win.values > 0)
+    t = win.transform
+    cc = (cols[:, None] + np.array([0, 1, 1, 0, 0])).astype(np.float64)
+    rr = (rows[:, None] + np.array([0, 0, 1, 1, 0])).astype(np.float64)
+    x = t.c + t.a * cc + t.b * rr
+    y = t.f + t.d * cc + t.e * rr
+    tx, ty = pyproj.Transformer.from_crs(win.crs, crs, always_xy=True).transform(x, y)
+    tx, ty = np.asarray(tx), np.asarray(ty)
+    # A corner outside the projection's domain (inf) makes no polygon: such cells are far away.
+    ok = np.isfinite(tx).all(axis=1) & np.isfinite(ty).all(axis=1)
+    polys = shapely.polygons(np.stack([tx[ok], ty[ok]], axis=-1))
+    return polys, win.values[rows[ok], cols[ok]]
+
+
+def areal_weights(zones: npt.NDArray[np.object_], cells: npt.NDArray[np.object_],
+                  values: F64) -> F64:
+    """Σ over cells of value × area(cell ∩ zone) / area(cell), for each zone.
+
+    One STRtree query gives the (zone, cell) pairs that touch; cells lying wholly inside a
+    zone count in full, the others by one vectorised intersection.
+    """
+    out = np.zeros(len(zones))
+    if len(zones) == 0 or len(cells) == 0:
+        return out
+    z, c = shapely.STRtree(cells).query(zones, predicate="intersects")
+    shapely.prepare(zones)
+    inside = shapely.contains(zones[z], cells[c])
+    frac = np.ones(len(z))
+    edge = ~inside
+    frac[edge] = (shapely.area(shapely.intersection(zones[z[edge]], cells[c[edge]]))
+                  / shapely.area(cells[c[edge]]))
+    np.add.at(out, z, values[c] * frac)
+    return out
+
+
+def _disjoint(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Overlaps removed, so no one is counted twice: an overlap stays with the smaller origin
+    (a 小区 drawn inside a wider residential area is the more specific of the two)."""
+    out = np.array(shapely.make_valid(geoms), dtype=object)
+    a, b = shapely.STRtree(out).query(out, predicate="intersects")
+    pair = a != b
+    a, b = a[pair], b[pair]
+    if len(a) == 0:
+        return out
+    shared = shapely.relate_pattern(out[a], out[b], "T********")  # interiors meet
+    area = shapely.area(out)
+    smaller = (area[b] < area[a]) | ((area[b] == area[a]) & (b < a))
+    a, b = a[shared & smaller], b[shared & smaller]
+    cut = out.copy()
+    # One difference per origin that has a smaller one overlapping it (few), not per cell.
+    for i in np.unique(a):
+        cut[i] = shapely.difference(out[i], shapely.union_all(out[b[a == i]]))
+    return cut
+
+
+def apply_population_raster(gdf: gpd.GeoDataFrame, path: str, crs: str) -> dict[str, Any]:
+    """Replace ``population`` by the raster's, keep the OSM estimate, and report coverage."""
+    minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
+    win = read_population_window(path, (minx, miny, maxx, maxy), crs)
+    if not win.valid.any():
+        raise DataFileError(path, "every cell of the population raster over the city is nodata")
+    if not (win.values > 0).any():
+        raise DataFileError(path, "the population raster holds 0 persons over the city")
+    cells, values = _cell_polygons(win, crs)
+    zones = _disjoint(np.asarray(gdf.geometry.values, dtype=object))
+    pop = areal_weights(zones, cells, values)
+    bbox = np.array([shapely.box(minx, miny, maxx, maxy)], dtype=object)
+    in_bbox = float(areal_weights(bbox, cells, values)[0])
+    pt = gdf.geometry.representative_point()
+    px, py = pyproj.Transformer.from_crs(crs, win.crs, always_xy=True).transform(
+        pt.x.to_numpy(), pt.y.to_numpy())
+    row, col = win.cell_of(np.asarray(px), np.asarray(py))
+    h, w = win.values.shape
+    inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
+    on_data = np.zeros(len(gdf), dtype=bool)
+    on_data[inside] = win.valid[row[inside], col[inside]]
+    gdf["population_floor_area"] = gdf["population"].to_numpy(dtype=np.float64)
+    gdf["population"] = pop
+    gdf["population_source"] = "raster"
+    total = float(pop.sum())
+    return {
+        "source": "raster",
+        "raster": {
+            "path": path,
+            "crs": win.crs.to_string(),
+            "cell_size": list(win.resolution),
+            "cells_read": int(win.values.size),
+            "population_in_bbox": in_bbox,
+            "population_in_origins": total,
+            "share_in_origins": total / in_bbox if in_bbox > 0 else float("nan"),
+            "population_outside_origins": max(in_bbox - total, 0.0),
+            "origins_on_nodata": int((~on_data).sum()),
+            "population_floor_area": float(gdf["population_floor_area"].sum()),
+        },
+    }
+
+
+def _finish(gdf: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    gdf = gdf.reset_index(drop=True)
+    gdf.insert(0, "oid", np.arange(len(gdf), dtype=np.int64))
+    gdf.insert(1, "kind", kind)
+    pt = gdf.geometry.representative_point()
+    gdf["x"], gdf["y"] = pt.x.to_numpy(), pt.y.to_numpy()
+    return gdf
+
+
+def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
     """Origins with ``population``, ``area_m2`` and an origin point (``x``, ``y``)."""
-    if config.origins.population_raster:
-        raise ConfigError([Problem("key 'origins.population_raster'",
-                                   "population rasters are not supported yet; leave it empty")])
     kind = config.origins.kind
     if kind == "landuse":
         gdf = _landuse(osm, crs, config)
@@ -131,31 +261,46 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFr
             [Problem(osm.path, f"no residential origins of kind {kind!r} found; "
                      "try --origins buildings or --origins h3")], source=osm.path)
     gdf = gdf.reset_index(drop=True)
-    gdf.insert(0, "oid", np.arange(len(gdf), dtype=np.int64))
-    gdf.insert(1, "kind", kind)
-    pt = gdf.geometry.representative_point()
-    gdf["x"], gdf["y"] = pt.x.to_numpy(), pt.y.to_numpy()
-    return gdf
+    raster = config.origins.population_raster
+    info = (apply_population_raster(gdf, raster, crs) if raster
+            else {"source": "floor_area" if kind != "h3" else "residential_areas"})
+    return Origins(_finish(gdf, kind), info)
 
 
-def origins_from_frame(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
-    """Use a caller's GeoDataFrame as origins (a notebook's own blocks or grid cells)."""
+def origins_from_frame(frame: gpd.GeoDataFrame, crs: str, raster: str = "") -> Origins:
+    """Use a caller's GeoDataFrame as origins (a notebook's own blocks or grid cells).
+
+    With a ``raster`` its populations come from it, and a ``population`` column, optional
+    then, is kept as ``population_given`` for comparison.
+    """
     problems = []
     if frame.crs is None:
         problems.append(Problem("origins", "the GeoDataFrame has no CRS"))
     if "population" not in frame.columns:
-        problems.append(Problem("origins", "needs a 'population' column"))
+        if not raster:
+            problems.append(Problem("origins", "needs a 'population' column"))
     elif len(frame) and not (frame["population"].to_numpy(dtype=float) >= 0).all():
         problems.append(Problem("origins.population", "must be a number ≥ 0 in every row"))
     if len(frame) == 0:
         problems.append(Problem("origins", "the GeoDataFrame is empty"))
+    elif raster and not frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        problems.append(Problem("origins", "a population raster is spread over areas: every "
+                                "origin must be a polygon (points and lines hold no one)"))
     if problems:
         raise InputError(problems, source="origins")
     gdf = frame.to_crs(crs).reset_index(drop=True)
     gdf = gdf.drop(columns=[c for c in ("oid", "kind", "x", "y") if c in gdf.columns])
     gdf["area_m2"] = gdf.geometry.area
-    gdf.insert(0, "oid", np.arange(len(gdf), dtype=np.int64))
-    gdf.insert(1, "kind", "given")
-    pt = gdf.geometry.representative_point()
-    gdf["x"], gdf["y"] = pt.x.to_numpy(), pt.y.to_numpy()
-    return gdf
+    info: dict[str, Any] = {"source": "given"}
+    if raster:
+        given = "population" in gdf.columns
+        if not given:
+            gdf["population"] = np.nan
+        info = apply_population_raster(gdf, raster, crs)
+        gdf = gdf.rename(columns={"population_floor_area": "population_given"})
+        if not given:
+            gdf = gdf.drop(columns="population_given")
+        info["raster"]["population_given"] = info["raster"].pop("population_floor_area")
+    else:
+        gdf["population_source"] = "given"
+    return Origins(_finish(gdf, "given"), info)

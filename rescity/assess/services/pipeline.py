@@ -115,8 +115,9 @@ def evaluate(
     with _stage("facilities", timings, on_stage):
         fs = build_facilities(osm, tax, net.crs, snapper, cfg)
     with _stage("origins", timings, on_stage):
-        org = (origins_from_frame(given, net.crs) if given is not None
-               else build_origins(osm, net.crs, cfg))
+        built = (origins_from_frame(given, net.crs, cfg.origins.population_raster)
+                 if given is not None else build_origins(osm, net.crs, cfg))
+        org = built.gdf
         osnap = snapper.snap(org["x"].to_numpy(), org["y"].to_numpy(), cfg.network.max_snap_m)
         org["snapped"] = osnap.ok
         org["snap_dist_m"] = osnap.dist
@@ -163,6 +164,9 @@ def evaluate(
         )
         summary["source"] = str(path)
         summary["origin_kind"] = "given" if given is not None else cfg.origins.kind
+        summary["population_source"] = built.population["source"]
+        if "raster" in built.population:
+            summary["population_raster"] = built.population["raster"]
         summary["network"] = net.report
         summary["dropped_ways"] = osm.dropped_ways
         summary["failed_multipolygons"] = len(osm.failed_areas)
