@@ -82,6 +82,9 @@ def record(
     return entry
 
 
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[arg-type]
+
+
 def append(
     session: Session,
     principal: Principal | None,
@@ -98,8 +101,8 @@ def append(
     in the same session and transaction. Rows the session still holds are flushed first, so
     audit rows keep the order in which they were recorded."""
     session.flush()
-    session.execute(
-        insert(AuditEntry.__table__),  # type: ignore[arg-type]
+    session.connection().execute(
+        _INSERT,
         {
             "at": utcnow(),
             "actor_id": principal.user_id if principal else None,

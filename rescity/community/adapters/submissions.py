@@ -13,13 +13,38 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from rescity.community.adapters.orm import CheckIn, Gate, GateEvent, Pass, Resident
 
+# Core tables, and statements built once: building a statement and its cache key, and the
+# ORM's handling of ORM-enabled statements, cost more here than running them.
 _CHECKIN: Table = CheckIn.__table__  # type: ignore[assignment]
+_GATE: Table = Gate.__table__  # type: ignore[assignment]
 _GATE_EVENT: Table = GateEvent.__table__  # type: ignore[assignment]
+_PASS: Table = Pass.__table__  # type: ignore[assignment]
+_RESIDENT: Table = Resident.__table__  # type: ignore[assignment]
+
+_RESIDENT_COLUMNS = (_RESIDENT.c.id, _RESIDENT.c.scope, _RESIDENT.c.user_id,
+                     _RESIDENT.c.household_id, _RESIDENT.c.quarantine_until)
+_RESIDENT_BY_ID = select(*_RESIDENT_COLUMNS).where(
+    _RESIDENT.c.id == bindparam("id"), _RESIDENT.c.erased_at.is_(None)
+)
+_GATE_BY_CODE = select(_GATE.c.id, _GATE.c.scope, _GATE.c.code).where(
+    _GATE.c.code == bindparam("code")
+)
+_PASS_WITH_RESIDENT = (
+    select(_PASS.c.id, _PASS.c.resident_id, _PASS.c.scope, _PASS.c.nonce, _PASS.c.revoked_at,
+           _PASS.c.expires_at, *_RESIDENT_COLUMNS)
+    .select_from(_PASS.outerjoin(_RESIDENT, _RESIDENT.c.id == _PASS.c.resident_id))
+    .where(_PASS.c.id == bindparam("id"))
+)
+_PASSAGES_SINCE = select(_GATE_EVENT.c.at).where(
+    _GATE_EVENT.c.resident_id == bindparam("resident_id"), _GATE_EVENT.c.at >= bindparam("since")
+)
+_INSERT_CHECKIN = insert(_CHECKIN).returning(_CHECKIN.c.id)
+_INSERT_GATE_EVENT = insert(_GATE_EVENT).returning(_GATE_EVENT.c.id)
 
 
 @dataclass(frozen=True)
@@ -33,15 +58,9 @@ class ResidentRef:
     quarantine_until: datetime | None
 
 
-_RESIDENT_COLUMNS = (Resident.id, Resident.scope, Resident.user_id, Resident.household_id,
-                     Resident.quarantine_until)
-
-
 def resident_ref(session: Session, resident_id: int) -> ResidentRef | None:
     """The resident (not erased), or None."""
-    row = session.execute(
-        select(*_RESIDENT_COLUMNS).where(Resident.id == resident_id, Resident.erased_at.is_(None))
-    ).first()
+    row = session.connection().execute(_RESIDENT_BY_ID, {"id": resident_id}).first()
     return None if row is None else ResidentRef(*row)
 
 
@@ -53,7 +72,7 @@ class GateRef:
 
 
 def gate_by_code(session: Session, code: str) -> GateRef | None:
-    row = session.execute(select(Gate.id, Gate.scope, Gate.code).where(Gate.code == code)).first()
+    row = session.connection().execute(_GATE_BY_CODE, {"code": code}).first()
     return None if row is None else GateRef(*row)
 
 
@@ -71,25 +90,25 @@ def pass_with_resident(
     session: Session, pass_id: int
 ) -> tuple[PassRef, ResidentRef | None] | None:
     """The pass and its resident (None if that row is gone), in one query."""
-    row = session.execute(
-        select(Pass.id, Pass.resident_id, Pass.scope, Pass.nonce, Pass.revoked_at,
-               Pass.expires_at, *_RESIDENT_COLUMNS)
-        .join(Resident, Resident.id == Pass.resident_id, isouter=True)
-        .where(Pass.id == pass_id)
-    ).first()
+    row = session.connection().execute(_PASS_WITH_RESIDENT, {"id": pass_id}).first()
     if row is None:
         return None
     resident = None if row[6] is None else ResidentRef(*row[6:])
     return PassRef(*row[:6]), resident
 
 
+def passages_since(session: Session, resident_id: int, since: datetime) -> list[datetime]:
+    """When the resident's gate events (the one being recorded included) happened."""
+    return list(session.connection().execute(
+        _PASSAGES_SINCE, {"resident_id": resident_id, "since": since}
+    ).scalars())
+
+
 def insert_checkin(session: Session, values: dict[str, Any]) -> int:
     """Insert one check-in row; returns its id."""
-    return int(session.execute(insert(_CHECKIN).returning(_CHECKIN.c.id), values).scalar_one())
+    return int(session.connection().execute(_INSERT_CHECKIN, values).scalar_one())
 
 
 def insert_gate_event(session: Session, values: dict[str, Any]) -> int:
     """Insert one gate event row; returns its id."""
-    return int(
-        session.execute(insert(_GATE_EVENT).returning(_GATE_EVENT.c.id), values).scalar_one()
-    )
+    return int(session.connection().execute(_INSERT_GATE_EVENT, values).scalar_one())

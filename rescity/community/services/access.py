@@ -28,6 +28,7 @@ from rescity.community.adapters.submissions import (
     gate_by_code,
     insert_gate_event,
     pass_with_resident,
+    passages_since,
 )
 from rescity.community.domain.access import Direction, ScanOutcome, too_frequent
 from rescity.community.domain.alerts import AlertKind
@@ -292,11 +293,7 @@ def record_scan(
         frequent = rules[AlertKind.FREQUENT_ACCESS]
         if resident is not None and frequent.enabled:
             window = timedelta(minutes=frequent.number("window_minutes"))
-            times = list(session.scalars(
-                select(GateEvent.at).where(
-                    GateEvent.resident_id == resident.id, GateEvent.at >= now - window
-                )
-            ))
+            times = passages_since(session, resident.id, now - window)
             limit = int(frequent.number("max_passages"))
             if too_frequent(times, now=now, window=window, max_passages=limit):
                 bucket = int(now.timestamp() // window.total_seconds())

@@ -24,6 +24,7 @@ from rescity.core.errors import InputError, Problem
 from rescity.core.storage.uow import UnitOfWork
 
 MAX_KEY = 100
+_INSERT = insert(IdempotencyRecord.__table__)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ def submit(
         if idem is not None:
             # A plain INSERT (no ORM object to flush); a copy of this submission that
             # committed first makes it fail here on the unique (actor, key).
-            uow.session.execute(
-                insert(IdempotencyRecord.__table__),  # type: ignore[arg-type]
+            uow.session.connection().execute(
+                _INSERT,
                 {
                     "actor_id": idem.actor_id, "key": idem.key,
                     "request_hash": idem.request_hash, "status_code": status,
