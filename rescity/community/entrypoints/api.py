@@ -25,6 +25,7 @@ from rescity.community.entrypoints.deps import (
     allow_any,
     etag,
 )
+from rescity.community.entrypoints.lean import SubmissionRoute
 from rescity.community.services import (
     access,
     alerts,
@@ -68,10 +69,12 @@ def _idem(principal: Principal, key: str | None, route: str, body: Any) -> IdemK
 # --- the hot submissions: first in the router, so that matching a request to them is short ---
 # Phones and gate devices post these all day. They are ``async def`` and run their database
 # work with in_unit_of_work: one executor hop, no unit-of-work dependency; the caller (app
-# context and principal) is one dependency instead of four.
+# context and principal) is one dependency instead of four; and SubmissionRoute serves an
+# ordinary request without FastAPI's generic dependency solving (see lean.py).
+
+_REPLAYED: dict[int | str, dict[str, Any]] = {200: {"description": "replayed"}}
 
 
-@router.post("/checkins", status_code=201, responses={200: {"description": "replayed"}})
 async def submit_checkin(
     body: s.CheckInCreate, caller: CurrentCaller, rt: Rt,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -88,7 +91,6 @@ async def submit_checkin(
     ))
 
 
-@router.post("/gate-events", status_code=201, responses={200: {"description": "replayed"}})
 async def record_scan(
     body: s.ScanCreate, caller: CurrentCaller, rt: Rt,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -101,6 +103,11 @@ async def record_scan(
     return _submitted(await in_unit_of_work(
         caller.ctx, lambda uow: access.record_scan(uow, rt, principal, scan, idem=idem)
     ))
+
+
+for _path, _endpoint in (("/checkins", submit_checkin), ("/gate-events", record_scan)):
+    router.add_api_route(_path, _endpoint, methods=["POST"], status_code=201,
+                         responses=_REPLAYED, route_class_override=SubmissionRoute)
 
 
 # --- households and residents ---------------------------------------------------------------
