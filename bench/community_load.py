@@ -332,10 +332,15 @@ def main() -> None:
 
 
 def app() -> object:
-    """ASGI factory for uvicorn: the real app, settings from RESCITY_* variables."""
+    """ASGI factory for uvicorn: the real app, settings from RESCITY_* variables, served as
+    ``rescity serve`` serves it (the start-up heap frozen, see rescity.cli.admin.serve)."""
+    import gc
+
     from rescity.web.app import create_app
 
-    return create_app(load_settings())
+    created = create_app(load_settings())
+    gc.freeze()
+    return created
 
 
 if __name__ == "__main__":
