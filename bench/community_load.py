@@ -272,6 +272,10 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up load")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"],
+                        help="uvicorn event loop (auto: uvloop when installed)")
+    parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"],
+                        help="uvicorn HTTP parser (auto: httptools when installed)")
     args = parser.parse_args()
     seconds = min(args.seconds, 120)
     name = f"rescity_bench_{uuid.uuid4().hex[:8]}"
@@ -299,7 +303,8 @@ def main() -> None:
             server = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", "bench.community_load:app",
                  "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                 "--no-access-log", "--workers", str(args.workers)],
+                 "--no-access-log", "--workers", str(args.workers), "--loop", args.loop,
+                 "--http", args.http],
                 env=env, cwd=REPO)
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30
