@@ -111,3 +111,18 @@ def test_gate_scans_are_answered_alike(world: World) -> None:
     ]:
         lean, full = _both(world, who, path, json=body)
         _same(lean, full, ignore=("id",))
+
+
+def test_a_gate_created_after_a_scan_named_it_works_at_once(world: World) -> None:
+    """Gates are cached by code (access.cached_gate), but an unknown code is not."""
+    token = world.call("alice", "GET", "/api/community/me/pass").json()["token"]
+    body = {"gate": "east", "direction": "in", "token": token}
+    assert world.call("manager", "POST", "/api/community/gate-events", json=body).status_code == 404
+    world.call("manager", "POST", "/api/community/gates",
+               json={"community": "a", "code": "east", "name": "E"})
+    first = world.call("manager", "POST", "/api/community/gate-events", json=body)
+    assert first.status_code == 201 and first.json()["admitted"]
+    assert world.runtime.gates_cache is not None and world.runtime.gates_cache.get(
+        "east", world.clock()) is not None
+    again = world.call("manager", "POST", "/api/community/gate-events", json=body)
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
