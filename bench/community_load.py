@@ -207,6 +207,26 @@ def cpu_seconds(root_pid: int) -> float:
     return total
 
 
+def backend_cpu_seconds(database: str) -> float:
+    """User+system CPU of the PostgreSQL backends connected to ``database`` (same machine),
+    from /proc; the server's shared processes (WAL writer, checkpointer) are not counted."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if f" {database} ".encode() not in fh.read().replace(b"\0", b" ") + b" ":
+                    continue
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -214,7 +234,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def table(stats: Stats, wall: float, rate: float, server_cpu_s: float) -> str:
+def table(stats: Stats, wall: float, rate: float, server_cpu_s: float, db_cpu_s: float) -> str:
     load1, load5, _ = os.getloadavg()
     lines = [
         f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} (1 min) / {load5:.1f} (5 min)"
@@ -238,7 +258,9 @@ def table(stats: Stats, wall: float, rate: float, server_cpu_s: float) -> str:
         f"{max(everything, default=0):.1f} |")
     if everything:
         lines.append(f"\nmean {statistics.fmean(everything):.1f} ms; server CPU per request "
-                     f"{server_cpu_s / len(everything) * 1000:.1f} ms (all worker processes)")
+                     f"{server_cpu_s / len(everything) * 1000:.1f} ms (all worker processes); "
+                     f"PostgreSQL backends' CPU per request "
+                     f"{db_cpu_s / len(everything) * 1000:.1f} ms")
     return "\n".join(lines)
 
 
@@ -250,6 +272,10 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up load")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"],
+                        help="uvicorn event loop (auto: uvloop when installed)")
+    parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"],
+                        help="uvicorn HTTP parser (auto: httptools when installed)")
     args = parser.parse_args()
     seconds = min(args.seconds, 120)
     name = f"rescity_bench_{uuid.uuid4().hex[:8]}"
@@ -277,7 +303,8 @@ def main() -> None:
             server = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", "bench.community_load:app",
                  "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                 "--no-access-log", "--workers", str(args.workers)],
+                 "--no-access-log", "--workers", str(args.workers), "--loop", args.loop,
+                 "--http", args.http],
                 env=env, cwd=REPO)
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 30
@@ -292,10 +319,11 @@ def main() -> None:
                 time.sleep(0.2)
             if args.warmup:
                 asyncio.run(run_load(base, seeded, args.rate, args.warmup, args.max_requests))
-            cpu0 = cpu_seconds(server.pid)
+            cpu0, db0 = cpu_seconds(server.pid), backend_cpu_seconds(name)
             stats, wall = asyncio.run(
                 run_load(base, seeded, args.rate, seconds, args.max_requests))
-            print(table(stats, wall, args.rate, cpu_seconds(server.pid) - cpu0))
+            print(table(stats, wall, args.rate, cpu_seconds(server.pid) - cpu0,
+                        backend_cpu_seconds(name) - db0))
     finally:
         if server is not None:
             server.terminate()
@@ -309,10 +337,15 @@ def main() -> None:
 
 
 def app() -> object:
-    """ASGI factory for uvicorn: the real app, settings from RESCITY_* variables."""
+    """ASGI factory for uvicorn: the real app, settings from RESCITY_* variables, served as
+    ``rescity serve`` serves it (the start-up heap frozen, see rescity.cli.admin.serve)."""
+    import gc
+
     from rescity.web.app import create_app
 
-    return create_app(load_settings())
+    created = create_app(load_settings())
+    gc.freeze()
+    return created
 
 
 if __name__ == "__main__":

@@ -139,6 +139,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default from settings).")] = None,
 ) -> None:
     """Run the web app (API at /api, OpenAPI at /docs)."""
+    import gc
+
     import uvicorn
 
     from rescity.web.app import create_app
@@ -146,4 +148,8 @@ def serve(
     settings = settings_of(ctx)
     database(settings)
     app = create_app(settings)
+    # The imports and the app make a heap of ~300,000 objects that live as long as the
+    # process; a full garbage collection scans them all (150 ms on a small machine), stalling
+    # every request in flight. Frozen, they are left out of every collection.
+    gc.freeze()
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")

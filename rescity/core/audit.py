@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String, event, select
+from sqlalchemy import JSON, String, event, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rescity.core.security.policy import Principal
@@ -80,6 +80,42 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[arg-type]
+
+
+def append(
+    session: Session,
+    principal: Principal | None,
+    *,
+    kind: AuditKind,
+    action: str,
+    record_type: str = "",
+    record_id: object = "",
+    scope: str = "",
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """:func:`record` for hot paths: one plain ``INSERT`` (no ORM object, no ``RETURNING``)
+    in the same session and transaction. Rows the session still holds are flushed first, so
+    audit rows keep the order in which they were recorded."""
+    session.flush()
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor_id": principal.user_id if principal else None,
+            "actor": principal.username if principal else "anonymous",
+            "kind": str(kind),
+            "action": action,
+            "record_type": record_type,
+            "record_id": str(record_id),
+            "scope": scope,
+            "purpose": purpose,
+            "detail": detail or {},
+        },
+    )
 
 
 def query(

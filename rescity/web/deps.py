@@ -11,10 +11,13 @@ them by themselves.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -60,6 +63,40 @@ async def get_uow(ctx: Ctx) -> AsyncIterator[UnitOfWork]:
 
 
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
+
+R = TypeVar("R")
+
+# Threads for the database work of the hottest endpoints (see in_unit_of_work): as many as
+# the engine's pool holds connections (rescity.core.storage.db), so none waits for one.
+BLOCKING_THREADS = 10
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _blocking_executor() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="rescity-db")
+    return _executor
+
+
+async def in_unit_of_work(ctx: AppContext, work: Callable[[UnitOfWork], R]) -> R:
+    """Run ``work`` with a fresh unit of work in a database thread and return its result.
+
+    For ``async def`` endpoints that would otherwise be plain ``def`` ones taking ``UoW``:
+    the same unit of work (committed by the service, rolled back and closed when it did
+    not), opened and closed in the thread, with one plain executor hop instead of
+    Starlette's threadpool (a capacity limiter, a cancel scope and a condition per call) and
+    of the ``get_uow`` generator dependency (an exit stack per request).
+    """
+
+    def run() -> R:
+        with UnitOfWork(ctx.session_factory) as uow:
+            return work(uow)
+
+    return await asyncio.get_running_loop().run_in_executor(_blocking_executor(), run)
 
 
 @dataclass(frozen=True)
@@ -154,6 +191,25 @@ async def current_principal(auth: AuthDep) -> Principal:
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    ctx: AppContext
+    principal: Principal
+
+
+async def get_caller(request: Request) -> Caller:
+    """The app context and the signed-in principal as one dependency, for the hottest
+    endpoints: FastAPI solves every dependency of a route on every request, so ``Ctx`` plus
+    ``CurrentPrincipal`` (four dependencies) cost several times this one. Same rules:
+    :func:`get_auth` (bearer token, or session cookie plus CSRF), 401 when nobody is signed in.
+    """
+    ctx: AppContext = request.app.state.ctx
+    return Caller(ctx, await current_principal(await get_auth(request, ctx)))
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
 
 
 def allow(action: str) -> Callable[..., Any]:

@@ -25,6 +25,7 @@ from rescity.community.entrypoints.deps import (
     allow_any,
     etag,
 )
+from rescity.community.entrypoints.lean import SubmissionRoute
 from rescity.community.services import (
     access,
     alerts,
@@ -36,7 +37,7 @@ from rescity.community.services import (
 )
 from rescity.community.services.idempotency import IdemKey, Submitted
 from rescity.core.security.policy import Principal, Target, require
-from rescity.web.deps import CurrentPrincipal, UoW, allow
+from rescity.web.deps import CurrentCaller, CurrentPrincipal, UoW, allow, in_unit_of_work
 
 router = APIRouter(prefix="/api/community", tags=["community"])
 
@@ -63,6 +64,50 @@ def _idem(principal: Principal, key: str | None, route: str, body: Any) -> IdemK
     if key is None:
         return None
     return IdemKey.of(principal.user_id, key, route, body.model_dump(mode="json"))
+
+
+# --- the hot submissions: first in the router, so that matching a request to them is short ---
+# Phones and gate devices post these all day. They are ``async def`` and run their database
+# work with in_unit_of_work: one executor hop, no unit-of-work dependency; the caller (app
+# context and principal) is one dependency instead of four; and SubmissionRoute serves an
+# ordinary request without FastAPI's generic dependency solving (see lean.py).
+
+_REPLAYED: dict[int | str, dict[str, Any]] = {200: {"description": "replayed"}}
+
+
+async def submit_checkin(
+    body: s.CheckInCreate, caller: CurrentCaller, rt: Rt,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Temperature, symptoms and optional risk answers; no location is ever asked for."""
+    data = checkins.NewCheckIn(
+        temperature_c=body.temperature_c, symptoms=tuple(body.symptoms), risk=tuple(body.risk),
+        resident_id=body.resident_id,
+    )
+    principal = caller.principal
+    idem = _idem(principal, idempotency_key, "checkin", body)
+    return _submitted(await in_unit_of_work(
+        caller.ctx, lambda uow: checkins.submit_checkin(uow, rt, principal, data, idem=idem)
+    ))
+
+
+async def record_scan(
+    body: s.ScanCreate, caller: CurrentCaller, rt: Rt,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """A gate device or a guard's phone posts each scan; the answer says whether to admit."""
+    scan = access.Scan(gate=body.gate, direction=body.direction, token=body.token,
+                       visitor_id=body.visitor_id)
+    principal = caller.principal
+    idem = _idem(principal, idempotency_key, "scan", body)
+    return _submitted(await in_unit_of_work(
+        caller.ctx, lambda uow: access.record_scan(uow, rt, principal, scan, idem=idem)
+    ))
+
+
+for _path, _endpoint in (("/checkins", submit_checkin), ("/gate-events", record_scan)):
+    router.add_api_route(_path, _endpoint, methods=["POST"], status_code=201,
+                         responses=_REPLAYED, route_class_override=SubmissionRoute)
 
 
 # --- households and residents ---------------------------------------------------------------
@@ -244,20 +289,6 @@ def my_pass_qr(uow: UoW, rt: Rt, principal: CurrentPrincipal) -> Response:
 # --- check-ins ------------------------------------------------------------------------------
 
 
-@router.post("/checkins", status_code=201, responses={200: {"description": "replayed"}})
-def submit_checkin(
-    body: s.CheckInCreate, uow: UoW, rt: Rt, principal: CurrentPrincipal,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
-    """Temperature, symptoms and optional risk answers; no location is ever asked for."""
-    data = checkins.NewCheckIn(
-        temperature_c=body.temperature_c, symptoms=tuple(body.symptoms), risk=tuple(body.risk),
-        resident_id=body.resident_id,
-    )
-    idem = _idem(principal, idempotency_key, "checkin", body)
-    return _submitted(checkins.submit_checkin(uow, rt, principal, data, idem=idem))
-
-
 @router.get("/checkins")
 def list_checkins(
     uow: UoW, rt: Rt, principal: CheckinReader, day: date | None = None, fever: bool = False
@@ -298,18 +329,6 @@ def create_gate(body: s.GateCreate, uow: UoW, principal: CurrentPrincipal) -> s.
         uow, principal, community_code=body.community, code=body.code, name=body.name
     )
     return s.GatePublic(id=gate.id, code=gate.code, name=gate.name)
-
-
-@router.post("/gate-events", status_code=201, responses={200: {"description": "replayed"}})
-def record_scan(
-    body: s.ScanCreate, uow: UoW, rt: Rt, principal: CurrentPrincipal,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
-    """A gate device or a guard's phone posts each scan; the answer says whether to admit."""
-    scan = access.Scan(gate=body.gate, direction=body.direction, token=body.token,
-                       visitor_id=body.visitor_id)
-    idem = _idem(principal, idempotency_key, "scan", body)
-    return _submitted(access.record_scan(uow, rt, principal, scan, idem=idem))
 
 
 @router.get("/gate-events")

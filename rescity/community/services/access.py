@@ -20,7 +20,16 @@ from itsdangerous import BadSignature
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rescity.community.adapters.orm import Gate, GateEvent, Pass, Resident, Visitor
+from rescity.community.adapters.orm import Gate, GateEvent, Pass, Visitor
+from rescity.community.adapters.submissions import (
+    GateRef,
+    PassRef,
+    ResidentRef,
+    gate_by_code,
+    insert_gate_event,
+    pass_with_resident,
+    passages_since,
+)
 from rescity.community.domain.access import Direction, ScanOutcome, too_frequent
 from rescity.community.domain.alerts import AlertKind
 from rescity.community.domain.residents import check_phone, normalise_phone
@@ -37,9 +46,13 @@ from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import Conflict, InputError, NotFound, Problem
 from rescity.core.places import PlaceLevel, get_place
+from rescity.core.security import token_cache
 from rescity.core.security.personal_data import mask
 from rescity.core.security.policy import Principal, Target, require
 from rescity.core.storage.uow import UnitOfWork
+
+# A gate's row is cached by scans (see cached_gate): writing one empties the caches.
+token_cache.watch(Gate)
 
 
 def qr_svg(content: str, *, scale: int = 4) -> str:
@@ -173,8 +186,8 @@ class Scan:
 
 def _pass_of(
     rt: Runtime, session: Session, token: str
-) -> tuple[Pass, Resident | None] | None:
-    """The pass a token names (and its resident, loaded in the same query), if genuine."""
+) -> tuple[PassRef, ResidentRef | None] | None:
+    """The pass a token names (and its resident, read in the same query), if genuine."""
     try:
         data = rt.signer.loads(token)
     except BadSignature:
@@ -184,14 +197,25 @@ def _pass_of(
     pass_id = data.get("p")
     if not isinstance(pass_id, int) or isinstance(pass_id, bool):
         return None
-    found = session.execute(
-        select(Pass, Resident)
-        .join(Resident, Resident.id == Pass.resident_id, isouter=True)
-        .where(Pass.id == pass_id)
-    ).first()
+    found = pass_with_resident(session, pass_id)
     if found is None or not secrets.compare_digest(found[0].nonce, str(data.get("n", ""))):
         return None
-    return found[0], found[1]
+    return found
+
+
+def cached_gate(session: Session, rt: Runtime, code: str) -> GateRef | None:
+    """The gate with this code, remembered in the runtime's short cache (gates change
+    rarely; a scan names its gate every time). Writes to gates in this process empty it; an
+    unknown code is not remembered, so a new gate works at once."""
+    cache = rt.gates_cache
+    if cache is None or not cache.enabled:
+        return gate_by_code(session, code)
+    found: GateRef | None = cache.get(code, rt.now())
+    if found is None:
+        found = gate_by_code(session, code)
+        if found is not None:
+            cache.put(code, found, None)
+    return found
 
 
 def record_scan(
@@ -200,7 +224,7 @@ def record_scan(
 ) -> Submitted:
     """Record one passage (or refused passage) and raise the alerts the rules ask for."""
     session = uow.session
-    gate = session.scalar(select(Gate).where(Gate.code == scan.gate))
+    gate = cached_gate(session, rt, scan.gate)
     if gate is None:
         raise NotFound(f"no gate '{scan.gate}'")
     require(principal, "community.gate.create", Target(scope=gate.scope))
@@ -210,86 +234,85 @@ def record_scan(
     def work() -> tuple[int, dict[str, Any]]:
         now = rt.now()
         rules = cached_rules(session, rt, gate.scope)
-        event = GateEvent(
-            gate_id=gate.id, scope=gate.scope, at=now, direction=scan.direction.value,
-            outcome=ScanOutcome.ADMITTED.value, recorded_by=principal.user_id,
-        )
+        direction = scan.direction.value
+        outcome = ScanOutcome.ADMITTED
+        scope = gate.scope
+        pass_id: int | None = None
+        resident_id: int | None = None
+        visitor_id: int | None = None
         raised: list[int] = []
-        resident: Resident | None = None
+        resident: ResidentRef | None = None
         if scan.token is not None:
             hit = _pass_of(rt, session, scan.token)
-            row = hit[0] if hit is not None else None
-            if hit is None or row is None or not row.scope.startswith(gate.scope):
-                event.outcome = ScanOutcome.INVALID.value
+            if hit is None or not hit[0].scope.startswith(gate.scope):
+                outcome = ScanOutcome.INVALID
             else:
-                resident = hit[1]
-                event.pass_id, event.resident_id = row.id, row.resident_id
-                event.scope = row.scope
+                row, resident = hit
+                pass_id, resident_id, scope = row.id, row.resident_id, row.scope
                 if row.revoked_at is not None:
-                    event.outcome = ScanOutcome.REVOKED.value
+                    outcome = ScanOutcome.REVOKED
                 elif row.expires_at <= now:
-                    event.outcome = ScanOutcome.EXPIRED.value
+                    outcome = ScanOutcome.EXPIRED
                 elif resident is not None and resident.quarantine_until is not None and (
                     resident.quarantine_until > now
                 ):
-                    event.outcome = ScanOutcome.QUARANTINED.value
+                    outcome = ScanOutcome.QUARANTINED
         else:
             visitor = session.get(Visitor, scan.visitor_id)
             if visitor is None or not visitor.scope.startswith(gate.scope):
-                event.outcome = ScanOutcome.INVALID.value
+                outcome = ScanOutcome.INVALID
             else:
-                event.visitor_id, event.scope = visitor.id, visitor.scope
+                visitor_id, scope = visitor.id, visitor.scope
                 if not visitor.expected_from - timedelta(minutes=30) <= now <= (
                     visitor.expected_until
                 ) and scan.direction is Direction.IN:
-                    event.outcome = ScanOutcome.OUTSIDE_WINDOW.value
-        session.add(event)
-        session.flush()
+                    outcome = ScanOutcome.OUTSIDE_WINDOW
+        event_id = insert_gate_event(session, {
+            "gate_id": gate.id, "scope": scope, "at": now, "direction": direction,
+            "outcome": outcome.value, "resident_id": resident_id, "visitor_id": visitor_id,
+            "pass_id": pass_id, "recorded_by": principal.user_id,
+        })
         day = rt.today()
         expired, breach = rules[AlertKind.EXPIRED_PASS], rules[AlertKind.QUARANTINE_BREACH]
-        if event.outcome == ScanOutcome.EXPIRED and expired.enabled and resident is not None:
+        if outcome == ScanOutcome.EXPIRED and expired.enabled and resident is not None:
             raised.append(raise_alert(
-                session, kind=AlertKind.EXPIRED_PASS, scope=event.scope,
-                severity=expired.severity, source="gate", source_ref=str(event.id),
+                session, kind=AlertKind.EXPIRED_PASS, scope=scope,
+                severity=expired.severity, source="gate", source_ref=str(event_id),
                 subject_type="resident", subject_id=resident.id,
-                dedup_key=f"expired:p{event.pass_id}:{day}", now=now,
-                detail={"gate": gate.code, "direction": event.direction},
+                dedup_key=f"expired:p{pass_id}:{day}", now=now,
+                detail={"gate": gate.code, "direction": direction},
             ).id)
-        if event.outcome == ScanOutcome.QUARANTINED and breach.enabled and resident is not None:
+        if outcome == ScanOutcome.QUARANTINED and breach.enabled and resident is not None:
             raised.append(raise_alert(
-                session, kind=AlertKind.QUARANTINE_BREACH, scope=event.scope,
-                severity=breach.severity, source="gate", source_ref=str(event.id),
+                session, kind=AlertKind.QUARANTINE_BREACH, scope=scope,
+                severity=breach.severity, source="gate", source_ref=str(event_id),
                 subject_type="resident", subject_id=resident.id,
                 dedup_key=f"quarantine:r{resident.id}:{day}", now=now,
-                detail={"gate": gate.code, "direction": event.direction},
+                detail={"gate": gate.code, "direction": direction},
             ).id)
         frequent = rules[AlertKind.FREQUENT_ACCESS]
         if resident is not None and frequent.enabled:
             window = timedelta(minutes=frequent.number("window_minutes"))
-            times = list(session.scalars(
-                select(GateEvent.at).where(
-                    GateEvent.resident_id == resident.id, GateEvent.at >= now - window
-                )
-            ))
+            times = passages_since(session, resident.id, now - window)
             limit = int(frequent.number("max_passages"))
             if too_frequent(times, now=now, window=window, max_passages=limit):
                 bucket = int(now.timestamp() // window.total_seconds())
                 raised.append(raise_alert(
-                    session, kind=AlertKind.FREQUENT_ACCESS, scope=event.scope,
-                    severity=frequent.severity, source="gate", source_ref=str(event.id),
+                    session, kind=AlertKind.FREQUENT_ACCESS, scope=scope,
+                    severity=frequent.severity, source="gate", source_ref=str(event_id),
                     subject_type="resident", subject_id=resident.id,
                     dedup_key=f"frequent:r{resident.id}:{bucket}", now=now,
                     detail={"passages": len(times), "window_minutes": window.seconds // 60},
                 ).id)
-        audit.record(
+        audit.append(
             session, principal, kind=AuditKind.WRITE, action="community.gate.scan",
-            record_type="gate_event", record_id=event.id, scope=event.scope,
-            detail={"gate": gate.code, "outcome": event.outcome},
+            record_type="gate_event", record_id=event_id, scope=scope,
+            detail={"gate": gate.code, "outcome": outcome.value},
         )
         body = {
-            "id": event.id, "gate": gate.code, "direction": event.direction,
-            "outcome": event.outcome, "at": event.at.isoformat(),
-            "admitted": event.outcome == ScanOutcome.ADMITTED, "alerts": raised,
+            "id": event_id, "gate": gate.code, "direction": direction,
+            "outcome": outcome.value, "at": now.isoformat(),
+            "admitted": outcome == ScanOutcome.ADMITTED, "alerts": raised,
         }
         return 201, body
 

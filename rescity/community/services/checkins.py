@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from rescity.community.adapters.orm import CheckIn, Dwelling, Household, Resident
+from rescity.community.adapters.submissions import ResidentRef, insert_checkin
 from rescity.community.domain.alerts import AlertKind
 from rescity.community.domain.health import (
     MAX_TEMPERATURE_C,
@@ -22,7 +23,7 @@ from rescity.community.services.alerts import ancestors, cached_rules, raise_ale
 from rescity.community.services.idempotency import IdemKey, Submitted, submit
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import (
-    get_resident,
+    get_resident_ref,
     own_resident,
     resident_target,
     scope_filter,
@@ -43,14 +44,6 @@ class NewCheckIn:
     resident_id: int | None = None  # None: the signed-in resident
 
 
-def checkin_body(row: CheckIn, alerts: list[int]) -> dict[str, Any]:
-    return {
-        "id": row.id, "resident_id": row.resident_id, "day": row.day.isoformat(),
-        "at": row.at.isoformat(), "temperature_c": row.temperature_c,
-        "symptoms": row.symptoms, "risk": row.risk, "fever": row.fever, "alerts": alerts,
-    }
-
-
 def submit_checkin(
     uow: UnitOfWork, rt: Runtime, principal: Principal, data: NewCheckIn, *,
     idem: IdemKey | None = None,
@@ -61,52 +54,60 @@ def submit_checkin(
         raise InputError(
             [Problem("temperature_c", f"between {MIN_TEMPERATURE_C} and {MAX_TEMPERATURE_C} °C")]
         )
+    resident: Resident | ResidentRef
     if data.resident_id is None:
-        resident = own_resident(session, principal)
-        if resident is None:
+        mine = own_resident(session, principal)
+        if mine is None:
             raise NotFound("you are not registered as a resident")
-        target = resident_target(session, principal, resident)
-        require(principal, "community.checkin.create", target)
+        require(principal, "community.checkin.create", resident_target(session, principal, mine))
+        resident = mine
     else:
-        resident = get_resident(session, principal, data.resident_id, "community.checkin.create")
+        resident = get_resident_ref(
+            session, principal, data.resident_id, "community.checkin.create"
+        )
+    resident_id, scope = resident.id, resident.scope
 
     def work() -> tuple[int, dict[str, Any]]:
-        now = rt.now()
-        rules = cached_rules(session, rt, resident.scope)
+        now, day = rt.now(), rt.today()
+        rules = cached_rules(session, rt, scope)
         result = assess(
             data.temperature_c, list(data.symptoms), {q: True for q in data.risk},
             fever_threshold_c=rules[AlertKind.FEVER].number("threshold_c"),
         )
-        row = CheckIn(
-            resident_id=resident.id, scope=resident.scope, day=rt.today(), at=now,
-            temperature_c=round(data.temperature_c, 1),
-            symptoms=[s.value for s in result.symptoms], risk=[q.value for q in result.risk],
-            fever=result.fever, submitted_by=principal.user_id,
-        )
-        session.add(row)
-        session.flush()
+        temperature_c = round(data.temperature_c, 1)
+        symptom_values = [s.value for s in result.symptoms]
+        risk_values = [q.value for q in result.risk]
+        checkin_id = insert_checkin(session, {
+            "resident_id": resident_id, "scope": scope, "day": day, "at": now,
+            "temperature_c": temperature_c, "symptoms": symptom_values, "risk": risk_values,
+            "fever": result.fever, "submitted_by": principal.user_id,
+        })
         raised = []
         fever, symptoms = rules[AlertKind.FEVER], rules[AlertKind.SYMPTOMS]
         if result.fever and fever.enabled:
             raised.append(raise_alert(
-                session, kind=AlertKind.FEVER, scope=resident.scope, severity=fever.severity,
-                source="checkin", source_ref=str(row.id), subject_type="resident",
-                subject_id=resident.id, dedup_key=f"fever:r{resident.id}:{row.day}", now=now,
-                detail={"temperature_c": row.temperature_c},
+                session, kind=AlertKind.FEVER, scope=scope, severity=fever.severity,
+                source="checkin", source_ref=str(checkin_id), subject_type="resident",
+                subject_id=resident_id, dedup_key=f"fever:r{resident_id}:{day}", now=now,
+                detail={"temperature_c": temperature_c},
             ).id)
         if (result.symptoms or result.risk) and symptoms.enabled:
             raised.append(raise_alert(
-                session, kind=AlertKind.SYMPTOMS, scope=resident.scope,
-                severity=symptoms.severity, source="checkin", source_ref=str(row.id),
-                subject_type="resident", subject_id=resident.id,
-                dedup_key=f"symptoms:r{resident.id}:{row.day}", now=now,
-                detail={"symptoms": row.symptoms, "risk": row.risk},
+                session, kind=AlertKind.SYMPTOMS, scope=scope,
+                severity=symptoms.severity, source="checkin", source_ref=str(checkin_id),
+                subject_type="resident", subject_id=resident_id,
+                dedup_key=f"symptoms:r{resident_id}:{day}", now=now,
+                detail={"symptoms": symptom_values, "risk": risk_values},
             ).id)
-        audit.record(
+        audit.append(
             session, principal, kind=AuditKind.WRITE, action="community.checkin.create",
-            record_type="checkin", record_id=row.id, scope=row.scope,
+            record_type="checkin", record_id=checkin_id, scope=scope,
         )
-        return 201, checkin_body(row, raised)
+        return 201, {
+            "id": checkin_id, "resident_id": resident_id, "day": day.isoformat(),
+            "at": now.isoformat(), "temperature_c": temperature_c, "symptoms": symptom_values,
+            "risk": risk_values, "fever": result.fever, "alerts": raised,
+        }
 
     return submit(uow, rt, idem, work)
 

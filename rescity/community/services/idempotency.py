@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from rescity.community.adapters.orm import IdempotencyRecord
@@ -24,6 +24,7 @@ from rescity.core.errors import InputError, Problem
 from rescity.core.storage.uow import UnitOfWork
 
 MAX_KEY = 100
+_INSERT = insert(IdempotencyRecord.__table__)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,21 @@ def submit(
     """Run ``work`` (which adds rows but does not commit) once per key, and commit.
 
     Optimistic: a first submission (the common case) costs no extra lookup; the unique
-    (actor, key) constraint catches a replay at commit, whose work is then rolled back and
-    the stored answer returned instead.
+    (actor, key) constraint catches a replay when its answer is inserted (or at commit),
+    whose work is then rolled back and the stored answer returned instead.
     """
     try:
         status, body = work()
         if idem is not None:
-            uow.session.add(
-                IdempotencyRecord(
-                    actor_id=idem.actor_id, key=idem.key, request_hash=idem.request_hash,
-                    status_code=status, response=body, created_at=rt.now(),
-                )
+            # A plain INSERT (no ORM object to flush); a copy of this submission that
+            # committed first makes it fail here on the unique (actor, key).
+            uow.session.connection().execute(
+                _INSERT,
+                {
+                    "actor_id": idem.actor_id, "key": idem.key,
+                    "request_hash": idem.request_hash, "status_code": status,
+                    "response": body, "created_at": rt.now(),
+                },
             )
         uow.commit()
     except IntegrityError:

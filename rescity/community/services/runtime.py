@@ -43,6 +43,8 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     # Alert rules in force per scope, for RESCITY_COMMUNITY_RULES_CACHE_S (see alerts.rules_for).
     rules_cache: TokenCache[Any] | None = None
+    # Gates by code, for the same time (see access.cached_gate).
+    gates_cache: TokenCache[Any] | None = None
 
     @classmethod
     def create(
@@ -55,11 +57,12 @@ class Runtime:
             signer=URLSafeSerializer(settings.secret_key, salt="rescity.community.pass"),
             clock=clock,
             rules_cache=TokenCache(settings.community_rules_cache_s),
+            gates_cache=TokenCache(settings.community_rules_cache_s),
         )
 
     def with_clock(self, clock: Callable[[], datetime]) -> Runtime:
         return Runtime(self.settings, self.cipher, self.fields, self.signer, clock,
-                       self.rules_cache)
+                       self.rules_cache, self.gates_cache)
 
     @property
     def zone(self) -> ZoneInfo:

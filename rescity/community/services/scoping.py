@@ -8,12 +8,26 @@ household member is treated as an owner of the other members' records.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from rescity.community.adapters.orm import Resident
+from rescity.community.adapters.submissions import ResidentRef, resident_ref
 from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal, Target, is_allowed, require, visible_scopes
+
+
+class ResidentLike(Protocol):
+    """A resident row or a light reference to one: what the policy target needs."""
+
+    @property
+    def scope(self) -> str: ...
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def household_id(self) -> int: ...
 
 
 def own_resident(session: Session, principal: Principal) -> Resident | None:
@@ -24,7 +38,7 @@ def own_resident(session: Session, principal: Principal) -> Resident | None:
 
 
 def resident_target(
-    session: Session, principal: Principal | None, resident: Resident, action: str = ""
+    session: Session, principal: Principal | None, resident: ResidentLike, action: str = ""
 ) -> Target:
     """The policy target for ``resident``; the household lookup is skipped when a grant on
     the resident's place already allows ``action`` (the common case for staff)."""
@@ -44,6 +58,17 @@ def get_resident(
     """The resident if ``action`` is allowed on it: 404 when there is none, else 403."""
     resident = session.get(Resident, resident_id)
     if resident is None or resident.erased_at is not None:
+        raise NotFound(f"no resident {resident_id}")
+    require(principal, action, resident_target(session, principal, resident, action))
+    return resident
+
+
+def get_resident_ref(
+    session: Session, principal: Principal, resident_id: int, action: str
+) -> ResidentRef:
+    """:func:`get_resident` reading only the columns the hot paths need (no ORM instance)."""
+    resident = resident_ref(session, resident_id)
+    if resident is None:
         raise NotFound(f"no resident {resident_id}")
     require(principal, action, resident_target(session, principal, resident, action))
     return resident
