@@ -55,6 +55,23 @@ def _no_delete(*_args: object) -> None:
     raise AuditImmutable("audit rows cannot be deleted")
 
 
+def _row(
+    principal: Principal | None, kind: AuditKind, action: str, record_type: str,
+    record_id: object, scope: str, purpose: str, detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": principal.user_id if principal else None,
+        "actor": principal.username if principal else "anonymous",
+        "kind": str(kind),
+        "action": action,
+        "record_type": record_type,
+        "record_id": str(record_id),
+        "scope": scope,
+        "purpose": purpose,
+        "detail": detail or {},
+    }
+
+
 def record(
     session: Session,
     principal: Principal | None,
@@ -67,17 +84,8 @@ def record(
     purpose: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        actor_id=principal.user_id if principal else None,
-        actor=principal.username if principal else "anonymous",
-        kind=str(kind),
-        action=action,
-        record_type=record_type,
-        record_id=str(record_id),
-        scope=scope,
-        purpose=purpose,
-        detail=detail or {},
-    )
+    entry = AuditEntry(**_row(principal, kind, action, record_type, record_id, scope, purpose,
+                              detail))
     session.add(entry)
     return entry
 
@@ -101,21 +109,10 @@ def append(
     in the same session and transaction. Rows the session still holds are flushed first, so
     audit rows keep the order in which they were recorded."""
     session.flush()
-    session.connection().execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "actor_id": principal.user_id if principal else None,
-            "actor": principal.username if principal else "anonymous",
-            "kind": str(kind),
-            "action": action,
-            "record_type": record_type,
-            "record_id": str(record_id),
-            "scope": scope,
-            "purpose": purpose,
-            "detail": detail or {},
-        },
-    )
+    session.connection().execute(_INSERT, {
+        "at": utcnow(),
+        **_row(principal, kind, action, record_type, record_id, scope, purpose, detail),
+    })
 
 
 def query(
