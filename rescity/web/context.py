@@ -27,6 +27,8 @@ class AppContext:
     engine: Engine
     session_factory: sessionmaker[Any]
     throttle: LoginThrottle
+    # Self-registrations with an unknown invitation code, per client.
+    registration_throttle: LoginThrottle
     templates: Jinja2Templates
     # API token digest → Auth, for RESCITY_AUTH_CACHE_S seconds (see token_cache).
     tokens: TokenCache[Any]
@@ -42,6 +44,10 @@ class AppContext:
             session_factory=make_session_factory(engine),
             throttle=LoginThrottle(
                 max_failures=settings.login_max_failures, window_s=settings.login_window_s
+            ),
+            registration_throttle=LoginThrottle(
+                max_failures=settings.registration_max_failures,
+                window_s=settings.login_window_s, what="registrations (invitation code unknown)",
             ),
             templates=templates,
             tokens=TokenCache(settings.auth_cache_s),

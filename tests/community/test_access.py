@@ -143,3 +143,35 @@ def test_care_flags_need_a_purpose_and_consent(world: World) -> None:
     bob = world.call("alice", "GET", f"/api/community/residents/{world.ids['bob']}").json()
     assert bob["care"][0]["kind"] == "elderly_alone"
     assert bob["care"][0]["consent_by"] == "guardian"
+
+
+def test_guessing_invitation_codes_is_throttled(world: World) -> None:
+    """After RESCITY_REGISTRATION_MAX_FAILURES unknown codes from one client, even a valid
+    code is refused (429, Retry-After) until the window passes; nothing is stored."""
+    ctx = world.client.app.state.ctx  # type: ignore[attr-defined]
+    ctx.registration_throttle.max_failures = 3
+    inv = world.call("grid_a1", "POST", "/api/community/invitations",
+                     json={"place": "a1", "max_uses": 1}).json()
+    body = {"username": "guesser", "password": PASSWORD, "grid": "a1", "building": "5",
+            "room": "502", "name": "Guess Test"}
+    for n in range(3):
+        r = world.call("anonymous", "POST", "/api/community/register",
+                       json={**body, "code": f"WRONG{n}"})
+        assert r.status_code == 404
+    refused = world.call("anonymous", "POST", "/api/community/register",
+                         json={**body, "code": inv["code"]})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    names = {r["name"] for r in world.call("grid_a1", "GET", "/api/community/residents").json()}
+    assert "Guess Test" not in names
+    # The page form answers the same client with the same refusal.
+    page = world.client.get("/community/join", params={"code": inv["code"]})
+    csrf = world.client.cookies.get("rescity_csrf")
+    form = world.client.post("/community/join", data={
+        **{k: v for k, v in body.items() if k != "password"}, "password": PASSWORD,
+        "code": inv["code"], "csrf_token": csrf or ""}, headers={"X-CSRF-Token": csrf or ""})
+    assert page.status_code == 200 and form.status_code == 429, form.text[:300]
+    # Cleared (as when the window has passed), the valid code works.
+    ctx.registration_throttle.succeeded("client:testclient")
+    ok = world.call("anonymous", "POST", "/api/community/register",
+                    json={**body, "code": inv["code"]})
+    assert ok.status_code == 201, ok.text

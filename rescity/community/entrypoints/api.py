@@ -36,6 +36,7 @@ from rescity.community.services import (
     residents,
 )
 from rescity.community.services.idempotency import IdemKey, Submitted
+from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal, Target, require
 from rescity.web.deps import CurrentCaller, CurrentPrincipal, UoW, allow, in_unit_of_work
 
@@ -244,16 +245,27 @@ def invitation_qr(
 
 
 @router.post("/register", status_code=201)
-def self_register(body: s.RegisterRequest, uow: UoW, rt: Rt) -> s.RegisteredPublic:
-    """Anyone holding a valid invitation code registers themselves and their dwelling."""
-    reg = registration.self_register(uow, rt, registration.SelfRegistration(
-        code=body.code, username=body.username, password=body.password, grid_code=body.grid,
-        building=body.building, unit=body.unit, room=body.room, language=body.language,
-        resident=residents.NewResident(
-            name=body.name, phone=body.phone, national_id=body.national_id,
-            birth_year=body.birth_year,
-        ),
-    ))
+def self_register(
+    body: s.RegisterRequest, uow: UoW, rt: Rt, request: Request
+) -> s.RegisteredPublic:
+    """Anyone holding a valid invitation code registers themselves and their dwelling; a
+    client that keeps trying unknown codes is refused for a while (429)."""
+    throttle = request.app.state.ctx.registration_throttle
+    client = f"client:{request.client.host if request.client else '?'}"
+    throttle.check(client)
+    try:
+        reg = registration.self_register(uow, rt, registration.SelfRegistration(
+            code=body.code, username=body.username, password=body.password,
+            grid_code=body.grid, building=body.building, unit=body.unit, room=body.room,
+            language=body.language,
+            resident=residents.NewResident(
+                name=body.name, phone=body.phone, national_id=body.national_id,
+                birth_year=body.birth_year,
+            ),
+        ))
+    except NotFound:
+        throttle.failed(client)
+        raise
     return s.RegisteredPublic(
         user_id=reg.user_id, resident_id=reg.resident_id, household_id=reg.household_id
     )

@@ -28,7 +28,7 @@ from rescity.community.services import (
 )
 from rescity.community.services.idempotency import IdemKey
 from rescity.community.services.scoping import own_resident
-from rescity.core.errors import Conflict, InputError, NotFound
+from rescity.core.errors import Conflict, InputError, NotFound, TooManyRequests
 from rescity.core.places import Place, PlaceLevel
 from rescity.core.security.policy import Principal, Target, is_allowed
 from rescity.web.deps import AuthDep, CurrentPrincipal, UoW, allow
@@ -171,6 +171,13 @@ def join_submit(
 ) -> Response:
     values = {"username": username, "grid": grid, "building": building, "unit": unit,
               "room": room, "name": name, "phone": phone}
+    throttle = page.request.app.state.ctx.registration_throttle
+    client = f"client:{page.request.client.host if page.request.client else '?'}"
+    try:
+        throttle.check(client)
+    except TooManyRequests as exc:
+        return page.render("community/join.html", status_code=429, code=code, grids=[],
+                           error=str(exc), values=values)
     try:
         registration.self_register(uow, rt, registration.SelfRegistration(
             code=code, username=username.strip(), password=password, grid_code=grid,
@@ -178,6 +185,8 @@ def join_submit(
             resident=residents.NewResident(name=name, phone=phone or None),
         ))
     except (InputError, NotFound, Conflict) as exc:
+        if isinstance(exc, NotFound):
+            throttle.failed(client)
         message = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else str(
             exc)
         uow.rollback()

@@ -1,4 +1,5 @@
-"""Login throttling: after N failures for one username or client within a window, refuse.
+"""Throttling of guesses: after N failures for one key (a username, a client) within a
+window, refuse. Used for sign-ins and for self-registration with invitation codes.
 
 Kept in memory per process: a restart forgets it, which is acceptable for slowing down
 password guessing on one server. A multi-process deployment should put this in Redis.
@@ -16,9 +17,11 @@ from rescity.core.errors import TooManyRequests
 
 class LoginThrottle:
     def __init__(
-        self, *, max_failures: int, window_s: int, clock: Callable[[], float] = time.monotonic
+        self, *, max_failures: int, window_s: int, clock: Callable[[], float] = time.monotonic,
+        what: str = "sign-ins",
     ) -> None:
         self.max_failures = max_failures
+        self.what = what
         self.window_s = window_s
         self._clock = clock
         self._failures: dict[str, deque[float]] = defaultdict(deque)
@@ -38,7 +41,7 @@ class LoginThrottle:
                 if len(q) >= self.max_failures:
                     retry = int(self.window_s - (now - q[0])) + 1
                     raise TooManyRequests(
-                        f"too many failed sign-ins; try again in {retry} s", retry_after=retry
+                        f"too many failed {self.what}; try again in {retry} s", retry_after=retry
                     )
 
     def failed(self, *keys: str) -> None:
