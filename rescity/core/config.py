@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_s: int = Field(default=300, ge=1)
     registration_max_failures: int = Field(default=10, ge=1)
+    open311_posts_per_hour: int = Field(default=600, ge=1)
     # How long an API token's owner and grants are remembered per process (0: not at all).
     auth_cache_s: float = Field(default=30, ge=0, le=300)
     mqtt_host: str = "127.0.0.1"

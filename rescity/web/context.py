@@ -29,6 +29,8 @@ class AppContext:
     throttle: LoginThrottle
     # Self-registrations with an unknown invitation code, per client.
     registration_throttle: LoginThrottle
+    # Open311 service requests per API key and hour.
+    open311_posts: LoginThrottle
     templates: Jinja2Templates
     # API token digest → Auth, for RESCITY_AUTH_CACHE_S seconds (see token_cache).
     tokens: TokenCache[Any]
@@ -48,6 +50,10 @@ class AppContext:
             registration_throttle=LoginThrottle(
                 max_failures=settings.registration_max_failures,
                 window_s=settings.login_window_s, what="registrations (invitation code unknown)",
+            ),
+            open311_posts=LoginThrottle(
+                max_failures=settings.open311_posts_per_hour, window_s=3600,
+                what="service requests from this API key in an hour",
             ),
             templates=templates,
             tokens=TokenCache(settings.auth_cache_s),

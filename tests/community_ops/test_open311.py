@@ -217,3 +217,20 @@ def test_an_internal_case_is_not_visible_through_open311(world: World) -> None:
 def test_an_invalid_bearer_token_on_a_read_is_an_open311_error(world: World) -> None:
     r = world.client.get("/open311/v2/services.json", headers={"Authorization": "Bearer nope"})
     assert is_open311_error(r, 401)
+
+
+def test_one_api_key_cannot_flood_service_requests(world: World, api_key: str) -> None:
+    """Past RESCITY_OPEN311_POSTS_PER_HOUR a key's posts are refused (429, Open311 error
+    format) before anything is stored; another key is not affected."""
+    ctx = world.client.app.state.ctx  # type: ignore[attr-defined]
+    ctx.open311_posts.max_failures = 2
+    ids = [post_request(world, api_key).json()[0]["service_request_id"] for _ in range(2)]
+    refused = post_request(world, api_key, description="third")
+    assert is_open311_error(refused, 429)
+    listed = world.client.get("/open311/v2/requests.json").json()
+    assert {r["service_request_id"] for r in listed} >= set(ids)
+    assert not any(r["description"] == "third" for r in listed)
+    with world.uow() as uow:
+        admin = principal_of(uow.session.get(User, world.users["admin"]))  # type: ignore[arg-type]
+        other = create_client(uow, admin, name="Other app", place=world.places["a"])
+    assert post_request(world, other).status_code in (200, 201)

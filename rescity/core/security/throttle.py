@@ -44,6 +44,11 @@ class LoginThrottle:
                         f"too many failed {self.what}; try again in {retry} s", retry_after=retry
                     )
 
+    def hit(self, key: str) -> None:
+        """Count an attempt, whatever its outcome, refusing it past the limit (a rate limit)."""
+        self.check(key)
+        self.failed(key)
+
     def failed(self, *keys: str) -> None:
         now = self._clock()
         with self._lock:
