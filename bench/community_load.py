@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,42 +190,35 @@ async def run_load(base: str, seeded: Seeded, rate: float, seconds: float,
     return stats, wall
 
 
-def cpu_seconds(root_pid: int) -> float:
-    """User+system CPU of a process and its direct children (uvicorn's workers), from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+def _processes() -> Iterator[tuple[int, list[str], bytes]]:
+    """(pid, fields of /proc/PID/stat after the name, command line) of every process."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ") + b" "
         except OSError:
             continue
-        pid, ppid = int(entry), int(fields[1])
-        if pid == root_pid or ppid == root_pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        yield int(entry), fields, cmdline
+
+
+def _cpu(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User+system CPU of a process and its direct children (uvicorn's workers), from /proc."""
+    return sum(_cpu(f) for pid, f, _ in _processes() if root_pid in (pid, int(f[1])))
 
 
 def backend_cpu_seconds(database: str) -> float:
     """User+system CPU of the PostgreSQL backends connected to ``database`` (same machine),
     from /proc; the server's shared processes (WAL writer, checkpointer) are not counted."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                if f" {database} ".encode() not in fh.read().replace(b"\0", b" ") + b" ":
-                    continue
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    name = f" {database} ".encode()
+    return sum(_cpu(f) for _, f, cmdline in _processes() if name in cmdline)
 
 
 def pct(values: list[float], q: float) -> float:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from rescity.core.accounts import create_user, grant_role
 from rescity.core.config import load_settings
@@ -18,8 +15,8 @@ from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine, make_session_factory
 from rescity.core.storage.uow import UnitOfWork
 from rescity.web.app import create_app
-from tests.browser.conftest import free_port
 from tests.conftest import ARTIFACTS
+from tests.live import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "map-browser-pass-1"
@@ -44,21 +41,8 @@ def server(tmp_path: Path, osm_dir: Path) -> Iterator[str]:
         )
         grant_role(uow.session, user, "analyst", city)
         uow.commit()
-    port = free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, engine=engine), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, engine=engine)) as url:
+        yield url
     engine.dispose()
 
 

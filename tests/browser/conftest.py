@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,12 +12,7 @@ from rescity.core.config import load_settings
 from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine
 from rescity.web.app import create_app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live import free_port, start_server
 
 
 class LiveServer:
@@ -40,16 +32,7 @@ class LiveServer:
         self._server: uvicorn.Server | None = None
 
     def start(self) -> None:
-        app = create_app(self.settings, engine=self.engine)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        thread = threading.Thread(target=self._server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("test server did not start")
-            time.sleep(0.05)
+        self._server = start_server(create_app(self.settings, engine=self.engine), self.port)
 
     def stop(self) -> None:
         if self._server is not None:

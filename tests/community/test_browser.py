@@ -6,15 +6,11 @@ test-artifacts/community/.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from rescity.community.entrypoints.deps import get_runtime
 from rescity.community.services.runtime import Runtime
@@ -24,26 +20,11 @@ from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine, make_session_factory
 from rescity.web.app import create_app
 from tests.community.conftest import PASSWORD, _build, _one_hash
+from tests.live import serving, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "community"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -63,24 +44,9 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     _build(make_session_factory(engine), runtime)
     app = create_app(settings, engine=engine)
     app.dependency_overrides[get_runtime] = lambda: runtime
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=srv.run, daemon=True).start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
+    with serving(app) as url:
+        yield url
     engine.dispose()
-
-
-def _sign_in(page: Any, base: str, username: str, then: str) -> None:
-    page.goto(f"{base}/login?next={then}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{then}")
 
 
 def test_fever_check_in_on_a_phone_reaches_the_grid_worker(server: str, browser: Any) -> None:
@@ -93,7 +59,7 @@ def test_fever_check_in_on_a_phone_reaches_the_grid_worker(server: str, browser:
         locale="en-US",
     )
     page = phone.new_page()
-    _sign_in(page, server, "alice", "/community/checkin")
+    sign_in(page, server, "alice", PASSWORD, "/community/checkin")
     page.fill("#temperature", "38.6")
     page.check("#sym-cough")
     page.screenshot(path=str(ARTIFACTS / "1-phone-checkin-form.png"), full_page=True)
@@ -110,7 +76,7 @@ def test_fever_check_in_on_a_phone_reaches_the_grid_worker(server: str, browser:
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     worker = desk.new_page()
-    _sign_in(worker, server, "grid_a1", "/community/alerts")
+    sign_in(worker, server, "grid_a1", PASSWORD, "/community/alerts")
     card = worker.locator("article.alert-card[data-kind=fever]")
     assert card.count() == 1
     text = card.inner_text()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,16 +29,11 @@ from rescity.core.security.personal_data import new_key_spec
 from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine, make_session_factory
 from tests.community.conftest import _build, _one_hash
+from tests.live import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 MAX_REQUESTS, MAX_SECONDS, KILL_AFTER_ACKS = 3000, 20.0, 100
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -74,7 +68,7 @@ def test_every_acknowledged_check_in_survives_kill_9(
            "RESCITY_SECRET_KEY": settings.secret_key, "RESCITY_ENVIRONMENT": "test",
            "RESCITY_DATA_DIR": str(tmp_path)}
     env.pop("RESCITY_CONFIG", None)
-    port = _free_port()
+    port = free_port()
     server = _start(env, port)
     base = f"http://127.0.0.1:{port}"
     acked: dict[str, int] = {}  # idempotency key -> check-in id answered with 201

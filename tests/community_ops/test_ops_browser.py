@@ -6,34 +6,22 @@ evidence and rated. Screenshots go to test-artifacts/community_ops/."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from rescity.core.config import load_settings
 from rescity.core.storage.db import make_engine, make_session_factory
 from rescity.web.app import create_app
+from tests.live import free_port, start_server
 
 from .conftest import PASSWORD, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "community_ops"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Live:
@@ -47,15 +35,7 @@ class Live:
         self.places, self.users, self.tokens = seed(make_session_factory(self.engine))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.settings, engine=self.engine), host="127.0.0.1",
-                                port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        threading.Thread(target=self.server.run, daemon=True).start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.05)
+        self.server = start_server(create_app(self.settings, engine=self.engine), self.port)
 
     def stop(self) -> None:
         self.server.should_exit = True

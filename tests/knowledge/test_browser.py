@@ -6,15 +6,11 @@ screenshots go to test-artifacts/knowledge/.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from rescity.core.accounts import create_user, grant_role
 from rescity.core.config import load_settings
@@ -25,27 +21,12 @@ from rescity.core.storage.uow import UnitOfWork
 from rescity.knowledge.adapters.importers import parse_file
 from rescity.knowledge.services.catalogue import apply_import
 from rescity.web.app import create_app
+from tests.live import serving, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "knowledge"
 PASSWORD = "a-long-password-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -74,24 +55,9 @@ def server(tmp_path: Path, seeds_dir: Path) -> Iterator[str]:
         grant_role(uow.session, editor, "knowledge_editor", city)
         uow.commit()
     app = create_app(settings, engine=engine)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=srv.run, daemon=True).start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
+    with serving(app) as url:
+        yield url
     engine.dispose()
-
-
-def _sign_in(page: Any, base: str, username: str, then: str) -> None:
-    page.goto(f"{base}/login?next={then}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{then}")
 
 
 def test_search_submit_review_and_find_the_new_initiative(server: str, browser: Any) -> None:
@@ -118,7 +84,7 @@ def test_search_submit_review_and_find_the_new_initiative(server: str, browser: 
         viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-CN"
     )
     mobile = phone.new_page()
-    _sign_in(mobile, server, "resident", "/kb/submit")
+    sign_in(mobile, server, "resident", PASSWORD, "/kb/submit")
     mobile.click("#kb-submit")  # empty form: the browser's own check stops it (city required)
     mobile.select_option("#kb-city", "guangzhou")
     mobile.click("#kb-submit")
@@ -141,7 +107,7 @@ def test_search_submit_review_and_find_the_new_initiative(server: str, browser: 
     # 3. the editor publishes it from the review queue
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     editor = desk.new_page()
-    _sign_in(editor, server, "editor", "/kb/review")
+    sign_in(editor, server, "editor", PASSWORD, "/kb/review")
     editor.click("#kb-queue a")
     editor.wait_for_selector("#kb-review")
     editor.click("#kb-publish")

@@ -37,7 +37,7 @@ def _pairs_kernel(
     indptr: Any, nbr: Any, wgt: Any,
     seed_ptr: Any, seed_node: Any, seed_dist: Any,
     direct_ptr: Any, direct_tgt: Any, direct_dist: Any,
-    ntgt_ptr: Any, ntgt_tgt: Any, ntgt_off: Any,
+    ntgt_ptr: Any, ntgt_tgt: Any, ntgt_off: Any, single: Any,
     n_targets: int, cutoff: float, first: int, last: int,
 ) -> Any:
     max_seeds = 0
@@ -45,7 +45,6 @@ def _pairs_kernel(
         max_seeds = max(max_seeds, seed_ptr[s + 1] - seed_ptr[s])
     ws = workspace(len(indptr) - 1, n_targets, len(nbr) + max_seeds + 1)
     hit_tgt, hit_d = ws[10], ws[11]
-    single = single_origins(ntgt_tgt, direct_tgt, n_targets)
     out_cap = 1024
     out_s = np.empty(out_cap, dtype=np.int64)
     out_t = np.empty(out_cap, dtype=np.int64)
@@ -88,6 +87,7 @@ def _run(att: Attachments, net: WalkNetwork, n_targets: int, cutoff: float,
     sg = net.search_graph
     indptr, nbr, wgt = sg.indptr, sg.nbr, sg.wgt
     att = on_search_graph(net, att, cutoff)
+    single = single_origins(att.norg_org, att.direct_org, n_targets)  # once, for every chunk
     chunk = max(1, -(-n_sources // (threads * 4)))
     bounds = [(a, min(a + chunk, n_sources)) for a in range(0, n_sources, chunk)]
 
@@ -95,7 +95,8 @@ def _run(att: Attachments, net: WalkNetwork, n_targets: int, cutoff: float,
         out: tuple[I64, I64, F64] = _pairs_kernel(
             indptr, nbr, wgt, att.seed_ptr, att.seed_node, att.seed_dist,
             att.direct_ptr, att.direct_org, att.direct_dist,
-            att.norg_ptr, att.norg_org, att.norg_off, n_targets, float(cutoff), b[0], b[1])
+            att.norg_ptr, att.norg_org, att.norg_off, single, n_targets, float(cutoff), b[0],
+            b[1])
         return out
 
     if threads > 1 and len(bounds) > 1:

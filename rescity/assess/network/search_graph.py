@@ -29,8 +29,8 @@ class SearchGraph:
     """Branch-node graph (CSR) and the way from every walk node to it.
 
     ``branch[x]`` is x's branch-node id or -1; for other nodes ``exit_node[x, k]`` (k < 2,
-    -1 when unused) is an exit's branch id and ``exit_dist[x, k]`` the distance to it;
-    ``region[x]`` names x's region (-1 for branch nodes). ``simple_*`` is the full graph
+    -1 when unused) is an exit's branch id and ``exit_dist[x, k]`` the distance to it.
+    ``simple_*`` is the full graph
     without self-loops and parallel edges, for the walks inside regions.
     """
 
@@ -40,7 +40,6 @@ class SearchGraph:
     branch: I64
     exit_node: I64
     exit_dist: F64
-    region: I64
     simple_indptr: I64
     simple_nbr: I64
     simple_wgt: F64
@@ -219,7 +218,7 @@ def _regions(indptr: Any, nbr: Any, wgt: Any) -> Any:  # pragma: no cover - comp
             chain_w[n_chain] = exit_dist[b_in[0], 1] + b_w[0]
             n_chain += 1
         n_region += 1
-    return ok, branch, nb, region, exit_node, exit_dist, chain_u[:n_chain], chain_v[:n_chain], \
+    return ok, branch, nb, exit_node, exit_dist, chain_u[:n_chain], chain_v[:n_chain], \
         chain_w[:n_chain]
 
 
@@ -228,17 +227,16 @@ def build_search_graph(n: int, edge_u: I64, edge_v: I64, edge_len: F64) -> Searc
     s_indptr, s_nbr, s_wgt = simple_csr(n, np.asarray(edge_u, np.int64),
                                         np.asarray(edge_v, np.int64),
                                         np.asarray(edge_len, np.float64))
-    ok, branch, nb, region, exit_node, exit_dist, cu, cv, cw = _regions(s_indptr, s_nbr, s_wgt)
+    ok, branch, nb, exit_node, exit_dist, cu, cv, cw = _regions(s_indptr, s_nbr, s_wgt)
     if not ok:  # pragma: no cover - a graph the peeling did not decompose: search it whole
         branch = np.arange(n, dtype=np.int64)
         nb = n
-        region = np.full(n, -1, dtype=np.int64)
         exit_node = np.full((n, 2), -1, dtype=np.int64)
         exit_dist = np.full((n, 2), np.inf)
         cu = cv = np.zeros(0, np.int64)
         cw = np.zeros(0)
     indptr, nbr, wgt = _branch_graph(s_indptr, s_nbr, s_wgt, branch, int(nb), cu, cv, cw)
-    return SearchGraph(indptr, nbr, wgt, branch, exit_node, exit_dist, region,
+    return SearchGraph(indptr, nbr, wgt, branch, exit_node, exit_dist,
                        s_indptr, s_nbr, s_wgt)
 
 
@@ -274,7 +272,7 @@ def _branch_graph(s_indptr: Any, s_nbr: Any, s_wgt: Any, branch: Any, nb: int,
 
 @njit(cache=True)
 def _reduce(
-    branch: Any, exit_node: Any, exit_dist: Any, region: Any,
+    branch: Any, exit_node: Any, exit_dist: Any,
     s_indptr: Any, s_nbr: Any, s_wgt: Any,
     seed_ptr: Any, seed_node: Any, seed_dist: Any,
     direct_ptr: Any, direct_org: Any, direct_dist: Any,
@@ -414,7 +412,7 @@ def reduce_attachments(
     """The same problem on the branch-node graph: seeds and origin attachments moved to the
     exits, pairs inside a region added as direct pairs (arrays in the order given)."""
     out: tuple[Any, ...] = _reduce(
-        sg.branch, sg.exit_node, sg.exit_dist, sg.region,
+        sg.branch, sg.exit_node, sg.exit_dist,
         sg.simple_indptr, sg.simple_nbr, sg.simple_wgt,
         seed_ptr, seed_node, seed_dist, direct_ptr, direct_org, direct_dist,
         norg_ptr, norg_org, norg_off, float(cutoff))
