@@ -12,11 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String, event, insert, select
+from sqlalchemy import JSON, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rescity.core.security.policy import Principal
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
+from rescity.core.storage.flows import Flow, Run, insert_all
 
 
 class AuditKind(StrEnum):
@@ -90,11 +91,10 @@ def record(
     return entry
 
 
-_INSERT = insert(AuditEntry.__table__)  # type: ignore[arg-type]
+_INSERT = insert_all(AuditEntry.__table__)  # type: ignore[arg-type]
 
 
-def append(
-    session: Session,
+def appended(
     principal: Principal | None,
     *,
     kind: AuditKind,
@@ -104,12 +104,10 @@ def append(
     scope: str = "",
     purpose: str = "",
     detail: dict[str, Any] | None = None,
-) -> None:
-    """:func:`record` for hot paths: one plain ``INSERT`` (no ORM object, no ``RETURNING``)
-    in the same session and transaction. Rows the session still holds are flushed first, so
-    audit rows keep the order in which they were recorded."""
-    session.flush()
-    session.connection().execute(_INSERT, {
+) -> Flow[None]:
+    """:func:`record` for hot paths, as a flow step: one plain ``INSERT`` (no ORM object,
+    no ``RETURNING``) in the flow's transaction."""
+    yield Run(_INSERT, {
         "at": utcnow(),
         **_row(principal, kind, action, record_type, record_id, scope, purpose, detail),
     })

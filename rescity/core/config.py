@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""
+    # PostgreSQL: run the hottest submissions' database work on the event loop (asyncpg).
+    database_async: bool = True
     secret_key: str = DEV_SECRET
     # Keys for personal-data encryption, newest first: "id:base64key,id:base64key".
     data_keys: str = ""

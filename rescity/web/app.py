@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,7 +32,15 @@ CSP = (
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     ctx = AppContext.create(settings, engine=engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if ctx.pg_flows is not None:
+            await ctx.pg_flows.dispose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="rescity",
         version="0.1.0",
         description="Resilient, socially integrative cities: assess, community, knowledge.",

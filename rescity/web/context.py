@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from rescity.core.config import Settings
 from rescity.core.security.throttle import LoginThrottle
 from rescity.core.security.token_cache import TokenCache
+from rescity.core.storage.aio import PgFlows
 from rescity.core.storage.db import make_engine, make_session_factory
 
 WEB_DIR = Path(__file__).parent
@@ -26,6 +27,8 @@ class AppContext:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Any]
+    # Flows on the event loop, for the hottest submissions (PostgreSQL only; see aio.py).
+    pg_flows: PgFlows | None
     throttle: LoginThrottle
     # Self-registrations with an unknown invitation code, per client.
     registration_throttle: LoginThrottle
@@ -44,6 +47,7 @@ class AppContext:
             settings=settings,
             engine=engine,
             session_factory=make_session_factory(engine),
+            pg_flows=PgFlows.for_engine(engine, enabled=settings.database_async),
             throttle=LoginThrottle(
                 max_failures=settings.login_max_failures, window_s=settings.login_window_s
             ),

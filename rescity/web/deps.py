@@ -27,6 +27,7 @@ from rescity.core.errors import AuthenticationRequired, PermissionDenied
 from rescity.core.i18n import Translator, negotiate, translator
 from rescity.core.security.policy import NOWHERE, Principal, is_allowed, require
 from rescity.core.storage.db import utcnow
+from rescity.core.storage.flows import Flow, run_flow
 from rescity.core.storage.uow import UnitOfWork
 from rescity.web.context import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, AppContext
 
@@ -66,7 +67,7 @@ UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 R = TypeVar("R")
 
-# Threads for the database work of the hottest endpoints (see in_unit_of_work): as many as
+# Threads for the database work of the hottest endpoints on SQLite (see run_submission): as many as
 # the engine's pool holds connections (rescity.core.storage.db), so none waits for one.
 BLOCKING_THREADS = 10
 _executor: ThreadPoolExecutor | None = None
@@ -82,19 +83,19 @@ def _blocking_executor() -> ThreadPoolExecutor:
     return _executor
 
 
-async def in_unit_of_work(ctx: AppContext, work: Callable[[UnitOfWork], R]) -> R:
-    """Run ``work`` with a fresh unit of work in a database thread and return its result.
-
-    For ``async def`` endpoints that would otherwise be plain ``def`` ones taking ``UoW``:
-    the same unit of work (committed by the service, rolled back and closed when it did
-    not), opened and closed in the thread, with one plain executor hop instead of
-    Starlette's threadpool (a capacity limiter, a cancel scope and a condition per call) and
-    of the ``get_uow`` generator dependency (an exit stack per request).
+async def run_submission(ctx: AppContext, flow: Flow[R]) -> R:
+    """Run a flow (:mod:`rescity.core.storage.flows`) for an ``async def`` endpoint and
+    return its value: on PostgreSQL on this event loop with asyncpg (no thread, see
+    :mod:`rescity.core.storage.aio`); on SQLite in a database thread, on a fresh unit of
+    work (one plain executor hop, not Starlette's threadpool with its capacity limiter and
+    cancel scope). Either way one transaction, committed by the flow, else rolled back.
     """
+    if ctx.pg_flows is not None:
+        return await ctx.pg_flows.run(flow)
 
     def run() -> R:
         with UnitOfWork(ctx.session_factory) as uow:
-            return work(uow)
+            return run_flow(uow.session, flow)
 
     return await asyncio.get_running_loop().run_in_executor(_blocking_executor(), run)
 

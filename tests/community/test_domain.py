@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rescity.community.domain import rules
-from rescity.community.domain.access import too_frequent
+from rescity.community.domain.access import passage_window, too_frequent
 from rescity.community.domain.alerts import AlertKind, AlertStatus, can_move
 from rescity.community.domain.health import RiskQuestion, Symptom, assess
 from rescity.community.domain.residents import check_national_id, check_phone
@@ -57,9 +57,12 @@ def test_rates_over_small_populations_are_withheld() -> None:
 
 def test_frequent_passages_count_only_inside_the_window() -> None:
     now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    since, until = passage_window(now, timedelta(hours=1))
     times = [now - timedelta(minutes=m) for m in (0, 10, 20, 30, 90)]
-    assert too_frequent(times, now=now, window=timedelta(hours=1), max_passages=3)
-    assert not too_frequent(times, now=now, window=timedelta(hours=1), max_passages=4)
+    inside = sum(since <= t <= until for t in times)
+    assert inside == 4
+    assert too_frequent(inside, max_passages=3)
+    assert not too_frequent(inside, max_passages=4)
 
 
 def test_default_rules_cover_every_alert_kind() -> None:

@@ -20,9 +20,12 @@ class ScanOutcome(StrEnum):
     OUTSIDE_WINDOW = "outside_window"
 
 
-def too_frequent(
-    passages: list[datetime], *, now: datetime, window: timedelta, max_passages: int
-) -> bool:
-    """True when more than ``max_passages`` passages (this one included) fall in the window."""
-    recent = [t for t in passages if now - window <= t <= now]
-    return len(recent) > max_passages
+def passage_window(now: datetime, window: timedelta) -> tuple[datetime, datetime]:
+    """The passages that count towards the frequent-access rule: those in [now − window,
+    now] (the one being recorded included)."""
+    return now - window, now
+
+
+def too_frequent(passages_in_window: int, *, max_passages: int) -> bool:
+    """True when more than ``max_passages`` passages fall in the window."""
+    return passages_in_window > max_passages

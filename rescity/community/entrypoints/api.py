@@ -38,7 +38,7 @@ from rescity.community.services import (
 from rescity.community.services.idempotency import IdemKey, Submitted
 from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal, Target, require
-from rescity.web.deps import CurrentCaller, CurrentPrincipal, UoW, allow, in_unit_of_work
+from rescity.web.deps import CurrentCaller, CurrentPrincipal, UoW, allow, run_submission
 
 router = APIRouter(prefix="/api/community", tags=["community"])
 
@@ -69,7 +69,8 @@ def _idem(principal: Principal, key: str | None, route: str, body: Any) -> IdemK
 
 # --- the hot submissions: first in the router, so that matching a request to them is short ---
 # Phones and gate devices post these all day. They are ``async def`` and run their database
-# work with in_unit_of_work: one executor hop, no unit-of-work dependency; the caller (app
+# work as flows with run_submission: on PostgreSQL on the event loop (asyncpg), on SQLite
+# with one executor hop; no unit-of-work dependency; the caller (app
 # context and principal) is one dependency instead of four; and SubmissionRoute serves an
 # ordinary request without FastAPI's generic dependency solving (see lean.py).
 
@@ -87,8 +88,8 @@ async def submit_checkin(
     )
     principal = caller.principal
     idem = _idem(principal, idempotency_key, "checkin", body)
-    return _submitted(await in_unit_of_work(
-        caller.ctx, lambda uow: checkins.submit_checkin(uow, rt, principal, data, idem=idem)
+    return _submitted(await run_submission(
+        caller.ctx, checkins.checkin_submitted(rt, principal, data, idem=idem)
     ))
 
 
@@ -101,8 +102,8 @@ async def record_scan(
                        visitor_id=body.visitor_id)
     principal = caller.principal
     idem = _idem(principal, idempotency_key, "scan", body)
-    return _submitted(await in_unit_of_work(
-        caller.ctx, lambda uow: access.record_scan(uow, rt, principal, scan, idem=idem)
+    return _submitted(await run_submission(
+        caller.ctx, access.scan_recorded(rt, principal, scan, idem=idem)
     ))
 
 

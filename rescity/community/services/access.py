@@ -28,13 +28,19 @@ from rescity.community.adapters.submissions import (
     gate_by_code,
     insert_gate_event,
     pass_with_resident,
-    passages_since,
+    passages_between,
+    visitor_ref,
 )
-from rescity.community.domain.access import Direction, ScanOutcome, too_frequent
+from rescity.community.domain.access import (
+    Direction,
+    ScanOutcome,
+    passage_window,
+    too_frequent,
+)
 from rescity.community.domain.alerts import AlertKind
 from rescity.community.domain.residents import check_phone, normalise_phone
-from rescity.community.services.alerts import cached_rules, raise_alert
-from rescity.community.services.idempotency import IdemKey, Submitted, submit
+from rescity.community.services.alerts import alert_raised, rules_in_force
+from rescity.community.services.idempotency import IdemKey, Submitted, submitted
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import (
     get_resident,
@@ -49,9 +55,10 @@ from rescity.core.places import PlaceLevel, get_place
 from rescity.core.security import token_cache
 from rescity.core.security.personal_data import mask
 from rescity.core.security.policy import Principal, Target, require
+from rescity.core.storage.flows import Flow, run_flow
 from rescity.core.storage.uow import UnitOfWork
 
-# A gate's row is cached by scans (see cached_gate): writing one empties the caches.
+# A gate's row is cached by scans (see gate_in_cache): writing one empties the caches.
 token_cache.watch(Gate)
 
 
@@ -184,9 +191,7 @@ class Scan:
     visitor_id: int | None = None
 
 
-def _pass_of(
-    rt: Runtime, session: Session, token: str
-) -> tuple[PassRef, ResidentRef | None] | None:
+def _pass_of(rt: Runtime, token: str) -> Flow[tuple[PassRef, ResidentRef | None] | None]:
     """The pass a token names (and its resident, read in the same query), if genuine."""
     try:
         data = rt.signer.loads(token)
@@ -197,22 +202,22 @@ def _pass_of(
     pass_id = data.get("p")
     if not isinstance(pass_id, int) or isinstance(pass_id, bool):
         return None
-    found = pass_with_resident(session, pass_id)
+    found = yield from pass_with_resident(pass_id)
     if found is None or not secrets.compare_digest(found[0].nonce, str(data.get("n", ""))):
         return None
     return found
 
 
-def cached_gate(session: Session, rt: Runtime, code: str) -> GateRef | None:
+def gate_in_cache(rt: Runtime, code: str) -> Flow[GateRef | None]:
     """The gate with this code, remembered in the runtime's short cache (gates change
     rarely; a scan names its gate every time). Writes to gates in this process empty it; an
     unknown code is not remembered, so a new gate works at once."""
     cache = rt.gates_cache
     if cache is None or not cache.enabled:
-        return gate_by_code(session, code)
+        return (yield from gate_by_code(code))
     found: GateRef | None = cache.get(code, rt.now())
     if found is None:
-        found = gate_by_code(session, code)
+        found = yield from gate_by_code(code)
         if found is not None:
             cache.put(code, found, None)
     return found
@@ -223,100 +228,105 @@ def record_scan(
     idem: IdemKey | None = None,
 ) -> Submitted:
     """Record one passage (or refused passage) and raise the alerts the rules ask for."""
-    session = uow.session
-    gate = cached_gate(session, rt, scan.gate)
+    return run_flow(uow.session, scan_recorded(rt, principal, scan, idem=idem))
+
+
+def scan_recorded(
+    rt: Runtime, principal: Principal, scan: Scan, *, idem: IdemKey | None = None,
+) -> Flow[Submitted]:
+    """:func:`record_scan` as a flow (the API runs it on the event loop on PostgreSQL)."""
+    gate = yield from gate_in_cache(rt, scan.gate)
     if gate is None:
         raise NotFound(f"no gate '{scan.gate}'")
     require(principal, "community.gate.create", Target(scope=gate.scope))
     if (scan.token is None) == (scan.visitor_id is None):
         raise InputError([Problem("token", "send either a pass token or a visitor id")])
+    return (yield from submitted(rt, idem, _scan_work(rt, principal, scan, gate)))
 
-    def work() -> tuple[int, dict[str, Any]]:
-        now = rt.now()
-        rules = cached_rules(session, rt, gate.scope)
-        direction = scan.direction.value
-        outcome = ScanOutcome.ADMITTED
-        scope = gate.scope
-        pass_id: int | None = None
-        resident_id: int | None = None
-        visitor_id: int | None = None
-        raised: list[int] = []
-        resident: ResidentRef | None = None
-        if scan.token is not None:
-            hit = _pass_of(rt, session, scan.token)
-            if hit is None or not hit[0].scope.startswith(gate.scope):
-                outcome = ScanOutcome.INVALID
-            else:
-                row, resident = hit
-                pass_id, resident_id, scope = row.id, row.resident_id, row.scope
-                if row.revoked_at is not None:
-                    outcome = ScanOutcome.REVOKED
-                elif row.expires_at <= now:
-                    outcome = ScanOutcome.EXPIRED
-                elif resident is not None and resident.quarantine_until is not None and (
-                    resident.quarantine_until > now
-                ):
-                    outcome = ScanOutcome.QUARANTINED
+
+def _scan_work(
+    rt: Runtime, principal: Principal, scan: Scan, gate: GateRef,
+) -> Flow[tuple[int, dict[str, Any]]]:
+    now = rt.now()
+    rules = yield from rules_in_force(rt, gate.scope)
+    direction = scan.direction.value
+    outcome = ScanOutcome.ADMITTED
+    scope = gate.scope
+    pass_id: int | None = None
+    resident_id: int | None = None
+    visitor_id: int | None = None
+    raised: list[int] = []
+    resident: ResidentRef | None = None
+    if scan.token is not None:
+        hit = yield from _pass_of(rt, scan.token)
+        if hit is None or not hit[0].scope.startswith(gate.scope):
+            outcome = ScanOutcome.INVALID
         else:
-            visitor = session.get(Visitor, scan.visitor_id)
-            if visitor is None or not visitor.scope.startswith(gate.scope):
-                outcome = ScanOutcome.INVALID
-            else:
-                visitor_id, scope = visitor.id, visitor.scope
-                if not visitor.expected_from - timedelta(minutes=30) <= now <= (
-                    visitor.expected_until
-                ) and scan.direction is Direction.IN:
-                    outcome = ScanOutcome.OUTSIDE_WINDOW
-        event_id = insert_gate_event(session, {
-            "gate_id": gate.id, "scope": scope, "at": now, "direction": direction,
-            "outcome": outcome.value, "resident_id": resident_id, "visitor_id": visitor_id,
-            "pass_id": pass_id, "recorded_by": principal.user_id,
-        })
-        day = rt.today()
-        expired, breach = rules[AlertKind.EXPIRED_PASS], rules[AlertKind.QUARANTINE_BREACH]
-        if outcome == ScanOutcome.EXPIRED and expired.enabled and resident is not None:
-            raised.append(raise_alert(
-                session, kind=AlertKind.EXPIRED_PASS, scope=scope,
-                severity=expired.severity, source="gate", source_ref=str(event_id),
-                subject_type="resident", subject_id=resident.id,
-                dedup_key=f"expired:p{pass_id}:{day}", now=now,
-                detail={"gate": gate.code, "direction": direction},
-            ).id)
-        if outcome == ScanOutcome.QUARANTINED and breach.enabled and resident is not None:
-            raised.append(raise_alert(
-                session, kind=AlertKind.QUARANTINE_BREACH, scope=scope,
-                severity=breach.severity, source="gate", source_ref=str(event_id),
-                subject_type="resident", subject_id=resident.id,
-                dedup_key=f"quarantine:r{resident.id}:{day}", now=now,
-                detail={"gate": gate.code, "direction": direction},
-            ).id)
-        frequent = rules[AlertKind.FREQUENT_ACCESS]
-        if resident is not None and frequent.enabled:
-            window = timedelta(minutes=frequent.number("window_minutes"))
-            times = passages_since(session, resident.id, now - window)
-            limit = int(frequent.number("max_passages"))
-            if too_frequent(times, now=now, window=window, max_passages=limit):
-                bucket = int(now.timestamp() // window.total_seconds())
-                raised.append(raise_alert(
-                    session, kind=AlertKind.FREQUENT_ACCESS, scope=scope,
-                    severity=frequent.severity, source="gate", source_ref=str(event_id),
-                    subject_type="resident", subject_id=resident.id,
-                    dedup_key=f"frequent:r{resident.id}:{bucket}", now=now,
-                    detail={"passages": len(times), "window_minutes": window.seconds // 60},
-                ).id)
-        audit.append(
-            session, principal, kind=AuditKind.WRITE, action="community.gate.scan",
-            record_type="gate_event", record_id=event_id, scope=scope,
-            detail={"gate": gate.code, "outcome": outcome.value},
-        )
-        body = {
-            "id": event_id, "gate": gate.code, "direction": direction,
-            "outcome": outcome.value, "at": now.isoformat(),
-            "admitted": outcome == ScanOutcome.ADMITTED, "alerts": raised,
-        }
-        return 201, body
-
-    return submit(uow, rt, idem, work)
+            row, resident = hit
+            pass_id, resident_id, scope = row.id, row.resident_id, row.scope
+            if row.revoked_at is not None:
+                outcome = ScanOutcome.REVOKED
+            elif row.expires_at <= now:
+                outcome = ScanOutcome.EXPIRED
+            elif resident is not None and resident.quarantine_until is not None and (
+                resident.quarantine_until > now
+            ):
+                outcome = ScanOutcome.QUARANTINED
+    else:
+        assert scan.visitor_id is not None
+        visitor = yield from visitor_ref(scan.visitor_id)
+        if visitor is None or not visitor.scope.startswith(gate.scope):
+            outcome = ScanOutcome.INVALID
+        else:
+            visitor_id, scope = visitor.id, visitor.scope
+            if not visitor.expected_from - timedelta(minutes=30) <= now <= (
+                visitor.expected_until
+            ) and scan.direction is Direction.IN:
+                outcome = ScanOutcome.OUTSIDE_WINDOW
+    event_id = yield from insert_gate_event({
+        "gate_id": gate.id, "scope": scope, "at": now, "direction": direction,
+        "outcome": outcome.value, "resident_id": resident_id, "visitor_id": visitor_id,
+        "pass_id": pass_id, "recorded_by": principal.user_id,
+    })
+    day = rt.today()
+    expired, breach = rules[AlertKind.EXPIRED_PASS], rules[AlertKind.QUARANTINE_BREACH]
+    if outcome == ScanOutcome.EXPIRED and expired.enabled and resident is not None:
+        raised.append((yield from alert_raised(
+            kind=AlertKind.EXPIRED_PASS, scope=scope, severity=expired.severity,
+            source="gate", source_ref=str(event_id), subject_type="resident",
+            subject_id=resident.id, dedup_key=f"expired:p{pass_id}:{day}", now=now,
+            detail={"gate": gate.code, "direction": direction},
+        )))
+    if outcome == ScanOutcome.QUARANTINED and breach.enabled and resident is not None:
+        raised.append((yield from alert_raised(
+            kind=AlertKind.QUARANTINE_BREACH, scope=scope, severity=breach.severity,
+            source="gate", source_ref=str(event_id), subject_type="resident",
+            subject_id=resident.id, dedup_key=f"quarantine:r{resident.id}:{day}", now=now,
+            detail={"gate": gate.code, "direction": direction},
+        )))
+    frequent = rules[AlertKind.FREQUENT_ACCESS]
+    if resident is not None and frequent.enabled:
+        window = timedelta(minutes=frequent.number("window_minutes"))
+        passages = yield from passages_between(resident.id, *passage_window(now, window))
+        if too_frequent(passages, max_passages=int(frequent.number("max_passages"))):
+            bucket = int(now.timestamp() // window.total_seconds())
+            raised.append((yield from alert_raised(
+                kind=AlertKind.FREQUENT_ACCESS, scope=scope, severity=frequent.severity,
+                source="gate", source_ref=str(event_id), subject_type="resident",
+                subject_id=resident.id, dedup_key=f"frequent:r{resident.id}:{bucket}",
+                now=now, detail={"passages": passages, "window_minutes": window.seconds // 60},
+            )))
+    yield from audit.appended(
+        principal, kind=AuditKind.WRITE, action="community.gate.scan",
+        record_type="gate_event", record_id=event_id, scope=scope,
+        detail={"gate": gate.code, "outcome": outcome.value},
+    )
+    body = {
+        "id": event_id, "gate": gate.code, "direction": direction,
+        "outcome": outcome.value, "at": now.isoformat(),
+        "admitted": outcome == ScanOutcome.ADMITTED, "alerts": raised,
+    }
+    return 201, body
 
 
 @dataclass(frozen=True)

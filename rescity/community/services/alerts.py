@@ -17,21 +17,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from rescity.community.adapters.orm import Alert, AlertRule, Resident
+from rescity.community.adapters.submissions import (
+    alert_by_dedup_key,
+    grants_above,
+    insert_alert,
+    rules_above,
+)
 from rescity.community.domain import rules as rule_table
 from rescity.community.domain.alerts import AlertKind, AlertStatus, Severity, can_move
 from rescity.community.errors import BadTransition, StaleVersion
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import scope_filter
 from rescity.core import audit
-from rescity.core.accounts import RoleGrant
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, NotFound, Problem
 from rescity.core.places import PlaceLevel, get_place
 from rescity.core.security import token_cache
 from rescity.core.security.policy import Principal, Role, Target, is_allowed, require
+from rescity.core.storage.flows import Flow, run_flow
 from rescity.core.storage.uow import UnitOfWork
 
-# Writes to alert rules empty the runtime's rules cache (see cached_rules).
+# Writes to alert rules empty the runtime's rules cache (see rules_in_force).
 token_cache.watch(AlertRule)
 
 
@@ -41,43 +47,68 @@ def ancestors(scope: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def cached_rules(
-    session: Session, rt: Runtime, scope: str
-) -> dict[AlertKind, rule_table.Rule]:
+def rules_in_force(rt: Runtime, scope: str) -> Flow[dict[AlertKind, rule_table.Rule]]:
     """:func:`rules_for`, remembered per scope in the runtime's short cache (hot paths:
     check-ins and gate scans). Writes to alert rules in this process empty it."""
     cache = rt.rules_cache
     if cache is None or not cache.enabled:
-        return rules_for(session, scope)
+        return (yield from _rules(scope))
     found: dict[AlertKind, rule_table.Rule] | None = cache.get(scope, rt.now())
     if found is None:
-        found = rules_for(session, scope)
+        found = yield from _rules(scope)
         cache.put(scope, found, None)
     return dict(found)
 
 
-def rules_for(session: Session, scope: str) -> dict[AlertKind, rule_table.Rule]:
-    """The rules in force at ``scope``: defaults, overridden by each enclosing place's rows."""
-    rows = session.scalars(
-        select(AlertRule).where(AlertRule.scope.in_(ancestors(scope)))
-    ).all()
+def _rules(scope: str) -> Flow[dict[AlertKind, rule_table.Rule]]:
+    rows = yield from rules_above(scope)
     overrides: dict[AlertKind, dict[str, Any]] = {}
-    for row in sorted(rows, key=lambda r: len(r.scope)):
-        overrides.setdefault(AlertKind(row.kind), {}).update(row.values)
+    for _scope, kind, values in sorted(rows, key=lambda r: len(r[0])):
+        overrides.setdefault(AlertKind(kind), {}).update(values)
     return rule_table.merged(overrides)
 
 
-def route(session: Session, scope: str) -> int | None:
+def rules_for(session: Session, scope: str) -> dict[AlertKind, rule_table.Rule]:
+    """The rules in force at ``scope``: defaults, overridden by each enclosing place's rows."""
+    return run_flow(session, _rules(scope))
+
+
+def _assignee(scope: str) -> Flow[int | None]:
     """The grid worker responsible: granted on the alert's grid, else the nearest above."""
-    grants = session.scalars(
-        select(RoleGrant).where(
-            RoleGrant.role == Role.GRID_WORKER.value, RoleGrant.scope.in_(ancestors(scope))
-        )
-    ).all()
+    grants = yield from grants_above(Role.GRID_WORKER.value, scope)
     if not grants:
         return None
-    best = max(grants, key=lambda g: (len(g.scope), -g.id))
-    return best.user_id
+    user_id, _scope, _id = max(grants, key=lambda g: (len(g[1]), -g[2]))
+    return user_id
+
+
+def alert_raised(
+    *, kind: str, scope: str, severity: Severity, source: str, now: datetime,
+    source_ref: str = "", subject_type: str = "", subject_id: int | None = None,
+    dedup_key: str | None = None, detail: dict[str, Any] | None = None,
+) -> Flow[int]:
+    """Add an alert (or find the open one with the same ``dedup_key``); its id. Never
+    commits. ``detail`` must not hold personal data: name the subject by type and id only.
+    """
+    if dedup_key is not None:
+        found = yield from alert_by_dedup_key(dedup_key)
+        if found is not None:
+            return found
+    # Two requests raising the same key at once: the second one's insert conflicts on the
+    # unique dedup_key and the caller's request is retried (idempotency makes that safe).
+    alert_id = yield from insert_alert({
+        "scope": scope, "kind": kind, "severity": severity.value,
+        "status": AlertStatus.NEW.value, "source": source, "source_ref": source_ref,
+        "subject_type": subject_type, "subject_id": subject_id, "dedup_key": dedup_key,
+        "detail": detail or {}, "assignee_id": (yield from _assignee(scope)),
+        "created_at": now, "acknowledged_at": None, "acknowledged_by": None,
+        "resolved_at": None, "resolved_by": None, "resolution": "", "version": 1,
+    })
+    yield from audit.appended(
+        None, kind=AuditKind.WRITE, action="community.alert.raise", record_type="alert",
+        record_id=alert_id, scope=scope, detail={"kind": kind, "source": source},
+    )
+    return alert_id
 
 
 def raise_alert(
@@ -85,29 +116,14 @@ def raise_alert(
     source_ref: str = "", subject_type: str = "", subject_id: int | None = None,
     dedup_key: str | None = None, detail: dict[str, Any] | None = None,
 ) -> Alert:
-    """Add an alert (or return the open one with the same ``dedup_key``); never commits.
-
-    ``detail`` must not hold personal data: name the subject by type and id only.
-    """
-    if dedup_key is not None:
-        found = session.scalar(select(Alert).where(Alert.dedup_key == dedup_key))
-        if found is not None:
-            return found
-    alert = Alert(
-        scope=scope, kind=kind, severity=severity.value, status=AlertStatus.NEW.value,
-        source=source, source_ref=source_ref, subject_type=subject_type, subject_id=subject_id,
-        dedup_key=dedup_key, detail=detail or {}, assignee_id=route(session, scope),
-        created_at=now,
-    )
-    # Two requests raising the same key at once: the second commit fails on the unique
-    # dedup_key and the caller's request is retried (idempotency makes that safe).
-    session.add(alert)
-    session.flush()
-    audit.record(
-        session, None, kind=AuditKind.WRITE, action="community.alert.raise",
-        record_type="alert", record_id=alert.id, scope=scope,
-        detail={"kind": kind, "source": source},
-    )
+    """:func:`alert_raised` on a session: the new (or open) alert."""
+    alert_id = run_flow(session, alert_raised(
+        kind=kind, scope=scope, severity=severity, source=source, now=now,
+        source_ref=source_ref, subject_type=subject_type, subject_id=subject_id,
+        dedup_key=dedup_key, detail=detail,
+    ))
+    alert = session.get(Alert, alert_id)
+    assert alert is not None
     return alert
 
 

@@ -10,7 +10,11 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from rescity.community.adapters.orm import CheckIn, Dwelling, Household, Resident
-from rescity.community.adapters.submissions import ResidentRef, insert_checkin
+from rescity.community.adapters.submissions import (
+    ResidentRef,
+    insert_checkin,
+    resident_of_user,
+)
 from rescity.community.domain.alerts import AlertKind
 from rescity.community.domain.health import (
     MAX_TEMPERATURE_C,
@@ -19,13 +23,19 @@ from rescity.community.domain.health import (
     Symptom,
     assess,
 )
-from rescity.community.services.alerts import ancestors, cached_rules, raise_alert, rules_for
-from rescity.community.services.idempotency import IdemKey, Submitted, submit
+from rescity.community.services.alerts import (
+    alert_raised,
+    ancestors,
+    raise_alert,
+    rules_for,
+    rules_in_force,
+)
+from rescity.community.services.idempotency import IdemKey, Submitted, submitted
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import (
-    get_resident_ref,
+    allowed_resident,
     own_resident,
-    resident_target,
+    resident_target_of,
     scope_filter,
 )
 from rescity.core import audit
@@ -33,6 +43,7 @@ from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, NotFound, Problem
 from rescity.core.places import Place, PlaceLevel, get_place
 from rescity.core.security.policy import Principal, Target, require
+from rescity.core.storage.flows import Flow, run_flow
 from rescity.core.storage.uow import UnitOfWork
 
 
@@ -49,67 +60,74 @@ def submit_checkin(
     idem: IdemKey | None = None,
 ) -> Submitted:
     """Store a check-in (once per idempotency key) and raise fever/symptom alerts."""
-    session = uow.session
+    return run_flow(uow.session, checkin_submitted(rt, principal, data, idem=idem))
+
+
+def checkin_submitted(
+    rt: Runtime, principal: Principal, data: NewCheckIn, *, idem: IdemKey | None = None,
+) -> Flow[Submitted]:
+    """:func:`submit_checkin` as a flow (the API runs it on the event loop on PostgreSQL)."""
     if not MIN_TEMPERATURE_C <= data.temperature_c <= MAX_TEMPERATURE_C:
         raise InputError(
             [Problem("temperature_c", f"between {MIN_TEMPERATURE_C} and {MAX_TEMPERATURE_C} °C")]
         )
-    resident: Resident | ResidentRef
     if data.resident_id is None:
-        mine = own_resident(session, principal)
+        mine = yield from resident_of_user(principal.user_id)
         if mine is None:
             raise NotFound("you are not registered as a resident")
-        require(principal, "community.checkin.create", resident_target(session, principal, mine))
+        target = yield from resident_target_of(principal, mine)
+        require(principal, "community.checkin.create", target)
         resident = mine
     else:
-        resident = get_resident_ref(
-            session, principal, data.resident_id, "community.checkin.create"
+        resident = yield from allowed_resident(
+            principal, data.resident_id, "community.checkin.create"
         )
+    return (yield from submitted(rt, idem, _checkin_work(rt, principal, data, resident)))
+
+
+def _checkin_work(
+    rt: Runtime, principal: Principal, data: NewCheckIn, resident: ResidentRef,
+) -> Flow[tuple[int, dict[str, Any]]]:
     resident_id, scope = resident.id, resident.scope
-
-    def work() -> tuple[int, dict[str, Any]]:
-        now, day = rt.now(), rt.today()
-        rules = cached_rules(session, rt, scope)
-        result = assess(
-            data.temperature_c, list(data.symptoms), {q: True for q in data.risk},
-            fever_threshold_c=rules[AlertKind.FEVER].number("threshold_c"),
-        )
-        temperature_c = round(data.temperature_c, 1)
-        symptom_values = [s.value for s in result.symptoms]
-        risk_values = [q.value for q in result.risk]
-        checkin_id = insert_checkin(session, {
-            "resident_id": resident_id, "scope": scope, "day": day, "at": now,
-            "temperature_c": temperature_c, "symptoms": symptom_values, "risk": risk_values,
-            "fever": result.fever, "submitted_by": principal.user_id,
-        })
-        raised = []
-        fever, symptoms = rules[AlertKind.FEVER], rules[AlertKind.SYMPTOMS]
-        if result.fever and fever.enabled:
-            raised.append(raise_alert(
-                session, kind=AlertKind.FEVER, scope=scope, severity=fever.severity,
-                source="checkin", source_ref=str(checkin_id), subject_type="resident",
-                subject_id=resident_id, dedup_key=f"fever:r{resident_id}:{day}", now=now,
-                detail={"temperature_c": temperature_c},
-            ).id)
-        if (result.symptoms or result.risk) and symptoms.enabled:
-            raised.append(raise_alert(
-                session, kind=AlertKind.SYMPTOMS, scope=scope,
-                severity=symptoms.severity, source="checkin", source_ref=str(checkin_id),
-                subject_type="resident", subject_id=resident_id,
-                dedup_key=f"symptoms:r{resident_id}:{day}", now=now,
-                detail={"symptoms": symptom_values, "risk": risk_values},
-            ).id)
-        audit.append(
-            session, principal, kind=AuditKind.WRITE, action="community.checkin.create",
-            record_type="checkin", record_id=checkin_id, scope=scope,
-        )
-        return 201, {
-            "id": checkin_id, "resident_id": resident_id, "day": day.isoformat(),
-            "at": now.isoformat(), "temperature_c": temperature_c, "symptoms": symptom_values,
-            "risk": risk_values, "fever": result.fever, "alerts": raised,
-        }
-
-    return submit(uow, rt, idem, work)
+    now, day = rt.now(), rt.today()
+    rules = yield from rules_in_force(rt, scope)
+    result = assess(
+        data.temperature_c, list(data.symptoms), {q: True for q in data.risk},
+        fever_threshold_c=rules[AlertKind.FEVER].number("threshold_c"),
+    )
+    temperature_c = round(data.temperature_c, 1)
+    symptom_values = [s.value for s in result.symptoms]
+    risk_values = [q.value for q in result.risk]
+    checkin_id = yield from insert_checkin({
+        "resident_id": resident_id, "scope": scope, "day": day, "at": now,
+        "temperature_c": temperature_c, "symptoms": symptom_values, "risk": risk_values,
+        "fever": result.fever, "submitted_by": principal.user_id,
+    })
+    raised = []
+    fever, symptoms = rules[AlertKind.FEVER], rules[AlertKind.SYMPTOMS]
+    if result.fever and fever.enabled:
+        raised.append((yield from alert_raised(
+            kind=AlertKind.FEVER, scope=scope, severity=fever.severity, source="checkin",
+            source_ref=str(checkin_id), subject_type="resident", subject_id=resident_id,
+            dedup_key=f"fever:r{resident_id}:{day}", now=now,
+            detail={"temperature_c": temperature_c},
+        )))
+    if (result.symptoms or result.risk) and symptoms.enabled:
+        raised.append((yield from alert_raised(
+            kind=AlertKind.SYMPTOMS, scope=scope, severity=symptoms.severity,
+            source="checkin", source_ref=str(checkin_id), subject_type="resident",
+            subject_id=resident_id, dedup_key=f"symptoms:r{resident_id}:{day}", now=now,
+            detail={"symptoms": symptom_values, "risk": risk_values},
+        )))
+    yield from audit.appended(
+        principal, kind=AuditKind.WRITE, action="community.checkin.create",
+        record_type="checkin", record_id=checkin_id, scope=scope,
+    )
+    return 201, {
+        "id": checkin_id, "resident_id": resident_id, "day": day.isoformat(),
+        "at": now.isoformat(), "temperature_c": temperature_c, "symptoms": symptom_values,
+        "risk": risk_values, "fever": result.fever, "alerts": raised,
+    }
 
 
 @dataclass(frozen=True)

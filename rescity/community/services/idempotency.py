@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
-
-from rescity.community.adapters.orm import IdempotencyRecord
+from rescity.community.adapters.submissions import insert_answer, stored_answer
 from rescity.community.errors import IdempotencyInFlight, IdempotencyKeyReused
 from rescity.community.services.runtime import Runtime
 from rescity.core.errors import InputError, Problem
-from rescity.core.storage.uow import UnitOfWork
+from rescity.core.storage.flows import COMMIT, ROLLBACK, DuplicateRow, Flow
 
 MAX_KEY = 100
-_INSERT = insert(IdempotencyRecord.__table__)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -49,48 +44,32 @@ class Submitted:
     replayed: bool = False
 
 
-def _stored(uow: UnitOfWork, idem: IdemKey) -> Submitted | None:
-    row = uow.session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.actor_id == idem.actor_id, IdempotencyRecord.key == idem.key
-        )
-    )
-    if row is None:
-        return None
-    if row.request_hash != idem.request_hash:
-        raise IdempotencyKeyReused(idem.key)
-    return Submitted(row.status_code, row.response, replayed=True)
-
-
-def submit(
-    uow: UnitOfWork, rt: Runtime, idem: IdemKey | None,
-    work: Callable[[], tuple[int, dict[str, Any]]],
-) -> Submitted:
-    """Run ``work`` (which adds rows but does not commit) once per key, and commit.
+def submitted(
+    rt: Runtime, idem: IdemKey | None, work: Flow[tuple[int, dict[str, Any]]],
+) -> Flow[Submitted]:
+    """Run ``work`` (a flow that adds rows but does not commit) once per key, and commit.
 
     Optimistic: a first submission (the common case) costs no extra lookup; the unique
-    (actor, key) constraint catches a replay when its answer is inserted (or at commit),
-    whose work is then rolled back and the stored answer returned instead.
+    (actor, key) constraint catches a replay when its answer is inserted, whose work is
+    then rolled back and the stored answer returned instead.
     """
     try:
-        status, body = work()
+        status, body = yield from work
         if idem is not None:
-            # A plain INSERT (no ORM object to flush); a copy of this submission that
-            # committed first makes it fail here on the unique (actor, key).
-            uow.session.connection().execute(
-                _INSERT,
-                {
-                    "actor_id": idem.actor_id, "key": idem.key,
-                    "request_hash": idem.request_hash, "status_code": status,
-                    "response": body, "created_at": rt.now(),
-                },
-            )
-        uow.commit()
-    except IntegrityError:
+            # A copy of this submission that committed first makes this insert conflict.
+            yield from insert_answer({
+                "actor_id": idem.actor_id, "key": idem.key, "request_hash": idem.request_hash,
+                "status_code": status, "response": body, "created_at": rt.now(),
+            })
+        yield COMMIT
+    except DuplicateRow:
         # A copy of this submission (or one raising the same alert) committed first.
-        uow.rollback()
-        hit = _stored(uow, idem) if idem is not None else None
-        if hit is None:
+        yield ROLLBACK
+        stored = None if idem is None else (yield from stored_answer(idem.actor_id, idem.key))
+        if stored is None or idem is None:
             raise IdempotencyInFlight("a conflicting request is in progress; retry") from None
-        return hit
+        request_hash, status_code, response = stored
+        if request_hash != idem.request_hash:
+            raise IdempotencyKeyReused(idem.key) from None
+        return Submitted(status_code, response, replayed=True)
     return Submitted(status, body)

@@ -14,9 +14,10 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from rescity.community.adapters.orm import Resident
-from rescity.community.adapters.submissions import ResidentRef, resident_ref
+from rescity.community.adapters.submissions import ResidentRef, resident_of_user, resident_ref
 from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal, Target, is_allowed, require, visible_scopes
+from rescity.core.storage.flows import Flow, run_flow
 
 
 class ResidentLike(Protocol):
@@ -42,11 +43,18 @@ def resident_target(
 ) -> Target:
     """The policy target for ``resident``; the household lookup is skipped when a grant on
     the resident's place already allows ``action`` (the common case for staff)."""
+    return run_flow(session, resident_target_of(principal, resident, action))
+
+
+def resident_target_of(
+    principal: Principal | None, resident: ResidentLike, action: str = ""
+) -> Flow[Target]:
+    """:func:`resident_target` as a flow."""
     owner = resident.user_id
     if action and is_allowed(principal, action, Target(scope=resident.scope, owner_id=owner)):
         return Target(scope=resident.scope, owner_id=owner)
     if principal is not None and owner != principal.user_id:
-        mine = own_resident(session, principal)
+        mine = yield from resident_of_user(principal.user_id)
         if mine is not None and mine.household_id == resident.household_id:
             owner = principal.user_id
     return Target(scope=resident.scope, owner_id=owner)
@@ -63,14 +71,12 @@ def get_resident(
     return resident
 
 
-def get_resident_ref(
-    session: Session, principal: Principal, resident_id: int, action: str
-) -> ResidentRef:
-    """:func:`get_resident` reading only the columns the hot paths need (no ORM instance)."""
-    resident = resident_ref(session, resident_id)
+def allowed_resident(principal: Principal, resident_id: int, action: str) -> Flow[ResidentRef]:
+    """:func:`get_resident` as a flow reading only the columns the hot paths need."""
+    resident = yield from resident_ref(resident_id)
     if resident is None:
         raise NotFound(f"no resident {resident_id}")
-    require(principal, action, resident_target(session, principal, resident, action))
+    require(principal, action, (yield from resident_target_of(principal, resident, action)))
     return resident
 
 

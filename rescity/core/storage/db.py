@@ -50,6 +50,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# PostgreSQL pool per process (and per event loop for the async sessions, see aio.py).
+# No pre-ping: it costs a round trip per checkout; stale connections are recycled instead.
+POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
@@ -58,8 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
     else:
-        # No pre-ping: it costs a round trip per checkout; recycle stale connections instead.
-        kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+        kwargs.update(POOL)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

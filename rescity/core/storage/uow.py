@@ -7,14 +7,14 @@ committing rolls everything back, so a failed request leaves nothing half-writte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Any]) -> None:
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory
         self._session: Session | None = None
 
