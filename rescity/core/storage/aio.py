@@ -62,6 +62,15 @@ def _compile(stmt: Executable) -> _Compiled:
                      {n: b.value for n, b in compiled.binds.items()}, tuple(results))
 
 
+class _FlowConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection released without asyncpg's reset query (advisory unlocks, CLOSE
+    ALL, UNLISTEN, RESET ALL: one more round trip per request). Flows end their own
+    transaction and use no session state, cursors, locks or notifications."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class PgFlows:
     """Runs flows on the PostgreSQL database of ``engine``, one asyncpg pool per event loop.
 
@@ -91,7 +100,8 @@ class PgFlows:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
-            pool = await asyncpg.create_pool(min_size=1, max_size=POOL_SIZE, **self._connect)
+            pool = await asyncpg.create_pool(min_size=1, max_size=POOL_SIZE,
+                                             connection_class=_FlowConnection, **self._connect)
             self._pools.setdefault(loop, pool)
             if self._pools[loop] is not pool:  # another task made one meanwhile
                 await pool.close()
