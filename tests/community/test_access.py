@@ -80,6 +80,22 @@ def test_frequent_comings_and_goings_raise_one_alert_per_window(world: World) ->
     assert alerts[0]["detail"]["passages"] >= 4
 
 
+def test_only_passages_inside_the_window_count(world: World) -> None:
+    _gate(world)
+    world.call("admin", "PUT", "/api/community/rules/a/frequent_access",
+               json={"max_passages": 2, "window_minutes": 10})
+    token = world.call("alice", "GET", "/api/community/me/pass").json()["token"]
+    spaced = []
+    for i in range(4):  # six minutes apart: never more than two in ten minutes
+        world.clock.advance(minutes=6)
+        spaced.append(_scan(world, token, "in" if i % 2 == 0 else "out")["alerts"])
+    assert spaced == [[], [], [], []]
+    world.clock.advance(minutes=1)  # passages at 18, 24 and 25 minutes: three in ten
+    assert _scan(world, token, "in")["alerts"] != []
+    alert = world.call("grid_a1", "GET", "/api/community/alerts").json()[0]
+    assert alert["kind"] == "frequent_access" and alert["detail"]["passages"] == 3
+
+
 def test_visitors_have_a_host_and_a_time_window(world: World) -> None:
     _gate(world)
     body = {"name": "Visitor V", "phone": "13700001111", "purpose": "deliver medicine",

@@ -114,7 +114,7 @@ def test_gate_scans_are_answered_alike(world: World) -> None:
 
 
 def test_a_gate_created_after_a_scan_named_it_works_at_once(world: World) -> None:
-    """Gates are cached by code (access.cached_gate), but an unknown code is not."""
+    """Gates are cached by code (access.gate_in_cache), but an unknown code is not."""
     token = world.call("alice", "GET", "/api/community/me/pass").json()["token"]
     body = {"gate": "east", "direction": "in", "token": token}
     assert world.call("manager", "POST", "/api/community/gate-events", json=body).status_code == 404
@@ -126,3 +126,23 @@ def test_a_gate_created_after_a_scan_named_it_works_at_once(world: World) -> Non
         "east", world.clock()) is not None
     again = world.call("manager", "POST", "/api/community/gate-events", json=body)
     assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
+
+
+def test_on_postgresql_the_hot_routes_use_no_database_thread(
+    world: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: the flows run on the event loop (asyncpg); SQLite: in a database thread."""
+
+    def no_threads() -> None:
+        raise LookupError("a database thread was asked for")
+
+    monkeypatch.setattr("rescity.web.deps._blocking_executor", no_threads)
+    ctx = world.client.app.state.ctx  # type: ignore[attr-defined]
+    if world.engine.dialect.name == "postgresql":
+        assert ctx.pg_flows is not None
+        r = world.call("alice", "POST", "/api/community/checkins", json={"temperature_c": 36.6})
+        assert r.status_code == 201, r.text
+    else:
+        assert ctx.pg_flows is None
+        with pytest.raises(LookupError, match="database thread"):
+            world.call("alice", "POST", "/api/community/checkins", json={"temperature_c": 36.6})

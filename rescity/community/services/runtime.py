@@ -43,7 +43,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     # Alert rules in force per scope, for RESCITY_COMMUNITY_RULES_CACHE_S (see alerts.rules_for).
     rules_cache: TokenCache[Any] | None = None
-    # Gates by code, for the same time (see access.cached_gate).
+    # Gates by code, for the same time (see access.gate_in_cache).
     gates_cache: TokenCache[Any] | None = None
 
     @classmethod
