@@ -7,7 +7,7 @@ fixed rate (requests leave on schedule whatever the answers, so slow answers are
 by a waiting client), half check-ins and half gate scans, each with its own idempotency key.
 It prints a table of latencies and drops the database.
 
-    .venv/bin/python bench/community_load.py --rate 300 --seconds 20
+    .venv/bin/python bench/community_load.py --rate 300 --seconds 20 --runs 3 --compare-threads
 
 Target (issue #5): p99 < 50 ms at 300 requests/s on a 2-core machine.
 """
@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -228,56 +229,126 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def table(stats: Stats, wall: float, rate: float, server_cpu_s: float, db_cpu_s: float) -> str:
+@dataclass
+class Measured:
+    """One measured window against one server."""
+
+    setting: str
+    rate: float
+    stats: Stats
+    wall: float
+    server_cpu_s: float
+    db_cpu_s: float
+    client_cpu_s: float
+
+    @property
+    def everything(self) -> list[float]:
+        return [x for values in self.stats.latencies.values() for x in values]
+
+    def per_request_ms(self, seconds: float) -> float:
+        return seconds / max(1, len(self.everything)) * 1000
+
+
+def table(runs: list[Measured]) -> str:
     load1, load5, _ = os.getloadavg()
     lines = [
         f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} (1 min) / {load5:.1f} (5 min)"
-        " at the end of the run (other processes share these CPUs)",
-        f"target rate {rate:.0f} req/s, achieved "
-        f"{sum(len(v) for v in stats.latencies.values()) / wall:.0f} req/s over {wall:.1f} s; "
-        f"requests sent late by the generator (>5 ms): {stats.late_starts}",
+        " at the end (other processes share these CPUs)",
         "",
-        "| request | ok | errors | p50 ms | p95 ms | p99 ms | max ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| database path | offered | achieved | errors | late sends | p50 ms | p95 ms | p99 ms "
+        "| max ms | server CPU/req | PostgreSQL CPU/req | load generator CPU/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    everything: list[float] = []
-    for kind, values in stats.latencies.items():
-        everything += values
+    for run in runs:
+        every = run.everything
         lines.append(
-            f"| {kind} | {len(values)} | {stats.errors[kind]} | {pct(values, 50):.1f} | "
-            f"{pct(values, 95):.1f} | {pct(values, 99):.1f} | {max(values, default=0):.1f} |")
-    lines.append(
-        f"| all | {len(everything)} | {sum(stats.errors.values())} | {pct(everything, 50):.1f} | "
-        f"{pct(everything, 95):.1f} | {pct(everything, 99):.1f} | "
-        f"{max(everything, default=0):.1f} |")
-    if everything:
-        lines.append(f"\nmean {statistics.fmean(everything):.1f} ms; server CPU per request "
-                     f"{server_cpu_s / len(everything) * 1000:.1f} ms (all worker processes); "
-                     f"PostgreSQL backends' CPU per request "
-                     f"{db_cpu_s / len(everything) * 1000:.1f} ms")
+            f"| {run.setting} | {run.rate:.0f} req/s | {len(every) / run.wall:.0f} req/s | "
+            f"{sum(run.stats.errors.values())} | {run.stats.late_starts} | "
+            f"{pct(every, 50):.1f} | {pct(every, 95):.1f} | {pct(every, 99):.1f} | "
+            f"{max(every, default=0):.1f} | {run.per_request_ms(run.server_cpu_s):.2f} ms | "
+            f"{run.per_request_ms(run.db_cpu_s):.2f} ms | "
+            f"{run.per_request_ms(run.client_cpu_s):.2f} ms |")
+    lines.append("")
+    lines.append("p99 by request kind: " + "; ".join(
+        f"{run.setting} run {i + 1}: " + ", ".join(
+            f"{kind} {pct(values, 99):.1f} ms" for kind, values in run.stats.latencies.items())
+        for i, run in enumerate(runs)))
     return "\n".join(lines)
+
+
+SETTINGS = {
+    # RESCITY_DATABASE_ASYNC: the flows on the event loop (asyncpg) or in the thread pool
+    "event loop (asyncpg)": "true",
+    "thread pool (psycopg)": "false",
+}
+
+
+def measure(url: str, name: str, settings: Any, seeded: Seeded, setting: str,
+            args: argparse.Namespace) -> list[Measured]:
+    """Start the server with one database path, warm it up, and measure ``args.runs``
+    windows of ``args.seconds`` each."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "RESCITY_DATABASE_URL": url, "RESCITY_DATA_KEYS": settings.data_keys,
+           "RESCITY_SECRET_KEY": settings.secret_key, "RESCITY_ENVIRONMENT": "test",
+           "RESCITY_DATA_DIR": str(settings.data_dir), "RESCITY_LOG_LEVEL": "WARNING",
+           "RESCITY_DATABASE_ASYNC": SETTINGS[setting]}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "bench.community_load:app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--no-access-log", "--workers", str(args.workers), "--loop", args.loop,
+         "--http", args.http],
+        env=env, cwd=REPO)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not start")
+            time.sleep(0.2)
+        if args.warmup:
+            asyncio.run(run_load(base, seeded, args.rate, args.warmup, args.max_requests))
+        runs = []
+        for _ in range(args.runs):
+            cpu0, db0, me0 = cpu_seconds(server.pid), backend_cpu_seconds(name), time.process_time()
+            stats, wall = asyncio.run(
+                run_load(base, seeded, args.rate, min(args.seconds, 120), args.max_requests))
+            runs.append(Measured(setting, args.rate, stats, wall,
+                                 cpu_seconds(server.pid) - cpu0,
+                                 backend_cpu_seconds(name) - db0, time.process_time() - me0))
+        return runs
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=300, help="requests per second")
     parser.add_argument("--seconds", type=float, default=20, help="duration (max 120)")
+    parser.add_argument("--runs", type=int, default=1, help="measured windows per setting")
     parser.add_argument("--max-requests", type=int, default=40_000)
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up load")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"],
                         help="uvicorn event loop (auto: uvloop when installed)")
     parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"],
                         help="uvicorn HTTP parser (auto: httptools when installed)")
+    parser.add_argument("--compare-threads", action="store_true",
+                        help="also measure the thread-pool path (RESCITY_DATABASE_ASYNC=false)")
     args = parser.parse_args()
-    seconds = min(args.seconds, 120)
     name = f"rescity_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    server = None
     try:
         engine = make_engine(url)
         migrate.upgrade(engine)
@@ -288,40 +359,16 @@ def main() -> None:
                                      secret_key="bench-" + secrets.token_urlsafe(32),
                                      data_dir=tmp)
             seeded = seed(url, Runtime.create(settings), args.residents)
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            env = {**os.environ, "RESCITY_DATABASE_URL": url, "RESCITY_DATA_KEYS": keys,
-                   "RESCITY_SECRET_KEY": settings.secret_key, "RESCITY_ENVIRONMENT": "test",
-                   "RESCITY_DATA_DIR": tmp, "RESCITY_LOG_LEVEL": "WARNING"}
-            server = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "bench.community_load:app",
-                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                 "--no-access-log", "--workers", str(args.workers), "--loop", args.loop,
-                 "--http", args.http],
-                env=env, cwd=REPO)
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(base + "/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not start")
-                time.sleep(0.2)
-            if args.warmup:
-                asyncio.run(run_load(base, seeded, args.rate, args.warmup, args.max_requests))
-            cpu0, db0 = cpu_seconds(server.pid), backend_cpu_seconds(name)
-            stats, wall = asyncio.run(
-                run_load(base, seeded, args.rate, seconds, args.max_requests))
-            print(table(stats, wall, args.rate, cpu_seconds(server.pid) - cpu0,
-                        backend_cpu_seconds(name) - db0))
+            runs = []
+            for setting in list(SETTINGS)[: 2 if args.compare_threads else 1]:
+                runs += measure(url, name, settings, seeded, setting, args)
+            print(table(runs))
+            if args.compare_threads:
+                mine, peer = ([r for r in runs if r.setting == s] for s in SETTINGS)
+                ratio = (statistics.fmean(r.per_request_ms(r.server_cpu_s) for r in peer)
+                         / statistics.fmean(r.per_request_ms(r.server_cpu_s) for r in mine))
+                print(f"\nserver CPU per request, thread pool / event loop: {ratio:.2f}x")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
         with admin.connect() as conn:
             conn.execute(text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
