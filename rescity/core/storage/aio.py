@@ -79,11 +79,8 @@ class PgFlows:
     """
 
     def __init__(self, engine: Engine) -> None:
-        url = engine.url
-        self._connect: dict[str, Any] = {
-            "host": url.host or "127.0.0.1", "port": url.port or 5432, "user": url.username,
-            "password": url.password, "database": url.database,
-        }
+        # The same URL as a libpq-style DSN (asyncpg reads host, port, sslmode, ... from it).
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncpg.Pool] = (
             weakref.WeakKeyDictionary()
         )
@@ -100,8 +97,8 @@ class PgFlows:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
-            pool = await asyncpg.create_pool(min_size=1, max_size=POOL_SIZE,
-                                             connection_class=_FlowConnection, **self._connect)
+            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=POOL_SIZE,
+                                             connection_class=_FlowConnection)
             self._pools.setdefault(loop, pool)
             if self._pools[loop] is not pool:  # another task made one meanwhile
                 await pool.close()
