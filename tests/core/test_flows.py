@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rescity.core.storage.aio import PgFlows
@@ -32,7 +34,7 @@ PROBE = Table(
     Column("id", Integer, primary_key=True),
     Column("key", String(20), unique=True),
     Column("doc", JSON),
-    Column("at", UTCDateTime()),
+    Column("at", UTCDateTime(), nullable=False),
 )
 INSERT = insert_all(PROBE, returning_id=True)
 BY_KEY = select(PROBE.c.id, PROBE.c.doc, PROBE.c.at).where(PROBE.c.key == bindparam("key"))
@@ -68,6 +70,14 @@ def twice(key: str) -> Flow[str]:
     return "stored"
 
 
+def missing_time(key: str) -> Flow[str]:
+    try:
+        yield Scalar(INSERT, {"key": key, "doc": {}, "at": None})
+    except DuplicateRow:  # pragma: no cover - must not happen: NOT NULL is no duplicate
+        return "duplicate"
+    return "stored"
+
+
 def insert_then_fail(key: str) -> Flow[None]:
     yield Scalar(INSERT, {"key": key, "doc": {}, "at": AT})
     raise RuntimeError("the service gave up")
@@ -91,7 +101,7 @@ def _async(engine: Engine, *flows: Flow[Any]) -> list[Any]:
             for flow in flows:
                 try:
                     out.append(await runner.run(flow))
-                except RuntimeError as exc:
+                except Exception as exc:  # the test looks at which
                     out.append(exc)
             return out
         finally:
@@ -110,6 +120,8 @@ def test_a_duplicate_row_reaches_the_flow_and_nothing_is_kept(probe: Engine) -> 
     assert _sync(probe, twice("k2")) == "duplicate"
     with pytest.raises(RuntimeError):
         _sync(probe, insert_then_fail("k3"))
+    with pytest.raises(IntegrityError):  # other violations are not taken for duplicates
+        _sync(probe, missing_time("k4"))
     assert _keys(probe) == []
 
 
@@ -128,8 +140,9 @@ def test_asyncpg_runs_the_same_flows_with_the_same_results(pg_probe: Engine) -> 
     probe = pg_probe
     assert PgFlows.for_engine(probe) is not None
     assert PgFlows.for_engine(probe, enabled=False) is None
-    written, duplicate, failed = _async(
-        probe, write_then_read("k1"), twice("k2"), insert_then_fail("k3"))
+    written, duplicate, failed, not_null = _async(
+        probe, write_then_read("k1"), twice("k2"), insert_then_fail("k3"), missing_time("k5"))
+    assert isinstance(not_null, asyncpg.NotNullViolationError)
     new_id, doc, at, keys = written
     assert doc == DOC and at == AT and at.utcoffset() == timedelta(0) and keys == [("k1",)]
     assert duplicate == "duplicate" and isinstance(failed, RuntimeError)

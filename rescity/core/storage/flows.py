@@ -102,8 +102,8 @@ def run_flow(session: Session, flow: Flow[T]) -> T:
         if step is COMMIT:
             try:
                 session.commit()
-            except IntegrityError:
-                error = DuplicateRow()
+            except IntegrityError as exc:
+                error = _duplicate(exc)
             continue
         if step is ROLLBACK:
             session.rollback()
@@ -112,8 +112,8 @@ def run_flow(session: Session, flow: Flow[T]) -> T:
         try:
             session.flush()
             result = session.connection().execute(step.stmt, dict(step.params))
-        except IntegrityError:
-            error = DuplicateRow()
+        except IntegrityError as exc:
+            error = _duplicate(exc)
             continue
         if isinstance(step, One):
             row = result.first()
@@ -122,3 +122,12 @@ def run_flow(session: Session, flow: Flow[T]) -> T:
             value = [tuple(r) for r in result]
         elif isinstance(step, Scalar):
             value = result.scalar()
+
+
+def _duplicate(exc: IntegrityError) -> DuplicateRow:
+    """The violation as DuplicateRow if it is a unique one; any other (a foreign key, NOT
+    NULL, a check) is a bug or bad data, not a race, and is raised as it is."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig):
+        return DuplicateRow()
+    raise exc
