@@ -289,21 +289,19 @@ def _scan_work(
         "pass_id": pass_id, "recorded_by": principal.user_id,
     })
     day = rt.today()
-    expired, breach = rules[AlertKind.EXPIRED_PASS], rules[AlertKind.QUARANTINE_BREACH]
-    if outcome == ScanOutcome.EXPIRED and expired.enabled and resident is not None:
-        raised.append((yield from alert_raised(
-            kind=AlertKind.EXPIRED_PASS, scope=scope, severity=expired.severity,
-            source="gate", source_ref=str(event_id), subject_type="resident",
-            subject_id=resident.id, dedup_key=f"expired:p{pass_id}:{day}", now=now,
-            detail={"gate": gate.code, "direction": direction},
-        )))
-    if outcome == ScanOutcome.QUARANTINED and breach.enabled and resident is not None:
-        raised.append((yield from alert_raised(
-            kind=AlertKind.QUARANTINE_BREACH, scope=scope, severity=breach.severity,
-            source="gate", source_ref=str(event_id), subject_type="resident",
-            subject_id=resident.id, dedup_key=f"quarantine:r{resident.id}:{day}", now=now,
-            detail={"gate": gate.code, "direction": direction},
-        )))
+    if resident is not None:
+        for refused, kind, dedup_key in (
+            (ScanOutcome.EXPIRED, AlertKind.EXPIRED_PASS, f"expired:p{pass_id}:{day}"),
+            (ScanOutcome.QUARANTINED, AlertKind.QUARANTINE_BREACH,
+             f"quarantine:r{resident.id}:{day}"),
+        ):
+            if outcome == refused and rules[kind].enabled:
+                raised.append((yield from alert_raised(
+                    kind=kind, scope=scope, severity=rules[kind].severity, source="gate",
+                    source_ref=str(event_id), subject_type="resident", subject_id=resident.id,
+                    dedup_key=dedup_key, now=now,
+                    detail={"gate": gate.code, "direction": direction},
+                )))
     frequent = rules[AlertKind.FREQUENT_ACCESS]
     if resident is not None and frequent.enabled:
         window = timedelta(minutes=frequent.number("window_minutes"))

@@ -25,7 +25,17 @@ import asyncpg
 from sqlalchemy import JSON, Engine, Executable
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
-from rescity.core.storage.flows import COMMIT, ROLLBACK, All, DuplicateRow, Flow, One, Op, Scalar
+from rescity.core.storage.flows import (
+    COMMIT,
+    ROLLBACK,
+    All,
+    DuplicateRow,
+    Flow,
+    One,
+    Op,
+    Scalar,
+    Stepper,
+)
 
 T = TypeVar("T")
 
@@ -118,15 +128,9 @@ class PgFlows:
         pool = await self._pool()
         async with pool.acquire() as conn:
             in_tx = False
+            flow_ = Stepper(flow)
             try:
-                value: Any = None
-                error: DuplicateRow | None = None
-                while True:
-                    try:
-                        step = flow.send(value) if error is None else flow.throw(error)
-                    except StopIteration as stop:
-                        return stop.value  # type: ignore[no-any-return]
-                    value, error = None, None
+                while (step := flow_.next()) is not None:
                     if step is COMMIT or step is ROLLBACK:
                         if in_tx:
                             in_tx = False
@@ -137,9 +141,10 @@ class PgFlows:
                         await conn.execute("BEGIN")
                         in_tx = True
                     try:
-                        value = await self._execute(conn, step)
+                        flow_.value = await self._execute(conn, step)
                     except asyncpg.UniqueViolationError:
-                        error = DuplicateRow()
+                        flow_.error = DuplicateRow()
+                return flow_.result  # type: ignore[no-any-return]
             finally:
                 if in_tx:
                     await conn.execute("ROLLBACK")

@@ -85,43 +85,59 @@ def insert_all(table: Table, *, returning_id: bool = False) -> Executable:
     return stmt.returning(table.c.id) if returning_id else stmt
 
 
+class Stepper:
+    """Drives a flow for a runner: :meth:`next` gives the next step (None when the flow has
+    returned, its value then in :attr:`result`); the runner sets :attr:`value` to the step's
+    result, or :attr:`error` to a :class:`DuplicateRow` to throw at that step."""
+
+    def __init__(self, flow: Flow[Any]) -> None:
+        self.flow = flow
+        self.value: Any = None
+        self.error: DuplicateRow | None = None
+        self.result: Any = None
+
+    def next(self) -> Step | None:
+        try:
+            step = (self.flow.send(self.value) if self.error is None
+                    else self.flow.throw(self.error))
+        except StopIteration as stop:
+            self.result = stop.value
+            return None
+        self.value, self.error = None, None
+        return step
+
+
 def run_flow(session: Session, flow: Flow[T]) -> T:
     """Run ``flow`` on ``session``, in its transaction; return what the flow returns.
 
     Objects the session still holds are flushed before each statement, so rows keep the
     order in which the code asked for them (audit rows above all).
     """
-    value: Any = None
-    error: DuplicateRow | None = None
-    while True:
-        try:
-            step = flow.send(value) if error is None else flow.throw(error)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        value, error = None, None
+    flow_ = Stepper(flow)
+    while (step := flow_.next()) is not None:
         if step is COMMIT:
             try:
                 session.commit()
             except IntegrityError as exc:
-                error = _duplicate(exc)
-            continue
-        if step is ROLLBACK:
+                flow_.error = _duplicate(exc)
+        elif step is ROLLBACK:
             session.rollback()
-            continue
-        assert isinstance(step, Op)
-        try:
-            session.flush()
-            result = session.connection().execute(step.stmt, dict(step.params))
-        except IntegrityError as exc:
-            error = _duplicate(exc)
-            continue
-        if isinstance(step, One):
-            row = result.first()
-            value = None if row is None else tuple(row)
-        elif isinstance(step, All):
-            value = [tuple(r) for r in result]
-        elif isinstance(step, Scalar):
-            value = result.scalar()
+        else:
+            assert isinstance(step, Op)
+            try:
+                session.flush()
+                result = session.connection().execute(step.stmt, dict(step.params))
+            except IntegrityError as exc:
+                flow_.error = _duplicate(exc)
+                continue
+            if isinstance(step, One):
+                row = result.first()
+                flow_.value = None if row is None else tuple(row)
+            elif isinstance(step, All):
+                flow_.value = [tuple(r) for r in result]
+            elif isinstance(step, Scalar):
+                flow_.value = result.scalar()
+    return flow_.result  # type: ignore[no-any-return]
 
 
 def _duplicate(exc: IntegrityError) -> DuplicateRow:
