@@ -220,32 +220,6 @@ def search(
     return n_hit
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _add(
-    o: int, d: float, g: int, gitem_ptr: Any, gitem: Any, gitem_n: Any,
-    gslot_ptr: Any, gslot: Any, gslot_val: Any, thresholds: Any, pop: Any,
-    counts: Any, nearest: Any, value: Any, grp_pop: Any,
-) -> None:
-    """Origin ``o`` reached by group ``g`` at distance ``d``."""
-    n_thr = len(thresholds)
-    # The first threshold that holds d, and every larger one (one cache line).
-    b = 0
-    while b < n_thr - 1 and d > thresholds[b]:
-        b += 1
-    if d > thresholds[b]:
-        return
-    for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
-        it = gitem[k]
-        if d < nearest[o, it]:
-            nearest[o, it] = d
-        for bb in range(b, n_thr):
-            counts[o, it, bb] += gitem_n[k]
-    for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
-        for bb in range(b, n_thr):
-            value[o, gslot[k], bb] += gslot_val[k]
-    grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
-
-
 @njit(cache=True, nogil=True)
 def _searches(
     t: int, n_threads: int, first: int, last: int, cap: int,
@@ -264,6 +238,7 @@ def _searches(
     straight into the results; the others are kept in ``buf_*`` for their owner, until the
     buffer could not take a whole search: returns the first group not done."""
     n_org = len(pop)
+    n_thr = len(thresholds)
     ws = workspace(indptr, wgt, n_org, cap, cutoff)
     hit_org, hit_d = ws[10], ws[11]
     n_buf = 0
@@ -276,14 +251,30 @@ def _searches(
             return g  # redone in the next round, after the buffers are emptied
         for j in range(n_hit):
             o = hit_org[j]
-            if owner[o] == t:
-                _add(o, hit_d[j], g, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
-                     thresholds, pop, counts, nearest, value, grp_pop)
-            else:
+            d = hit_d[j]
+            if owner[o] != t:
                 buf_o[n_buf] = o
                 buf_g[n_buf] = g
-                buf_d[n_buf] = hit_d[j]
+                buf_d[n_buf] = d
                 n_buf += 1
+                continue
+            # The first threshold that holds d, and every larger one (one cache line). Written
+            # out here: a call per hit, with its arrays' reference counts, would cost as much.
+            b = 0
+            while b < n_thr - 1 and d > thresholds[b]:
+                b += 1
+            if d > thresholds[b]:
+                continue
+            for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
+                it = gitem[k]
+                if d < nearest[o, it]:
+                    nearest[o, it] = d
+                for bb in range(b, n_thr):
+                    counts[o, it, bb] += gitem_n[k]
+            for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
+                for bb in range(b, n_thr):
+                    value[o, gslot[k], bb] += gslot_val[k]
+            grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
     buf_n[0] = n_buf
     return last
 
@@ -296,14 +287,33 @@ def _deferred(
     buf_o: Any, buf_g: Any, buf_d: Any, buf_n: Any,
 ) -> None:
     """Thread ``t`` adds the other threads' hits on its origins."""
+    n_thr = len(thresholds)
     for u in range(len(buf_n)):
         if u == t:
             continue
         for j in range(buf_n[u]):
             o = buf_o[u, j]
-            if owner[o] == t:
-                _add(o, buf_d[u, j], buf_g[u, j], gitem_ptr, gitem, gitem_n, gslot_ptr,
-                     gslot, gslot_val, thresholds, pop, counts, nearest, value, grp_pop)
+            if owner[o] != t:
+                continue
+            d = buf_d[u, j]
+            g = buf_g[u, j]
+            # The first threshold that holds d, and every larger one (one cache line). Written
+            # out here: a call per hit, with its arrays' reference counts, would cost as much.
+            b = 0
+            while b < n_thr - 1 and d > thresholds[b]:
+                b += 1
+            if d > thresholds[b]:
+                continue
+            for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
+                it = gitem[k]
+                if d < nearest[o, it]:
+                    nearest[o, it] = d
+                for bb in range(b, n_thr):
+                    counts[o, it, bb] += gitem_n[k]
+            for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
+                for bb in range(b, n_thr):
+                    value[o, gslot[k], bb] += gslot_val[k]
+            grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
 
 
 @njit(cache=True)
