@@ -258,22 +258,24 @@ def _searches(
                 buf_d[n_buf] = d
                 n_buf += 1
                 continue
-            # The first threshold that holds d, and every larger one (one cache line). Written
-            # out here: a call per hit, with its arrays' reference counts, would cost as much.
+            # b: the first threshold that holds d; it and every larger one count the hit (one
+            # cache line). Written out here (a call per hit, with its arrays' reference counts,
+            # would cost as much) and without data-dependent branches, which mispredict.
             b = 0
-            while b < n_thr - 1 and d > thresholds[b]:
-                b += 1
-            if d > thresholds[b]:
+            for q in range(n_thr):
+                b += d > thresholds[q]
+            if b == n_thr:
                 continue
             for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
                 it = gitem[k]
-                if d < nearest[o, it]:
-                    nearest[o, it] = d
-                for bb in range(b, n_thr):
-                    counts[o, it, bb] += gitem_n[k]
+                nearest[o, it] = min(nearest[o, it], d)
+                c = gitem_n[k]
+                for bb in range(n_thr):
+                    counts[o, it, bb] += c if bb >= b else 0
             for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
-                for bb in range(b, n_thr):
-                    value[o, gslot[k], bb] += gslot_val[k]
+                val = gslot_val[k]
+                for bb in range(n_thr):
+                    value[o, gslot[k], bb] += val if bb >= b else 0.0
             grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
     buf_n[0] = n_buf
     return last
@@ -297,22 +299,24 @@ def _deferred(
                 continue
             d = buf_d[u, j]
             g = buf_g[u, j]
-            # The first threshold that holds d, and every larger one (one cache line). Written
-            # out here: a call per hit, with its arrays' reference counts, would cost as much.
+            # b: the first threshold that holds d; it and every larger one count the hit (one
+            # cache line). Written out here (a call per hit, with its arrays' reference counts,
+            # would cost as much) and without data-dependent branches, which mispredict.
             b = 0
-            while b < n_thr - 1 and d > thresholds[b]:
-                b += 1
-            if d > thresholds[b]:
+            for q in range(n_thr):
+                b += d > thresholds[q]
+            if b == n_thr:
                 continue
             for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
                 it = gitem[k]
-                if d < nearest[o, it]:
-                    nearest[o, it] = d
-                for bb in range(b, n_thr):
-                    counts[o, it, bb] += gitem_n[k]
+                nearest[o, it] = min(nearest[o, it], d)
+                c = gitem_n[k]
+                for bb in range(n_thr):
+                    counts[o, it, bb] += c if bb >= b else 0
             for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
-                for bb in range(b, n_thr):
-                    value[o, gslot[k], bb] += gslot_val[k]
+                val = gslot_val[k]
+                for bb in range(n_thr):
+                    value[o, gslot[k], bb] += val if bb >= b else 0.0
             grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
 
 
