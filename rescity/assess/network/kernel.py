@@ -4,11 +4,12 @@
 kernel in ``pairs.py`` both call it). :func:`reach_kernel` runs one search per *group* of
 facilities that sit at the same place (a building with a school and a library, a bus stop
 shared by two routes): they reach the same origins at the same distances, so one search
-serves all of them. Counts and values are accumulated per thread as "within threshold"
-totals, and :func:`finish` adds the threads' arrays in one parallel pass. Groups are
-interleaved over threads (``g = t, t + T, …``), so that both threads work on the same part of
-the city at a time and share its warm cache lines. No ``fastmath``: the code compares against
-``inf``.
+serves all of them. Counts and values are accumulated as "within threshold" totals. Groups
+are numbered along the space-filling curve and split into one run per thread; each thread
+owns the origins of its part of the city and writes only theirs into the results, passing
+its hits on other threads' origins (those near the border of its part) to their owners, so
+there are no per-thread copies of the results to allocate and add up. No ``fastmath``: the
+code compares against ``inf``.
 """
 
 from __future__ import annotations
