@@ -4,11 +4,12 @@
 kernel in ``pairs.py`` both call it). :func:`reach_kernel` runs one search per *group* of
 facilities that sit at the same place (a building with a school and a library, a bus stop
 shared by two routes): they reach the same origins at the same distances, so one search
-serves all of them. Counts and values are accumulated per thread as "within threshold"
-totals, and :func:`finish` adds the threads' arrays in one parallel pass. Groups are
-interleaved over threads (``g = t, t + T, …``), so that both threads work on the same part of
-the city at a time and share its warm cache lines. No ``fastmath``: the code compares against
-``inf``.
+serves all of them. Counts and values are accumulated as "within threshold" totals. Groups
+are numbered along the space-filling curve and split into one run per thread; each thread
+owns the origins of its part of the city and writes only theirs into the results, passing
+its hits on other threads' origins (those near the border of its part) to their owners, so
+there are no per-thread copies of the results to allocate and add up. No ``fastmath``: the
+code compares against ``inf``.
 """
 
 from __future__ import annotations
@@ -64,15 +65,28 @@ N_BUCKETS = 256
 
 
 @njit(cache=True, nogil=True)
-def workspace(n_nodes: int, n_org: int, cap: int) -> Any:
+def workspace(indptr: Any, wgt: Any, n_org: int, cap: int, cutoff: float) -> Any:
     """Per-thread scratch arrays of :func:`search` (all-inf distances, empty buckets); its
-    results are ``ws[10]`` (origins) and ``ws[11]`` (distances)."""
+    results are ``ws[10]`` (origins) and ``ws[11]`` (distances). ``ws[12]`` flags the nodes
+    whose every edge is longer than a queue band (see :func:`search`)."""
+    n_nodes = len(indptr) - 1
+    long_edges = np.zeros(n_nodes, dtype=np.bool_)
+    if cutoff > 0:
+        # A margin far above rounding: an edge this long always leads to a later band.
+        band = cutoff / N_BUCKETS * (1.0 + 1e-6)
+        for x in range(n_nodes):
+            ok = True
+            for k in range(indptr[x], indptr[x + 1]):
+                if not wgt[k] > band:
+                    ok = False
+                    break
+            long_edges[x] = ok
     return (np.full(n_nodes, np.inf), np.empty(n_nodes, dtype=np.int64),
             np.full(n_org, np.inf), np.empty(n_org, dtype=np.int64),
             np.empty(cap), np.empty(cap, dtype=np.int64),
             np.full(N_BUCKETS + 2, -1, dtype=np.int64),
             np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap),
-            np.empty(n_org, dtype=np.int64), np.empty(n_org))
+            np.empty(n_org, dtype=np.int64), np.empty(n_org), long_edges)
 
 
 @njit(cache=True)
@@ -106,7 +120,8 @@ def search(
     the search ~1.7 times faster than one heap for everything. Exact: every entry of a
     later band is farther than every entry of the current one.
     """
-    dist, seen_nodes, best, seen_org, hd, hn, head, e_node, e_next, e_d, hit_org, hit_d = ws
+    (dist, seen_nodes, best, seen_org, hd, hn, head, e_node, e_next, e_d, hit_org, hit_d,
+     long_edges) = ws
     n_hit = 0
     inv_w = N_BUCKETS / cutoff if cutoff > 0 else 0.0
     n_seen = 0
@@ -143,16 +158,25 @@ def search(
             b += 1
             continue
         head[b] = -1
-        while e >= 0:
-            if e_d[e] == dist[e_node[e]]:  # else stale: the node was reached closer since
-                size = _push(hd, hn, size, e_d[e], e_node[e])
-            e = e_next[e]
-        while size > 0:
-            d = hd[0]
-            node = hn[0]
-            size = _pop(hd, hn, size)
-            if d > dist[node]:
-                continue  # a stale heap entry: the node was settled at a shorter distance
+        # The band's list first, then its heap. A node whose edges are all longer than a
+        # band cannot be reached closer from inside its band: it is settled straight from
+        # the list, in any order; the others go through the heap, in distance order.
+        while e >= 0 or size > 0:
+            if e >= 0:
+                node = e_node[e]
+                d = e_d[e]
+                e = e_next[e]
+                if d != dist[node]:
+                    continue  # stale: the node was reached closer since
+                if not long_edges[node]:
+                    size = _push(hd, hn, size, d, node)
+                    continue
+            else:
+                d = hd[0]
+                node = hn[0]
+                size = _pop(hd, hn, size)
+                if d > dist[node]:
+                    continue  # a stale heap entry: the node was settled at a shorter distance
             for k in range(norg_ptr[node], norg_ptr[node + 1]):
                 o = norg_org[k]
                 cand = d + norg_off[k]
@@ -198,47 +222,134 @@ def search(
 
 
 @njit(cache=True, nogil=True)
-def _chunk(
-    t: int, n_threads: int, cap: int,
+def _searches(
+    t: int, n_threads: int, first: int, last: int, cap: int,
     indptr: Any, nbr: Any, wgt: Any,
     seed_ptr: Any, seed_node: Any, seed_dist: Any,
     direct_ptr: Any, direct_org: Any, direct_dist: Any,
     norg_ptr: Any, norg_org: Any, norg_off: Any, single: Any,
     grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
     gslot_ptr: Any, gslot: Any, gslot_val: Any,
-    thresholds: Any, cutoff: float, pop: Any,
+    thresholds: Any, cutoff: float, pop: Any, owner: Any,
     counts: Any, nearest: Any, value: Any, grp_pop: Any,
-) -> None:
-    """The searches of thread ``t``: groups t, t + T, t + 2T, … (a plain compiled loop;
-    numba optimises it better outside the parallel region), into this thread's arrays."""
+    buf_o: Any, buf_g: Any, buf_d: Any, buf_n: Any,
+) -> int:
+    """Thread ``t``'s searches, groups ``first`` to ``last`` (a plain compiled loop: numba
+    optimises it better outside the parallel region). Hits on the thread's own origins go
+    straight into the results; the others are kept in ``buf_*`` for their owner, until the
+    buffer could not take a whole search: returns the first group not done."""
     n_org = len(pop)
-    n_grp = len(grp_rep)
     n_thr = len(thresholds)
-    ws = workspace(len(indptr) - 1, n_org, cap)
+    ws = workspace(indptr, wgt, n_org, cap, cutoff)
     hit_org, hit_d = ws[10], ws[11]
-    for g in range(t, n_grp, n_threads):
+    n_buf = 0
+    for g in range(first, last):
         n_hit = search(indptr, nbr, wgt, grp_rep[g], seed_ptr, seed_node, seed_dist,
                        direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
                        single, cutoff, ws)
+        if n_threads > 1 and n_buf + n_hit > len(buf_o):
+            buf_n[0] = n_buf
+            return g  # redone in the next round, after the buffers are emptied
         for j in range(n_hit):
             o = hit_org[j]
             d = hit_d[j]
-            # The first threshold that holds d, and every larger one (one cache line).
+            if owner[o] != t:
+                buf_o[n_buf] = o
+                buf_g[n_buf] = g
+                buf_d[n_buf] = d
+                n_buf += 1
+                continue
+            # b: the first threshold that holds d; it and every larger one count the hit (one
+            # cache line). Written out here (a call per hit, with its arrays' reference counts,
+            # would cost as much) and without data-dependent branches, which mispredict.
             b = 0
-            while b < n_thr - 1 and d > thresholds[b]:
-                b += 1
-            if d > thresholds[b]:
+            for q in range(n_thr):
+                b += d > thresholds[q]
+            if b == n_thr:
                 continue
             for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
                 it = gitem[k]
-                if d < nearest[o, it]:
-                    nearest[o, it] = d
-                for bb in range(b, n_thr):
-                    counts[o, it, bb] += gitem_n[k]
+                nearest[o, it] = min(nearest[o, it], d)
+                c = gitem_n[k]
+                for bb in range(n_thr):
+                    counts[o, it, bb] += c if bb >= b else 0
             for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
-                for bb in range(b, n_thr):
-                    value[o, gslot[k], bb] += gslot_val[k]
+                val = gslot_val[k]
+                for bb in range(n_thr):
+                    value[o, gslot[k], bb] += val if bb >= b else 0.0
             grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
+    buf_n[0] = n_buf
+    return last
+
+
+@njit(cache=True, nogil=True)
+def _deferred(
+    t: int, gitem_ptr: Any, gitem: Any, gitem_n: Any,
+    gslot_ptr: Any, gslot: Any, gslot_val: Any, thresholds: Any, pop: Any, owner: Any,
+    counts: Any, nearest: Any, value: Any, grp_pop: Any,
+    buf_o: Any, buf_g: Any, buf_d: Any, buf_n: Any,
+) -> None:
+    """Thread ``t`` adds the other threads' hits on its origins."""
+    n_thr = len(thresholds)
+    for u in range(len(buf_n)):
+        if u == t:
+            continue
+        for j in range(buf_n[u]):
+            o = buf_o[u, j]
+            if owner[o] != t:
+                continue
+            d = buf_d[u, j]
+            g = buf_g[u, j]
+            # b: the first threshold that holds d; it and every larger one count the hit (one
+            # cache line). Written out here (a call per hit, with its arrays' reference counts,
+            # would cost as much) and without data-dependent branches, which mispredict.
+            b = 0
+            for q in range(n_thr):
+                b += d > thresholds[q]
+            if b == n_thr:
+                continue
+            for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
+                it = gitem[k]
+                nearest[o, it] = min(nearest[o, it], d)
+                c = gitem_n[k]
+                for bb in range(n_thr):
+                    counts[o, it, bb] += c if bb >= b else 0
+            for k in range(gslot_ptr[g], gslot_ptr[g + 1]):
+                val = gslot_val[k]
+                for bb in range(n_thr):
+                    value[o, gslot[k], bb] += val if bb >= b else 0.0
+            grp_pop[g, b] += pop[o]  # per threshold bucket; the caller accumulates
+
+
+@njit(cache=True)
+def _split(n_threads: int, n_org: int, n_branch: int, seed_ptr: Any, seed_node: Any,
+           norg_ptr: Any, norg_org: Any, grp_rep: Any) -> Any:
+    """Groups in ``n_threads`` runs of equal length (they are numbered along the space-filling
+    curve, so each run covers one part of the city), and each origin's owner: the thread
+    whose part holds the node it hangs on."""
+    n_grp = len(grp_rep)
+    bounds = np.empty(n_threads + 1, dtype=np.int64)
+    for t in range(n_threads + 1):
+        bounds[t] = n_grp * t // n_threads
+    start = np.empty(n_threads, dtype=np.int64)  # first branch node of each thread's part
+    for t in range(n_threads):
+        start[t] = 0
+        if t > 0 and bounds[t] < n_grp:
+            f = grp_rep[bounds[t]]
+            key = n_branch
+            for k in range(seed_ptr[f], seed_ptr[f + 1]):
+                key = min(key, seed_node[k])
+            start[t] = key
+        elif t > 0:
+            start[t] = n_branch
+    owner = np.zeros(n_org, dtype=np.int32)
+    part = 0
+    for x in range(len(norg_ptr) - 1):
+        while part + 1 < n_threads and x >= start[part + 1]:
+            part += 1
+        for k in range(norg_ptr[x], norg_ptr[x + 1]):
+            owner[norg_org[k]] = part
+    return bounds, owner
 
 
 @njit(parallel=True, cache=True)
@@ -250,57 +361,55 @@ def reach_kernel(
     grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
     gslot_ptr: Any, gslot: Any, gslot_val: Any,
     thresholds: Any, cutoff: float, pop: Any,
-    counts: Any, nearest: Any, value: Any, x_counts: Any, x_nearest: Any, x_value: Any,
-    grp_pop: Any,
+    counts: Any, nearest: Any, value: Any, grp_pop: Any, buf_cap: int,
 ) -> None:
     """One search per group (``grp_rep[g]`` is its representative source); a group adds
     ``gitem_n`` to its items' counts and ``gslot_val`` to its value slots.
 
-    Origin-major results: what one origin gets sits in one place. Thread 0 writes into
-    ``counts``, ``nearest``, ``value`` (the results), thread t > 0 into ``x_*[t - 1]``, which
-    :func:`finish` adds in; ``grp_pop[t]`` is thread t's. The caller allocates them all
-    (zeros, and inf for ``nearest``) with numpy, whose large arrays get huge pages: handing
-    out fresh memory page by page is slow on a virtual machine.
+    Origin-major results: what one origin gets sits in one place. Each thread searches one
+    run of groups (one part of the city) and owns the origins of that part: it adds their
+    hits straight into ``counts``, ``nearest``, ``value`` and keeps the hits on other threads'
+    origins (few: those near the border of its part) for them, which they add afterwards. No
+    thread writes another's origins, so there are no per-thread copies of the results.
+    ``buf_cap`` is the size of a thread's buffer; ``grp_pop[t]`` is thread t's. The caller
+    allocates the results (zeros, and inf for ``nearest``) with numpy, whose large arrays get
+    huge pages: handing out fresh memory page by page is slow on a virtual machine.
     """
     n_threads = grp_pop.shape[0]
+    n_org = len(pop)
+    bounds, owner = _split(n_threads, n_org, len(indptr) - 1, seed_ptr, seed_node,
+                           norg_ptr, norg_org, grp_rep)
     max_seeds = 0
     for f in range(len(seed_ptr) - 1):
         max_seeds = max(max_seeds, seed_ptr[f + 1] - seed_ptr[f])
     cap = len(nbr) + max_seeds + 1
-    for t in prange(n_threads):
-        if t == 0:
-            _chunk(t, n_threads, cap, indptr, nbr, wgt, seed_ptr, seed_node, seed_dist,
-                   direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off, single,
-                   grp_rep, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
-                   thresholds, cutoff, pop, counts, nearest, value, grp_pop[t])
-        else:
-            _chunk(t, n_threads, cap, indptr, nbr, wgt, seed_ptr, seed_node, seed_dist,
-                   direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off, single,
-                   grp_rep, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
-                   thresholds, cutoff, pop, x_counts[t - 1], x_nearest[t - 1], x_value[t - 1],
-                   grp_pop[t])
-    finish(counts, nearest, value, x_counts, x_nearest, x_value)
-
-
-@njit(parallel=True, cache=True)
-def finish(counts: Any, nearest: Any, value: Any, x_counts: Any, x_nearest: Any,
-           x_value: Any) -> None:
-    """Add the other threads' partial results into thread 0's, in place, origin by origin."""
-    n_org, n_items, n_thr = counts.shape
-    n_slots = value.shape[1]
-    n_extra = x_counts.shape[0]
-    if n_extra == 0:
-        return
-    for o in prange(n_org):
-        for t in range(n_extra):
-            for it in range(n_items):
-                for b in range(n_thr):
-                    counts[o, it, b] += x_counts[t, o, it, b]
-                if x_nearest[t, o, it] < nearest[o, it]:
-                    nearest[o, it] = x_nearest[t, o, it]
-            for s in range(n_slots):
-                for b in range(n_thr):
-                    value[o, s, b] += x_value[t, o, s, b]
+    # A thread's buffer takes at least one whole search (a search reaches an origin once);
+    # when it cannot take the next, the threads exchange what they have and go on.
+    buf_cap = 0 if n_threads == 1 else max(buf_cap, n_org)
+    buf_o = np.empty((n_threads, buf_cap), dtype=np.int64)
+    buf_g = np.empty((n_threads, buf_cap), dtype=np.int64)
+    buf_d = np.empty((n_threads, buf_cap))
+    buf_n = np.zeros((n_threads, 1), dtype=np.int64)
+    pos = bounds[:-1].copy()
+    while True:
+        for t in prange(n_threads):
+            pos[t] = _searches(t, n_threads, pos[t], bounds[t + 1], cap, indptr, nbr, wgt,
+                               seed_ptr, seed_node, seed_dist, direct_ptr, direct_org,
+                               direct_dist, norg_ptr, norg_org, norg_off, single, grp_rep,
+                               gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
+                               thresholds, cutoff, pop, owner, counts, nearest, value,
+                               grp_pop[t], buf_o[t], buf_g[t], buf_d[t], buf_n[t])
+        if n_threads > 1:
+            for t in prange(n_threads):
+                _deferred(t, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
+                          thresholds, pop, owner, counts, nearest, value, grp_pop[t],
+                          buf_o, buf_g, buf_d, buf_n[:, 0])
+        done = True
+        for t in range(n_threads):
+            if pos[t] < bounds[t + 1]:
+                done = False
+        if done:
+            break
 
 
 @njit(cache=True)

@@ -43,7 +43,7 @@ def _pairs_kernel(
     max_seeds = 0
     for s in range(first, last):
         max_seeds = max(max_seeds, seed_ptr[s + 1] - seed_ptr[s])
-    ws = workspace(len(indptr) - 1, n_targets, len(nbr) + max_seeds + 1)
+    ws = workspace(indptr, wgt, n_targets, len(nbr) + max_seeds + 1, cutoff)
     hit_tgt, hit_d = ws[10], ws[11]
     out_cap = 1024
     out_s = np.empty(out_cap, dtype=np.int64)

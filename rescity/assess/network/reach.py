@@ -40,6 +40,10 @@ class ReachResult:
     fac_pop: F64
 
 
+_buffer_slack: int | None = None
+"""Room in a thread's buffer of hits for other threads beyond one search's (tests set it)."""
+
+
 def _ragged(rows: list[list[int]]) -> tuple[I64, I64]:
     """CSR form of a list of lists (iterated in C: no Python objects per element)."""
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
@@ -170,10 +174,8 @@ def run_reach(
     counts = np.zeros((n_org, n_items, n_thr), dtype=np.int32)
     nearest = np.full((n_org, n_items), np.inf)
     value = np.zeros((n_org, n_slots, n_thr))
-    x_counts = np.zeros((threads - 1, n_org, n_items, n_thr), dtype=np.int32)
-    x_nearest = np.full((threads - 1, n_org, n_items), np.inf)
-    x_value = np.zeros((threads - 1, n_org, n_slots, n_thr))
     grp_pop = np.zeros((threads, n_grp, n_thr))
+    slack = max(n_org, 4096) if _buffer_slack is None else _buffer_slack
     reach_kernel(
         sg.indptr, sg.nbr, sg.wgt,
         red.seed_ptr, red.seed_node, red.seed_dist,
@@ -183,7 +185,7 @@ def run_reach(
         grp_rep, gitem_ptr, gitem, gitem_n.astype(np.int32), gslot_ptr, gslot, gslot_val,
         np.array(thresholds, dtype=np.float64), float(cutoff),
         np.array(population, dtype=np.float64),  # a writable copy: one compiled signature
-        counts, nearest, value, x_counts, x_nearest, x_value, grp_pop,
+        counts, nearest, value, grp_pop, n_org + slack,
     )
     return ReachResult(counts=counts, nearest=nearest, value=value,
                        fac_pop=np.cumsum(grp_pop.sum(axis=0), axis=-1)[group_of])

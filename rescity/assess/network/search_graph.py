@@ -89,7 +89,7 @@ def simple_csr(n: int, u: Any, v: Any, w: Any) -> Any:  # pragma: no cover - com
                 wt[j] = wt[k]
                 j += 1
         out_ptr[x + 1] = j
-    return out_ptr, nb[:j].copy(), wt[:j].copy()
+    return out_ptr, nb[:j], wt[:j]  # views: a copy would cost fresh pages for nothing
 
 
 @njit(cache=True)
@@ -243,31 +243,64 @@ def build_search_graph(n: int, edge_u: I64, edge_v: I64, edge_len: F64) -> Searc
 @njit(cache=True)
 def _branch_graph(s_indptr: Any, s_nbr: Any, s_wgt: Any, branch: Any, nb: int,
                   cu: Any, cv: Any, cw: Any) -> Any:  # pragma: no cover - compiled
-    """Branch-to-branch edges (each once, from its lower end) and one edge per chain."""
+    """Branch-to-branch edges and one edge per chain, as a CSR written in place: the
+    shortest of parallel edges is kept (a chain may run beside an edge or another chain)."""
     n = len(branch)
-    m = 0
+    ptr = np.zeros(nb + 1, dtype=np.int64)
     for x in range(n):
-        if branch[x] >= 0:
+        bx = branch[x]
+        if bx >= 0:
+            c = 0
             for k in range(s_indptr[x], s_indptr[x + 1]):
-                if x < s_nbr[k] and branch[s_nbr[k]] >= 0:
-                    m += 1
-    u = np.empty(m + len(cu), dtype=np.int64)
-    v = np.empty(m + len(cu), dtype=np.int64)
-    w = np.empty(m + len(cu))
+                if branch[s_nbr[k]] >= 0:
+                    c += 1
+            ptr[bx + 1] = c
+    for i in range(len(cu)):
+        ptr[cu[i] + 1] += 1
+        ptr[cv[i] + 1] += 1
+    for i in range(nb):
+        ptr[i + 1] += ptr[i]
+    nbr = np.empty(ptr[nb], dtype=np.int64)
+    wgt = np.empty(ptr[nb])
+    fill = ptr[:-1].copy()
+    for x in range(n):
+        bx = branch[x]
+        if bx >= 0:
+            for k in range(s_indptr[x], s_indptr[x + 1]):
+                by = branch[s_nbr[k]]
+                if by >= 0:
+                    nbr[fill[bx]] = by
+                    wgt[fill[bx]] = s_wgt[k]
+                    fill[bx] += 1
+    for i in range(len(cu)):
+        a, b = cu[i], cv[i]
+        nbr[fill[a]] = b
+        wgt[fill[a]] = cw[i]
+        fill[a] += 1
+        nbr[fill[b]] = a
+        wgt[fill[b]] = cw[i]
+        fill[b] += 1
+    # Merge parallel edges in place, node by node, with a "last seen at" marker.
+    mark = np.full(nb, -1, dtype=np.int64)
+    at = fill  # reused
     j = 0
-    for x in range(n):
-        if branch[x] >= 0:
-            for k in range(s_indptr[x], s_indptr[x + 1]):
-                y = s_nbr[k]
-                if x < y and branch[y] >= 0:
-                    u[j] = branch[x]
-                    v[j] = branch[y]
-                    w[j] = s_wgt[k]
-                    j += 1
-    u[m:] = cu
-    v[m:] = cv
-    w[m:] = cw
-    return simple_csr(nb, u, v, w)
+    lo = 0
+    for x in range(nb):
+        hi = ptr[x + 1]
+        for k in range(lo, hi):
+            y = nbr[k]
+            if mark[y] == x:
+                if wgt[k] < wgt[at[y]]:
+                    wgt[at[y]] = wgt[k]
+            else:
+                mark[y] = x
+                at[y] = j
+                nbr[j] = y
+                wgt[j] = wgt[k]
+                j += 1
+        lo = hi
+        ptr[x + 1] = j
+    return ptr, nbr[:j], wgt[:j]
 
 
 @njit(cache=True)
