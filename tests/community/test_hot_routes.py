@@ -146,3 +146,18 @@ def test_on_postgresql_the_hot_routes_use_no_database_thread(
         assert ctx.pg_flows is None
         with pytest.raises(LookupError, match="database thread"):
             world.call("alice", "POST", "/api/community/checkins", json={"temperature_c": 36.6})
+
+
+@pytest.mark.parametrize("body", [
+    {"temperature_c": 36.5, "resident_id": 2**40},
+    {"temperature_c": 36.5, "resident_id": 0},
+    {"temperature_c": 36.5, "resident_id": -3},
+])
+def test_ids_outside_the_tables_range_are_refused_not_crashed_on(
+    world: World, body: dict[str, Any],
+) -> None:
+    r = world.call("grid_a1", "POST", "/api/community/checkins", json=body)
+    assert r.status_code == 422 and "resident_id" in r.text, r.text
+    scan = world.call("manager", "POST", "/api/community/gate-events",
+                      json={"gate": "north", "direction": "in", "visitor_id": 2**40})
+    assert scan.status_code == 422 and "visitor_id" in scan.text, scan.text

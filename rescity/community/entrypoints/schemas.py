@@ -16,6 +16,11 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A row id as the tables store it (INTEGER keys): anything else names no row and is refused
+# here, not by the database driver (asyncpg cannot send an int beyond 32 bits as INTEGER).
+MAX_ID = 2**31 - 1
+
+
 class HouseholdCreate(_In):
     grid: str = Field(max_length=64, description="Grid place code")
     building: str = Field(max_length=40)
@@ -121,7 +126,9 @@ class CheckInCreate(_In):
     risk: list[RiskQuestion] = Field(
         default_factory=list, max_length=5, description="Risk questions answered yes"
     )
-    resident_id: int | None = Field(default=None, description="Omit for yourself")
+    resident_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Omit for yourself"
+    )
 
 
 class CheckInPublic(BaseModel):
@@ -172,7 +179,7 @@ class ScanCreate(_In):
     gate: str = Field(max_length=64)
     direction: Direction
     token: str | None = Field(default=None, max_length=500)
-    visitor_id: int | None = None
+    visitor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class GateEventPublic(BaseModel):
