@@ -161,3 +161,9 @@ def test_ids_outside_the_tables_range_are_refused_not_crashed_on(
     scan = world.call("manager", "POST", "/api/community/gate-events",
                       json={"gate": "north", "direction": "in", "visitor_id": 2**40})
     assert scan.status_code == 422 and "visitor_id" in scan.text, scan.text
+
+
+def test_a_nul_character_is_refused_not_crashed_on(world: World) -> None:
+    scan = world.call("manager", "POST", "/api/community/gate-events",
+                      json={"gate": "no\u0000rth", "direction": "in", "visitor_id": 1})
+    assert scan.status_code == 422 and "gate" in scan.text, scan.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rescity.community.domain.access import Direction
 from rescity.community.domain.health import RiskQuestion, Symptom
@@ -14,6 +14,14 @@ from rescity.community.domain.residents import CareKind, ConsentBy, Relation
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, not in the driver.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 # A row id as the tables store it (INTEGER keys): anything else names no row and is refused
