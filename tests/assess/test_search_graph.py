@@ -136,6 +136,12 @@ def test_reach_on_search_graph_equals_full_graph(shape: str, seed: int,
             assert np.allclose(r.fac_pop[:, k], within @ pop, rtol=1e-12, atol=1e-9)
             green = np.array([area[f] * (0 in slots[f]) for f in range(n_fac)])
             assert np.allclose(r.value[:, 0, k], green @ within, rtol=1e-12, atol=1e-9)
+        # Counts only: the same counts, values and populations, no nearest distances.
+        c = run_reach(net, att, items, n_items, T, float(T[-1]), pop, fac_value=area,
+                      fac_slots=slots, n_slots=1, n_threads=threads, with_nearest=False)
+        assert c.nearest.shape == (0, n_items)
+        assert np.array_equal(c.counts, r.counts)
+        assert np.array_equal(c.value, r.value) and np.array_equal(c.fac_pop, r.fac_pop)
 
 
 @pytest.mark.parametrize("shape", ["tree", "cycle", "mixed"])
