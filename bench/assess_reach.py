@@ -71,7 +71,8 @@ def rescity_node_counts(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[
         direct_dist=np.zeros(0), norg_ptr=np.arange(n + 1, dtype=np.int64),
         norg_org=np.arange(n, dtype=np.int64), norg_off=np.zeros(n),
     )
-    r = run_reach(net, att, fac_items, n_items, THRESHOLDS, float(THRESHOLDS[-1]), np.ones(n))
+    r = run_reach(net, att, fac_items, n_items, THRESHOLDS, float(THRESHOLDS[-1]), np.ones(n),
+                  with_nearest=False)  # counts only, what the other tools are asked
     return r.counts
 
 

@@ -116,10 +116,14 @@ def test_reach_on_search_graph_equals_full_graph(shape: str, seed: int,
     )
     # Threads own parts of the origins and pass each other their hits on the others' parts;
     # with no slack a buffer takes one search only and the exchange runs in several rounds.
-    for threads, slack in ((1, None), (2, None), (2, 0), (3, 0), (5, 0)):
+    # Counts are uint16 unless an item has too many facilities (limit 0: always int32).
+    for threads, slack, limit in ((1, None, 1 << 16), (2, None, 1 << 16), (2, 0, 1 << 16),
+                                  (3, 0, 1 << 16), (5, 0, 1 << 16), (1, None, 0), (2, 0, 0)):
         monkeypatch.setattr(reach, "_buffer_slack", slack)
+        monkeypatch.setattr(reach, "_narrow_limit", limit)
         r = run_reach(net, att, items, n_items, T, float(T[-1]), pop, fac_value=area,
                       fac_slots=slots, n_slots=1, n_threads=threads)
+        assert r.counts.dtype == (np.uint16 if limit else np.int32)
         for i in range(n_items):
             members = [f for f in range(n_fac) if i in items[f]]
             for k, t in enumerate(T):
@@ -132,6 +136,12 @@ def test_reach_on_search_graph_equals_full_graph(shape: str, seed: int,
             assert np.allclose(r.fac_pop[:, k], within @ pop, rtol=1e-12, atol=1e-9)
             green = np.array([area[f] * (0 in slots[f]) for f in range(n_fac)])
             assert np.allclose(r.value[:, 0, k], green @ within, rtol=1e-12, atol=1e-9)
+        # Counts only: the same counts, values and populations, no nearest distances.
+        c = run_reach(net, att, items, n_items, T, float(T[-1]), pop, fac_value=area,
+                      fac_slots=slots, n_slots=1, n_threads=threads, with_nearest=False)
+        assert c.nearest.shape == (0, n_items)
+        assert np.array_equal(c.counts, r.counts)
+        assert np.array_equal(c.value, r.value) and np.array_equal(c.fac_pop, r.fac_pop)
 
 
 @pytest.mark.parametrize("shape", ["tree", "cycle", "mixed"])

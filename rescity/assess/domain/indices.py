@@ -34,7 +34,7 @@ class ReachView:
 
     item_ids: Sequence[str]
     distances: F64
-    counts: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.uint16] | npt.NDArray[np.int32]
     nearest: F64
     open_area: F64
     green_near: F64

@@ -231,7 +231,7 @@ def _searches(
     grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
     gslot_ptr: Any, gslot: Any, gslot_val: Any,
     thresholds: Any, cutoff: float, pop: Any, owner: Any,
-    counts: Any, nearest: Any, value: Any, grp_pop: Any,
+    counts: Any, nearest: Any, with_nearest: bool, value: Any, grp_pop: Any,
     buf_o: Any, buf_g: Any, buf_d: Any, buf_n: Any,
 ) -> int:
     """Thread ``t``'s searches, groups ``first`` to ``last`` (a plain compiled loop: numba
@@ -269,7 +269,8 @@ def _searches(
                 continue
             for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
                 it = gitem[k]
-                nearest[o, it] = min(nearest[o, it], d)
+                if with_nearest:
+                    nearest[o, it] = min(nearest[o, it], d)
                 c = gitem_n[k]
                 for bb in range(n_thr):
                     counts[o, it, bb] += c if bb >= b else 0
@@ -286,7 +287,7 @@ def _searches(
 def _deferred(
     t: int, gitem_ptr: Any, gitem: Any, gitem_n: Any,
     gslot_ptr: Any, gslot: Any, gslot_val: Any, thresholds: Any, pop: Any, owner: Any,
-    counts: Any, nearest: Any, value: Any, grp_pop: Any,
+    counts: Any, nearest: Any, with_nearest: bool, value: Any, grp_pop: Any,
     buf_o: Any, buf_g: Any, buf_d: Any, buf_n: Any,
 ) -> None:
     """Thread ``t`` adds the other threads' hits on its origins."""
@@ -310,7 +311,8 @@ def _deferred(
                 continue
             for k in range(gitem_ptr[g], gitem_ptr[g + 1]):
                 it = gitem[k]
-                nearest[o, it] = min(nearest[o, it], d)
+                if with_nearest:
+                    nearest[o, it] = min(nearest[o, it], d)
                 c = gitem_n[k]
                 for bb in range(n_thr):
                     counts[o, it, bb] += c if bb >= b else 0
@@ -371,12 +373,14 @@ def reach_kernel(
     hits straight into ``counts``, ``nearest``, ``value`` and keeps the hits on other threads'
     origins (few: those near the border of its part) for them, which they add afterwards. No
     thread writes another's origins, so there are no per-thread copies of the results.
-    ``buf_cap`` is the size of a thread's buffer; ``grp_pop[t]`` is thread t's. The caller
+    ``nearest`` with no rows: counts only (no nearest distances). ``buf_cap`` is the size of a
+    thread's buffer; ``grp_pop[t]`` is thread t's. The caller
     allocates the results (zeros, and inf for ``nearest``) with numpy, whose large arrays get
     huge pages: handing out fresh memory page by page is slow on a virtual machine.
     """
     n_threads = grp_pop.shape[0]
     n_org = len(pop)
+    with_nearest = nearest.shape[0] == n_org  # no rows: the caller wants counts only
     bounds, owner = _split(n_threads, n_org, len(indptr) - 1, seed_ptr, seed_node,
                            norg_ptr, norg_org, grp_rep)
     max_seeds = 0
@@ -397,13 +401,13 @@ def reach_kernel(
                                seed_ptr, seed_node, seed_dist, direct_ptr, direct_org,
                                direct_dist, norg_ptr, norg_org, norg_off, single, grp_rep,
                                gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
-                               thresholds, cutoff, pop, owner, counts, nearest, value,
-                               grp_pop[t], buf_o[t], buf_g[t], buf_d[t], buf_n[t])
+                               thresholds, cutoff, pop, owner, counts, nearest, with_nearest,
+                               value, grp_pop[t], buf_o[t], buf_g[t], buf_d[t], buf_n[t])
         if n_threads > 1:
             for t in prange(n_threads):
                 _deferred(t, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
-                          thresholds, pop, owner, counts, nearest, value, grp_pop[t],
-                          buf_o, buf_g, buf_d, buf_n[:, 0])
+                          thresholds, pop, owner, counts, nearest, with_nearest, value,
+                          grp_pop[t], buf_o, buf_g, buf_d, buf_n[:, 0])
         done = True
         for t in range(n_threads):
             if pos[t] < bounds[t + 1]:

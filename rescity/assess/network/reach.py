@@ -28,13 +28,16 @@ I64 = npt.NDArray[np.int64]
 class ReachResult:
     """Results of one kernel run.
 
-    ``counts[o, item, k]``: facilities of the item within threshold k of origin o;
-    ``nearest[o, item]``: distance to the nearest one (inf when none within the cutoff);
+    ``counts[o, item, k]``: facilities of the item within threshold k of origin o (uint16
+    where every item has fewer than 65,536 facilities, which makes the counts exact in half
+    the memory; int32 otherwise);
+    ``nearest[o, item]``: distance to the nearest one (inf when none within the cutoff; no
+    rows when the caller asked for counts only);
     ``value[o, slot, k]``: summed facility values (areas) within threshold k;
     ``fac_pop[f, k]``: population of the origins within threshold k of facility f.
     """
 
-    counts: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.uint16] | npt.NDArray[np.int32]
     nearest: F64
     value: F64
     fac_pop: F64
@@ -42,6 +45,10 @@ class ReachResult:
 
 _buffer_slack: int | None = None
 """Room in a thread's buffer of hits for other threads beyond one search's (tests set it)."""
+
+
+_narrow_limit = 1 << 16
+"""Counts are uint16 where every item has fewer facilities than this (tests lower it)."""
 
 
 def _ragged(rows: list[list[int]]) -> tuple[I64, I64]:
@@ -141,14 +148,16 @@ def run_reach(
     net: WalkNetwork, att: Attachments, fac_items: list[list[int]], n_items: int,
     thresholds: F64, cutoff: float, population: F64, *,
     fac_value: F64 | None = None, fac_slots: list[list[int]] | None = None, n_slots: int = 0,
-    n_threads: int | None = None,
+    n_threads: int | None = None, with_nearest: bool = True,
 ) -> ReachResult:
     """Run the kernel on all facilities and reduce the per-thread partial results.
 
     ``fac_slots[f]`` lists the value slots (e.g. "green space ≥ 400 m²") to which facility
     ``f`` adds ``fac_value[f]`` once per origin it reaches, whatever its number of items.
-    The searches run on the network's branch-node graph (``search_graph.py``), facilities at
-    the same place share one search (``kernel.group_sources``).
+    ``with_nearest=False``: counts only, ``nearest`` has no rows (4 MB fewer to fill for a
+    city of 30,000 origins and 16 items). The searches run on the network's branch-node
+    graph (``search_graph.py``), facilities at the same place share one search
+    (``kernel.group_sources``).
     """
     sg = net.search_graph
     red = on_search_graph(net, att, cutoff)
@@ -171,8 +180,12 @@ def run_reach(
                                                   fvalue[fac_of])
     threads = n_threads or numba.get_num_threads()
     n_org, n_thr = len(population), len(thresholds)
-    counts = np.zeros((n_org, n_items, n_thr), dtype=np.int32)
-    nearest = np.full((n_org, n_items), np.inf)
+    # No count can exceed its item's number of facilities: the narrowest exact type, fewer
+    # fresh pages to fault in and less memory traffic in the kernel.
+    per_item = np.bincount(fitem, minlength=n_items)
+    narrow = per_item.max(initial=0) < _narrow_limit
+    counts = np.zeros((n_org, n_items, n_thr), dtype=np.uint16 if narrow else np.int32)
+    nearest = np.full((n_org if with_nearest else 0, n_items), np.inf)
     value = np.zeros((n_org, n_slots, n_thr))
     grp_pop = np.zeros((threads, n_grp, n_thr))
     slack = max(n_org, 4096) if _buffer_slack is None else _buffer_slack

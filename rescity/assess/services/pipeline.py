@@ -142,7 +142,8 @@ def evaluate(
             near = np.where(np.isfinite(reach.nearest[:, i]), reach.nearest[:, i], np.nan)
             cols[f"d_{item}"] = np.where(ok, near, np.nan)
             for d, label in zip(cfg.thresholds.distances_m, labels, strict=True):
-                cols[f"n_{item}_{label}"] = np.where(ok, reach.counts[:, i, k_of(d)], -1)
+                n = reach.counts[:, i, k_of(d)].astype(np.int32)  # may be uint16: -1 wraps
+                cols[f"n_{item}_{label}"] = np.where(ok, n, -1)
         org = gpd.GeoDataFrame(
             pd.concat([pd.DataFrame(org), pd.DataFrame(cols, index=org.index)], axis=1),
             geometry="geometry", crs=net.crs,
