@@ -2,9 +2,10 @@
 
 Loopback only, bounded in count and time, stops by itself. For each run it creates a
 throwaway PostgreSQL database, seeds synthetic residents, passes and a gate, starts the server
-(uvicorn with the real app, ``--workers`` processes) as a subprocess, then sends an open-loop load at a
-fixed rate (requests leave on schedule whatever the answers, so slow answers are not hidden
-by a waiting client), half check-ins and half gate scans, each with its own idempotency key.
+(uvicorn with the real app, ``--workers`` processes) as a subprocess, then sends an
+open-loop load at a fixed rate (requests leave on schedule whatever the answers, so slow
+answers are not hidden by a waiting client), half check-ins and half gate scans, each with
+its own idempotency key.
 It prints a table of latencies and drops the database.
 
     .venv/bin/python bench/community_load.py --rate 300 --seconds 20 --runs 3 --compare-threads
