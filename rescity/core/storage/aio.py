@@ -25,6 +25,7 @@ import asyncpg
 from sqlalchemy import JSON, Engine, Executable
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
+from rescity.core.storage.db import POOL
 from rescity.core.storage.flows import (
     COMMIT,
     ROLLBACK,
@@ -39,8 +40,6 @@ from rescity.core.storage.flows import (
 
 T = TypeVar("T")
 
-# Connections per process and event loop, as the synchronous engine's pool (db.POOL).
-POOL_SIZE = 10
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
@@ -94,7 +93,8 @@ class PgFlows:
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncpg.Pool] = (
             weakref.WeakKeyDictionary()
         )
-        self._compiled: dict[int, tuple[Executable, _Compiled]] = {}
+        # Statements are module constants, hashed by identity: one compilation each.
+        self._compiled: dict[Executable, _Compiled] = {}
 
     @classmethod
     def for_engine(cls, engine: Engine, *, enabled: bool = True) -> PgFlows | None:
@@ -107,7 +107,8 @@ class PgFlows:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
-            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=POOL_SIZE,
+            # As many connections per event loop as the synchronous engine's pool keeps.
+            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=POOL["pool_size"],
                                              connection_class=_FlowConnection)
             self._pools.setdefault(loop, pool)
             if self._pools[loop] is not pool:  # another task made one meanwhile
@@ -116,11 +117,10 @@ class PgFlows:
         return pool
 
     def _statement(self, stmt: Executable) -> _Compiled:
-        found = self._compiled.get(id(stmt))
-        if found is None or found[0] is not stmt:
-            found = (stmt, _compile(stmt))
-            self._compiled[id(stmt)] = found
-        return found[1]
+        found = self._compiled.get(stmt)
+        if found is None:
+            found = self._compiled[stmt] = _compile(stmt)
+        return found
 
     async def run(self, flow: Flow[T]) -> T:
         """Run ``flow`` in one transaction of a pooled connection; return its value. A flow
