@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install everything rescity needs on a fresh Debian machine; safe to run again.
-#   scripts/setup.sh          runtime (venv, Python packages, front-end assets)
-#   scripts/setup.sh --dev    also test tools, Debian's Chromium and CJK fonts, local services
+#   scripts/setup.sh          runtime (venv, Python packages, front-end assets, CJK fonts)
+#   scripts/setup.sh --dev    also test tools, Debian's Chromium, local services and a
+#                             PostgreSQL login for the tests (scripts/test-postgres.sh)
+# Needs internet access to Debian's, PyPI's and npm's package registries on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +35,9 @@ fi
 PY=${PYTHON:-}
 if [[ -z "$PY" ]]; then
   for cand in python3.12 python3.11 python3; do
-    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    # stderr silenced: a pyenv shim answers `command -v` for versions it cannot run.
+    if command -v "$cand" >/dev/null \
+        && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
       PY=$cand; break
     fi
   done
@@ -49,6 +53,9 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
   .venv/bin/python -m pip install -q -e ".$extras"
   echo "$digest" > "$stamp"
 fi
+
+# matplotlib caches its font list once; a list older than the CJK fonts shows Chinese as boxes.
+.venv/bin/python scripts/fontcache.py | sed 's/^/[setup] /'
 
 # Front-end assets from the npm registry, served locally (never from a CDN).
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
@@ -73,5 +80,10 @@ if ((dev)); then
     log "starting Mosquitto"
     mosquitto -d -c /etc/mosquitto/mosquitto.conf || mosquitto -d
   fi
+  # A password login for the tests: works on trust, peer and scram-sha-256 servers alike.
+  if [[ -z "${RESCITY_TEST_PG_ADMIN_URL:-}" ]]; then
+    bash scripts/test-postgres.sh
+  fi
 fi
-log "ready"
+log "ready: run the web app with .venv/bin/rescity demo (or bash scripts/demo.sh);" \
+  "every command: .venv/bin/rescity --help (or: source .venv/bin/activate)"

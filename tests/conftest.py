@@ -1,8 +1,9 @@
 """Fixtures shared by every test: settings, databases on both backends, shared data paths.
 
-PostgreSQL tests run against the local server (``RESCITY_TEST_PG_ADMIN_URL``, default
-``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``): each test session creates a
-throwaway database and drops it afterwards.
+PostgreSQL tests run against the local server: ``RESCITY_TEST_PG_ADMIN_URL``, else the login
+``scripts/setup.sh --dev`` provisioned (``~/.config/rescity/test-postgres-url``, written by
+``scripts/test-postgres.sh``), else ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``.
+Each test session creates a throwaway database and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import sessionmaker
 
 from rescity.core.config import Settings, load_settings
@@ -25,9 +26,20 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("RESCITY_SHARED_DIR", REPO.parent / "shared"))
 OSM_DIR = SHARED / "data" / "osm"
 SEEDS_DIR = SHARED / "seeds"
-PG_ADMIN_URL = os.environ.get(
-    "RESCITY_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+
+
+def _pg_admin_url() -> str:
+    """The login that may create the throwaway test databases (see the module docstring)."""
+    if os.environ.get("RESCITY_TEST_PG_ADMIN_URL"):
+        return os.environ["RESCITY_TEST_PG_ADMIN_URL"]
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    provisioned = config / "rescity" / "test-postgres-url"
+    if provisioned.is_file():
+        return provisioned.read_text("utf-8").strip()
+    return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+PG_ADMIN_URL = _pg_admin_url()
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +65,9 @@ def pg_server_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
-        pytest.fail(f"local PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+        shown = make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
+        pytest.fail(f"local PostgreSQL not reachable at {shown}: {exc} "
+                    "(run scripts/setup.sh --dev or set RESCITY_TEST_PG_ADMIN_URL)")
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url
     with admin.connect() as conn:
