@@ -1,5 +1,7 @@
 """The command line: help, database, users, demo, and clear errors instead of tracebacks."""
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,12 +42,35 @@ def test_db_upgrade_then_user_create_then_audit(cli_env: Path, monkeypatch) -> N
     assert "needs `rescity db upgrade`" in runner.invoke(app, ["db", "current"]).output
 
 
-def test_demo_creates_the_hierarchy_and_prints_logins(cli_env: Path) -> None:
+def _logins(output: str) -> dict[str, str]:
+    return dict(re.findall(r"│ (\w+)\s+│ (\S+)\s+│", output))
+
+
+def test_demo_creates_the_hierarchy_and_prints_logins(cli_env: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
     first = runner.invoke(app, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
-    assert "admin" in first.output and "http://127.0.0.1:8000/" in first.output
+    database = cli_env / "rescity" / "rescity.sqlite3"
+    assert first.output.startswith(f"database: sqlite:///{database}")
+    assert "http://" not in first.output  # nothing served, so no URL
+    logins = _logins(first.output)
+    assert {"admin", "grid1", "editor"} <= set(logins)
+    kept = cli_env / "rescity" / "demo-logins.json"
+    assert f"kept in {kept}" in first.output and kept.stat().st_mode & 0o777 == 0o600
     again = runner.invoke(app, ["demo", "--no-serve"])  # idempotent
     assert again.exit_code == 0, again.output
+    assert _logins(again.output) == logins  # the same passwords every start
+    assert f"resident1 / {json.loads(kept.read_text())['resident1']}" in again.output
+
+
+def test_commands_that_open_the_database_say_which(cli_env: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    listed = runner.invoke(app, ["kb", "search", "韧性"])
+    assert listed.exit_code == 0, listed.output
+    database = cli_env / "rescity" / "rescity.sqlite3"
+    assert f"database: sqlite:///{database}" in listed.stderr
+    assert "database:" not in listed.stdout  # piped output stays clean
 
 
 def _run(args: list[str], env_extra: dict[str, str], tmp: Path) -> subprocess.CompletedProcess[str]:

@@ -1,13 +1,12 @@
 """Demo data for `rescity demo`: synthetic households, check-ins, a gate and a fever alert.
 
 All names are visibly synthetic ("示例居民 …"), phone numbers use the reserved-looking
-prefix 1990000…, and nothing resembles a real person. Running it again changes nothing
-except the resident's password, which is printed.
+prefix 1990000…, and nothing resembles a real person. Running it again changes nothing;
+the resident's password is the one kept in the demo logins file (rescity.core.demo_logins).
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +26,7 @@ from rescity.community.services.runtime import Runtime
 from rescity.core.accounts import User, create_user, grant_role, principal_of
 from rescity.core.config import Settings
 from rescity.core.places import get_place
+from rescity.core.demo_logins import demo_password
 from rescity.core.security.passwords import hash_password
 from rescity.core.storage.uow import UnitOfWork
 
@@ -55,7 +55,7 @@ HOUSEHOLDS: list[tuple[str, str, str, str, list[tuple[str, Relation, int, float 
 
 def load_demo(settings: Settings, factory: sessionmaker[Any]) -> str:
     rt = Runtime.create(settings)
-    password = secrets.token_urlsafe(9)
+    password = demo_password(settings, RESIDENT_LOGIN)
     with UnitOfWork(factory) as uow:
         s = uow.session
         user = s.scalar(select(User).where(User.username == RESIDENT_LOGIN))
