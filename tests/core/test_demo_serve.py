@@ -18,8 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.live import free_port
-
 # `rescity` with its default port replaced, as if 8000 were the port this test occupies.
 WITH_DEFAULT_PORT = (
     "import sys\n"

@@ -25,8 +25,8 @@ from rescity.community.services.residents import (
 from rescity.community.services.runtime import Runtime
 from rescity.core.accounts import User, create_user, grant_role, principal_of
 from rescity.core.config import Settings
-from rescity.core.places import get_place
 from rescity.core.demo_logins import demo_password
+from rescity.core.places import get_place
 from rescity.core.security.passwords import hash_password
 from rescity.core.storage.uow import UnitOfWork
 
