@@ -1,6 +1,8 @@
-"""Both catalogs carry the same keys, and every key a template uses exists."""
+"""Both catalogs carry the same keys, and every key code or a template uses exists in both."""
 
 import re
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,21 +11,110 @@ from rescity.core.i18n import catalog, negotiate, translator
 
 # A call of the translator t("some.key"), not of any function whose name ends in t.
 KEY_CALL = r"""(?<![\w.])t\(\s*["']([a-z0-9_.]*[a-z0-9_])["']"""
-TEMPLATES = Path(__file__).resolve().parents[2] / "rescity" / "web" / "templates"
+# A key put together in a template or in code: t("prefix." ~ value) or t("prefix." + value).
+PREFIX_CALL = r"""(?<![\w.])t\(\s*["']([a-z0-9_.]*\.)["']\s*[~+]"""
+PACKAGE = Path(__file__).resolve().parents[2] / "rescity"
+TEMPLATES = PACKAGE / "web" / "templates"
 
 
 def test_zh_and_en_catalogs_have_the_same_keys() -> None:
     assert set(catalog("zh")) == set(catalog("en"))
 
 
-def test_every_key_used_in_a_template_is_in_the_catalogs() -> None:
-    used = set()
-    for path in TEMPLATES.rglob("*.html"):
-        used |= set(
-            re.findall(KEY_CALL, path.read_text("utf-8"))
-        )
-    assert used, "no template uses the catalogs"
-    missing = sorted(k for k in used if k not in catalog("en"))
+def _sources() -> list[Path]:
+    return [*TEMPLATES.rglob("*.html"), *PACKAGE.rglob("*.py")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_literal_key_used_in_code_or_templates_is_in_the_catalog(lang: str) -> None:
+    used: dict[str, str] = {}
+    for path in _sources():
+        for key in re.findall(KEY_CALL, path.read_text("utf-8")):
+            used.setdefault(key, str(path.relative_to(PACKAGE.parent)))
+    assert len(used) > 100, "the key pattern no longer finds the translator's calls"
+    missing = sorted(f"{k} ({where})" for k, where in used.items() if k not in catalog(lang))
+    assert missing == []
+
+
+def _case_events() -> set[str]:
+    """Case event kinds: the literals passed to add_event (not detail dict keys)."""
+    kinds: set[str] = set()
+    for path in (PACKAGE / "community" / "services").glob("*.py"):
+        for line in path.read_text("utf-8").splitlines():
+            if "add_event(" in line:
+                kinds |= set(re.findall(r'"([a-z_]+)"(?!\s*:)', line))
+    return kinds
+
+
+def _alert_kinds() -> set[str]:
+    """Alert kinds: the enum, ``alert_kind`` in the rule files, and literals raised in code."""
+    from rescity.community.domain.alerts import AlertKind
+
+    def walk(node: object) -> Iterator[str]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "alert_kind" and isinstance(value, str):
+                    yield value
+                yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+
+    kinds = {k.value for k in AlertKind}
+    for rules in (PACKAGE / "community").glob("*.toml"):
+        kinds |= set(walk(tomllib.loads(rules.read_text("utf-8"))))
+    for path in (PACKAGE / "community" / "services").glob("*.py"):
+        kinds |= set(re.findall(r'raise_alert\([^)]*?kind="([a-z_]+)"', path.read_text("utf-8")))
+    return kinds
+
+
+def _help_page_outcomes() -> set[str]:
+    pages = (PACKAGE / "community" / "entrypoints" / "pages_operations.py").read_text("utf-8")
+    return set(re.findall(r"/community/help\?done=([a-z]+)", pages))
+
+
+def _value_domains() -> dict[str, set[str]]:
+    """What each key built at run time (``t("prefix." ~ value)``) can end with."""
+    from rescity.assess.services.pipeline import ORIGIN_KINDS
+    from rescity.community.domain import alerts, health, help_requests, work_orders
+    from rescity.core.security.policy import Role
+    from rescity.knowledge.domain.model import Status
+    from rescity.knowledge.domain.taxonomy import KINDS
+    from rescity.knowledge.services.search import FACETS
+
+    return {
+        "role.": {r.value for r in Role},
+        "assess.page.origins.": set(ORIGIN_KINDS),
+        "c.kind.": _alert_kinds(),
+        "c.severity.": {k.value for k in alerts.Severity},
+        "c.status.": {k.value for k in alerts.AlertStatus},
+        "c.symptom.": {k.value for k in health.Symptom},
+        "c.risk.": {k.value for k in health.RiskQuestion},
+        "kb.status.": {k.value for k in Status},
+        "kb.facet.": set(FACETS),
+        "kb.kind.": set(KINDS),
+        "kb.field.": set(re.findall(r'"([a-z_]+)"', " ".join(re.findall(
+            r"{% for name in \(([^)]*)\)", (TEMPLATES / "knowledge" / "initiative.html")
+            .read_text("utf-8"))))),
+        "ops.case_status.": {k.value for k in work_orders.CaseStatus},
+        "ops.event.": _case_events(),
+        "ops.help.done.": _help_page_outcomes(),
+        "ops.help_kind.": set(help_requests.help_rules().kinds),
+        "ops.help_status.": {k.value for k in help_requests.HelpStatus},
+        "ops.offer_state.": {k.value for k in help_requests.OfferState},
+        "ops.urgency.": {k.value for k in help_requests.Urgency},
+        "ops.vetting.": {k.value for k in help_requests.Vetting},
+    }
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_key_built_at_run_time_is_in_the_catalog(lang: str) -> None:
+    prefixes = {m for path in _sources() for m in re.findall(PREFIX_CALL, path.read_text("utf-8"))}
+    domains = _value_domains()
+    assert sorted(prefixes - set(domains)) == [], "say in _value_domains what these end with"
+    missing = sorted(f"{prefix}{value}" for prefix in prefixes for value in domains[prefix]
+                     if f"{prefix}{value}" not in catalog(lang))
+    assert all(domains[p] for p in prefixes)
     assert missing == []
 
 
