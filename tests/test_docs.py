@@ -33,3 +33,29 @@ def test_the_readme_names_its_two_commands_and_they_exist() -> None:
     for script in ("scripts/demo.sh", "scripts/test.sh"):
         assert script in readme and os.access(DOCS.parent / script, os.X_OK)
     assert "bash scripts/test.sh" in (DOCS.parent / ".ci" / "run").read_text("utf-8")
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces as dashes."""
+    headings = re.findall(r"^#+\s+(.+?)\s*$", markdown, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_in_the_docs_leads_somewhere() -> None:
+    root = DOCS.parent
+    pages = [root / "README.md", root / "CONTRIBUTING.md", *DOCS.rglob("*.md")]
+    broken = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text("utf-8"), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue  # http(s), mailto: not checked here
+            path, _, anchor = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page
+            if not dest.exists():
+                broken.append(f"{page.relative_to(root)}: {target}")
+            elif anchor and dest.suffix == ".md" and anchor not in _anchors(
+                dest.read_text("utf-8")
+            ):
+                broken.append(f"{page.relative_to(root)}: {target} (no such heading)")
+    assert broken == []

@@ -20,12 +20,14 @@ SEEDS = (
 
 
 def seeds_dir(settings: Settings) -> Path:
-    """``$RESCITY_SEEDS_DIR``, else ``../shared/seeds`` next to the repository root."""
+    """``$RESCITY_SEEDS_DIR``, ``$RESCITY_SHARED_DIR/seeds``, else ``../shared/seeds``."""
     import os
 
     configured = os.environ.get("RESCITY_SEEDS_DIR")
     if configured:
         return Path(configured)
+    if os.environ.get("RESCITY_SHARED_DIR"):
+        return Path(os.environ["RESCITY_SHARED_DIR"]) / "seeds"
     del settings
     return Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
 
