@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rescity.core.config import Settings
@@ -72,6 +74,34 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _html_error(
+    request: Request, status: int, message: str | None, *,
+    problems: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+) -> Response:
+    """The error page a browser gets instead of JSON, in the visitor's language."""
+    ctx: AppContext = request.app.state.ctx
+    lang = request.cookies.get("rescity_lang", ctx.settings.default_language)
+    t = translator(lang if lang in ("zh", "en") else "zh")
+    key = {403: "error.forbidden", 404: "error.not_found", 405: "error.method",
+           422: "error.invalid"}.get(status)
+    return ctx.templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "t": t,
+            "lang": lang,
+            "principal": None,
+            "csrf_token": "",
+            "message": message or (t(key) if key else str(status)),
+            "problems": problems or [],
+            "can": lambda _a: False,
+            "display_name": "",
+        },
+        status_code=status,
+        headers=headers,
+    )
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RescityError)
     async def rescity_error(request: Request, exc: RescityError) -> Response:
@@ -83,32 +113,25 @@ def _install_handlers(app: FastAPI) -> None:
         if isinstance(exc, AuthenticationRequired):
             headers["WWW-Authenticate"] = "Bearer"
         if _wants_html(request):
-            ctx: AppContext = request.app.state.ctx
-            lang = request.cookies.get("rescity_lang", ctx.settings.default_language)
-            t = translator(lang if lang in ("zh", "en") else "zh")
-            key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code)
-            return ctx.templates.TemplateResponse(
-                request,
-                "error.html",
-                {
-                    "t": t,
-                    "lang": lang,
-                    "principal": None,
-                    "csrf_token": "",
-                    "message": t(key) if key else str(exc),
-                    "can": lambda _a: False,
-                    "display_name": "",
-                },
-                status_code=exc.status_code,
-                headers=headers,
-            )
+            generic = exc.status_code in (403, 404)
+            return _html_error(request, exc.status_code, None if generic else str(exc),
+                               headers=headers)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown paths and methods: a page for browsers, FastAPI's JSON for everyone else.
+        if _wants_html(request) and exc.status_code in (404, 405):
+            return _html_error(request, exc.status_code, None, headers=dict(exc.headers or {}))
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
+        if _wants_html(request):
+            return _html_error(request, 422, None, problems=problems)
         return JSONResponse(
             {"error": "InputError", "message": "invalid request", "problems": problems},
             status_code=422,

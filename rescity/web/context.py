@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from rescity.core.config import Settings
+from rescity.core.security.policy import uses_module
 from rescity.core.security.throttle import LoginThrottle
 from rescity.core.security.token_cache import TokenCache
 from rescity.core.storage.aio import PgFlows
@@ -43,6 +44,7 @@ class AppContext:
         engine = engine or make_engine(settings.resolved_database_url)
         templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
         templates.env.autoescape = True
+        templates.env.globals["uses_module"] = uses_module
         return cls(
             settings=settings,
             engine=engine,

@@ -30,7 +30,7 @@ from rescity.community.services.idempotency import IdemKey
 from rescity.community.services.scoping import own_resident
 from rescity.core.errors import Conflict, InputError, NotFound, TooManyRequests
 from rescity.core.places import Place, PlaceLevel
-from rescity.core.security.policy import Principal, Target, is_allowed
+from rescity.core.security.policy import Principal, Role, Target, is_allowed
 from rescity.web.deps import AuthDep, CurrentPrincipal, UoW, allow
 from rescity.web.pages import Page
 
@@ -40,7 +40,9 @@ router = APIRouter(prefix="/community", include_in_schema=False)
 @router.get("")
 def hub(page: Page, uow: UoW, principal: CurrentPrincipal) -> Response:
     me = own_resident(uow.session, principal)
-    return page.render("community/hub.html", is_resident=me is not None)
+    return page.render("community/hub.html", is_resident=me is not None,
+                       resident_role=principal.has_role(Role.RESIDENT),
+                       is_volunteer=principal.has_role(Role.VOLUNTEER))
 
 
 @router.get("/checkin")

@@ -108,6 +108,24 @@ def is_allowed(principal: Principal | None, action: str, target: Target = NOWHER
     return False
 
 
+def uses_module(principal: Principal | None, module: str) -> bool:
+    """Whether any role of ``principal`` lists an action of ``module`` (scoped or own).
+
+    For navigation only: a menu entry is shown to those who can do something behind it.
+    Actions every signed-in user has (the ``authenticated`` rules) do not count.
+    """
+    if principal is None:
+        return False
+    table = rules()
+    for grant in principal.grants:
+        role_rules = table.get(grant.role.value)
+        if role_rules is not None and any(
+            p == "*" or p.startswith(f"{module}.") for p in role_rules.scoped | role_rules.own
+        ):
+            return True
+    return False
+
+
 def require(principal: Principal | None, action: str, target: Target = NOWHERE) -> None:
     if not is_allowed(principal, action, target):
         who = principal.username if principal else "anonymous"

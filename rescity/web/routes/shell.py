@@ -6,11 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from rescity.core import audit
 from rescity.core.accounts import authenticate, close_web_session, open_web_session
 from rescity.core.audit import AuditKind
 from rescity.core.errors import AuthenticationRequired, TooManyRequests
+from rescity.core.places import Place
 from rescity.web.context import LANG_COOKIE, SESSION_COOKIE
 from rescity.web.deps import AuthDep, Ctx, CurrentPrincipal, UoW
 from rescity.web.pages import Page, safe_next
@@ -19,8 +21,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(page: Page, signed_out: int = 0) -> Response:
-    return page.render("home.html", signed_out=bool(signed_out))
+def home(page: Page, uow: UoW, signed_out: int = 0) -> Response:
+    principal = page.auth.principal
+    scopes = {g.scope for g in principal.grants} if principal else set()
+    # Role scopes by place name ("真北社区 Zhenbei Community"), not by path ("/1/4/").
+    places = {p.path: p for p in uow.session.scalars(select(Place).where(Place.path.in_(scopes)))}
+    return page.render("home.html", signed_out=bool(signed_out), places=places)
 
 
 @router.get("/login")
