@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,10 +37,48 @@ def test_demo_loads_synthetic_households_and_prints_the_resident_login(cli_env: 
 
 def test_purge_sweep_and_reseal_commands(cli_env: Path) -> None:
     assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
-    swept = runner.invoke(app, ["community", "sweep", "--now", "2099-01-01T13:00"])
+    swept = runner.invoke(app, ["community", "sweep", "--now", "2099-01-01T13:00+00:00"])
     assert swept.exit_code == 0 and "missed-check-in alerts raised: 7" in swept.output
     purged = runner.invoke(app, ["community", "purge", "--now", "2099-01-01T00:00"])
     assert purged.exit_code == 0 and "checkins deleted" in purged.output
     assert runner.invoke(app, ["community", "reseal"]).exit_code == 0
     bad = runner.invoke(app, ["community", "purge", "--now", "yesterday"])
     assert bad.exit_code != 0
+
+
+def test_sweeps_rehearse_with_at_and_count_only_what_they_raised(cli_env: Path) -> None:
+    assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
+    # Local time of the community's zone: the check-in deadline is 20:00 in Shanghai.
+    early = runner.invoke(app, ["community", "sweep", "--at", "2099-01-01T19:00"])
+    assert "2099-01-01 19:00 CST (Asia/Shanghai)" in early.output
+    assert "missed-check-in alerts raised: 0" in early.output
+    first = runner.invoke(app, ["community", "sweep", "--at", "2099-01-01T21:00"])
+    assert first.exit_code == 0, first.output
+    assert "missed-check-in alerts raised: 7" in first.output
+    again = runner.invoke(app, ["community", "sweep", "--at", "2099-01-01T15:00+00:00"])
+    assert "2099-01-01 23:00 CST" in again.output
+    assert "missed-check-in alerts raised: 0" in again.output  # raised earlier that day
+    cases = runner.invoke(app, ["cases", "sweep", "--at", "2099-01-01T13:00"])
+    assert cases.exit_code == 0, cases.output
+    assert "2099-01-01 13:00 CST (Asia/Shanghai)" in cases.output
+    assert re.search(r"escalated [1-9]\d*", cases.output)  # demo cases are long overdue by then
+    bad = runner.invoke(app, ["cases", "sweep", "--at", "soon"])
+    assert bad.exit_code != 0
+
+
+def test_case_scores_fit_the_terminal_and_export(cli_env: Path, monkeypatch) -> None:
+    assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
+    month = datetime.now(UTC).strftime("%Y-%m")
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = runner.invoke(app, ["cases", "scores", "--month", month])
+    assert shown.exit_code == 0, shown.output
+    assert "zb-property" in shown.stdout and "open" in shown.stdout
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    assert "…" not in shown.stdout  # nothing cut short
+    as_json = runner.invoke(app, ["cases", "scores", "--month", month, "--json"])
+    rows = json.loads(as_json.stdout)
+    assert rows and {"handler", "due", "points", "deductions"} <= set(rows[0])
+    as_csv = runner.invoke(app, ["cases", "scores", "--month", month, "--csv"])
+    parsed = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [r["handler"] for r in parsed] == [r["handler"] for r in rows]
+    assert [float(r["points"]) for r in parsed] == [r["points"] for r in rows]

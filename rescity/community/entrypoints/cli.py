@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from rescity.cli.context import database, settings_of
+from rescity.cli.context import database, moment, settings_of, zoned
 from rescity.community.services import checkins, privacy
 from rescity.community.services.runtime import Runtime
-from rescity.core.errors import InputError, Problem
 from rescity.core.storage.uow import UnitOfWork
 
 console = Console()
@@ -24,20 +23,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(community_app, name="community")
 
 
-def _runtime(ctx: typer.Context, now: str | None) -> Runtime:
+def _runtime(ctx: typer.Context, at: str | None) -> Runtime:
     settings = settings_of(ctx)
-    if now is None:
+    if at is None:
         return Runtime.create(settings)
-    try:
-        moment = datetime.fromisoformat(now)
-    except ValueError:
-        raise InputError([Problem("--now", "an ISO date-time such as 2026-12-01T00:00")]) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return Runtime.create(settings, clock=lambda: moment)
+    when = moment(at, ZoneInfo(settings.community_timezone))
+    console.print(f"acting as if it were {zoned(when, ZoneInfo(settings.community_timezone))}")
+    return Runtime.create(settings, clock=lambda: when)
 
 
 Now = Annotated[str | None, typer.Option(
-    help="Act as if it were this UTC date-time (ISO); default: now.")]
+    "--at", "--now",
+    help="Rehearse: act as if it were this date-time (ISO; local time of "
+         "RESCITY_COMMUNITY_TIMEZONE unless an offset is given); default: now.")]
 
 
 @community_app.command("purge")
@@ -70,6 +68,7 @@ def sweep(
         else:
             raised = checkins.sweep_missed(uow.session, rt)
             uow.commit()
+    # Only alerts this run raised: those of an earlier run the same day are not counted again.
     console.print(f"missed-check-in alerts raised: {raised}")
 
 

@@ -6,17 +6,21 @@ rights, named ``cli`` in the audit log): whoever can run the CLI can open the da
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 import signal
+import sys
 import threading
 import time
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from rescity.cli.context import database, settings_of
+from rescity.cli.context import database, moment, settings_of, zoned
 from rescity.community.domain.help_requests import help_rules
 from rescity.community.domain.sensors import sensor_rules
 from rescity.community.domain.work_orders import HandlerKind
@@ -48,24 +52,32 @@ def register(app: typer.Typer) -> None:
     app.add_typer(help_app, name="help-requests")
 
 
-def _runtime(ctx: typer.Context) -> tuple[OpsRuntime, Any]:
+def _runtime(ctx: typer.Context, at: str | None = None) -> tuple[OpsRuntime, Any]:
     settings = settings_of(ctx)
     _, factory = database(settings)
-    return OpsRuntime.create(settings), factory
+    rt = OpsRuntime.create(settings)
+    if at is not None:
+        when = moment(at, rt.zone)
+        console.print(f"acting as if it were {zoned(when, rt.zone)}")
+        rt = rt.with_clock(lambda: when)
+    return rt, factory
 
 
 @cases_app.command("sweep")
 def cases_sweep(
     ctx: typer.Context,
     every: Annotated[int, typer.Option(help="Repeat every N seconds (0: once).")] = 0,
+    at: Annotated[str | None, typer.Option(
+        help="Rehearse: act as if it were this date-time (ISO; local time of "
+             "RESCITY_COMMUNITY_TIMEZONE unless an offset is given); default: now.")] = None,
 ) -> None:
     """Escalate overdue cases (alerts) and close resolved cases past the reopening window."""
-    rt, factory = _runtime(ctx)
+    rt, factory = _runtime(ctx, at)
     while True:
         with UnitOfWork(factory) as uow:
             r = case_sweep.sweep(uow, rt)
         console.print(f"escalated {r.escalated}, alerts {r.alerts}, closed {r.closed}")
-        if not every:
+        if not every or at is not None:
             return
         time.sleep(every)
 
@@ -99,20 +111,55 @@ def open311_key(
 
 
 @cases_app.command("scores")
-def scores(ctx: typer.Context,
-           month: Annotated[str, typer.Option(help="YYYY-MM")]) -> None:
+def scores(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON rows, for scripts.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV rows, for spreadsheets.")] = False,
+) -> None:
     """The month's scoring table of departments and property managers (驾照式扣分)."""
     rt, factory = _runtime(ctx)
-    table = Table("handler", "due", "on time", "late", "open overdue", "on-time rate",
-                  "reopen rate", "rating", "deductions", "points")
     with UnitOfWork(factory) as uow:
-        for h, r in case_sweep.scores(uow.session, rt, CLI, month):
-            table.add_row(h.code, str(r.due), str(r.on_time), str(r.late), str(r.open_overdue),
-                          pct(r.on_time_rate), pct(r.reopen_rate),
-                          "–" if r.mean_rating is None else f"{r.mean_rating:.1f}",
-                          ", ".join(f"{k} -{v:g}" for k, v in r.deductions.items()),
-                          f"{r.points:g}")
+        rows = [_score_row(h, r) for h, r in case_sweep.scores(uow.session, rt, CLI, month)]
+    if as_json or as_csv:
+        _write_rows(rows, "json" if as_json else "csv")
+        return
+    # Narrow columns and deductions below the table: it fits an 80-column terminal.
+    table = Table("handler", "due", "on\ntime", "late", "open\noverdue", "on-time\nrate",
+                  "reopen\nrate", "rating", "points", title=f"scores {month}",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    table.columns[0].no_wrap = True
+    for row in rows:
+        table.add_row(row["handler"], str(row["due"]), str(row["on_time"]), str(row["late"]),
+                      str(row["open_overdue"]), pct(row["on_time_rate"]),
+                      pct(row["reopen_rate"]),
+                      "–" if row["mean_rating"] is None else f"{row['mean_rating']:.1f}",
+                      f"{row['points']:g}")
     console.print(table)
+    for row in rows:
+        if row["deductions"]:
+            console.print(f"{row['handler']}: " + ", ".join(
+                f"{k} -{v:g}" for k, v in row["deductions"].items()))
+
+
+def _score_row(handler: Any, r: Any) -> dict[str, Any]:
+    return {"handler": handler.code, "name_zh": handler.name_zh, "name_en": handler.name_en,
+            "due": r.due, "on_time": r.on_time, "late": r.late, "open_overdue": r.open_overdue,
+            "on_time_rate": r.on_time_rate, "reopen_rate": r.reopen_rate,
+            "mean_rating": r.mean_rating, "deductions": dict(r.deductions), "points": r.points}
+
+
+def _write_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=[
+        "handler", "name_zh", "name_en", "due", "on_time", "late", "open_overdue",
+        "on_time_rate", "reopen_rate", "mean_rating", "deductions", "points"])
+    writer.writeheader()
+    for row in rows:
+        flat = {**row, "deductions": "; ".join(f"{k} -{v:g}" for k, v in row["deductions"].items())}
+        writer.writerow(flat)
 
 
 def pct(x: float | None) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from rescity.community.adapters.orm import CheckIn, Dwelling, Household, Resident
+from rescity.community.adapters.orm import Alert, CheckIn, Dwelling, Household, Resident
 from rescity.community.adapters.submissions import (
     ResidentRef,
     insert_checkin,
@@ -216,7 +216,8 @@ def missing(
 
 
 def sweep_missed(session: Session, rt: Runtime, *, scope: str = "/") -> int:
-    """Raise a missed-check-in alert for each resident past the deadline; returns how many.
+    """Raise a missed-check-in alert for each resident past the deadline; returns how many
+    were new (an alert already raised for that resident and day is neither raised nor counted).
 
     Safe to run as often as wanted: alerts are de-duplicated per resident and day.
     """
@@ -235,7 +236,12 @@ def sweep_missed(session: Session, rt: Runtime, *, scope: str = "/") -> int:
             continue
         inside = scope if len(scope) > len(community.path) else community.path
         stmt = _missing_stmt(day).where(Resident.scope.startswith(inside, autoescape=True))
-        for resident, _dwelling in session.execute(stmt).all():
+        missing = [resident for resident, _dwelling in session.execute(stmt).all()]
+        keys = [f"missed:r{r.id}:{day}" for r in missing]
+        known = set(session.scalars(select(Alert.dedup_key).where(Alert.dedup_key.in_(keys))))
+        for resident in missing:
+            if f"missed:r{resident.id}:{day}" in known:
+                continue
             raise_alert(
                 session, kind=AlertKind.MISSED_CHECKIN, scope=resident.scope,
                 severity=rule.severity, source="sweep", subject_type="resident",
