@@ -59,8 +59,8 @@ def assess(
             if seconds is None:
                 progress.start_task(tasks[name])
             else:
+                # The pipeline logs each stage's time already: the bar only shows it.
                 progress.update(tasks[name], completed=1, note=f"{seconds:.2f} s")
-                log.info("assess stage %s took %.2f s", name, seconds)
 
         try:
             cfg = load_config(config)
