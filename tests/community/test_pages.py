@@ -63,6 +63,18 @@ def test_my_data_page_shows_the_pass_qr_and_the_retention_table(world: World) ->
     page = alice.get("/community/me")
     assert page.status_code == 200 and "<svg" in page.text and "13812341234" in page.text
     assert "resident.phone" in page.text
+    # The table speaks the page's language, and a retention of 0 days says what it means.
+    alice.cookies.set("rescity_lang", "zh")
+    chinese = alice.get("/community/me").text
+    table = re.search(r'<ul class="retention" id="retention">(.*?)</ul>', chinese, re.S)
+    assert table and "紧急情况下联系您" in table.group(1) and "emergency" not in table.group(1)
+    assert "保存至您迁出后 30 天" in table.group(1) and "保存至您撤回同意，随即删除" in table.group(1)
+    assert not re.search(r"\D0 (days|天)", table.group(1))
+    alice.cookies.set("rescity_lang", "en")
+    english = re.search(r'id="retention">(.*?)</ul>', alice.get("/community/me").text, re.S)
+    assert english and "<strong>Phone</strong> — Reach you in an emergency." in english.group(1)
+    assert "kept until 30 days after you move out" in english.group(1)
+    assert "kept until you withdraw your consent, then deleted" in english.group(1)
 
 
 def test_dashboard_and_missing_pages_render(world: World) -> None:

@@ -68,6 +68,16 @@ def _alert_kinds() -> set[str]:
     return kinds
 
 
+def _personal_fields(what: str) -> set[str]:
+    """Personal fields (record.field) in the community's tables, or where retention starts."""
+    found: set[str] = set()
+    for table in (PACKAGE / "community").glob("personal_fields*.toml"):
+        for record, fields in tomllib.loads(table.read_text("utf-8")).items():
+            for field, spec in fields.items():
+                found.add(f"{record}.{field}" if what == "name" else spec[what])
+    return found
+
+
 def _help_page_outcomes() -> set[str]:
     pages = (PACKAGE / "community" / "entrypoints" / "pages_operations.py").read_text("utf-8")
     return set(re.findall(r"/community/help\?done=([a-z]+)", pages))
@@ -100,6 +110,10 @@ def _value_domains() -> dict[str, set[str]]:
         "ops.event.": _case_events(),
         "ops.help.done.": _help_page_outcomes(),
         "ops.help_kind.": set(help_requests.help_rules().kinds),
+        "lang.name.": set(help_requests.help_rules().languages),
+        "c.pf.": _personal_fields("name"),
+        "c.pf_why.": _personal_fields("name"),
+        "c.pf_from.": _personal_fields("retention_from"),
         "ops.help_status.": {k.value for k in help_requests.HelpStatus},
         "ops.offer_state.": {k.value for k in help_requests.OfferState},
         "ops.urgency.": {k.value for k in help_requests.Urgency},
