@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -21,6 +24,20 @@ WEB_DIR = Path(__file__).parent
 SESSION_COOKIE = "rescity_session"
 CSRF_COOKIE = "rescity_csrf"
 LANG_COOKIE = "rescity_lang"
+
+
+def local_time(zone: ZoneInfo) -> Callable[..., str]:
+    """The ``local`` template filter: a stored (UTC) time in the community's zone, labelled
+    with that zone ("2026-12-06 10:00 CST"), so nobody has to guess which clock it is."""
+
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if value is None:
+            return "–"
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        shown = moment.astimezone(zone)
+        return f"{shown.strftime(fmt)} {shown.tzname()}"
+
+    return local
 
 
 @dataclass
@@ -45,6 +62,7 @@ class AppContext:
         templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
         templates.env.autoescape = True
         templates.env.globals["uses_module"] = uses_module
+        templates.env.filters["local"] = local_time(ZoneInfo(settings.community_timezone))
         return cls(
             settings=settings,
             engine=engine,

@@ -78,3 +78,24 @@ def test_the_community_menu_entry_is_shown_exactly_to_roles_with_community_work(
         assert not in_menu  # the case in the issue: a page with only a heading
     if role in (Role.DEPARTMENT, Role.GRID_WORKER, Role.PROPERTY_MANAGER):
         assert 'id="go-cases"' in hub
+
+
+def test_times_on_pages_are_local_and_say_their_zone(world: World) -> None:
+    client = world.client
+    assert sign_in(client, "admin").status_code == 303
+    audit = client.get("/admin/audit")
+    assert audit.status_code == 200
+    shown = re.findall(r"<td>(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (\w+)</td>", audit.text)
+    assert shown and {zone for _, zone in shown} == {"CST"}  # Asia/Shanghai, the default
+
+
+def test_the_local_filter_converts_and_labels() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from rescity.web.context import local_time
+
+    at = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert local_time(ZoneInfo("Asia/Shanghai"))(at) == "2026-07-01 20:00 CST"
+    assert local_time(ZoneInfo("Europe/Berlin"))(at, "%H:%M") == "14:00 CEST"
+    assert local_time(ZoneInfo("Europe/Berlin"))(None) == "–"
