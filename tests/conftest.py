@@ -1,8 +1,9 @@
 """Fixtures shared by every test: settings, databases on both backends, shared data paths.
 
 PostgreSQL tests run against the local server: ``RESCITY_TEST_PG_ADMIN_URL``, else the login
-``scripts/setup.sh --dev`` provisioned (``~/.config/rescity/test-postgres-url``, written by
-``scripts/test-postgres.sh``), else ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``.
+``scripts/setup.sh --dev`` provisioned (``scripts/test-postgres.sh`` writes it to
+``RESCITY_PG_URL_FILE``, by default ``~/.config/rescity/test-postgres-url``), else
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``.
 Each test session creates a throwaway database and drops it afterwards.
 """
 
@@ -33,7 +34,8 @@ def _pg_admin_url() -> str:
     if os.environ.get("RESCITY_TEST_PG_ADMIN_URL"):
         return os.environ["RESCITY_TEST_PG_ADMIN_URL"]
     config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    provisioned = config / "rescity" / "test-postgres-url"
+    provisioned = Path(os.environ.get("RESCITY_PG_URL_FILE")
+                       or config / "rescity" / "test-postgres-url")
     if provisioned.is_file():
         return provisioned.read_text("utf-8").strip()
     return "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
