@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +24,8 @@ def make_app() -> typer.Typer:
     return app
 
 
-def test_assess_writes_every_output(tmp_path: Path, osm_dir: Path) -> None:
+def test_assess_writes_every_output(tmp_path: Path, osm_dir: Path, caplog) -> None:
+    caplog.set_level(logging.INFO)
     out = tmp_path / "out"
     result = CliRunner().invoke(
         make_app(), ["assess", str(osm_dir / "nanjing_xinjiekou.osm.pbf"), "--out", str(out)]
@@ -31,6 +33,8 @@ def test_assess_writes_every_output(tmp_path: Path, osm_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     for stage in ("read", "network", "facilities", "origins", "reach", "indices", "summary"):
         assert stage in result.output
+        # Each stage's time is logged once (the progress bar shows it, not a second log line).
+        assert sum(f"stage {stage}" in r.getMessage() for r in caplog.records) == 1, stage
     names = {p.name for p in out.iterdir()}
     assert names == {"origins.parquet", "origins.gpkg", "facilities.parquet", "facilities.gpkg",
                      "network_edges.parquet", "summary.json", "summary.csv"}
