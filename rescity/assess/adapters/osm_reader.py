@@ -100,7 +100,11 @@ class _Collector:
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
         self.dropped: dict[str, int] = {}
+        # Relations seen and relations assembled, kept apart: osmium may hand over a
+        # relation's area before the relation itself, so removing from one set on ``area()``
+        # would leave the relation pending forever (failed = wanted - assembled, at the end).
         self.pending_relations: set[int] = set()
+        self.assembled: set[int] = set()
         self.wkb = osmium.geom.WKBFactory()
 
     def node(self, o: osmium.osm.Node) -> None:
@@ -163,7 +167,6 @@ class _Collector:
         if o.from_way():
             return
         rel_id = o.orig_id()
-        self.pending_relations.discard(rel_id)
         tags = {t.k: t.v for t in o.tags}
         items = self.taxonomy.classify(tags)
         is_res = tags.get("landuse") == "residential"
@@ -173,8 +176,8 @@ class _Collector:
         try:
             geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
         except RuntimeError:
-            self.pending_relations.add(rel_id)
             return
+        self.assembled.add(rel_id)
         if items:
             self.facilities.append(Feature("r", rel_id, _name(tags), geom, items))
         if is_res:
@@ -218,9 +221,10 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
                 col.area(obj)
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(where, f"cannot read OSM data (truncated or corrupt?): {exc}") from None
-    if col.pending_relations:
+    failed = sorted(col.pending_relations - col.assembled)
+    if failed:
         log.warning("%s: %d multipolygon relation(s) could not be assembled and were skipped",
-                    where, len(col.pending_relations))
+                    where, len(failed))
     lengths = np.array([len(r) for r in col.refs], dtype=np.int64)
     way_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=way_ptr[1:])
@@ -235,5 +239,5 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
         residential=col.residential,
         buildings=col.buildings,
         dropped_ways=col.dropped,
-        failed_areas=sorted(col.pending_relations),
+        failed_areas=failed,
     )
