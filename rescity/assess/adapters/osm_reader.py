@@ -29,7 +29,14 @@ RESIDENTIAL_BUILDINGS = frozenset({
     "residential", "apartments", "house", "detached", "terrace", "semidetached_house",
     "dormitory", "bungalow", "farm", "cabin", "static_caravan", "houseboat",
 })
-EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels")
+EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels", "tourism", "craft",
+              "office", "shop", "amenity", "healthcare")
+# A building or a node inside one with any of these keys hosts something other than dwellings.
+NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare", "historic",
+                        "man_made", "leisure", "religion", "industrial", "military", "railway",
+                        "public_transport", "emergency", "aeroway", "power")
+POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
+METRES_PER_STOREY = 3.0
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Feature:
     items: list[int] = field(default_factory=list)
     building: str = ""
     levels: float = float("nan")
+    use: str = ""  # buildings: "residential" (building:use / residential=*), "other" or ""
 
 
 @dataclass
@@ -50,6 +58,8 @@ class OsmData:
     """Everything read from one extract."""
 
     path: str
+    poi_lon: npt.NDArray[np.float64]
+    poi_lat: npt.NDArray[np.float64]
     way_ptr: npt.NDArray[np.int64]
     node_ids: npt.NDArray[np.int64]
     lon: npt.NDArray[np.float64]
@@ -59,19 +69,42 @@ class OsmData:
     buildings: list[Feature]
     dropped_ways: dict[str, int]
     failed_areas: list[int]
+    bbox: tuple[float, float, float, float] | None = None  # the file header's (W, S, E, N)
 
     @property
     def n_walk_ways(self) -> int:
         return len(self.way_ptr) - 1
 
 
-def _levels(tags: dict[str, str]) -> float:
-    raw = tags.get("building:levels", "")
+def _number(raw: str) -> float:
     try:
-        value = float(raw.split(";")[0])
+        return float(raw.split(";")[0].strip().removesuffix("m").strip())
     except ValueError:
         return float("nan")
+
+
+def _levels(tags: dict[str, str]) -> float:
+    """Storeys above ground: ``building:levels``, else ``height`` at 3 m a storey."""
+    value = _number(tags.get("building:levels", ""))
+    if not 0 < value < 200:
+        height = _number(tags.get("height", ""))
+        value = round(height / METRES_PER_STOREY) if height > 0 else float("nan")
     return value if 0 < value < 200 else float("nan")
+
+
+def _use(tags: dict[str, str]) -> str:
+    """What a building's own tags say about its use (evidence for ``building=yes``)."""
+    if tags.get("building:use") in ("residential", "apartments") or "residential" in tags:
+        return "residential"
+    if any(k in tags for k in NON_RESIDENTIAL_KEYS) or tags.get("building:use"):
+        return "other"
+    return ""
+
+
+def _building(kind: str, osm_id: int, tags: dict[str, str], geom: BaseGeometry,
+              building: str) -> Feature:
+    return Feature(kind, osm_id, _name(tags), geom, building=building, levels=_levels(tags),
+                   use=_use(tags))
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -99,6 +132,7 @@ class _Collector:
         self.facilities: list[Feature] = []
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
+        self.poi: list[tuple[float, float]] = []
         self.dropped: dict[str, int] = {}
         # Relations seen and relations assembled, kept apart: osmium may hand over a
         # relation's area before the relation itself, so removing from one set on ``area()``
@@ -110,9 +144,13 @@ class _Collector:
     def node(self, o: osmium.osm.Node) -> None:
         tags = {t.k: t.v for t in o.tags}
         items = self.taxonomy.classify(tags)
-        if items and o.location.valid():
+        if not o.location.valid():
+            return
+        if items:
             pt = shapely.Point(o.location.lon, o.location.lat)
             self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
+        if any(k in tags for k in POI_KEYS):
+            self.poi.append((o.location.lon, o.location.lat))
 
     def way(self, o: osmium.osm.Way) -> None:
         tags = {t.k: t.v for t in o.tags}
@@ -152,8 +190,7 @@ class _Collector:
         if closed and is_res:
             self.residential.append(Feature("w", o.id, _name(tags), geom))
         if closed and building:
-            self.buildings.append(Feature("w", o.id, _name(tags), geom, building=building,
-                                          levels=_levels(tags)))
+            self.buildings.append(_building("w", o.id, tags, geom, building))
 
     def relation(self, o: osmium.osm.Relation) -> None:
         if o.tags.get("type") != "multipolygon":
@@ -183,8 +220,7 @@ class _Collector:
         if is_res:
             self.residential.append(Feature("r", rel_id, _name(tags), geom))
         if building and building != "no":
-            self.buildings.append(Feature("r", rel_id, _name(tags), geom, building=building,
-                                          levels=_levels(tags)))
+            self.buildings.append(_building("r", rel_id, tags, geom, building))
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
@@ -210,6 +246,9 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
             .with_areas(osmium.filter.KeyFilter(*keys))
             .with_filter(osmium.filter.KeyFilter(*keys))
         )
+        box = fp.header.box()
+        bbox = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
+                 box.top_right.lat) if box.valid() else None)
         for obj in fp:
             if isinstance(obj, osmium.osm.Node):
                 col.node(obj)
@@ -229,8 +268,11 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
     way_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=way_ptr[1:])
     xy = np.concatenate(col.coords) if col.coords else np.zeros((0, 2))
+    poi = np.array(col.poi, dtype=np.float64).reshape(-1, 2)
     return OsmData(
         path=where,
+        poi_lon=np.ascontiguousarray(poi[:, 0]),
+        poi_lat=np.ascontiguousarray(poi[:, 1]),
         way_ptr=way_ptr,
         node_ids=np.concatenate(col.refs) if col.refs else np.zeros(0, dtype=np.int64),
         lon=np.ascontiguousarray(xy[:, 0]),
@@ -240,4 +282,5 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
         buildings=col.buildings,
         dropped_ways=col.dropped,
         failed_areas=failed,
+        bbox=bbox,
     )
