@@ -45,8 +45,10 @@ def _rows(summary: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     for item in summary["missing_items"]:
         yield ("missing", item, "missing", 1)
     for key in ("origins", "origins_unsnapped", "population", "population_unsnapped",
-                "facilities_unsnapped", "failed_multipolygons"):
-        yield ("city", key, "value", summary[key])
+                "facilities_unsnapped", "failed_multipolygons", "population_calibrated",
+                "origins_at_border"):
+        if key in summary:
+            yield ("city", key, "value", summary[key])
     for key, value in (summary.get("population_raster") or {}).items():
         if isinstance(value, int | float) and not isinstance(value, bool):
             yield ("population_raster", key, "value", value)

@@ -70,7 +70,18 @@ class OriginsConfig(BaseModel):
     kind: Literal["landuse", "buildings", "h3"]
     floor_area_per_person_m2: float = Field(gt=0)
     default_levels: float = Field(gt=0)
+    neighbour_levels_m: float = Field(ge=0)
+    neighbour_levels_min: int = Field(ge=1)
+    min_dwelling_footprint_m2: float = Field(ge=0)
+    mixed_use_ground_floor: bool
+    min_building_coverage: float = Field(ge=0, le=1)
     land_density_per_km2: float = Field(ge=0)
+    population_total: float = Field(ge=0)
+    split_area_m2: float = Field(ge=0)
+    split_cell_m: float = Field(gt=0)
+    min_landuse_share: float = Field(ge=0, le=1)
+    min_landuse_areas: int = Field(ge=0)
+    sparse_landuse: Literal["buildings", "keep", "error"]
     h3_resolution: int = Field(ge=5, le=12)
     population_raster: str
 
