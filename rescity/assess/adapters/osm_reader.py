@@ -70,6 +70,8 @@ class OsmData:
     dropped_ways: dict[str, int]
     failed_areas: list[int]
     bbox: tuple[float, float, float, float] | None = None  # the file header's (W, S, E, N)
+    # Members ("n"/"w", id) of each public_transport=stop_area relation: one stop place each.
+    stop_areas: list[list[tuple[str, int]]] = field(default_factory=list)
 
     @property
     def n_walk_ways(self) -> int:
@@ -133,6 +135,7 @@ class _Collector:
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
         self.poi: list[tuple[float, float]] = []
+        self.stop_areas: list[list[tuple[str, int]]] = []
         self.dropped: dict[str, int] = {}
         # Relations seen and relations assembled, kept apart: osmium may hand over a
         # relation's area before the relation itself, so removing from one set on ``area()``
@@ -193,6 +196,9 @@ class _Collector:
             self.buildings.append(_building("w", o.id, tags, geom, building))
 
     def relation(self, o: osmium.osm.Relation) -> None:
+        if o.tags.get("public_transport") == "stop_area":
+            self.stop_areas.append([(m.type, m.ref) for m in o.members if m.type in "nw"])
+            return
         if o.tags.get("type") != "multipolygon":
             return
         tags = {t.k: t.v for t in o.tags}
@@ -283,4 +289,5 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
         dropped_ways=col.dropped,
         failed_areas=failed,
         bbox=bbox,
+        stop_areas=col.stop_areas,
     )
