@@ -65,6 +65,13 @@ class NetworkConfig(BaseModel):
     max_access_points: int = Field(ge=1)
 
 
+class FacilitiesConfig(BaseModel):
+    model_config = _STRICT
+    stop_place_items: list[str]
+    stop_same_name_m: float = Field(ge=0)
+    stop_unnamed_m: float = Field(ge=0)
+
+
 class OriginsConfig(BaseModel):
     model_config = _STRICT
     kind: Literal["landuse", "buildings", "h3"]
@@ -143,6 +150,7 @@ class AssessConfig(BaseModel):
     model_config = _STRICT
     thresholds: Thresholds
     network: NetworkConfig
+    facilities: FacilitiesConfig
     origins: OriginsConfig
     life_service: LifeServiceConfig
     disaster: DisasterConfig
@@ -174,6 +182,10 @@ class AssessConfig(BaseModel):
         problems += [
             Problem(f"{source}: key 'disaster.open_space_items'", f"unknown facility item {k!r}")
             for k in self.disaster.open_space_items if k not in known
+        ]
+        problems += [
+            Problem(f"{source}: key 'facilities.stop_place_items'", f"unknown facility item {k!r}")
+            for k in self.facilities.stop_place_items if k not in known
         ]
         for needed in ("park", "green_space", "rail_station", "bus_stop"):
             if needed not in known:
