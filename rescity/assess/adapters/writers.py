@@ -1,5 +1,6 @@
 """Write an assessment to disk: GeoParquet (full geometry), GeoPackage (points, opens in
-QGIS), the network edges for later maps, and the city summary as JSON and CSV."""
+QGIS), the network edges for later maps, the city summary as JSON and CSV, and the
+configuration the run used (``config.json``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+
+from rescity.assess.adapters.result_store import write_config
 
 if TYPE_CHECKING:
     from rescity.assess.services.pipeline import AssessmentResult
@@ -66,6 +69,7 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
         "edges_parquet": out / "network_edges.parquet",
         "summary_json": out / "summary.json",
         "summary_csv": out / "summary.csv",
+        "config_json": out / "config.json",
     }
     result.origins.to_parquet(paths["origins_parquet"])
     _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG")
@@ -86,4 +90,7 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
         writer.writerow(["section", "name", "stat", "value"])
         for row in _rows(result.summary):
             writer.writerow(row)
+    # The configuration the run used: `report`, `site` and `compare` read it back, so that
+    # their tables and method text state the real thresholds and weights.
+    write_config(result.config, out)
     return paths
