@@ -114,6 +114,7 @@ class TransportConfig(BaseModel):
     model_config = _STRICT
     low: float
     rail_distance_m: float = Field(gt=0)
+    rail_full_m: float = Field(ge=0)
     rail_target: float = Field(gt=0)
     bus_distance_m: float = Field(gt=0)
     bus_target: float = Field(gt=0)

@@ -110,10 +110,17 @@ def disaster(parts: dict[str, F64], config: AssessConfig) -> F64:
 
 
 def transport_parts(view: ReachView, config: AssessConfig) -> dict[str, F64]:
+    """Rail by walking distance to the nearest station (full within ``rail_full_m``, falling
+    linearly to 0 at ``rail_distance_m``) times the share of ``rail_target`` stations within
+    reach; bus stop places within ``bus_distance_m`` against ``bus_target``; intersection
+    density against its target. Each 0..1: a station 300 m away and one 950 m away differ."""
     tc = config.transport
+    d_rail = view.nearest[:, view.col("rail_station")]
+    span = max(tc.rail_distance_m - tc.rail_full_m, 1e-9)
+    near = np.clip((tc.rail_distance_m - d_rail) / span, 0.0, 1.0)
     return {
-        "rail": np.minimum(view.count_within("rail_station", tc.rail_distance_m) / tc.rail_target,
-                           1.0),
+        "rail": near * np.minimum(
+            view.count_within("rail_station", tc.rail_distance_m) / tc.rail_target, 1.0),
         "bus": np.minimum(view.count_within("bus_stop", tc.bus_distance_m) / tc.bus_target, 1.0),
         "connectivity": np.minimum(
             view.intersection_density / tc.intersection_density_target_per_km2, 1.0),
