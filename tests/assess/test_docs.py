@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 def leaf_keys(table: dict, prefix: str = "") -> list[str]:
     out = []
     for key, value in table.items():
-        if isinstance(value, dict) and key not in {"weights", "medical", "supply", "shelter"}:
+        if isinstance(value, dict) and key not in {"weights", "circle", "medical", "supply", "shelter"}:
             out += leaf_keys(value, f"{prefix}{key}.")
         else:
             out.append(f"{prefix}{key}")

@@ -109,6 +109,13 @@ def test_life_service_tiered_and_decay_modes() -> None:
                                    W_KG * (1000 - 425) / 700 + W_WET])
 
 
+def test_life_service_standard_mode_uses_each_items_own_life_circle() -> None:
+    # GB 50180-2018: kindergarten in the 5-min circle (300 m), wet market in the 10-min (500 m).
+    # K is within 300 m of O1 and 425 m from O2; W is 660 m from O1 and within 300 m of O2.
+    std = run({"life_service": {"mode": "standard"}}).indices["life_service"]
+    assert std == pytest.approx([W_KG, W_WET])
+
+
 def test_disaster_index(scores: Scores) -> None:
     # medical 0; supply mean(1/3 daily supply, 1/1 wet market); shelter 0; open space 0.5 ha/1 ha.
     supply = (1 / 3 + 1) / 2

@@ -95,10 +95,19 @@ class OriginsConfig(BaseModel):
 
 class LifeServiceConfig(BaseModel):
     model_config = _STRICT
-    mode: Literal["presence", "tiered", "decay"]
+    mode: Literal["presence", "tiered", "decay", "standard"]
     tier_scores: list[float]
     low: float
     weights: dict[str, float]
+    circle: dict[str, int]
+    circle_population: list[float] = Field(min_length=1)
+
+    @field_validator("circle")
+    @classmethod
+    def _levels(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(v < 1 for v in value.values()):
+            raise ValueError("life-circle levels start at 1 (the first threshold)")
+        return value
 
 
 class DisasterConfig(BaseModel):
@@ -183,6 +192,16 @@ class AssessConfig(BaseModel):
         problems += [
             Problem(f"{source}: key 'disaster.open_space_items'", f"unknown facility item {k!r}")
             for k in self.disaster.open_space_items if k not in known
+        ]
+        problems += [
+            Problem(f"{source}: key 'life_service.circle.{k}'", "unknown facility item")
+            for k in self.life_service.circle if k not in known
+        ]
+        n_thr = len(self.thresholds.distances_m)
+        problems += [
+            Problem(f"{source}: key 'life_service.circle.{k}'",
+                    f"level {v} but only {n_thr} thresholds")
+            for k, v in self.life_service.circle.items() if v > n_thr
         ]
         problems += [
             Problem(f"{source}: key 'facilities.stop_place_items'", f"unknown facility item {k!r}")

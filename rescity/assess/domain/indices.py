@@ -52,7 +52,9 @@ class ReachView:
 
 
 def item_scores(view: ReachView, config: AssessConfig) -> dict[str, F64]:
-    """Per Table-2 item a 0..1 score: presence, tiered or distance-decay (config mode)."""
+    """Per Table-2 item a 0..1 score: presence, tiered, distance-decay, or ``standard``
+    (GB 50180-2018: 1 when the item is within the walking distance of the life circle it
+    belongs to, ``life_service.circle``; an item without a level uses the last threshold)."""
     thr = config.thresholds.distances_m
     ls = config.life_service
     out: dict[str, F64] = {}
@@ -60,6 +62,9 @@ def item_scores(view: ReachView, config: AssessConfig) -> dict[str, F64]:
         d = view.nearest[:, view.col(item)]
         if ls.mode == "presence":
             s = (d <= thr[-1]).astype(np.float64)
+        elif ls.mode == "standard":
+            level = ls.circle.get(item, len(thr))
+            s = (d <= thr[min(level, len(thr)) - 1]).astype(np.float64)
         elif ls.mode == "tiered":
             s = np.zeros(len(d))
             for k in range(len(thr) - 1, -1, -1):
