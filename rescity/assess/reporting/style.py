@@ -3,13 +3,16 @@
 Figures are drawn with matplotlib's object API (``Figure`` without ``pyplot``) inside
 :func:`figure_style`, so nothing changes matplotlib's global state and figures can be made
 from worker threads. Chinese text needs a CJK font: Debian's ``fonts-noto-cjk`` provides
-"Noto Sans CJK SC" (installed by ``scripts/setup.sh``); without it titles would show boxes,
-so :func:`cjk_font` logs a warning naming the package.
+"Noto Sans CJK SC" (installed by ``scripts/setup.sh``). When matplotlib's font cache predates
+the install, :func:`cjk_font` finds the file through fontconfig and registers it; without any
+CJK font titles would show boxes, so it logs a warning naming the package.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,14 +67,54 @@ def index_label(name: str) -> str:
     return bilingual(INDEX_LABELS.get(name, (name, name.replace("_", " "))))
 
 
+def cjk_font_files() -> list[Path]:
+    """CJK font files fontconfig knows (the system's own index, not matplotlib's cache)."""
+    files: list[Path] = []
+    exe = shutil.which("fc-match")
+    if exe:
+        try:
+            found = subprocess.run(  # noqa: S603 (fixed arguments, no user input)
+                [exe, "-f", "%{file}", CJK_FONT], capture_output=True, text=True, timeout=10,
+                check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        if found and "CJK" in Path(found).name:
+            files.append(Path(found))
+    exe = shutil.which("fc-list")
+    if exe:
+        try:
+            out = subprocess.run(  # noqa: S603 (fixed arguments, no user input)
+                [exe, ":lang=zh", "file"], capture_output=True, text=True, timeout=10,
+                check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        files += sorted(Path(line.split(":")[0]) for line in out.splitlines()
+                        if "CJK" in line and "Sans" in line)
+    return [f for f in dict.fromkeys(files) if f.is_file()]
+
+
 @cache
 def cjk_font() -> str | None:
-    """The CJK font family matplotlib knows, or None (with a warning) when it is missing."""
+    """The CJK font family for figures, or None (with a warning) when none is installed.
+
+    Matplotlib's font cache can predate the font's installation (anything that imported
+    matplotlib before ``fonts-noto-cjk`` arrived), so a font missing from the cache is looked
+    up through fontconfig and registered from its file.
+    """
     names = {f.name for f in font_manager.fontManager.ttflist}
     if CJK_FONT in names:
         return CJK_FONT
-    for alt in sorted(n for n in names if "CJK SC" in n or "CJK" in n):
+    for alt in sorted(n for n in names if "CJK" in n):
         return alt
+    for path in cjk_font_files():
+        try:
+            font_manager.fontManager.addfont(str(path))
+            name = font_manager.FontProperties(fname=str(path)).get_name()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        log.info("registered the CJK font %s from %s (matplotlib's font cache predates it)",
+                 name, path)
+        return name
     log.warning("no CJK font found: Chinese text will not render; install Debian's "
                 "fonts-noto-cjk (scripts/setup.sh does)")
     return None
