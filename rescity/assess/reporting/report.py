@@ -115,6 +115,10 @@ def _sitings(analyses: Sequence[CityAnalysis], t: Any) -> list[dict[str, Any]]:
                 note = t("assess.report.no_gap")
             else:
                 note = t("assess.report.exact_skipped")
+            if s.shortfall:
+                note += " " + t(f"assess.report.siting_short_"
+                                f"{'all' if s.shortfall == 'all_covered' else 'unreachable'}",
+                                n=len(s.sites), k=s.requested)
             out.append({
                 "city": a.city.name, "item": (by_id[s.item].zh, by_id[s.item].en),
                 "intro": t("assess.report.siting_intro", threshold=s.threshold,
