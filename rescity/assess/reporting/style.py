@@ -55,7 +55,10 @@ CATCHMENT_LABELS: dict[str, tuple[str, str]] = {
     "elderly_care": ("养老", "Elderly care"),
 }
 NETWORK_COLOUR = "#9a9a9a"
-CMAP = "RdYlGn"
+# Perceptually uniform and readable with the common colour-vision deficiencies (red–green
+# maps are not): low scores dark purple, high scores yellow.
+CMAP = "viridis"
+BORDER_COLOUR = "#d95f02"
 
 
 def bilingual(pair: tuple[str, str]) -> str:
@@ -162,6 +165,17 @@ def draw_network(ax: Axes, edges: gpd.GeoDataFrame, *, colour: str = NETWORK_COL
     ax.set_ylabel("")
 
 
+def fit_to(ax: Axes, gdf: gpd.GeoDataFrame, *, margin_m: float = 300.0) -> None:
+    """Frame the map on ``gdf`` (the origins) rather than on the whole network, whose ways
+    can run far past the place assessed (a relation reaching another country)."""
+    if len(gdf) == 0:
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(gdf.geometry.values)
+    pad = max(margin_m, 0.05 * max(maxx - minx, maxy - miny))
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+
+
 def _nice_length(span: float) -> float:
     """A round scale-bar length near a fifth of the map width."""
     target = span / 5
@@ -182,7 +196,9 @@ def scale_bar(ax: Axes) -> None:
     ax.fill_between([bx + length / 2, bx + length], by, by + h, facecolor="white",
                     edgecolor="black", linewidth=0.6, zorder=10)
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(bx + length / 2, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
+    # "0" under the start and the length under the end, where a reader measures to.
+    ax.text(bx, by + 2.2 * h, "0", ha="center", va="bottom", fontsize=8, zorder=10)
+    ax.text(bx + length, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
             zorder=10)
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
                 ha="center", va="center", fontsize=9, fontweight="bold",
