@@ -30,7 +30,9 @@ RESIDENTIAL_BUILDINGS = frozenset({
     "dormitory", "bungalow", "farm", "cabin", "static_caravan", "houseboat",
 })
 EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels", "tourism", "craft",
-              "office", "shop", "amenity", "healthcare")
+              "office", "shop", "amenity", "healthcare", "natural", "waterway", "place")
+# Context drawn on maps from the extract itself (no remote tiles): water and place names.
+PLACES = ("city", "town", "suburb", "quarter", "village", "neighbourhood")
 # A building or a node inside one with any of these keys hosts something other than dwellings.
 NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare", "historic",
                         "man_made", "leisure", "religion", "industrial", "military", "railway",
@@ -72,6 +74,8 @@ class OsmData:
     bbox: tuple[float, float, float, float] | None = None  # the file header's (W, S, E, N)
     # Members ("n"/"w", id) of each public_transport=stop_area relation: one stop place each.
     stop_areas: list[list[tuple[str, int]]] = field(default_factory=list)
+    water: list[BaseGeometry] = field(default_factory=list)
+    places: list[Feature] = field(default_factory=list)  # name, point; ``building`` = kind
 
     @property
     def n_walk_ways(self) -> int:
@@ -124,6 +128,11 @@ def _name(tags: dict[str, str]) -> str:
     return tags.get("name") or tags.get("name:zh") or tags.get("name:en") or ""
 
 
+def _is_water(tags: dict[str, str]) -> bool:
+    return (tags.get("natural") == "water" or tags.get("waterway") == "riverbank"
+            or tags.get("landuse") in ("reservoir", "basin"))
+
+
 class _Collector:
     """Accumulates the pass's results; one method per OSM object kind."""
 
@@ -136,6 +145,8 @@ class _Collector:
         self.buildings: list[Feature] = []
         self.poi: list[tuple[float, float]] = []
         self.stop_areas: list[list[tuple[str, int]]] = []
+        self.water: list[BaseGeometry] = []
+        self.places: list[Feature] = []
         self.dropped: dict[str, int] = {}
         # Relations seen and relations assembled, kept apart: osmium may hand over a
         # relation's area before the relation itself, so removing from one set on ``area()``
@@ -154,6 +165,9 @@ class _Collector:
             self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
         if any(k in tags for k in POI_KEYS):
             self.poi.append((o.location.lon, o.location.lat))
+        if tags.get("place") in PLACES and _name(tags):
+            pt = shapely.Point(o.location.lon, o.location.lat)
+            self.places.append(Feature("n", o.id, _name(tags), pt, building=tags["place"]))
 
     def way(self, o: osmium.osm.Way) -> None:
         tags = {t.k: t.v for t in o.tags}
@@ -168,9 +182,10 @@ class _Collector:
         building = tags.get("building", "")
         if building == "no":
             building = ""
+        water = _is_water(tags)
         nodes = o.nodes
         # Coordinates only for ways that are used: most tagged ways in a city are not.
-        if not (walk or items or is_res or building) or len(nodes) < 2:
+        if not (walk or items or is_res or building or water) or len(nodes) < 2:
             return
         try:
             rows = np.array([(n.ref, n.lon, n.lat) for n in nodes], dtype=np.float64)
@@ -183,9 +198,11 @@ class _Collector:
         if walk:
             self.refs.append(refs)
             self.coords.append(np.ascontiguousarray(xy))
+        closed = len(refs) >= 4 and refs[0] == refs[-1]
+        if water and closed:
+            self.water.append(_polygonal(shapely.Polygon(xy)))
         if not (items or is_res or building):
             return
-        closed = len(refs) >= 4 and refs[0] == refs[-1]
         geom: BaseGeometry
         geom = _polygonal(shapely.Polygon(xy)) if closed else shapely.Point(xy[len(xy) // 2])
         if items:
@@ -214,11 +231,16 @@ class _Collector:
         items = self.taxonomy.classify(tags)
         is_res = tags.get("landuse") == "residential"
         building = tags.get("building", "")
-        if not (items or is_res or building):
+        water = _is_water(tags)
+        if not (items or is_res or building or water):
             return
         try:
             geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
         except RuntimeError:
+            return
+        if water:
+            self.water.append(geom)
+        if not (items or is_res or building):
             return
         self.assembled.add(rel_id)
         if items:
@@ -290,4 +312,6 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
         failed_areas=failed,
         bbox=bbox,
         stop_areas=col.stop_areas,
+        water=col.water,
+        places=col.places,
     )
