@@ -33,7 +33,8 @@ def test_assess_writes_every_output(tmp_path: Path, osm_dir: Path) -> None:
         assert stage in result.output
     names = {p.name for p in out.iterdir()}
     assert names == {"origins.parquet", "origins.gpkg", "facilities.parquet", "facilities.gpkg",
-                     "network_edges.parquet", "summary.json", "summary.csv", "config.json"}
+                     "network_edges.parquet", "summary.json", "summary.csv", "config.json",
+                     "context.parquet"}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["indices"]) >= {"life_service", "disaster", "transport", "environment",
                                        "health_resilience"}
@@ -88,6 +89,7 @@ def test_report_and_site_use_the_config_the_assessment_ran_with(
     assert city.config.thresholds.distances_m == [250.0, 450.0, 900.0]
     assert city.config.origins.population_total == 38367
     assert set(city.summary["coverage"]["kindergarten"]) == {"a", "b", "c"}
+    assert city.context is not None and {"water", "suburb"} <= set(city.context["kind"])
     sited = CliRunner().invoke(app, ["site", str(out), "--item", "kindergarten", "--k", "1"])
     assert sited.exit_code == 0, sited.output
     assert "(900 m)" in sited.output

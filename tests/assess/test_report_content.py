@@ -45,3 +45,13 @@ def test_index_maps_fit_the_origins_and_mark_border_origins(assessed) -> None:  
                                  np.array([int(BORDER_COLOUR[i:i + 2], 16) / 255
                                            for i in (1, 3, 5)]))]
     assert n_border == 0 or sum(len(c.get_offsets()) for c in edge_rgba) == n_border
+
+
+def test_maps_carry_water_and_place_names_from_the_extract(assessed) -> None:  # type: ignore[no-untyped-def]
+    city = from_assessment(assessed.get("monaco"), "monaco")
+    names = set(city.context.loc[city.context["kind"] != "water", "name"])
+    with figure_style():
+        fig = index_map(city, "life_service")
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert texts & names  # Monte-Carlo, La Condamine … written from the OSM place nodes
+    assert (city.context["kind"] == "water").sum() > 0

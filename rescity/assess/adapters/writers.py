@@ -70,6 +70,7 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
         "summary_json": out / "summary.json",
         "summary_csv": out / "summary.csv",
         "config_json": out / "config.json",
+        "context_parquet": out / "context.parquet",
     }
     result.origins.to_parquet(paths["origins_parquet"])
     _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG")
@@ -82,6 +83,10 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
     _as_points(result.facilities).to_file(paths["facilities_gpkg"], layer="facilities",
                                           driver="GPKG")
     result.edges().to_parquet(paths["edges_parquet"])
+    if result.context is not None:
+        result.context.to_parquet(paths["context_parquet"])
+    else:
+        del paths["context_parquet"]
     paths["summary_json"].write_text(
         json.dumps(_clean(result.summary), ensure_ascii=False, indent=2), encoding="utf-8"
     )

@@ -21,6 +21,7 @@ from rescity.assess.reporting.style import (
     BORDER_COLOUR,
     CMAP,
     bilingual,
+    draw_context,
     draw_network,
     fit_to,
     index_label,
@@ -72,6 +73,7 @@ def index_map(city: CityResult, index: str) -> Figure:
     ax.scatter(x[border], y[border], s=28, marker="s", facecolors="none",
                edgecolors=BORDER_COLOUR, linewidths=0.8, zorder=4)
     fit_to(ax, city.origins)
+    draw_context(ax, city.context)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
                  label=index_label(index))
     ax.legend(handles=[
@@ -127,6 +129,7 @@ def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> 
     x, y = city.origins["x"].to_numpy(), city.origins["y"].to_numpy()
     covered = snapped & ~mask
     fit_to(ax, city.origins)
+    draw_context(ax, city.context)
     ax.scatter(x[covered], y[covered], s=size[covered], c=COVERED, alpha=0.6,
                linewidths=0, zorder=2)
     ax.scatter(x[mask], y[mask], s=size[mask], c=UNCOVERED, alpha=0.75, linewidths=0, zorder=3)

@@ -165,6 +165,33 @@ def draw_network(ax: Axes, edges: gpd.GeoDataFrame, *, colour: str = NETWORK_COL
     ax.set_ylabel("")
 
 
+WATER_COLOUR = "#cfe3f3"
+PLACE_RANK = {"city": 0, "town": 1, "suburb": 2, "village": 2, "quarter": 3, "neighbourhood": 4}
+MAX_PLACE_LABELS = 12
+
+
+def draw_context(ax: Axes, context: gpd.GeoDataFrame | None) -> None:
+    """Water and place names from the extract itself, under everything else. Call after the
+    map's frame is set: only names inside it are written, the most important first."""
+    if context is None or len(context) == 0:
+        return
+    water = context[context["kind"] == "water"]
+    if len(water):
+        water.plot(ax=ax, color=WATER_COLOUR, edgecolor="none", zorder=0.5)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    places = context[context["kind"].isin(list(PLACE_RANK))]
+    if len(places) == 0:
+        return
+    pts = places.geometry.centroid
+    inside = ((pts.x > x0) & (pts.x < x1) & (pts.y > y0) & (pts.y < y1)).to_numpy()
+    places = places[inside].assign(rank=places["kind"][inside].map(PLACE_RANK))
+    for _, row in places.sort_values("rank").head(MAX_PLACE_LABELS).iterrows():
+        c = row.geometry.centroid
+        ax.text(c.x, c.y, row["name"], fontsize=7, color="#555555", ha="center",
+                va="center", style="italic", zorder=6, alpha=0.9)
+
+
 def fit_to(ax: Axes, gdf: gpd.GeoDataFrame, *, margin_m: float = 300.0) -> None:
     """Frame the map on ``gdf`` (the origins) rather than on the whole network, whose ways
     can run far past the place assessed (a relation reaching another country)."""

@@ -56,6 +56,7 @@ class AssessmentResult:
     origin_snap: Snapped
     facility_set: FacilitySet
     timings: dict[str, float] = field(default_factory=dict)
+    context: gpd.GeoDataFrame | None = None  # water and place names, for maps
 
     def edges(self) -> gpd.GeoDataFrame:
         """The walk network's edges, for maps."""
@@ -76,6 +77,16 @@ def _stage(name: str, timings: dict[str, float], cb: StageCallback | None) -> It
     log.info("stage %s: %.2f s", name, timings[name])
     if cb:
         cb(name, timings[name])
+
+
+def map_context(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
+    """Water areas and named places from the extract, projected: the maps' only base layer
+    besides the streets (no remote tiles)."""
+    water = [("water", "", g) for g in osm.water]
+    places = [(f.building, f.name, f.geometry) for f in osm.places]
+    rows = water + places
+    return gpd.GeoDataFrame({"kind": [r[0] for r in rows], "name": [r[1] for r in rows]},
+                            geometry=[r[2] for r in rows], crs="EPSG:4326").to_crs(crs)
 
 
 def _resolve_config(config: AssessConfig | Path | str | None) -> AssessConfig:
@@ -188,4 +199,4 @@ def evaluate(
         summary["thresholds_m"] = dict(zip(labels, cfg.thresholds.distances_m, strict=True))
     summary["timings_s"] = dict(timings)
     return AssessmentResult(org, fs.gdf, net, summary, cfg, tax, reach, sc.distances, osnap, fs,
-                            timings)
+                            timings, map_context(osm, net.crs))
