@@ -52,7 +52,7 @@ class Feature:
     items: list[int] = field(default_factory=list)
     building: str = ""
     levels: float = float("nan")
-    use: str = ""  # buildings: "residential" (building:use / residential=*), "other" or ""
+    use: str = ""  # buildings: "residential", "service" (shop, office …), "other" or ""
 
 
 @dataclass
@@ -102,6 +102,8 @@ def _use(tags: dict[str, str]) -> str:
     """What a building's own tags say about its use (evidence for ``building=yes``)."""
     if tags.get("building:use") in ("residential", "apartments") or "residential" in tags:
         return "residential"
+    if any(k in tags for k in POI_KEYS):
+        return "service"  # a shop, office or amenity in (or as) the building
     if any(k in tags for k in NON_RESIDENTIAL_KEYS) or tags.get("building:use"):
         return "other"
     return ""
