@@ -64,7 +64,7 @@ def dwelling_mask(bld: gpd.GeoDataFrame, in_residential: npt.NDArray[np.bool_],
     typed = bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
     use = bld["use"].to_numpy()
     plain = (bld["building"] == "yes").to_numpy()
-    evidence = (in_residential & (use != "other")) | (use == "residential")
+    evidence = (in_residential & ~np.isin(use, ["other", "service"])) | (use == "residential")
     big = bld["footprint_m2"].to_numpy() >= config.origins.min_dwelling_footprint_m2
     out: npt.NDArray[np.bool_] = typed | (plain & evidence & big)
     return out
@@ -117,7 +117,7 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
     out["storeys"] = storeys(out, config)
     floors = out["storeys"].to_numpy()
     if config.origins.mixed_use_ground_floor:
-        mixed = hosts_services(out, osm, crs) | (out["use"] == "other").to_numpy()
+        mixed = hosts_services(out, osm, crs) | (out["use"] == "service").to_numpy()
         floors = np.where(mixed, np.maximum(floors - 1.0, 0.0), floors)
     out["floor_area_m2"] = out["footprint_m2"].to_numpy() * floors
     return out
