@@ -103,6 +103,8 @@ def _building_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDa
     out["area_m2"] = out["footprint_m2"]
     out["population"] = out["floor_area_m2"] / config.origins.floor_area_per_person_m2
     out["population_source"] = "floor_area"
+    # A one-storey shop or office tagged as a dwelling type has no dwelling floor left.
+    out = out[out["population"] > 0].reset_index(drop=True)
     return out.drop(columns=["footprint_m2", "use"])
 
 
