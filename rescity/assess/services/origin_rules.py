@@ -12,6 +12,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
@@ -53,7 +54,7 @@ def split_large(res: gpd.GeoDataFrame, config: AssessConfig) -> gpd.GeoDataFrame
     whole = res.drop(index=big)
     parts = gpd.GeoDataFrame(rows, geometry="geometry", crs=res.crs)
     return gpd.GeoDataFrame(
-        gpd.pd.concat([whole, parts], ignore_index=True), geometry="geometry", crs=res.crs)
+        pd.concat([whole, parts], ignore_index=True), geometry="geometry", crs=res.crs)
 
 
 def landuse_share(dwell: gpd.GeoDataFrame, in_residential: np.ndarray,
