@@ -77,22 +77,29 @@ def test_only_dwellings_hold_residents(monaco_dwellings) -> None:  # type: ignor
     assert not plain["use"].isin(["other", "service"]).any()
 
 
-def test_untagged_storeys_are_the_median_of_tagged_neighbours(monaco_dwellings) -> None:  # type: ignore[no-untyped-def]
+def test_untagged_storeys_are_the_median_of_tagged_neighbours_of_the_same_kind(
+        monaco_dwellings) -> None:  # type: ignore[no-untyped-def]
+    from rescity.assess.services.dwellings import HOUSES
+
     dw, cfg = monaco_dwellings
+    oc = cfg.origins
     pts = dw.geometry.representative_point()
     xy = np.column_stack([pts.x, pts.y])
-    tagged = np.isfinite(dw["levels"].to_numpy())
+    levels = dw["levels"].to_numpy()
+    house = dw["building"].isin(HOUSES).to_numpy()
+    tagged = np.isfinite(levels)
     assert tagged.sum() > 50 and (~tagged).sum() > 50
     checked = 0
-    for i in np.flatnonzero(~tagged)[:40]:
-        d = np.hypot(*(xy[tagged] - xy[i]).T)
+    for i in np.flatnonzero(~tagged)[:60]:
+        same = tagged & (house == house[i])
+        d = np.hypot(*(xy[same] - xy[i]).T)
         order = np.argsort(d)[:10]
-        near = order[d[order] <= cfg.origins.neighbour_levels_m]
-        if len(near) >= cfg.origins.neighbour_levels_min:
-            expected = float(np.median(dw["levels"].to_numpy()[tagged][near]))
+        near = order[d[order] <= oc.neighbour_levels_m]
+        if len(near) >= oc.neighbour_levels_min:
+            expected = float(np.median(levels[same][near]))
             checked += 1
         else:
-            expected = cfg.origins.default_levels
+            expected = oc.house_levels if house[i] else oc.default_levels
         assert dw["storeys"].iloc[i] == pytest.approx(expected)
     assert checked > 10
 

@@ -77,6 +77,7 @@ class OriginsConfig(BaseModel):
     kind: Literal["landuse", "buildings", "h3"]
     floor_area_per_person_m2: float = Field(gt=0)
     default_levels: float = Field(gt=0)
+    house_levels: float = Field(gt=0)
     neighbour_levels_m: float = Field(ge=0)
     neighbour_levels_min: int = Field(ge=1)
     min_dwelling_footprint_m2: float = Field(ge=0)

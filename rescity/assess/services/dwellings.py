@@ -8,10 +8,11 @@ use (shop, office, amenity, historic …) and is no smaller than a shed
 religious and public buildings never count.
 
 Storeys come from ``building:levels`` (or ``height`` at 3 m a storey); where neither is
-tagged, from the median of the nearest tagged dwellings around (``origins.neighbour_levels_m``,
-at least ``origins.neighbour_levels_min`` of them), else ``origins.default_levels``. A dwelling
-with a shop, office or other service mapped inside (or tagged on it) keeps its ground floor
-for them (``origins.mixed_use_ground_floor``).
+tagged, from the median of the nearest tagged dwellings of the same kind around (houses apart
+from blocks; ``origins.neighbour_levels_m``, at least ``origins.neighbour_levels_min`` of
+them), else ``origins.house_levels`` for houses and ``origins.default_levels`` for the rest.
+A dwelling with a shop, office or other service mapped inside (or tagged on it) keeps its
+ground floor for them (``origins.mixed_use_ground_floor``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, OsmData
 from rescity.assess.domain.config import AssessConfig
 
 NEIGHBOURS = 10  # tagged dwellings looked at around an untagged one
+HOUSES = frozenset({"house", "detached", "semidetached_house", "terrace", "bungalow", "farm",
+                    "cabin", "static_caravan", "houseboat"})
 
 
 def buildings_frame(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
@@ -70,17 +73,15 @@ def dwelling_mask(bld: gpd.GeoDataFrame, in_residential: npt.NDArray[np.bool_],
     return out
 
 
-def storeys(bld: gpd.GeoDataFrame, config: AssessConfig) -> npt.NDArray[np.float64]:
-    """Tagged storeys, else the median of the nearest tagged neighbours, else the default."""
+def _neighbour_storeys(xy: npt.NDArray[np.float64], levels: npt.NDArray[np.float64],
+                       default: float, config: AssessConfig) -> npt.NDArray[np.float64]:
+    """Tagged storeys, else the median of the nearest tagged neighbours, else ``default``."""
     oc = config.origins
-    levels = bld["levels"].to_numpy(dtype=np.float64).copy()
     tagged = np.isfinite(levels)
     missing = np.flatnonzero(~tagged)
-    out = np.where(tagged, levels, oc.default_levels)
+    out = np.where(tagged, levels, default)
     if oc.neighbour_levels_m <= 0 or len(missing) == 0 or tagged.sum() < oc.neighbour_levels_min:
         return out
-    pts = bld.geometry.representative_point()
-    xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
     tree = cKDTree(xy[tagged])
     k = min(NEIGHBOURS, int(tagged.sum()))
     dist, idx = tree.query(xy[missing], k=k, distance_upper_bound=oc.neighbour_levels_m)
@@ -91,7 +92,24 @@ def storeys(bld: gpd.GeoDataFrame, config: AssessConfig) -> npt.NDArray[np.float
     med = np.full(len(missing), np.nan)
     if enough.any():
         med[enough] = np.nanmedian(vals[enough], axis=1)
-    out[missing] = np.where(enough, med, oc.default_levels)
+    out[missing] = np.where(enough, med, default)
+    return out
+
+
+def storeys(bld: gpd.GeoDataFrame, config: AssessConfig) -> npt.NDArray[np.float64]:
+    """Storeys per dwelling. Houses (``house``, ``detached``, ``bungalow`` …) and blocks
+    (everything else) are looked up separately: an untagged house takes the median of the
+    tagged houses around it, else ``origins.house_levels``; a block that of the tagged blocks
+    around it, else ``origins.default_levels``. A house beside a tower is still a house."""
+    levels = bld["levels"].to_numpy(dtype=np.float64)
+    pts = bld.geometry.representative_point()
+    xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    house = bld["building"].isin(HOUSES).to_numpy()
+    out = np.empty(len(bld))
+    oc = config.origins
+    for mask, default in ((house, oc.house_levels), (~house, oc.default_levels)):
+        if mask.any():
+            out[mask] = _neighbour_storeys(xy[mask], levels[mask], default, config)
     return out
 
 
