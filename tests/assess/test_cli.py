@@ -37,7 +37,8 @@ def test_assess_writes_every_output(tmp_path: Path, osm_dir: Path, caplog) -> No
         assert sum(f"stage {stage}" in r.getMessage() for r in caplog.records) == 1, stage
     names = {p.name for p in out.iterdir()}
     assert names == {"origins.parquet", "origins.gpkg", "facilities.parquet", "facilities.gpkg",
-                     "network_edges.parquet", "summary.json", "summary.csv"}
+                     "network_edges.parquet", "summary.json", "summary.csv", "config.json",
+                     "context.parquet"}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["indices"]) >= {"life_service", "disaster", "transport", "environment",
                                        "health_resilience"}
@@ -69,3 +70,30 @@ def test_bad_input_exits_with_a_message(tmp_path: Path) -> None:
         "assess", str(tmp_path / "missing.osm.pbf"), "--out", str(tmp_path), "--config", str(cfg)])
     assert result.exit_code == 2
     assert "bogus" in result.output
+
+
+def test_report_and_site_use_the_config_the_assessment_ran_with(
+        tmp_path: Path, osm_dir: Path) -> None:
+    # Once, `assess --config` did not save its config: the report then showed the default
+    # thresholds next to coverage computed with the user's.
+    from rescity.assess.adapters.result_store import load_result
+    from rescity.assess.entrypoints.cli_report import register as register_report
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[thresholds]\ndistances_m = [250.0, 450.0, 900.0]\n"
+                   "labels = [\"a\", \"b\", \"c\"]\n[origins]\npopulation_total = 38367\n",
+                   encoding="utf-8")
+    out = tmp_path / "o"
+    app = make_app()
+    register_report(app)
+    result = CliRunner().invoke(app, [
+        "assess", str(osm_dir / "monaco.osm.pbf"), "--out", str(out), "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    city = load_result(out)
+    assert city.config.thresholds.distances_m == [250.0, 450.0, 900.0]
+    assert city.config.origins.population_total == 38367
+    assert set(city.summary["coverage"]["kindergarten"]) == {"a", "b", "c"}
+    assert city.context is not None and {"water", "suburb"} <= set(city.context["kind"])
+    sited = CliRunner().invoke(app, ["site", str(out), "--item", "kindergarten", "--k", "1"])
+    assert sited.exit_code == 0, sited.output
+    assert "(900 m)" in sited.output

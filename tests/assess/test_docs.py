@@ -8,10 +8,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
+ITEM_TABLES = {"weights", "circle", "medical", "supply", "shelter"}  # keyed by item ids
+
+
 def leaf_keys(table: dict, prefix: str = "") -> list[str]:
     out = []
     for key, value in table.items():
-        if isinstance(value, dict) and key not in {"weights", "medical", "supply", "shelter"}:
+        if isinstance(value, dict) and key not in ITEM_TABLES:
             out += leaf_keys(value, f"{prefix}{key}.")
         else:
             out.append(f"{prefix}{key}")

@@ -109,6 +109,13 @@ def test_life_service_tiered_and_decay_modes() -> None:
                                    W_KG * (1000 - 425) / 700 + W_WET])
 
 
+def test_life_service_standard_mode_uses_each_items_own_life_circle() -> None:
+    # GB 50180-2018: kindergarten in the 5-min circle (300 m), wet market in the 10-min (500 m).
+    # K is within 300 m of O1 and 425 m from O2; W is 660 m from O1 and within 300 m of O2.
+    std = run({"life_service": {"mode": "standard"}}).indices["life_service"]
+    assert std == pytest.approx([W_KG, W_WET])
+
+
 def test_disaster_index(scores: Scores) -> None:
     # medical 0; supply mean(1/3 daily supply, 1/1 wet market); shelter 0; open space 0.5 ha/1 ha.
     supply = (1 / 3 + 1) / 2
@@ -120,11 +127,34 @@ def test_disaster_index(scores: Scores) -> None:
 def test_transport_index(scores: Scores) -> None:
     # One intersection (C, degree 3) within 500 m of both origins.
     density = 1 / (math.pi * 0.25)
-    conn = density / 100
+    conn = density / 250
     assert scores.indices["transport_connectivity"] == pytest.approx([conn, conn])
     assert scores.indices["transport_bus"] == pytest.approx([0.25, 0.0])
     assert scores.indices["transport_rail"] == pytest.approx([0.0, 0.0])
     assert scores.indices["transport"] == pytest.approx([0.25 + conn, conn])
+
+
+def test_rail_score_falls_with_the_walk_to_the_station() -> None:
+    # Station R at E: O2 walks 5 + 150 + 1000 + 10 = 1165 m, beyond 1000 m; with a 2 km reach
+    # and full marks within 1 km it scores (2000 - 1165) / 1000.
+    far = run({"transport": {"rail_distance_m": 2000.0, "rail_full_m": 1000.0}})
+    assert far.indices["transport_rail"][1] == pytest.approx((2000 - 1165) / 1000)
+
+
+def test_parallel_edges_do_not_make_an_intersection() -> None:
+    from rescity.assess.services.scoring import street_degree
+
+    net = tiny_network()
+    # A second edge B–C beside the first (a footway along a road): B still meets only A and C.
+    u = np.r_[net.edge_u, 1]
+    v = np.r_[net.edge_v, 2]
+    length = np.r_[net.edge_len, 300.0]
+    gx = np.r_[net.geom_x, 100.0, 400.0]
+    gy = np.r_[net.geom_y, 0.0, 0.0]
+    ptr = np.r_[net.geom_ptr, net.geom_ptr[-1] + 2]
+    twin = assemble("EPSG:32650", XY[:, 0], XY[:, 1], np.arange(5), u, v, length, ptr, gx, gy)
+    assert twin.degree[1] == 3  # what the old count saw
+    assert street_degree(twin).tolist() == [1, 2, 3, 1, 1]
 
 
 def test_environment_index_uses_two_step_catchment(scores: Scores) -> None:

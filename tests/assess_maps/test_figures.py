@@ -93,3 +93,27 @@ def test_saving_restores_matplotlib_settings(tmp_path) -> None:
         fig.text(0.1, 0.5, "韧性 resilience")
         save(fig, tmp_path, "x", "x")
     assert list(mpl.rcParams["font.sans-serif"]) == before
+
+
+def test_a_font_cache_older_than_the_cjk_font_does_not_hide_it(monkeypatch) -> None:
+    # A machine where matplotlib built its font cache before fonts-noto-cjk was installed:
+    # the cache lists no CJK font, though the file is on disk.
+    from matplotlib import font_manager
+
+    from rescity.assess.reporting import style
+
+    if not style.cjk_font_files():
+        pytest.skip("no CJK font installed on this machine")
+    stale = font_manager.FontManager()
+    stale.ttflist = [f for f in stale.ttflist if "CJK" not in f.name]
+    monkeypatch.setattr(font_manager, "fontManager", stale)
+    style.cjk_font.cache_clear()
+    try:
+        name = style.cjk_font()
+        assert name is not None and "CJK" in name
+        assert name in {f.name for f in stale.ttflist}
+        path = stale.findfont(font_manager.FontProperties(family=name),
+                              fallback_to_default=False)
+        assert "CJK" in path
+    finally:
+        style.cjk_font.cache_clear()

@@ -28,6 +28,12 @@ def test_the_report_has_every_table(html) -> None:
     assert "幼儿园" in html and "Kindergarten" in html
 
 
+def test_the_report_states_its_data_caveats(html) -> None:
+    assert 'id="caveats"' in html
+    # No --population-total was given: the estimate is called one.
+    assert "not calibrated against a census" in html
+
+
 def test_the_report_credits_openstreetmap(html) -> None:
     assert "© OpenStreetMap contributors" in html
     assert "ODbL" in html

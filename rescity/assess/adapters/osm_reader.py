@@ -29,7 +29,16 @@ RESIDENTIAL_BUILDINGS = frozenset({
     "residential", "apartments", "house", "detached", "terrace", "semidetached_house",
     "dormitory", "bungalow", "farm", "cabin", "static_caravan", "houseboat",
 })
-EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels")
+EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels", "tourism", "craft",
+              "office", "shop", "amenity", "healthcare", "natural", "waterway", "place")
+# Context drawn on maps from the extract itself (no remote tiles): water and place names.
+PLACES = ("city", "town", "suburb", "quarter", "village", "neighbourhood")
+# A building or a node inside one with any of these keys hosts something other than dwellings.
+NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare", "historic",
+                        "man_made", "leisure", "religion", "industrial", "military", "railway",
+                        "public_transport", "emergency", "aeroway", "power")
+POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
+METRES_PER_STOREY = 3.0
 
 
 @dataclass
@@ -43,6 +52,7 @@ class Feature:
     items: list[int] = field(default_factory=list)
     building: str = ""
     levels: float = float("nan")
+    use: str = ""  # buildings: "residential", "service" (shop, office …), "other" or ""
 
 
 @dataclass
@@ -50,6 +60,8 @@ class OsmData:
     """Everything read from one extract."""
 
     path: str
+    poi_lon: npt.NDArray[np.float64]
+    poi_lat: npt.NDArray[np.float64]
     way_ptr: npt.NDArray[np.int64]
     node_ids: npt.NDArray[np.int64]
     lon: npt.NDArray[np.float64]
@@ -59,19 +71,48 @@ class OsmData:
     buildings: list[Feature]
     dropped_ways: dict[str, int]
     failed_areas: list[int]
+    bbox: tuple[float, float, float, float] | None = None  # the file header's (W, S, E, N)
+    # Members ("n"/"w", id) of each public_transport=stop_area relation: one stop place each.
+    stop_areas: list[list[tuple[str, int]]] = field(default_factory=list)
+    water: list[BaseGeometry] = field(default_factory=list)
+    places: list[Feature] = field(default_factory=list)  # name, point; ``building`` = kind
 
     @property
     def n_walk_ways(self) -> int:
         return len(self.way_ptr) - 1
 
 
-def _levels(tags: dict[str, str]) -> float:
-    raw = tags.get("building:levels", "")
+def _number(raw: str) -> float:
     try:
-        value = float(raw.split(";")[0])
+        return float(raw.split(";")[0].strip().removesuffix("m").strip())
     except ValueError:
         return float("nan")
+
+
+def _levels(tags: dict[str, str]) -> float:
+    """Storeys above ground: ``building:levels``, else ``height`` at 3 m a storey."""
+    value = _number(tags.get("building:levels", ""))
+    if not 0 < value < 200:
+        height = _number(tags.get("height", ""))
+        value = round(height / METRES_PER_STOREY) if height > 0 else float("nan")
     return value if 0 < value < 200 else float("nan")
+
+
+def _use(tags: dict[str, str]) -> str:
+    """What a building's own tags say about its use (evidence for ``building=yes``)."""
+    if tags.get("building:use") in ("residential", "apartments") or "residential" in tags:
+        return "residential"
+    if any(k in tags for k in POI_KEYS):
+        return "service"  # a shop, office or amenity in (or as) the building
+    if any(k in tags for k in NON_RESIDENTIAL_KEYS) or tags.get("building:use"):
+        return "other"
+    return ""
+
+
+def _building(kind: str, osm_id: int, tags: dict[str, str], geom: BaseGeometry,
+              building: str) -> Feature:
+    return Feature(kind, osm_id, _name(tags), geom, building=building, levels=_levels(tags),
+                   use=_use(tags))
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -89,6 +130,11 @@ def _name(tags: dict[str, str]) -> str:
     return tags.get("name") or tags.get("name:zh") or tags.get("name:en") or ""
 
 
+def _is_water(tags: dict[str, str]) -> bool:
+    return (tags.get("natural") == "water" or tags.get("waterway") == "riverbank"
+            or tags.get("landuse") in ("reservoir", "basin"))
+
+
 class _Collector:
     """Accumulates the pass's results; one method per OSM object kind."""
 
@@ -99,16 +145,31 @@ class _Collector:
         self.facilities: list[Feature] = []
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
+        self.poi: list[tuple[float, float]] = []
+        self.stop_areas: list[list[tuple[str, int]]] = []
+        self.water: list[BaseGeometry] = []
+        self.places: list[Feature] = []
         self.dropped: dict[str, int] = {}
+        # Relations seen and relations assembled, kept apart: osmium may hand over a
+        # relation's area before the relation itself, so removing from one set on ``area()``
+        # would leave the relation pending forever (failed = wanted - assembled, at the end).
         self.pending_relations: set[int] = set()
+        self.assembled: set[int] = set()
         self.wkb = osmium.geom.WKBFactory()
 
     def node(self, o: osmium.osm.Node) -> None:
         tags = {t.k: t.v for t in o.tags}
         items = self.taxonomy.classify(tags)
-        if items and o.location.valid():
+        if not o.location.valid():
+            return
+        if items:
             pt = shapely.Point(o.location.lon, o.location.lat)
             self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
+        if any(k in tags for k in POI_KEYS):
+            self.poi.append((o.location.lon, o.location.lat))
+        if tags.get("place") in PLACES and _name(tags):
+            pt = shapely.Point(o.location.lon, o.location.lat)
+            self.places.append(Feature("n", o.id, _name(tags), pt, building=tags["place"]))
 
     def way(self, o: osmium.osm.Way) -> None:
         tags = {t.k: t.v for t in o.tags}
@@ -123,9 +184,10 @@ class _Collector:
         building = tags.get("building", "")
         if building == "no":
             building = ""
+        water = _is_water(tags)
         nodes = o.nodes
         # Coordinates only for ways that are used: most tagged ways in a city are not.
-        if not (walk or items or is_res or building) or len(nodes) < 2:
+        if not (walk or items or is_res or building or water) or len(nodes) < 2:
             return
         try:
             rows = np.array([(n.ref, n.lon, n.lat) for n in nodes], dtype=np.float64)
@@ -138,9 +200,11 @@ class _Collector:
         if walk:
             self.refs.append(refs)
             self.coords.append(np.ascontiguousarray(xy))
+        closed = len(refs) >= 4 and refs[0] == refs[-1]
+        if water and closed:
+            self.water.append(_polygonal(shapely.Polygon(xy)))
         if not (items or is_res or building):
             return
-        closed = len(refs) >= 4 and refs[0] == refs[-1]
         geom: BaseGeometry
         geom = _polygonal(shapely.Polygon(xy)) if closed else shapely.Point(xy[len(xy) // 2])
         if items:
@@ -148,10 +212,12 @@ class _Collector:
         if closed and is_res:
             self.residential.append(Feature("w", o.id, _name(tags), geom))
         if closed and building:
-            self.buildings.append(Feature("w", o.id, _name(tags), geom, building=building,
-                                          levels=_levels(tags)))
+            self.buildings.append(_building("w", o.id, tags, geom, building))
 
     def relation(self, o: osmium.osm.Relation) -> None:
+        if o.tags.get("public_transport") == "stop_area":
+            self.stop_areas.append([(m.type, m.ref) for m in o.members if m.type in "nw"])
+            return
         if o.tags.get("type") != "multipolygon":
             return
         tags = {t.k: t.v for t in o.tags}
@@ -163,25 +229,28 @@ class _Collector:
         if o.from_way():
             return
         rel_id = o.orig_id()
-        self.pending_relations.discard(rel_id)
         tags = {t.k: t.v for t in o.tags}
         items = self.taxonomy.classify(tags)
         is_res = tags.get("landuse") == "residential"
         building = tags.get("building", "")
-        if not (items or is_res or building):
+        water = _is_water(tags)
+        if not (items or is_res or building or water):
             return
         try:
             geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
         except RuntimeError:
-            self.pending_relations.add(rel_id)
             return
+        if water:
+            self.water.append(geom)
+        if not (items or is_res or building):
+            return
+        self.assembled.add(rel_id)
         if items:
             self.facilities.append(Feature("r", rel_id, _name(tags), geom, items))
         if is_res:
             self.residential.append(Feature("r", rel_id, _name(tags), geom))
         if building and building != "no":
-            self.buildings.append(Feature("r", rel_id, _name(tags), geom, building=building,
-                                          levels=_levels(tags)))
+            self.buildings.append(_building("r", rel_id, tags, geom, building))
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
@@ -207,6 +276,9 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
             .with_areas(osmium.filter.KeyFilter(*keys))
             .with_filter(osmium.filter.KeyFilter(*keys))
         )
+        box = fp.header.box()
+        bbox = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
+                 box.top_right.lat) if box.valid() else None)
         for obj in fp:
             if isinstance(obj, osmium.osm.Node):
                 col.node(obj)
@@ -218,15 +290,19 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
                 col.area(obj)
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(where, f"cannot read OSM data (truncated or corrupt?): {exc}") from None
-    if col.pending_relations:
+    failed = sorted(col.pending_relations - col.assembled)
+    if failed:
         log.warning("%s: %d multipolygon relation(s) could not be assembled and were skipped",
-                    where, len(col.pending_relations))
+                    where, len(failed))
     lengths = np.array([len(r) for r in col.refs], dtype=np.int64)
     way_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=way_ptr[1:])
     xy = np.concatenate(col.coords) if col.coords else np.zeros((0, 2))
+    poi = np.array(col.poi, dtype=np.float64).reshape(-1, 2)
     return OsmData(
         path=where,
+        poi_lon=np.ascontiguousarray(poi[:, 0]),
+        poi_lat=np.ascontiguousarray(poi[:, 1]),
         way_ptr=way_ptr,
         node_ids=np.concatenate(col.refs) if col.refs else np.zeros(0, dtype=np.int64),
         lon=np.ascontiguousarray(xy[:, 0]),
@@ -235,5 +311,9 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
         residential=col.residential,
         buildings=col.buildings,
         dropped_ways=col.dropped,
-        failed_areas=sorted(col.pending_relations),
+        failed_areas=failed,
+        bbox=bbox,
+        stop_areas=col.stop_areas,
+        water=col.water,
+        places=col.places,
     )

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 REQUIRED = ("origins.parquet", "facilities.parquet", "network_edges.parquet", "summary.json")
 CONFIG_FILE = "config.json"
+CONTEXT_FILE = "context.parquet"  # optional: results written before it existed have none
 
 
 @dataclass
@@ -42,6 +43,7 @@ class CityResult:
     summary: dict[str, Any]
     config: AssessConfig
     taxonomy: Taxonomy
+    context: gpd.GeoDataFrame | None = None  # water and place names (``context.parquet``)
 
     @property
     def crs(self) -> str:
@@ -63,7 +65,7 @@ def from_assessment(result: AssessmentResult, name: str | None = None) -> CityRe
         name=name or city_name(result.summary.get("source", "city")),
         origins=result.origins, facilities=result.facilities, edges=result.edges(),
         network=result.network, summary=result.summary, config=result.config,
-        taxonomy=result.taxonomy,
+        taxonomy=result.taxonomy, context=result.context,
     )
 
 
@@ -114,6 +116,8 @@ def load_result(
         facilities = gpd.read_parquet(folder / "facilities.parquet")
         edges = gpd.read_parquet(folder / "network_edges.parquet")
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        context = (gpd.read_parquet(folder / CONTEXT_FILE)
+                   if (folder / CONTEXT_FILE).is_file() else None)
     except (OSError, ValueError) as exc:
         raise DataFileError(str(folder), f"cannot read the result: {exc}") from None
     if isinstance(config, AssessConfig):
@@ -129,5 +133,5 @@ def load_result(
         name=name or city_name(summary.get("source", folder.name)),
         origins=origins, facilities=facilities, edges=edges,
         network=network_from_edges(edges), summary=summary, config=cfg,
-        taxonomy=load_taxonomy(),
+        taxonomy=load_taxonomy(), context=context,
     )

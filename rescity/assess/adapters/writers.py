@@ -1,5 +1,6 @@
 """Write an assessment to disk: GeoParquet (full geometry), GeoPackage (points, opens in
-QGIS), the network edges for later maps, and the city summary as JSON and CSV."""
+QGIS), the network edges for later maps, the city summary as JSON and CSV, and the
+configuration the run used (``config.json``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+
+from rescity.assess.adapters.result_store import write_config
 
 if TYPE_CHECKING:
     from rescity.assess.services.pipeline import AssessmentResult
@@ -45,8 +48,10 @@ def _rows(summary: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
     for item in summary["missing_items"]:
         yield ("missing", item, "missing", 1)
     for key in ("origins", "origins_unsnapped", "population", "population_unsnapped",
-                "facilities_unsnapped", "failed_multipolygons"):
-        yield ("city", key, "value", summary[key])
+                "facilities_unsnapped", "failed_multipolygons", "population_calibrated",
+                "origins_at_border"):
+        if key in summary:
+            yield ("city", key, "value", summary[key])
     for key, value in (summary.get("population_raster") or {}).items():
         if isinstance(value, int | float) and not isinstance(value, bool):
             yield ("population_raster", key, "value", value)
@@ -64,6 +69,8 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
         "edges_parquet": out / "network_edges.parquet",
         "summary_json": out / "summary.json",
         "summary_csv": out / "summary.csv",
+        "config_json": out / "config.json",
+        "context_parquet": out / "context.parquet",
     }
     result.origins.to_parquet(paths["origins_parquet"])
     _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG")
@@ -76,6 +83,10 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
     _as_points(result.facilities).to_file(paths["facilities_gpkg"], layer="facilities",
                                           driver="GPKG")
     result.edges().to_parquet(paths["edges_parquet"])
+    if result.context is not None:
+        result.context.to_parquet(paths["context_parquet"])
+    else:
+        del paths["context_parquet"]
     paths["summary_json"].write_text(
         json.dumps(_clean(result.summary), ensure_ascii=False, indent=2), encoding="utf-8"
     )
@@ -84,4 +95,7 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
         writer.writerow(["section", "name", "stat", "value"])
         for row in _rows(result.summary):
             writer.writerow(row)
+    # The configuration the run used: `report`, `site` and `compare` read it back, so that
+    # their tables and method text state the real thresholds and weights.
+    write_config(result.config, out)
     return paths

@@ -65,22 +65,50 @@ class NetworkConfig(BaseModel):
     max_access_points: int = Field(ge=1)
 
 
+class FacilitiesConfig(BaseModel):
+    model_config = _STRICT
+    stop_place_items: list[str]
+    stop_same_name_m: float = Field(ge=0)
+    stop_unnamed_m: float = Field(ge=0)
+
+
 class OriginsConfig(BaseModel):
     model_config = _STRICT
     kind: Literal["landuse", "buildings", "h3"]
     floor_area_per_person_m2: float = Field(gt=0)
     default_levels: float = Field(gt=0)
+    house_levels: float = Field(gt=0)
+    neighbour_levels_m: float = Field(ge=0)
+    neighbour_levels_min: int = Field(ge=1)
+    min_dwelling_footprint_m2: float = Field(ge=0)
+    mixed_use_ground_floor: bool
+    min_building_coverage: float = Field(ge=0, le=1)
     land_density_per_km2: float = Field(ge=0)
+    population_total: float = Field(ge=0)
+    split_area_m2: float = Field(ge=0)
+    split_cell_m: float = Field(gt=0)
+    min_landuse_share: float = Field(ge=0, le=1)
+    min_landuse_areas: int = Field(ge=0)
+    sparse_landuse: Literal["buildings", "keep", "error"]
     h3_resolution: int = Field(ge=5, le=12)
     population_raster: str
 
 
 class LifeServiceConfig(BaseModel):
     model_config = _STRICT
-    mode: Literal["presence", "tiered", "decay"]
+    mode: Literal["presence", "tiered", "decay", "standard"]
     tier_scores: list[float]
     low: float
     weights: dict[str, float]
+    circle: dict[str, int]
+    circle_population: list[float] = Field(min_length=1)
+
+    @field_validator("circle")
+    @classmethod
+    def _levels(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(v < 1 for v in value.values()):
+            raise ValueError("life-circle levels start at 1 (the first threshold)")
+        return value
 
 
 class DisasterConfig(BaseModel):
@@ -96,6 +124,7 @@ class TransportConfig(BaseModel):
     model_config = _STRICT
     low: float
     rail_distance_m: float = Field(gt=0)
+    rail_full_m: float = Field(ge=0)
     rail_target: float = Field(gt=0)
     bus_distance_m: float = Field(gt=0)
     bus_target: float = Field(gt=0)
@@ -132,6 +161,7 @@ class AssessConfig(BaseModel):
     model_config = _STRICT
     thresholds: Thresholds
     network: NetworkConfig
+    facilities: FacilitiesConfig
     origins: OriginsConfig
     life_service: LifeServiceConfig
     disaster: DisasterConfig
@@ -163,6 +193,20 @@ class AssessConfig(BaseModel):
         problems += [
             Problem(f"{source}: key 'disaster.open_space_items'", f"unknown facility item {k!r}")
             for k in self.disaster.open_space_items if k not in known
+        ]
+        problems += [
+            Problem(f"{source}: key 'life_service.circle.{k}'", "unknown facility item")
+            for k in self.life_service.circle if k not in known
+        ]
+        n_thr = len(self.thresholds.distances_m)
+        problems += [
+            Problem(f"{source}: key 'life_service.circle.{k}'",
+                    f"level {v} but only {n_thr} thresholds")
+            for k, v in self.life_service.circle.items() if v > n_thr
+        ]
+        problems += [
+            Problem(f"{source}: key 'facilities.stop_place_items'", f"unknown facility item {k!r}")
+            for k in self.facilities.stop_place_items if k not in known
         ]
         for needed in ("park", "green_space", "rail_station", "bus_stop"):
             if needed not in known:

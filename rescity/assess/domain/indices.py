@@ -52,7 +52,9 @@ class ReachView:
 
 
 def item_scores(view: ReachView, config: AssessConfig) -> dict[str, F64]:
-    """Per Table-2 item a 0..1 score: presence, tiered or distance-decay (config mode)."""
+    """Per Table-2 item a 0..1 score: presence, tiered, distance-decay, or ``standard``
+    (GB 50180-2018: 1 when the item is within the walking distance of the life circle it
+    belongs to, ``life_service.circle``; an item without a level uses the last threshold)."""
     thr = config.thresholds.distances_m
     ls = config.life_service
     out: dict[str, F64] = {}
@@ -60,6 +62,9 @@ def item_scores(view: ReachView, config: AssessConfig) -> dict[str, F64]:
         d = view.nearest[:, view.col(item)]
         if ls.mode == "presence":
             s = (d <= thr[-1]).astype(np.float64)
+        elif ls.mode == "standard":
+            level = ls.circle.get(item, len(thr))
+            s = (d <= thr[min(level, len(thr)) - 1]).astype(np.float64)
         elif ls.mode == "tiered":
             s = np.zeros(len(d))
             for k in range(len(thr) - 1, -1, -1):
@@ -110,10 +115,17 @@ def disaster(parts: dict[str, F64], config: AssessConfig) -> F64:
 
 
 def transport_parts(view: ReachView, config: AssessConfig) -> dict[str, F64]:
+    """Rail by walking distance to the nearest station (full within ``rail_full_m``, falling
+    linearly to 0 at ``rail_distance_m``) times the share of ``rail_target`` stations within
+    reach; bus stop places within ``bus_distance_m`` against ``bus_target``; intersection
+    density against its target. Each 0..1: a station 300 m away and one 950 m away differ."""
     tc = config.transport
+    d_rail = view.nearest[:, view.col("rail_station")]
+    span = max(tc.rail_distance_m - tc.rail_full_m, 1e-9)
+    near = np.clip((tc.rail_distance_m - d_rail) / span, 0.0, 1.0)
     return {
-        "rail": np.minimum(view.count_within("rail_station", tc.rail_distance_m) / tc.rail_target,
-                           1.0),
+        "rail": near * np.minimum(
+            view.count_within("rail_station", tc.rail_distance_m) / tc.rail_target, 1.0),
         "bus": np.minimum(view.count_within("bus_stop", tc.bus_distance_m) / tc.bus_target, 1.0),
         "connectivity": np.minimum(
             view.intersection_density / tc.intersection_density_target_per_km2, 1.0),

@@ -27,6 +27,8 @@ class Rule:
     absent: tuple[str, ...] = ()
     name: tuple[str, ...] = ()
     not_name: tuple[str, ...] = ()
+    not_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    named: bool = False
 
     @property
     def name_only(self) -> bool:
@@ -39,6 +41,10 @@ class Rule:
             if value is None or ("*" not in values and value not in values):
                 return False
         if any(key in tags for key in self.absent):
+            return False
+        if any(tags.get(key) in values for key, values in self.not_tags.items()):
+            return False
+        if self.named and not names:
             return False
         if self.name and not any(sub in n for n in names for sub in self.name):
             return False
@@ -123,13 +129,19 @@ def _str_list(value: Any, where: str, path: str) -> tuple[str, ...]:
 def _parse_rule(raw: Any, where: str, path: str) -> Rule:
     if not isinstance(raw, dict):
         raise DataFileError(path, f"{where} must be a table")
-    unknown = set(raw) - {"tags", "absent", "name", "not_name"}
+    unknown = set(raw) - {"tags", "absent", "name", "not_name", "not_tags", "named"}
     if unknown:
         raise DataFileError(path, f"{where}: unknown key(s) {sorted(unknown)}")
     tags_raw = raw.get("tags", {})
     if not isinstance(tags_raw, dict):
         raise DataFileError(path, f"{where}.tags must be a table")
     tags = {k: frozenset(_str_list(v, f"{where}.tags.{k}", path)) for k, v in tags_raw.items()}
+    not_raw = raw.get("not_tags", {})
+    if not isinstance(not_raw, dict):
+        raise DataFileError(path, f"{where}.not_tags must be a table")
+    named = raw.get("named", False)
+    if not isinstance(named, bool):
+        raise DataFileError(path, f"{where}.named must be true or false")
     rule = Rule(
         tags=tags,
         absent=_str_list(raw.get("absent", []), f"{where}.absent", path),
@@ -137,6 +149,9 @@ def _parse_rule(raw: Any, where: str, path: str) -> Rule:
         not_name=tuple(
             s.lower() for s in _str_list(raw.get("not_name", []), f"{where}.not_name", path)
         ),
+        not_tags={k: frozenset(_str_list(v, f"{where}.not_tags.{k}", path))
+                  for k, v in not_raw.items()},
+        named=named,
     )
     if not rule.tags and not rule.name:
         raise DataFileError(path, f"{where} needs `tags` or `name`")

@@ -44,6 +44,12 @@ def assess(
             help="GeoTIFF of persons per cell (any CRS): origin populations by areal "
                  "weighting instead of building floor area (origins.population_raster)"),
     ] = None,
+    population_total: Annotated[
+        float | None, typer.Option(
+            "--population-total", min=0.0,
+            help="Known number of residents (a census figure): every origin's population is "
+                 "scaled so that they add up to it (origins.population_total)"),
+    ] = None,
 ) -> None:
     """Score every residential origin's 15-minute life circle and resilience indices."""
     console = Console(stderr=True)
@@ -64,9 +70,13 @@ def assess(
 
         try:
             cfg = load_config(config)
+            update: dict[str, object] = {}
             if population_raster is not None:
-                oc = cfg.origins.model_copy(update={"population_raster": str(population_raster)})
-                cfg = cfg.model_copy(update={"origins": oc})
+                update["population_raster"] = str(population_raster)
+            if population_total is not None:
+                update["population_total"] = population_total
+            if update:
+                cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update=update)})
             result = evaluate(city, cfg, origins=origins.value if origins else None,
                               on_stage=on_stage)
         except InputError as exc:
@@ -74,6 +84,12 @@ def assess(
             raise typer.Exit(code=2) from None
         paths = write_outputs(result, out)
     s = result.summary
+    if not s.get("population_calibrated"):
+        console.print(f"[yellow]population {s['population']:,.0f} is an uncalibrated estimate "
+                      f"({s['population_source']}); give --population-total or a raster[/yellow]")
+    if "origin_fallback" in s:
+        console.print("[yellow]residential land is sparse: the origins are the residential "
+                      "buildings (origins.sparse_landuse)[/yellow]")
     console.print(
         f"{s['origins']} origins ({s['origins_unsnapped']} unsnapped), "
         f"life-service median {s['indices']['life_service']['median']:.3f}, "

@@ -171,6 +171,15 @@ def site(
         raise InputError([Problem(str(source), "no such file or folder")])
     res = site_facilities(city, item, k, analysis=load_analysis(analysis), exact=exact)
     console.print(_sites_table(res))
+    if res.shortfall == "all_covered":
+        console.print(f"{len(res.sites)} of {k} sites proposed: they already cover every "
+                      f"resident without {item} within {res.distance_m:g} m; more sites would "
+                      "add no one")
+    elif res.shortfall == "unreachable":
+        left = res.uncovered_population - res.greedy.covered
+        console.print(f"{len(res.sites)} of {k} sites proposed: the {left:,.0f} residents "
+                      "still without it live beyond walking distance of every street node a "
+                      "site could take (or off the network)")
     if res.exact is not None:
         console.print(f"greedy covers {res.greedy.covered:,.0f}; exact optimum "
                       f"{res.exact.covered:,.0f} ({100 * (res.greedy_ratio or 1.0):.1f} %), "

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from rescity.assess.adapters.result_store import CityResult
@@ -48,13 +48,16 @@ def _box(values: F64, weights: F64, label: str) -> dict[str, object]:
     q = [weighted_quantile(values, weights, p) for p in (0.05, 0.25, 0.5, 0.75, 0.95)]
     ok = np.isfinite(values) & (weights > 0)
     mean = float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
-    return {"label": label, "whislo": q[0], "q1": q[1], "med": q[2], "q3": q[3],
-            "whishi": q[4], "mean": mean, "fliers": []}
+    # n: the origins behind the box, so a box drawn from a handful of areas shows it.
+    return {"label": f"{label}\nn = {int(ok.sum())}", "whislo": q[0], "q1": q[1],
+            "med": q[2], "q3": q[3], "whishi": q[4], "mean": mean, "fliers": []}
 
 
 def _city_colours(n: int) -> list[tuple[float, float, float, float]]:
-    cmap = colormaps["tab10"]
-    return [cmap(i % 10) for i in range(n)]
+    # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
+    okabe_ito = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+                 "#000000")
+    return [to_rgba(okabe_ito[i % len(okabe_ito)]) for i in range(n)]
 
 
 def _boxes(ax: Axes, stats: list[dict[str, object]], colours: Sequence[object]) -> None:

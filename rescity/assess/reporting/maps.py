@@ -18,9 +18,12 @@ from rescity.assess.adapters.result_store import CityResult
 from rescity.assess.domain.indices import TRANSPORT_MAX
 from rescity.assess.domain.interpolate import surface
 from rescity.assess.reporting.style import (
+    BORDER_COLOUR,
     CMAP,
     bilingual,
+    draw_context,
     draw_network,
+    fit_to,
     index_label,
     new_figure,
     scale_bar,
@@ -28,6 +31,7 @@ from rescity.assess.reporting.style import (
 from rescity.assess.services.siting import SitingResult, uncovered
 
 F64 = npt.NDArray[np.float64]
+UNCOVERED, COVERED = "#d95f02", "#9ecae1"  # orange and light blue: safe for red-green CVD
 
 
 def index_range(index: str) -> tuple[float, float]:
@@ -64,14 +68,22 @@ def index_map(city: CityResult, index: str) -> Figure:
                edgecolors="#333333", zorder=3)
     ax.scatter(x[~ok], y[~ok], s=9, facecolors="none", edgecolors="#777777", linewidths=0.5,
                zorder=3)
+    border = (city.origins["at_border"].to_numpy(bool) if "at_border" in city.origins
+              else np.zeros(len(x), dtype=bool))
+    ax.scatter(x[border], y[border], s=28, marker="s", facecolors="none",
+               edgecolors=BORDER_COLOUR, linewidths=0.8, zorder=4)
+    fit_to(ax, city.origins)
+    draw_context(ax, city.context)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
                  label=index_label(index))
     ax.legend(handles=[
         Line2D([], [], color="#9a9a9a", lw=1, label="步行网络 Walk network"),
-        Line2D([], [], marker="o", ls="", mfc="#4daf4a", mec="#333333",
+        Line2D([], [], marker="o", ls="", mfc=colormaps[CMAP](0.6), mec="#333333",
                label="居住单元 Residential origin"),
         Line2D([], [], marker="o", ls="", mfc="none", mec="#777777",
                label="未接入路网 Not on the network"),
+        Line2D([], [], marker="s", ls="", mfc="none", mec=BORDER_COLOUR,
+               label="数据边界处（得分为下限） At the data edge (lower bound)"),
     ], loc="upper left", fontsize=7, framealpha=0.9)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -103,8 +115,9 @@ def surface_map(city: CityResult, index: str, *, cell: float = 40.0) -> Figure:
 
 
 def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> Figure:
-    """Residents without the item within the life circle (red, by population) and the sites
-    proposed to cover them (numbered stars)."""
+    """Residents without the item within the life circle (orange, by population) and the
+    sites proposed to cover them (numbered stars); colours stay apart for red–green colour
+    blindness."""
     fig = new_figure(8.0, 7.0)
     ax = fig.add_subplot()
     draw_network(ax, city.edges)
@@ -115,9 +128,11 @@ def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> 
     size = 6 + 60 * np.sqrt(pop / max(float(pop.max(initial=0.0)), 1.0))
     x, y = city.origins["x"].to_numpy(), city.origins["y"].to_numpy()
     covered = snapped & ~mask
-    ax.scatter(x[covered], y[covered], s=size[covered], c="#7fbf7f", alpha=0.6,
+    fit_to(ax, city.origins)
+    draw_context(ax, city.context)
+    ax.scatter(x[covered], y[covered], s=size[covered], c=COVERED, alpha=0.6,
                linewidths=0, zorder=2)
-    ax.scatter(x[mask], y[mask], s=size[mask], c="#d7301f", alpha=0.75, linewidths=0, zorder=3)
+    ax.scatter(x[mask], y[mask], s=size[mask], c=UNCOVERED, alpha=0.75, linewidths=0, zorder=3)
     facilities = city.facilities
     has = facilities["items"].fillna("").astype(str).str.split(";").apply(lambda s: item in s)
     existing = facilities[has.to_numpy()]
@@ -126,8 +141,8 @@ def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> 
         ax.scatter(pts.x, pts.y, marker="s", s=30, c="#2166ac", edgecolors="white",
                    linewidths=0.6, zorder=4)
     handles = [
-        Line2D([], [], marker="o", ls="", color="#d7301f", label="未覆盖居民 Not covered"),
-        Line2D([], [], marker="o", ls="", color="#7fbf7f", label="已覆盖居民 Covered"),
+        Line2D([], [], marker="o", ls="", color=UNCOVERED, label="未覆盖居民 Not covered"),
+        Line2D([], [], marker="o", ls="", color=COVERED, label="已覆盖居民 Covered"),
         Line2D([], [], marker="s", ls="", color="#2166ac", label="现有设施 Existing facility"),
     ]
     if siting is not None and len(siting.sites):

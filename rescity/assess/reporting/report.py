@@ -24,6 +24,7 @@ from rescity.assess.adapters.pdf import html_to_pdf
 from rescity.assess.adapters.writers import _clean
 from rescity.assess.domain.analysis import AnalysisConfig
 from rescity.assess.domain.indices import INDEX_NAMES
+from rescity.assess.reporting.caveats import city_caveats
 from rescity.assess.reporting.figures import city_figures, comparison_figures
 from rescity.assess.reporting.style import (
     CATCHMENT_LABELS,
@@ -114,6 +115,10 @@ def _sitings(analyses: Sequence[CityAnalysis], t: Any) -> list[dict[str, Any]]:
                 note = t("assess.report.no_gap")
             else:
                 note = t("assess.report.exact_skipped")
+            if s.shortfall:
+                note += " " + t(f"assess.report.siting_short_"
+                                f"{'all' if s.shortfall == 'all_covered' else 'unreachable'}",
+                                n=len(s.sites), k=s.requested)
             out.append({
                 "city": a.city.name, "item": (by_id[s.item].zh, by_id[s.item].en),
                 "intro": t("assess.report.siting_intro", threshold=s.threshold,
@@ -190,6 +195,8 @@ def write_report(
         generated=t("assess.report.generated",
                     when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), version=_version()),
         tables=_rows(analyses), sitings=_sitings(analyses, t), method=_method(analyses, analysis),
+        caveats=[{"city": a.city.name, "items": [t(key, **params) for key, params in
+                                                 city_caveats(a.city)]} for a in analyses],
         figures=[{"title": f.title, "src": _data_uri(f), "name": f.name} for f in figs],
     )
     out.mkdir(parents=True, exist_ok=True)

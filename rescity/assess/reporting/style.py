@@ -3,13 +3,16 @@
 Figures are drawn with matplotlib's object API (``Figure`` without ``pyplot``) inside
 :func:`figure_style`, so nothing changes matplotlib's global state and figures can be made
 from worker threads. Chinese text needs a CJK font: Debian's ``fonts-noto-cjk`` provides
-"Noto Sans CJK SC" (installed by ``scripts/setup.sh``); without it titles would show boxes,
-so :func:`cjk_font` logs a warning naming the package.
+"Noto Sans CJK SC" (installed by ``scripts/setup.sh``). When matplotlib's font cache predates
+the install, :func:`cjk_font` finds the file through fontconfig and registers it; without any
+CJK font titles would show boxes, so it logs a warning naming the package.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,7 +55,10 @@ CATCHMENT_LABELS: dict[str, tuple[str, str]] = {
     "elderly_care": ("养老", "Elderly care"),
 }
 NETWORK_COLOUR = "#9a9a9a"
-CMAP = "RdYlGn"
+# Perceptually uniform and readable with the common colour-vision deficiencies (red–green
+# maps are not): low scores dark purple, high scores yellow.
+CMAP = "viridis"
+BORDER_COLOUR = "#d95f02"
 
 
 def bilingual(pair: tuple[str, str]) -> str:
@@ -64,14 +70,54 @@ def index_label(name: str) -> str:
     return bilingual(INDEX_LABELS.get(name, (name, name.replace("_", " "))))
 
 
+def cjk_font_files() -> list[Path]:
+    """CJK font files fontconfig knows (the system's own index, not matplotlib's cache)."""
+    files: list[Path] = []
+    exe = shutil.which("fc-match")
+    if exe:
+        try:
+            found = subprocess.run(  # noqa: S603 (fixed arguments, no user input)
+                [exe, "-f", "%{file}", CJK_FONT], capture_output=True, text=True, timeout=10,
+                check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        if found and "CJK" in Path(found).name:
+            files.append(Path(found))
+    exe = shutil.which("fc-list")
+    if exe:
+        try:
+            out = subprocess.run(  # noqa: S603 (fixed arguments, no user input)
+                [exe, ":lang=zh", "file"], capture_output=True, text=True, timeout=10,
+                check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        files += sorted(Path(line.split(":")[0]) for line in out.splitlines()
+                        if "CJK" in line and "Sans" in line)
+    return [f for f in dict.fromkeys(files) if f.is_file()]
+
+
 @cache
 def cjk_font() -> str | None:
-    """The CJK font family matplotlib knows, or None (with a warning) when it is missing."""
+    """The CJK font family for figures, or None (with a warning) when none is installed.
+
+    Matplotlib's font cache can predate the font's installation (anything that imported
+    matplotlib before ``fonts-noto-cjk`` arrived), so a font missing from the cache is looked
+    up through fontconfig and registered from its file.
+    """
     names = {f.name for f in font_manager.fontManager.ttflist}
     if CJK_FONT in names:
         return CJK_FONT
-    for alt in sorted(n for n in names if "CJK SC" in n or "CJK" in n):
+    for alt in sorted(n for n in names if "CJK" in n):
         return alt
+    for path in cjk_font_files():
+        try:
+            font_manager.fontManager.addfont(str(path))
+            name = font_manager.FontProperties(fname=str(path)).get_name()
+        except (OSError, RuntimeError, ValueError):
+            continue
+        log.info("registered the CJK font %s from %s (matplotlib's font cache predates it)",
+                 name, path)
+        return name
     log.warning("no CJK font found: Chinese text will not render; install Debian's "
                 "fonts-noto-cjk (scripts/setup.sh does)")
     return None
@@ -119,6 +165,44 @@ def draw_network(ax: Axes, edges: gpd.GeoDataFrame, *, colour: str = NETWORK_COL
     ax.set_ylabel("")
 
 
+WATER_COLOUR = "#cfe3f3"
+PLACE_RANK = {"city": 0, "town": 1, "suburb": 2, "village": 2, "quarter": 3, "neighbourhood": 4}
+MAX_PLACE_LABELS = 12
+
+
+def draw_context(ax: Axes, context: gpd.GeoDataFrame | None) -> None:
+    """Water and place names from the extract itself, under everything else. Call after the
+    map's frame is set: only names inside it are written, the most important first."""
+    if context is None or len(context) == 0:
+        return
+    water = context[context["kind"] == "water"]
+    if len(water):
+        water.plot(ax=ax, color=WATER_COLOUR, edgecolor="none", zorder=0.5)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    places = context[context["kind"].isin(list(PLACE_RANK))]
+    if len(places) == 0:
+        return
+    pts = places.geometry.centroid
+    inside = ((pts.x > x0) & (pts.x < x1) & (pts.y > y0) & (pts.y < y1)).to_numpy()
+    places = places[inside].assign(rank=places["kind"][inside].map(PLACE_RANK))
+    for _, row in places.sort_values("rank").head(MAX_PLACE_LABELS).iterrows():
+        c = row.geometry.centroid
+        ax.text(c.x, c.y, row["name"], fontsize=7, color="#555555", ha="center",
+                va="center", style="italic", zorder=6, alpha=0.9)
+
+
+def fit_to(ax: Axes, gdf: gpd.GeoDataFrame, *, margin_m: float = 300.0) -> None:
+    """Frame the map on ``gdf`` (the origins) rather than on the whole network, whose ways
+    can run far past the place assessed (a relation reaching another country)."""
+    if len(gdf) == 0:
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(gdf.geometry.values)
+    pad = max(margin_m, 0.05 * max(maxx - minx, maxy - miny))
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+
+
 def _nice_length(span: float) -> float:
     """A round scale-bar length near a fifth of the map width."""
     target = span / 5
@@ -139,7 +223,9 @@ def scale_bar(ax: Axes) -> None:
     ax.fill_between([bx + length / 2, bx + length], by, by + h, facecolor="white",
                     edgecolor="black", linewidth=0.6, zorder=10)
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(bx + length / 2, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
+    # "0" under the start and the length under the end, where a reader measures to.
+    ax.text(bx, by + 2.2 * h, "0", ha="center", va="bottom", fontsize=8, zorder=10)
+    ax.text(bx + length, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
             zorder=10)
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
                 ha="center", va="center", fontsize=9, fontweight="bold",

@@ -19,6 +19,7 @@ from rescity.assess.adapters.osm_reader import OsmData
 from rescity.assess.domain.config import AssessConfig
 from rescity.assess.domain.taxonomy import Taxonomy
 from rescity.assess.network.snap import Snapped, Snapper
+from rescity.assess.services.stop_places import merge_stop_places
 
 I64 = npt.NDArray[np.int64]
 
@@ -76,8 +77,9 @@ def access_points(
 def build_facilities(
     osm: OsmData, taxonomy: Taxonomy, crs: str, snapper: Snapper, config: AssessConfig
 ) -> FacilitySet:
-    """Project the reader's facilities, measure polygon areas, snap access points."""
-    feats = osm.facilities
+    """Project the reader's facilities (stops merged into stop places), measure polygon
+    areas, snap access points."""
+    feats, members = merge_stop_places(osm, taxonomy, crs, config)
     ids = taxonomy.ids
     gdf = gpd.GeoDataFrame(
         {
@@ -86,6 +88,7 @@ def build_facilities(
             "osm_id": np.array([f.osm_id for f in feats], dtype=np.int64),
             "name": [f.name for f in feats],
             "items": [";".join(ids[i] for i in f.items) for f in feats],
+            "members": np.array(members, dtype=np.int64),
         },
         geometry=[f.geometry for f in feats],
         crs="EPSG:4326",

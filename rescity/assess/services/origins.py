@@ -21,33 +21,19 @@ import geopandas as gpd
 import h3
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pyproj
 import shapely
 
-from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, OsmData
+from rescity.assess.adapters.osm_reader import OsmData
 from rescity.assess.adapters.raster import PopulationWindow, read_population_window
 from rescity.assess.domain.config import AssessConfig
+from rescity.assess.services.dwellings import dwellings, in_areas
+from rescity.assess.services.origin_rules import landuse_share, sparse_landuse, split_large
 from rescity.core.errors import DataFileError, InputError, Problem
 
 F64 = npt.NDArray[np.float64]
-
-
-def _buildings(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
-    b = osm.buildings
-    gdf = gpd.GeoDataFrame(
-        {
-            "osm_type": [f.osm_type for f in b],
-            "osm_id": np.array([f.osm_id for f in b], dtype=np.int64),
-            "name": [f.name for f in b],
-            "building": [f.building for f in b],
-            "levels": np.array([f.levels for f in b], dtype=np.float64),
-        },
-        geometry=[f.geometry for f in b],
-        crs="EPSG:4326",
-    ).to_crs(crs)
-    levels = np.where(np.isfinite(gdf["levels"]), gdf["levels"], config.origins.default_levels)
-    gdf["floor_area_m2"] = gdf.geometry.area * levels
-    return gdf
+MIN_MAPPED_AREAS = 5  # well-mapped residential areas needed to learn the extract's own density
 
 
 def _residential(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
@@ -63,44 +49,63 @@ def _residential(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
     ).to_crs(crs)
 
 
-def _landuse(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
-    res = _residential(osm, crs)
+def _land_density(coverage: F64, per_km2: F64, config: AssessConfig) -> tuple[float, str]:
+    """Persons per km² for residential land whose buildings are not mapped: the median of
+    the extract's well-mapped residential areas when there are enough, else the default."""
+    oc = config.origins
+    good = coverage >= oc.min_building_coverage
+    if good.sum() >= MIN_MAPPED_AREAS:
+        return float(np.median(per_km2[good])), "local"
+    return oc.land_density_per_km2, "default"
+
+
+def _landuse(osm: OsmData, crs: str, config: AssessConfig,
+             dw: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    res = split_large(_residential(osm, crs), config)
     res["area_m2"] = res.geometry.area
-    bld = _buildings(osm, crs, config)
-    usable = bld[bld["building"].isin(RESIDENTIAL_BUILDINGS | {"yes"})]
+    if dw is None:
+        dw = dwellings(osm, crs, res.geometry, config)
     floor = np.zeros(len(res))
-    if len(usable) and len(res):
-        pts = usable.geometry.representative_point().values
+    footprint = np.zeros(len(res))
+    if len(dw) and len(res):
+        pts = dw.geometry.representative_point().values
         tree = shapely.STRtree(res.geometry.values)
         b_idx, r_idx = tree.query(pts, predicate="within")
         # A building inside overlapping areas counts once, in the first.
         _, first = np.unique(b_idx, return_index=True)
-        np.add.at(floor, r_idx[first], usable["floor_area_m2"].to_numpy()[b_idx[first]])
+        np.add.at(floor, r_idx[first], dw["floor_area_m2"].to_numpy()[b_idx[first]])
+        np.add.at(footprint, r_idx[first], dw["footprint_m2"].to_numpy()[b_idx[first]])
     oc = config.origins
+    area = res["area_m2"].to_numpy()
+    # Coverage is judged per mapped area, not per piece of a split one: a well-mapped area's
+    # empty corner is empty, not unmapped.
+    key = res["osm_type"].astype(str) + res["osm_id"].astype(str)
+    whole_fp = pd.Series(footprint).groupby(key.to_numpy()).transform("sum").to_numpy()
+    whole_area = pd.Series(area).groupby(key.to_numpy()).transform("sum").to_numpy()
+    coverage = whole_fp / np.maximum(whole_area, 1.0)
+    from_floor = floor / oc.floor_area_per_person_m2
+    whole = (res["part"] == 0).to_numpy()
+    density, _ = _land_density(coverage[whole],
+                               from_floor[whole] / np.maximum(area[whole], 1.0) * 1e6, config)
+    # Where dwellings cover less than min_building_coverage of the land, the buildings are
+    # taken as unmapped rather than the area as nearly empty.
+    mapped = coverage >= oc.min_building_coverage
     res["floor_area_m2"] = floor
-    res["population"] = np.where(
-        floor > 0, floor / oc.floor_area_per_person_m2,
-        res["area_m2"] * oc.land_density_per_km2 / 1e6,
-    )
-    res["population_source"] = np.where(floor > 0, "floor_area", "land_density")
-    return res
+    res["building_coverage"] = coverage
+    res["population"] = np.where(mapped, from_floor, area * density / 1e6)
+    res["population_source"] = np.where(mapped, "floor_area", "land_density")
+    # A piece of a split area without dwellings holds no one: not an origin.
+    return res[(res["part"] == 0) | (res["population"] > 0)].reset_index(drop=True)
 
 
 def _building_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
-    bld = _buildings(osm, crs, config)
-    res = _residential(osm, crs)
-    inside = np.zeros(len(bld), dtype=bool)
-    if len(res) and len(bld):
-        tree = shapely.STRtree(res.geometry.values)
-        b_idx, _ = tree.query(bld.geometry.representative_point().values, predicate="within")
-        inside[b_idx] = True
-    typed = bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
-    keep = typed | (inside & (bld["building"] == "yes").to_numpy())
-    out = bld[keep].reset_index(drop=True)
-    out["area_m2"] = out.geometry.area
+    out = dwellings(osm, crs, _residential(osm, crs).geometry, config)
+    out["area_m2"] = out["footprint_m2"]
     out["population"] = out["floor_area_m2"] / config.origins.floor_area_per_person_m2
     out["population_source"] = "floor_area"
-    return out
+    # A one-storey shop or office tagged as a dwelling type has no dwelling floor left.
+    out = out[out["population"] > 0].reset_index(drop=True)
+    return out.drop(columns=["footprint_m2", "use"])
 
 
 def _h3_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
@@ -248,10 +253,23 @@ def _finish(gdf: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
 
 
 def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
-    """Origins with ``population``, ``area_m2`` and an origin point (``x``, ``y``)."""
+    """Origins with ``population``, ``area_m2`` and an origin point (``x``, ``y``).
+
+    Landuse origins fall back to buildings (loudly) when residential land is too sparse to
+    stand for where people live; ``info["landuse_share"]`` records the check.
+    """
     kind = config.origins.kind
+    checks: dict[str, Any] = {}
     if kind == "landuse":
-        gdf = _landuse(osm, crs, config)
+        res = _residential(osm, crs)
+        dw = dwellings(osm, crs, res.geometry, config)
+        share = landuse_share(dw, in_areas(dw.geometry, res.geometry), len(res))
+        checks["landuse_share"] = share
+        if sparse_landuse(osm, share, config):
+            checks["origin_fallback"] = {"from": "landuse", "to": "buildings"}
+            kind = "buildings"
+    if kind == "landuse":
+        gdf = _landuse(osm, crs, config, dw)
     elif kind == "buildings":
         gdf = _building_origins(osm, crs, config)
     else:
@@ -264,6 +282,8 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
     raster = config.origins.population_raster
     info = (apply_population_raster(gdf, raster, crs) if raster
             else {"source": "floor_area" if kind != "h3" else "residential_areas"})
+    info |= checks
+    info["kind"] = kind
     return Origins(_finish(gdf, kind), info)
 
 

@@ -28,6 +28,7 @@ from rescity.assess.network.graph import WalkNetwork, build_network
 from rescity.assess.network.reach import ReachResult
 from rescity.assess.network.snap import Snapped, Snapper
 from rescity.assess.services.facilities import FacilitySet, build_facilities
+from rescity.assess.services.origin_rules import at_border, calibrate
 from rescity.assess.services.origins import build_origins, origins_from_frame
 from rescity.assess.services.scoring import score
 from rescity.core.errors import ConfigError, Problem
@@ -55,6 +56,7 @@ class AssessmentResult:
     origin_snap: Snapped
     facility_set: FacilitySet
     timings: dict[str, float] = field(default_factory=dict)
+    context: gpd.GeoDataFrame | None = None  # water and place names, for maps
 
     def edges(self) -> gpd.GeoDataFrame:
         """The walk network's edges, for maps."""
@@ -75,6 +77,16 @@ def _stage(name: str, timings: dict[str, float], cb: StageCallback | None) -> It
     log.info("stage %s: %.2f s", name, timings[name])
     if cb:
         cb(name, timings[name])
+
+
+def map_context(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
+    """Water areas and named places from the extract, projected: the maps' only base layer
+    besides the streets (no remote tiles)."""
+    water = [("water", "", g) for g in osm.water]
+    places = [(f.building, f.name, f.geometry) for f in osm.places]
+    rows = water + places
+    return gpd.GeoDataFrame({"kind": [r[0] for r in rows], "name": [r[1] for r in rows]},
+                            geometry=[r[2] for r in rows], crs="EPSG:4326").to_crs(crs)
 
 
 def _resolve_config(config: AssessConfig | Path | str | None) -> AssessConfig:
@@ -118,9 +130,14 @@ def evaluate(
         built = (origins_from_frame(given, net.crs, cfg.origins.population_raster)
                  if given is not None else build_origins(osm, net.crs, cfg))
         org = built.gdf
+        pop_info = dict(built.population)
+        pop_info["population_calibrated"] = False
+        if cfg.origins.population_total > 0:
+            pop_info |= calibrate(org, cfg.origins.population_total)
         osnap = snapper.snap(org["x"].to_numpy(), org["y"].to_numpy(), cfg.network.max_snap_m)
         org["snapped"] = osnap.ok
         org["snap_dist_m"] = osnap.dist
+        org["at_border"] = at_border(org.geometry, osm, net.x, net.y, cfg.network.max_snap_m)
     pop = org["population"].to_numpy(dtype=np.float64)
     with _stage("reach", timings, on_stage):
         area = fs.gdf["area_m2"].to_numpy(dtype=np.float64)
@@ -164,10 +181,17 @@ def evaluate(
             cfg.thresholds.distances_m, labels, counts,
         )
         summary["source"] = str(path)
-        summary["origin_kind"] = "given" if given is not None else cfg.origins.kind
-        summary["population_source"] = built.population["source"]
-        if "raster" in built.population:
-            summary["population_raster"] = built.population["raster"]
+        summary["origin_kind"] = ("given" if given is not None
+                                  else pop_info.get("kind", cfg.origins.kind))
+        summary["population_source"] = pop_info["source"]
+        summary["population_calibrated"] = pop_info["population_calibrated"]
+        for key in ("population_uncalibrated", "calibration_factor", "landuse_share",
+                    "origin_fallback", "raster"):
+            if key in pop_info:
+                summary["population_raster" if key == "raster" else key] = pop_info[key]
+        border = org["at_border"].to_numpy()
+        summary["origins_at_border"] = int(border.sum())
+        summary["population_at_border"] = float(pop[border].sum())
         summary["network"] = net.report
         summary["dropped_ways"] = osm.dropped_ways
         summary["failed_multipolygons"] = len(osm.failed_areas)
@@ -175,4 +199,4 @@ def evaluate(
         summary["thresholds_m"] = dict(zip(labels, cfg.thresholds.distances_m, strict=True))
     summary["timings_s"] = dict(timings)
     return AssessmentResult(org, fs.gdf, net, summary, cfg, tax, reach, sc.distances, osnap, fs,
-                            timings)
+                            timings, map_context(osm, net.crs))

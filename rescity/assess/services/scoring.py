@@ -87,6 +87,17 @@ def green_per_capita(
     return out
 
 
+def street_degree(net: WalkNetwork) -> I64:
+    """Distinct streets meeting at each node: parallel edges (a dual carriageway's two
+    ways, a footway beside a road between the same nodes) and loops count once, so that an
+    intersection is a place where at least three different streets meet."""
+    u, v = np.minimum(net.edge_u, net.edge_v), np.maximum(net.edge_u, net.edge_v)
+    keep = u != v
+    pairs = np.unique(np.column_stack([u[keep], v[keep]]), axis=0)
+    out: I64 = np.bincount(pairs.ravel(), minlength=net.n_nodes).astype(np.int64)
+    return out
+
+
 def score(
     net: WalkNetwork, items: list[list[int]], area: F64, access: Snapped, access_fac: I64,
     osnap: Snapped, ox: F64, oy: F64, pop: F64, cfg: AssessConfig, tax: Taxonomy,
@@ -104,7 +115,7 @@ def score(
     def k_of(d: float) -> int:
         return int(np.flatnonzero(np.isclose(distances, d))[0])
 
-    deg = net.degree
+    deg = street_degree(net)
     r = cfg.transport.intersection_radius_m
     tree = cKDTree(np.column_stack([net.x[deg >= 3], net.y[deg >= 3]]))
     n_inter = np.asarray(tree.query_ball_point(np.column_stack([ox, oy]), r, return_length=True),

@@ -105,6 +105,19 @@ class SitingResult:
     sites: pd.DataFrame
     greedy: SitingSolution
     exact: SitingSolution | None
+    requested: int = 0
+
+    @property
+    def shortfall(self) -> str | None:
+        """Why fewer sites than requested came back: ``"all_covered"`` (the sites found
+        already cover every uncovered resident a site can reach and nobody is left),
+        ``"unreachable"`` (the residents left are beyond walking distance of every
+        candidate node), or None when all ``requested`` sites were proposed."""
+        if len(self.sites) >= self.requested:
+            return None
+        if self.greedy.covered >= self.uncovered_population - 1e-9:
+            return "all_covered"
+        return "unreachable"
 
     @property
     def greedy_ratio(self) -> float | None:
@@ -185,4 +198,4 @@ def site_facilities(
         "cumulative_share_of_uncovered": cum / total if total > 0 else np.zeros(len(cum)),
     })
     return SitingResult(item, label, dist, total, int(mask.sum()), cov.n_candidates, sites,
-                        greedy, ex)
+                        greedy, ex, requested=k)

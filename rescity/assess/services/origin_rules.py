@@ -1,0 +1,136 @@
+"""Rules that keep origins honest: large areas split, sparse residential land noticed, origins
+at the edge of the data flagged, and the population scaled to a known total.
+
+Each rule is general (no city is special-cased) and its effect is recorded for the summary and
+the report's data caveats.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, OsmData
+from rescity.assess.domain.config import AssessConfig
+from rescity.core.errors import InputError, Problem
+
+log = logging.getLogger(__name__)
+
+
+def split_large(res: gpd.GeoDataFrame, config: AssessConfig) -> gpd.GeoDataFrame:
+    """Areas larger than ``origins.split_area_m2`` cut along a square grid of
+    ``origins.split_cell_m``: one origin point cannot stand for a district (its representative
+    point may lie far from the streets that serve most of it). Pieces keep the OSM id and
+    name; ``part`` numbers them (0 for an area left whole)."""
+    oc = config.origins
+    res = res.reset_index(drop=True)
+    res["part"] = 0
+    if oc.split_area_m2 <= 0 or len(res) == 0:
+        return res
+    big = np.flatnonzero(res.geometry.area.to_numpy() > oc.split_area_m2)
+    if len(big) == 0:
+        return res
+    rows = []
+    step = oc.split_cell_m
+    for i in big:
+        geom = res.geometry.iloc[i]
+        x0, y0, x1, y1 = geom.bounds
+        xs = np.arange(np.floor(x0 / step) * step, x1, step)
+        ys = np.arange(np.floor(y0 / step) * step, y1, step)
+        gx, gy = np.meshgrid(xs, ys)
+        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + step, gy.ravel() + step)
+        pieces = shapely.intersection(geom, cells)
+        pieces = pieces[~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)]
+        for k, piece in enumerate(pieces):
+            row = res.iloc[i].to_dict()
+            row["geometry"], row["part"] = piece, k + 1
+            rows.append(row)
+    whole = res.drop(index=big)
+    parts = gpd.GeoDataFrame(rows, geometry="geometry", crs=res.crs)
+    return gpd.GeoDataFrame(
+        pd.concat([whole, parts], ignore_index=True), geometry="geometry", crs=res.crs)
+
+
+def landuse_share(dwell: gpd.GeoDataFrame, in_residential: np.ndarray,
+                  n_areas: int) -> dict[str, Any]:
+    """How much of the typed housing (apartments, houses …, which need no land to count)
+    lies in residential land: a low share means the land is mapped too sparsely to stand
+    for where people live."""
+    typed = dwell["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
+    floor = dwell["floor_area_m2"].to_numpy()
+    total = float(floor[typed].sum())
+    inside = float(floor[typed & in_residential].sum())
+    return {"areas": n_areas, "typed_dwellings": int(typed.sum()),
+            "typed_dwellings_in_landuse": int((typed & in_residential).sum()),
+            "share": inside / total if total > 0 else float("nan")}
+
+
+def sparse_landuse(osm: OsmData, share: dict[str, Any], config: AssessConfig) -> bool:
+    """True when residential land holds less than ``origins.min_landuse_share`` of the
+    typed housing floor area, or when there are fewer than ``origins.min_landuse_areas``
+    residential areas for more than twice as many typed residential buildings (a handful
+    of polygons cannot score a district). Logged loudly; with ``origins.sparse_landuse =
+    "error"`` the run stops and asks the user to choose."""
+    oc = config.origins
+    s, n, typed = share["share"], share["areas"], share["typed_dwellings"]
+    if np.isfinite(s) and s < oc.min_landuse_share and typed >= 10:
+        msg = (f"residential land (landuse=residential) holds only {s:.0%} of the "
+               f"{typed} residential buildings' floor area")
+    elif n < oc.min_landuse_areas and typed > 2 * n:
+        msg = (f"only {n} residential area(s) (landuse=residential) for {typed} residential "
+               "buildings")
+    else:
+        return False
+    if oc.sparse_landuse == "error":
+        raise InputError([Problem(osm.path, msg + "; choose --origins buildings or h3, or set "
+                                  "origins.sparse_landuse = \"buildings\"")], source=osm.path)
+    if oc.sparse_landuse == "buildings":
+        log.warning("%s: %s: origins are the residential buildings instead", osm.path, msg)
+        return True
+    log.warning("%s: %s: scores rest on few areas (origins.sparse_landuse = \"keep\")",
+                osm.path, msg)
+    return False
+
+
+def at_border(geoms: gpd.GeoSeries, osm: OsmData, node_x: np.ndarray, node_y: np.ndarray,
+              margin_m: float) -> np.ndarray:
+    """Origins whose area reaches the edge of the data: beyond the file's bounding box (when
+    it declares one) or beyond the walk network's hull grown by ``margin_m``. Their reach is
+    cut off where the data ends, so their scores are lower bounds."""
+    out = np.zeros(len(geoms), dtype=bool)
+    if len(geoms) == 0:
+        return out
+    vals = np.asarray(geoms.values, dtype=object)
+    if osm.bbox is not None:
+        w, s, e, n = osm.bbox
+        to = pyproj.Transformer.from_crs("EPSG:4326", str(geoms.crs), always_xy=True)
+        edge = np.linspace(0.0, 1.0, 50)
+        lon = np.r_[w + (e - w) * edge, np.full(50, e), e - (e - w) * edge, np.full(50, w)]
+        lat = np.r_[np.full(50, s), s + (n - s) * edge, np.full(50, n), n - (n - s) * edge]
+        bx, by = to.transform(lon, lat)
+        box = shapely.Polygon(np.column_stack([bx, by]))
+        out |= ~shapely.covers(box, vals)
+    if len(node_x) >= 3:
+        hull = shapely.convex_hull(shapely.multipoints(np.column_stack([node_x, node_y])))
+        out |= ~shapely.covers(hull.buffer(margin_m), vals)
+    return out
+
+
+def calibrate(gdf: gpd.GeoDataFrame, total: float) -> dict[str, Any]:
+    """Scale ``population`` so that it sums to ``total`` (a census figure); the estimate
+    before scaling stays in ``population_uncalibrated``."""
+    before = gdf["population"].to_numpy(dtype=np.float64)
+    estimate = float(before.sum())
+    if estimate <= 0:
+        raise InputError([Problem("origins.population_total", "the origins hold no population "
+                                  "to scale")], source="origins.population_total")
+    gdf["population_uncalibrated"] = before
+    gdf["population"] = before * (total / estimate)
+    return {"population_calibrated": True, "population_total": total,
+            "population_uncalibrated": estimate, "calibration_factor": total / estimate}
