@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from rescity.core.errors import NotFound
+from rescity.core.errors import InputError, NotFound, Problem
 from rescity.core.security.policy import Principal
 from rescity.knowledge.adapters.orm import (
     ActionPlan,
@@ -26,11 +26,14 @@ from rescity.knowledge.entrypoints.schemas import (
     ActionPlanOut,
     CityPublic,
     CitySummary,
+    ComponentOut,
     EventOut,
+    GapOut,
     InitiativeCreate,
     InitiativePublic,
     InitiativeSummary,
     InitiativeUpdate,
+    MatchesOut,
     MatchOut,
     PairingIn,
     PairingOut,
@@ -209,27 +212,41 @@ def get_city(
     )
 
 
-@router.get("/cities/{key}/matches", response_model=list[MatchOut])
+@router.get("/cities/{key}/matches", response_model=MatchesOut)
 def city_matches(
     key: str,
     uow: UoW,
     _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
     programme: str | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> list[MatchOut]:
+) -> MatchesOut:
     session = uow.session
-    out = []
-    for m in cooperation.match_city(session, key, programme=programme, limit=limit):
+    ranking = cooperation.match_city(session, key, programme=programme, limit=limit)
+    ranked = []
+    for m in ranking.ranked:
         cand = cooperation.city_or_404(session, m.candidate)
-        out.append(
+        ranked.append(
             MatchOut(
                 candidate=CitySummary.of(cand),
                 score=m.score,
-                components={c.name: c.score for c in m.components},
+                known_weight=m.known_weight,
+                components=[
+                    ComponentOut(
+                        name=c.name,
+                        weight=c.weight,
+                        value=c.value,
+                        contribution=c.contribution,
+                        evidence=c.evidence,
+                    )
+                    for c in m.components
+                ],
                 reasons=m.reasons,
             )
         )
-    return out
+    apart = [
+        CitySummary.of(cooperation.city_or_404(session, m.candidate)) for m in ranking.no_evidence
+    ]
+    return MatchesOut(ranked=ranked, no_evidence=apart)
 
 
 @router.get("/cities/{key}/recommendations", response_model=list[RecommendationOut])
@@ -244,11 +261,31 @@ def city_recommendations(
         RecommendationOut(
             initiative=InitiativeSummary(**summary_of(r.initiative)),
             index=r.index,
+            gap=GapOut(**r.gap.as_dict()),
+            assessed_area=r.area,
+            directness=r.directness.level,
+            evidence=r.directness.evidence,
             score=r.score,
             reason=r.reason,
         )
         for r in cooperation.recommend(uow.session, key, lang=lang, limit=limit)
     ]
+
+
+@router.post("/cities/{key}/assessment", status_code=201)
+async def attach_assessment_api(
+    key: str,
+    request: Request,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.city.update"))],
+) -> dict[str, object]:
+    """Attach a `rescity assess` summary.json (the request body) to the city."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise InputError([Problem("body", "not valid JSON")], source="assessment") from None
+    row = cooperation.attach_summary(uow, principal, key, data, source=f"api upload for {key}")
+    return {"city": key, "area": row.area, "indices": dict(row.indices)}
 
 
 @router.get("/taxonomies")

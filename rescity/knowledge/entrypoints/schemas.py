@@ -192,16 +192,43 @@ class CityPublic(CitySummary):
     initiatives: list[InitiativeSummary]
 
 
+class ComponentOut(BaseModel):
+    name: str
+    weight: float
+    value: float | None = Field(description="null: unknown (no data), never read as 0")
+    contribution: float | None
+    evidence: list[str]
+
+
 class MatchOut(BaseModel):
     candidate: CitySummary
-    score: float
-    components: dict[str, float]
+    score: float = Field(description="Sum of the known components' contributions.")
+    known_weight: float = Field(description="Share of the weight backed by data.")
+    components: list[ComponentOut]
     reasons: list[str]
+
+
+class MatchesOut(BaseModel):
+    ranked: list[MatchOut]
+    no_evidence: list[CitySummary] = Field(description="Candidates without evidence, unranked.")
+
+
+class GapOut(BaseModel):
+    key: str
+    kind: str
+    severity: float
+    label_en: str
+    label_zh: str
+    measured: str
 
 
 class RecommendationOut(BaseModel):
     initiative: InitiativeSummary
-    index: str
+    index: str = Field(description="The gap's key (an index or a facility item).")
+    gap: GapOut
+    assessed_area: str
+    directness: str
+    evidence: str
     score: float
     reason: str
 
