@@ -338,5 +338,7 @@ class Assessment(Base):
     area: Mapped[str] = mapped_column(String(300), default="")
     population: Mapped[float | None] = mapped_column(Float)
     missing_items: Mapped[list[str]] = mapped_column(JSON, default=list)
-    item_coverage: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    item_coverage: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict
+    )  # item → {reach: share}
     attached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -65,16 +65,35 @@ def concepts_for(gap_key: str) -> Concept | None:
     return all_concepts().get(gap_key)
 
 
+MEASURED = {
+    "low": {"en": "{share} of residents below low", "zh": "{share}的居民低于低值"},
+    "missing": {"en": "none in the assessed area", "zh": "评估范围内没有"},
+    "beyond": {
+        "en": "{share} of residents beyond {reach}",
+        "zh": "{share}的居民在{reach}步行范围外",
+    },
+}
+
+
 @dataclass
 class Gap:
     key: str
     kind: str  # "index" / "item"
     severity: float  # share of the assessed residents affected, 0..1
-    detail: str  # the measurement, e.g. "share_low 0.34 (below 0.5)"
+    how: str  # "low" (index share below low), "missing" (item absent), "beyond" (out of reach)
+    reach: str = ""
 
     def label(self, lang: str) -> str:
         concept = concepts_for(self.key)
         return concept.label(lang) if concept else self.key
+
+    def measured(self, lang: str) -> str:
+        template = MEASURED[self.how]["zh" if lang == "zh" else "en"]
+        return template.format(share=f"{self.severity:.1%}", reach=self.reach)
+
+    @property
+    def detail(self) -> str:
+        return self.measured("en")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,8 +127,8 @@ def area_of(data: dict[str, Any]) -> str:
             return value.strip()[:200]
     source = data.get("source")
     if isinstance(source, str) and source.strip():
-        return f"extract {PurePath(source).name}"
-    return "unknown area"
+        return PurePath(source).name
+    return "?"
 
 
 def measured_gaps(data: dict[str, Any]) -> MeasuredGaps:
@@ -123,15 +142,13 @@ def measured_gaps(data: dict[str, Any]) -> MeasuredGaps:
             if key is None or key == COMPOSITE or not isinstance(stats, dict):
                 continue
             share = _num(stats.get("share_low", stats.get("low_share")))
-            low = _num(stats.get("low"))
             if share is not None and share > 0 and concepts_for(key) is not None:
-                below = f" (below {low:g})" if low is not None else ""
-                out.gaps.append(Gap(key, "index", share, f"{share:.1%} of residents low{below}"))
+                out.gaps.append(Gap(key, "index", share, "low"))
     missing = data.get("missing_items")
     missing_set = {str(m) for m in missing} if isinstance(missing, list) else set()
     for item in sorted(missing_set):
         if concepts_for(item) is not None:
-            out.gaps.append(Gap(item, "item", 1.0, "none in the assessed area"))
+            out.gaps.append(Gap(item, "item", 1.0, "missing"))
     coverage = data.get("coverage")
     if isinstance(coverage, dict):
         for item, by_reach in coverage.items():
@@ -142,14 +159,7 @@ def measured_gaps(data: dict[str, Any]) -> MeasuredGaps:
             widest = list(by_reach)[-1]
             reached = _num(by_reach[widest])
             if reached is not None and 1 - reached > REACH_SHORTFALL:
-                out.gaps.append(
-                    Gap(
-                        str(item),
-                        "item",
-                        1 - reached,
-                        f"{1 - reached:.0%} of residents beyond {widest}",
-                    )
-                )
+                out.gaps.append(Gap(str(item), "item", 1 - reached, "beyond", str(widest)))
     out.gaps.sort(key=lambda g: (-g.severity, g.key))
     return out
 
@@ -200,6 +210,7 @@ def directness(
 
 
 def _snippet(text: str, word: str, width: int = 70) -> str:
-    i = text.lower().find(word.lower())
+    flat = " ".join(text.split())
+    i = flat.lower().find(word.lower())
     start = max(0, i - width // 2)
-    return ("…" if start else "") + text[start : start + width].strip() + "…"
+    return ("…" if start else "") + flat[start : start + width].strip() + "…"

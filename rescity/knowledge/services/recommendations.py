@@ -74,11 +74,9 @@ def attach_summary(
     row.low_shares = summary.low_shares
     row.area = measured.area
     row.population = measured.population
-    row.missing_items = sorted(g.key for g in measured.gaps if g.detail.startswith("none"))
+    row.missing_items = sorted(g.key for g in measured.gaps if g.how == "missing")
     row.item_coverage = {
-        g.key: round(1 - g.severity, 6)
-        for g in measured.gaps
-        if g.kind == "item" and not g.detail.startswith("none")
+        g.key: {g.reach: round(1 - g.severity, 6)} for g in measured.gaps if g.how == "beyond"
     }
     audit.record(
         session,
@@ -102,7 +100,7 @@ def stored_gaps(row: Assessment) -> list[Gap]:
     data: dict[str, Any] = {
         "indices": {k: {"share_low": v} for k, v in (row.low_shares or {}).items()},
         "missing_items": list(row.missing_items or []),
-        "coverage": {k: {"widest reach": v} for k, v in (row.item_coverage or {}).items()},
+        "coverage": dict(row.item_coverage or {}),
     }
     return measured_gaps(data).gaps
 
@@ -144,8 +142,9 @@ def _size_similarity(a: City, b: City) -> float | None:
 
 
 REASON = {
-    "en": "{gap} in {area} of {city}: {measured}. {level} {evidence}",
-    "zh": "{city}（{area}）的{gap}：{measured}。{level}{evidence}",
+    "en": "{city}, assessed area {area} (not necessarily the whole city): {gap}, {measured}. "
+    "{level} {evidence}",
+    "zh": "{city}（评估范围：{area}，不一定是全市）{gap}：{measured}。{level}{evidence}",
 }
 LEVEL = {
     "outcome": {"en": "Its outcomes address it:", "zh": "其成效直接针对此项："},
@@ -203,7 +202,7 @@ def recommend(
                 gap=gap.label(lang),
                 area=row.area or "?",
                 city=city.name(lang),
-                measured=gap.detail,
+                measured=gap.measured(lang),
                 level=LEVEL[d.level][lang],
                 evidence=d.evidence,
             )
