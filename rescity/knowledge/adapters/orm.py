@@ -218,6 +218,13 @@ class Pairing(Base):
     topic: Mapped[str] = mapped_column(String(300), default="")
     confirmed_a: Mapped[bool] = mapped_column(Boolean, default=False)
     confirmed_b: Mapped[bool] = mapped_column(Boolean, default=False)
+    # who confirmed each side: two different editors, each speaking for their own city
+    confirmed_a_by: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    confirmed_b_by: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
     source: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -35,6 +35,7 @@ from rescity.knowledge.entrypoints.schemas import (
     InitiativeUpdate,
     MatchesOut,
     MatchOut,
+    MilestoneStatusIn,
     PairingIn,
     PairingOut,
     PartnerOut,
@@ -47,7 +48,7 @@ from rescity.knowledge.entrypoints.schemas import (
     VersionOut,
     summary_of,
 )
-from rescity.knowledge.services import cooperation, initiatives
+from rescity.knowledge.services import cooperation, initiatives, plans
 from rescity.knowledge.services.export import export_csv, export_json
 from rescity.knowledge.services.initiatives import InitiativeInput
 from rescity.knowledge.services.search import SearchQuery, search
@@ -373,7 +374,7 @@ def propose_pairing(
     principal: Annotated[Principal, Depends(allow("knowledge.pairing.create"))],
 ) -> PairingOut:
     """Propose a pairing on behalf of city A; B must confirm too."""
-    pairing = cooperation.propose_pairing(
+    pairing = plans.propose_pairing(
         uow, principal, body.city_a, body.city_b, topic=body.topic, programme=body.programme
     )
     return _pairing_out(pairing)
@@ -386,59 +387,93 @@ def confirm_pairing(
     uow: UoW,
     principal: Annotated[Principal, Depends(allow("knowledge.pairing.confirm"))],
 ) -> PairingOut:
-    return _pairing_out(cooperation.confirm_pairing(uow, principal, pairing_id, city))
+    return _pairing_out(plans.confirm_pairing(uow, principal, pairing_id, city))
 
 
-def _plan_out(plan: ActionPlan) -> ActionPlanOut:
+def _plan_out(session: Any, plan: ActionPlan) -> ActionPlanOut:
+    prog = session.get(Programme, plan.programme_id) if plan.programme_id else None
     return ActionPlanOut(
         id=plan.id,
+        city=plan.city.key,
         title=plan.title,
+        programme=prog.key if prog else None,
+        key_projects=list(plan.key_projects or []),
+        stakeholders=list(plan.stakeholders or []),
+        decision_mechanism=plan.decision_mechanism,
         contact_role=plan.contact_role,
         contact_name=plan.contact_name,
-        actions=[
-            {
-                "title": a.title,
-                "owner": a.owner,
-                "quarter": a.quarter,
-                "status": a.status,
-                "initiatives": list(a.initiative_keys or []),
-            }
-            for a in plan.actions
-        ],
+        contact_email=plan.contact_email,
+        initiatives=list(plan.initiative_keys or []),
+        pairing_id=plan.pairing_id,
         milestones=[
-            {"title": m.title, "quarter": m.quarter, "done": m.done} for m in plan.milestones
+            {
+                "id": m.id,
+                "title": m.title,
+                "due": m.due.isoformat() if m.due else None,
+                "status": m.status,
+            }
+            for m in plan.milestones
         ],
+    )
+
+
+def _plan_input(city: str, body: ActionPlanIn) -> plans.PlanInput:
+    return plans.PlanInput(
+        city=city,
+        title=body.title,
+        key_projects=body.key_projects,
+        stakeholders=body.stakeholders,
+        decision_mechanism=body.decision_mechanism,
+        contact_role=body.contact_role,
+        contact_name=body.contact_name,
+        contact_email=body.contact_email,
+        initiative_keys=body.initiatives,
+        pairing_id=body.pairing_id,
+        programme=body.programme or "",
+        milestones=[plans.MilestoneInput(m.title, m.due, m.status) for m in body.milestones],
     )
 
 
 @router.post("/cities/{key}/action-plans", response_model=ActionPlanOut, status_code=201)
 def create_action_plan(
-    key: str,
-    body: ActionPlanIn,
-    uow: UoW,
-    principal: Annotated[Principal, Depends(allow("knowledge.plan.create"))],
+    key: str, body: ActionPlanIn, uow: UoW, principal: CurrentPrincipal
 ) -> ActionPlanOut:
-    plan = cooperation.create_action_plan(
-        uow,
-        principal,
-        key,
-        body.title,
-        contact_role=body.contact_role,
-        contact_name=body.contact_name,
-        programme=body.programme,
-        actions=tuple(
-            cooperation.ActionInput(a.title, a.owner, a.quarter, a.status, tuple(a.initiatives))
-            for a in body.actions
-        ),
-        milestones=tuple((m.title, m.quarter) for m in body.milestones),
-    )
-    return _plan_out(plan)
+    """Create a local action plan (an editor of the city, or a knowledge editor)."""
+    plan = plans.create_plan(uow, principal, _plan_input(key, body))
+    return _plan_out(uow.session, plan)
 
 
 @router.get("/cities/{key}/action-plans", response_model=list[ActionPlanOut])
-def list_action_plans(
-    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
-) -> list[ActionPlanOut]:
+def list_action_plans(key: str, uow: UoW, principal: OptionalPrincipal) -> list[ActionPlanOut]:
+    """The city's plans this caller may see (programme members only; none for visitors)."""
     city = cooperation.city_or_404(uow.session, key)
-    plans = uow.session.scalars(select(ActionPlan).where(ActionPlan.city_id == city.id))
-    return [_plan_out(p) for p in plans]
+    return [
+        _plan_out(uow.session, p)
+        for p in plans.visible_plans(uow.session, principal)
+        if p.city_id == city.id
+    ]
+
+
+@router.get("/action-plans/{plan_id}", response_model=ActionPlanOut)
+def get_action_plan(plan_id: int, uow: UoW, principal: OptionalPrincipal) -> ActionPlanOut:
+    return _plan_out(uow.session, plans.get_plan(uow.session, principal, plan_id))
+
+
+@router.put("/action-plans/{plan_id}", response_model=ActionPlanOut)
+def update_action_plan(
+    plan_id: int, body: ActionPlanIn, uow: UoW, principal: CurrentPrincipal
+) -> ActionPlanOut:
+    plan = plans.update_plan(uow, principal, plan_id, _plan_input("", body))
+    return _plan_out(uow.session, plan)
+
+
+@router.post("/action-plans/{plan_id}/milestones/{milestone_id}", response_model=ActionPlanOut)
+def set_milestone_status(
+    plan_id: int,
+    milestone_id: int,
+    body: MilestoneStatusIn,
+    uow: UoW,
+    principal: CurrentPrincipal,
+) -> ActionPlanOut:
+    plans.set_milestone_status(uow, principal, plan_id, milestone_id, body.status)
+    return _plan_out(uow.session, plans.get_plan(uow.session, principal, plan_id))

@@ -278,32 +278,45 @@ class ProgrammeOut(BaseModel):
     events: list[EventOut]
 
 
-class ActionIn(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    owner: str = Field(default="", max_length=200)
-    quarter: str = Field(default="", max_length=7, description="e.g. 2025Q3")
-    status: str = Field(default="planned", pattern="^(planned|ongoing|done|dropped)$")
-    initiatives: list[str] = Field(default_factory=list, max_length=50)
-
-
 class MilestoneIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
-    quarter: str = Field(default="", max_length=7)
+    due: str = Field(default="", max_length=10, description="ISO date, e.g. 2025-06-30")
+    status: str = Field(default="planned", pattern="^(planned|in_progress|done|dropped)$")
 
 
 class ActionPlanIn(BaseModel):
+    """The IUC local action plan template."""
+
     title: str = Field(max_length=300)
+    key_projects: list[str] = Field(default_factory=list, max_length=50)
+    stakeholders: list[str] = Field(default_factory=list, max_length=100)
+    decision_mechanism: str = Field(default="", max_length=5000)
     contact_role: str = Field(max_length=200, description="The key contact, by role.")
     contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=200)
+    initiatives: list[str] = Field(default_factory=list, max_length=50)
+    pairing_id: int | None = None
     programme: str | None = None
-    actions: list[ActionIn] = Field(default_factory=list, max_length=200)
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=100)
 
 
+class MilestoneStatusIn(BaseModel):
+    status: str = Field(pattern="^(planned|in_progress|done|dropped)$")
+
+
 class ActionPlanOut(BaseModel):
+    """Only ever returned to the plan's programme members (contacts included)."""
+
     id: int
+    city: str
     title: str
+    programme: str | None
+    key_projects: list[str]
+    stakeholders: list[str]
+    decision_mechanism: str
     contact_role: str
     contact_name: str
-    actions: list[dict[str, Any]]
+    contact_email: str
+    initiatives: list[str]
+    pairing_id: int | None
     milestones: list[dict[str, Any]]

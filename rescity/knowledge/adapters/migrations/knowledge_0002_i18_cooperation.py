@@ -73,6 +73,16 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+    with op.batch_alter_table("kb_pairing", schema=None) as b:
+        for side in ("a", "b"):
+            b.add_column(sa.Column(f"confirmed_{side}_by", sa.Integer(), nullable=True))
+            b.create_foreign_key(
+                f"fk_kb_pairing_confirmed_{side}_by_app_user",
+                "app_user",
+                [f"confirmed_{side}_by"],
+                ["id"],
+                ondelete="SET NULL",
+            )
     with op.batch_alter_table("kb_milestone", schema=None) as b:
         b.add_column(
             sa.Column("status", sa.String(length=20), nullable=False, server_default="planned")
@@ -101,6 +111,10 @@ def downgrade() -> None:
     with op.batch_alter_table("kb_milestone", schema=None) as b:
         for name in ("due", "status"):
             b.drop_column(name)
+    with op.batch_alter_table("kb_pairing", schema=None) as b:
+        for side in ("a", "b"):
+            b.drop_constraint(f"fk_kb_pairing_confirmed_{side}_by_app_user", type_="foreignkey")
+            b.drop_column(f"confirmed_{side}_by")
     with op.batch_alter_table("kb_action_plan", schema=None) as b:
         b.drop_constraint(b.f("fk_kb_action_plan_pairing_id_kb_pairing"), type_="foreignkey")
         for name in (
