@@ -371,7 +371,7 @@ def get_programme(
 def propose_pairing(
     body: PairingIn,
     uow: UoW,
-    principal: Annotated[Principal, Depends(allow("knowledge.pairing.create"))],
+    principal: CurrentPrincipal,
 ) -> PairingOut:
     """Propose a pairing on behalf of city A; B must confirm too."""
     pairing = plans.propose_pairing(
@@ -385,7 +385,7 @@ def confirm_pairing(
     pairing_id: int,
     city: Annotated[str, Query(max_length=120)],
     uow: UoW,
-    principal: Annotated[Principal, Depends(allow("knowledge.pairing.confirm"))],
+    principal: CurrentPrincipal,
 ) -> PairingOut:
     return _pairing_out(plans.confirm_pairing(uow, principal, pairing_id, city))
 

@@ -95,8 +95,11 @@ def propose_pairing(
     topic: str = "",
     programme: str | None = None,
 ) -> Pairing:
-    """An editor of city A proposes a pairing with B; it counts only when B's editor confirms."""
-    require(principal, "knowledge.pairing.create")
+    """An editor of city A proposes a pairing with B; it counts only when B's editor confirms.
+
+    The authorization is record-level: being an editor of the city (``kb_city_editor``),
+    granted by a knowledge editor; a role alone does not speak for a city.
+    """
     if a_key == b_key:
         raise InputError([Problem("city_b", "a city cannot be paired with itself")])
     session = uow.session
@@ -136,7 +139,6 @@ def confirm_pairing(
     uow: UnitOfWork, principal: Principal, pairing_id: int, city_key: str
 ) -> Pairing:
     """An editor of one side confirms it; confirmed when both sides' (different) editors have."""
-    require(principal, "knowledge.pairing.confirm")
     session = uow.session
     pairing = session.get(Pairing, pairing_id)
     if pairing is None:
