@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -244,3 +245,30 @@ def test_programmes_pairings_and_action_plans_over_the_api(
     assert client.get(f"/api/kb/action-plans/{plan_id}").status_code in (401, 403)
     hidden = client.get(f"/api/kb/action-plans/{plan_id}", headers=user)
     assert hidden.status_code == 403 and "focal@" not in hidden.text
+
+
+def test_events_calendar_ics_and_map_geojson(client: TestClient) -> None:
+    page = client.get("/kb/events")
+    assert page.status_code == 200
+    assert 'data-month="2022-04"' in page.text and 'data-date="2017-08-14"' in page.text
+    ics = client.get("/kb/events.ics", params={"programme": "iurc-china"})
+    assert ics.headers["content-type"].startswith("text/calendar")
+    text = ics.text
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    assert "DTSTART;VALUE=DATE:20220429\r\n" in text  # year inferred from the page order
+    # the garden expo ran April to October 2021: DTEND is the day after its last day
+    assert "DTSTART;VALUE=DATE:20210401\r\nDTEND;VALUE=DATE:20211101\r\n" in text
+    assert "20170814" not in text  # an IUC event, not in this programme
+    assert text.count("BEGIN:VEVENT") == 6
+    geo = client.get("/api/kb/map.geojson").json()
+    kinds = [f["properties"]["kind"] for f in geo["features"]]
+    assert kinds.count("city") >= 44 and kinds.count("initiative") == 12
+    mannheim = next(f for f in geo["features"] if f["properties"].get("key") == "mannheim")
+    assert mannheim["geometry"]["coordinates"] == [8.46694, 49.4891]
+    assert "contact" not in json.dumps(geo)
+    only = client.get("/api/kb/map.geojson", params={"city": "bijie"}).json()
+    assert [
+        f["properties"]["key"] for f in only["features"] if f["properties"]["kind"] == "initiative"
+    ] == ["gz6-bijie"]
+    assert "/static/vendor/leaflet/leaflet.js" in client.get("/kb/map").text
