@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from rescity.core.accounts import get_user, issue_api_token
 from rescity.core.config import Settings
 from rescity.core.security.policy import Principal
 from rescity.core.storage.uow import UnitOfWork
+from rescity.knowledge.services import cooperation
 from rescity.web.app import create_app
 
 
@@ -272,3 +274,30 @@ def test_events_calendar_ics_and_map_geojson(client: TestClient) -> None:
         f["properties"]["key"] for f in only["features"] if f["properties"]["kind"] == "initiative"
     ] == ["gz6-bijie"]
     assert "/static/vendor/leaflet/leaflet.js" in client.get("/kb/map").text
+
+
+def test_the_comparison_page_puts_profiles_assessments_and_initiatives_side_by_side(
+    client: TestClient, tmp_path: Path, session_factory: sessionmaker[Any]
+) -> None:
+    summary = tmp_path / "summary.json"
+    summary.write_text(
+        json.dumps(
+            {
+                "source": "extracts/nanjing_xinjiekou.osm.pbf",
+                "indices": {"life_service": {"median": 0.74, "share_low": 0.34, "low": 0.5}},
+                "missing_items": ["elderly_care"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    with UnitOfWork(session_factory) as uow:
+        cooperation.attach_assessment(uow, None, "nanjing", summary)
+    r = client.get("/kb/compare", params={"cities": "bijie,mannheim,nanjing"})
+    assert r.status_code == 200
+    assert r.text.count('class="kb-cmp-pop"') == 3
+    assert "307,960" in r.text  # Mannheim, GeoNames
+    body = re.sub(r"\s+", " ", r.text)
+    assert "nanjing_xinjiekou.osm.pbf" in body and "养老设施: 评估范围内没有" in body
+    assert "/kb/initiatives/gz6-bijie" in r.text
+    bad = client.get("/kb/compare", params={"cities": "bijie,atlantis"})
+    assert bad.status_code == 422 and "atlantis" in bad.text
