@@ -301,3 +301,54 @@ def test_the_comparison_page_puts_profiles_assessments_and_initiatives_side_by_s
     assert "/kb/initiatives/gz6-bijie" in r.text
     bad = client.get("/kb/compare", params={"cities": "bijie,atlantis"})
     assert bad.status_code == 422 and "atlantis" in bad.text
+
+
+def test_editors_complete_profiles_with_provenance_and_attach_assessments(
+    client: TestClient,
+    token_for: Callable[..., dict[str, str]],
+    session_factory: sessionmaker[Any],
+    seeds_dir: Path,
+) -> None:
+    editor, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    change = {"population": 5_714_882, "source": "ISTAT 2023 resident population"}
+    assert (
+        client.patch("/api/kb/cities/lazio/profile", json=change, headers=user).status_code == 403
+    )
+    bad = client.patch(
+        "/api/kb/cities/lazio/profile", json={"population": -3, "source": "x"}, headers=editor
+    )
+    assert bad.status_code == 422
+    r = client.patch("/api/kb/cities/lazio/profile", json=change, headers=editor)
+    assert r.status_code == 200, r.text
+    assert r.json()["population"] == 5_714_882
+    assert r.json()["provenance"]["population"].startswith("editor editor ")
+    assert "ISTAT 2023" in r.json()["provenance"]["population"]
+    # re-importing the seeds keeps the editor's figure; the gazetteer fills only the rest
+    with UnitOfWork(session_factory) as uow:
+        from rescity.knowledge.adapters.importers import parse_file
+        from rescity.knowledge.services.catalogue import apply_import
+
+        apply_import(uow, parse_file(seeds_dir / "iurc-china-news.txt", "iurc-news"))
+    again = client.get("/api/kb/cities/lazio/matches").status_code
+    assert again == 200
+    with session_factory() as s:
+        from rescity.knowledge.services.catalogue import get_city
+
+        lazio = get_city(s, "lazio")
+        assert lazio is not None and lazio.population == 5_714_882
+        assert lazio.timezone == "Europe/Rome"
+    summary = json.dumps(
+        {
+            "source": "x/haikou_centre.osm.pbf",
+            "indices": {"environment": {"median": 0.4, "share_low": 0.6}},
+        }
+    )
+    up = client.post("/api/kb/cities/haikou/assessment", content=summary, headers=editor)
+    assert up.status_code == 201 and up.json()["area"] == "haikou_centre.osm.pbf"
+    assert (
+        client.post("/api/kb/cities/haikou/assessment", content=summary, headers=user).status_code
+        == 403
+    )
+    recs = client.get("/api/kb/cities/haikou/recommendations").json()
+    assert recs and all(r["gap"]["key"] == "environment" for r in recs)
+    assert recs[0]["assessed_area"] == "haikou_centre.osm.pbf"

@@ -278,6 +278,41 @@ class ProgrammeOut(BaseModel):
     events: list[EventOut]
 
 
+class CityProfileIn(BaseModel):
+    """Fields an editor may set; ``source`` says where the figures come from (required)."""
+
+    source: str = Field(min_length=1, max_length=200)
+    population: int | None = Field(default=None, gt=0)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    timezone: str | None = Field(default=None, max_length=64)
+    level: str | None = Field(default=None, max_length=30)
+    name_en: str | None = Field(default=None, max_length=200)
+    name_zh: str | None = Field(default=None, max_length=200)
+
+
+class CityProfileOut(BaseModel):
+    key: str
+    level: str
+    population: int | None
+    lat: float | None
+    lon: float | None
+    timezone: str
+    provenance: dict[str, str]
+
+    @classmethod
+    def of(cls, city: Any) -> CityProfileOut:
+        return cls(
+            key=city.key,
+            level=city.level,
+            population=city.population,
+            lat=city.lat,
+            lon=city.lon,
+            timezone=city.timezone,
+            provenance=dict(city.provenance or {}),
+        )
+
+
 class CityEditorIn(BaseModel):
     username: str = Field(min_length=3, max_length=64)
 

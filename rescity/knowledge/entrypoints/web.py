@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from rescity.knowledge.entrypoints import (
     api,
+    api_plans,
     compare_pages,
     event_pages,
     map_pages,
@@ -15,6 +16,7 @@ from rescity.knowledge.entrypoints import (
 
 router = APIRouter()
 router.include_router(api.router)
+router.include_router(api_plans.router)
 router.include_router(pages.router)
 router.include_router(plan_pages.router)
 router.include_router(event_pages.router)
