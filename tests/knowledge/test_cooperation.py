@@ -237,3 +237,17 @@ def test_action_plans_are_for_programme_members_only(
             with pytest.raises(PermissionDenied):
                 plans.get_plan(s, outsider, plan_id)
             assert plans.visible_plans(s, outsider) == []
+
+
+def test_a_concept_finder_matches_by_concept_before_words() -> None:
+    concept = concepts_for("elderly_care")
+    assert concept is not None and "health.elderly_care" in concept.thesaurus
+
+    def finder(text: str) -> list[str]:  # what a thesaurus finds: 居家照护 → elderly care
+        return ["health.elderly_care"] if "居家照护" in text else []
+
+    plain = directness(concept, outcomes="推广居家照护", measures=[], text="", codes=set())
+    found = directness(
+        concept, outcomes="推广居家照护", measures=[], text="", codes=set(), find=finder
+    )
+    assert plain.level == "" and found.level == "outcome"

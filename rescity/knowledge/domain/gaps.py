@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import PurePath
@@ -37,6 +38,7 @@ class Concept:
     codes: frozenset[str]
     words_en: tuple[str, ...]
     words_zh: tuple[str, ...]
+    thesaurus: frozenset[str] = frozenset()
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -56,6 +58,7 @@ def all_concepts() -> dict[str, Concept]:
                 frozenset(row.get("codes", [])),
                 tuple(row.get("words_en", [])),
                 tuple(row.get("words_zh", [])),
+                frozenset(row.get("thesaurus", [])),
             )
     return out
 
@@ -164,7 +167,14 @@ def measured_gaps(data: dict[str, Any]) -> MeasuredGaps:
     return out
 
 
-def _has_word(text: str, concept: Concept) -> str | None:
+ConceptFinder = Callable[[str], list[str]]
+
+
+def _has_word(text: str, concept: Concept, find: ConceptFinder | None = None) -> str | None:
+    if find is not None and text:
+        hit = sorted(concept.thesaurus & set(find(text)))
+        if hit:
+            return hit[0]
     low = text.lower()
     for word in concept.words_en:
         if re.search(rf"(?<![a-z]){re.escape(word.lower())}s?(?![a-z])", low):
@@ -189,17 +199,20 @@ def directness(
     measures: list[str],
     text: str,
     codes: set[str],
+    find: ConceptFinder | None = None,
 ) -> Directness:
     """How directly an initiative addresses a concept: its outcomes (and outcome figures)
-    name it, else its key measures, else its title or abstract, else only shared tags."""
-    word = _has_word(outcomes, concept)
+    name it, else its key measures, else its title or abstract, else only shared tags.
+
+    ``find`` (a thesaurus' concept finder, text → concept ids) is tried before the words."""
+    word = _has_word(outcomes, concept, find)
     if word:
         return Directness("outcome", DIRECTNESS["outcome"], _snippet(outcomes, word))
     for measure in measures:
-        word = _has_word(measure, concept)
+        word = _has_word(measure, concept, find)
         if word:
             return Directness("measure", DIRECTNESS["measure"], _snippet(measure, word))
-    word = _has_word(text, concept)
+    word = _has_word(text, concept, find)
     if word:
         return Directness("text", DIRECTNESS["text"], _snippet(text, word))
     shared = codes & concept.codes
@@ -211,6 +224,6 @@ def directness(
 
 def _snippet(text: str, word: str, width: int = 70) -> str:
     flat = " ".join(text.split())
-    i = flat.lower().find(word.lower())
+    i = max(0, flat.lower().find(word.lower()))
     start = max(0, i - width // 2)
     return ("…" if start else "") + flat[start : start + width].strip() + "…"

@@ -25,7 +25,7 @@ from rescity.knowledge.domain.gaps import all_concepts, directness
 from rescity.knowledge.domain.gazetteer import region_of
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import auto_tags, kind_of, label
-from rescity.knowledge.services.recommendations import stored_gaps
+from rescity.knowledge.services.recommendations import FIND_CONCEPTS, stored_gaps
 
 THEME_KINDS = ("urban_agenda", "gz_theme", "iuc_cluster")
 
@@ -71,6 +71,7 @@ def features(session: Session) -> dict[str, matching.CityFeatures]:
                 measures=[*item.key_measures_en, *item.key_measures_zh],
                 text="",
                 codes=set(),
+                find=FIND_CONCEPTS,
             )
             if d.level in ("outcome", "measure"):
                 f.addresses.setdefault(concept.key, []).append(item.key)

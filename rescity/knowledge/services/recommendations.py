@@ -23,11 +23,21 @@ from rescity.core.security.policy import Principal, require
 from rescity.core.storage.uow import UnitOfWork
 from rescity.knowledge.adapters.orm import Assessment, City, Initiative
 from rescity.knowledge.domain.assessment import read_summary
-from rescity.knowledge.domain.gaps import Directness, Gap, concepts_for, directness, measured_gaps
+from rescity.knowledge.domain.gaps import (
+    ConceptFinder,
+    Directness,
+    Gap,
+    concepts_for,
+    directness,
+    measured_gaps,
+)
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.services.catalogue import get_city
 
 CONTEXT_WEIGHT = 0.1  # below the smallest step between directness levels: only a tie-break
+# The thesaurus' concept finder (text → concept ids) once the knowledge thesaurus is
+# available; None matches by the words of data/gap_concepts.toml only.
+FIND_CONCEPTS: ConceptFinder | None = None
 
 
 def _city(session: Session, key: str) -> City:
@@ -193,6 +203,7 @@ def recommend(
                     )
                 ),
                 codes=set(item.tag_codes),
+                find=FIND_CONCEPTS,
             )
             if d.value <= 0:
                 continue
