@@ -213,8 +213,11 @@ def test_iuc_slides_yield_pilots_clusters_the_mannheim_chongqing_pairing_and_eve
             for p in s.scalars(select(Pairing).where(Pairing.programme_id == prog.id))
         }
         assert pairs == {("mannheim", "chongqing")}
-        events = list(s.scalars(select(Event).order_by(Event.date)))
+        events = list(
+            s.scalars(select(Event).where(Event.programme_id == prog.id).order_by(Event.date))
+        )
+        # the events' own dates (14–17 August; January 17), not the news items' (Aug 20, Jan 19)
         assert [(e.date.isoformat(), e.type, e.participants) for e in events] == [
-            ("2017-08-20", "visit", ["chongqing", "mannheim"]),
-            ("2018-01-19", "delegation", ["chongqing", "mannheim"]),
+            ("2017-08-14", "visit", ["chongqing", "mannheim"]),
+            ("2018-01-17", "delegation", ["chongqing", "mannheim"]),
         ]

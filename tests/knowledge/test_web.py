@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from rescity.core.accounts import get_user, issue_api_token
 from rescity.core.config import Settings
 from rescity.core.security.policy import Principal
 from rescity.core.storage.uow import UnitOfWork
+from rescity.knowledge.services import cooperation
 from rescity.web.app import create_app
 
 
@@ -187,30 +190,165 @@ def test_programmes_pairings_and_action_plans_over_the_api(
         ("lazio", "zhengzhou", "confirmed")
     ]
     iuc = client.get("/api/kb/programmes/iuc-asia").json()
-    assert [e["date"] for e in iuc["events"]] == ["2017-08-20", "2018-01-19"]
-    editor, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    assert [e["date"] for e in iuc["events"]] == ["2017-08-14", "2018-01-17"]  # their own dates
+    admin, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    hk, mu, both = token_for("haikou-ed"), token_for("murcia-ed"), token_for("both-ed")
+    for city, name in (
+        ("haikou", "haikou-ed"),
+        ("murcia", "murcia-ed"),
+        ("haikou", "both-ed"),
+        ("murcia", "both-ed"),
+    ):
+        add = {"username": name}
+        assert (
+            client.post(f"/api/kb/cities/{city}/editors", json=add, headers=user).status_code == 403
+        )
+        assert (
+            client.post(f"/api/kb/cities/{city}/editors", json=add, headers=admin).status_code
+            == 204
+        )
     body = {"city_a": "haikou", "city_b": "murcia", "topic": "wetlands"}
     assert client.post("/api/kb/pairings", json=body, headers=user).status_code == 403
-    created = client.post("/api/kb/pairings", json=body, headers=editor)
+    assert client.post("/api/kb/pairings", json=body, headers=admin).status_code == 403
+    self_pair = {"city_a": "haikou", "city_b": "haikou"}
+    assert client.post("/api/kb/pairings", json=self_pair, headers=hk).status_code == 422
+    created = client.post("/api/kb/pairings", json=body, headers=both)
     assert created.status_code == 201 and created.json()["status"] == "proposed"
     pid = created.json()["id"]
-    done = client.post(f"/api/kb/pairings/{pid}/confirm", params={"city": "murcia"}, headers=editor)
+    confirm = f"/api/kb/pairings/{pid}/confirm"
+    assert client.post(confirm, params={"city": "murcia"}, headers=both).status_code == 409
+    assert client.post(confirm, params={"city": "murcia"}, headers=hk).status_code == 403
+    done = client.post(confirm, params={"city": "murcia"}, headers=mu)
     assert done.json()["status"] == "confirmed"
     plan = {
         "title": "Wetland city plan",
+        "key_projects": ["Wetland monitoring"],
+        "stakeholders": ["DRC"],
         "contact_role": "DRC focal point",
-        "actions": [
-            {
-                "title": "Visit Bijie",
-                "owner": "Wetland office",
-                "quarter": "2025Q2",
-                "initiatives": ["gz6-bijie"],
-            }
-        ],
-        "milestones": [{"title": "Roadmap agreed", "quarter": "2025Q1"}],
+        "contact_email": "focal@example.org",
+        "programme": "iurc-china",
+        "initiatives": ["gz6-bijie"],
+        "milestones": [{"title": "Roadmap agreed", "due": "2025-03-31"}],
     }
-    r = client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=editor)
+    assert (
+        client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=mu).status_code == 403
+    )
+    r = client.post("/api/kb/cities/haikou/action-plans", json=plan, headers=hk)
     assert r.status_code == 201, r.text
-    plans = client.get("/api/kb/cities/haikou/action-plans").json()
-    assert plans[0]["actions"][0]["initiatives"] == ["gz6-bijie"]
-    assert plans[0]["contact_role"] == "DRC focal point"
+    plan_id, milestone = r.json()["id"], r.json()["milestones"][0]["id"]
+    status = {"status": "done"}
+    ms = f"/api/kb/action-plans/{plan_id}/milestones/{milestone}"
+    assert client.post(ms, json=status, headers=hk).json()["milestones"][0]["status"] == "done"
+    # visible to programme members (Murcia is an IURC partner) with the contact; to nobody else
+    seen = client.get(f"/api/kb/action-plans/{plan_id}", headers=mu).json()
+    assert seen["contact_email"] == "focal@example.org" and seen["initiatives"] == ["gz6-bijie"]
+    assert client.get("/api/kb/cities/haikou/action-plans").json() == []
+    assert client.get("/api/kb/cities/haikou/action-plans", headers=user).json() == []
+    assert client.get(f"/api/kb/action-plans/{plan_id}").status_code in (401, 403)
+    hidden = client.get(f"/api/kb/action-plans/{plan_id}", headers=user)
+    assert hidden.status_code == 403 and "focal@" not in hidden.text
+
+
+def test_events_calendar_ics_and_map_geojson(client: TestClient) -> None:
+    page = client.get("/kb/events")
+    assert page.status_code == 200
+    assert 'data-month="2022-04"' in page.text and 'data-date="2017-08-14"' in page.text
+    ics = client.get("/kb/events.ics", params={"programme": "iurc-china"})
+    assert ics.headers["content-type"].startswith("text/calendar")
+    text = ics.text
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    assert "DTSTART;VALUE=DATE:20220429\r\n" in text  # year inferred from the page order
+    # the garden expo ran April to October 2021: DTEND is the day after its last day
+    assert "DTSTART;VALUE=DATE:20210401\r\nDTEND;VALUE=DATE:20211101\r\n" in text
+    assert "20170814" not in text  # an IUC event, not in this programme
+    assert text.count("BEGIN:VEVENT") == 6
+    geo = client.get("/api/kb/map.geojson").json()
+    kinds = [f["properties"]["kind"] for f in geo["features"]]
+    assert kinds.count("city") >= 44 and kinds.count("initiative") == 12
+    mannheim = next(f for f in geo["features"] if f["properties"].get("key") == "mannheim")
+    assert mannheim["geometry"]["coordinates"] == [8.46694, 49.4891]
+    assert "contact" not in json.dumps(geo)
+    only = client.get("/api/kb/map.geojson", params={"city": "bijie"}).json()
+    assert [
+        f["properties"]["key"] for f in only["features"] if f["properties"]["kind"] == "initiative"
+    ] == ["gz6-bijie"]
+    assert "/static/vendor/leaflet/leaflet.js" in client.get("/kb/map").text
+
+
+def test_the_comparison_page_puts_profiles_assessments_and_initiatives_side_by_side(
+    client: TestClient, tmp_path: Path, session_factory: sessionmaker[Any]
+) -> None:
+    summary = tmp_path / "summary.json"
+    summary.write_text(
+        json.dumps(
+            {
+                "source": "extracts/nanjing_xinjiekou.osm.pbf",
+                "indices": {"life_service": {"median": 0.74, "share_low": 0.34, "low": 0.5}},
+                "missing_items": ["elderly_care"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    with UnitOfWork(session_factory) as uow:
+        cooperation.attach_assessment(uow, None, "nanjing", summary)
+    r = client.get("/kb/compare", params={"cities": "bijie,mannheim,nanjing"})
+    assert r.status_code == 200
+    assert r.text.count('class="kb-cmp-pop"') == 3
+    assert "307,960" in r.text  # Mannheim, GeoNames
+    body = re.sub(r"\s+", " ", r.text)
+    assert "nanjing_xinjiekou.osm.pbf" in body and "养老设施: 评估范围内没有" in body
+    assert "/kb/initiatives/gz6-bijie" in r.text
+    bad = client.get("/kb/compare", params={"cities": "bijie,atlantis"})
+    assert bad.status_code == 422 and "atlantis" in bad.text
+
+
+def test_editors_complete_profiles_with_provenance_and_attach_assessments(
+    client: TestClient,
+    token_for: Callable[..., dict[str, str]],
+    session_factory: sessionmaker[Any],
+    seeds_dir: Path,
+) -> None:
+    editor, user = token_for("editor", "knowledge_editor"), token_for("plainuser")
+    change = {"population": 5_714_882, "source": "ISTAT 2023 resident population"}
+    assert (
+        client.patch("/api/kb/cities/lazio/profile", json=change, headers=user).status_code == 403
+    )
+    bad = client.patch(
+        "/api/kb/cities/lazio/profile", json={"population": -3, "source": "x"}, headers=editor
+    )
+    assert bad.status_code == 422
+    r = client.patch("/api/kb/cities/lazio/profile", json=change, headers=editor)
+    assert r.status_code == 200, r.text
+    assert r.json()["population"] == 5_714_882
+    assert r.json()["provenance"]["population"].startswith("editor editor ")
+    assert "ISTAT 2023" in r.json()["provenance"]["population"]
+    # re-importing the seeds keeps the editor's figure; the gazetteer fills only the rest
+    with UnitOfWork(session_factory) as uow:
+        from rescity.knowledge.adapters.importers import parse_file
+        from rescity.knowledge.services.catalogue import apply_import
+
+        apply_import(uow, parse_file(seeds_dir / "iurc-china-news.txt", "iurc-news"))
+    again = client.get("/api/kb/cities/lazio/matches").status_code
+    assert again == 200
+    with session_factory() as s:
+        from rescity.knowledge.services.catalogue import get_city
+
+        lazio = get_city(s, "lazio")
+        assert lazio is not None and lazio.population == 5_714_882
+        assert lazio.timezone == "Europe/Rome"
+    summary = json.dumps(
+        {
+            "source": "x/haikou_centre.osm.pbf",
+            "indices": {"environment": {"median": 0.4, "share_low": 0.6}},
+        }
+    )
+    up = client.post("/api/kb/cities/haikou/assessment", content=summary, headers=editor)
+    assert up.status_code == 201 and up.json()["area"] == "haikou_centre.osm.pbf"
+    assert (
+        client.post("/api/kb/cities/haikou/assessment", content=summary, headers=user).status_code
+        == 403
+    )
+    recs = client.get("/api/kb/cities/haikou/recommendations").json()
+    assert recs and all(r["gap"]["key"] == "environment" for r in recs)
+    assert recs[0]["assessed_area"] == "haikou_centre.osm.pbf"

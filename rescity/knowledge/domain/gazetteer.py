@@ -18,6 +18,9 @@ class KnownCity:
     lat: float
     lon: float
     aliases: tuple[str, ...] = ()
+    level: str = ""
+    geonames: int | None = None  # the GeoNames record of the city itself
+    seat: int | None = None  # the record of the seat of a region, county or new area
 
     def data(self) -> CityData:
         return CityData(self.key, self.en, self.zh, self.country, self.lat, self.lon)
@@ -35,6 +38,9 @@ def known_cities() -> dict[str, KnownCity]:
             float(r["lat"]),
             float(r["lon"]),
             tuple(r.get("aliases", ())),
+            str(r.get("level", "")),
+            int(r["geonames"]) if "geonames" in r else None,
+            int(r["seat"]) if "seat" in r else None,
         )
         for r in rows
     }

@@ -1,30 +1,38 @@
-"""Partner-city matching: documented components, hard filters, reasons, optimal assignment.
+"""Partner-city matching: a score that is a sum of named, evidenced components.
 
-See docs/knowledge/matching.md for the formula. Everything here is pure: the service builds
-:class:`CityFeatures` from the database and passes them in.
+See docs/knowledge/matching.md. Each component is a value in [0, 1] times its weight, or
+*unknown* (``None``) when one of the two cities has no data for it: unknown is never
+counted as 0, it adds nothing and is shown as unknown. A candidate whose substantive
+components (themes, shared weaknesses, complementary strengths, existing cooperation) are
+all unknown has **no evidence**: it is listed apart, never ranked. Similar size and latitude
+alone do not make a partner. Everything here is pure; the service builds the features.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from rescity.knowledge.domain.taxonomy import kind_of, label
-
 WEIGHTS: dict[str, float] = {
-    "themes": 0.25,
-    "sdgs": 0.10,
-    "clusters": 0.15,
-    "complementarity": 0.25,
-    "context": 0.15,
-    "text": 0.10,
+    "thematic_overlap": 0.30,
+    "complementary_strengths": 0.20,
+    "shared_weaknesses": 0.15,
+    "existing_cooperation": 0.15,
+    "similar_size": 0.10,
+    "similar_latitude": 0.10,
 }
-THEME_KINDS = ("urban_agenda", "gz_theme")
+SUBSTANTIVE = (
+    "thematic_overlap",
+    "complementary_strengths",
+    "shared_weaknesses",
+    "existing_cooperation",
+)
+LATITUDE_SPAN = 30.0  # degrees of |latitude| difference at which the similarity reaches 0
+WEAK = 0.2  # a measured gap counts as a weakness from this severity (share of residents)
 
 
 @dataclass
@@ -32,69 +40,181 @@ class CityFeatures:
     key: str
     name: str
     region: str  # "cn" / "eu"
-    tags: Counter[str] = field(default_factory=Counter)  # codes over its initiatives
-    clusters: set[str] = field(default_factory=set)  # programme clusters + cluster tags
-    weak_themes: set[str] = field(default_factory=set)  # themes its weak indices need
-    weak_indices: list[str] = field(default_factory=list)
+    themes: dict[str, list[str]] = field(default_factory=dict)  # code → where it comes from
+    theme_labels: dict[str, str] = field(default_factory=dict)
+    cooperation: dict[str, str] = field(default_factory=dict)  # event/cluster key → label
+    gaps: dict[str, float] | None = None  # measured gap → severity; None = not assessed
+    gap_labels: dict[str, str] = field(default_factory=dict)
+    addresses: dict[str, list[str]] = field(default_factory=dict)  # gap → initiatives on it
+    has_initiatives: bool = False
     population: float | None = None
-    density: float | None = None
-    gdp_per_capita: float | None = None
-    tokens: list[str] = field(default_factory=list)
+    population_source: str = ""
+    lat: float | None = None
     paired_with: set[str] = field(default_factory=set)
 
 
 @dataclass
 class Component:
     name: str
-    score: float
+    value: float | None  # None: unknown
     weight: float
-    reason: str = ""
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def contribution(self) -> float | None:
+        return None if self.value is None else self.value * self.weight
 
 
 @dataclass
 class Match:
     city: str
     candidate: str
-    score: float
     components: list[Component]
 
     @property
+    def score(self) -> float:
+        """Sum of the known components' contributions; unknown adds nothing."""
+        return sum(c.contribution or 0.0 for c in self.components)
+
+    @property
+    def known_weight(self) -> float:
+        """Share of the total weight backed by data (how informed the score is)."""
+        return sum(c.weight for c in self.components if c.value is not None)
+
+    @property
+    def has_evidence(self) -> bool:
+        return any(c.value is not None for c in self.components if c.name in SUBSTANTIVE)
+
+    @property
     def reasons(self) -> list[str]:
-        ranked = sorted(self.components, key=lambda c: c.score * c.weight, reverse=True)
-        return [c.reason for c in ranked if c.reason and c.score > 0]
+        ranked = sorted(self.components, key=lambda c: -(c.contribution or 0.0))
+        return [f"{c.name}: " + "; ".join(c.evidence) for c in ranked if c.value and c.evidence]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "candidate": self.candidate,
+            "score": round(self.score, 4),
+            "known_weight": round(self.known_weight, 4),
+            "components": [
+                {
+                    "name": c.name,
+                    "weight": c.weight,
+                    "value": None if c.value is None else round(c.value, 4),
+                    "contribution": None if c.value is None else round(c.value * c.weight, 4),
+                    "status": "unknown" if c.value is None else "known",
+                    "evidence": c.evidence,
+                }
+                for c in self.components
+            ],
+        }
 
 
-def weighted_jaccard(a: Counter[str], b: Counter[str]) -> float:
-    keys = set(a) | set(b)
-    if not keys:
-        return 0.0
-    num = sum(min(a[k], b[k]) for k in keys)
-    den = sum(max(a[k], b[k]) for k in keys)
-    return num / den if den else 0.0
+def _label_list(keys: Sequence[str], labels: dict[str, str], limit: int = 5) -> str:
+    return ", ".join(labels.get(k, k) for k in list(keys)[:limit])
 
 
-def _by_kind(tags: Counter[str], kinds: Iterable[str]) -> Counter[str]:
-    wanted = set(kinds)
-    return Counter({k: v for k, v in tags.items() if kind_of(k) in wanted})
+def thematic_overlap(a: CityFeatures, b: CityFeatures, w: float) -> Component:
+    if not a.themes or not b.themes:
+        return Component("thematic_overlap", None, w, [_missing(a, b, "themes")])
+    shared = sorted(set(a.themes) & set(b.themes))
+    value = len(shared) / len(set(a.themes) | set(b.themes))
+    labels = {**a.theme_labels, **b.theme_labels}
+    evidence = [
+        f"{labels.get(code, code)} ({a.name}: {a.themes[code][0]}; {b.name}: {b.themes[code][0]})"
+        for code in shared[:4]
+    ] or [f"no shared theme among {len(a.themes)} and {len(b.themes)} themes"]
+    return Component("thematic_overlap", value, w, evidence)
 
 
-def context_similarity(a: CityFeatures, b: CityFeatures) -> tuple[float | None, str]:
-    """1 / (1 + RMS of log10 differences) over population, density and GDP per capita."""
-    diffs: list[float] = []
-    notes: list[str] = []
-    for name, x, y in (
-        ("population", a.population, b.population),
-        ("density", a.density, b.density),
-        ("GDP per capita", a.gdp_per_capita, b.gdp_per_capita),
-    ):
-        if x and y and x > 0 and y > 0:
-            d = math.log10(x) - math.log10(y)
-            diffs.append(d * d)
-            notes.append(f"{name} {_short(x)} vs {_short(y)}")
-    if not diffs:
-        return None, ""
-    rms = math.sqrt(sum(diffs) / len(diffs))
-    return 1.0 / (1.0 + rms), "similar context: " + ", ".join(notes)
+def existing_cooperation(a: CityFeatures, b: CityFeatures, w: float) -> Component:
+    if not a.cooperation or not b.cooperation:
+        return Component("existing_cooperation", None, w, [_missing(a, b, "events or clusters")])
+    shared = sorted(set(a.cooperation) & set(b.cooperation))
+    value = len(shared) / len(set(a.cooperation) | set(b.cooperation))
+    evidence = [f"both in: {a.cooperation[k]}" for k in shared[:4]] or [
+        "no event or cluster in common"
+    ]
+    return Component("existing_cooperation", value, w, evidence)
+
+
+def _weak(city: CityFeatures) -> set[str]:
+    return {k for k, s in (city.gaps or {}).items() if s >= WEAK}
+
+
+def shared_weaknesses(a: CityFeatures, b: CityFeatures, w: float) -> Component:
+    if a.gaps is None or b.gaps is None:
+        return Component("shared_weaknesses", None, w, [_missing(a, b, "an assessment")])
+    wa, wb = _weak(a), _weak(b)
+    union = wa | wb
+    if not union:
+        return Component("shared_weaknesses", 0.0, w, ["neither has a measured weakness"])
+    shared = sorted(wa & wb)
+    labels = {**a.gap_labels, **b.gap_labels}
+    evidence = [
+        f"{labels.get(g, g)}: {a.gaps[g]:.0%} vs {b.gaps[g]:.0%} of residents" for g in shared
+    ] or ["no measured weakness in common"]
+    return Component("shared_weaknesses", len(shared) / len(union), w, evidence)
+
+
+def complementary_strengths(a: CityFeatures, b: CityFeatures, w: float) -> Component:
+    """How much of each side's measured weaknesses the other's initiatives address."""
+    values: list[float] = []
+    evidence: list[str] = []
+    for weak, strong in ((a, b), (b, a)):
+        gaps = _weak(weak)
+        if weak.gaps is None or not strong.has_initiatives or not gaps:
+            continue
+        covered = sorted(g for g in gaps if strong.addresses.get(g))
+        values.append(len(covered) / len(gaps))
+        for g in covered[:3]:
+            evidence.append(
+                f"{strong.name} on {weak.name}'s {weak.gap_labels.get(g, g)}: "
+                + ", ".join(strong.addresses[g][:2])
+            )
+    if not values:
+        return Component(
+            "complementary_strengths",
+            None,
+            w,
+            ["needs a measured weakness on one side and initiatives on the other"],
+        )
+    return Component(
+        "complementary_strengths",
+        sum(values) / len(values),
+        w,
+        evidence or ["no initiative of one addresses a measured weakness of the other"],
+    )
+
+
+def similar_size(a: CityFeatures, b: CityFeatures, w: float) -> Component:
+    if not a.population or not b.population:
+        return Component("similar_size", None, w, [_missing(a, b, "a population")])
+    gap = abs(math.log10(a.population) - math.log10(b.population))
+    return Component(
+        "similar_size",
+        1.0 / (1.0 + gap),
+        w,
+        [
+            f"population {_short(a.population)} vs {_short(b.population)} "
+            f"({a.population_source or '?'}; {b.population_source or '?'})"
+        ],
+    )
+
+
+def similar_latitude(a: CityFeatures, b: CityFeatures, w: float) -> Component:
+    if a.lat is None or b.lat is None:
+        return Component("similar_latitude", None, w, [_missing(a, b, "coordinates")])
+    diff = abs(abs(a.lat) - abs(b.lat))
+    return Component(
+        "similar_latitude",
+        max(0.0, 1.0 - diff / LATITUDE_SPAN),
+        w,
+        [f"latitude {abs(a.lat):.1f}° vs {abs(b.lat):.1f}° (a climate proxy)"],
+    )
+
+
+def _missing(a: CityFeatures, b: CityFeatures, what: str) -> str:
+    return f"unknown: {what} not recorded for {a.name}" + (f" / {b.name}" if a.key != b.key else "")
 
 
 def _short(x: float) -> str:
@@ -105,25 +225,21 @@ def _short(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def tfidf_cosines(docs: dict[str, list[str]]) -> dict[tuple[str, str], float]:
-    """Cosine similarity of TF-IDF vectors (log-scaled tf, smooth idf) for every pair."""
-    keys = [k for k, toks in docs.items() if toks]
-    vocab: dict[str, int] = {}
-    for k in keys:
-        for t in set(docs[k]):
-            vocab.setdefault(t, len(vocab))
-    if not keys or not vocab:
-        return {}
-    mat = np.zeros((len(keys), len(vocab)))
-    for i, k in enumerate(keys):
-        for t, n in Counter(docs[k]).items():
-            mat[i, vocab[t]] = 1.0 + math.log(n)
-    df = (mat > 0).sum(axis=0)
-    mat *= np.log((1 + len(keys)) / (1 + df)) + 1.0
-    norms = np.linalg.norm(mat, axis=1, keepdims=True)
-    mat /= np.where(norms == 0, 1, norms)
-    sims = mat @ mat.T
-    return {(a, b): float(sims[i, j]) for i, a in enumerate(keys) for j, b in enumerate(keys)}
+COMPONENTS = (
+    thematic_overlap,
+    complementary_strengths,
+    shared_weaknesses,
+    existing_cooperation,
+    similar_size,
+    similar_latitude,
+)
+
+
+def score_pair(
+    a: CityFeatures, b: CityFeatures, *, weights: dict[str, float] | None = None
+) -> Match:
+    w = weights or WEIGHTS
+    return Match(a.key, b.key, [fn(a, b, w[fn.__name__]) for fn in COMPONENTS])
 
 
 def eligible(a: CityFeatures, b: CityFeatures) -> bool:
@@ -138,119 +254,53 @@ def eligible(a: CityFeatures, b: CityFeatures) -> bool:
     )
 
 
-def score_pair(
-    a: CityFeatures,
-    b: CityFeatures,
-    *,
-    text_sim: float | None = None,
-    weights: dict[str, float] | None = None,
-) -> Match:
-    w = weights or WEIGHTS
-    comps: list[Component] = []
-    themes_a, themes_b = _by_kind(a.tags, THEME_KINDS), _by_kind(b.tags, THEME_KINDS)
-    shared = sorted(set(themes_a) & set(themes_b))
-    comps.append(
-        Component(
-            "themes",
-            weighted_jaccard(themes_a, themes_b),
-            w["themes"],
-            "shared themes: " + ", ".join(label(c, "en") for c in shared[:4]) if shared else "",
-        )
-    )
-    sdg_a, sdg_b = _by_kind(a.tags, ("sdg",)), _by_kind(b.tags, ("sdg",))
-    shared_sdg = sorted(set(sdg_a) & set(sdg_b), key=lambda c: int(c[3:]))
-    comps.append(
-        Component(
-            "sdgs",
-            weighted_jaccard(sdg_a, sdg_b),
-            w["sdgs"],
-            "shared SDGs: " + ", ".join(c.upper() for c in shared_sdg[:5]) if shared_sdg else "",
-        )
-    )
-    ca, cb = (
-        a.clusters | set(_by_kind(a.tags, ("iuc_cluster",))),
-        b.clusters | set(_by_kind(b.tags, ("iuc_cluster",))),
-    )
-    both = sorted(ca & cb)
-    comps.append(
-        Component(
-            "clusters",
-            len(both) / len(ca | cb) if ca | cb else 0.0,
-            w["clusters"],
-            "same IUC clusters: " + ", ".join(label(c, "en") for c in both) if both else "",
-        )
-    )
-    comp_scores: list[float] = []
-    comp_notes: list[str] = []
-    for weak, strong in ((a, b), (b, a)):
-        if weak.weak_themes:
-            covered = weak.weak_themes & set(strong.tags)
-            comp_scores.append(len(covered) / len(weak.weak_themes))
-            if covered:
-                comp_notes.append(
-                    f"{strong.name} has initiatives on {weak.name}'s weak "
-                    f"{'/'.join(weak.weak_indices) or 'areas'} ("
-                    + ", ".join(label(c, "en") for c in sorted(covered)[:3])
-                    + ")"
-                )
-    if comp_scores:
-        comps.append(
-            Component(
-                "complementarity",
-                sum(comp_scores) / len(comp_scores),
-                w["complementarity"],
-                "; ".join(comp_notes),
-            )
-        )
-    ctx, note = context_similarity(a, b)
-    if ctx is not None:
-        comps.append(Component("context", ctx, w["context"], note))
-    if text_sim is not None:
-        comps.append(
-            Component(
-                "text",
-                text_sim,
-                w["text"],
-                f"similar initiative texts (cosine {text_sim:.2f})" if text_sim >= 0.05 else "",
-            )
-        )
-    total_w = sum(c.weight for c in comps)
-    score = sum(c.score * c.weight for c in comps) / total_w if total_w else 0.0
-    return Match(a.key, b.key, score, comps)
+@dataclass
+class Ranking:
+    ranked: list[Match]
+    no_evidence: list[Match]
 
 
 def rank_candidates(
     city: CityFeatures, others: Sequence[CityFeatures], *, limit: int = 10
-) -> list[Match]:
-    """Eligible partners for ``city``, best first, each with its components and reasons."""
-    sims = tfidf_cosines({c.key: c.tokens for c in [city, *others]})
-    matches = [
-        score_pair(city, other, text_sim=sims.get((city.key, other.key)))
-        for other in others
-        if eligible(city, other)
-    ]
-    matches.sort(key=lambda m: (-m.score, m.candidate))
-    return matches[:limit]
+) -> Ranking:
+    """Eligible partners with evidence, best first; those without evidence apart."""
+    matches = [score_pair(city, other) for other in others if eligible(city, other)]
+    ranked = sorted(
+        (m for m in matches if m.has_evidence),
+        key=lambda m: (-m.score, -m.known_weight, m.candidate),
+    )
+    apart = sorted((m for m in matches if not m.has_evidence), key=lambda m: m.candidate)
+    return Ranking(ranked[:limit], apart)
+
+
+class NoInformation(ValueError):
+    """The scores cannot tell one assignment from another."""
 
 
 def assign(left: Sequence[CityFeatures], right: Sequence[CityFeatures]) -> list[Match]:
-    """Optimal one-to-one pairing maximising the total score (Hungarian algorithm).
+    """Optimal one-to-one pairing maximising the summed score (Hungarian algorithm).
 
-    Ineligible pairs (same region, already paired) are never chosen; a city may stay
-    unpaired when the sides differ in size or nothing eligible is left for it.
+    Only eligible pairs with evidence can be chosen. Raises :class:`NoInformation` when no
+    pair has evidence or every pair with evidence scores the same: any "optimum" would
+    then be an arbitrary order, not a recommendation.
     """
-    if not left or not right:
-        return []
-    sims = tfidf_cosines({c.key: c.tokens for c in [*left, *right]})
     forbidden = -1e6
     scores = np.full((len(left), len(right)), forbidden)
     matches: dict[tuple[int, int], Match] = {}
     for i, a in enumerate(left):
         for j, b in enumerate(right):
             if eligible(a, b):
-                m = score_pair(a, b, text_sim=sims.get((a.key, b.key)))
-                scores[i, j] = m.score
-                matches[(i, j)] = m
+                m = score_pair(a, b)
+                if m.has_evidence:
+                    scores[i, j] = m.score
+                    matches[(i, j)] = m
+    if not matches:
+        raise NoInformation("no pair of cities has any evidence (themes, gaps, cooperation)")
+    values = [m.score for m in matches.values()]
+    if max(values) - min(values) < 1e-9:
+        raise NoInformation(
+            f"all {len(values)} pairs with evidence score {values[0]:.3f}: no information"
+        )
     rows, cols = linear_sum_assignment(scores, maximize=True)
     chosen = [matches[(i, j)] for i, j in zip(rows, cols, strict=True) if (i, j) in matches]
-    return sorted(chosen, key=lambda m: -m.score)
+    return sorted(chosen, key=lambda m: (-m.score, m.city))

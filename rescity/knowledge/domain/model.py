@@ -176,6 +176,9 @@ class EventData:
     participants: list[str] = field(default_factory=list)
     outputs: str = ""
     source_line: int | None = None
+    end_date: str = ""  # last day of a multi-day event
+    date_note: str = ""  # how the dates were read (year inferred, months only, ...)
+    themes: list[str] = field(default_factory=list)
 
 
 @dataclass

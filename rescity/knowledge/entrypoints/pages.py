@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from rescity.core.errors import InputError, NotFound
+from rescity.core.errors import DataFileError, InputError, NotFound, Problem
 from rescity.core.security.policy import Principal, is_allowed
 from rescity.knowledge.adapters.orm import Assessment, City, Initiative
 from rescity.knowledge.domain.assessment import index_label
@@ -19,6 +20,7 @@ from rescity.knowledge.domain.taxonomy import label, terms
 from rescity.knowledge.entrypoints.api import SearchParams
 from rescity.knowledge.services import cooperation, initiatives
 from rescity.knowledge.services.initiatives import InitiativeInput, split_lines
+from rescity.knowledge.services.recommendations import stored_gaps
 from rescity.knowledge.services.search import search
 from rescity.knowledge.services.versions import versions
 from rescity.web.deps import CurrentPrincipal, OptionalPrincipal, UoW, allow
@@ -26,6 +28,7 @@ from rescity.web.pages import Page
 
 router = APIRouter(include_in_schema=False)
 FIGURE_ROWS = 3
+MAX_SUMMARY_BYTES = 5_000_000
 
 
 def _common(page: Page) -> dict[str, Any]:
@@ -96,7 +99,7 @@ def city_page(
     key: str,
     page: Page,
     uow: UoW,
-    _: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
+    principal: Annotated[Principal | None, Depends(allow("knowledge.city.read"))],
 ) -> Response:
     session = uow.session
     city = cooperation.city_or_404(session, key)
@@ -109,6 +112,7 @@ def city_page(
     )
     assessment = session.scalar(select(Assessment).where(Assessment.city_id == city.id))
     recs = cooperation.recommend(session, key, lang=page.lang, limit=5) if assessment else []
+    gaps_measured = stored_gaps(assessment) if assessment else []
     matches = cooperation.match_city(session, key, limit=5)
     names = {c.key: c.name(page.lang) for c in session.scalars(select(City))}
     gaps = {}
@@ -127,11 +131,36 @@ def city_page(
         items=items,
         assessment=assessment,
         recs=recs,
+        gaps_measured=gaps_measured,
+        can_attach=is_allowed(principal, "knowledge.city.update"),
         matches=matches,
         names=names,
         gaps=gaps,
         **_common(page),
     )
+
+
+@router.post("/kb/cities/{key}/assessment")
+async def attach_assessment_page(
+    key: str,
+    request: Request,
+    uow: UoW,
+    principal: Annotated[Principal, Depends(allow("knowledge.city.update"))],
+) -> Response:
+    """Attach an uploaded summary.json (from `rescity assess`) to the city."""
+    form = await request.form()
+    upload = form.get("summary")
+    if upload is None or isinstance(upload, str):
+        raise InputError([Problem("summary", "choose a summary.json file")], source="assessment")
+    raw = await upload.read(MAX_SUMMARY_BYTES + 1)
+    if len(raw) > MAX_SUMMARY_BYTES:
+        raise InputError([Problem("summary", "larger than 5 MB")], source=upload.filename or "")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataFileError(upload.filename or "summary.json", f"not JSON: {exc}") from None
+    cooperation.attach_summary(uow, principal, key, data, source=upload.filename or "upload")
+    return RedirectResponse(f"/kb/cities/{key}#kb-assessment", status_code=303)
 
 
 def _form_input(form: Any) -> tuple[InitiativeInput, list[dict[str, Any]]]:

@@ -192,16 +192,43 @@ class CityPublic(CitySummary):
     initiatives: list[InitiativeSummary]
 
 
+class ComponentOut(BaseModel):
+    name: str
+    weight: float
+    value: float | None = Field(description="null: unknown (no data), never read as 0")
+    contribution: float | None
+    evidence: list[str]
+
+
 class MatchOut(BaseModel):
     candidate: CitySummary
-    score: float
-    components: dict[str, float]
+    score: float = Field(description="Sum of the known components' contributions.")
+    known_weight: float = Field(description="Share of the weight backed by data.")
+    components: list[ComponentOut]
     reasons: list[str]
+
+
+class MatchesOut(BaseModel):
+    ranked: list[MatchOut]
+    no_evidence: list[CitySummary] = Field(description="Candidates without evidence, unranked.")
+
+
+class GapOut(BaseModel):
+    key: str
+    kind: str
+    severity: float
+    label_en: str
+    label_zh: str
+    measured: str
 
 
 class RecommendationOut(BaseModel):
     initiative: InitiativeSummary
-    index: str
+    index: str = Field(description="The gap's key (an index or a facility item).")
+    gap: GapOut
+    assessed_area: str
+    directness: str
+    evidence: str
     score: float
     reason: str
 
@@ -251,32 +278,84 @@ class ProgrammeOut(BaseModel):
     events: list[EventOut]
 
 
-class ActionIn(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    owner: str = Field(default="", max_length=200)
-    quarter: str = Field(default="", max_length=7, description="e.g. 2025Q3")
-    status: str = Field(default="planned", pattern="^(planned|ongoing|done|dropped)$")
-    initiatives: list[str] = Field(default_factory=list, max_length=50)
+class CityProfileIn(BaseModel):
+    """Fields an editor may set; ``source`` says where the figures come from (required)."""
+
+    source: str = Field(min_length=1, max_length=200)
+    population: int | None = Field(default=None, gt=0)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    timezone: str | None = Field(default=None, max_length=64)
+    level: str | None = Field(default=None, max_length=30)
+    name_en: str | None = Field(default=None, max_length=200)
+    name_zh: str | None = Field(default=None, max_length=200)
+
+
+class CityProfileOut(BaseModel):
+    key: str
+    level: str
+    population: int | None
+    lat: float | None
+    lon: float | None
+    timezone: str
+    provenance: dict[str, str]
+
+    @classmethod
+    def of(cls, city: Any) -> CityProfileOut:
+        return cls(
+            key=city.key,
+            level=city.level,
+            population=city.population,
+            lat=city.lat,
+            lon=city.lon,
+            timezone=city.timezone,
+            provenance=dict(city.provenance or {}),
+        )
+
+
+class CityEditorIn(BaseModel):
+    username: str = Field(min_length=3, max_length=64)
 
 
 class MilestoneIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
-    quarter: str = Field(default="", max_length=7)
+    due: str = Field(default="", max_length=10, description="ISO date, e.g. 2025-06-30")
+    status: str = Field(default="planned", pattern="^(planned|in_progress|done|dropped)$")
 
 
 class ActionPlanIn(BaseModel):
+    """The IUC local action plan template."""
+
     title: str = Field(max_length=300)
+    key_projects: list[str] = Field(default_factory=list, max_length=50)
+    stakeholders: list[str] = Field(default_factory=list, max_length=100)
+    decision_mechanism: str = Field(default="", max_length=5000)
     contact_role: str = Field(max_length=200, description="The key contact, by role.")
     contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=200)
+    initiatives: list[str] = Field(default_factory=list, max_length=50)
+    pairing_id: int | None = None
     programme: str | None = None
-    actions: list[ActionIn] = Field(default_factory=list, max_length=200)
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=100)
 
 
+class MilestoneStatusIn(BaseModel):
+    status: str = Field(pattern="^(planned|in_progress|done|dropped)$")
+
+
 class ActionPlanOut(BaseModel):
+    """Only ever returned to the plan's programme members (contacts included)."""
+
     id: int
+    city: str
     title: str
+    programme: str | None
+    key_projects: list[str]
+    stakeholders: list[str]
+    decision_mechanism: str
     contact_role: str
     contact_name: str
-    actions: list[dict[str, Any]]
+    contact_email: str
+    initiatives: list[str]
+    pairing_id: int | None
     milestones: list[dict[str, Any]]

@@ -37,6 +37,7 @@ from rescity.knowledge.domain.model import (
     ProfileData,
     ProgrammeData,
 )
+from rescity.knowledge.services.profiles import fill_from_gazetteer
 from rescity.knowledge.services.versions import apply_content, content_hash, record_version
 
 
@@ -79,6 +80,7 @@ def upsert_city(session: Session, data: CityData) -> City:
             lat=data.lat,
             lon=data.lon,
         )
+        fill_from_gazetteer(city)
         session.add(city)
         session.flush()
         return city
@@ -88,6 +90,8 @@ def upsert_city(session: Session, data: CityData) -> City:
     city.country = city.country or data.country
     if city.lat is None:
         city.lat, city.lon = data.lat, data.lon
+    if not city.timezone:
+        fill_from_gazetteer(city)
     return city
 
 
@@ -232,19 +236,18 @@ def _import_programme(
     for ev in data.events:
         existing = session.scalar(select(Event).where(Event.key == ev.key))
         if existing is None:
-            session.add(
-                Event(
-                    key=ev.key,
-                    programme_id=prog.id,
-                    type=ev.type,
-                    date=date.fromisoformat(ev.date) if ev.date else None,
-                    title=ev.title,
-                    participants=list(ev.participants),
-                    outputs=ev.outputs,
-                    source=f"{source}:{ev.source_line or ''}",
-                )
-            )
+            existing = Event(key=ev.key, programme_id=prog.id)
+            session.add(existing)
             summary.events += 1
+        existing.type = ev.type
+        existing.date = date.fromisoformat(ev.date) if ev.date else None
+        existing.end_date = date.fromisoformat(ev.end_date) if ev.end_date else None
+        existing.date_note = ev.date_note
+        existing.themes = list(ev.themes)
+        existing.title = ev.title
+        existing.participants = list(ev.participants)
+        existing.outputs = ev.outputs
+        existing.source = f"{source}:{ev.source_line or ''}"
     session.flush()
 
 

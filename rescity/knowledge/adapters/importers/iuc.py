@@ -8,7 +8,7 @@ thematic clusters after "Possible Cooperation Projects in each cluster", the pil
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from rescity.core.errors import DataFileError
@@ -46,6 +46,37 @@ EVENT_TYPES = [
     ("forum", "forum"),
     ("meeting", "meeting"),
 ]
+
+
+_MONTH = (
+    r"(?P<mon>January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)"
+)
+_ORD = r"(?:st|nd|rd|th)?"
+_RANGE = re.compile(rf"\b(?P<d1>\d{{1,2}}){_ORD}\s*[–-]\s*(?P<d2>\d{{1,2}}){_ORD}\s+{_MONTH}", re.I)
+_ON = re.compile(rf"\b{_MONTH}\s+(?P<d>\d{{1,2}}),\s*(?P<y>\d{{4}})", re.I)
+
+
+def own_dates(text: str, published: date) -> tuple[date, date, str]:
+    """The event's own dates from the news text ("14th – 17th August", "On January 17,
+    2018"); a day and month without a year is the latest such day on or before publication.
+    Falls back to the publication date, and says so."""
+    m = _RANGE.search(text)
+    if m is not None:
+        month = datetime.strptime(m["mon"].title(), "%B").month
+        year = published.year if month <= published.month else published.year - 1
+        try:
+            return date(year, month, int(m["d1"])), date(year, month, int(m["d2"])), ""
+        except ValueError:
+            pass
+    m = _ON.search(text)
+    if m is not None:
+        try:
+            day = datetime.strptime(f"{m['mon'].title()} {m['d']} {m['y']}", "%B %d %Y").date()
+            return day, day, ""
+        except ValueError:
+            pass
+    return published, published, "publication date of the news item"
 
 
 def _cluster_code(name: str) -> str:
@@ -174,6 +205,7 @@ def _pairing_and_events(lines: list[Line], programme: ProgrammeData, result: Imp
             if follow.text.strip():
                 outputs.append(follow.text.strip())
         kind = next((t for word, t in EVENT_TYPES if word in title.lower()), "news")
+        start, end, note = own_dates(" ".join(outputs), when)
         participants = sorted(
             {c.key for w in re.findall(r"[A-Z][a-z]+", title) if (c := find_city(w)) is not None}
         )
@@ -181,7 +213,9 @@ def _pairing_and_events(lines: list[Line], programme: ProgrammeData, result: Imp
             EventData(
                 key=f"iuc-{when.isoformat()}-{slugify(title, max_len=50)}",
                 type=kind,
-                date=when.isoformat(),
+                date=start.isoformat(),
+                end_date=end.isoformat() if end != start else "",
+                date_note=note,
                 title=title,
                 participants=participants,
                 outputs="\n".join(outputs),

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from rescity.core.errors import DataFileError
+from rescity.knowledge.adapters.importers.iurc_events import parse_events
 from rescity.knowledge.adapters.importers.text_lines import Line, read_lines
 from rescity.knowledge.domain.gazetteer import find_city, known_cities
 from rescity.knowledge.domain.model import (
@@ -106,6 +107,7 @@ def parse(path: Path) -> ImportResult:
         if known is not None:
             names.setdefault(known.zh, (p.city_key, p.region))
     programme.pairings = _pairings(lines, names)
+    programme.events = parse_events(lines, names, result)
     result.programmes.append(programme)
     for label, count in (
         ("Chinese", sum(p.region == "cn" for p in programme.partners)),
