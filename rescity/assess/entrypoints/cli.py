@@ -68,7 +68,8 @@ def assess(
                 oc = cfg.origins.model_copy(update={"population_raster": str(population_raster)})
                 cfg = cfg.model_copy(update={"origins": oc})
             result = evaluate(city, cfg, origins=origins.value if origins else None,
-                              on_stage=on_stage)
+                              on_stage=on_stage,
+                              on_progress=lambda n, f: progress.update(tasks[n], completed=f))
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(code=2) from None

@@ -42,6 +42,7 @@ class Job:
     state: State = "queued"
     stage: str | None = None
     steps_done: int = 0
+    stage_done: float = 0.0  # share of the current step, where the step reports one
     error: str | None = None
     finished: datetime | None = None
     explorer: Explorer | None = None
@@ -49,7 +50,9 @@ class Job:
 
     @property
     def progress(self) -> float:
-        return 1.0 if self.state == "done" else self.steps_done / len(STEPS)
+        if self.state == "done":
+            return 1.0
+        return (self.steps_done + self.stage_done) / len(STEPS)
 
     def public(self) -> dict[str, Any]:
         """What the status endpoint shows (no paths on the server)."""
@@ -99,16 +102,23 @@ class JobRegistry:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _step(self, job: Job, name: str, seconds: float | None) -> None:
+        job.stage_done = 0.0
         if seconds is None:
             job.stage = name
         else:
             job.steps_done += 1
 
+    @staticmethod
+    def _within(job: Job, name: str, share: float) -> None:
+        if job.stage == name:
+            job.stage_done = max(0.0, min(share, 0.99))
+
     def _run(self, job: Job) -> None:
         job.state = "running"
         try:
             result = evaluate(job.path, origins=job.origins,
-                              on_stage=lambda n, s: self._step(job, n, s))
+                              on_stage=lambda n, s: self._step(job, n, s),
+                              on_progress=lambda n, f: self._within(job, n, f))
             self._step(job, "write", None)
             out = self.root / job.id
             write_outputs(result, out)
