@@ -58,6 +58,8 @@ PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf",
                                       help="Also print report.pdf with Chromium, if installed.")]
 OriginsOpt = Annotated[Origins | None, typer.Option(
     "--origins", help="Origins: landuse, buildings or h3 (default from the config).")]
+SvgOpt = Annotated[bool, typer.Option("--svg", help="Also write each figure as SVG (vector, "
+                                      "for print; several MB per map).")]
 
 
 def _results_in(folder: Path, config: Path | None) -> list[CityResult]:
@@ -87,14 +89,14 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", help="Report folder (default: "
                                              "RESULT_DIR).")] = None,
     config: ConfigOpt = None, analysis: AnalysisOpt = None, item: ItemsOpt = None,
-    k: KOpt = None, lang: LangOpt = Lang.en, pdf: PdfOpt = True,
+    k: KOpt = None, lang: LangOpt = Lang.en, pdf: PdfOpt = True, svg: SvgOpt = False,
 ) -> None:
     """Write a self-contained HTML report (and PDF) with maps, tables and proposed sites."""
     console = Console(stderr=True)
     cities = _results_in(result_dir, config)
     acfg = load_analysis(analysis)
     analyses = [analyse_city(c, acfg, items=item, k=k) for c in cities]
-    files = write_report(analyses, out or result_dir, acfg, lang=lang.value, pdf=pdf)
+    files = write_report(analyses, out or result_dir, acfg, lang=lang.value, pdf=pdf, svg=svg)
     _print_report(console, files)
 
 
@@ -112,7 +114,10 @@ def compare(
                                                   "cluster, e.g. tcp://host:8786.")] = None,
     serial: Annotated[bool, typer.Option("--serial", help="Run in this process, without "
                                          "Dask.")] = False,
-    lang: LangOpt = Lang.en, pdf: PdfOpt = True,
+    lang: LangOpt = Lang.en,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with "
+                                      "Chromium, if installed.")] = False,
+    svg: SvgOpt = False,
 ) -> None:
     """Assess several cities with the same configuration (on Dask) and compare them."""
     console = Console(stderr=True)
@@ -131,7 +136,7 @@ def compare(
     result = run_compare(extracts, out, config=cfg, analysis=acfg,
                          origins=origins.value if origins else None, items=item, k=k,
                          serial=serial, workers=workers, scheduler=scheduler,
-                         lang=lang.value, pdf=pdf, on_done=done)
+                         lang=lang.value, pdf=pdf, svg=svg, on_done=done)
     for name, folder in result.city_dirs.items():
         console.print(f"{name}: {folder}")
     _print_report(console, result.report)

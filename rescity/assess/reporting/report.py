@@ -1,7 +1,7 @@
 """The self-contained HTML report (and its PDF): tables, figures, method, attribution.
 
-One file a planner can e-mail: figures are embedded as data URIs (SVG, or PNG when the SVG is
-very large), so the report needs neither the result folder nor a network connection. Next to
+One file a planner can e-mail: figures are embedded as data URIs (palette PNGs; SVG when asked
+for and small), so the report needs neither the result folder nor a network connection. Next to
 it, ``report.json`` carries the same numbers for machines and ``report.pdf`` the printable
 version (when Chromium is installed).
 """
@@ -46,7 +46,7 @@ class ReportFiles:
 
 
 def _data_uri(fig: FigureFiles) -> str:
-    if fig.svg.stat().st_size <= MAX_SVG_BYTES:
+    if fig.svg is not None and fig.svg.stat().st_size <= MAX_SVG_BYTES:
         return "data:image/svg+xml;base64," + base64.b64encode(fig.svg.read_bytes()).decode()
     return "data:image/png;base64," + base64.b64encode(fig.png.read_bytes()).decode()
 
@@ -172,16 +172,20 @@ def _version() -> str:
 
 def write_report(
     analyses: Sequence[CityAnalysis], out_dir: Path | str, analysis: AnalysisConfig, *,
-    lang: str = "en", pdf: bool = True,
+    lang: str = "en", pdf: bool = True, svg: bool = False,
 ) -> ReportFiles:
-    """Render figures, then ``report.html``, ``report.json`` and (if possible) ``report.pdf``."""
+    """Render figures, then ``report.html``, ``report.json`` and (if possible) ``report.pdf``.
+
+    Figures are PNGs, drawn once and used by both the HTML and the PDF; ``svg`` also writes a
+    vector copy of each (embedded in the HTML where small enough).
+    """
     if not analyses:
         raise ValueError("a report needs at least one city")
     out = Path(out_dir)
     fig_dir = out / "figures"
-    figs = comparison_figures([a.city for a in analyses], fig_dir)
+    figs = comparison_figures([a.city for a in analyses], fig_dir, svg=svg)
     for a in analyses:
-        figs += city_figures(a.city, fig_dir, a.sitings)
+        figs += city_figures(a.city, fig_dir, a.sitings, svg=svg)
     t = translator(lang)
     env = Environment(loader=PackageLoader("rescity.assess.reporting", "templates"),
                       autoescape=select_autoescape(["html"]))
