@@ -1,10 +1,11 @@
 """Background assessments for the web page: a small in-process job registry.
 
 An assessment takes seconds to minutes, longer than a request should. The registry runs jobs
-on one worker thread (the compiled kernels already use every core inside a job), records the engine's
-stage callbacks as progress, writes the outputs under ``<data_dir>/assess/jobs/<id>/`` and
-keeps the finished city in memory for the map's questions. Jobs are not persisted: after a
-restart the result folders remain, the registry starts empty.
+on one worker thread (the compiled kernels already use every core inside a job), records the
+engine's stage callbacks (and the read's share done) as progress, writes the outputs under
+``<data_dir>/assess/jobs/<id>/`` and keeps the finished city in memory for the map's
+questions. Jobs are not persisted: after a restart the result folders remain, the registry
+starts empty.
 """
 
 from __future__ import annotations
