@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -39,10 +40,29 @@ def render_figure(make: Callable[[], Figure], out_dir: Path, name: str,
     return files
 
 
+def n_city_figures(sitings: Sequence[SitingResult] = ()) -> int:
+    """How many figures :func:`city_figures` draws (for progress)."""
+    return len(INDEX_NAMES) + len(SURFACE_INDICES) + len(sitings)
+
+
+N_COMPARISON_FIGURES = 4
+
+
+def _drawer(svg: bool, done: Callable[[FigureFiles], None] | None) -> Callable[..., FigureFiles]:
+    def draw(*args: Any) -> FigureFiles:
+        files = render_figure(*args, svg=svg)
+        if done is not None:
+            done(files)
+        return files
+    return draw
+
+
 def city_figures(city: CityResult, out_dir: Path,
-                 sitings: Sequence[SitingResult] = (), *, svg: bool = False) -> list[FigureFiles]:
-    """Maps of one city; files are named ``<city>-<kind>-<index or item>``."""
-    draw = partial(render_figure, svg=svg)
+                 sitings: Sequence[SitingResult] = (), *, svg: bool = False,
+                 done: Callable[[FigureFiles], None] | None = None) -> list[FigureFiles]:
+    """Maps of one city; files are named ``<city>-<kind>-<index or item>``. ``done`` is called
+    after each figure."""
+    draw = _drawer(svg, done)
     out: list[FigureFiles] = []
     for index in INDEX_NAMES:
         out.append(draw(partial(maps.index_map, city, index), out_dir,
@@ -61,10 +81,10 @@ def city_figures(city: CityResult, out_dir: Path,
     return out
 
 
-def comparison_figures(cities: Sequence[CityResult], out_dir: Path, *,
-                       svg: bool = False) -> list[FigureFiles]:
-    """Charts across cities (work for a single city too)."""
-    draw = partial(render_figure, svg=svg)
+def comparison_figures(cities: Sequence[CityResult], out_dir: Path, *, svg: bool = False,
+                       done: Callable[[FigureFiles], None] | None = None) -> list[FigureFiles]:
+    """Charts across cities (work for a single city too); ``done`` as for city figures."""
+    draw = _drawer(svg, done)
     return [
         draw(lambda: charts.index_boxplots(cities), out_dir, "compare-index-boxplots",
                 bilingual(("各城市指数分布", "Index distributions by city"))),

@@ -115,6 +115,7 @@ def compare(
     scheduler: str | None = None, lang: str = "en", pdf: bool = False,
     svg: bool = False,
     on_done: Callable[[int], None] | None = None,
+    on_report: Callable[[str, float], None] | None = None,
 ) -> Comparison:
     """Assess ``paths`` with one configuration and write per-city folders and the report."""
     out = Path(out_dir)
@@ -126,5 +127,5 @@ def compare(
                           on_done=on_done)
     dirs = {o.analysis.city.name: write_city(o, out) for o in outcomes}
     report = write_report([o.analysis for o in outcomes], out, analysis, lang=lang, pdf=pdf,
-                          svg=svg)
+                          svg=svg, on_progress=on_report)
     return Comparison(outcomes, dirs, report)
