@@ -31,8 +31,6 @@ RESIDENTIAL_BUILDINGS = frozenset({
     "residential", "apartments", "house", "detached", "terrace", "semidetached_house",
     "dormitory", "bungalow", "farm", "cabin", "static_caravan", "houseboat",
 })
-ALL_NODES = osmium.geom.use_nodes.ALL
-_NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels")
 
 
@@ -91,6 +89,10 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
 
 def _name(tags: dict[str, str]) -> str:
     return tags.get("name") or tags.get("name:zh") or tags.get("name:en") or ""
+
+
+ALL_NODES = osmium.geom.use_nodes.ALL
+_NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 
 
 class _Collector:
@@ -158,6 +160,38 @@ class _Collector:
             self._later(Feature("w", o.id, _name(tags), _NO_GEOMETRY, building=building,
                                 levels=_levels(tags)), at, closed, self.buildings)
 
+    def relation(self, o: osmium.osm.Relation) -> None:
+        if o.tags.get("type") != "multipolygon":
+            return
+        tags = {t.k: t.v for t in o.tags}
+        wanted = tags.get("landuse") == "residential" or "building" in tags
+        if wanted or self.taxonomy.classify(tags):
+            self.pending_relations.add(o.id)
+
+    def area(self, o: osmium.osm.Area) -> None:
+        if o.from_way():
+            return
+        rel_id = o.orig_id()
+        self.pending_relations.discard(rel_id)
+        tags = {t.k: t.v for t in o.tags}
+        items = self.taxonomy.classify(tags)
+        is_res = tags.get("landuse") == "residential"
+        building = tags.get("building", "")
+        if not (items or is_res or building):
+            return
+        try:
+            geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
+        except RuntimeError:
+            self.pending_relations.add(rel_id)
+            return
+        if items:
+            self.facilities.append(Feature("r", rel_id, _name(tags), geom, items))
+        if is_res:
+            self.residential.append(Feature("r", rel_id, _name(tags), geom))
+        if building and building != "no":
+            self.buildings.append(Feature("r", rel_id, _name(tags), geom, building=building,
+                                          levels=_levels(tags)))
+
     def _later(self, feature: Feature, line: int, closed: bool,
                into: list[Feature] | None = None) -> None:
         """Keep ``feature`` (a facility, or a residential area unless ``into`` says otherwise)
@@ -199,38 +233,6 @@ class _Collector:
                 f.geometry = shapely.Point(xy[ptr[i] + (ptr[i + 1] - ptr[i]) // 2])
         self.pending_geoms.clear()
         return way_ptr, node_ids, xy[take]
-
-    def relation(self, o: osmium.osm.Relation) -> None:
-        if o.tags.get("type") != "multipolygon":
-            return
-        tags = {t.k: t.v for t in o.tags}
-        wanted = tags.get("landuse") == "residential" or "building" in tags
-        if wanted or self.taxonomy.classify(tags):
-            self.pending_relations.add(o.id)
-
-    def area(self, o: osmium.osm.Area) -> None:
-        if o.from_way():
-            return
-        rel_id = o.orig_id()
-        self.pending_relations.discard(rel_id)
-        tags = {t.k: t.v for t in o.tags}
-        items = self.taxonomy.classify(tags)
-        is_res = tags.get("landuse") == "residential"
-        building = tags.get("building", "")
-        if not (items or is_res or building):
-            return
-        try:
-            geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
-        except RuntimeError:
-            self.pending_relations.add(rel_id)
-            return
-        if items:
-            self.facilities.append(Feature("r", rel_id, _name(tags), geom, items))
-        if is_res:
-            self.residential.append(Feature("r", rel_id, _name(tags), geom))
-        if building and building != "no":
-            self.buildings.append(Feature("r", rel_id, _name(tags), geom, building=building,
-                                          levels=_levels(tags)))
 
 
 class _ReadMeter:
@@ -274,6 +276,7 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
         raise DataFileError(where, f"not an OSM file: expected one of {', '.join(SUFFIXES)}")
     keys = sorted(taxonomy.keys | set(EXTRA_KEYS))
     col = _Collector(taxonomy)
+    meter = _ReadMeter(p.stat().st_size, on_progress)
     try:
         fp = (
             osmium.FileProcessor(where)
@@ -281,7 +284,6 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
             .with_areas(osmium.filter.KeyFilter(*keys))
             .with_filter(osmium.filter.KeyFilter(*keys))
         )
-        meter = _ReadMeter(p.stat().st_size, on_progress)
         for n, obj in enumerate(fp):
             if not n & 0x1FFF:
                 meter.tick()
