@@ -25,6 +25,8 @@ from rescity.assess.domain.walkable import walk_exclusion
 from rescity.core.errors import DataFileError
 
 log = logging.getLogger(__name__)
+ALL_NODES = osmium.geom.use_nodes.ALL
+_NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".o5m")
 RESIDENTIAL_BUILDINGS = frozenset({
@@ -89,10 +91,6 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
 
 def _name(tags: dict[str, str]) -> str:
     return tags.get("name") or tags.get("name:zh") or tags.get("name:en") or ""
-
-
-ALL_NODES = osmium.geom.use_nodes.ALL
-_NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 
 
 class _Collector:
