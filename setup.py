@@ -11,9 +11,9 @@ from setuptools import Extension, setup
 
 # -O3 lets the compiler unroll and vectorise the per-threshold loops; MSVC spells it /O2.
 flags = ["/O2"] if sys.platform == "win32" else ["-O3"]
-engine = Extension(
-    "rescity.assess.network._engine",
-    ["rescity/assess/network/_engine.pyx"],
-    extra_compile_args=flags,
-)
-setup(ext_modules=cythonize([engine], language_level=3, quiet=True))
+kernels = [
+    Extension(f"rescity.assess.network.{name}", [f"rescity/assess/network/{name}.pyx"],
+              extra_compile_args=flags)
+    for name in ("_engine", "_graph", "_snap")  # searches; search graph; snapping
+]
+setup(ext_modules=cythonize(kernels, language_level=3, quiet=True))

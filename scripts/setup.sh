@@ -42,9 +42,9 @@ fi
 [[ -x .venv/bin/python ]] || { log "creating .venv with $PY"; "$PY" -m venv .venv; }
 extras=""; ((dev)) && extras="[dev]"
 stamp=".venv/.rescity-installed$extras"
-# The install also compiles the engine's kernels (setup.py, rescity/assess/network/_engine.pyx)
+# The install also compiles the engine's kernels (setup.py, rescity/assess/network/*.pyx)
 # with the machine's C compiler: redone when they change or the built module is missing.
-digest=$(cat pyproject.toml setup.py rescity/assess/network/_engine.pyx | sha256sum | cut -c1-16)
+digest=$(cat pyproject.toml setup.py rescity/assess/network/*.pyx | sha256sum | cut -c1-16)
 if ! compgen -G "rescity/assess/network/_engine.*.so" >/dev/null \
     && ! compgen -G "rescity/assess/network/_engine.*.pyd" >/dev/null; then
   rm -f "$stamp"

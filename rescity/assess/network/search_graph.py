@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rescity.assess.network._engine import (
+from rescity.assess.network._graph import (
     branch_graph,
     reduce,
     regions,

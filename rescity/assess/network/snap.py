@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from rescity.assess.network._engine import grid, query
+from rescity.assess.network._snap import grid, query
 from rescity.assess.network.graph import WalkNetwork
 
 F64 = npt.NDArray[np.float64]
