@@ -274,9 +274,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore")
     path = OSM / f"{args.city}.osm.pbf"
-    # Warm the numba cache on a small city so no run below pays for compilation: once with
-    # uint16 counts (Malta) and once with int32 counts (the mosaic has more than 65,535
-    # facilities of an item), each a kernel specialisation of its own.
+    # Warm up on a small city (file cache, imports) with both count widths: uint16 (Malta)
+    # and int32 (the mosaic has more than 65,535 facilities of an item). The kernels are
+    # compiled at install time, so there is nothing left to compile here.
     evaluate(OSM / "monaco.osm.pbf")
     narrow, reach_module._narrow_limit = reach_module._narrow_limit, 0
     try:

@@ -46,9 +46,19 @@ fi
 [[ -x .venv/bin/python ]] || { log "creating .venv with $PY"; "$PY" -m venv .venv; }
 extras=""; ((dev)) && extras="[dev]"
 stamp=".venv/.rescity-installed$extras"
-digest=$(sha256sum pyproject.toml | cut -c1-16)
+# The install also compiles the engine's kernels (setup.py, rescity/assess/network/*.pyx)
+# with the machine's C compiler: redone when they change or the built module is missing.
+digest=$(cat pyproject.toml setup.py rescity/assess/network/*.pyx | sha256sum | cut -c1-16)
+if ! compgen -G "rescity/assess/network/_engine.*.so" >/dev/null \
+    && ! compgen -G "rescity/assess/network/_engine.*.pyd" >/dev/null; then
+  rm -f "$stamp"
+fi
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then
-  log "installing Python packages ($extras)"
+  command -v cc >/dev/null || command -v gcc >/dev/null || apt_install gcc libc6-dev
+  .venv/bin/python -c 'import os, sys, sysconfig
+sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || apt_install python3-dev
+  log "installing Python packages ($extras) and compiling the engine"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e ".$extras"
   echo "$digest" > "$stamp"

@@ -9,18 +9,20 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from rescity.cli import admin, demo
-from rescity.cli.modules import register_all
-from rescity.core.config import Settings, load_settings
+from rescity.cli.lazy import LazyGroup
 from rescity.core.errors import RescityError
+
+if TYPE_CHECKING:
+    from rescity.core.config import Settings
 
 app = typer.Typer(
     name="rescity",
+    cls=LazyGroup,  # commands are imported when they run (rescity/cli/lazy.py)
     help="Resilient, socially integrative cities: assess, community, knowledge.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -60,13 +62,11 @@ class _LazySettings:
 
     def get(self) -> Settings:
         if self._settings is None:
+            from rescity.core.config import load_settings
+
             self._settings = load_settings(self.path)
         return self._settings
 
-
-admin.register(app)
-demo.register(app)
-register_all(app)
 
 
 def main() -> None:

@@ -11,10 +11,13 @@ import typer.main
 
 
 def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
-    # Typer may ship its own copy of click, so commands are duck-typed here.
+    # Typer may ship its own copy of click, so commands are duck-typed here; the root group
+    # loads its commands on demand, so they are asked for by name.
     found = [(path, cmd)]
-    for name in sorted(getattr(cmd, "commands", {})):
-        found += _walk(cmd.commands[name], [*path, name])
+    if hasattr(cmd, "list_commands"):
+        ctx = cmd.context_class(cmd, info_name=" ".join(path))
+        for name in sorted(cmd.list_commands(ctx)):
+            found += _walk(cmd.get_command(ctx, name), [*path, name])
     return found
 
 

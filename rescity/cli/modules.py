@@ -12,14 +12,18 @@ from rescity.core.config import Settings
 
 
 def register_all(app: typer.Typer) -> None:
+    """Every command, eagerly (the ``rescity`` command itself loads them one by one: a new
+    module's commands must also be named in ``rescity/cli/lazy.py``, a test checks)."""
     from rescity.assess.entrypoints import cli as assess_cli
     from rescity.assess.entrypoints import cli_report as assess_report_cli
+    from rescity.cli import admin, demo
     from rescity.community.entrypoints import cli as community_cli
     from rescity.community.entrypoints import cli_operations as community_operations_cli
     from rescity.knowledge.entrypoints import cli as knowledge_cli
 
     for module in (
-        assess_cli, assess_report_cli, community_cli, community_operations_cli, knowledge_cli
+        admin, demo, assess_cli, assess_report_cli, community_cli, community_operations_cli,
+        knowledge_cli,
     ):
         module.register(app)
 

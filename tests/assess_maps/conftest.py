@@ -69,7 +69,7 @@ def compared(osm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
             result = CliRunner().invoke(app, [
                 "compare", *(str(osm_dir / f"{c}.osm.pbf") for c in CITIES), "--out", str(out),
                 "--origins", "buildings", "--workers", "2", "--item", "kindergarten",
-                "--item", "community_health_centre", "--k", "3",
+                "--item", "community_health_centre", "--k", "3", "--svg",
                 "--pdf" if find_chromium() else "--no-pdf"])
         cap.warnings = [str(w.message) for w in caught]
     finally:

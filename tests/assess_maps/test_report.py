@@ -62,3 +62,40 @@ def test_the_machine_readable_twin_has_the_siting(compared) -> None:
     assert [s["item"] for s in data[0]["siting"]] == ["kindergarten", "community_health_centre"]
     assert data[0]["siting"][0]["greedy_ratio"] == pytest.approx(1.0)
     assert set(data[0]["catchment"]) == {"medical", "elderly_care"}
+
+
+def test_without_svg_the_report_embeds_palette_pngs_and_stays_small(compared, tmp_path) -> None:
+    """The default report draws each figure once, as a PNG that the HTML and the PDF share:
+    no SVG files, and a self-contained HTML of a few MB (SVG maps made it ~12 MB a city)."""
+    from typer.testing import CliRunner
+
+    from rescity.cli import app
+
+    out, _ = compared
+    result = CliRunner().invoke(app, ["report", str(out), "--out", str(tmp_path), "--no-pdf",
+                                      "--item", "kindergarten"])
+    assert result.exit_code == 0, result.output
+    figures = tmp_path / "figures"
+    assert not list(figures.glob("*.svg"))
+    pngs = list(figures.glob("*.png"))
+    assert len(pngs) >= 15
+    html = (tmp_path / "report.html").read_text("utf-8")
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == len(pngs)
+    assert len(html.encode()) <= 3_000_000 * 2  # two cities
+
+
+def test_the_report_tells_how_many_figures_are_drawn(compared, tmp_path) -> None:
+    from rescity.assess.adapters.result_store import load_result
+    from rescity.assess.domain.analysis import load_analysis
+    from rescity.assess.reporting.report import write_report
+    from rescity.assess.services.analyse import analyse_city
+
+    out, _ = compared
+    city = load_result(out / "nanjing_xinjiekou")
+    acfg = load_analysis(None)
+    steps: list[tuple[str, float]] = []
+    files = write_report([analyse_city(city, acfg, items=["kindergarten"])], tmp_path, acfg,
+                         pdf=False, on_progress=lambda s, f: steps.append((s, f)))
+    shares = [f for s, f in steps if s == "figures"]
+    assert len(shares) == len(files.figures)  # one report per figure drawn
+    assert shares == sorted(shares) and shares[-1] == 1.0

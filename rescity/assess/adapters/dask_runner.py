@@ -1,7 +1,7 @@
 """Run one function over many inputs on Dask: a local cluster, or an existing one.
 
 Cities are independent and each takes seconds to minutes, so one task per city is the right
-grain: the scheduler balances them over workers, and a city's numba kernels use the worker's
+grain: the scheduler balances them over workers, and a city's compiled kernels use the worker's
 cores. Workers are processes (``threads_per_worker=1``): the OSM reader and GeoPandas steps hold
 the GIL. Results come back to the caller in input order, whatever order they finish in.
 

@@ -9,7 +9,9 @@ buildings. The file is never materialised as Python objects.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,8 @@ from rescity.assess.domain.walkable import walk_exclusion
 from rescity.core.errors import DataFileError
 
 log = logging.getLogger(__name__)
+ALL_NODES = osmium.geom.use_nodes.ALL
+_NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".o5m")
 RESIDENTIAL_BUILDINGS = frozenset({
@@ -140,14 +144,17 @@ class _Collector:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        self.refs: list[npt.NDArray[np.int64]] = []
-        self.coords: list[npt.NDArray[np.float64]] = []
+        self.refs: list[list[int]] = []  # node ids of the walk ways
+        self.lines: list[str] = []  # WKB (hex) of every way used
+        self.walk_lines: list[int] = []  # which of them are walk ways
+        self.pending_geoms: list[tuple[Feature, int, bool]] = []
         self.facilities: list[Feature] = []
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
         self.poi: list[tuple[float, float]] = []
         self.stop_areas: list[list[tuple[str, int]]] = []
         self.water: list[BaseGeometry] = []
+        self.water_ways: list[Feature] = []  # closed water ways, made polygons in finish()
         self.places: list[Feature] = []
         self.dropped: dict[str, int] = {}
         # Relations seen and relations assembled, kept apart: osmium may hand over a
@@ -190,29 +197,31 @@ class _Collector:
         if not (walk or items or is_res or building or water) or len(nodes) < 2:
             return
         try:
-            rows = np.array([(n.ref, n.lon, n.lat) for n in nodes], dtype=np.float64)
+            # The way's coordinates as WKB, made in C++ (every node, repeated ones too, so
+            # that they line up with the node ids); decoded for all ways at once at the end.
+            line = self.wkb.create_linestring(o, use_nodes=ALL_NODES)
         except osmium.InvalidLocationError:
             key = "missing node locations"
             self.dropped[key] = self.dropped.get(key, 0) + 1
             return
-        xy = rows[:, 1:]
-        refs = rows[:, 0].astype(np.int64)  # OSM ids are far below 2**53: exact in float64
+        refs = [n.ref for n in nodes]
+        at = len(self.lines)
+        self.lines.append(line)
         if walk:
+            self.walk_lines.append(at)
             self.refs.append(refs)
-            self.coords.append(np.ascontiguousarray(xy))
         closed = len(refs) >= 4 and refs[0] == refs[-1]
         if water and closed:
-            self.water.append(_polygonal(shapely.Polygon(xy)))
+            self._later(Feature("w", o.id, "", _NO_GEOMETRY), at, closed, self.water_ways)
         if not (items or is_res or building):
             return
-        geom: BaseGeometry
-        geom = _polygonal(shapely.Polygon(xy)) if closed else shapely.Point(xy[len(xy) // 2])
         if items:
-            self.facilities.append(Feature("w", o.id, _name(tags), geom, items))
+            self._later(Feature("w", o.id, _name(tags), _NO_GEOMETRY, items), at, closed)
         if closed and is_res:
-            self.residential.append(Feature("w", o.id, _name(tags), geom))
+            self._later(Feature("w", o.id, _name(tags), _NO_GEOMETRY), at, closed)
         if closed and building:
-            self.buildings.append(_building("w", o.id, tags, geom, building))
+            self._later(_building("w", o.id, tags, _NO_GEOMETRY, building), at, closed,
+                        self.buildings)
 
     def relation(self, o: osmium.osm.Relation) -> None:
         if o.tags.get("public_transport") == "stop_area":
@@ -252,9 +261,76 @@ class _Collector:
         if building and building != "no":
             self.buildings.append(_building("r", rel_id, tags, geom, building))
 
+    def _later(self, feature: Feature, line: int, closed: bool,
+               into: list[Feature] | None = None) -> None:
+        """Keep ``feature`` (a facility, or a residential area unless ``into`` says otherwise)
+        in file order; its geometry, from way ``line``, is made with all others in
+        :meth:`finish`."""
+        if into is None:
+            into = self.facilities if feature.items else self.residential
+        into.append(feature)
+        self.pending_geoms.append((feature, line, closed))
 
-def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
+    def finish(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                              npt.NDArray[np.float64]]:
+        """Decode every kept way's coordinates at once and make the pending geometries:
+        polygons for closed ways (repaired only where invalid), middle vertices otherwise.
+        Returns the walk ways' (pointers, node ids, coordinates)."""
+        lines = shapely.from_wkb(np.array(self.lines, dtype=object))
+        xy, owner = shapely.get_coordinates(lines, return_index=True)
+        ptr = np.zeros(len(self.lines) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner, minlength=len(self.lines)), out=ptr[1:])
+        walk = np.asarray(self.walk_lines, dtype=np.int64)
+        lengths = np.diff(ptr)[walk]
+        way_ptr = np.zeros(len(walk) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=way_ptr[1:])
+        take = np.repeat(ptr[walk] - way_ptr[:-1], lengths) + np.arange(int(way_ptr[-1]))
+        node_ids = np.fromiter(chain.from_iterable(self.refs), dtype=np.int64,
+                               count=int(way_ptr[-1]))
+        closed = [(f, i) for f, i, c in self.pending_geoms if c]
+        if closed:
+            at = np.array([i for _, i in closed], dtype=np.int64)
+            n = np.diff(ptr)[at]
+            rows = np.repeat(ptr[at] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            polys = shapely.polygons(shapely.linearrings(xy[rows], indices=np.repeat(
+                np.arange(len(at)), n)))
+            ok = shapely.is_valid(polys)
+            for (f, _), poly, good in zip(closed, polys, ok, strict=True):
+                f.geometry = poly if good else _polygonal(poly)
+        for f, i, c in self.pending_geoms:
+            if not c:
+                f.geometry = shapely.Point(xy[ptr[i] + (ptr[i + 1] - ptr[i]) // 2])
+        self.pending_geoms.clear()
+        return way_ptr, node_ids, xy[take]
+
+
+class _ReadMeter:
+    """How far the read is, from the bytes this process has read (Linux ``/proc/self/io``):
+    the area assembly reads the file twice. Elsewhere there is no measure and no report."""
+
+    IO = Path("/proc/self/io")
+
+    def __init__(self, size: int, report: Callable[[float], None] | None) -> None:
+        self.report = report if report is not None and self.IO.is_file() else None
+        self.total = max(2 * size, 1)
+        self.start = self._rchar() if self.report else 0
+
+    def _rchar(self) -> int:
+        for line in self.IO.read_text().splitlines():
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+        return 0
+
+    def tick(self) -> None:
+        if self.report is not None:
+            self.report(min(1.0, (self._rchar() - self.start) / self.total))
+
+
+def read_osm(path: Path | str, taxonomy: Taxonomy, *,
+             on_progress: Callable[[float], None] | None = None) -> OsmData:
     """Read ``path`` (.osm.pbf, .osm, .osm.bz2) in one streaming pass.
+
+    ``on_progress`` is called now and then with the share of the file read so far (0 to 1).
 
     Raises
     ------
@@ -269,6 +345,7 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
         raise DataFileError(where, f"not an OSM file: expected one of {', '.join(SUFFIXES)}")
     keys = sorted(taxonomy.keys | set(EXTRA_KEYS))
     col = _Collector(taxonomy)
+    meter = _ReadMeter(p.stat().st_size, on_progress)
     try:
         fp = (
             osmium.FileProcessor(where)
@@ -279,7 +356,9 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
         box = fp.header.box()
         bbox = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
                  box.top_right.lat) if box.valid() else None)
-        for obj in fp:
+        for n, obj in enumerate(fp):
+            if not n & 0x1FFF:
+                meter.tick()
             if isinstance(obj, osmium.osm.Node):
                 col.node(obj)
             elif isinstance(obj, osmium.osm.Way):
@@ -294,17 +373,15 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
     if failed:
         log.warning("%s: %d multipolygon relation(s) could not be assembled and were skipped",
                     where, len(failed))
-    lengths = np.array([len(r) for r in col.refs], dtype=np.int64)
-    way_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=way_ptr[1:])
-    xy = np.concatenate(col.coords) if col.coords else np.zeros((0, 2))
+    way_ptr, node_ids, xy = col.finish()
+    col.water.extend(f.geometry for f in col.water_ways)
     poi = np.array(col.poi, dtype=np.float64).reshape(-1, 2)
     return OsmData(
         path=where,
         poi_lon=np.ascontiguousarray(poi[:, 0]),
         poi_lat=np.ascontiguousarray(poi[:, 1]),
         way_ptr=way_ptr,
-        node_ids=np.concatenate(col.refs) if col.refs else np.zeros(0, dtype=np.int64),
+        node_ids=node_ids,
         lon=np.ascontiguousarray(xy[:, 0]),
         lat=np.ascontiguousarray(xy[:, 1]),
         facilities=col.facilities,

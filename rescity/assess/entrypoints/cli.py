@@ -78,7 +78,8 @@ def assess(
             if update:
                 cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update=update)})
             result = evaluate(city, cfg, origins=origins.value if origins else None,
-                              on_stage=on_stage)
+                              on_stage=on_stage,
+                              on_progress=lambda n, f: progress.update(tasks[n], completed=f))
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(code=2) from None

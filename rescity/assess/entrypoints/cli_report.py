@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rescity.assess.adapters.result_store import (
@@ -58,6 +60,8 @@ PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf",
                                       help="Also print report.pdf with Chromium, if installed.")]
 OriginsOpt = Annotated[Origins | None, typer.Option(
     "--origins", help="Origins: landuse, buildings or h3 (default from the config).")]
+SvgOpt = Annotated[bool, typer.Option("--svg", help="Also write each figure as SVG (vector, "
+                                      "for print; several MB per map).")]
 
 
 def _results_in(folder: Path, config: Path | None) -> list[CityResult]:
@@ -81,20 +85,48 @@ def _print_report(console: Console, files: ReportFiles) -> None:
     console.print(f"figures: {len(files.figures)} in {files.html.parent / 'figures'}")
 
 
+def _report_progress(console: Console) -> Progress:
+    """Bars for the report's long steps (each figure takes ~0.5 s, the PDF a few seconds)."""
+    return Progress(TextColumn("{task.description:<10}"), BarColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+def _steps(progress: Progress, *, pdf: bool) -> Callable[[str, float], None]:
+    tasks: dict[str, TaskID] = {"figures": progress.add_task("figures", total=1.0)}
+    if pdf:
+        tasks["pdf"] = progress.add_task("pdf", total=None, start=False)
+
+    def on_progress(step: str, share: float) -> None:
+        task = tasks[step]
+        if step == "pdf" and share == 0.0:
+            progress.start_task(task)
+        elif step == "pdf":
+            progress.update(task, total=1.0, completed=1.0)
+        else:
+            progress.update(task, completed=share)
+    return on_progress
+
+
 def report(
     result_dir: Annotated[Path, typer.Argument(help="Result folder of `rescity assess` or "
                                                "`rescity compare`.")],
     out: Annotated[Path | None, typer.Option("--out", help="Report folder (default: "
                                              "RESULT_DIR).")] = None,
     config: ConfigOpt = None, analysis: AnalysisOpt = None, item: ItemsOpt = None,
-    k: KOpt = None, lang: LangOpt = Lang.en, pdf: PdfOpt = True,
+    k: KOpt = None, lang: LangOpt = Lang.en, pdf: PdfOpt = True, svg: SvgOpt = False,
 ) -> None:
     """Write a self-contained HTML report (and PDF) with maps, tables and proposed sites."""
     console = Console(stderr=True)
     cities = _results_in(result_dir, config)
     acfg = load_analysis(analysis)
-    analyses = [analyse_city(c, acfg, items=item, k=k) for c in cities]
-    files = write_report(analyses, out or result_dir, acfg, lang=lang.value, pdf=pdf)
+    with _report_progress(console) as progress:
+        step = progress.add_task("analyse", total=len(cities))
+        analyses = []
+        for c in cities:
+            analyses.append(analyse_city(c, acfg, items=item, k=k))
+            progress.advance(step)
+        files = write_report(analyses, out or result_dir, acfg, lang=lang.value, pdf=pdf,
+                             svg=svg, on_progress=_steps(progress, pdf=pdf))
     _print_report(console, files)
 
 
@@ -112,7 +144,10 @@ def compare(
                                                   "cluster, e.g. tcp://host:8786.")] = None,
     serial: Annotated[bool, typer.Option("--serial", help="Run in this process, without "
                                          "Dask.")] = False,
-    lang: LangOpt = Lang.en, pdf: PdfOpt = True,
+    lang: LangOpt = Lang.en,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with "
+                                      "Chromium, if installed.")] = False,
+    svg: SvgOpt = False,
 ) -> None:
     """Assess several cities with the same configuration (on Dask) and compare them."""
     console = Console(stderr=True)
@@ -125,13 +160,18 @@ def compare(
     cfg = load_config(config)
     acfg = load_analysis(analysis)
 
-    def done(i: int) -> None:
-        console.print(f"assessed {extracts[i].name}")
+    with _report_progress(console) as progress:
+        cities = progress.add_task("assess", total=len(extracts))
 
-    result = run_compare(extracts, out, config=cfg, analysis=acfg,
-                         origins=origins.value if origins else None, items=item, k=k,
-                         serial=serial, workers=workers, scheduler=scheduler,
-                         lang=lang.value, pdf=pdf, on_done=done)
+        def done(i: int) -> None:
+            progress.console.print(f"assessed {extracts[i].name}")
+            progress.advance(cities)
+
+        result = run_compare(extracts, out, config=cfg, analysis=acfg,
+                             origins=origins.value if origins else None, items=item, k=k,
+                             serial=serial, workers=workers, scheduler=scheduler,
+                             lang=lang.value, pdf=pdf, svg=svg, on_done=done,
+                             on_report=_steps(progress, pdf=pdf))
     for name, folder in result.city_dirs.items():
         console.print(f"{name}: {folder}")
     _print_report(console, result.report)

@@ -1,1 +1,1 @@
-"""Pedestrian network as arrays: CSR graph, snapping, the numba reach kernel."""
+"""Pedestrian network as arrays: CSR graph, snapping, the compiled reach kernel."""

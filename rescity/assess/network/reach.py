@@ -8,10 +8,10 @@ nearest access point. Distances run from point to point: the straight leg to the
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from itertools import chain
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -178,7 +178,7 @@ def run_reach(
         fac_of = np.repeat(np.arange(n_fac, dtype=np.int64), np.diff(fslot_ptr))
         gslot_ptr, gslot, gslot_val = _group_rows(group_of[fac_of], fslot, n_slots, n_grp,
                                                   fvalue[fac_of])
-    threads = n_threads or numba.get_num_threads()
+    threads = n_threads or min(os.cpu_count() or 1, 8)
     n_org, n_thr = len(population), len(thresholds)
     # No count can exceed its item's number of facilities: the narrowest exact type, fewer
     # fresh pages to fault in and less memory traffic in the kernel.

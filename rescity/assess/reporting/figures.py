@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -29,45 +30,68 @@ SURFACE_INDICES = ("life_service", "health_resilience")
 
 
 def render_figure(make: Callable[[], Figure], out_dir: Path, name: str,
-                  title: str) -> FigureFiles:
-    """Draw with the report style and save PNG + SVG; the figure is freed afterwards."""
+                  title: str, *, svg: bool = False) -> FigureFiles:
+    """Draw with the report style and save the PNG (and the SVG if asked); the figure is
+    freed afterwards."""
     with figure_style():
         fig = make()
-        files = save(fig, out_dir, name, title)
+        files = save(fig, out_dir, name, title, svg=svg)
         fig.clear()
     return files
 
 
+def n_city_figures(sitings: Sequence[SitingResult] = ()) -> int:
+    """How many figures :func:`city_figures` draws (for progress)."""
+    return len(INDEX_NAMES) + len(SURFACE_INDICES) + len(sitings)
+
+
+N_COMPARISON_FIGURES = 4
+
+
+def _drawer(svg: bool, done: Callable[[FigureFiles], None] | None) -> Callable[..., FigureFiles]:
+    def draw(*args: Any) -> FigureFiles:
+        files = render_figure(*args, svg=svg)
+        if done is not None:
+            done(files)
+        return files
+    return draw
+
+
 def city_figures(city: CityResult, out_dir: Path,
-                 sitings: Sequence[SitingResult] = ()) -> list[FigureFiles]:
-    """Maps of one city; files are named ``<city>-<kind>-<index or item>``."""
+                 sitings: Sequence[SitingResult] = (), *, svg: bool = False,
+                 done: Callable[[FigureFiles], None] | None = None) -> list[FigureFiles]:
+    """Maps of one city; files are named ``<city>-<kind>-<index or item>``. ``done`` is called
+    after each figure."""
+    draw = _drawer(svg, done)
     out: list[FigureFiles] = []
     for index in INDEX_NAMES:
-        out.append(render_figure(partial(maps.index_map, city, index), out_dir,
+        out.append(draw(partial(maps.index_map, city, index), out_dir,
                            f"{city.name}-map-{index}", f"{city.name}: {index_label(index)}"))
     for index in SURFACE_INDICES:
-        out.append(render_figure(partial(maps.surface_map, city, index), out_dir,
+        out.append(draw(partial(maps.surface_map, city, index), out_dir,
                            f"{city.name}-surface-{index}",
                            f"{city.name}: {bilingual(('插值表面', 'Surface'))} "
                            f"{index_label(index)}"))
     by_id = {it.id: it for it in city.taxonomy.items}
     for s in sitings:
         it = by_id[s.item]
-        out.append(render_figure(partial(maps.gap_map, city, s.item, s), out_dir,
+        out.append(draw(partial(maps.gap_map, city, s.item, s), out_dir,
                            f"{city.name}-gaps-{s.item}",
                            f"{city.name}: {it.zh} {it.en} — gaps and proposed sites"))
     return out
 
 
-def comparison_figures(cities: Sequence[CityResult], out_dir: Path) -> list[FigureFiles]:
-    """Charts across cities (work for a single city too)."""
+def comparison_figures(cities: Sequence[CityResult], out_dir: Path, *, svg: bool = False,
+                       done: Callable[[FigureFiles], None] | None = None) -> list[FigureFiles]:
+    """Charts across cities (work for a single city too); ``done`` as for city figures."""
+    draw = _drawer(svg, done)
     return [
-        render_figure(lambda: charts.index_boxplots(cities), out_dir, "compare-index-boxplots",
+        draw(lambda: charts.index_boxplots(cities), out_dir, "compare-index-boxplots",
                 bilingual(("各城市指数分布", "Index distributions by city"))),
-        render_figure(lambda: charts.class_boxplots(cities), out_dir, "compare-class-boxplots",
+        draw(lambda: charts.class_boxplots(cities), out_dir, "compare-class-boxplots",
                 bilingual(("各类设施可达得分", "Facility-class scores by city"))),
-        render_figure(lambda: charts.coverage_bars(cities), out_dir, "compare-coverage",
+        draw(lambda: charts.coverage_bars(cities), out_dir, "compare-coverage",
                 bilingual(("表2 各项设施覆盖率", "Coverage per Table 2 item"))),
-        render_figure(lambda: charts.low_share_bars(cities), out_dir, "compare-low-share",
+        draw(lambda: charts.low_share_bars(cities), out_dir, "compare-low-share",
                 bilingual(("低分区居民比例", "Residents in low-score areas"))),
     ]

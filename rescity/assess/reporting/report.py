@@ -1,7 +1,7 @@
 """The self-contained HTML report (and its PDF): tables, figures, method, attribution.
 
-One file a planner can e-mail: figures are embedded as data URIs (SVG, or PNG when the SVG is
-very large), so the report needs neither the result folder nor a network connection. Next to
+One file a planner can e-mail: figures are embedded as data URIs (palette PNGs; SVG when asked
+for and small), so the report needs neither the result folder nor a network connection. Next to
 it, ``report.json`` carries the same numbers for machines and ``report.pdf`` the printable
 version (when Chromium is installed).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -25,7 +25,12 @@ from rescity.assess.adapters.writers import _clean
 from rescity.assess.domain.analysis import AnalysisConfig
 from rescity.assess.domain.indices import INDEX_NAMES
 from rescity.assess.reporting.caveats import city_caveats
-from rescity.assess.reporting.figures import city_figures, comparison_figures
+from rescity.assess.reporting.figures import (
+    N_COMPARISON_FIGURES,
+    city_figures,
+    comparison_figures,
+    n_city_figures,
+)
 from rescity.assess.reporting.style import (
     CATCHMENT_LABELS,
     GROUP_LABELS,
@@ -47,7 +52,7 @@ class ReportFiles:
 
 
 def _data_uri(fig: FigureFiles) -> str:
-    if fig.svg.stat().st_size <= MAX_SVG_BYTES:
+    if fig.svg is not None and fig.svg.stat().st_size <= MAX_SVG_BYTES:
         return "data:image/svg+xml;base64," + base64.b64encode(fig.svg.read_bytes()).decode()
     return "data:image/png;base64," + base64.b64encode(fig.png.read_bytes()).decode()
 
@@ -177,16 +182,30 @@ def _version() -> str:
 
 def write_report(
     analyses: Sequence[CityAnalysis], out_dir: Path | str, analysis: AnalysisConfig, *,
-    lang: str = "en", pdf: bool = True,
+    lang: str = "en", pdf: bool = True, svg: bool = False,
+    on_progress: Callable[[str, float], None] | None = None,
 ) -> ReportFiles:
-    """Render figures, then ``report.html``, ``report.json`` and (if possible) ``report.pdf``."""
+    """Render figures, then ``report.html``, ``report.json`` and (if possible) ``report.pdf``.
+
+    Figures are PNGs, drawn once and used by both the HTML and the PDF; ``svg`` also writes a
+    vector copy of each (embedded in the HTML where small enough). ``on_progress(step,
+    share)`` follows the steps "figures" and "pdf".
+    """
     if not analyses:
         raise ValueError("a report needs at least one city")
     out = Path(out_dir)
     fig_dir = out / "figures"
-    figs = comparison_figures([a.city for a in analyses], fig_dir)
+    total = N_COMPARISON_FIGURES + sum(n_city_figures(a.sitings) for a in analyses)
+    drawn: list[FigureFiles] = []
+
+    def done(fig: FigureFiles) -> None:
+        drawn.append(fig)
+        if on_progress:
+            on_progress("figures", len(drawn) / total)
+
+    figs = comparison_figures([a.city for a in analyses], fig_dir, svg=svg, done=done)
     for a in analyses:
-        figs += city_figures(a.city, fig_dir, a.sitings)
+        figs += city_figures(a.city, fig_dir, a.sitings, svg=svg, done=done)
     t = translator(lang)
     env = Environment(loader=PackageLoader("rescity.assess.reporting", "templates"),
                       autoescape=select_autoescape(["html"]))
@@ -204,5 +223,9 @@ def write_report(
     html_path.write_text(html, encoding="utf-8")
     json_path.write_text(json.dumps(_clean([a.to_json() for a in analyses]), ensure_ascii=False,
                                     indent=2, default=float), encoding="utf-8")
+    if pdf and on_progress:
+        on_progress("pdf", 0.0)
     pdf_path = html_to_pdf(html_path, out / "report.pdf") if pdf else None
+    if pdf and on_progress:
+        on_progress("pdf", 1.0)
     return ReportFiles(html_path, json_path, pdf_path, figs)

@@ -112,8 +112,10 @@ def compare(
     paths: Sequence[str | Path], out_dir: Path | str, *, config: AssessConfig,
     analysis: AnalysisConfig, origins: str | None = None, items: Sequence[str] | None = None,
     k: int | None = None, serial: bool = False, workers: int | None = None,
-    scheduler: str | None = None, lang: str = "en", pdf: bool = True,
+    scheduler: str | None = None, lang: str = "en", pdf: bool = False,
+    svg: bool = False,
     on_done: Callable[[int], None] | None = None,
+    on_report: Callable[[str, float], None] | None = None,
 ) -> Comparison:
     """Assess ``paths`` with one configuration and write per-city folders and the report."""
     out = Path(out_dir)
@@ -124,5 +126,6 @@ def compare(
     outcomes = run_cities(tasks, serial=serial, workers=workers, scheduler=scheduler,
                           on_done=on_done)
     dirs = {o.analysis.city.name: write_city(o, out) for o in outcomes}
-    report = write_report([o.analysis for o in outcomes], out, analysis, lang=lang, pdf=pdf)
+    report = write_report([o.analysis for o in outcomes], out, analysis, lang=lang, pdf=pdf,
+                          svg=svg, on_progress=on_report)
     return Comparison(outcomes, dirs, report)

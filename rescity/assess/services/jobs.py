@@ -1,10 +1,11 @@
 """Background assessments for the web page: a small in-process job registry.
 
 An assessment takes seconds to minutes, longer than a request should. The registry runs jobs
-on one worker thread (numba already uses every core inside a job), records the engine's
-stage callbacks as progress, writes the outputs under ``<data_dir>/assess/jobs/<id>/`` and
-keeps the finished city in memory for the map's questions. Jobs are not persisted: after a
-restart the result folders remain, the registry starts empty.
+on one worker thread (the compiled kernels already use every core inside a job), records the
+engine's stage callbacks (and the read's share done) as progress, writes the outputs under
+``<data_dir>/assess/jobs/<id>/`` and keeps the finished city in memory for the map's
+questions. Jobs are not persisted: after a restart the result folders remain, the registry
+starts empty.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Job:
     state: State = "queued"
     stage: str | None = None
     steps_done: int = 0
+    stage_done: float = 0.0  # share of the current step, where the step reports one
     error: str | None = None
     finished: datetime | None = None
     explorer: Explorer | None = None
@@ -49,7 +51,9 @@ class Job:
 
     @property
     def progress(self) -> float:
-        return 1.0 if self.state == "done" else self.steps_done / len(STEPS)
+        if self.state == "done":
+            return 1.0
+        return (self.steps_done + self.stage_done) / len(STEPS)
 
     def public(self) -> dict[str, Any]:
         """What the status endpoint shows (no paths on the server)."""
@@ -99,16 +103,23 @@ class JobRegistry:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _step(self, job: Job, name: str, seconds: float | None) -> None:
+        job.stage_done = 0.0
         if seconds is None:
             job.stage = name
         else:
             job.steps_done += 1
 
+    @staticmethod
+    def _within(job: Job, name: str, share: float) -> None:
+        if job.stage == name:
+            job.stage_done = max(0.0, min(share, 0.99))
+
     def _run(self, job: Job) -> None:
         job.state = "running"
         try:
             result = evaluate(job.path, origins=job.origins,
-                              on_stage=lambda n, s: self._step(job, n, s))
+                              on_stage=lambda n, s: self._step(job, n, s),
+                              on_progress=lambda n, f: self._within(job, n, f))
             self._step(job, "write", None)
             out = self.root / job.id
             write_outputs(result, out)

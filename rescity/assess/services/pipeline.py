@@ -36,6 +36,8 @@ from rescity.core.errors import ConfigError, Problem
 log = logging.getLogger(__name__)
 
 StageCallback = Callable[[str, float | None], None]
+ProgressCallback = Callable[[str, float], None]
+"""(stage, share done 0..1) from inside a stage that can take more than a second."""
 ORIGIN_KINDS = ("landuse", "buildings", "h3")
 STAGES = ("read", "network", "facilities", "origins", "reach", "indices", "summary")
 F64 = npt.NDArray[np.float64]
@@ -102,12 +104,15 @@ def evaluate(
     origins: str | gpd.GeoDataFrame | None = None,
     taxonomy: Taxonomy | None = None,
     on_stage: StageCallback | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> AssessmentResult:
     """Assess every residential origin of the city in ``path`` (.osm.pbf, .osm, .osm.bz2).
 
     ``config`` is an :class:`AssessConfig`, a TOML file, or ``None`` for the defaults;
     ``origins`` ("landuse", "buildings", "h3") overrides ``origins.kind``; a GeoDataFrame
     (any CRS, with a ``population`` column) is used as the origins instead.
+    ``on_progress(stage, share)`` reports progress inside the stages that can be long (the
+    read of a large file).
     """
     cfg = _resolve_config(config)
     given = origins if isinstance(origins, gpd.GeoDataFrame) else None
@@ -120,7 +125,8 @@ def evaluate(
     cfg.check_items(tax, "config")
     timings: dict[str, float] = {}
     with _stage("read", timings, on_stage):
-        osm: OsmData = read_osm(path, tax)
+        osm: OsmData = read_osm(
+            path, tax, on_progress=(lambda f: on_progress("read", f)) if on_progress else None)
     with _stage("network", timings, on_stage):
         net = build_network(osm)
         snapper = Snapper(net)

@@ -1,0 +1,246 @@
+"""What a user waits for, from the file (not a test): ``rescity assess`` cold and warm, the read
+stage against a bare libosmium pass, the report, compare serial vs Dask, and the pipeline an
+analyst would write with the peers, all in fresh processes and in one run.
+
+Run:  .venv/bin/python bench/assess_e2e.py [--city malta] [--repeat 3] [--python PY]
+
+``--python`` times ``rescity`` from another environment (e.g. a fresh ``pip install .`` in a
+new virtualenv); every run gets its own empty HOME, cache and matplotlib folders, so "cold"
+is a first run after installing, and "warm" the next one with the same folders. The peers
+(``pip install pandana``) run the same way: a fresh process from the file to 48 counts
+(16 kinds of place x 3 distances). Timings are wall-clock medians of ``--repeat`` runs,
+interleaved so that a busy moment of the machine hits every tool alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OSM = Path(os.environ.get("RESCITY_SHARED_DIR", REPO.parent / "shared")) / "data" / "osm"
+
+# An analyst's 16 kinds of place, for the peers' 48 counts (16 x 300/500/1000 m).
+PEER_KINDS = (
+    ("amenity", "school"), ("amenity", "kindergarten"), ("amenity", "library"),
+    ("amenity", "pharmacy"), ("amenity", "clinic"), ("amenity", "doctors"),
+    ("amenity", "hospital"), ("amenity", "community_centre"), ("amenity", "marketplace"),
+    ("amenity", "post_office"), ("amenity", "police"), ("amenity", "bank"),
+    ("amenity", "restaurant"), ("leisure", "park"), ("shop", "supermarket"),
+    ("shop", "convenience"),
+)
+NOT_WALKABLE = {"motorway", "motorway_link", "trunk", "trunk_link", "construction", "proposed",
+                "abandoned", "platform", "raceway", "bus_guideway", "escape", "busway"}
+
+
+def fresh_env(root: Path) -> dict[str, str]:
+    """Empty HOME, caches and matplotlib folder under ``root`` (made if missing)."""
+    env = dict(os.environ)
+    for key, sub in (("HOME", "home"), ("XDG_CACHE_HOME", "cache"),
+                     ("MPLCONFIGDIR", "mpl"), ("NUMBA_CACHE_DIR", "numba")):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        env[key] = str(root / sub)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+# ---------------------------------------------------------------------------------------
+# The peer: pyosmium -> pandana, as an analyst writes it (run in a fresh process).
+
+def peer_pandana(path: str) -> None:
+    import math
+
+    import numpy as np
+    import osmium
+    import pandana
+    import pandas as pd
+
+    keys = {k for k, _ in PEER_KINDS}
+    lon: dict[int, float] = {}
+    lat: dict[int, float] = {}
+    u: list[int] = []
+    v: list[int] = []
+    poi: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in PEER_KINDS}
+    fp = (osmium.FileProcessor(path).with_locations()
+          .with_filter(osmium.filter.KeyFilter("highway", *keys)))
+    for o in fp:
+        if o.is_node():
+            for k in PEER_KINDS:
+                if o.tags.get(k[0]) == k[1]:
+                    poi[k].append((o.location.lon, o.location.lat))
+            continue
+        if not o.is_way():
+            continue
+        hw = o.tags.get("highway")
+        if hw and hw not in NOT_WALKABLE and o.tags.get("foot") != "no" \
+                and o.tags.get("access") != "private":
+            prev = None
+            for n in o.nodes:
+                if not n.location.valid():
+                    prev = None
+                    continue
+                lon[n.ref], lat[n.ref] = n.lon, n.lat
+                if prev is not None:
+                    u.append(prev)
+                    v.append(n.ref)
+                prev = n.ref
+        for k in PEER_KINDS:
+            if o.tags.get(k[0]) == k[1] and len(o.nodes) and o.nodes[0].location.valid():
+                poi[k].append((o.nodes[0].lon, o.nodes[0].lat))
+    ids = np.fromiter(lon, dtype=np.int64)
+    x = np.fromiter(lon.values(), dtype=np.float64)
+    y = np.fromiter(lat.values(), dtype=np.float64)
+    lat0 = math.radians(float(y.mean()))
+    mx, my = x * 111_320.0 * math.cos(lat0), y * 110_540.0
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    a, b = pos[np.array(u)].to_numpy(), pos[np.array(v)].to_numpy()
+    w = np.hypot(mx[a] - mx[b], my[a] - my[b])
+    nodes = pd.DataFrame({"x": mx, "y": my})
+    net = pandana.Network(nodes["x"], nodes["y"], pd.Series(a), pd.Series(b),
+                          pd.DataFrame({"w": w}), twoway=True)
+    net.precompute(1000)
+    for k, pts in poi.items():
+        if not pts:
+            continue
+        p = np.array(pts)
+        px, py = p[:, 0] * 111_320.0 * math.cos(lat0), p[:, 1] * 110_540.0
+        node_ids = net.get_node_ids(pd.Series(px), pd.Series(py))
+        name = f"{k[0]}_{k[1]}"
+        net.set(node_ids, variable=pd.Series(np.ones(len(p)), index=node_ids.index), name=name)
+        for d in (300, 500, 1000):
+            net.aggregate(d, type="count", decay="flat", name=name)
+
+
+# ---------------------------------------------------------------------------------------
+
+def read_vs_bare(path: Path, repeat: int) -> tuple[float, float]:
+    import osmium
+
+    from rescity.assess.adapters.osm_reader import EXTRA_KEYS, read_osm
+    from rescity.assess.domain.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    keys = sorted(tax.keys | set(EXTRA_KEYS))
+
+    def bare() -> None:
+        for _ in (osmium.FileProcessor(str(path)).with_locations()
+                  .with_areas(osmium.filter.KeyFilter(*keys))
+                  .with_filter(osmium.filter.KeyFilter(*keys))):
+            pass
+
+    def ours() -> None:
+        read_osm(path, tax)
+
+    b, r = [], []
+    for _ in range(repeat):
+        for fn, out in ((bare, b), (ours, r)):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    return med(b), med(r)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--city", default="malta")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--python", default=sys.executable, help="Python of the rescity to time.")
+    ap.add_argument("--compare", nargs="*", default=["monaco", "munich_altstadt"],
+                    help="Cities for compare serial vs Dask.")
+    ap.add_argument("--skip", nargs="*", default=[],
+                    help="Parts to skip: cold read report compare peers.")
+    ap.add_argument("--peer", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.peer:
+        {"pandana": peer_pandana}[args.peer[0]](args.peer[1])
+        return
+    city = OSM / f"{args.city}.osm.pbf"
+    py = args.python
+    rows: list[tuple[str, str]] = []
+    work = Path(tempfile.mkdtemp(prefix="rescity-e2e-"))
+    print(f"# {dt.date.today()} {platform.node()} {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}; {city.name}")
+    try:
+        peers: dict[str, Callable[[Path], float]] = {}
+        if "peers" not in args.skip:
+            peers["pyosmium → pandana"] = lambda root: timed(
+                [sys.executable, str(Path(__file__).resolve()), "--peer", "pandana", str(city)],
+                fresh_env(root), root)
+        cold, warm, stage_rows = [], [], {}
+        peer_t: dict[str, list[float]] = {k: [] for k in peers}
+        for r in range(args.repeat):
+            root = work / f"run{r}"
+            env = fresh_env(root)
+            cmd = [py, "-m", "rescity", "assess", str(city), "--out", str(root / "out")]
+            if "cold" not in args.skip:
+                cold.append(timed(cmd, env, root))  # empty caches: the first run ever
+            warm.append(timed(cmd, env, root))
+            stage_rows = json.loads((root / "out" / "summary.json").read_text())["timings_s"]
+            for name, fn in peers.items():
+                peer_t[name].append(fn(work / f"peer{r}"))
+        w = med(warm)
+        rows.append(("rescity assess, warm (file → all outputs)", f"{w:.2f} s"))
+        if cold:
+            rows.append(("rescity assess, cold (fresh caches)",
+                         f"{med(cold):.2f} s ({med(cold) / w:.2f}× warm)"))
+        rows.append(("  its stages (last warm run)",
+                     ", ".join(f"{k} {v:.2f}" for k, v in stage_rows.items())))
+        for name, ts in peer_t.items():
+            rows.append((f"{name} (file → 48 counts)",
+                         f"{med(ts):.2f} s (rescity warm = {w / med(ts):.2f}× of it)"))
+        if "read" not in args.skip:
+            b, r_ = read_vs_bare(city, args.repeat)
+            rows.append(("read stage vs bare filtered libosmium pass",
+                         f"{r_:.2f} s vs {b:.2f} s ({r_ / b:.1f}×)"))
+        out = work / "run0" / "out"
+        if "report" not in args.skip:
+            env = fresh_env(work / "report")
+            rep = work / "report" / "rep"
+            t = med([timed([py, "-m", "rescity", "report", str(out), "--out", str(rep)], env,
+                           work) for _ in range(args.repeat)])
+            pdf = "with PDF" if (rep / "report.pdf").is_file() else "no Chromium: no PDF"
+            rows.append((f"rescity report ({pdf})",
+                         f"{t:.2f} s, HTML {(rep / 'report.html').stat().st_size / 1e6:.1f} MB"))
+        if "compare" not in args.skip and len(args.compare) >= 2:
+            files = [str(OSM / f"{c}.osm.pbf") for c in args.compare]
+            env = fresh_env(work / "compare")
+            ts: dict[str, list[float]] = {"serial": [], "dask": []}
+            for _ in range(args.repeat):
+                for mode, extra in (("serial", ["--serial"]), ("dask", ["--workers", "2"])):
+                    dest = work / "compare" / mode
+                    shutil.rmtree(dest, ignore_errors=True)
+                    ts[mode].append(timed([py, "-m", "rescity", "compare", *files, "--out",
+                                           str(dest), *extra], env, work))
+            rows.append((f"rescity compare {len(files)} cities, serial vs Dask (2 workers)",
+                         f"{med(ts['serial']):.2f} s vs {med(ts['dask']):.2f} s"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("| what | time |\n|---|---|")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+
+
+if __name__ == "__main__":
+    main()

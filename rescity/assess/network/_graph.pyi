@@ -1,0 +1,13 @@
+"""Types of the compiled search-graph construction (``_graph.pyx``)."""
+
+from typing import Any
+
+import numpy.typing as npt
+
+_A = npt.NDArray[Any]
+
+def simple_csr(n: int, u: _A, v: _A, w: _A) -> tuple[_A, _A, _A]: ...
+def regions(indptr: _A, nbr: _A, wgt: _A) -> tuple[Any, ...]: ...
+def branch_graph(s_indptr: _A, s_nbr: _A, s_wgt: _A, branch: _A, nb: int, cu: _A, cv: _A,
+                 cw: _A) -> tuple[_A, _A, _A]: ...
+def reduce(*args: Any) -> tuple[Any, ...]: ...
