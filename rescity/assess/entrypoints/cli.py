@@ -81,7 +81,7 @@ def assess(
                               on_stage=on_stage,
                               on_progress=lambda n, f: progress.update(tasks[n], completed=f))
         except InputError as exc:
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(code=2) from None
         paths = write_outputs(result, out)
     s = result.summary
