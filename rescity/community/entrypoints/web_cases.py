@@ -17,6 +17,7 @@ from rescity.community.adapters.orm_operations import Handler, WorkOrder
 from rescity.community.domain.work_orders import OPEN_STATUSES, CaseStatus, Channel, HandlerKind
 from rescity.community.entrypoints.ops_deps import Runtime
 from rescity.community.services import case_sweep, work_orders
+from rescity.community.services import handlers as handler_staff
 from rescity.community.services.ops_runtime import OpsRuntime
 from rescity.core import audit
 from rescity.core.audit import AuditKind
@@ -335,6 +336,18 @@ def create_handler(body: HandlerCreate, uow: UoW, principal: CurrentPrincipal) -
     h = work_orders.add_handler(uow, principal, code=body.code, kind=body.kind,
                                 name_zh=body.name_zh, name_en=body.name_en, place=place)
     return HandlerPublic(code=h.code, kind=h.kind, name=h.name_zh)
+
+
+class HandlerMemberIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/handlers/{code}/members", status_code=status.HTTP_201_CREATED)
+def add_handler_member(code: str, body: HandlerMemberIn, uow: UoW,
+                       principal: CurrentPrincipal) -> dict[str, str]:
+    """Let a user act for a handler (accept, refer and resolve its cases)."""
+    handler_staff.add_member(uow, principal, code, body.username)
+    return {"handler": code, "username": body.username}
 
 
 @router.get("/handlers")

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from rescity.core import audit
 from rescity.core.accounts import authenticate, issue_api_token
 from rescity.core.audit import AuditKind
-from rescity.core.errors import AuthenticationRequired
 from rescity.core.security.policy import Principal
 from rescity.web.deps import Ctx, CurrentPrincipal, UoW, allow
 from rescity.web.routes.shell import client_key
@@ -64,13 +63,8 @@ class TokenPublic(BaseModel):
 @router.post("/tokens")
 def create_token(body: TokenRequest, request: Request, ctx: Ctx, uow: UoW) -> TokenPublic:
     """Exchange a username and password for a bearer token (for scripts and devices)."""
-    keys = (f"user:{body.username.lower()}", client_key(request))
-    ctx.throttle.check(*keys)
-    try:
-        user = authenticate(uow.session, body.username, body.password)
-    except AuthenticationRequired:
-        ctx.throttle.failed(*keys)
-        raise
+    keys = ctx.throttle.attempt(f"user:{body.username.lower()}", client_key(request))
+    user = authenticate(uow.session, body.username, body.password)
     ctx.throttle.succeeded(*keys)
     token = issue_api_token(uow.session, user, label=body.label, ttl=timedelta(days=body.days))
     audit.record(
