@@ -165,13 +165,23 @@ def build_resident(
         nid = data.national_id.strip().upper()
         policy = rt.fields.get("resident", "national_id")
         digest = rt.cipher.lookup_digest(nid, context=policy.context)
-        taken = session.scalar(
-            select(Resident.id).where(
+        # Only a record the registering person may read answers "already registered":
+        # anything else would tell anyone whether a person lives somewhere in the city.
+        # A duplicate elsewhere is stored and left in the audit log for the city to reconcile.
+        elsewhere = []
+        for taken_id, taken_scope in session.execute(
+            select(Resident.id, Resident.scope).where(
                 Resident.national_id_digest == digest, Resident.erased_at.is_(None)
             )
-        )
-        if taken is not None:
-            raise Conflict("a resident with this national ID is already registered")
+        ):
+            if is_allowed(by, "community.resident.read", Target(scope=taken_scope)):
+                raise Conflict("a resident with this national ID is already registered")
+            elsewhere.append(taken_id)
+        if elsewhere:
+            audit.record(session, by, kind=AuditKind.WRITE,
+                         action="community.resident.duplicate_national_id",
+                         record_type="resident", record_id=",".join(map(str, elsewhere)),
+                         scope=household.scope)
         resident.national_id_sealed = rt.cipher.seal(nid, context=policy.context)
         resident.national_id_digest = digest
     session.add(resident)
