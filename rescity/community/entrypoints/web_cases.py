@@ -135,13 +135,22 @@ def list_cases(
     rows = case_sweep.list_cases(uow.session, rt, principal, f)
     handlers = {h.id: h for h in uow.session.scalars(
         select(Handler).where(Handler.id.in_({c.handler_id for c in rows if c.handler_id})))}
-    return [case_public(c, rt, principal, handlers.get(c.handler_id or 0)) for c in rows]
+    out = [case_public(c, rt, principal, handlers.get(c.handler_id or 0)) for c in rows]
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.case.read",
+                 record_type="case", record_id=f"{len(out)} rows", purpose="case handling")
+    uow.commit()
+    return out
 
 
 @router.get("/cases/{case_id}")
 def read_case(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> CasePublic:
     case = work_orders.get_case(uow.session, principal, case_id, "community.case.read")
-    return _one(uow, rt, principal, case)
+    out = _one(uow, rt, principal, case)
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.case.read",
+                 record_type="case", record_id=out.id, scope=case.scope,
+                 purpose="case handling")
+    uow.commit()
+    return out
 
 
 class EventPublic(BaseModel):
