@@ -18,6 +18,7 @@ from rescity.core.config import Settings
 from rescity.core.errors import AuthenticationRequired, RescityError, TooManyRequests
 from rescity.core.i18n import translator
 from rescity.web.context import WEB_DIR, AppContext
+from rescity.web.limits import BodySizeLimit
 from rescity.web.modules import priority_routers, routers
 from rescity.web.routes import admin, api, shell
 
@@ -28,6 +29,9 @@ CSP = (
     "script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'"
 )
+
+# The pages use no camera, microphone or location of the browser (check-ins carry no location).
+PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -62,7 +66,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         app.include_router(router)
 
     _install_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, production=settings.environment == "production")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
     return app
 
 
@@ -118,14 +124,17 @@ def _install_handlers(app: FastAPI) -> None:
 class SecurityHeaders:
     """Pure ASGI middleware: adds the headers without Starlette's per-request task overhead."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, production: bool = False) -> None:
         self.app = app
+        self.production = production
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         is_docs = scope["path"].startswith("/docs")
+        # Personal data must not stay in shared or browser caches: only static files may.
+        cacheable = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -135,6 +144,12 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "same-origin")
                 if not is_docs:
                     headers.setdefault("Content-Security-Policy", CSP)
+                if not cacheable:
+                    headers.setdefault("Cache-Control", "no-store")
+                headers.setdefault("Permissions-Policy", PERMISSIONS)
+                if self.production:
+                    headers.setdefault("Strict-Transport-Security",
+                                       "max-age=31536000; includeSubDomains")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
