@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rescity.core.config import Settings
 from rescity.core.errors import AuthenticationRequired, RescityError, TooManyRequests
 from rescity.core.i18n import translator
+from rescity.web.bounded import bounded_integers
 from rescity.web.context import WEB_DIR, AppContext
+from rescity.web.json_guard import JsonGuard
 from rescity.web.limits import BodySizeLimit
 from rescity.web.modules import priority_routers, routers
 from rescity.web.routes import admin, api, shell
@@ -49,6 +51,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         version="0.1.0",
         description="Resilient, socially integrative cities: assess, community, knowledge.",
         docs_url="/docs",
+        dependencies=[Depends(bounded_integers)],
         # rescity exports no OpenTelemetry; left on, FastAPI asks the global providers
         # whether to trace on every request (~6 % of a check-in's time).
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -67,6 +70,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     _install_handlers(app)
     app.add_middleware(SecurityHeaders, production=settings.environment == "production")
+    app.add_middleware(JsonGuard)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     return app
