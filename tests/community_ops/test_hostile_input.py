@@ -45,8 +45,9 @@ def test_open311_refuses_odd_ids_and_dates_without_signing_in(world: World) -> N
                  "/open311/v2/requests.json?service_request_id=%C2%B2",
                  "/open311/v2/requests.json?start_date=0001-01-01T00:00:00%2B14:00"):
         r = c.get(path)
-        assert r.status_code == 400, (path[:60], r.status_code, r.text[:200])
-        assert r.json()[0]["code"] == 400
+        assert r.status_code in (400, 404), (path[:60], r.status_code, r.text[:200])
+        assert r.json()[0]["code"] == r.status_code
+        assert "service_request_id" in r.text or "start_date" in r.text
     field = c.get("/open311/v2/requests.json?start_date=0001-01-01T00:00:00%2B14:00")
     assert "start_date" in field.json()[0]["description"]
 

@@ -39,7 +39,7 @@ from rescity.core.errors import (
     RescityError,
 )
 from rescity.core.i18n import negotiate
-from rescity.core.ids import is_id_text, parse_id
+from rescity.core.ids import is_id_text
 from rescity.core.security.policy import Principal
 from rescity.web.deps import UoW, allow
 
@@ -249,7 +249,9 @@ def get_requests(
 @router.get("/requests/{service_request_id}.json")
 def get_request(service_request_id: str, request: Request, uow: UoW, rt: Runtime, _: Reader
                 ) -> list[dict[str, Any]]:
-    case = open311.get_public(uow.session, parse_id(service_request_id, "service_request_id"))
+    if not is_id_text(service_request_id):  # "²".isdigit() is true; 23 digits overflow
+        raise NotFound(f"service_request_id: no service request '{service_request_id[:40]}'")
+    case = open311.get_public(uow.session, int(service_request_id))
     return _describe_all(uow, rt, [case], _lang(request, rt))
 
 

@@ -29,6 +29,7 @@ from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import (
     get_resident,
     own_resident,
+    resident_target,
     scope_filter,
 )
 from rescity.core import audit
@@ -418,7 +419,13 @@ def set_quarantine(
     resident = session.get(Resident, resident_id)
     if resident is None or resident.erased_at is not None:
         raise NotFound(f"no resident {resident_id}")
-    require(principal, "community.resident.quarantine", Target(scope=resident.scope))
+    target = Target(scope=resident.scope)
+    if not is_allowed(principal, "community.resident.quarantine", target) and not is_allowed(
+        principal, "community.resident.read",
+        resident_target(session, principal, resident, "community.resident.read"),
+    ):
+        raise NotFound(f"no resident {resident_id}")  # as if missing: no "who lives where"
+    require(principal, "community.resident.quarantine", target)
     if until is not None and until <= rt.now():
         raise InputError([Problem("until", "must be in the future")])
     resident.quarantine_until = until
