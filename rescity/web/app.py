@@ -22,7 +22,7 @@ from rescity.web.context import WEB_DIR, AppContext
 from rescity.web.json_guard import JsonGuard
 from rescity.web.limits import BodySizeLimit
 from rescity.web.modules import priority_routers, routers
-from rescity.web.routes import admin, api, shell
+from rescity.web.routes import admin, api, docs, shell
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         title="rescity",
         version="0.1.0",
         description="Resilient, socially integrative cities: assess, community, knowledge.",
-        docs_url="/docs",
+        docs_url=None,  # served by routes/docs.py from local assets
+        redoc_url=None,
         dependencies=[Depends(bounded_integers)],
         # rescity exports no OpenTelemetry; left on, FastAPI asks the global providers
         # whether to trace on every request (~6 % of a check-in's time).
@@ -65,7 +66,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Routes are matched in order: the high-rate submission routes (check-ins, gate scans)
     # come first; their paths (/api/<module>/…) match nothing else.
     for router in (*priority_routers(), shell.router, api.health_router, api.router,
-                   admin.router, *routers()):
+                   admin.router, docs.router, *routers()):
         app.include_router(router)
 
     _install_handlers(app)
@@ -136,7 +137,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope["path"].startswith("/docs")
         # Personal data must not stay in shared or browser caches: only static files may.
         cacheable = scope["path"].startswith("/static/")
 
@@ -146,8 +146,7 @@ class SecurityHeaders:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
-                if not is_docs:
-                    headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", CSP)
                 if not cacheable:
                     headers.setdefault("Cache-Control", "no-store")
                 headers.setdefault("Permissions-Policy", PERMISSIONS)

@@ -79,3 +79,16 @@ def test_responses_are_not_cached_and_carry_a_permissions_policy(
     with TestClient(create_app(prod, engine=engine)) as client:
         assert client.get("/health").headers["strict-transport-security"].startswith(
             "max-age=")
+
+
+def test_the_api_reference_is_served_locally_under_the_csp(
+    settings: Settings, engine: Engine,
+) -> None:
+    with TestClient(create_app(settings, engine=engine)) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200 and "default-src 'self'" in page.headers[
+            "content-security-policy"]
+        assert "cdn" not in page.text and "<script>" not in page.text
+        for src in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/docs/init.js"):
+            assert src in page.text and client.get(src).status_code == 200
+        assert client.get("/redoc").status_code == 404
