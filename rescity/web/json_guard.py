@@ -68,7 +68,7 @@ def _bad_ids(value: Any, path: str = "body") -> list[str]:
 def _is_json(scope: Scope) -> bool:
     for name, value in scope["headers"]:
         if name == b"content-type":
-            kind = value.split(b";")[0].strip().lower()
+            kind: bytes = value.split(b";")[0].strip().lower()
             return kind == b"application/json" or kind.endswith(b"+json")
     return False
 
