@@ -90,3 +90,9 @@ def test_a_submitted_initiative_year_that_is_no_number_names_the_field(world: Wo
                           data={"city": "haikou", "title_en": "T", "abstract_en": "A",
                                 "year": "²"})
     assert r.status_code == 422 and "year" in r.text
+
+
+def test_an_open311_form_that_is_not_utf8_is_a_400(world: World) -> None:
+    r = world.client.post("/open311/v2/requests.json", content=b"api_key=\xff\xfe&service_code=x",
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code in (400, 403), r.text
