@@ -50,7 +50,8 @@ def _int_params(route: APIRoute) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def bounded_integers(request: Request) -> None:
+async def bounded_integers(request: Request) -> None:
+    """Async on purpose: a plain function would cost every request a thread hand-off."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
