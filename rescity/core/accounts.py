@@ -220,3 +220,36 @@ def find_web_session(session: Session, secret: str) -> WebSession | None:
 
 def close_web_session(session: Session, secret: str) -> None:
     session.execute(delete(WebSession).where(WebSession.session_hash == _digest(secret)))
+
+
+def list_api_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    """The user's own tokens (their hashes only: a token is shown once, when issued)."""
+    return list(session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+def revoke_api_token(session: Session, user_id: int, token_id: int) -> None:
+    """Delete one of the user's tokens; someone else's answers as missing."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        raise NotFound(f"no token {token_id}")
+    session.delete(row)
+    session.flush()
+
+
+def change_password(session: Session, user_id: int, current: str, new: str) -> None:
+    """Set a new password after checking the current one; every browser session of the user
+    ends (API tokens stay: list and revoke them separately)."""
+    user = session.get(User, user_id)
+    if user is None or not verify_password(user.password_hash, current):
+        raise AuthenticationRequired("the current password is wrong")
+    problems = []
+    if len(new) < 10:
+        problems.append(Problem("new_password", "at least 10 characters"))
+    elif new == current:
+        problems.append(Problem("new_password", "differs from the current one"))
+    if problems:
+        raise InputError(problems, source="password")
+    user.password_hash = hash_password(new)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=300, ge=1)
     registration_max_failures: int = Field(default=10, ge=1)
     open311_posts_per_hour: int = Field(default=600, ge=1)
+    # Request bodies over these sizes are refused with 413 before they are parsed.
+    max_request_bytes: int = Field(default=1 << 20, ge=1024)
+    max_upload_bytes: int = Field(default=512 << 20, ge=1024)
     # How long an API token's owner and grants are remembered per process (0: not at all).
     auth_cache_s: float = Field(default=30, ge=0, le=300)
     mqtt_host: str = "127.0.0.1"

@@ -49,6 +49,16 @@ def contains(outer_path: str, inner_path: str) -> bool:
     return bool(outer_path) and inner_path.startswith(outer_path)
 
 
+def community_path(path: str) -> str | None:
+    """The path of the community a place at community level or below lies in, else None
+    (places sit at fixed levels: city, district, sub-district, community, grid)."""
+    parts = path.strip("/").split("/")
+    depth = LEVEL_ORDER.index(PlaceLevel.COMMUNITY) + 1
+    if len(parts) < depth or not all(parts[:depth]):
+        return None
+    return "/" + "/".join(parts[:depth]) + "/"
+
+
 def add_place(
     session: Session,
     *,

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -19,9 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rescity.core.config import Settings
 from rescity.core.errors import AuthenticationRequired, RescityError, TooManyRequests
 from rescity.core.i18n import translator
+from rescity.web.bounded import bounded_integers
 from rescity.web.context import WEB_DIR, AppContext
+from rescity.web.json_guard import JsonGuard
+from rescity.web.limits import BodySizeLimit
 from rescity.web.modules import priority_routers, routers
-from rescity.web.routes import admin, api, shell
+from rescity.web.routes import admin, api, docs, shell
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,9 @@ CSP = (
     "script-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'"
 )
+
+# The pages use no camera, microphone or location of the browser (check-ins carry no location).
+PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -46,7 +52,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
         title="rescity",
         version="0.1.0",
         description="Resilient, socially integrative cities: assess, community, knowledge.",
-        docs_url="/docs",
+        docs_url=None,  # served by routes/docs.py from local assets
+        redoc_url=None,
+        dependencies=[Depends(bounded_integers)],
         # rescity exports no OpenTelemetry; left on, FastAPI asks the global providers
         # whether to trace on every request (~6 % of a check-in's time).
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -60,11 +68,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Routes are matched in order: the high-rate submission routes (check-ins, gate scans)
     # come first; their paths (/api/<module>/…) match nothing else.
     for router in (*priority_routers(), shell.router, api.health_router, api.router,
-                   admin.router, *routers()):
+                   admin.router, docs.router, *routers()):
         app.include_router(router)
 
     _install_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, production=settings.environment == "production")
+    app.add_middleware(JsonGuard)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
     return app
 
 
@@ -141,14 +152,16 @@ def _install_handlers(app: FastAPI) -> None:
 class SecurityHeaders:
     """Pure ASGI middleware: adds the headers without Starlette's per-request task overhead."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, production: bool = False) -> None:
         self.app = app
+        self.production = production
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_docs = scope["path"].startswith("/docs")
+        # Personal data must not stay in shared or browser caches: only static files may.
+        cacheable = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -156,8 +169,13 @@ class SecurityHeaders:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
-                if not is_docs:
-                    headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", CSP)
+                if not cacheable:
+                    headers.setdefault("Cache-Control", "no-store")
+                headers.setdefault("Permissions-Policy", PERMISSIONS)
+                if self.production:
+                    headers.setdefault("Strict-Transport-Security",
+                                       "max-age=31536000; includeSubDomains")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

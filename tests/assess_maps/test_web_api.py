@@ -26,6 +26,7 @@ EXTRACT = "beijing_haidian_liudaokou.osm.pbf"
 class Api:
     client: TestClient
     session_factory: object
+    data_dir: Path
 
     def token(self, username: str) -> dict[str, str]:
         body = {"username": username, "password": PASSWORD}
@@ -54,7 +55,7 @@ def api(osm_dir: Path, tmp_path_factory) -> Iterator[Api]:
             grant_role(s, user, role, place)
         uow.commit()
     with TestClient(create_app(settings, engine=engine)) as client:
-        yield Api(client, factory)
+        yield Api(client, factory, tmp)
     engine.dispose()
 
 
@@ -143,3 +144,22 @@ def test_the_page_renders_for_analysts(api: Api) -> None:
     assert page.status_code == 200
     assert 'id="map"' in page.text and "/static/vendor/leaflet/leaflet.js" in page.text
     assert EXTRACT in page.text
+
+
+def test_a_failed_upload_says_what_failed_but_not_where_the_server_keeps_it(api: Api) -> None:
+    headers = api.token("ana")
+    started = api.client.post("/api/assess/jobs", headers=headers,
+                              files={"file": ("broken.osm.pbf", b"\x00not a pbf" * 100)})
+    assert started.status_code == 202, started.text
+    job_id = started.json()["id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = api.client.get(f"/api/assess/jobs/{job_id}", headers=headers).json()
+        if status["state"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert status["state"] == "failed", status
+    assert "/" not in status["error"] and "uploads" not in status["error"], status["error"]
+    assert "broken.osm.pbf" in status["error"]
+    uploads = Path(api.data_dir) / "assess" / "uploads"
+    assert not any(p.name.endswith("broken.osm.pbf") for p in uploads.iterdir())

@@ -4,7 +4,8 @@ Places: city c › district d › sub-district s › communities a (grids a1, a2
 Users (bearer tokens in ``world.h[name]``): admin (city_admin on c), grid (grid_worker on a),
 dept (department on d), pma (property_manager on a), pmb (property_manager on b), res and
 res2 (residents on a1), vol (volunteer on a), analyst (analyst on c), plain (no role).
-Handlers: ``pm-a`` (property manager of a), ``pm-b`` (of b), ``dept-d`` (department of d).
+Handlers: ``pm-a`` (property manager of a, staff pma), ``pm-b`` (of b, staff pmb), ``dept-d``
+(department of d, staff dept).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from rescity.community.adapters.orm_operations import Handler
+from rescity.community.adapters.orm_operations import Handler, HandlerMember
 from rescity.community.entrypoints.ops_deps import STATE_KEY
 from rescity.community.services.ops_runtime import OpsRuntime
 from rescity.core.accounts import User, grant_role, issue_api_token
@@ -189,11 +190,14 @@ def seed(session_factory: sessionmaker[Any]) -> tuple[dict[str, Place], dict[str
                 grant_role(s, user, role, places[str(place)])
             users[name] = user.id
             tokens[name] = issue_api_token(s, user)
-        for code, kind, place in (("pm-a", "property_manager", "a"),
-                                  ("pm-b", "property_manager", "b"),
-                                  ("dept-d", "department", "d")):
-            s.add(Handler(code=code, kind=kind, name_zh=code, name_en=code,
-                          place_id=places[place].id, scope=places[place].path))
+        for code, kind, place, staff in (("pm-a", "property_manager", "a", "pma"),
+                                         ("pm-b", "property_manager", "b", "pmb"),
+                                         ("dept-d", "department", "d", "dept")):
+            handler = Handler(code=code, kind=kind, name_zh=code, name_en=code,
+                              place_id=places[place].id, scope=places[place].path)
+            s.add(handler)
+            s.flush()
+            s.add(HandlerMember(handler_id=handler.id, user_id=users[staff]))
         uow.commit()
         s.expunge_all()
     return places, users, tokens

@@ -122,11 +122,19 @@ def test_a_decline_and_an_expiry_lead_to_re_matching_and_then_escalation(world: 
         [alert] = uow.session.scalars(select(Alert)).all()
         assert (alert.kind, alert.source, alert.assignee_id) == (
             "help_unmatched", "help", w.users["grid"])
-    # the professional (coordinator) assigns someone directly
+    # the professional (coordinator) assigns someone directly: an offer the volunteer accepts
     vol_id = w.client.get("/api/community/volunteers/me", headers=w.h["vol"]).json()["id"]
     assigned = w.client.post(f"/api/community/help/{rid}/assign", headers=w.h["grid"],
                              json={"volunteer_id": vol_id}).json()
-    assert assigned["status"] == "accepted" and assigned["volunteers"] == ["Vol"]
+    assert assigned["status"] == "offered" and assigned["volunteers"] == []
+    assert w.client.get(f"/api/community/help/{rid}/contact", headers=w.h["vol"]).status_code \
+        == 404  # no contact details before the volunteer accepts
+    [direct] = [o for o in offers(w, "vol") if o["request_id"] == rid and o["state"] == "offered"]
+    w.client.post(f"/api/community/help-offers/{direct['id']}/accept", headers=w.h["vol"])
+    state = w.client.get(f"/api/community/help/{rid}", headers=w.h["grid"]).json()
+    assert state["status"] == "accepted" and state["volunteers"] == ["Vol"]
+    assert w.client.get(f"/api/community/help/{rid}/contact", headers=w.h["vol"]).status_code \
+        == 200
 
 
 def test_unvetted_volunteers_never_reach_vulnerable_people_and_home_visits_go_in_pairs(

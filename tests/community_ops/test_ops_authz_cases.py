@@ -27,6 +27,7 @@ class Row:
     default: int
     body: dict[str, Any] | None = None
     case: str = "resident"  # what {id} names: a "resident" case (in a1), a "hotline" case,
+    # a "streetlight" case (a resident's, dispatched to the department),
     # an "alert"; in the help table a "help" request, an "offer" or a "volunteer"
     prepare: tuple[str, ...] = field(default=())  # steps done on the case first (as admin)
     csrf: bool = True  # False for endpoints that take no cookie (device tokens, Open311 keys)
@@ -49,16 +50,27 @@ TABLE: list[Row] = [
     Row("POST", "/api/community/cases/{id}/dispatch",
         {"grid": 200, "admin": 200, "res": 403, "pma": 403, "dept": 403, ANON: 401}, 404,
         body={"handler": "dept-d"}),
+    # Handler-side steps: only the staff of the handler the case is dispatched to (a waste
+    # case goes to pm-a, staff pma; a streetlight to dept-d, staff dept), or an administrator.
     Row("POST", "/api/community/cases/{id}/accept",
-        {"pma": 200, "dept": 200, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404),
+        {"pma": 200, "dept": 403, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404),
+    Row("POST", "/api/community/cases/{id}/accept",
+        {"pma": 403, "dept": 200, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404,
+        case="streetlight"),
     Row("POST", "/api/community/cases/{id}/urge",
         {"grid": 200, "admin": 200, "res": 403, "pma": 403, "dept": 403, ANON: 401}, 404),
     Row("POST", "/api/community/cases/{id}/refer",
-        {"pma": 200, "dept": 200, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404,
+        {"pma": 200, "dept": 403, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404,
         body={"reason": "not ours"}),
+    Row("POST", "/api/community/cases/{id}/refer",
+        {"pma": 403, "dept": 200, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404,
+        body={"reason": "not ours"}, case="streetlight"),
     Row("POST", "/api/community/cases/{id}/resolve",
-        {"pma": 200, "dept": 200, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404,
+        {"pma": 200, "dept": 403, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404,
         body={"resolution": "done", "evidence": ["p.jpg"]}),
+    Row("POST", "/api/community/cases/{id}/resolve",
+        {"pma": 403, "dept": 200, "admin": 200, "res": 403, "grid": 403, ANON: 401}, 404,
+        body={"resolution": "done", "evidence": ["p.jpg"]}, case="streetlight"),
     Row("POST", "/api/community/cases/{id}/rate",
         {"res": 200, "admin": 200, "pma": 403, "dept": 403, "grid": 403, ANON: 401}, 404,
         body={"rating": 4}, prepare=("resolve",)),
@@ -96,6 +108,8 @@ def _new_case(w: World, row: Row) -> int:
             return alert.id
     body = CASE | ({"channel": "hotline", "caller_phone": "13800000000"}
                    if row.case == "hotline" else {})
+    if row.case == "streetlight":
+        body = body | {"service_code": "streetlight"}
     who = "grid" if row.case == "hotline" else "res"
     r = w.client.post("/api/community/cases", json=body, headers=w.h[who])
     case_id = int(r.json()["id"])

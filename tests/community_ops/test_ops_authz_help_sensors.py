@@ -16,11 +16,18 @@ SELF_HELP = {"res": 201, "res2": 201, "grid": 201, "admin": 201, ANON: 403}
 SEE = {"res": 200, "grid": 200, "admin": 200, ANON: 401}
 
 TABLE: list[Row] = [
-    Row("POST", "/api/community/volunteers", {ANON: 403}, 201,
+    # Volunteers register in their own community (residents, people made volunteers there)
+    # or staff of the place; nobody else, nowhere else.
+    Row("POST", "/api/community/volunteers", {"res": 201, "res2": 201, "vol": 201, "vol2": 201,
+                                              "grid": 201, "admin": 201, ANON: 403}, 403,
         body={"place": "a", "display_name": "x", "skills": ["shopping"], "languages": ["zh"]}),
+    Row("POST", "/api/community/volunteers", {"admin": 409, ANON: 403}, 403,
+        body={"place": "b", "display_name": "x", "skills": ["shopping"], "languages": ["zh"]}),
     Row("POST", "/api/community/volunteers/{id}/vet", {"grid": 200, "admin": 200, ANON: 403},
         403, body={"state": "vetted", "organisation": "NGO"}, case="volunteer"),
-    Row("GET", "/api/community/volunteers/me", {ANON: 401}, 200),
+    Row("GET", "/api/community/volunteers/me", {"res": 200, "res2": 200, "vol": 200,
+                                                 "vol2": 200, "grid": 200, "admin": 200,
+                                                 ANON: 401}, 404),
     Row("POST", "/api/community/help", SELF_HELP, 403, body=HELP),
     Row("POST", "/api/community/help", {"grid": 201, "admin": 201, ANON: 403}, 403,
         body=HELP | {"channel": "phone"}),

@@ -102,9 +102,13 @@ async def start_job(
         folder = ctx.settings.data_dir / "assess" / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{secrets.token_hex(4)}-{name}"
-        with path.open("wb") as fh:
-            while chunk := await file.read(1 << 20):
-                fh.write(chunk)
+        try:
+            with path.open("wb") as fh:
+                while chunk := await file.read(1 << 20):
+                    fh.write(chunk)
+        except BaseException:
+            path.unlink(missing_ok=True)  # a failed upload leaves nothing behind
+            raise
     else:
         known = configured_extracts(ctx)
         if extract not in known:

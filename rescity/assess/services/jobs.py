@@ -11,6 +11,7 @@ starts empty.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -131,10 +132,21 @@ class JobRegistry:
             self._step(job, "explore", 0.0)
             job.state = "done"
         except RescityError as exc:
-            job.state, job.error = "failed", str(exc)
+            job.state, job.error = "failed", _without_paths(str(exc), job)
         except Exception as exc:  # a bug: keep the traceback in the log, tell the user briefly
             log.exception("assessment job %s failed", job.id)
             job.state, job.error = "failed", f"internal error: {type(exc).__name__}"
         finally:
+            if job.state == "failed" and job.path.parent.name == "uploads":
+                job.path.unlink(missing_ok=True)  # an upload that failed is not kept
             job.stage = None if job.state == "done" else job.stage
             job.finished = utcnow()
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:'\"]+/)+([^\s/:'\"]+)")
+
+
+def _without_paths(message: str, job: Job) -> str:
+    """The error for the user: the extract's name, never where the server keeps files."""
+    message = message.replace(str(job.path), job.extract)
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1), message)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
@@ -38,6 +38,20 @@ class Handler(Base):
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name_zh
+
+
+class HandlerMember(Base):
+    """A user who acts for a handler: only they (or a supervisor) accept, refer and resolve
+    the cases dispatched to it, since the monthly scores charge the handler."""
+
+    __tablename__ = "community_ops_handler_member"
+    __table_args__ = (UniqueConstraint("handler_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handler_id: Mapped[int] = mapped_column(
+        ForeignKey("community_ops_handler.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Open311Client(Base):

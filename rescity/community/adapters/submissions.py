@@ -44,7 +44,7 @@ _RULE: Table = AlertRule.__table__  # type: ignore[assignment]
 _VISITOR: Table = Visitor.__table__  # type: ignore[assignment]
 
 _RESIDENT_COLUMNS = (_RESIDENT.c.id, _RESIDENT.c.scope, _RESIDENT.c.user_id,
-                     _RESIDENT.c.household_id, _RESIDENT.c.quarantine_until)
+                     _RESIDENT.c.household_id, _RESIDENT.c.quarantine_until, _RESIDENT.c.left_at)
 _RESIDENT_BY_ID = select(*_RESIDENT_COLUMNS).where(
     _RESIDENT.c.id == bindparam("id"), _RESIDENT.c.erased_at.is_(None)
 )
@@ -94,6 +94,7 @@ class ResidentRef:
     user_id: int | None
     household_id: int
     quarantine_until: datetime | None
+    left_at: datetime | None  # moved out: their passes no longer open a gate
 
 
 def resident_ref(resident_id: int) -> Flow[ResidentRef | None]:

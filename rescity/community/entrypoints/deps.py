@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from rescity.community.errors import PreconditionRequired
 from rescity.community.services.runtime import Runtime
 from rescity.core.errors import InputError, Problem
+from rescity.core.ids import is_id_text
 from rescity.core.security.policy import Principal, Target, require
 from rescity.web.deps import CurrentPrincipal
 
@@ -62,7 +63,7 @@ async def optional_version(
 
 def parse_etag(value: str) -> int:
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not is_id_text(raw):
         raise InputError([Problem("If-Match", 'expected an ETag such as "3"')])
     return int(raw)
 

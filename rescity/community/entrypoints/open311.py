@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -39,6 +39,7 @@ from rescity.core.errors import (
     RescityError,
 )
 from rescity.core.i18n import negotiate
+from rescity.core.ids import is_id_text
 from rescity.core.security.policy import Principal
 from rescity.web.deps import UoW, allow
 
@@ -208,6 +209,10 @@ def _dates(value: str | None, name: str) -> datetime | None:
         raise InputError([Problem(name, "a W3C date-time, e.g. 2026-05-01T00:00:00Z")]) from None
     if moment.tzinfo is None:
         raise InputError([Problem(name, "needs a time zone, e.g. Z or +08:00")])
+    try:
+        moment.astimezone(UTC)  # 0001-01-01T00:00:00+14:00 is before the first UTC year
+    except OverflowError:
+        raise InputError([Problem(name, "a date-time between the years 1 and 9999")]) from None
     return moment
 
 
@@ -230,8 +235,8 @@ def get_requests(
 ) -> list[dict[str, Any]]:
     ids: list[int] = []
     for part in _split(service_request_id):
-        if not part.isdigit():
-            raise InputError([Problem("service_request_id", f"'{part}' is not a request id")])
+        if not is_id_text(part):
+            raise InputError([Problem("service_request_id", f"'{part[:40]}' is not a request id")])
         ids.append(int(part))
     q = open311.Open311Query(
         ids=tuple(ids), service_codes=_split(service_code),
@@ -244,8 +249,8 @@ def get_requests(
 @router.get("/requests/{service_request_id}.json")
 def get_request(service_request_id: str, request: Request, uow: UoW, rt: Runtime, _: Reader
                 ) -> list[dict[str, Any]]:
-    if not service_request_id.isdigit():
-        raise NotFound(f"no service request {service_request_id}")
+    if not is_id_text(service_request_id):  # "²".isdigit() is true; 23 digits overflow
+        raise NotFound(f"service_request_id: no service request '{service_request_id[:40]}'")
     case = open311.get_public(uow.session, int(service_request_id))
     return _describe_all(uow, rt, [case], _lang(request, rt))
 

@@ -7,6 +7,7 @@ through the same services, and so the same policy, as the JSON API.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Form
@@ -25,6 +26,7 @@ from rescity.community.services import (
     volunteers,
     work_orders,
 )
+from rescity.core.errors import InputError, Problem
 from rescity.core.places import Place
 from rescity.core.security.policy import is_allowed, require, visible_scopes
 from rescity.web.deps import CurrentPrincipal, UoW
@@ -189,6 +191,17 @@ def match_form(uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> Response:
     return back(f"/community/help?done=matched-{r.offers}")
 
 
+def _cents(amount: str) -> int:
+    """Yuan as typed ("42.5") in cents; anything else (abc, nan, inf, 1e400) names the field."""
+    try:
+        value = Decimal(amount.strip() or "0")
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or not 0 <= value <= 100_000:
+        raise InputError([Problem("amount", "an amount in yuan, e.g. 42.50")])
+    return int((value * 100).to_integral_value())
+
+
 @router.post("/community/help/{request_id}/{step}")
 def help_step_form(
     request_id: int, step: str, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
@@ -204,7 +217,8 @@ def help_step_form(
     if step == "start":
         help_requests.start(uow, rt, principal, request_id)
     elif step == "receipt":
-        cents = round(float(amount or 0) * 100)
+        help_requests.may_add_receipt(uow.session, principal, request_id)
+        cents = _cents(amount)
         help_requests.add_receipt(uow, rt, principal, request_id, amount_cents=cents, items=items)
     elif step == "deliver":
         help_requests.deliver(uow, rt, principal, request_id, help_rules())

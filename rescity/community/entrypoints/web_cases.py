@@ -17,6 +17,7 @@ from rescity.community.adapters.orm_operations import Handler, WorkOrder
 from rescity.community.domain.work_orders import OPEN_STATUSES, CaseStatus, Channel, HandlerKind
 from rescity.community.entrypoints.ops_deps import Runtime
 from rescity.community.services import case_sweep, work_orders
+from rescity.community.services import handlers as handler_staff
 from rescity.community.services.ops_runtime import OpsRuntime
 from rescity.core import audit
 from rescity.core.audit import AuditKind
@@ -134,13 +135,22 @@ def list_cases(
     rows = case_sweep.list_cases(uow.session, rt, principal, f)
     handlers = {h.id: h for h in uow.session.scalars(
         select(Handler).where(Handler.id.in_({c.handler_id for c in rows if c.handler_id})))}
-    return [case_public(c, rt, principal, handlers.get(c.handler_id or 0)) for c in rows]
+    out = [case_public(c, rt, principal, handlers.get(c.handler_id or 0)) for c in rows]
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.case.read",
+                 record_type="case", record_id=f"{len(out)} rows", purpose="case handling")
+    uow.commit()
+    return out
 
 
 @router.get("/cases/{case_id}")
 def read_case(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> CasePublic:
     case = work_orders.get_case(uow.session, principal, case_id, "community.case.read")
-    return _one(uow, rt, principal, case)
+    out = _one(uow, rt, principal, case)
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.case.read",
+                 record_type="case", record_id=out.id, scope=case.scope,
+                 purpose="case handling")
+    uow.commit()
+    return out
 
 
 class EventPublic(BaseModel):
@@ -335,6 +345,18 @@ def create_handler(body: HandlerCreate, uow: UoW, principal: CurrentPrincipal) -
     h = work_orders.add_handler(uow, principal, code=body.code, kind=body.kind,
                                 name_zh=body.name_zh, name_en=body.name_en, place=place)
     return HandlerPublic(code=h.code, kind=h.kind, name=h.name_zh)
+
+
+class HandlerMemberIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/handlers/{code}/members", status_code=status.HTTP_201_CREATED)
+def add_handler_member(code: str, body: HandlerMemberIn, uow: UoW,
+                       principal: CurrentPrincipal) -> dict[str, str]:
+    """Let a user act for a handler (accept, refer and resolve its cases)."""
+    handler_staff.add_member(uow, principal, code, body.username)
+    return {"handler": code, "username": body.username}
 
 
 @router.get("/handlers")

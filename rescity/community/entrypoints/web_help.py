@@ -18,6 +18,8 @@ from rescity.community.adapters.orm_help import HelpOffer, HelpRequest, Voluntee
 from rescity.community.domain.help_requests import OfferState, Vetting, help_rules
 from rescity.community.entrypoints.ops_deps import Runtime
 from rescity.community.services import help_matching_run, help_requests, volunteers
+from rescity.core import audit
+from rescity.core.audit import AuditKind
 from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal, visible_scopes
 from rescity.web.deps import CurrentPrincipal, UoW, allow
@@ -157,13 +159,24 @@ def list_help(uow: UoW, principal: CurrentPrincipal, status_: str | None = None
     stmt = select(HelpRequest).where(cond).order_by(HelpRequest.id.desc()).limit(200)
     if status_:
         stmt = stmt.where(HelpRequest.status == status_)
-    return [_help(uow, r) for r in uow.session.scalars(stmt)]
+    out = [_help(uow, r) for r in uow.session.scalars(stmt)]
+    # Health and whereabouts: every read is audited, like reads of the resident register.
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.help.read",
+                 record_type="help_request", record_id=f"{len(out)} rows",
+                 purpose="help coordination")
+    uow.commit()
+    return out
 
 
 @router.get("/help/{request_id}")
 def read_help(request_id: int, uow: UoW, principal: CurrentPrincipal) -> HelpPublic:
-    return _help(uow, help_requests.get_request(uow.session, principal, request_id,
-                                                "community.help.read"))
+    req = help_requests.get_request(uow.session, principal, request_id, "community.help.read")
+    out = _help(uow, req)
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.help.read",
+                 record_type="help_request", record_id=out.id, scope=req.scope,
+                 purpose="help coordination")
+    uow.commit()
+    return out
 
 
 class RoundPublic(BaseModel):

@@ -50,7 +50,7 @@ from rescity.community.services.scoping import (
 )
 from rescity.core import audit
 from rescity.core.audit import AuditKind
-from rescity.core.errors import Conflict, InputError, NotFound, Problem
+from rescity.core.errors import Conflict, InputError, NotFound, PermissionDenied, Problem
 from rescity.core.places import PlaceLevel, get_place
 from rescity.core.security import token_cache
 from rescity.core.security.personal_data import mask
@@ -95,15 +95,22 @@ def issue_pass(
     uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int | None = None, *,
     days: int | None = None,
 ) -> IssuedPass:
-    """A new pass for the resident; any older pass of theirs is revoked."""
+    """A new pass for the resident; any older pass of theirs is revoked.
+
+    Nobody issues a pass to a resident who moved out, and a resident whose pass staff
+    revoked cannot issue themselves a new one: only staff can (revocation must hold).
+    """
     session = uow.session
     if resident_id is None:
         resident = own_resident(session, principal)
         if resident is None:
             raise NotFound("you are not registered as a resident")
         require(principal, "community.pass.issue", resident_target(session, principal, resident))
+        _refuse_if_revoked_by_staff(session, principal, resident.id)
     else:
         resident = get_resident(session, principal, resident_id, "community.pass.issue")
+    if resident.left_at is not None:
+        raise Conflict(f"resident {resident.id} has moved out: no pass can be issued")
     now = rt.now()
     for old in session.scalars(
         select(Pass).where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
@@ -122,6 +129,16 @@ def issue_pass(
     )
     uow.commit()
     return _issued(rt, row)
+
+
+def _refuse_if_revoked_by_staff(session: Session, principal: Principal, resident_id: int) -> None:
+    latest = session.scalar(
+        select(Pass).where(Pass.resident_id == resident_id).order_by(Pass.id.desc()).limit(1)
+    )
+    if latest is not None and latest.revoked_at is not None and (
+        latest.revoked_by != principal.user_id
+    ):
+        raise PermissionDenied("your pass was revoked; ask your grid worker for a new one")
 
 
 def current_pass(uow: UnitOfWork, rt: Runtime, principal: Principal) -> IssuedPass:
@@ -264,7 +281,7 @@ def _scan_work(
         else:
             row, resident = hit
             pass_id, resident_id, scope = row.id, row.resident_id, row.scope
-            if row.revoked_at is not None:
+            if row.revoked_at is not None or resident is None or resident.left_at is not None:
                 outcome = ScanOutcome.REVOKED
             elif row.expires_at <= now:
                 outcome = ScanOutcome.EXPIRED

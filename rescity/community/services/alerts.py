@@ -197,7 +197,9 @@ def list_alerts(
             purpose="alert follow-up", detail={"ids": sorted(names)[:1000]},
         )
         uow.commit()
-    return [_view(a, names.get(a.subject_id) if a.subject_id else None) for a in alerts]
+    # Only a resident subject has a name: a case's id may equal some resident's id.
+    return [_view(a, names.get(a.subject_id)
+                  if a.subject_id and a.subject_type == "resident" else None) for a in alerts]
 
 
 def get_alert(session: Session, principal: Principal, alert_id: int, action: str) -> Alert:

@@ -1,11 +1,13 @@
 """The "one screen": figures per community, rolled up per sub-district and district.
 
 Every published count is desensitised: a count between 1 and k-1 (k = 5) is withheld, so
-that no figure can point at one household ("1 person under quarantine in grid 3").
+that no figure can point at one household ("1 person under quarantine in grid 3"), and so are
+the figures from which a withheld one could be subtracted back (complementary suppression).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime, time
 from typing import Any
 
@@ -13,7 +15,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from rescity.community.adapters.orm import CareFlag, CheckIn, Resident
-from rescity.community.domain.stats import K_MIN, rate, suppress
+from rescity.community.domain.stats import K_MIN, complementary, rate, suppress
 from rescity.community.services.access import passages_by_hour
 from rescity.community.services.alerts import open_counts
 from rescity.community.services.runtime import Runtime
@@ -55,21 +57,54 @@ def raw_figures(session: Session, rt: Runtime, place: Place) -> dict[str, Any]:
     }
 
 
-def desensitise(raw: dict[str, Any], *, k: int = K_MIN) -> dict[str, Any]:
-    return {
-        "residents": suppress(raw["residents"], k=k),
-        "checked_in_today": suppress(raw["checked_in_today"], k=k),
-        "checkin_rate": rate(raw["checked_in_today"], raw["residents"], k=k),
-        "fever_today": suppress(raw["fever_today"], k=k),
-        "under_care": suppress(raw["under_care"], k=k),
-        "under_quarantine": suppress(raw["under_quarantine"], k=k),
-        "open_alerts": {kind: suppress(n, k=k) for kind, n in sorted(raw["open_alerts"].items())},
-        "open_alerts_total": suppress(sum(raw["open_alerts"].values()), k=k),
-        "passages_by_hour": [
-            {"hour": h["hour"], "in": suppress(h["in"], k=k), "out": suppress(h["out"], k=k)}
-            for h in raw["passages_by_hour"]
-        ],
-    }
+COUNTS = ("residents", "checked_in_today", "fever_today", "under_care", "under_quarantine",
+          "open_alerts_total")
+
+
+def _cells(raw: dict[str, Any]) -> dict[str, int]:
+    out = {m: raw[m] for m in COUNTS if m != "open_alerts_total"}
+    out["open_alerts_total"] = sum(raw["open_alerts"].values())
+    out |= {f"alert:{kind}": n for kind, n in raw["open_alerts"].items()}
+    return out
+
+
+def desensitise_all(raws: list[dict[str, Any]], *, k: int = K_MIN) -> list[dict[str, Any]]:
+    """Figures of a place (first) and of the places below it, desensitised together: small
+    counts withheld, and with them the cells that subtraction would reveal (a community's
+    total minus one grid, an alert total minus the kinds shown)."""
+    cells = [_cells(r) for r in raws]
+    kinds = sorted({key for c in cells for key in c if key.startswith("alert:")})
+    values: dict[Hashable, int] = {(i, key): c.get(key, 0) for i, c in enumerate(cells)
+                                   for key in (*COUNTS, *kinds)}
+    groups: list[tuple[Hashable, list[Hashable]]] = [
+        ((i, "open_alerts_total"), [(i, kind) for kind in kinds]) for i in range(len(raws))
+    ]
+    if len(raws) > 1:
+        groups += [((0, key), [(i, key) for i in range(1, len(raws))])
+                   for key in (*COUNTS, *kinds)]
+    hidden = complementary(values, groups, k=k)
+
+    def shown(i: int, key: str) -> int | None:
+        return None if (i, key) in hidden else values[(i, key)]
+
+    out = []
+    for i, raw in enumerate(raws):
+        both = shown(i, "checked_in_today") is not None and shown(i, "residents") is not None
+        out.append({
+            **{m: shown(i, m) for m in COUNTS if m != "open_alerts_total"},
+            # A share with one side withheld would give that side back.
+            "checkin_rate": rate(raw["checked_in_today"], raw["residents"], k=k)
+            if both else None,
+            "open_alerts": {kind: shown(i, f"alert:{kind}")
+                            for kind in sorted(raw["open_alerts"])},
+            "open_alerts_total": shown(i, "open_alerts_total"),
+            "passages_by_hour": [
+                {"hour": h["hour"], "in": suppress(h["in"], k=k),
+                 "out": suppress(h["out"], k=k)}
+                for h in raw["passages_by_hour"]
+            ],
+        })
+    return out
 
 
 def dashboard(
@@ -89,15 +124,16 @@ def dashboard(
                 Place.parent_id == place.id, Place.level == below.value
             ).order_by(Place.code)
         ))
+    figures = desensitise_all([raw_figures(session, rt, p) for p in (place, *children)])
     return {
         "place": {"code": place.code, "level": place.level, "name_zh": place.name_zh,
                   "name_en": place.name_en},
         "day": rt.today().isoformat(),
         "k": K_MIN,
-        "figures": desensitise(raw_figures(session, rt, place)),
+        "figures": figures[0],
         "breakdown": [
             {"code": c.code, "level": c.level, "name_zh": c.name_zh, "name_en": c.name_en,
-             "figures": desensitise(raw_figures(session, rt, c))}
-            for c in children
+             "figures": f}
+            for c, f in zip(children, figures[1:], strict=True)
         ],
     }

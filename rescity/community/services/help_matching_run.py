@@ -34,6 +34,7 @@ from rescity.community.services.volunteers import is_vetted
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, NotFound, Problem
+from rescity.core.places import community_path
 from rescity.core.security.policy import Principal, Target, require
 from rescity.core.storage.uow import UnitOfWork
 
@@ -97,8 +98,16 @@ def run_round(uow: UnitOfWork, rt: OpsRuntime, rules: HelpRules,
     volunteers = list(s.scalars(select(Volunteer).where(
         Volunteer.active.is_(True), Volunteer.vetting_state != "rejected")))
     offers = 0
-    if requests and volunteers:
-        offers = _match(s, rt, rules, requests, volunteers, taken, now)
+    # Volunteers help within their own community only: one matching per community.
+    by_community: dict[str | None, list[Volunteer]] = defaultdict(list)
+    for v in volunteers:
+        by_community[community_path(v.scope)].append(v)
+    asking: dict[str | None, list[HelpRequest]] = defaultdict(list)
+    for r in requests:
+        asking[community_path(r.scope)].append(r)
+    for home, reqs in asking.items():
+        if home is not None and by_community.get(home):
+            offers += _match(s, rt, rules, reqs, by_community[home], taken, now)
     audit.record(s, principal, kind=AuditKind.WRITE, action="community.help.match",
                  record_type="help_request",
                  detail={"expired": expired, "offers": offers, "escalated": escalated})
@@ -201,7 +210,8 @@ def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[str], busy: dict
 
 def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int,
                     volunteer_id: int, rules: HelpRules) -> HelpOffer:
-    """A coordinator confirms a volunteer for a request: the safeguarding filters still hold."""
+    """A coordinator picks a volunteer of the request's community: an offer they accept (or
+    decline) like a matched one; the safeguarding filters still hold."""
     s, now = uow.session, rt.now()
     req = s.get(HelpRequest, request_id)
     vol = s.get(Volunteer, volunteer_id)
@@ -213,6 +223,9 @@ def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, reque
     problems = []
     if rules.needs_vetting(req.vulnerable) and not is_vetted(vol, now):
         problems.append(Problem("volunteer", "not vetted: cannot help a vulnerable person"))
+    home = community_path(req.scope)
+    if home is None or community_path(vol.scope) != home:
+        problems.append(Problem("volunteer", "serves another community"))
     if not vol.active or vol.vetting_state == "rejected":
         problems.append(Problem("volunteer", "not active"))
     busy = s.scalar(select(func.count()).select_from(HelpOffer).where(
@@ -222,9 +235,10 @@ def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, reque
         problems.append(Problem("volunteer", "has no free capacity"))
     if problems:
         raise InputError(problems, source="assignment")
+    # An offer the volunteer still accepts: until then they see no contact details.
     offer = HelpOffer(request_id=req.id, volunteer_id=vol.id, scope=req.scope, via="coordinator",
-                      score=0.0, state=OfferState.ACCEPTED.value, offered_at=now,
-                      expires_at=now, responded_at=now)
+                      score=0.0, state=OfferState.OFFERED.value, offered_at=now,
+                      expires_at=now + rules.ttl(req.urgency))
     s.add(offer)
     if req.status == HelpStatus.ESCALATED:
         req.status = HelpStatus.OPEN.value

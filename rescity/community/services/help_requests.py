@@ -233,6 +233,15 @@ def start(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int
     return _finish(uow, principal, req, "community.help.start")
 
 
+def may_add_receipt(s: Session, principal: Principal, request_id: int) -> None:
+    """Refuse (404/403) unless the user may record a receipt on the request: checked before
+    the amount a form sent is even parsed."""
+    req = s.get(HelpRequest, request_id)
+    if req is None:
+        raise NotFound(f"no help request {request_id}")
+    _as_volunteer(s, principal, req, "community.help.receipt")
+
+
 def add_receipt(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int, *,
                 amount_cents: int, items: str, currency: str = "CNY") -> HelpReceipt:
     s = uow.session

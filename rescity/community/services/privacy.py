@@ -34,8 +34,10 @@ from rescity.community.services.ops_runtime import field_policies as ops_field_p
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import get_resident, own_resident, resident_target
 from rescity.core import audit
+from rescity.core.accounts import RoleGrant
 from rescity.core.audit import AuditKind
 from rescity.core.errors import Conflict, NotFound
+from rescity.core.places import contains
 from rescity.core.security.personal_data import FieldPolicy, FieldPolicyTable
 from rescity.core.security.policy import Principal, require
 from rescity.core.storage.uow import UnitOfWork
@@ -189,6 +191,18 @@ def erase(uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int) 
     uow.commit()
 
 
+def _end_resident_grants(session: Session, resident: Resident) -> None:
+    """The user's resident role on the place they left ends with their residence: no more
+    household reads or check-ins for it (deleted one by one so the token caches hear it)."""
+    if resident.user_id is None:
+        return
+    for grant in session.scalars(
+        select(RoleGrant).where(RoleGrant.user_id == resident.user_id, RoleGrant.role == "resident")
+    ):
+        if contains(grant.scope, resident.scope):
+            session.delete(grant)
+
+
 def mark_moved_out(uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int) -> None:
     """The resident left the community: passes end now, the retention clock starts."""
     session = uow.session
@@ -201,6 +215,7 @@ def mark_moved_out(uow: UnitOfWork, rt: Runtime, principal: Principal, resident_
         update(Pass).where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
         .values(revoked_at=now, revoked_by=principal.user_id)
     )
+    _end_resident_grants(session, resident)
     audit.record(
         session, principal, kind=AuditKind.WRITE, action="community.resident.moved_out",
         record_type="resident", record_id=resident.id, scope=resident.scope,

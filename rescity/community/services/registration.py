@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from rescity.community.adapters.orm import Invitation, Resident
 from rescity.community.domain.residents import Channel
@@ -104,6 +104,16 @@ def self_register(uow: UnitOfWork, rt: Runtime, data: SelfRegistration) -> Regis
         problems.append(Problem("password", "at least 10 characters"))
     if problems:
         raise InputError(problems, source="registration")
+    # Count the use in one conditional UPDATE: parallel registrations cannot all pass a
+    # check made before any of them counted (nor overwrite each other's count).
+    taken = session.execute(
+        update(Invitation).where(
+            Invitation.id == invitation.id, Invitation.uses < Invitation.max_uses,
+            Invitation.expires_at > rt.now(),
+        ).values(uses=Invitation.uses + 1).execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound("this invitation code is unknown, expired or used up")
     user = create_user(
         session, username=data.username, password=data.password,
         display_name=data.resident.name, language=data.language,
@@ -115,7 +125,6 @@ def self_register(uow: UnitOfWork, rt: Runtime, data: SelfRegistration) -> Regis
     resident: Resident = build_resident(
         session, rt, household, data.resident, channel=Channel.SELF, by=None, user_id=user.id
     )
-    invitation.uses += 1
     audit.record(
         session, None, kind=AuditKind.WRITE, action="community.resident.self_register",
         record_type="resident", record_id=resident.id, scope=resident.scope,

@@ -29,6 +29,7 @@ from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import (
     get_resident,
     own_resident,
+    resident_target,
     scope_filter,
 )
 from rescity.core import audit
@@ -165,13 +166,23 @@ def build_resident(
         nid = data.national_id.strip().upper()
         policy = rt.fields.get("resident", "national_id")
         digest = rt.cipher.lookup_digest(nid, context=policy.context)
-        taken = session.scalar(
-            select(Resident.id).where(
+        # Only a record the registering person may read answers "already registered":
+        # anything else would tell anyone whether a person lives somewhere in the city.
+        # A duplicate elsewhere is stored and left in the audit log for the city to reconcile.
+        elsewhere = []
+        for taken_id, taken_scope in session.execute(
+            select(Resident.id, Resident.scope).where(
                 Resident.national_id_digest == digest, Resident.erased_at.is_(None)
             )
-        )
-        if taken is not None:
-            raise Conflict("a resident with this national ID is already registered")
+        ):
+            if is_allowed(by, "community.resident.read", Target(scope=taken_scope)):
+                raise Conflict("a resident with this national ID is already registered")
+            elsewhere.append(taken_id)
+        if elsewhere:
+            audit.record(session, by, kind=AuditKind.WRITE,
+                         action="community.resident.duplicate_national_id",
+                         record_type="resident", record_id=",".join(map(str, elsewhere)),
+                         scope=household.scope)
         resident.national_id_sealed = rt.cipher.seal(nid, context=policy.context)
         resident.national_id_digest = digest
     session.add(resident)
@@ -408,7 +419,13 @@ def set_quarantine(
     resident = session.get(Resident, resident_id)
     if resident is None or resident.erased_at is not None:
         raise NotFound(f"no resident {resident_id}")
-    require(principal, "community.resident.quarantine", Target(scope=resident.scope))
+    target = Target(scope=resident.scope)
+    if not is_allowed(principal, "community.resident.quarantine", target) and not is_allowed(
+        principal, "community.resident.read",
+        resident_target(session, principal, resident, "community.resident.read"),
+    ):
+        raise NotFound(f"no resident {resident_id}")  # as if missing: no "who lives where"
+    require(principal, "community.resident.quarantine", target)
     if until is not None and until <= rt.now():
         raise InputError([Problem("until", "must be in the future")])
     resident.quarantine_until = until

@@ -63,12 +63,23 @@ def resident_target_of(
 def get_resident(
     session: Session, principal: Principal, resident_id: int, action: str
 ) -> Resident:
-    """The resident if ``action`` is allowed on it: 404 when there is none, else 403."""
+    """The resident if ``action`` is allowed on it: 404 when there is none *or the caller may
+    not even read it* (so a 403 cannot tell who lives where), 403 when they may only read."""
     resident = session.get(Resident, resident_id)
     if resident is None or resident.erased_at is not None:
         raise NotFound(f"no resident {resident_id}")
-    require(principal, action, resident_target(session, principal, resident, action))
+    target = resident_target(session, principal, resident, action)
+    _hide_unreadable(principal, resident_id, action, target)
+    require(principal, action, target)
     return resident
+
+
+def _hide_unreadable(principal: Principal | None, resident_id: int, action: str,
+                     target: Target) -> None:
+    if not is_allowed(principal, action, target) and not is_allowed(
+        principal, "community.resident.read", target
+    ):
+        raise NotFound(f"no resident {resident_id}")
 
 
 def allowed_resident(principal: Principal, resident_id: int, action: str) -> Flow[ResidentRef]:
@@ -76,7 +87,9 @@ def allowed_resident(principal: Principal, resident_id: int, action: str) -> Flo
     resident = yield from resident_ref(resident_id)
     if resident is None:
         raise NotFound(f"no resident {resident_id}")
-    require(principal, action, (yield from resident_target_of(principal, resident, action)))
+    target = yield from resident_target_of(principal, resident, action)
+    _hide_unreadable(principal, resident_id, action, target)
+    require(principal, action, target)
     return resident
 
 

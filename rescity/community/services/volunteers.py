@@ -17,9 +17,9 @@ from rescity.community.services.ops_runtime import OpsRuntime
 from rescity.core import audit
 from rescity.core.accounts import RoleGrant, User, grant_role
 from rescity.core.audit import AuditKind
-from rescity.core.errors import Conflict, InputError, NotFound, Problem
-from rescity.core.places import get_place
-from rescity.core.security.policy import Principal, Role, Target, require
+from rescity.core.errors import Conflict, InputError, NotFound, PermissionDenied, Problem
+from rescity.core.places import community_path, contains, get_place
+from rescity.core.security.policy import Principal, Role, Target, is_allowed
 from rescity.core.storage.uow import UnitOfWork
 
 PHONE_CONTEXT = "volunteer.phone"
@@ -40,7 +40,8 @@ class VolunteerInput:
     phone: str = ""
 
 
-def _check(session: Session, data: VolunteerInput, rules: HelpRules) -> list[str]:
+def _check(session: Session, data: VolunteerInput, rules: HelpRules, place_path: str
+           ) -> list[str]:
     problems = rules.check_languages(data.languages, "languages")
     bad = [s for s in data.skills if s not in rules.skills]
     if bad:
@@ -56,11 +57,16 @@ def _check(session: Session, data: VolunteerInput, rules: HelpRules) -> list[str
     if not data.display_name.strip():
         problems.append(Problem("display_name", "must not be empty"))
     paths = []
+    home = community_path(place_path)
     for code in data.areas:
         try:
-            paths.append(get_place(session, code).path)
+            path = get_place(session, code).path
         except NotFound:
             problems.append(Problem("areas", f"no place '{code}'"))
+            continue
+        if home is None or not contains(home, path):
+            problems.append(Problem("areas", f"'{code}' is outside the volunteer's community"))
+        paths.append(path)
     try:
         hr.availability_hours(data.availability)
     except InputError as exc:
@@ -70,16 +76,43 @@ def _check(session: Session, data: VolunteerInput, rules: HelpRules) -> list[str
     return paths
 
 
+def may_register(principal: Principal, place_path: str) -> bool:
+    """Volunteers register in their own community: a resident of it, or someone staff made a
+    volunteer there (an invitation); staff with the right on the place register themselves."""
+    if is_allowed(principal, "community.volunteer.register", Target(scope=place_path)):
+        return True
+    home = community_path(place_path)
+    return home is not None and any(
+        g.role in (Role.RESIDENT, Role.VOLUNTEER) and community_path(g.scope) == home
+        for g in principal.grants)
+
+
+def may_vet(principal: Principal, volunteer_scope: str) -> bool:
+    """The volunteer's community vets them: any grant allowing vetting on a place of that
+    community (a grid worker of one of its grids) or above it."""
+    if is_allowed(principal, "community.volunteer.vet", Target(scope=volunteer_scope)):
+        return True
+    home = community_path(volunteer_scope)
+    return home is not None and any(
+        contains(home, g.scope) and is_allowed(principal, "community.volunteer.vet",
+                                               Target(scope=g.scope))
+        for g in principal.grants)
+
+
 def register(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: VolunteerInput,
              rules: HelpRules) -> Volunteer:
     """A signed-in person offers to help; they get the volunteer role on their place, and
     wait for vetting before they can be sent to anyone flagged vulnerable."""
     s = uow.session
     place = get_place(s, data.place)
-    require(principal, "community.volunteer.register", Target(scope=place.path))
+    if community_path(place.path) is None:
+        raise InputError([Problem("place", "a community or a grid")], source="volunteer")
+    if not may_register(principal, place.path):
+        raise PermissionDenied(
+            f"{principal.username} may register as a volunteer only in their own community")
     if s.scalar(select(Volunteer.id).where(Volunteer.user_id == principal.user_id)):
         raise Conflict("already registered as a volunteer")
-    areas = _check(s, data, rules)
+    areas = _check(s, data, rules, place.path)
     v = Volunteer(
         user_id=principal.user_id, scope=place.path, display_name=data.display_name.strip(),
         phone_sealed=rt.cipher.seal(data.phone, context=PHONE_CONTEXT) if data.phone else None,
@@ -110,7 +143,8 @@ def vet(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, volunteer_id: int
     v = s.get(Volunteer, volunteer_id)
     if v is None:
         raise NotFound(f"no volunteer {volunteer_id}")
-    require(principal, "community.volunteer.vet", Target(scope=v.scope))
+    if not may_vet(principal, v.scope):
+        raise PermissionDenied(f"{principal.username} may not vet volunteers of this community")
     if state == Vetting.VETTED and not organisation.strip():
         raise InputError([Problem("organisation", "who vetted the volunteer")])
     if not 1 <= valid_days <= 3 * 365:

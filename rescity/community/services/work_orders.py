@@ -23,6 +23,7 @@ from rescity.community.adapters.orm_operations import CaseEvent, Handler, WorkOr
 from rescity.community.domain import work_orders as wo
 from rescity.community.domain.work_orders import CaseStatus, Channel, Spot
 from rescity.community.errors import BadTransition
+from rescity.community.services.handlers import require_handler
 from rescity.community.services.ops_alerts import ancestors
 from rescity.community.services.ops_runtime import OpsRuntime
 from rescity.core import audit
@@ -249,6 +250,7 @@ def dispatch(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int
 
 def accept(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int) -> WorkOrder:
     case = get_case(uow.session, principal, case_id, "community.case.update")
+    require_handler(uow.session, principal, case)
     _check_step(case, "accept")
     now = rt.now()
     case.status, case.accepted_at, case.updated_at = CaseStatus.IN_PROGRESS.value, now, now
@@ -276,6 +278,7 @@ def refer(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, *
         raise InputError([Problem("reason", "say why the case is not yours")])
     s = uow.session
     case = get_case(s, principal, case_id, "community.case.update")
+    require_handler(s, principal, case)
     _check_step(case, "refer")
     now = rt.now()
     target: Handler | None = None
@@ -323,6 +326,7 @@ def resolve(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int,
     if problems:
         raise InputError(problems, source="resolution")
     case = get_case(uow.session, principal, case_id, "community.case.update")
+    require_handler(uow.session, principal, case)
     _check_step(case, "resolve")
     now = rt.now()
     case.status, case.resolved_at, case.updated_at = CaseStatus.RESOLVED.value, now, now

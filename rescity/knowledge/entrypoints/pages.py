@@ -191,7 +191,7 @@ def _form_input(form: Any) -> tuple[InitiativeInput, list[dict[str, Any]]]:
         lessons_en=text("lessons_en"),
         lessons_zh=text("lessons_zh"),
         figures=figures,
-        year=int(year) if year.isdigit() else None,
+        year=(int(year) if year.isascii() and year.isdigit() else 0) if year else None,
     )
     return data, figures
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from rescity.core import audit
-from rescity.core.accounts import authenticate, issue_api_token
+from rescity.core.accounts import (
+    authenticate,
+    change_password,
+    issue_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
 from rescity.core.audit import AuditKind
-from rescity.core.errors import AuthenticationRequired
 from rescity.core.security.policy import Principal
 from rescity.web.deps import Ctx, CurrentPrincipal, UoW, allow
 from rescity.web.routes.shell import client_key
@@ -64,13 +69,8 @@ class TokenPublic(BaseModel):
 @router.post("/tokens")
 def create_token(body: TokenRequest, request: Request, ctx: Ctx, uow: UoW) -> TokenPublic:
     """Exchange a username and password for a bearer token (for scripts and devices)."""
-    keys = (f"user:{body.username.lower()}", client_key(request))
-    ctx.throttle.check(*keys)
-    try:
-        user = authenticate(uow.session, body.username, body.password)
-    except AuthenticationRequired:
-        ctx.throttle.failed(*keys)
-        raise
+    keys = ctx.throttle.attempt(f"user:{body.username.lower()}", client_key(request))
+    user = authenticate(uow.session, body.username, body.password)
     ctx.throttle.succeeded(*keys)
     token = issue_api_token(uow.session, user, label=body.label, ttl=timedelta(days=body.days))
     audit.record(
@@ -83,6 +83,49 @@ def create_token(body: TokenRequest, request: Request, ctx: Ctx, uow: UoW) -> To
     )
     uow.commit()
     return TokenPublic(token=token, expires_in_days=body.days)
+
+
+class TokenInfo(BaseModel):
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+@router.get("/tokens")
+def my_tokens(uow: UoW, principal: CurrentPrincipal) -> list[TokenInfo]:
+    """Your API tokens (not their values: a token is shown once, when issued)."""
+    return [TokenInfo(id=t.id, label=t.label, created_at=t.created_at, expires_at=t.expires_at)
+            for t in list_api_tokens(uow.session, principal.user_id)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: int, uow: UoW, principal: CurrentPrincipal) -> Response:
+    """Revoke one of your tokens at once (a lost phone, a retired script)."""
+    revoke_api_token(uow.session, principal.user_id, token_id)
+    audit.record(uow.session, principal, kind=AuditKind.AUTH, action="auth.token_revoked",
+                 record_type="api_token", record_id=token_id)
+    uow.commit()
+    return Response(status_code=204)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/me/password", status_code=204)
+def new_password(body: PasswordChange, request: Request, ctx: Ctx, uow: UoW,
+                 principal: CurrentPrincipal) -> Response:
+    """Change your password (the current one is checked, and throttled like a sign-in);
+    your browser sessions end."""
+    keys = ctx.throttle.attempt(f"user:{principal.username.lower()}", client_key(request))
+    change_password(uow.session, principal.user_id, body.current_password, body.new_password)
+    ctx.throttle.succeeded(*keys)
+    audit.record(uow.session, principal, kind=AuditKind.AUTH, action="auth.password_changed",
+                 record_type="user", record_id=principal.user_id)
+    uow.commit()
+    return Response(status_code=204)
 
 
 class AuditPublic(BaseModel):

@@ -55,9 +55,8 @@ def login(
         return page.render(
             "login.html", status_code=422, next=target, error=page.t("login.missing")
         )
-    keys = (f"user:{username.lower()}", client_key(request))
     try:
-        ctx.throttle.check(*keys)
+        keys = ctx.throttle.attempt(f"user:{username.lower()}", client_key(request))
         user = authenticate(uow.session, username, password)
     except TooManyRequests as exc:
         return page.render(
@@ -67,7 +66,6 @@ def login(
             error=page.t("login.throttled", seconds=exc.retry_after),
         )
     except AuthenticationRequired:
-        ctx.throttle.failed(*keys)
         audit.record(
             uow.session,
             None,

@@ -119,7 +119,9 @@
           className: "origin-marker" + (p.snapped ? " snapped" : "") + " oid-" + p.oid,
         });
         const score = p[index.id] === null ? "–" : p[index.id].toFixed(3);
-        m.bindTooltip((p.name ? p.name + " · " : "") + label(index) + ": " + score);
+        // OSM names are text, never HTML: a Text node, which Leaflet does not parse.
+        m.bindTooltip(document.createTextNode(
+          (p.name ? p.name + " · " : "") + label(index) + ": " + score));
         m.on("click", () => showReach(p.oid));
         group.addLayer(m);
       }
@@ -193,7 +195,7 @@
       list.appendChild(el("li", text, "reach-item"));
       L.circleMarker([f.lat, f.lon], { radius: 4, color: "#08306b", weight: 1,
         fillColor: "#4292c6", fillOpacity: 1, className: "reached-facility" })
-        .bindTooltip(text).addTo(state.reached);
+        .bindTooltip(document.createTextNode(text)).addTo(state.reached);
     }
     $("reach-panel").dataset.oid = String(oid);
   }
