@@ -35,10 +35,10 @@ class Concept:
     def label(self, lang: str) -> str:
         return self.zh[0] if lang == "zh" else self.en[0]
 
-    @property
-    def token(self) -> str:
-        """The index token standing for this concept (letters and digits only)."""
-        return CONCEPT_MARK + re.sub(r"[^a-z0-9]", "", self.id.lower())
+    def token(self, lang: str) -> str:
+        """The index token standing for this concept found through a label in ``lang``
+        (letters and digits only)."""
+        return CONCEPT_MARK + re.sub(r"[^a-z0-9]", "", self.id.lower()) + lang[0]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Found:
     start: int
     end: int
     label: str
+    lang: str  # "en" or "zh": the language of the label found
 
 
 class Thesaurus:
@@ -57,7 +58,7 @@ class Thesaurus:
     def __init__(self, concepts: list[Concept], sources: dict[str, str]) -> None:
         self.concepts = {c.id: c for c in concepts}
         self.sources = sources
-        self.by_token = {c.token: c for c in concepts}
+        self.by_token = {c.token("en"): c for c in concepts}
         if len(self.by_token) != len(self.concepts):
             raise ValueError("thesaurus: two concept ids give the same index token")
         self._en: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
@@ -95,12 +96,12 @@ class Thesaurus:
             for key, cid, label in self._en.get(toks[i], ()):
                 n = len(key)
                 if tuple(toks[i : i + n]) == key:
-                    out.append(Found(cid, ws[i].start, ws[i + n - 1].end, label))
+                    out.append(Found(cid, ws[i].start, ws[i + n - 1].end, label, "en"))
                     if longest:
                         step = max(step, n)
                         # keep the other concepts with exactly this label span
                         out.extend(
-                            Found(c2, ws[i].start, ws[i + n - 1].end, l2)
+                            Found(c2, ws[i].start, ws[i + n - 1].end, l2, "en")
                             for k2, c2, l2 in self._en[toks[i]]
                             if k2 == key and c2 != cid
                         )
@@ -119,17 +120,22 @@ class Thesaurus:
                 if low.startswith(label, i) and not (
                     label[-1].isdigit() and end < len(low) and low[end].isdigit()
                 ):
-                    out.append(Found(cid, i, end, label))
+                    out.append(Found(cid, i, end, label, "zh"))
                     if longest:
                         step = len(label)
                         out.extend(
-                            Found(c2, i, end, l2)
+                            Found(c2, i, end, l2, "zh")
                             for l2, c2 in self._zh[low[i : i + 2]]
                             if l2 == label and c2 != cid
                         )
                         break
             i += step
         return _dedupe(out)
+
+    def tokens(self, text: str) -> list[str]:
+        """Index tokens of the concepts in ``text``, per language of the label found."""
+        th = self.concepts
+        return list(dict.fromkeys(th[f.concept].token(f.lang) for f in self.find(text)))
 
     def ids(self, text: str) -> list[str]:
         """Ids of the concepts in ``text``, each once, in order of first occurrence."""

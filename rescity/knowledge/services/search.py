@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import City, Initiative
 from rescity.knowledge.adapters.search_index import BODY_FIELDS, SearchIndex
-from rescity.knowledge.adapters.segmenter import highlight_terms, is_cjk
+from rescity.knowledge.adapters.segmenter import Clause, highlight_terms, is_cjk, parse_query
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import kind_of, label
+from rescity.knowledge.domain.thesaurus import thesaurus
+from rescity.knowledge.domain.words import tokens
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
@@ -45,12 +47,24 @@ class FacetValue:
     count: int
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why a record matched one part of the query: through a thesaurus concept (``concept``,
+    its ``label`` in the reader's language) or the words themselves, in which ``fields``."""
+
+    query: str
+    concept: str
+    label: str
+    fields: tuple[str, ...]
+
+
 @dataclass
 class SearchHit:
     item: Initiative
     score: float
     title: Markup
     snippet: Markup
+    why: list[Reason] = field(default_factory=list)
 
 
 @dataclass
@@ -136,12 +150,14 @@ def search(
     scores = {int(r[0]): float(r[1] or 0) for r in page_rows}
     by_id = {i.id: i for i in session.scalars(select(Initiative).where(Initiative.id.in_(chosen)))}
     terms = highlight_terms(query.q)
+    clauses = parse_query(query.q)
     hits = [
         SearchHit(
             by_id[i],
             scores[i],
             highlight(by_id[i].title(query.lang), terms),
             snippet(by_id[i], terms, query.lang),
+            explain(by_id[i], clauses, query.lang),
         )
         for i in chosen
         if i in by_id
@@ -189,6 +205,56 @@ def _facets(
     out["theme"] = [FacetValue(c, label(c, lang), n) for c, n in tags if kind_of(c) != "sdg"]
     for values in out.values():
         values.sort(key=lambda v: (-v.count, v.label))
+    return out
+
+
+def _field_texts(item: Initiative) -> list[tuple[str, str]]:
+    out = [("title", f"{item.title_en} {item.title_zh}")]
+    for name in BODY_FIELDS:
+        parts = []
+        for lg in ("en", "zh"):
+            value = getattr(item, f"{name}_{lg}")
+            parts.append("\n".join(value) if isinstance(value, list) else (value or ""))
+        out.append((name, "\n".join(parts)))
+    return [(n, t) for n, t in out if t.strip()]
+
+
+def _has_words(text_tokens: list[str], text: str, clause: Clause) -> bool:
+    for alt in clause.alts:
+        toks = alt.tokens
+        if toks[0].startswith("zzc"):
+            continue
+        if all(is_cjk(t) for t in toks):
+            if all(t in text for t in toks):
+                return True
+            continue
+        n = len(toks)
+        if alt.kind == "phrase":
+            if any(tuple(text_tokens[i : i + n]) == toks for i in range(len(text_tokens))):
+                return True
+        elif all(t in text_tokens for t in toks):
+            return True
+    return False
+
+
+def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
+    """For each part of the query, the concept or words it matched and the fields where."""
+    if not clauses:
+        return []
+    th = thesaurus()
+    fields = [(name, text, th.ids(text), tokens(text)) for name, text in _field_texts(item)]
+    out = []
+    for clause in clauses:
+        for cid in clause.concepts:
+            where = tuple(name for name, _, found, _ in fields if cid in found)
+            if where:
+                concept = th.concepts[cid]
+                out.append(Reason(clause.surface, cid, concept.label(lang), where))
+                break
+        else:
+            where = tuple(name for name, text, _, toks in fields if _has_words(toks, text, clause))
+            if where:
+                out.append(Reason(clause.surface, "", "", where))
     return out
 
 
