@@ -421,10 +421,24 @@ def _read_case(
     for name in ("abstract", "key_measures", "outcomes"):
         if not sections.get(name):
             result.warn(lines[case.city_line].number, name, "section not found", case=label)
-    item.figures = extract_figures(item.outcomes_en + "\n" + " ".join(item.key_measures_en))
-    item.tags = auto_tags(
-        " ".join([item.title_en, item.summary_en, item.abstract_en, *item.key_measures_en])
+    item.figures = extract_figures(
+        "\n".join([item.outcomes_en, *item.key_measures_en, item.innovative_aspects_en])
     )
+    everything = "\n".join(
+        [item.background_en, item.innovative_aspects_en, item.outcomes_en, item.lessons_en]
+    )
+    item.tags = auto_tags(
+        " ".join([item.title_en, item.summary_en, item.abstract_en, *item.key_measures_en]),
+        whole_text=everything + "\n" + item.abstract_en + " ".join(item.key_measures_en),
+        background=item.background_en,
+    )
+    if not item.tags:
+        result.warn(
+            lines[case.city_line].number,
+            "tags",
+            "no theme or SDG recognised: the record is in no facet until an editor tags it",
+            case=label,
+        )
     return item
 
 
