@@ -57,8 +57,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     # Routes are matched in order: the high-rate submission routes (check-ins, gate scans)
     # come first; their paths (/api/<module>/…) match nothing else.
-    for router in (*priority_routers(), shell.router, api.health_router, api.router,
-                   admin.router, *routers()):
+    for router in (
+        *priority_routers(),
+        shell.router,
+        api.health_router,
+        api.router,
+        admin.router,
+        *routers(),
+    ):
         app.include_router(router)
 
     _install_handlers(app)
@@ -72,6 +78,36 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _is_page(request: Request) -> bool:
+    """A request for a page (answer errors with a page): a browser's, or any under /kb."""
+    return _wants_html(request) or request.url.path.startswith("/kb")
+
+
+def _html_error(
+    request: Request, status: int, message: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    """The error page, in the visitor's language; 403/404 with their own wording."""
+    ctx: AppContext = request.app.state.ctx
+    lang = request.cookies.get("rescity_lang", ctx.settings.default_language)
+    t = translator(lang if lang in ("zh", "en") else "zh")
+    key = {403: "error.forbidden", 404: "error.not_found"}.get(status)
+    return ctx.templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "t": t,
+            "lang": lang,
+            "principal": None,
+            "csrf_token": "",
+            "message": t(key) if key else message,
+            "can": lambda _a: False,
+            "display_name": "",
+        },
+        status_code=status,
+        headers=headers,
+    )
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RescityError)
     async def rescity_error(request: Request, exc: RescityError) -> Response:
@@ -82,26 +118,8 @@ def _install_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, AuthenticationRequired):
             headers["WWW-Authenticate"] = "Bearer"
-        if _wants_html(request):
-            ctx: AppContext = request.app.state.ctx
-            lang = request.cookies.get("rescity_lang", ctx.settings.default_language)
-            t = translator(lang if lang in ("zh", "en") else "zh")
-            key = {403: "error.forbidden", 404: "error.not_found"}.get(exc.status_code)
-            return ctx.templates.TemplateResponse(
-                request,
-                "error.html",
-                {
-                    "t": t,
-                    "lang": lang,
-                    "principal": None,
-                    "csrf_token": "",
-                    "message": t(key) if key else str(exc),
-                    "can": lambda _a: False,
-                    "display_name": "",
-                },
-                status_code=exc.status_code,
-                headers=headers,
-            )
+        if _is_page(request):
+            return _html_error(request, exc.status_code, str(exc), headers=headers)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -109,6 +127,10 @@ def _install_handlers(app: FastAPI) -> None:
         problems = [
             {"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
+        # a page (not the API) answers with a page, naming the parameter that was wrong
+        if _is_page(request):
+            text = "; ".join(f"{p['where']}: {p['message']}" for p in problems)
+            return _html_error(request, 422, text)
         return JSONResponse(
             {"error": "InputError", "message": "invalid request", "problems": problems},
             status_code=422,

@@ -214,3 +214,28 @@ def test_programmes_pairings_and_action_plans_over_the_api(
     plans = client.get("/api/kb/cities/haikou/action-plans").json()
     assert plans[0]["actions"][0]["initiatives"] == ["gz6-bijie"]
     assert plans[0]["contact_role"] == "DRC focal point"
+
+
+def test_no_server_path_in_any_api_answer_and_provenance_is_complete(
+    client: TestClient, seeds_dir: Any
+) -> None:
+    server_dir = str(seeds_dir)
+    answers = [
+        client.get("/api/kb/initiatives/gz6-hong-kong"),
+        client.get("/api/kb/initiatives", params={"q": "housing"}),
+        client.get("/api/kb/programmes/iurc-china"),
+        client.get("/api/kb/programmes/iuc-asia"),
+        client.get("/api/kb/cities/haikou"),
+        client.get("/api/kb/export", params={"format": "json"}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, answer.request.url
+        assert server_dir not in answer.text, answer.request.url
+    prov = answers[0].json()["provenance"]
+    assert prov["document"] == "guangzhou-award-6th-chinese-initiatives.txt"
+    assert prov["page"] == 46 and prov["line"] and "Transitional Housing" in prov["section"]
+    assert "Guangzhou Institute for Urban Innovation" in prov["publisher"]
+    assert prov["licence"] and prov["edition"]
+    assert "过渡性房屋" in answers[0].json()["keywords_zh"] or answers[0].json()["keywords_zh"]
+    hit = answers[1].json()["hits"][0]
+    assert hit["why"] and hit["why"][0]["fields"]

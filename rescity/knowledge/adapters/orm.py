@@ -103,7 +103,9 @@ class Initiative(Base):
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    source_document: Mapped[str] = mapped_column(String(300), default="")
+    source_document: Mapped[str] = mapped_column(String(300), default="")  # "file:line"
+    source_page: Mapped[int | None] = mapped_column(Integer)
+    source_section: Mapped[str] = mapped_column(String(300), default="")
     last_verified: Mapped[date | None] = mapped_column(Date)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     origin: Mapped[str] = mapped_column(String(20), default="app")  # "import" or "app"

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import Initiative
 from rescity.knowledge.adapters.segmenter import Alt, Clause, index_text, parse_query
+from rescity.knowledge.domain.countries import country_code
 from rescity.knowledge.domain.thesaurus import thesaurus
 
 _SQLITE_DDL = (
@@ -114,6 +115,20 @@ def record_text(item: Initiative) -> tuple[str, str]:
     return " ".join(p for p in title_parts if p), "\n".join(p for p in body_parts if p)
 
 
+def record_keywords(item: Initiative, *, limit: int = 12) -> dict[str, list[str]]:
+    """The record's keywords in both languages: the thesaurus concepts it names most often
+    (title first), so a reader of either language sees what it is about."""
+    th = thesaurus()
+    title, body = record_text(item)
+    counts: dict[str, int] = {}
+    for cid in th.ids(title):
+        counts[cid] = counts.get(cid, 0) + 3
+    for f in th.find(body):
+        counts[f.concept] = counts.get(f.concept, 0) + 1
+    top = sorted(counts, key=lambda c: -counts[c])[:limit]
+    return {lang: [th.concepts[c].label(lang) for c in top] for lang in ("zh", "en")}
+
+
 def document_of(item: Initiative) -> Document:
     """Index tokens of one initiative (title with city names, body; both languages, with the
     thesaurus concepts found in each) and the fields search filters and counts."""
@@ -137,7 +152,7 @@ def document_of(item: Initiative) -> Document:
         lead=" ".join(body.split()[:RANK_TOKENS]),
         city_id=item.city_id,
         city_key=item.city.key,
-        country=item.city.country,
+        country=country_code(item.city.country) or item.city.country,
         year=item.year,
         status=item.status,
         tag_text=" ".join(tags),

@@ -53,6 +53,34 @@ def terms() -> dict[str, Term]:
     return found
 
 
+@cache
+def crosswalk() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Guangzhou Award theme → {taxonomy kind: codes covering the same ground}; both ways:
+    a Urban Agenda or IUC code maps back to the Guangzhou themes that list it."""
+    known = terms()
+    out: dict[str, dict[str, list[str]]] = {}
+    for gz, row in read_data("crosswalk.toml").items():
+        for kind, codes in row.items():
+            unknown = [c for c in [gz, *codes] if c not in known]
+            if unknown:
+                raise ValueError(f"crosswalk.toml: unknown codes {unknown}")
+            for code in codes:
+                out.setdefault(gz, {}).setdefault(kind, []).append(code)
+                out.setdefault(code, {}).setdefault("gz_theme", []).append(gz)
+    return {c: {k: tuple(v) for k, v in m.items()} for c, m in out.items()}
+
+
+_KIND_SHORT = {"urban_agenda": "EU UA", "iuc_cluster": "IUC", "gz_theme": "GZ", "sdg": "SDG"}
+
+
+def facet_label(code: str, lang: str) -> str:
+    """A theme's label with its taxonomy, so equal names from two taxonomies stay apart
+    ("Circular economy · EU UA" and "Circular economy · IUC")."""
+    kind = kind_of(code)
+    short = _KIND_SHORT.get(kind, "")
+    return f"{label(code, lang)} · {short}" if short and kind != "sdg" else label(code, lang)
+
+
 def kind_of(code: str) -> str:
     term = terms().get(code)
     return term.kind if term else ""

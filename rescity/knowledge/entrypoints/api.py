@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from rescity.core.errors import NotFound
+from rescity.core.errors import InputError, NotFound
 from rescity.core.security.policy import Principal
 from rescity.knowledge.adapters.orm import (
     ActionPlan,
@@ -19,6 +19,7 @@ from rescity.knowledge.adapters.orm import (
     Partner,
     Programme,
 )
+from rescity.knowledge.domain.countries import country_code
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import terms
 from rescity.knowledge.entrypoints.schemas import (
@@ -37,6 +38,7 @@ from rescity.knowledge.entrypoints.schemas import (
     PartnerOut,
     ProfileOut,
     ProgrammeOut,
+    ReasonOut,
     RecommendationOut,
     ReviewIn,
     SearchHitOut,
@@ -59,7 +61,9 @@ Reviewer = Annotated[Principal, Depends(allow("knowledge.initiative.review"))]
 
 def search_query(
     q: Annotated[str, Query(max_length=200)] = "",
-    country: Annotated[str, Query(max_length=2)] = "",
+    country: Annotated[
+        str, Query(max_length=60, description="ISO code or name (China, 中国, CN).")
+    ] = "",
     city: Annotated[str, Query(max_length=120)] = "",
     theme: Annotated[str, Query(max_length=40)] = "",
     sdg: Annotated[str, Query(max_length=10)] = "",
@@ -69,9 +73,12 @@ def search_query(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchQuery:
+    code = country_code(country)
+    if country and not code:
+        raise InputError(f"unknown country {country!r}", source="country")
     return SearchQuery(
         q=q,
-        country=country,
+        country=code,
         city=city,
         theme=theme,
         sdg=sdg,
@@ -107,6 +114,7 @@ def list_initiatives(uow: UoW, principal: ReadPublished, query: SearchParams) ->
                 score=h.score,
                 title_highlight=str(h.title),
                 snippet=str(h.snippet),
+                why=[ReasonOut(**{**r.__dict__, "fields": list(r.fields)}) for r in h.why],
             )
             for h in result.hits
         ],

@@ -12,10 +12,13 @@ from sqlalchemy import select
 from rescity.core.errors import InputError, NotFound
 from rescity.core.security.policy import Principal, is_allowed
 from rescity.knowledge.adapters.orm import Assessment, City, Initiative
+from rescity.knowledge.adapters.search_index import record_keywords
 from rescity.knowledge.domain.assessment import index_label
+from rescity.knowledge.domain.countries import countries
 from rescity.knowledge.domain.model import ProfileData as _Profile
 from rescity.knowledge.domain.model import Status, density_mismatch
-from rescity.knowledge.domain.taxonomy import label, terms
+from rescity.knowledge.domain.provenance import provenance
+from rescity.knowledge.domain.taxonomy import crosswalk, label, terms
 from rescity.knowledge.entrypoints.api import SearchParams
 from rescity.knowledge.services import cooperation, initiatives
 from rescity.knowledge.services.initiatives import InitiativeInput, split_lines
@@ -28,8 +31,17 @@ router = APIRouter(include_in_schema=False)
 FIGURE_ROWS = 3
 
 
+def _provenance_of(item: Any) -> Any:
+    return provenance(item.source_document, page=item.source_page, section=item.source_section)
+
+
 def _common(page: Page) -> dict[str, Any]:
-    return {"label": label, "index_label": index_label}
+    return {
+        "label": label,
+        "index_label": index_label,
+        "provenance_of": _provenance_of,
+        "keywords_of": record_keywords,
+    }
 
 
 @router.get("/kb")
@@ -253,7 +265,13 @@ def taxonomy_page(page: Page) -> Response:
     grouped: dict[str, list[Any]] = {}
     for term in terms().values():
         grouped.setdefault(term.kind, []).append(term)
-    return page.render("knowledge/taxonomies.html", grouped=grouped, **_common(page))
+    return page.render(
+        "knowledge/taxonomies.html",
+        grouped=grouped,
+        crosswalk=crosswalk(),
+        countries=countries(),
+        **_common(page),
+    )
 
 
 def not_found(key: str) -> NotFound:

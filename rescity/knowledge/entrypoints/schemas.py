@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from rescity.knowledge.adapters.orm import City, CityProfile, Initiative
+from rescity.knowledge.adapters.search_index import record_keywords
+from rescity.knowledge.domain.provenance import document_name, provenance
 from rescity.knowledge.domain.taxonomy import label
 
 
@@ -81,10 +83,20 @@ class InitiativeSummary(BaseModel):
     tags: list[str]
 
 
+class ReasonOut(BaseModel):
+    """Why a hit matched one part of the query: a thesaurus concept or the words, where."""
+
+    query: str
+    concept: str
+    label: str
+    fields: list[str]
+
+
 class SearchHitOut(InitiativeSummary):
     score: float
     title_highlight: str
     snippet: str
+    why: list[ReasonOut] = []
 
 
 class FacetOut(BaseModel):
@@ -100,6 +112,19 @@ class SearchOut(BaseModel):
     per_page: int
     hits: list[SearchHitOut]
     facets: dict[str, list[FacetOut]]
+
+
+class ProvenanceOut(BaseModel):
+    """Where the record comes from (document file name, never a server path)."""
+
+    document: str
+    line: int | None
+    page: int | None
+    section: str
+    title: str
+    publisher: str
+    edition: str
+    licence: str
 
 
 class InitiativePublic(InitiativeSummary):
@@ -120,7 +145,10 @@ class InitiativePublic(InitiativeSummary):
     figures: list[dict[str, Any]]
     tag_labels: list[TagOut]
     version: int
+    keywords_zh: list[str]
+    keywords_en: list[str]
     source_document: str
+    provenance: ProvenanceOut
     last_verified: date | None
     updated_at: datetime
 
@@ -131,10 +159,15 @@ class InitiativePublic(InitiativeSummary):
         data = {
             name: getattr(item, name)
             for name in cls.model_fields
-            if name not in ("city", "tags", "tag_labels") and hasattr(item, name)
+            if name not in ("city", "tags", "tag_labels", "provenance") and hasattr(item, name)
         }
+        words = record_keywords(item)
+        data.update(keywords_zh=words["zh"], keywords_en=words["en"])
+        data["source_document"] = document_name(item.source_document)
+        where = provenance(item.source_document, page=item.source_page, section=item.source_section)
         return cls(
             **data,
+            provenance=ProvenanceOut(**where.__dict__),
             city=CitySummary.of(item.city),
             tags=item.tag_codes,
             tag_labels=[
@@ -181,7 +214,8 @@ class ProfileOut(BaseModel):
 
     @classmethod
     def of(cls, p: CityProfile) -> ProfileOut:
-        return cls(**{name: getattr(p, name) for name in cls.model_fields})
+        data = {name: getattr(p, name) for name in cls.model_fields}
+        return cls(**{**data, "source": document_name(p.source)})
 
 
 class CityPublic(CitySummary):
@@ -222,6 +256,11 @@ class PairingOut(BaseModel):
     confirmed_a: bool
     confirmed_b: bool
     source: str
+
+    @field_validator("source")
+    @classmethod
+    def _no_server_path(cls, value: str) -> str:
+        return document_name(value)
 
 
 class EventOut(BaseModel):

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from rescity.knowledge.adapters.orm import City, Initiative
 from rescity.knowledge.adapters.search_index import BODY_FIELDS, SearchIndex
 from rescity.knowledge.adapters.segmenter import Clause, highlight_terms, is_cjk, parse_query
+from rescity.knowledge.domain.countries import country_code, country_label
 from rescity.knowledge.domain.model import Status
-from rescity.knowledge.domain.taxonomy import kind_of, label
+from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
 from rescity.knowledge.domain.thesaurus import thesaurus
 from rescity.knowledge.domain.words import tokens
 
@@ -86,7 +87,7 @@ def _filters(stmt: _S, meta: Any, query: SearchQuery, statuses: tuple[str, ...] 
     if query.status:
         stmt = stmt.where(meta.c.status == query.status)
     if query.country:
-        stmt = stmt.where(meta.c.country == query.country)
+        stmt = stmt.where(meta.c.country == (country_code(query.country) or query.country))
     if query.city:
         stmt = stmt.where(meta.c.city_key == query.city)
     if query.year is not None:
@@ -183,8 +184,6 @@ def _facets(
     session: Session, counts: dict[str, list[tuple[str, int]]], lang: str
 ) -> dict[str, list[FacetValue]]:
     """Labelled facet values from the raw counts (cities resolved, countries summed)."""
-    from rescity.knowledge.domain.gazetteer import country_info
-
     city_counts = {int(v): n for v, n in counts.get("city", [])}
     cities = {c.id: c for c in session.scalars(select(City).where(City.id.in_(list(city_counts))))}
     countries: Counter[str] = Counter()
@@ -192,17 +191,15 @@ def _facets(
     for city_id, n in city_counts.items():
         city = cities[city_id]
         out["city"].append(FacetValue(city.key, city.name(lang), n))
-        countries[city.country] += n
-    out["country"] = [
-        FacetValue(c, country_info(c).get(lang, c) or c, n) for c, n in countries.items()
-    ]
+        countries[country_code(city.country) or city.country] += n
+    out["country"] = [FacetValue(c, country_label(c, lang), n) for c, n in countries.items() if c]
     out["year"] = [
         FacetValue(str(int(float(v))), str(int(float(v))), n) for v, n in counts.get("year", [])
     ]
     out["status"] = [FacetValue(v, v, n) for v, n in counts.get("status", [])]
     tags = counts.get("tag", [])
     out["sdg"] = [FacetValue(c, label(c, lang), n) for c, n in tags if kind_of(c) == "sdg"]
-    out["theme"] = [FacetValue(c, label(c, lang), n) for c, n in tags if kind_of(c) != "sdg"]
+    out["theme"] = [FacetValue(c, facet_label(c, lang), n) for c, n in tags if kind_of(c) != "sdg"]
     for values in out.values():
         values.sort(key=lambda v: (-v.count, v.label))
     return out
