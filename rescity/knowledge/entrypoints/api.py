@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from rescity.core.errors import InputError, NotFound
+from rescity.core.errors import InputError, NotFound, PermissionDenied
 from rescity.core.security.policy import Principal
 from rescity.knowledge.adapters.orm import (
     ActionPlan,
@@ -47,9 +48,10 @@ from rescity.knowledge.entrypoints.schemas import (
     summary_of,
 )
 from rescity.knowledge.services import cooperation, initiatives
-from rescity.knowledge.services.export import export_csv, export_json
+from rescity.knowledge.services.export import export_csv, export_json, rows_csv
 from rescity.knowledge.services.initiatives import InitiativeInput
 from rescity.knowledge.services.search import SearchQuery, search
+from rescity.knowledge.services.tables import table_rows
 from rescity.knowledge.services.versions import versions
 from rescity.web.deps import CurrentPrincipal, OptionalPrincipal, UoW, allow
 
@@ -269,15 +271,30 @@ def taxonomies() -> dict[str, list[dict[str, str]]]:
 
 @router.get("/export")
 def export(
-    uow: UoW, _: ReadPublished, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
+    uow: UoW,
+    principal: ReadPublished,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    table: Annotated[
+        str, Query(pattern="^(initiatives|programmes|pairings|events|plans)$")
+    ] = "initiatives",
 ) -> Response:
-    if format == "csv":
-        return Response(
-            export_csv(uow.session),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": "attachment; filename=initiatives.csv"},
-        )
-    return Response(export_json(uow.session), media_type="application/json")
+    """Published initiatives, or one cooperation table; action plans for editors only."""
+    if table == "initiatives":
+        if format == "csv":
+            body, media = export_csv(uow.session), "text/csv; charset=utf-8"
+        else:
+            body, media = export_json(uow.session), "application/json"
+    else:
+        if table == "plans" and not _can_review(principal):
+            raise PermissionDenied("action plans are exported for knowledge editors only")
+        rows = table_rows(uow.session, table)
+        if format == "csv":
+            body, media = rows_csv(rows), "text/csv; charset=utf-8"
+        else:
+            body = json.dumps({"table": table, "rows": rows}, ensure_ascii=False, indent=2)
+            media = "application/json"
+    headers = {"Content-Disposition": f"attachment; filename={table}.{format}"}
+    return Response(body, media_type=media, headers=headers if format == "csv" else None)
 
 
 def _pairing_out(p: Pairing) -> PairingOut:
