@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from rescity.core.errors import InputError, NotFound, PermissionDenied
+from rescity.core.errors import AuthenticationRequired, InputError, NotFound, PermissionDenied
 from rescity.core.security.policy import Principal
 from rescity.knowledge.adapters.orm import (
     ActionPlan,
@@ -165,9 +165,19 @@ def review_queue(uow: UoW, principal: Reviewer) -> list[InitiativeSummary]:
     ]
 
 
+def _history_of(uow: UoW, principal: Principal | None, key: str) -> Initiative:
+    """The initiative whose history this principal may read (the page's rule)."""
+    item = initiatives.get_visible(uow.session, principal, key)
+    if not initiatives.can_see_history(principal, item):
+        if principal is None:
+            raise AuthenticationRequired("sign in to see the version history")
+        raise PermissionDenied("the version history is for the owner and knowledge editors")
+    return item
+
+
 @router.get("/initiatives/{key}/versions", response_model=list[VersionOut])
 def list_versions(key: str, uow: UoW, principal: OptionalPrincipal) -> list[VersionOut]:
-    item = initiatives.get_visible(uow.session, principal, key)
+    item = _history_of(uow, principal, key)
     return [
         VersionOut(
             version=v.version,
@@ -188,7 +198,7 @@ def version_diff(
     from_: Annotated[int, Query(alias="from", ge=1)],
     to: Annotated[int, Query(ge=1)],
 ) -> dict[str, Any]:
-    item = initiatives.get_visible(uow.session, principal, key)
+    item = _history_of(uow, principal, key)
     return {
         "key": key,
         "from": from_,

@@ -20,6 +20,8 @@ class FigureIn(BaseModel):
     baseline: float | None = None
     year: int | None = Field(default=None, ge=1900, le=2100)
     baseline_year: int | None = Field(default=None, ge=1900, le=2100)
+    direction: str = Field(default="", pattern="^(|increase|decrease)$")
+    status: str = Field(default="achieved", pattern="^(achieved|target)$")
 
 
 class InitiativeCreate(BaseModel):
@@ -43,6 +45,13 @@ class InitiativeCreate(BaseModel):
     figures: list[FigureIn] = Field(default_factory=list, max_length=50)
     tags: list[str] | None = Field(default=None, description="Taxonomy codes; auto if omitted.")
     year: int | None = Field(default=None, ge=1900, le=2100)
+    transferability_en: str = Field(default="", max_length=20_000)
+    transferability_zh: str = Field(default="", max_length=20_000)
+    budget: str = Field(default="", max_length=300)
+    period: str = Field(default="", max_length=100)
+    stakeholders: str = Field(default="", max_length=5_000)
+    contact: str = Field(default="", max_length=300)
+    source: str = Field(default="", max_length=500, description="What the submitter cites.")
 
 
 class InitiativeUpdate(InitiativeCreate):
@@ -145,6 +154,8 @@ class InitiativePublic(InitiativeSummary):
     figures: list[dict[str, Any]]
     tag_labels: list[TagOut]
     version: int
+    sheet: dict[str, str]
+    has_pending_edit: bool
     keywords_zh: list[str]
     keywords_en: list[str]
     source_document: str
@@ -159,8 +170,11 @@ class InitiativePublic(InitiativeSummary):
         data = {
             name: getattr(item, name)
             for name in cls.model_fields
-            if name not in ("city", "tags", "tag_labels", "provenance") and hasattr(item, name)
+            if name not in ("city", "tags", "tag_labels", "provenance", "sheet")
+            and hasattr(item, name)
         }
+        data["sheet"] = dict(item.sheet or {})
+        data["has_pending_edit"] = item.pending_content is not None
         words = record_keywords(item)
         data.update(keywords_zh=words["zh"], keywords_en=words["en"])
         data["source_document"] = document_name(item.source_document)

@@ -1,4 +1,5 @@
-"""provenance: page and section of an initiative in its source; no server paths in sources
+"""provenance, case sheet, pending edits: page/section of an initiative in its source, the
+rest of the case-sheet fields, an owner's edit awaiting review; no server paths in sources
 
 Revision ID: knowledge_0003_i17_provenance
 Revises: knowledge_0001
@@ -32,6 +33,9 @@ def upgrade() -> None:
         b.add_column(
             sa.Column("source_section", sa.String(length=300), nullable=False, server_default="")
         )
+        b.add_column(sa.Column("sheet", sa.JSON(), nullable=False, server_default="{}"))
+        b.add_column(sa.Column("pending_content", sa.JSON(), nullable=True))
+        b.add_column(sa.Column("pending_by", sa.Integer(), nullable=True))
     bind = op.get_bind()
     names = set(sa.inspect(bind).get_table_names())
     for table, col in _SOURCES:
@@ -47,5 +51,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("kb_initiative", schema=None) as b:
+        b.drop_column("pending_by")
+        b.drop_column("pending_content")
+        b.drop_column("sheet")
         b.drop_column("source_section")
         b.drop_column("source_page")
