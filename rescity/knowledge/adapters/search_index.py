@@ -134,8 +134,9 @@ def document_of(item: Initiative) -> Document:
     thesaurus concepts found in each) and the fields search filters and counts."""
     th = thesaurus()
     title, body_text = record_text(item)
-    title_concepts = th.ids(title)
-    body_concepts = th.ids(body_text)
+    title_tokens, body_tokens = th.index_tokens(title), th.index_tokens(body_text)
+    title_concepts = [th.by_token[t[:-1] + "e"].id for t in title_tokens]
+    body_concepts = [th.by_token[t[:-1] + "e"].id for t in body_tokens]
     tags = sorted(t.code for t in item.tags)
     # Keywords in both languages: what a reader of the other language would search for.
     keywords = " ".join(
@@ -143,11 +144,11 @@ def document_of(item: Initiative) -> Document:
         for c in dict.fromkeys(title_concepts + body_concepts)
         for lang in ("zh", "en")
     )
-    extra = " ".join(th.tokens(body_text) + [t for t in tags if t.startswith("sdg")])
+    extra = " ".join(body_tokens + [t for t in tags if t.startswith("sdg")])
     body = " ".join([extra, index_text(keywords), index_text(body_text)])
     return Document(
         item.id,
-        " ".join([index_text(title), *th.tokens(title)]),
+        " ".join([index_text(title), *title_tokens]),
         body,
         lead=" ".join(body.split()[:RANK_TOKENS]),
         city_id=item.city_id,

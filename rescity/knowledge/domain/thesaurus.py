@@ -22,6 +22,7 @@ from importlib import resources
 from rescity.knowledge.domain.words import tokens, words
 
 CONCEPT_MARK = "zzc"
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Thesaurus:
         self.concepts = {c.id: c for c in concepts}
         self.sources = sources
         self.by_token = {c.token("en"): c for c in concepts}
+        self._patterns: dict[str, re.Pattern[str]] = {}
         if len(self.by_token) != len(self.concepts):
             raise ValueError("thesaurus: two concept ids give the same index token")
         self._en: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
@@ -110,10 +112,21 @@ class Thesaurus:
         return _dedupe(out)
 
     def _find_zh(self, text: str, longest: bool) -> list[Found]:
+        """Chinese labels, looked for only where the text has Chinese (with the few Latin
+        characters before a run, for labels such as 15分钟生活圈)."""
         low = text.lower()
         out: list[Found] = []
-        i = 0
-        while i < len(low) - 1:
+        for m in _CJK_RUN.finditer(low):
+            start = m.start()
+            while start > 0 and m.start() - start < 6 and low[start - 1].isalnum():
+                start -= 1
+            out.extend(self._scan_zh(low, start, m.end(), longest))
+        return _dedupe(out)
+
+    def _scan_zh(self, low: str, start: int, stop: int, longest: bool) -> list[Found]:
+        out: list[Found] = []
+        i = start
+        while i < stop - 1:
             step = 1
             for label, cid in self._zh.get(low[i : i + 2], ()):
                 end = i + len(label)
@@ -130,12 +143,43 @@ class Thesaurus:
                         )
                         break
             i += step
-        return _dedupe(out)
+        return out
 
-    def tokens(self, text: str) -> list[str]:
-        """Index tokens of the concepts in ``text``, per language of the label found."""
+    def pattern(self, cid: str) -> re.Pattern[str]:
+        """A regular expression finding any label of one concept in raw text (English
+        words with any ending, Chinese as written): a fast check of where a concept is."""
+        cached = self._patterns.get(cid)
+        if cached is None:
+            concept = self.concepts[cid]
+            parts = [
+                r"\b" + r"\W+".join(re.escape(t) + r"\w*" for t in tokens(label)) + r"\b"
+                for label in concept.en
+                if tokens(label)
+            ]
+            parts += [re.escape(label) for label in concept.zh]
+            cached = re.compile("|".join(parts), re.IGNORECASE)
+            self._patterns[cid] = cached
+        return cached
+
+    def index_tokens(self, text: str) -> list[str]:
+        """Index tokens of the concepts in ``text`` (as :meth:`tokens`), the fast way:
+        no character spans are needed to index a record."""
+        toks = tokens(text)
+        out: dict[str, None] = {}
+        for i, tok in enumerate(toks):
+            for key, cid, _ in self._en.get(tok, ()):
+                if tuple(toks[i : i + len(key)]) == key:
+                    out[self.concepts[cid].token("en")] = None
+        for f in self._find_zh(text, False):
+            out[self.concepts[f.concept].token("zh")] = None
+        return list(out)
+
+    def tokens(self, text: str, found: list[Found] | None = None) -> list[str]:
+        """Index tokens of the concepts in ``text`` (or of ``found``, already looked up),
+        per language of the label found."""
         th = self.concepts
-        return list(dict.fromkeys(th[f.concept].token(f.lang) for f in self.find(text)))
+        hits = self.find(text) if found is None else found
+        return list(dict.fromkeys(th[f.concept].token(f.lang) for f in hits))
 
     def ids(self, text: str) -> list[str]:
         """Ids of the concepts in ``text``, each once, in order of first occurrence."""

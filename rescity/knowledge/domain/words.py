@@ -95,4 +95,12 @@ def _plain(text: str, start: int, end: int) -> list[Word]:
 
 
 def tokens(text: str) -> list[str]:
-    return [w.token for w in words(text)]
+    """The normalised English words of ``text`` (as :func:`words`, without the spans)."""
+    out: list[str] = []
+    pos = 0
+    for m in _SPECIAL.finditer(text):
+        out.extend(map(stem, _LATIN.findall(text, pos, m.start())))
+        out.append(special(m))
+        pos = m.end()
+    out.extend(map(stem, _LATIN.findall(text, pos)))
+    return out

@@ -20,7 +20,6 @@ from rescity.knowledge.domain.countries import country_code, country_label
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
 from rescity.knowledge.domain.thesaurus import thesaurus
-from rescity.knowledge.domain.words import tokens
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
@@ -216,40 +215,41 @@ def _field_texts(item: Initiative) -> list[tuple[str, str]]:
     return [(n, t) for n, t in out if t.strip()]
 
 
-def _has_words(text_tokens: list[str], text: str, clause: Clause) -> bool:
+def _words_pattern(clause: Clause) -> re.Pattern[str] | None:
+    """The clause's own words (not its concepts) as a regular expression over raw text."""
+    parts = []
     for alt in clause.alts:
-        toks = alt.tokens
-        if toks[0].startswith("zzc"):
+        if alt.tokens[0].startswith("zzc"):
             continue
-        if all(is_cjk(t) for t in toks):
-            if all(t in text for t in toks):
-                return True
-            continue
-        n = len(toks)
-        if alt.kind == "phrase":
-            if any(tuple(text_tokens[i : i + n]) == toks for i in range(len(text_tokens))):
-                return True
-        elif all(t in text_tokens for t in toks):
-            return True
-    return False
+        if alt.kind == "all":
+            continue  # the word itself is the other alternative
+        if all(is_cjk(t) for t in alt.tokens):
+            parts.append(re.escape("".join(alt.tokens)))
+        else:
+            parts.append(r"\b" + r"\W+".join(re.escape(t) + r"\w*" for t in alt.tokens) + r"\b")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
 def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
-    """For each part of the query, the concept or words it matched and the fields where."""
+    """For each part of the query, the concept or words it matched and the fields where.
+
+    Checked with one regular expression per concept or clause over each field (fast enough
+    for a page of hits; the index already decided that the record matches)."""
     if not clauses:
         return []
     th = thesaurus()
-    fields = [(name, text, th.ids(text), tokens(text)) for name, text in _field_texts(item)]
+    fields = _field_texts(item)
     out = []
     for clause in clauses:
         for cid in clause.concepts:
-            where = tuple(name for name, _, found, _ in fields if cid in found)
+            pattern = th.pattern(cid)
+            where = tuple(name for name, text in fields if pattern.search(text))
             if where:
-                concept = th.concepts[cid]
-                out.append(Reason(clause.surface, cid, concept.label(lang), where))
+                out.append(Reason(clause.surface, cid, th.concepts[cid].label(lang), where))
                 break
         else:
-            where = tuple(name for name, text, _, toks in fields if _has_words(toks, text, clause))
+            words = _words_pattern(clause)
+            where = tuple(name for name, text in fields if words and words.search(text))
             if where:
                 out.append(Reason(clause.surface, "", "", where))
     return out
