@@ -41,9 +41,9 @@ def test_search_api_returns_hits_facets_and_highlights(client: TestClient) -> No
     r = client.get("/api/kb/initiatives", params={"q": "韧性", "lang": "zh"})
     assert r.status_code == 200
     body = r.json()
-    assert body["total"] == 1
+    assert body["total"] == 3  # Fuzhou by its Chinese title, two by "resilience"
     assert body["hits"][0]["key"] == "gz6-fuzhou"
-    assert "<mark>韧性</mark>" in body["hits"][0]["title_highlight"]
+    assert "<mark>韧性" in body["hits"][0]["title_highlight"]  # 韧性城市, the longer label
     assert {f["value"] for f in body["facets"]["country"]} == {"CN"}
     r = client.get("/api/kb/initiatives", params={"q": "water", "per_page": 1, "page": 2})
     assert r.json()["page"] == 2 and len(r.json()["hits"]) == 1
@@ -85,9 +85,15 @@ def test_submit_review_publish_over_the_api(
     assert client.get(f"/api/kb/initiatives/{key}").json()["figures"][0]["indicator"] == "加装电梯"
     hits = client.get("/api/kb/initiatives", params={"q": "微改造"}).json()["hits"]
     assert [h["key"] for h in hits] == [key]
-    versions = client.get(f"/api/kb/initiatives/{key}/versions").json()
+    # the history is for the owner and editors, as on the page
+    assert client.get(f"/api/kb/initiatives/{key}/versions").status_code == 401
+    other = token_for("lihua")
+    assert client.get(f"/api/kb/initiatives/{key}/versions", headers=other).status_code == 403
+    versions = client.get(f"/api/kb/initiatives/{key}/versions", headers=user).json()
     assert [v["version"] for v in versions] == [1, 2]
-    diff = client.get(f"/api/kb/initiatives/{key}/diff", params={"from": 1, "to": 2}).json()
+    diff = client.get(
+        f"/api/kb/initiatives/{key}/diff", params={"from": 1, "to": 2}, headers=editor
+    ).json()
     assert diff["diff"] == ""  # publishing changes the status, not the content
 
 
