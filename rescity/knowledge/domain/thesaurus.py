@@ -60,7 +60,7 @@ class Thesaurus:
         self.concepts = {c.id: c for c in concepts}
         self.sources = sources
         self.by_token = {c.token("en"): c for c in concepts}
-        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._variants: dict[str, tuple[str, ...]] = {}
         if len(self.by_token) != len(self.concepts):
             raise ValueError("thesaurus: two concept ids give the same index token")
         self._en: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
@@ -145,21 +145,24 @@ class Thesaurus:
             i += step
         return out
 
-    def pattern(self, cid: str) -> re.Pattern[str]:
-        """A regular expression finding any label of one concept in raw text (English
-        words with any ending, Chinese as written): a fast check of where a concept is."""
-        cached = self._patterns.get(cid)
-        if cached is None:
+    def present(self, cid: str, low_text: str) -> bool:
+        """Whether a label of one concept occurs in **lower-cased** text, checked with plain
+        substring tests (fast enough to explain a page of hits): each label as written, and
+        English labels with the usual plural endings."""
+        variants = self._variants.get(cid)
+        if variants is None:
             concept = self.concepts[cid]
-            parts = [
-                r"\b" + r"\W+".join(re.escape(t) + r"\w*" for t in tokens(label)) + r"\b"
-                for label in concept.en
-                if tokens(label)
-            ]
-            parts += [re.escape(label) for label in concept.zh]
-            cached = re.compile("|".join(parts), re.IGNORECASE)
-            self._patterns[cid] = cached
-        return cached
+            found: set[str] = {label.lower() for label in concept.zh}
+            for label in concept.en:
+                low = label.lower()
+                found.add(low)
+                if low.endswith("y"):
+                    found.add(low[:-1] + "ies")
+                elif low.endswith("s"):
+                    found.add(low[:-1])
+            variants = tuple(sorted(found, key=len))
+            self._variants[cid] = variants
+        return any(v in low_text for v in variants)
 
     def index_tokens(self, text: str) -> list[str]:
         """Index tokens of the concepts in ``text`` (as :meth:`tokens`), the fast way:

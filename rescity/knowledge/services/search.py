@@ -215,41 +215,34 @@ def _field_texts(item: Initiative) -> list[tuple[str, str]]:
     return [(n, t) for n, t in out if t.strip()]
 
 
-def _words_pattern(clause: Clause) -> re.Pattern[str] | None:
-    """The clause's own words (not its concepts) as a regular expression over raw text."""
-    parts = []
+def _words(clause: Clause) -> list[str]:
+    """The clause's own words as lower-case strings to look for (not its concepts)."""
+    out = [clause.surface.lower()]
     for alt in clause.alts:
-        if alt.tokens[0].startswith("zzc"):
-            continue
-        if alt.kind == "all":
-            continue  # the word itself is the other alternative
-        if all(is_cjk(t) for t in alt.tokens):
-            parts.append(re.escape("".join(alt.tokens)))
-        else:
-            parts.append(r"\b" + r"\W+".join(re.escape(t) + r"\w*" for t in alt.tokens) + r"\b")
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        if alt.kind != "all" and not alt.tokens[0].startswith("zzc"):
+            out.append(("" if all(is_cjk(t) for t in alt.tokens) else " ").join(alt.tokens))
+    return out
 
 
 def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
     """For each part of the query, the concept or words it matched and the fields where.
 
-    Checked with one regular expression per concept or clause over each field (fast enough
-    for a page of hits; the index already decided that the record matches)."""
+    Checked with substring tests on the lower-cased fields (fast enough for a page of hits;
+    the index already decided that the record matches)."""
     if not clauses:
         return []
     th = thesaurus()
-    fields = _field_texts(item)
+    fields = [(name, text.lower()) for name, text in _field_texts(item)]
     out = []
     for clause in clauses:
         for cid in clause.concepts:
-            pattern = th.pattern(cid)
-            where = tuple(name for name, text in fields if pattern.search(text))
+            where = tuple(name for name, text in fields if th.present(cid, text))
             if where:
                 out.append(Reason(clause.surface, cid, th.concepts[cid].label(lang), where))
                 break
         else:
-            words = _words_pattern(clause)
-            where = tuple(name for name, text in fields if words and words.search(text))
+            words = _words(clause)
+            where = tuple(name for name, text in fields if any(w in text for w in words))
             if where:
                 out.append(Reason(clause.surface, "", "", where))
     return out
