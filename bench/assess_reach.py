@@ -63,36 +63,17 @@ def node_problem(result: Any) -> tuple[np.ndarray, list[list[int]], list[str]]:
     return np.asarray(node, dtype=np.int64), fac_items, items
 
 
-def rescity_node_counts(
-    net: WalkNetwork,
-    fac_node: np.ndarray,
-    fac_items: list[list[int]],
-    n_items: int,
-    *,
-    with_nearest: bool = False,
-) -> np.ndarray:
+def rescity_node_counts(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int]],
+                        n_items: int, *, with_nearest: bool = False) -> np.ndarray:
     n, f = net.n_nodes, len(fac_node)
     att = Attachments(
-        seed_ptr=np.arange(f + 1, dtype=np.int64),
-        seed_node=fac_node,
-        seed_dist=np.zeros(f),
-        direct_ptr=np.zeros(f + 1, dtype=np.int64),
-        direct_org=np.zeros(0, dtype=np.int64),
-        direct_dist=np.zeros(0),
-        norg_ptr=np.arange(n + 1, dtype=np.int64),
-        norg_org=np.arange(n, dtype=np.int64),
-        norg_off=np.zeros(n),
+        seed_ptr=np.arange(f + 1, dtype=np.int64), seed_node=fac_node, seed_dist=np.zeros(f),
+        direct_ptr=np.zeros(f + 1, dtype=np.int64), direct_org=np.zeros(0, dtype=np.int64),
+        direct_dist=np.zeros(0), norg_ptr=np.arange(n + 1, dtype=np.int64),
+        norg_org=np.arange(n, dtype=np.int64), norg_off=np.zeros(n),
     )
-    r = run_reach(
-        net,
-        att,
-        fac_items,
-        n_items,
-        THRESHOLDS,
-        float(THRESHOLDS[-1]),
-        np.ones(n),
-        with_nearest=with_nearest,
-    )  # counts only: what the other tools are asked
+    r = run_reach(net, att, fac_items, n_items, THRESHOLDS, float(THRESHOLDS[-1]), np.ones(n),
+                  with_nearest=with_nearest)  # counts only: what the other tools are asked
     return r.counts
 
 
@@ -110,32 +91,24 @@ def simple_edges(net: WalkNetwork, *, with_ids: bool = False) -> Any:
     return lo[first], hi[first], w[first]
 
 
-def run_pandana(
-    net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int]], n_items: int
-) -> tuple[np.ndarray, float, float, float]:
+def run_pandana(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int]],
+                n_items: int) -> tuple[np.ndarray, float, float, float]:
     import pandana
     import pandas as pd
 
     t0, c0 = time.perf_counter(), time.process_time()
     lo, hi, w = simple_edges(net)
     ids = pd.Index(np.arange(net.n_nodes), name="id")
-    pnet = pandana.Network(
-        pd.Series(net.x, index=ids),
-        pd.Series(net.y, index=ids),
-        pd.Series(lo),
-        pd.Series(hi),
-        pd.DataFrame({"w": w}),
-        twoway=True,
-    )
+    pnet = pandana.Network(pd.Series(net.x, index=ids), pd.Series(net.y, index=ids),
+                           pd.Series(lo), pd.Series(hi), pd.DataFrame({"w": w}), twoway=True)
     pnet.precompute(float(THRESHOLDS[-1]))
     t_build = time.perf_counter() - t0
     counts = np.zeros((net.n_nodes, n_items, len(THRESHOLDS)), dtype=np.int32)
     t1 = time.perf_counter()
     for i in range(n_items):
         nodes = [int(fac_node[k]) for k, its in enumerate(fac_items) if i in its]
-        pnet.set(
-            pd.Series(nodes, dtype=np.int64), variable=pd.Series(np.ones(len(nodes))), name=f"i{i}"
-        )
+        pnet.set(pd.Series(nodes, dtype=np.int64), variable=pd.Series(np.ones(len(nodes))),
+                 name=f"i{i}")
         for q, d in enumerate(THRESHOLDS):
             s = pnet.aggregate(float(d), type="count", decay="flat", name=f"i{i}")
             counts[:, i, q] = s.reindex(ids).to_numpy()
@@ -143,9 +116,8 @@ def run_pandana(
     return counts, t_build, t_agg, time.process_time() - c0
 
 
-def run_networkx(
-    net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int]], n_items: int
-) -> tuple[np.ndarray, float, float]:
+def run_networkx(net: WalkNetwork, fac_node: np.ndarray, fac_items: list[list[int]],
+                 n_items: int) -> tuple[np.ndarray, float, float]:
     import networkx as nx
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -163,9 +135,8 @@ def run_networkx(
     return counts, time.perf_counter() - t0, time.process_time() - c0
 
 
-def run_cityseer(
-    result: Any, fac_node: np.ndarray, fac_items: list[list[int]], items: list[str]
-) -> tuple[np.ndarray | None, float, float, str]:
+def run_cityseer(result: Any, fac_node: np.ndarray, fac_items: list[list[int]],
+                 items: list[str]) -> tuple[np.ndarray | None, float, float, str]:
     try:
         import geopandas as gpd
         import networkx as nx
@@ -184,23 +155,13 @@ def run_cityseer(
     for a, b, e in zip(lo.tolist(), hi.tolist(), eid.tolist(), strict=True):
         g.add_edge(str(a), str(b), geom=lines[e])
     nodes_gdf, _, ns = io.network_structure_from_nx(g, crs=net.crs)
-    rows = [
-        (items[i], shapely.Point(net.x[fac_node[k]], net.y[fac_node[k]]))
-        for k, its in enumerate(fac_items)
-        for i in its
-    ]
-    data = gpd.GeoDataFrame(
-        {"item": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=net.crs
-    )
+    rows = [(items[i], shapely.Point(net.x[fac_node[k]], net.y[fac_node[k]]))
+            for k, its in enumerate(fac_items) for i in its]
+    data = gpd.GeoDataFrame({"item": [r[0] for r in rows]}, geometry=[r[1] for r in rows],
+                            crs=net.crs)
     out = layers.compute_accessibilities(
-        data,
-        "item",
-        items,
-        nodes_gdf,
-        ns,
-        max_netw_assign_dist=1.0,
-        distances=[int(d) for d in THRESHOLDS],
-    )
+        data, "item", items, nodes_gdf, ns, max_netw_assign_dist=1.0,
+        distances=[int(d) for d in THRESHOLDS])
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     counts = np.zeros((net.n_nodes, len(items), len(THRESHOLDS)), dtype=np.int32)
     for i, item in enumerate(items):
@@ -246,28 +207,18 @@ def mosaic(result: Any, tiles: int) -> dict[str, Any]:
         su.append(a)
         sv.append(b)
         sl.append(d)
-        sgx.append(
-            np.column_stack([net.x[east] + k * width, net.x[west[j]] + (k + 1) * width]).ravel()
-        )
+        sgx.append(np.column_stack([net.x[east] + k * width,
+                                    net.x[west[j]] + (k + 1) * width]).ravel())
         sgy.append(np.column_stack([net.y[east], net.y[west[j]]]).ravel())
     n_stitch = sum(len(s) for s in su)
     geom_x = np.concatenate(gx + sgx)
     geom_y = np.concatenate(gy + sgy)
     base = len(net.geom_x) * tiles
     ptr = np.concatenate([*ptrs, base + 2 * np.arange(n_stitch + 1)])
-    big = assemble(
-        net.crs,
-        np.concatenate(xs),
-        np.concatenate(ys),
-        np.arange(n * tiles),
-        np.concatenate(us + su),
-        np.concatenate(vs + sv),
-        np.concatenate(lens + sl),
-        ptr.astype(np.int64),
-        geom_x,
-        geom_y,
-        source="mosaic",
-    )
+    big = assemble(net.crs, np.concatenate(xs), np.concatenate(ys),
+                   np.arange(n * tiles), np.concatenate(us + su), np.concatenate(vs + sv),
+                   np.concatenate(lens + sl), ptr.astype(np.int64), geom_x, geom_y,
+                   source="mosaic")
     del m
     t_build = time.perf_counter() - t0
     # Facilities and origins, tiled.
@@ -276,12 +227,10 @@ def mosaic(result: Any, tiles: int) -> dict[str, Any]:
     org = result.origins
     t1 = time.perf_counter()
     snapper = Snapper(big)
-    all_geoms = np.concatenate(
-        [
-            shapely.transform(geoms, lambda c, k=k: c + np.array([k * width, 0.0]))
-            for k in range(tiles)
-        ]
-    )
+    all_geoms = np.concatenate([
+        shapely.transform(geoms, lambda c, k=k: c + np.array([k * width, 0.0]))
+        for k in range(tiles)
+    ])
     items = fs.items * tiles
     area = np.tile(fs.gdf["area_m2"].to_numpy(), tiles)
     access, access_fac = access_points(all_geoms, snapper, cfg)
@@ -297,30 +246,17 @@ def mosaic(result: Any, tiles: int) -> dict[str, Any]:
     ok = osnap.ok
     idx = {k: np.where(ok, v, np.nan) for k, v in sc.indices.items()}
     lows = {k: 0.5 for k in INDEX_NAMES}
-    summary = city_summary(
-        idx,
-        lows,
-        pop,
-        ok,
-        {it: sc.reach.nearest[:, i] for i, it in enumerate(result.taxonomy.ids)},
-        cfg.thresholds.distances_m,
-        cfg.thresholds.labels,
-        {it: 1 for it in result.taxonomy.ids},
-    )
+    summary = city_summary(idx, lows, pop, ok,
+                           {it: sc.reach.nearest[:, i] for i, it in enumerate(result.taxonomy.ids)},
+                           cfg.thresholds.distances_m, cfg.thresholds.labels,
+                           {it: 1 for it in result.taxonomy.ids})
     t_sum = time.perf_counter() - t3
     return {
-        "tiles": tiles,
-        "graph_nodes": big.n_nodes,
-        "graph_edges": big.n_edges,
+        "tiles": tiles, "graph_nodes": big.n_nodes, "graph_edges": big.n_edges,
         "walk_vertices": int(len(big.geom_x) - big.n_edges),  # polyline vertices
-        "facilities": len(items),
-        "access_points": len(access.edge),
-        "origins": len(ox),
-        "build_s": t_build,
-        "snap_s": t_snap,
-        "score_s": t_score,
-        "summary_s": t_sum,
-        "total_s": t_build + t_snap + t_score + t_sum,
+        "facilities": len(items), "access_points": len(access.edge),
+        "origins": len(ox), "build_s": t_build, "snap_s": t_snap, "score_s": t_score,
+        "summary_s": t_sum, "total_s": t_build + t_snap + t_score + t_sum,
         "median_life_service": summary["indices"]["life_service"]["median"],
         "peak_rss_gib": peak_rss_gib(),
     }
@@ -332,9 +268,8 @@ def main() -> None:
     ap.add_argument("--tiles", type=int, default=33)
     ap.add_argument("--skip-cityseer", action="store_true")
     ap.add_argument("--skip-networkx", action="store_true")
-    ap.add_argument(
-        "--repeat", type=int, default=3, help="runs per tool in part 1; the fastest is reported"
-    )
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per tool in part 1; the fastest is reported")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore")
@@ -358,93 +293,46 @@ def main() -> None:
 
     def run_rescity(with_nearest: bool = False) -> tuple[np.ndarray, float, float, float]:
         t0, c0 = time.perf_counter(), time.process_time()
-        net2 = WalkNetwork(
-            net.crs,
-            net.x,
-            net.y,
-            net.node_osm,
-            net.edge_u,
-            net.edge_v,
-            net.edge_len,
-            net.geom_ptr,
-            net.geom_x,
-            net.geom_y,
-        )
+        net2 = WalkNetwork(net.crs, net.x, net.y, net.node_osm, net.edge_u, net.edge_v,
+                           net.edge_len, net.geom_ptr, net.geom_x, net.geom_y)
         _ = net2.search_graph  # what the reach kernel runs on
         t_build = time.perf_counter() - t0
         t1 = time.perf_counter()
-        counts = rescity_node_counts(net2, fac_node, fac_items, n_items, with_nearest=with_nearest)
+        counts = rescity_node_counts(net2, fac_node, fac_items, n_items,
+                                     with_nearest=with_nearest)
         return counts, t_build, time.perf_counter() - t1, time.process_time() - c0
 
     # Each tool runs `reps` times and its fastest run is reported (the machine is shared).
-    mine, t_csr, t_reach, c_mine = min(
-        (run_rescity() for _ in range(reps)), key=lambda r: r[1] + r[2]
-    )
+    mine, t_csr, t_reach, c_mine = min((run_rescity() for _ in range(reps)),
+                                       key=lambda r: r[1] + r[2])
     # The same run also computing the nearest distance per origin and item (the pipeline
     # does), which none of the other tools is asked for: reported, not compared.
-    full, f_csr, f_reach, f_cpu = min(
-        (run_rescity(with_nearest=True) for _ in range(reps)), key=lambda r: r[1] + r[2]
-    )
+    full, f_csr, f_reach, f_cpu = min((run_rescity(with_nearest=True) for _ in range(reps)),
+                                      key=lambda r: r[1] + r[2])
     rows: list[tuple[str, ...]] = []
-    rows.append(
-        (
-            "rescity",
-            f"{t_csr:.3f}",
-            f"{t_reach:.3f}",
-            f"{t_csr + t_reach:.3f}",
-            f"{c_mine:.3f}",
-            "-",
-        )
-    )
-    rows.append(
-        (
-            "rescity, + nearest distances",
-            f"{f_csr:.3f}",
-            f"{f_reach:.3f}",
-            f"{f_csr + f_reach:.3f}",
-            f"{f_cpu:.3f}",
-            agreement(mine, full),
-        )
-    )
-    pan, pb, pa, pc = min(
-        (run_pandana(net, fac_node, fac_items, n_items) for _ in range(reps)),
-        key=lambda r: r[1] + r[2],
-    )
-    rows.append(
-        (
-            "pandana 0.8",
-            f"{pb:.3f}",
-            f"{pa:.3f}",
-            f"{pb + pa:.3f}",
-            f"{pc:.3f}",
-            agreement(mine, pan),
-        )
-    )
-    speed = [
-        f"reach vs pandana aggregate {pa / t_reach:.1f}x",
-        f"end to end vs pandana {(pb + pa) / (t_csr + t_reach):.1f}x (CPU {pc / c_mine:.1f}x)",
-    ]
+    rows.append(("rescity", f"{t_csr:.3f}", f"{t_reach:.3f}", f"{t_csr + t_reach:.3f}",
+                 f"{c_mine:.3f}", "-"))
+    rows.append(("rescity, + nearest distances", f"{f_csr:.3f}", f"{f_reach:.3f}",
+                 f"{f_csr + f_reach:.3f}", f"{f_cpu:.3f}", agreement(mine, full)))
+    pan, pb, pa, pc = min((run_pandana(net, fac_node, fac_items, n_items) for _ in range(reps)),
+                          key=lambda r: r[1] + r[2])
+    rows.append(("pandana 0.8", f"{pb:.3f}", f"{pa:.3f}", f"{pb + pa:.3f}", f"{pc:.3f}",
+                 agreement(mine, pan)))
+    speed = [f"reach vs pandana aggregate {pa / t_reach:.1f}x",
+             f"end to end vs pandana {(pb + pa) / (t_csr + t_reach):.1f}x (CPU {pc / c_mine:.1f}x)"]
     if not args.skip_networkx:
-        nxc, nt, nc = min(
-            (run_networkx(net, fac_node, fac_items, n_items) for _ in range(reps)),
-            key=lambda r: r[1],
-        )
-        rows.append(
-            ("networkx 3", "-", f"{nt:.3f}", f"{nt:.3f}", f"{nc:.3f}", agreement(mine, nxc))
-        )
-        speed.append(
-            f"vs networkx {nt / (t_csr + t_reach):.1f}x (CPU {nc / c_mine:.1f}x; "
-            f"with nearest distances too {nt / (f_csr + f_reach):.1f}x)"
-        )
+        nxc, nt, nc = min((run_networkx(net, fac_node, fac_items, n_items)
+                           for _ in range(reps)), key=lambda r: r[1])
+        rows.append(("networkx 3", "-", f"{nt:.3f}", f"{nt:.3f}", f"{nc:.3f}",
+                     agreement(mine, nxc)))
+        speed.append(f"vs networkx {nt / (t_csr + t_reach):.1f}x (CPU {nc / c_mine:.1f}x; "
+                     f"with nearest distances too {nt / (f_csr + f_reach):.1f}x)")
     if not args.skip_cityseer:
-        cs, ct, cc, note = min(
-            (run_cityseer(result, fac_node, fac_items, items) for _ in range(reps)),
-            key=lambda r: r[1],
-        )
+        cs, ct, cc, note = min((run_cityseer(result, fac_node, fac_items, items)
+                                for _ in range(reps)), key=lambda r: r[1])
         if cs is not None:
-            rows.append(
-                ("cityseer 5.8", "-", f"{ct:.3f}", f"{ct:.3f}", f"{cc:.3f}", agreement(mine, cs))
-            )
+            rows.append(("cityseer 5.8", "-", f"{ct:.3f}", f"{ct:.3f}", f"{cc:.3f}",
+                         agreement(mine, cs)))
             speed.append(f"vs cityseer {ct / (t_csr + t_reach):.1f}x (CPU {cc / c_mine:.1f}x)")
         else:
             rows.append(("cityseer", "-", "-", "-", "-", note))
@@ -459,7 +347,8 @@ def main() -> None:
         f"{len(fac_node):,} facilities of 16 items, origins = all nodes, 48 count queries",
         "",
         f"rescity full pipeline (read OSM → summary, {len(result.origins)} origins): "
-        f"{t_e2e:.2f} s; stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()),
+        f"{t_e2e:.2f} s; stages: "
+        + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()),
         "",
         f"Best of {reps} runs per tool.",
         "",

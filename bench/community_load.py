@@ -84,14 +84,8 @@ def seed(url: str, runtime: Runtime, residents: int, passes_for: int = 500) -> S
         ids = []
         for i in range(residents):
             h = new_household(s, ensure_dwelling(s, grid, str(i // 20), "", str(i)))
-            r = build_resident(
-                s,
-                runtime,
-                h,
-                NewResident(name=f"Synthetic {i}", phone=f"1990000{i:04d}"),
-                channel=Channel.GRID_WORKER,
-                by=None,
-            )
+            r = build_resident(s, runtime, h, NewResident(name=f"Synthetic {i}",
+                               phone=f"1990000{i:04d}"), channel=Channel.GRID_WORKER, by=None)
             ids.append(r.id)
         grid_token = issue_api_token(s, worker)
         guard_token = issue_api_token(s, guard)
@@ -102,14 +96,8 @@ def seed(url: str, runtime: Runtime, residents: int, passes_for: int = 500) -> S
     with UnitOfWork(factory) as uow:
         from rescity.community.adapters.orm import AlertRule
 
-        uow.session.add(
-            AlertRule(
-                place_id=comm.id,
-                scope=comm.path,
-                kind="frequent_access",
-                values={"max_passages": 1000},
-            )
-        )
+        uow.session.add(AlertRule(place_id=comm.id, scope=comm.path, kind="frequent_access",
+                                  values={"max_passages": 1000}))
         uow.commit()
     passes = []
     for rid in ids[:passes_for]:
@@ -134,13 +122,8 @@ class Connection:
         self.reader, self.writer = reader, writer
 
     async def post(self, host: str, path: str, body: bytes, headers: dict[str, str]) -> int:
-        head = [
-            f"POST {path} HTTP/1.1",
-            f"Host: {host}",
-            "Content-Type: application/json",
-            f"Content-Length: {len(body)}",
-            *(f"{k}: {v}" for k, v in headers.items()),
-        ]
+        head = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json",
+                f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items())]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         await self.writer.drain()
         status_line = await self.reader.readline()
@@ -157,9 +140,8 @@ class Connection:
         return int(status_line.split()[1])
 
 
-async def run_load(
-    base: str, seeded: Seeded, rate: float, seconds: float, max_requests: int
-) -> tuple[Stats, float]:
+async def run_load(base: str, seeded: Seeded, rate: float, seconds: float,
+                   max_requests: int) -> tuple[Stats, float]:
     stats = Stats()
     total = min(int(rate * seconds), max_requests)
     host, port = base.removeprefix("http://").split(":")
@@ -172,22 +154,13 @@ async def run_load(
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         if kind == "checkin":
             path = "/api/community/checkins"
-            body = json.dumps(
-                {
-                    "temperature_c": 36.5,
-                    "resident_id": seeded.resident_ids[n % len(seeded.resident_ids)],
-                }
-            )
+            body = json.dumps({"temperature_c": 36.5, "resident_id":
+                               seeded.resident_ids[n % len(seeded.resident_ids)]})
             headers["Authorization"] = f"Bearer {seeded.grid_token}"
         else:
             path = "/api/community/gate-events"
-            body = json.dumps(
-                {
-                    "gate": "north",
-                    "direction": "in" if n % 4 == 1 else "out",
-                    "token": seeded.pass_tokens[n % len(seeded.pass_tokens)],
-                }
-            )
+            body = json.dumps({"gate": "north", "direction": "in" if n % 4 == 1 else "out",
+                               "token": seeded.pass_tokens[n % len(seeded.pass_tokens)]})
             headers["Authorization"] = f"Bearer {seeded.guard_token}"
         t0 = time.perf_counter()
         conn = await pool.get()
@@ -296,19 +269,12 @@ def table(runs: list[Measured]) -> str:
             f"{pct(every, 50):.1f} | {pct(every, 95):.1f} | {pct(every, 99):.1f} | "
             f"{max(every, default=0):.1f} | {run.per_request_ms(run.server_cpu_s):.2f} ms | "
             f"{run.per_request_ms(run.db_cpu_s):.2f} ms | "
-            f"{run.per_request_ms(run.client_cpu_s):.2f} ms |"
-        )
+            f"{run.per_request_ms(run.client_cpu_s):.2f} ms |")
     lines.append("")
-    lines.append(
-        "p99 by request kind: "
-        + "; ".join(
-            f"{run.setting} run {i + 1}: "
-            + ", ".join(
-                f"{kind} {pct(values, 99):.1f} ms" for kind, values in run.stats.latencies.items()
-            )
-            for i, run in enumerate(runs)
-        )
-    )
+    lines.append("p99 by request kind: " + "; ".join(
+        f"{run.setting} run {i + 1}: " + ", ".join(
+            f"{kind} {pct(values, 99):.1f} ms" for kind, values in run.stats.latencies.items())
+        for i, run in enumerate(runs)))
     return "\n".join(lines)
 
 
@@ -319,47 +285,22 @@ SETTINGS = {
 }
 
 
-def measure(
-    url: str, name: str, settings: Any, seeded: Seeded, setting: str, args: argparse.Namespace
-) -> Measured:
+def measure(url: str, name: str, settings: Any, seeded: Seeded, setting: str,
+            args: argparse.Namespace) -> Measured:
     """Start the server with one database path, warm it up, measure one window."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "RESCITY_DATABASE_URL": url,
-        "RESCITY_DATA_KEYS": settings.data_keys,
-        "RESCITY_SECRET_KEY": settings.secret_key,
-        "RESCITY_ENVIRONMENT": "test",
-        "RESCITY_DATA_DIR": str(settings.data_dir),
-        "RESCITY_LOG_LEVEL": "WARNING",
-        "RESCITY_DATABASE_ASYNC": SETTINGS[setting],
-    }
+    env = {**os.environ, "RESCITY_DATABASE_URL": url, "RESCITY_DATA_KEYS": settings.data_keys,
+           "RESCITY_SECRET_KEY": settings.secret_key, "RESCITY_ENVIRONMENT": "test",
+           "RESCITY_DATA_DIR": str(settings.data_dir), "RESCITY_LOG_LEVEL": "WARNING",
+           "RESCITY_DATABASE_ASYNC": SETTINGS[setting]}
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "bench.community_load:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--workers",
-            str(args.workers),
-            "--loop",
-            args.loop,
-            "--http",
-            args.http,
-        ],
-        env=env,
-        cwd=REPO,
-    )
+        [sys.executable, "-m", "uvicorn", "--factory", "bench.community_load:app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--no-access-log", "--workers", str(args.workers), "--loop", args.loop,
+         "--http", args.http],
+        env=env, cwd=REPO)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -376,17 +317,9 @@ def measure(
             asyncio.run(run_load(base, seeded, args.rate, args.warmup, args.max_requests))
         cpu0, db0, me0 = cpu_seconds(server.pid), backend_cpu_seconds(name), time.process_time()
         stats, wall = asyncio.run(
-            run_load(base, seeded, args.rate, min(args.seconds, 120), args.max_requests)
-        )
-        return Measured(
-            setting,
-            args.rate,
-            stats,
-            wall,
-            cpu_seconds(server.pid) - cpu0,
-            backend_cpu_seconds(name) - db0,
-            time.process_time() - me0,
-        )
+            run_load(base, seeded, args.rate, min(args.seconds, 120), args.max_requests))
+        return Measured(setting, args.rate, stats, wall, cpu_seconds(server.pid) - cpu0,
+                        backend_cpu_seconds(name) - db0, time.process_time() - me0)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -406,23 +339,17 @@ def one_run(setting: str, args: argparse.Namespace) -> Measured:
         engine.dispose()
         keys = new_key_spec("k1")
         with tempfile.TemporaryDirectory() as tmp:
-            settings = load_settings(
-                environment="test",
-                database_url=url,
-                data_keys=keys,
-                secret_key="bench-" + secrets.token_urlsafe(32),
-                data_dir=tmp,
-            )
-            seeded = seed(
-                url, Runtime.create(settings), args.residents, min(args.passes, args.residents)
-            )
+            settings = load_settings(environment="test", database_url=url, data_keys=keys,
+                                     secret_key="bench-" + secrets.token_urlsafe(32),
+                                     data_dir=tmp)
+            seeded = seed(url, Runtime.create(settings), args.residents,
+                          min(args.passes, args.residents))
             return measure(url, name, settings, seeded, setting, args)
     finally:
         with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -431,41 +358,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=300, help="requests per second")
     parser.add_argument("--seconds", type=float, default=20, help="duration (max 120)")
-    parser.add_argument(
-        "--runs", type=int, default=1, help="runs per setting, each on a fresh database and server"
-    )
+    parser.add_argument("--runs", type=int, default=1,
+                        help="runs per setting, each on a fresh database and server")
     parser.add_argument("--max-requests", type=int, default=40_000)
     parser.add_argument("--residents", type=int, default=500)
-    parser.add_argument(
-        "--passes",
-        type=int,
-        default=500,
-        help="residents with a pass that the gate scans (at most --residents)",
-    )
+    parser.add_argument("--passes", type=int, default=500,
+                        help="residents with a pass that the gate scans (at most --residents)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up load")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="uvicorn worker processes (1: as `rescity serve` runs)",
-    )
-    parser.add_argument(
-        "--loop",
-        default="auto",
-        choices=["auto", "asyncio", "uvloop"],
-        help="uvicorn event loop (auto: uvloop when installed)",
-    )
-    parser.add_argument(
-        "--http",
-        default="auto",
-        choices=["auto", "h11", "httptools"],
-        help="uvicorn HTTP parser (auto: httptools when installed)",
-    )
-    parser.add_argument(
-        "--compare-threads",
-        action="store_true",
-        help="also measure the thread-pool path (RESCITY_DATABASE_ASYNC=false)",
-    )
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes (1: as `rescity serve` runs)")
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"],
+                        help="uvicorn event loop (auto: uvloop when installed)")
+    parser.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"],
+                        help="uvicorn HTTP parser (auto: httptools when installed)")
+    parser.add_argument("--compare-threads", action="store_true",
+                        help="also measure the thread-pool path (RESCITY_DATABASE_ASYNC=false)")
     args = parser.parse_args()
     settings = list(SETTINGS)[: 2 if args.compare_threads else 1]
     runs = [one_run(setting, args) for _ in range(max(1, args.runs)) for setting in settings]
@@ -473,9 +380,8 @@ def main() -> None:
     print(table(runs))
     if args.compare_threads:
         mine, peer = ([r for r in runs if r.setting == s] for s in SETTINGS)
-        ratio = statistics.fmean(r.per_request_ms(r.server_cpu_s) for r in peer) / statistics.fmean(
-            r.per_request_ms(r.server_cpu_s) for r in mine
-        )
+        ratio = (statistics.fmean(r.per_request_ms(r.server_cpu_s) for r in peer)
+                 / statistics.fmean(r.per_request_ms(r.server_cpu_s) for r in mine))
         print(f"\nserver CPU per request, thread pool / event loop: {ratio:.2f}x")
 
 

@@ -58,14 +58,11 @@ def free_port() -> int:
 def start_broker(folder: Path, port: int) -> subprocess.Popen[bytes]:
     folder.chmod(0o777)
     conf = folder / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-        f"persistence_location {folder}/\nmax_inflight_messages 4000\n"
-        "max_queued_messages 0\n"
-    )
-    proc = subprocess.Popen(
-        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                    f"persistence_location {folder}/\nmax_inflight_messages 4000\n"
+                    "max_queued_messages 0\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     for _ in range(200):
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -79,11 +76,8 @@ def publish(port: int, n: int, devices: int, ready: Any) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    c = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"bench-pub-{uuid.uuid4().hex[:6]}",
-        protocol=mqtt.MQTTv5,
-    )
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}",
+                    protocol=mqtt.MQTTv5)
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
     c.connect("127.0.0.1", port)
@@ -94,14 +88,8 @@ def publish(port: int, n: int, devices: int, ready: Any) -> None:
     for i in range(n):
         d = i % devices
         seq[d] += 1
-        payload = json.dumps(
-            {
-                "device": f"dm-{d}",
-                "seq": seq[d],
-                "event": "open",
-                "at": datetime.now(UTC).isoformat(),
-            }
-        )
+        payload = json.dumps({"device": f"dm-{d}", "seq": seq[d], "event": "open",
+                              "at": datetime.now(UTC).isoformat()})
         infos.append(c.publish(f"rescity/sensors/dm-{d}", payload, qos=1))
     for info in infos:
         info.wait_for_publish(timeout=120)
@@ -125,26 +113,13 @@ def seed_devices(factory: Any, devices: int) -> None:
             hh = Household(dwelling_id=dw.id, scope=grid.path)
             s.add(hh)
             s.flush()
-            r = Resident(
-                household_id=hh.id,
-                scope=grid.path,
-                name="q",
-                registered_via="bench",
-                quarantine_until=until,
-            )
+            r = Resident(household_id=hh.id, scope=grid.path, name="q",
+                         registered_via="bench", quarantine_until=until)
             s.add(r)
             s.flush()
-            s.add(
-                Device(
-                    code=f"dm-{i}",
-                    kind="door_magnet",
-                    place_id=grid.id,
-                    scope=grid.path,
-                    token_digest=token_digest(f"t{i}"),
-                    subject_type="resident",
-                    subject_id=r.id,
-                )
-            )
+            s.add(Device(code=f"dm-{i}", kind="door_magnet", place_id=grid.id,
+                         scope=grid.path, token_digest=token_digest(f"t{i}"),
+                         subject_type="resident", subject_id=r.id))
         uow.commit()
 
 
@@ -162,19 +137,13 @@ def bench_sensors(events: int, devices: int, pg_admin: str) -> dict[str, float]:
         migrate.upgrade(engine)
         factory = make_session_factory(engine)
         seed_devices(factory, devices)
-        settings = load_settings(
-            environment="test", database_url=url, secret_key="bench-" + "x" * 40
-        )
+        settings = load_settings(environment="test", database_url=url,
+                                 secret_key="bench-" + "x" * 40)
         rt = OpsRuntime.create(settings)
         totals = Totals()
-        consumer = MqttConsumer(
-            host="127.0.0.1",
-            port=port,
-            client_id="bench-consumer",
-            handle=make_handler(factory, rt, sensor_rules(), totals),
-            batch_size=1000,
-            batch_wait_s=0.05,
-        )
+        consumer = MqttConsumer(host="127.0.0.1", port=port, client_id="bench-consumer",
+                                handle=make_handler(factory, rt, sensor_rules(), totals),
+                                batch_size=1000, batch_wait_s=0.05)
         stop = threading.Event()
         thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
         thread.start()
@@ -195,13 +164,8 @@ def bench_sensors(events: int, devices: int, pg_admin: str) -> dict[str, float]:
         pub.join()
         stop.set()
         thread.join(timeout=10)
-        return {
-            "events": events,
-            "alerts": n,
-            "seconds": elapsed,
-            "rate": n / elapsed,
-            "rejected": sum(totals.outcomes.values()) - totals.accepted,
-        }
+        return {"events": events, "alerts": n, "seconds": elapsed, "rate": n / elapsed,
+                "rejected": sum(totals.outcomes.values()) - totals.accepted}
     finally:
         engine.dispose()
         broker.send_signal(signal.SIGTERM)
@@ -229,56 +193,32 @@ def synthetic_city(n_r: int, n_v: int, seed: int = 7) -> tuple[hm.Requests, hm.V
     vlat, vlon = pts(n_v)
     day = rng.integers(0, 7, n_r)
     start = rng.integers(8, 18, n_r)
-    windows = np.stack(
-        [
-            hm.hour_bits(list(range(d * 24 + s, d * 24 + s + 4)))
-            if rng.random() < 0.6
-            else np.zeros(3, dtype=np.uint64)
-            for d, s in zip(day, start, strict=True)
-        ]
-    )
+    windows = np.stack([hm.hour_bits(list(range(d * 24 + s, d * 24 + s + 4)))
+                        if rng.random() < 0.6 else np.zeros(3, dtype=np.uint64)
+                        for d, s in zip(day, start, strict=True)])
     r = hm.Requests(
-        kind=rng.integers(0, len(rules.kinds), n_r),
-        lat=rlat,
-        lon=rlon,
-        area=community(rlat, rlon),
-        lang_mask=np.where(rng.random(n_r) < 0.8, 1, 3).astype(np.int64),
-        first_lang=np.where(rng.random(n_r) < 0.8, 0, 1).astype(np.int64),
-        needs_vetting=rng.random(n_r) < 0.3,
-        window=windows,
-    )
+        kind=rng.integers(0, len(rules.kinds), n_r), lat=rlat, lon=rlon,
+        area=community(rlat, rlon), lang_mask=np.where(rng.random(n_r) < 0.8, 1, 3).astype(
+            np.int64), first_lang=np.where(rng.random(n_r) < 0.8, 0, 1).astype(np.int64),
+        needs_vetting=rng.random(n_r) < 0.3, window=windows)
     areas = np.zeros((n_v, 400), dtype=bool)
     areas[np.arange(n_v), community(vlat, vlon)] = True
-    avail = np.stack(
-        [
-            hm.hour_bits([d * 24 + h for d in range(7) if rng.random() < 0.6 for h in range(9, 21)])
-            for _ in range(n_v)
-        ]
-    )
-    skills = 1 << np.arange(len(rules.skills))
-    skill_mask = np.array(
-        [int(skills[rng.random(len(skills)) < 0.4].sum()) | 1 for _ in range(n_v)], dtype=np.int64
-    )
+    avail = np.stack([hm.hour_bits([d * 24 + h for d in range(7) if rng.random() < 0.6
+                                    for h in range(9, 21)]) for _ in range(n_v)])
+    skills = (1 << np.arange(len(rules.skills)))
+    skill_mask = np.array([int(skills[rng.random(len(skills)) < 0.4].sum()) | 1
+                           for _ in range(n_v)], dtype=np.int64)
     v = hm.Volunteers(
-        lat=vlat,
-        lon=vlon,
-        radius_km=rng.uniform(1, 5, n_v),
-        areas=areas,
-        lang_mask=np.where(rng.random(n_v) < 0.9, 1, 3).astype(np.int64),
-        skill_mask=skill_mask,
-        vetted=rng.random(n_v) < 0.7,
-        load=rng.integers(0, 2, n_v),
-        capacity=rng.integers(2, 5, n_v),
-        delivered=rng.integers(0, 30, n_v),
-        failed=rng.integers(0, 4, n_v),
-        availability=avail,
-    )
+        lat=vlat, lon=vlon, radius_km=rng.uniform(1, 5, n_v), areas=areas,
+        lang_mask=np.where(rng.random(n_v) < 0.9, 1, 3).astype(np.int64), skill_mask=skill_mask,
+        vetted=rng.random(n_v) < 0.7, load=rng.integers(0, 2, n_v),
+        capacity=rng.integers(2, 5, n_v), delivered=rng.integers(0, 30, n_v),
+        failed=rng.integers(0, 4, n_v), availability=avail)
     return r, v
 
 
-def bench_matching(
-    n_r: int, n_v: int, repeats: int = 3, *, dense: bool = False
-) -> dict[str, float]:
+def bench_matching(n_r: int, n_v: int, repeats: int = 3, *, dense: bool = False
+                   ) -> dict[str, float]:
     """``dense``: every volunteer's radius covers the whole city, so no pair is pruned by
     place: the kernel's worst case."""
     r, v = synthetic_city(n_r, n_v)
@@ -309,29 +249,16 @@ def main() -> None:
     md = bench_matching(args.requests, args.volunteers, dense=True)
     s = bench_sensors(args.events, args.devices, args.pg_url)
     rows = [
-        (
-            "sensor events, MQTT → rule → alert in PostgreSQL",
-            f"{s['rate']:,.0f} events/s",
-            "≥ 2,000 events/s",
-            f"{s['alerts']:,} alerts from {s['events']:,} events in {s['seconds']:.2f} s",
-        ),
-        (
-            f"matching {m['requests']:,} requests × {m['volunteers']:,} volunteers",
-            f"{m['seconds']:.2f} s",
-            "< 2 s",
-            f"{m['matched']:,} requests matched (best of 3)",
-        ),
-        (
-            "  same, worst case: every volunteer reaches the whole city",
-            f"{md['seconds']:.2f} s",
-            "< 2 s",
-            f"{md['matched']:,} requests matched (best of 3)",
-        ),
+        ("sensor events, MQTT → rule → alert in PostgreSQL",
+         f"{s['rate']:,.0f} events/s", "≥ 2,000 events/s",
+         f"{s['alerts']:,} alerts from {s['events']:,} events in {s['seconds']:.2f} s"),
+        (f"matching {m['requests']:,} requests × {m['volunteers']:,} volunteers",
+         f"{m['seconds']:.2f} s", "< 2 s", f"{m['matched']:,} requests matched (best of 3)"),
+        ("  same, worst case: every volunteer reaches the whole city",
+         f"{md['seconds']:.2f} s", "< 2 s", f"{md['matched']:,} requests matched (best of 3)"),
     ]
-    widths = [
-        max(len(r[i]) for r in [("benchmark", "result", "target", "detail"), *rows])
-        for i in range(4)
-    ]
+    widths = [max(len(r[i]) for r in [("benchmark", "result", "target", "detail"), *rows])
+              for i in range(4)]
     line = " | ".join("{:<" + str(w) + "}" for w in widths)
     print(line.format("benchmark", "result", "target", "detail"))
     print("-+-".join("-" * w for w in widths))

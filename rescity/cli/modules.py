@@ -19,11 +19,7 @@ def register_all(app: typer.Typer) -> None:
     from rescity.knowledge.entrypoints import cli as knowledge_cli
 
     for module in (
-        assess_cli,
-        assess_report_cli,
-        community_cli,
-        community_operations_cli,
-        knowledge_cli,
+        assess_cli, assess_report_cli, community_cli, community_operations_cli, knowledge_cli
     ):
         module.register(app)
 

@@ -57,14 +57,8 @@ def _no_delete(*_args: object) -> None:
 
 
 def _row(
-    principal: Principal | None,
-    kind: AuditKind,
-    action: str,
-    record_type: str,
-    record_id: object,
-    scope: str,
-    purpose: str,
-    detail: dict[str, Any] | None,
+    principal: Principal | None, kind: AuditKind, action: str, record_type: str,
+    record_id: object, scope: str, purpose: str, detail: dict[str, Any] | None,
 ) -> dict[str, Any]:
     return {
         "actor_id": principal.user_id if principal else None,
@@ -91,9 +85,8 @@ def record(
     purpose: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        **_row(principal, kind, action, record_type, record_id, scope, purpose, detail)
-    )
+    entry = AuditEntry(**_row(principal, kind, action, record_type, record_id, scope, purpose,
+                              detail))
     session.add(entry)
     return entry
 
@@ -114,13 +107,10 @@ def appended(
 ) -> Flow[None]:
     """:func:`record` for hot paths, as a flow step: one plain ``INSERT`` (no ORM object,
     no ``RETURNING``) in the flow's transaction."""
-    yield Run(
-        _INSERT,
-        {
-            "at": utcnow(),
-            **_row(principal, kind, action, record_type, record_id, scope, purpose, detail),
-        },
-    )
+    yield Run(_INSERT, {
+        "at": utcnow(),
+        **_row(principal, kind, action, record_type, record_id, scope, purpose, detail),
+    })
 
 
 def query(

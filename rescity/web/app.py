@@ -57,14 +57,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
 
     # Routes are matched in order: the high-rate submission routes (check-ins, gate scans)
     # come first; their paths (/api/<module>/…) match nothing else.
-    for router in (
-        *priority_routers(),
-        shell.router,
-        api.health_router,
-        api.router,
-        admin.router,
-        *routers(),
-    ):
+    for router in (*priority_routers(), shell.router, api.health_router, api.router,
+                   admin.router, *routers()):
         app.include_router(router)
 
     _install_handlers(app)

@@ -53,12 +53,10 @@ class AppContext:
             ),
             registration_throttle=LoginThrottle(
                 max_failures=settings.registration_max_failures,
-                window_s=settings.login_window_s,
-                what="registrations (invitation code unknown)",
+                window_s=settings.login_window_s, what="registrations (invitation code unknown)",
             ),
             open311_posts=LoginThrottle(
-                max_failures=settings.open311_posts_per_hour,
-                window_s=3600,
+                max_failures=settings.open311_posts_per_hour, window_s=3600,
                 what="service requests from this API key in an hour",
             ),
             templates=templates,

@@ -59,8 +59,6 @@ def get_page(request: Request, ctx: Ctx, auth: AuthDep, lang: Language, t: T) ->
 
 
 Page = Annotated[PageRenderer, Depends(get_page)]
-
-
 def safe_next(target: str | None) -> str:
     """Only same-site relative paths, so a crafted link cannot send a user elsewhere."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):

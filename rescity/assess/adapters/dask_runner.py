@@ -23,9 +23,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def map_serial(
-    fn: Callable[[T], R], items: Sequence[T], *, on_done: Callable[[int], None] | None = None
-) -> list[R]:
+def map_serial(fn: Callable[[T], R], items: Sequence[T], *,
+               on_done: Callable[[int], None] | None = None) -> list[R]:
     """The same contract without Dask: the reference the distributed run must equal."""
     out = []
     for i, item in enumerate(items):
@@ -35,14 +34,9 @@ def map_serial(
     return out
 
 
-def map_dask(
-    fn: Callable[[T], R],
-    items: Sequence[T],
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    on_done: Callable[[int], None] | None = None,
-) -> list[R]:
+def map_dask(fn: Callable[[T], R], items: Sequence[T], *, workers: int | None = None,
+             scheduler: str | None = None,
+             on_done: Callable[[int], None] | None = None) -> list[R]:
     """``[fn(x) for x in items]`` on a Dask cluster (a new local one unless ``scheduler``)."""
     # distributed is only partly typed; treat it as dynamic rather than sprinkle ignores.
     dist: Any = importlib.import_module("distributed")
@@ -52,13 +46,8 @@ def map_dask(
         client = client_cls(scheduler, set_as_default=False)
     else:
         n = workers or max(1, min(len(items), os.cpu_count() or 1))
-        cluster = dist.LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.WARNING,
-        )
+        cluster = dist.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                    dashboard_address=None, silence_logs=logging.WARNING)
         client = client_cls(cluster, set_as_default=False)
     try:
         log.info("dask: %d tasks on %s", len(items), client.scheduler_info().get("address"))

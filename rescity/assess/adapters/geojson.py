@@ -28,16 +28,9 @@ def network(edges: gpd.GeoDataFrame) -> dict[str, Any]:
     pts = np.round(np.column_stack([lon, lat]), 6)
     breaks = np.flatnonzero(np.diff(idx)) + 1
     lines = [part.tolist() for part in np.split(pts, breaks)]
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "properties": {"kind": "network", "edges": len(edges)},
-                "geometry": {"type": "MultiLineString", "coordinates": lines},
-            }
-        ],
-    }
+    return {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"kind": "network", "edges": len(edges)},
+        "geometry": {"type": "MultiLineString", "coordinates": lines}}]}
 
 
 def _num(value: float, digits: int) -> float | None:
@@ -53,39 +46,24 @@ def origins(gdf: gpd.GeoDataFrame, crs: str) -> dict[str, Any]:
     names = gdf["name"].fillna("").astype(str).to_numpy() if "name" in gdf else None
     features = []
     for i in range(len(gdf)):
-        props: dict[str, Any] = {
-            "oid": i,
-            "population": _num(pop[i], 1),
-            "snapped": bool(snapped[i]),
-        }
+        props: dict[str, Any] = {"oid": i, "population": _num(pop[i], 1),
+                                 "snapped": bool(snapped[i])}
         if names is not None and names[i]:
             props["name"] = names[i]
         props.update({k: _num(v[i], 3) for k, v in cols.items()})
-        features.append(
-            {
-                "type": "Feature",
-                "properties": props,
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)],
-                },
-            }
-        )
+        features.append({"type": "Feature", "properties": props, "geometry": {
+            "type": "Point", "coordinates": [round(float(lon[i]), 6), round(float(lat[i]), 6)]}})
     return {"type": "FeatureCollection", "features": features}
 
 
 def geometry(geom: Any, crs: str, **properties: Any) -> dict[str, Any]:
     """One projected shapely geometry as a WGS84 Feature."""
     tr = _to_wgs84(crs)
-    projected = shapely.transform(
-        geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
-    )
+    projected = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0],
+                                                                                xy[:, 1])))
     projected = shapely.set_precision(projected, 1e-6)
-    return {
-        "type": "Feature",
-        "properties": properties,
-        "geometry": shapely.geometry.mapping(projected),
-    }
+    return {"type": "Feature", "properties": properties,
+            "geometry": shapely.geometry.mapping(projected)}
 
 
 def point(x: float, y: float, crs: str) -> tuple[float, float]:

@@ -25,22 +25,10 @@ from rescity.core.errors import DataFileError
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".o5m")
-RESIDENTIAL_BUILDINGS = frozenset(
-    {
-        "residential",
-        "apartments",
-        "house",
-        "detached",
-        "terrace",
-        "semidetached_house",
-        "dormitory",
-        "bungalow",
-        "farm",
-        "cabin",
-        "static_caravan",
-        "houseboat",
-    }
-)
+RESIDENTIAL_BUILDINGS = frozenset({
+    "residential", "apartments", "house", "detached", "terrace", "semidetached_house",
+    "dormitory", "bungalow", "farm", "cabin", "static_caravan", "houseboat",
+})
 EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels")
 
 
@@ -160,9 +148,8 @@ class _Collector:
         if closed and is_res:
             self.residential.append(Feature("w", o.id, _name(tags), geom))
         if closed and building:
-            self.buildings.append(
-                Feature("w", o.id, _name(tags), geom, building=building, levels=_levels(tags))
-            )
+            self.buildings.append(Feature("w", o.id, _name(tags), geom, building=building,
+                                          levels=_levels(tags)))
 
     def relation(self, o: osmium.osm.Relation) -> None:
         if o.tags.get("type") != "multipolygon":
@@ -193,9 +180,8 @@ class _Collector:
         if is_res:
             self.residential.append(Feature("r", rel_id, _name(tags), geom))
         if building and building != "no":
-            self.buildings.append(
-                Feature("r", rel_id, _name(tags), geom, building=building, levels=_levels(tags))
-            )
+            self.buildings.append(Feature("r", rel_id, _name(tags), geom, building=building,
+                                          levels=_levels(tags)))
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
@@ -233,11 +219,8 @@ def read_osm(path: Path | str, taxonomy: Taxonomy) -> OsmData:
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(where, f"cannot read OSM data (truncated or corrupt?): {exc}") from None
     if col.pending_relations:
-        log.warning(
-            "%s: %d multipolygon relation(s) could not be assembled and were skipped",
-            where,
-            len(col.pending_relations),
-        )
+        log.warning("%s: %d multipolygon relation(s) could not be assembled and were skipped",
+                    where, len(col.pending_relations))
     lengths = np.array([len(r) for r in col.refs], dtype=np.int64)
     way_ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=way_ptr[1:])

@@ -25,9 +25,8 @@ def find_chromium() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def html_to_pdf(
-    html: Path, pdf: Path, *, chromium: str | None = None, timeout_s: float = 180.0
-) -> Path | None:
+def html_to_pdf(html: Path, pdf: Path, *, chromium: str | None = None,
+                timeout_s: float = 180.0) -> Path | None:
     """Print ``html`` to ``pdf``; None (and a log line) when no Chromium is available or it
     fails."""
     exe = chromium or find_chromium()
@@ -36,18 +35,10 @@ def html_to_pdf(
         return None
     with tempfile.TemporaryDirectory(prefix="rescity-pdf-") as profile:
         cmd = [
-            exe,
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf.resolve()}",
-            html.resolve().as_uri(),
+            exe, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf.resolve()}", html.resolve().as_uri(),
         ]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=timeout_s)  # noqa: S603

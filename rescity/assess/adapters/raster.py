@@ -60,9 +60,7 @@ def _window(ds: rasterio.io.DatasetReader, bounds: tuple[float, float, float, fl
 
 
 def read_population_window(
-    path: Path | str,
-    bounds: tuple[float, float, float, float],
-    bounds_crs: str,
+    path: Path | str, bounds: tuple[float, float, float, float], bounds_crs: str,
 ) -> PopulationWindow:
     """Band 1 of ``path`` over ``bounds`` (given in ``bounds_crs``), checked for use."""
     name = str(path)
@@ -74,11 +72,8 @@ def read_population_window(
         raise DataFileError(name, f"not a readable raster (a GeoTIFF is expected): {exc}") from None
     with ds:
         if ds.crs is None:
-            raise DataFileError(
-                name,
-                "the population raster has no coordinate reference system "
-                "(CRS); assign one, e.g. gdal_edit.py -a_srs EPSG:4326",
-            )
+            raise DataFileError(name, "the population raster has no coordinate reference system "
+                                      "(CRS); assign one, e.g. gdal_edit.py -a_srs EPSG:4326")
         if ds.count < 1:
             raise DataFileError(name, "the raster has no band")
         crs = pyproj.CRS.from_wkt(ds.crs.to_wkt())
@@ -89,27 +84,18 @@ def read_population_window(
         if win.width == 0 or win.height == 0:
             b = ds.bounds
             raise DataFileError(
-                name,
-                "the population raster does not overlap the city: its bounds "
+                name, "the population raster does not overlap the city: its bounds "
                 f"({b.left:.6g}, {b.bottom:.6g}, {b.right:.6g}, {b.top:.6g}) in {crs.to_string()}"
                 f" miss the origins' bounding box ({box[0]:.6g}, {box[1]:.6g}, {box[2]:.6g}, "
-                f"{box[3]:.6g})",
-            )
+                f"{box[3]:.6g})")
         try:
             band = ds.read(1, window=win, masked=True)
         except RasterioError as exc:
-            raise DataFileError(
-                name, f"cannot read the raster (truncated or corrupt?): {exc}"
-            ) from None
+            raise DataFileError(name, f"cannot read the raster (truncated or corrupt?): {exc}"
+                                ) from None
         t = ds.transform  # the window's own transform, without rasterio's deprecated `*`
-        transform = Affine(
-            t.a,
-            t.b,
-            t.c + t.a * win.col_off + t.b * win.row_off,
-            t.d,
-            t.e,
-            t.f + t.d * win.col_off + t.e * win.row_off,
-        )
+        transform = Affine(t.a, t.b, t.c + t.a * win.col_off + t.b * win.row_off,
+                           t.d, t.e, t.f + t.d * win.col_off + t.e * win.row_off)
         res = (float(ds.res[0]), float(ds.res[1]))
     if np.iscomplexobj(band):
         raise DataFileError(name, "band 1 holds complex numbers, not persons per cell")
@@ -119,10 +105,8 @@ def read_population_window(
     if negative.any():
         r, c = np.argwhere(negative)[0]
         raise DataFileError(
-            name,
-            f"{int(negative.sum())} cells over the city hold negative values (e.g. "
+            name, f"{int(negative.sum())} cells over the city hold negative values (e.g. "
             f"{values[r, c]:g} at row {r + int(win.row_off)}, column {c + int(win.col_off)}); "
-            "persons per cell must be ≥ 0 (set the raster's nodata value if these mean 'no data')",
-        )
+            "persons per cell must be ≥ 0 (set the raster's nodata value if these mean 'no data')")
     values = np.where(valid, values, 0.0)
     return PopulationWindow(name, crs, transform, values, valid, res)

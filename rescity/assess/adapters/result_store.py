@@ -61,12 +61,8 @@ def from_assessment(result: AssessmentResult, name: str | None = None) -> CityRe
     """Wrap an in-memory :class:`AssessmentResult` (no copy of the big arrays)."""
     return CityResult(
         name=name or city_name(result.summary.get("source", "city")),
-        origins=result.origins,
-        facilities=result.facilities,
-        edges=result.edges(),
-        network=result.network,
-        summary=result.summary,
-        config=result.config,
+        origins=result.origins, facilities=result.facilities, edges=result.edges(),
+        network=result.network, summary=result.summary, config=result.config,
         taxonomy=result.taxonomy,
     )
 
@@ -85,15 +81,10 @@ def network_from_edges(edges: gpd.GeoDataFrame) -> WalkNetwork:
     x[u], y[u] = coords[ptr[:-1], 0], coords[ptr[:-1], 1]
     x[v], y[v] = coords[ptr[1:] - 1, 0], coords[ptr[1:] - 1, 1]
     return WalkNetwork(
-        crs=str(edges.crs),
-        x=x,
-        y=y,
-        node_osm=np.full(n, -1, dtype=np.int64),
-        edge_u=np.ascontiguousarray(u),
-        edge_v=np.ascontiguousarray(v),
+        crs=str(edges.crs), x=x, y=y, node_osm=np.full(n, -1, dtype=np.int64),
+        edge_u=np.ascontiguousarray(u), edge_v=np.ascontiguousarray(v),
         edge_len=edges["length_m"].to_numpy(np.float64),
-        geom_ptr=ptr,
-        geom_x=np.ascontiguousarray(coords[:, 0]),
+        geom_ptr=ptr, geom_x=np.ascontiguousarray(coords[:, 0]),
         geom_y=np.ascontiguousarray(coords[:, 1]),
     )
 
@@ -101,16 +92,13 @@ def network_from_edges(edges: gpd.GeoDataFrame) -> WalkNetwork:
 def write_config(config: AssessConfig, out_dir: Path | str) -> Path:
     """Record the configuration next to the outputs, so a report states the real weights."""
     path = Path(out_dir) / CONFIG_FILE
-    path.write_text(
-        json.dumps(config.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    path.write_text(json.dumps(config.model_dump(mode="json"), ensure_ascii=False, indent=2),
+                    encoding="utf-8")
     return path
 
 
 def load_result(
-    folder: Path | str,
-    *,
-    config: AssessConfig | Path | str | None = None,
+    folder: Path | str, *, config: AssessConfig | Path | str | None = None,
     name: str | None = None,
 ) -> CityResult:
     """Read a result folder written by ``rescity assess`` (or ``rescity compare``)."""
@@ -139,11 +127,7 @@ def load_result(
         cfg = build_config()
     return CityResult(
         name=name or city_name(summary.get("source", folder.name)),
-        origins=origins,
-        facilities=facilities,
-        edges=edges,
-        network=network_from_edges(edges),
-        summary=summary,
-        config=cfg,
+        origins=origins, facilities=facilities, edges=edges,
+        network=network_from_edges(edges), summary=summary, config=cfg,
         taxonomy=load_taxonomy(),
     )

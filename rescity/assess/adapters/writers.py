@@ -44,14 +44,8 @@ def _rows(summary: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:
         yield ("facilities", item, "count", n)
     for item in summary["missing_items"]:
         yield ("missing", item, "missing", 1)
-    for key in (
-        "origins",
-        "origins_unsnapped",
-        "population",
-        "population_unsnapped",
-        "facilities_unsnapped",
-        "failed_multipolygons",
-    ):
+    for key in ("origins", "origins_unsnapped", "population", "population_unsnapped",
+                "facilities_unsnapped", "failed_multipolygons"):
         yield ("city", key, "value", summary[key])
     for key, value in (summary.get("population_raster") or {}).items():
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -76,13 +70,11 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
     areas = result.origins[result.origins.geom_type.isin(["Polygon", "MultiPolygon"])]
     if len(areas):
         # The polygons too, as a second layer (multi-polygons: one geometry type per layer).
-        areas.to_file(
-            paths["origins_gpkg"], layer="origin_areas", driver="GPKG", promote_to_multi=True
-        )
+        areas.to_file(paths["origins_gpkg"], layer="origin_areas", driver="GPKG",
+                      promote_to_multi=True)
     result.facilities.to_parquet(paths["facilities_parquet"])
-    _as_points(result.facilities).to_file(
-        paths["facilities_gpkg"], layer="facilities", driver="GPKG"
-    )
+    _as_points(result.facilities).to_file(paths["facilities_gpkg"], layer="facilities",
+                                          driver="GPKG")
     result.edges().to_parquet(paths["edges_parquet"])
     paths["summary_json"].write_text(
         json.dumps(_clean(result.summary), ensure_ascii=False, indent=2), encoding="utf-8"

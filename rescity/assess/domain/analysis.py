@@ -58,9 +58,8 @@ def _defaults() -> dict[str, Any]:
     return tomllib.loads(ref.read_text(encoding="utf-8"))
 
 
-def build_analysis(
-    overrides: dict[str, Any] | None = None, *, source: str = "analysis"
-) -> AnalysisConfig:
+def build_analysis(overrides: dict[str, Any] | None = None, *,
+                   source: str = "analysis") -> AnalysisConfig:
     """Defaults merged with ``overrides``, validated; every problem reported at once."""
     data = _defaults()
     if overrides:
@@ -69,10 +68,8 @@ def build_analysis(
         return AnalysisConfig.model_validate(data)
     except ValidationError as exc:
         problems = [
-            Problem(
-                f"{source}: key '{'.'.join(str(p) for p in e['loc'])}'",
-                "unknown key" if e["type"] == "extra_forbidden" else e["msg"],
-            )
+            Problem(f"{source}: key '{'.'.join(str(p) for p in e['loc'])}'",
+                    "unknown key" if e["type"] == "extra_forbidden" else e["msg"])
             for e in exc.errors()
         ]
         raise ConfigError(problems, source=source) from None

@@ -47,14 +47,8 @@ class CatchmentResult:
 
 
 def two_step_fca(
-    origin: I64,
-    facility: I64,
-    dist: F64,
-    population: F64,
-    supply: F64,
-    d0: float,
-    *,
-    decay: Decay = "step",
+    origin: I64, facility: I64, dist: F64, population: F64, supply: F64, d0: float,
+    *, decay: Decay = "step",
 ) -> CatchmentResult:
     """Per-origin accessibility ``A_i`` (supply per person) from sparse within-reach pairs.
 
@@ -66,8 +60,8 @@ def two_step_fca(
     d = np.asarray(dist, np.float64)
     w = decay_weight(d, d0, decay)
     demand: F64 = np.bincount(f, weights=population[o] * w, minlength=len(supply)).astype(
-        np.float64
-    )
+        np.float64)
     ratio = np.divide(supply, demand, out=np.zeros(len(supply)), where=demand > 0)
-    access: F64 = np.bincount(o, weights=ratio[f] * w, minlength=len(population)).astype(np.float64)
+    access: F64 = np.bincount(o, weights=ratio[f] * w, minlength=len(population)).astype(
+        np.float64)
     return CatchmentResult(ratio=ratio, access=access, demand=demand)

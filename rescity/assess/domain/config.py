@@ -144,12 +144,8 @@ class AssessConfig(BaseModel):
         """The longest distance any index asks about: one bounded search covers them all."""
         t, e = self.transport, self.environment
         return max(
-            *self.thresholds.distances_m,
-            t.rail_distance_m,
-            t.bus_distance_m,
-            e.catchment_m,
-            e.near_green_m,
-            e.park_m,
+            *self.thresholds.distances_m, t.rail_distance_m, t.bus_distance_m,
+            e.catchment_m, e.near_green_m, e.park_m,
         )
 
     def check_items(self, taxonomy: Taxonomy, source: str) -> None:
@@ -157,19 +153,16 @@ class AssessConfig(BaseModel):
         known = set(taxonomy.ids)
         problems = [
             Problem(f"{source}: key 'life_service.weights.{k}'", "unknown facility item")
-            for k in self.life_service.weights
-            if k not in known
+            for k in self.life_service.weights if k not in known
         ]
         for sub, targets in self.disaster.targets.items():
             problems += [
                 Problem(f"{source}: key 'disaster.targets.{sub}.{k}'", "unknown facility item")
-                for k in targets
-                if k not in known
+                for k in targets if k not in known
             ]
         problems += [
             Problem(f"{source}: key 'disaster.open_space_items'", f"unknown facility item {k!r}")
-            for k in self.disaster.open_space_items
-            if k not in known
+            for k in self.disaster.open_space_items if k not in known
         ]
         for needed in ("park", "green_space", "rail_station", "bus_stop"):
             if needed not in known:
@@ -232,12 +225,8 @@ def load_config(path: Path | str | None = None) -> AssessConfig:
         raise ConfigError([problem], source=str(path)) from None
     origins = data.get("origins")
     raster = origins.get("population_raster") if isinstance(origins, dict) else None
-    if (
-        isinstance(origins, dict)
-        and isinstance(raster, str)
-        and raster
-        and not Path(raster).is_absolute()
-    ):
+    if (isinstance(origins, dict) and isinstance(raster, str) and raster
+            and not Path(raster).is_absolute()):
         # Relative to the config file, so a project folder can be run from anywhere.
         origins["population_raster"] = str(Path(path).parent / raster)
     return build_config(data, source=str(path))

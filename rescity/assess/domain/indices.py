@@ -112,13 +112,11 @@ def disaster(parts: dict[str, F64], config: AssessConfig) -> F64:
 def transport_parts(view: ReachView, config: AssessConfig) -> dict[str, F64]:
     tc = config.transport
     return {
-        "rail": np.minimum(
-            view.count_within("rail_station", tc.rail_distance_m) / tc.rail_target, 1.0
-        ),
+        "rail": np.minimum(view.count_within("rail_station", tc.rail_distance_m) / tc.rail_target,
+                           1.0),
         "bus": np.minimum(view.count_within("bus_stop", tc.bus_distance_m) / tc.bus_target, 1.0),
         "connectivity": np.minimum(
-            view.intersection_density / tc.intersection_density_target_per_km2, 1.0
-        ),
+            view.intersection_density / tc.intersection_density_target_per_km2, 1.0),
     }
 
 
@@ -143,17 +141,13 @@ def compute_indices(view: ReachView, config: AssessConfig) -> dict[str, F64]:
         "environment": environment(view, config),
     }
     cc = config.composite
-    weights = {
-        "life_service": cc.life_service,
-        "disaster": cc.disaster,
-        "transport": cc.transport,
-        "environment": cc.environment,
-    }
+    weights = {"life_service": cc.life_service, "disaster": cc.disaster,
+               "transport": cc.transport, "environment": cc.environment}
     scaled = dict(out, transport=out["transport"] / TRANSPORT_MAX)
     total = sum(weights.values()) or 1.0
-    out["health_resilience"] = (
-        sum((w * scaled[k] for k, w in weights.items()), np.zeros(len(view.nearest))) / total
-    )
+    out["health_resilience"] = sum(
+        (w * scaled[k] for k, w in weights.items()), np.zeros(len(view.nearest))
+    ) / total
     out |= {f"disaster_{k}": v for k, v in dparts.items()}
     out |= {f"transport_{k}": v for k, v in tparts.items()}
     return out

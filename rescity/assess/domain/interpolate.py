@@ -31,17 +31,12 @@ class Grid:
     def extent(self) -> tuple[float, float, float, float]:
         """(left, right, bottom, top) edges, for ``imshow(origin="lower")``."""
         h = self.cell / 2
-        return (
-            float(self.x[0] - h),
-            float(self.x[-1] + h),
-            float(self.y[0] - h),
-            float(self.y[-1] + h),
-        )
+        return (float(self.x[0] - h), float(self.x[-1] + h),
+                float(self.y[0] - h), float(self.y[-1] + h))
 
 
-def make_grid(
-    bounds: tuple[float, float, float, float], *, cell: float, max_cells: int = 250_000
-) -> Grid:
+def make_grid(bounds: tuple[float, float, float, float], *, cell: float,
+              max_cells: int = 250_000) -> Grid:
     """A grid over ``(minx, miny, maxx, maxy)``; the cell grows if it would exceed max_cells."""
     minx, miny, maxx, maxy = bounds
     w, h = max(maxx - minx, cell), max(maxy - miny, cell)
@@ -53,7 +48,8 @@ def make_grid(
     return Grid(gx, gy, cell)
 
 
-def idw(x: F64, y: F64, values: F64, qx: F64, qy: F64, *, power: float = 2.0, k: int = 12) -> F64:
+def idw(x: F64, y: F64, values: F64, qx: F64, qy: F64, *, power: float = 2.0,
+        k: int = 12) -> F64:
     """IDW estimate at the query points from the ``k`` nearest data points.
 
     Non-finite values are ignored; a query point on a data point takes its value.
@@ -74,9 +70,8 @@ def idw(x: F64, y: F64, values: F64, qx: F64, qy: F64, *, power: float = 2.0, k:
     return out
 
 
-def built_up_mask(
-    grid: Grid, areas: npt.NDArray[np.object_], reach_m: float
-) -> npt.NDArray[np.bool_]:
+def built_up_mask(grid: Grid, areas: npt.NDArray[np.object_], reach_m: float) -> npt.NDArray[
+        np.bool_]:
     """True for cells whose centre lies within ``reach_m`` of an origin's geometry."""
     zone = shapely.union_all(shapely.buffer(areas, reach_m, quad_segs=4))
     gx, gy = np.meshgrid(grid.x, grid.y)
@@ -84,20 +79,13 @@ def built_up_mask(
     return out
 
 
-def surface(
-    x: F64,
-    y: F64,
-    values: F64,
-    areas: npt.NDArray[np.object_],
-    *,
-    cell: float = 50.0,
-    reach_m: float = 150.0,
-    power: float = 2.0,
-    k: int = 12,
-) -> tuple[Grid, npt.NDArray[np.float64]]:
+def surface(x: F64, y: F64, values: F64, areas: npt.NDArray[np.object_], *,
+            cell: float = 50.0, reach_m: float = 150.0, power: float = 2.0,
+            k: int = 12) -> tuple[Grid, npt.NDArray[np.float64]]:
     """The clipped IDW surface: a (rows, cols) array, NaN outside the built-up area."""
     b = shapely.total_bounds(areas)
-    grid = make_grid((b[0] - reach_m, b[1] - reach_m, b[2] + reach_m, b[3] + reach_m), cell=cell)
+    grid = make_grid((b[0] - reach_m, b[1] - reach_m, b[2] + reach_m, b[3] + reach_m),
+                     cell=cell)
     mask = built_up_mask(grid, areas, reach_m)
     gx, gy = np.meshgrid(grid.x, grid.y)
     est = np.full(gx.shape, np.nan)

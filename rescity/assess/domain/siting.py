@@ -45,7 +45,7 @@ class Coverage:
         return len(self.weight)
 
     def covered_by(self, j: int) -> I64:
-        return self.cover_idx[self.cover_ptr[j] : self.cover_ptr[j + 1]]
+        return self.cover_idx[self.cover_ptr[j]:self.cover_ptr[j + 1]]
 
     @classmethod
     def from_pairs(cls, cand: I64, demand: I64, n_candidates: int, weight: F64) -> Coverage:
@@ -126,22 +126,17 @@ def exact_mclp(cov: Coverage, k: int, *, time_limit_s: float = 60.0) -> SitingSo
     ]
     c = np.concatenate([np.zeros(n), -cov.weight])
     integrality = np.concatenate([np.ones(n), np.zeros(m)])
-    res = milp(
-        c,
-        constraints=cons,
-        integrality=integrality,
-        bounds=Bounds(0.0, 1.0),
-        options={"time_limit": time_limit_s},
-    )
+    res = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(0.0, 1.0),
+               options={"time_limit": time_limit_s})
     if res.x is None:
         raise RuntimeError(f"MILP solver failed: {res.message}")
     chosen = [int(j) for j in np.flatnonzero(res.x[:n] > 0.5)]
     # Order the chosen sites greedily so each gain is its marginal contribution.
     sub = Coverage(
-        np.concatenate([[0], np.cumsum([len(cov.covered_by(j)) for j in chosen])]).astype(np.int64),
+        np.concatenate([[0], np.cumsum([len(cov.covered_by(j)) for j in chosen])]).astype(
+            np.int64),
         np.concatenate([cov.covered_by(j) for j in chosen]).astype(np.int64)
-        if chosen
-        else np.zeros(0, np.int64),
+        if chosen else np.zeros(0, np.int64),
         cov.weight,
     )
     order = greedy_mclp(sub, len(chosen))

@@ -32,16 +32,8 @@ def describe(values: F64, weights: F64, low: float) -> dict[str, float]:
     ok = np.isfinite(values) & (weights > 0)
     if not ok.any():
         nan = float("nan")
-        return {
-            "median": nan,
-            "q1": nan,
-            "q3": nan,
-            "mean": nan,
-            "min": nan,
-            "max": nan,
-            "share_low": nan,
-            "low": low,
-        }
+        return {"median": nan, "q1": nan, "q3": nan, "mean": nan, "min": nan, "max": nan,
+                "share_low": nan, "low": low}
     v, w = values[ok], weights[ok]
     return {
         "median": weighted_quantile(v, w, 0.5),
@@ -65,14 +57,9 @@ def coverage(nearest: F64, weights: F64, distances: Sequence[float]) -> list[flo
 
 
 def city_summary(
-    indices: Mapping[str, F64],
-    lows: Mapping[str, float],
-    population: F64,
-    snapped: npt.NDArray[np.bool_],
-    item_nearest: Mapping[str, F64],
-    distances: Sequence[float],
-    labels: Sequence[str],
-    facility_counts: Mapping[str, int],
+    indices: Mapping[str, F64], lows: Mapping[str, float], population: F64,
+    snapped: npt.NDArray[np.bool_], item_nearest: Mapping[str, F64],
+    distances: Sequence[float], labels: Sequence[str], facility_counts: Mapping[str, int],
 ) -> dict[str, Any]:
     """The per-city summary: index statistics, item coverage, missing items."""
     w = np.where(snapped, population, 0.0)

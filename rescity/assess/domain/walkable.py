@@ -9,32 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-WALKABLE_HIGHWAYS = frozenset(
-    {
-        "footway",
-        "pedestrian",
-        "path",
-        "steps",
-        "living_street",
-        "residential",
-        "service",
-        "track",
-        "cycleway",
-        "unclassified",
-        "tertiary",
-        "tertiary_link",
-        "secondary",
-        "secondary_link",
-        "primary",
-        "primary_link",
-        "road",
-        "corridor",
-        "bridleway",
-        "platform",
-        "elevator",
-        "busway",
-    }
-)
+WALKABLE_HIGHWAYS = frozenset({
+    "footway", "pedestrian", "path", "steps", "living_street", "residential", "service",
+    "track", "cycleway", "unclassified", "tertiary", "tertiary_link", "secondary",
+    "secondary_link", "primary", "primary_link", "road", "corridor", "bridleway", "platform",
+    "elevator", "busway",
+})
 NEEDS_SIDEWALK = frozenset({"motorway", "motorway_link", "trunk", "trunk_link"})
 FOOT_YES = frozenset({"yes", "designated", "permissive", "official"})
 SIDEWALK_YES = frozenset({"both", "left", "right", "yes"})
@@ -52,9 +32,8 @@ def walk_exclusion(tags: Mapping[str, str]) -> str | None:
     if tags.get("access") in NO_ACCESS and foot not in FOOT_YES:
         return f"access={tags['access']}"
     if highway in NEEDS_SIDEWALK:
-        sidewalk = {
-            tags.get(k) for k in ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
-        }
+        sidewalk = {tags.get(k) for k in ("sidewalk", "sidewalk:both", "sidewalk:left",
+                                          "sidewalk:right")}
         if foot in FOOT_YES or sidewalk & SIDEWALK_YES:
             return None
         return f"highway={highway} without sidewalk"

@@ -39,23 +39,17 @@ def assess(
         OriginKind | None, typer.Option("--origins", help="Origins: landuse, buildings or h3")
     ] = None,
     population_raster: Annotated[
-        Path | None,
-        typer.Option(
+        Path | None, typer.Option(
             "--population-raster",
             help="GeoTIFF of persons per cell (any CRS): origin populations by areal "
-            "weighting instead of building floor area (origins.population_raster)",
-        ),
+                 "weighting instead of building floor area (origins.population_raster)"),
     ] = None,
 ) -> None:
     """Score every residential origin's 15-minute life circle and resilience indices."""
     console = Console(stderr=True)
     with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
+        TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(), console=console, transient=False,
     ) as progress:
         tasks: dict[str, TaskID] = {
             s: progress.add_task(s, total=1, note="", start=False) for s in STAGES
@@ -73,9 +67,8 @@ def assess(
             if population_raster is not None:
                 oc = cfg.origins.model_copy(update={"population_raster": str(population_raster)})
                 cfg = cfg.model_copy(update={"origins": oc})
-            result = evaluate(
-                city, cfg, origins=origins.value if origins else None, on_stage=on_stage
-            )
+            result = evaluate(city, cfg, origins=origins.value if origins else None,
+                              on_stage=on_stage)
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(code=2) from None
@@ -93,8 +86,7 @@ def assess(
             f"population from {raster['path']}: {raster['population_in_origins']:,.0f} persons "
             f"in origins, {raster['share_in_origins']:.1%} of the raster's "
             f"{raster['population_in_bbox']:,.0f} in their bounding box "
-            f"(floor-area estimate {raster['population_floor_area']:,.0f})"
-        )
+            f"(floor-area estimate {raster['population_floor_area']:,.0f})")
     for name, path in paths.items():
         console.print(f"  {name}: {path}")
 

@@ -46,29 +46,18 @@ class Lang(StrEnum):
     zh = "zh"
 
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="Assessment TOML overriding the defaults (weights, thresholds)."),
-]
-AnalysisOpt = Annotated[
-    Path | None,
-    typer.Option("--analysis", help="TOML overriding the gap/siting/catchment defaults."),
-]
-ItemsOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--item", help="Facility item to site (repeat for several); default from the analysis."
-    ),
-]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="Assessment TOML overriding the defaults (weights, thresholds).")]
+AnalysisOpt = Annotated[Path | None, typer.Option(
+    "--analysis", help="TOML overriding the gap/siting/catchment defaults.")]
+ItemsOpt = Annotated[list[str] | None, typer.Option(
+    "--item", help="Facility item to site (repeat for several); default from the analysis.")]
 KOpt = Annotated[int | None, typer.Option("--k", min=1, help="New sites per item.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of the report text.")]
-PdfOpt = Annotated[
-    bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with Chromium, if installed.")
-]
-OriginsOpt = Annotated[
-    Origins | None,
-    typer.Option("--origins", help="Origins: landuse, buildings or h3 (default from the config)."),
-]
+PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf",
+                                      help="Also print report.pdf with Chromium, if installed.")]
+OriginsOpt = Annotated[Origins | None, typer.Option(
+    "--origins", help="Origins: landuse, buildings or h3 (default from the config).")]
 
 
 def _results_in(folder: Path, config: Path | None) -> list[CityResult]:
@@ -77,19 +66,11 @@ def _results_in(folder: Path, config: Path | None) -> list[CityResult]:
         raise InputError([Problem(str(folder), "not a folder")])
     if all((folder / f).is_file() for f in REQUIRED):
         return [load_result(folder, config=config)]
-    subs = sorted(
-        p for p in folder.iterdir() if p.is_dir() and all((p / f).is_file() for f in REQUIRED)
-    )
+    subs = sorted(p for p in folder.iterdir()
+                  if p.is_dir() and all((p / f).is_file() for f in REQUIRED))
     if not subs:
-        raise InputError(
-            [
-                Problem(
-                    str(folder),
-                    "no assessment results here (origins.parquet, "
-                    "summary.json …); run `rescity assess` first",
-                )
-            ]
-        )
+        raise InputError([Problem(str(folder), "no assessment results here (origins.parquet, "
+                                  "summary.json …); run `rescity assess` first")])
     return [load_result(p, config=config, name=p.name) for p in subs]
 
 
@@ -101,18 +82,12 @@ def _print_report(console: Console, files: ReportFiles) -> None:
 
 
 def report(
-    result_dir: Annotated[
-        Path, typer.Argument(help="Result folder of `rescity assess` or `rescity compare`.")
-    ],
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Report folder (default: RESULT_DIR).")
-    ] = None,
-    config: ConfigOpt = None,
-    analysis: AnalysisOpt = None,
-    item: ItemsOpt = None,
-    k: KOpt = None,
-    lang: LangOpt = Lang.en,
-    pdf: PdfOpt = True,
+    result_dir: Annotated[Path, typer.Argument(help="Result folder of `rescity assess` or "
+                                               "`rescity compare`.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Report folder (default: "
+                                             "RESULT_DIR).")] = None,
+    config: ConfigOpt = None, analysis: AnalysisOpt = None, item: ItemsOpt = None,
+    k: KOpt = None, lang: LangOpt = Lang.en, pdf: PdfOpt = True,
 ) -> None:
     """Write a self-contained HTML report (and PDF) with maps, tables and proposed sites."""
     console = Console(stderr=True)
@@ -124,35 +99,20 @@ def report(
 
 
 def compare(
-    extracts: Annotated[
-        list[Path], typer.Argument(help="OSM extracts (.osm.pbf, .osm, .osm.bz2), one per city.")
-    ],
-    out: Annotated[
-        Path,
-        typer.Option("--out", help="Output folder: one subfolder per city, the report at the top."),
-    ],
-    config: ConfigOpt = None,
-    analysis: AnalysisOpt = None,
-    origins: OriginsOpt = None,
-    item: ItemsOpt = None,
-    k: KOpt = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            help="Local Dask workers (default: one per city, up to the CPU count).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Use an existing Dask cluster, e.g. tcp://host:8786."),
-    ] = None,
-    serial: Annotated[
-        bool, typer.Option("--serial", help="Run in this process, without Dask.")
-    ] = False,
-    lang: LangOpt = Lang.en,
-    pdf: PdfOpt = True,
+    extracts: Annotated[list[Path], typer.Argument(help="OSM extracts (.osm.pbf, .osm, "
+                                                   ".osm.bz2), one per city.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: one subfolder per "
+                                      "city, the report at the top.")],
+    config: ConfigOpt = None, analysis: AnalysisOpt = None, origins: OriginsOpt = None,
+    item: ItemsOpt = None, k: KOpt = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Local Dask "
+                                                "workers (default: one per city, up to the "
+                                                "CPU count).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Use an existing Dask "
+                                                  "cluster, e.g. tcp://host:8786.")] = None,
+    serial: Annotated[bool, typer.Option("--serial", help="Run in this process, without "
+                                         "Dask.")] = False,
+    lang: LangOpt = Lang.en, pdf: PdfOpt = True,
 ) -> None:
     """Assess several cities with the same configuration (on Dask) and compare them."""
     console = Console(stderr=True)
@@ -168,97 +128,67 @@ def compare(
     def done(i: int) -> None:
         console.print(f"assessed {extracts[i].name}")
 
-    result = run_compare(
-        extracts,
-        out,
-        config=cfg,
-        analysis=acfg,
-        origins=origins.value if origins else None,
-        items=item,
-        k=k,
-        serial=serial,
-        workers=workers,
-        scheduler=scheduler,
-        lang=lang.value,
-        pdf=pdf,
-        on_done=done,
-    )
+    result = run_compare(extracts, out, config=cfg, analysis=acfg,
+                         origins=origins.value if origins else None, items=item, k=k,
+                         serial=serial, workers=workers, scheduler=scheduler,
+                         lang=lang.value, pdf=pdf, on_done=done)
     for name, folder in result.city_dirs.items():
         console.print(f"{name}: {folder}")
     _print_report(console, result.report)
 
 
 def _sites_table(res: SitingResult) -> Table:
-    table = Table(
-        title=f"{res.item}: {res.uncovered_population:,.0f} residents without it "
-        f"within {res.threshold} ({res.distance_m:g} m)"
-    )
+    table = Table(title=f"{res.item}: {res.uncovered_population:,.0f} residents without it "
+                  f"within {res.threshold} ({res.distance_m:g} m)")
     for col in ("rank", "lon", "lat", "newly covered", "cumulative share"):
         table.add_column(col, justify="right")
     for r in res.sites.to_dict(orient="records"):
-        table.add_row(
-            str(r["rank"]),
-            f"{r['lon']:.5f}",
-            f"{r['lat']:.5f}",
-            f"{r['gain_population']:,.0f}",
-            f"{100 * r['cumulative_share_of_uncovered']:.1f} %",
-        )
+        table.add_row(str(r["rank"]), f"{r['lon']:.5f}", f"{r['lat']:.5f}",
+                      f"{r['gain_population']:,.0f}",
+                      f"{100 * r['cumulative_share_of_uncovered']:.1f} %")
     return table
 
 
 def site(
-    source: Annotated[
-        Path, typer.Argument(help="A result folder, or an OSM extract to assess first.")
-    ],
+    source: Annotated[Path, typer.Argument(help="A result folder, or an OSM extract to "
+                                           "assess first.")],
     item: Annotated[str, typer.Option("--item", help="Facility item, e.g. kindergarten.")],
     k: Annotated[int, typer.Option("--k", min=1, help="Number of new sites.")] = 5,
-    exact: Annotated[
-        bool | None,
-        typer.Option("--exact/--no-exact", help="Also solve the exact MILP (default: when small)."),
-    ] = None,
-    config: ConfigOpt = None,
-    analysis: AnalysisOpt = None,
-    origins: OriginsOpt = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write sites CSV/GeoJSON and a gap map here.")
-    ] = None,
+    exact: Annotated[bool | None, typer.Option(
+        "--exact/--no-exact", help="Also solve the exact MILP (default: when small).")] = None,
+    config: ConfigOpt = None, analysis: AnalysisOpt = None, origins: OriginsOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write sites CSV/GeoJSON and a "
+                                             "gap map here.")] = None,
 ) -> None:
     """Propose k new sites for an item that cover the most residents now without it."""
     console = Console()
     if source.is_dir():
         city = load_result(source, config=config)
     elif source.is_file():
-        city = from_assessment(evaluate(source, config, origins=origins.value if origins else None))
+        city = from_assessment(evaluate(source, config,
+                                        origins=origins.value if origins else None))
     else:
         raise InputError([Problem(str(source), "no such file or folder")])
     res = site_facilities(city, item, k, analysis=load_analysis(analysis), exact=exact)
     console.print(_sites_table(res))
     if res.exact is not None:
-        console.print(
-            f"greedy covers {res.greedy.covered:,.0f}; exact optimum "
-            f"{res.exact.covered:,.0f} ({100 * (res.greedy_ratio or 1.0):.1f} %), "
-            f"{res.candidates} candidate nodes"
-        )
+        console.print(f"greedy covers {res.greedy.covered:,.0f}; exact optimum "
+                      f"{res.exact.covered:,.0f} ({100 * (res.greedy_ratio or 1.0):.1f} %), "
+                      f"{res.candidates} candidate nodes")
     else:
-        console.print(
-            f"exact optimum not computed ({res.candidates} candidate nodes); greedy "
-            "is guaranteed ≥ 63 % of it"
-        )
+        console.print(f"exact optimum not computed ({res.candidates} candidate nodes); greedy "
+                      "is guaranteed ≥ 63 % of it")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         res.sites.to_csv(out / f"sites_{item}.csv", index=False)
-        features = [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-                "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")},
-            }
-            for r in res.sites.to_dict(orient="records")
-        ]
-        (out / f"sites_{item}.geojson").write_text(
-            json.dumps({"type": "FeatureCollection", "features": features}, default=float), "utf-8"
-        )
-        fig = render_figure(lambda: gap_map(city, item, res), out, f"{city.name}-gaps-{item}", item)
+        features = [{"type": "Feature", "geometry": {"type": "Point",
+                                                     "coordinates": [r["lon"], r["lat"]]},
+                     "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")}}
+                    for r in res.sites.to_dict(orient="records")]
+        (out / f"sites_{item}.geojson").write_text(json.dumps(
+            {"type": "FeatureCollection", "features": features}, default=float), "utf-8")
+        fig = render_figure(lambda: gap_map(city, item, res), out, f"{city.name}-gaps-{item}",
+                      item)
         console.print(f"written: {out / f'sites_{item}.csv'}, {fig.png}")
 
 

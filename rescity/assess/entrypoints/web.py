@@ -55,9 +55,8 @@ def configured_extracts(ctx: Ctx) -> dict[str, Path]:
     folder = ctx.settings.assess_extracts_dir
     if folder is None or not folder.is_dir():
         return {}
-    return {
-        p.name: p for p in sorted(folder.iterdir()) if p.is_file() and p.name.endswith(SUFFIXES)
-    }
+    return {p.name: p for p in sorted(folder.iterdir())
+            if p.is_file() and p.name.endswith(SUFFIXES)}
 
 
 @router.get("/assess", include_in_schema=False)
@@ -65,15 +64,11 @@ def assess_page(page: Page, ctx: Ctx, _who: Reader, jobs: Registry) -> Response:
     first = next(iter(jobs.all()), None)
     tax_items = _life_items()
     return page.render(
-        "assess/page.html",
-        extracts=list(configured_extracts(ctx)),
-        origin_kinds=ORIGIN_KINDS,
-        jobs=[j.public() for j in jobs.all()],
-        latest=first.id if first else "",
+        "assess/page.html", extracts=list(configured_extracts(ctx)), origin_kinds=ORIGIN_KINDS,
+        jobs=[j.public() for j in jobs.all()], latest=first.id if first else "",
         items=tax_items,
-        indices=[
-            {"id": i, "zh": INDEX_LABELS[i][0], "en": INDEX_LABELS[i][1]} for i in INDEX_NAMES
-        ],
+        indices=[{"id": i, "zh": INDEX_LABELS[i][0], "en": INDEX_LABELS[i][1]}
+                 for i in INDEX_NAMES],
     )
 
 
@@ -82,9 +77,8 @@ def _life_items() -> list[dict[str, str]]:
     from rescity.assess.domain.taxonomy import load_taxonomy
 
     by_id = {it.id: it for it in load_taxonomy().items}
-    return [
-        {"id": i, "zh": by_id[i].zh, "en": by_id[i].en} for i in build_config().life_service.weights
-    ]
+    return [{"id": i, "zh": by_id[i].zh, "en": by_id[i].en}
+            for i in build_config().life_service.weights]
 
 
 def _safe_name(name: str) -> str:
@@ -93,10 +87,7 @@ def _safe_name(name: str) -> str:
 
 @router.post("/api/assess/jobs", status_code=202)
 async def start_job(
-    ctx: Ctx,
-    uow: UoW,
-    who: Runner,
-    jobs: Registry,
+    ctx: Ctx, uow: UoW, who: Runner, jobs: Registry,
     extract: Annotated[str, Form(max_length=300)] = "",
     origins: Annotated[str, Form(max_length=20)] = "",
     file: Annotated[UploadFile | None, File()] = None,
@@ -119,18 +110,11 @@ async def start_job(
         if extract not in known:
             raise InputError([Problem("extract", "choose a configured extract or upload one")])
         name, path = extract, known[extract]
-    job = jobs.submit(
-        path, extract=name, origins=origins or None, owner=who.username if who else "anonymous"
-    )
-    audit.record(
-        uow.session,
-        who,
-        kind=AuditKind.WRITE,
-        action="assess.run",
-        record_type="assess_job",
-        record_id=job.id,
-        detail={"extract": name, "origins": origins or "default"},
-    )
+    job = jobs.submit(path, extract=name, origins=origins or None,
+                      owner=who.username if who else "anonymous")
+    audit.record(uow.session, who, kind=AuditKind.WRITE, action="assess.run",
+                 record_type="assess_job", record_id=job.id,
+                 detail={"extract": name, "origins": origins or "default"})
     uow.commit()
     return JSONResponse(job.public(), status_code=202)
 
@@ -161,9 +145,7 @@ def job_summary(job_id: str, _who: Reader, jobs: Registry) -> dict[str, Any]:
     city = jobs.done(job_id).city
     s = city.summary
     return {
-        "city": city.name,
-        "origins": s.get("origins"),
-        "population": s.get("population"),
+        "city": city.name, "origins": s.get("origins"), "population": s.get("population"),
         "network_km": s.get("network", {}).get("length_km"),
         "indices": {k: s["indices"][k] for k in INDEX_NAMES if k in s["indices"]},
         "labels": {k: {"zh": v[0], "en": v[1]} for k, v in INDEX_LABELS.items()},
@@ -185,9 +167,7 @@ def origin_reach(job_id: str, oid: int, _who: Reader, jobs: Registry) -> dict[st
     area = ex.walk_area(oid, distance)
     row = city.origins.iloc[oid]
     return {
-        "oid": oid,
-        "distance_m": distance,
-        "label": city.config.thresholds.labels[-1],
+        "oid": oid, "distance_m": distance, "label": city.config.thresholds.labels[-1],
         "population": float(row["population"]),
         "scores": {k: (None if row[k] != row[k] else float(row[k])) for k in INDEX_NAMES},
         "facilities": facilities,
@@ -196,13 +176,9 @@ def origin_reach(job_id: str, oid: int, _who: Reader, jobs: Registry) -> dict[st
 
 
 @router.get("/api/assess/jobs/{job_id}/siting")
-def job_siting(
-    job_id: str,
-    _who: Reader,
-    jobs: Registry,
-    item: Annotated[str, Query(max_length=60)] = "kindergarten",
-    k: Annotated[int, Query(ge=1, le=50)] = 5,
-) -> dict[str, Any]:
+def job_siting(job_id: str, _who: Reader, jobs: Registry,
+               item: Annotated[str, Query(max_length=60)] = "kindergarten",
+               k: Annotated[int, Query(ge=1, le=50)] = 5) -> dict[str, Any]:
     """Greedy (and, when small, exact) maximal-covering sites for ``item``."""
     ex = jobs.done(job_id)
     res = site_facilities(ex.city, item, k, origin_snap=ex.origin_snap)

@@ -119,18 +119,8 @@ def _gather_ranges(starts: I64, counts: I64) -> I64:
 
 
 def assemble(
-    crs: str,
-    x: F64,
-    y: F64,
-    node_osm: I64,
-    edge_u: I64,
-    edge_v: I64,
-    edge_len: F64,
-    geom_ptr: I64,
-    geom_x: F64,
-    geom_y: F64,
-    *,
-    source: str = "network",
+    crs: str, x: F64, y: F64, node_osm: I64, edge_u: I64, edge_v: I64, edge_len: F64,
+    geom_ptr: I64, geom_x: F64, geom_y: F64, *, source: str = "network",
 ) -> WalkNetwork:
     """Keep the largest connected component and renumber; report what was dropped."""
     n = len(x)

@@ -81,21 +81,12 @@ def workspace(indptr: Any, wgt: Any, n_org: int, cap: int, cutoff: float) -> Any
                     ok = False
                     break
             long_edges[x] = ok
-    return (
-        np.full(n_nodes, np.inf),
-        np.empty(n_nodes, dtype=np.int64),
-        np.full(n_org, np.inf),
-        np.empty(n_org, dtype=np.int64),
-        np.empty(cap),
-        np.empty(cap, dtype=np.int64),
-        np.full(N_BUCKETS + 2, -1, dtype=np.int64),
-        np.empty(cap, dtype=np.int64),
-        np.empty(cap, dtype=np.int64),
-        np.empty(cap),
-        np.empty(n_org, dtype=np.int64),
-        np.empty(n_org),
-        long_edges,
-    )
+    return (np.full(n_nodes, np.inf), np.empty(n_nodes, dtype=np.int64),
+            np.full(n_org, np.inf), np.empty(n_org, dtype=np.int64),
+            np.empty(cap), np.empty(cap, dtype=np.int64),
+            np.full(N_BUCKETS + 2, -1, dtype=np.int64),
+            np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64), np.empty(cap),
+            np.empty(n_org, dtype=np.int64), np.empty(n_org), long_edges)
 
 
 @njit(cache=True)
@@ -112,22 +103,10 @@ def single_origins(norg_org: Any, direct_org: Any, n_org: int) -> Any:
 
 @njit(cache=True, nogil=True)
 def search(
-    indptr: Any,
-    nbr: Any,
-    wgt: Any,
-    f: int,
-    seed_ptr: Any,
-    seed_node: Any,
-    seed_dist: Any,
-    direct_ptr: Any,
-    direct_org: Any,
-    direct_dist: Any,
-    norg_ptr: Any,
-    norg_org: Any,
-    norg_off: Any,
-    single: Any,
-    cutoff: float,
-    ws: Any,
+    indptr: Any, nbr: Any, wgt: Any, f: int,
+    seed_ptr: Any, seed_node: Any, seed_dist: Any,
+    direct_ptr: Any, direct_org: Any, direct_dist: Any,
+    norg_ptr: Any, norg_org: Any, norg_off: Any, single: Any, cutoff: float, ws: Any,
 ) -> int:
     """Shortest distance from source ``f`` to every origin within ``cutoff``.
 
@@ -141,21 +120,8 @@ def search(
     the search ~1.7 times faster than one heap for everything. Exact: every entry of a
     later band is farther than every entry of the current one.
     """
-    (
-        dist,
-        seen_nodes,
-        best,
-        seen_org,
-        hd,
-        hn,
-        head,
-        e_node,
-        e_next,
-        e_d,
-        hit_org,
-        hit_d,
-        long_edges,
-    ) = ws
+    (dist, seen_nodes, best, seen_org, hd, hn, head, e_node, e_next, e_d, hit_org, hit_d,
+     long_edges) = ws
     n_hit = 0
     inv_w = N_BUCKETS / cutoff if cutoff > 0 else 0.0
     n_seen = 0
@@ -257,44 +223,16 @@ def search(
 
 @njit(cache=True, nogil=True)
 def _searches(
-    t: int,
-    n_threads: int,
-    first: int,
-    last: int,
-    cap: int,
-    indptr: Any,
-    nbr: Any,
-    wgt: Any,
-    seed_ptr: Any,
-    seed_node: Any,
-    seed_dist: Any,
-    direct_ptr: Any,
-    direct_org: Any,
-    direct_dist: Any,
-    norg_ptr: Any,
-    norg_org: Any,
-    norg_off: Any,
-    single: Any,
-    grp_rep: Any,
-    gitem_ptr: Any,
-    gitem: Any,
-    gitem_n: Any,
-    gslot_ptr: Any,
-    gslot: Any,
-    gslot_val: Any,
-    thresholds: Any,
-    cutoff: float,
-    pop: Any,
-    owner: Any,
-    counts: Any,
-    nearest: Any,
-    with_nearest: bool,
-    value: Any,
-    grp_pop: Any,
-    buf_o: Any,
-    buf_g: Any,
-    buf_d: Any,
-    buf_n: Any,
+    t: int, n_threads: int, first: int, last: int, cap: int,
+    indptr: Any, nbr: Any, wgt: Any,
+    seed_ptr: Any, seed_node: Any, seed_dist: Any,
+    direct_ptr: Any, direct_org: Any, direct_dist: Any,
+    norg_ptr: Any, norg_org: Any, norg_off: Any, single: Any,
+    grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
+    gslot_ptr: Any, gslot: Any, gslot_val: Any,
+    thresholds: Any, cutoff: float, pop: Any, owner: Any,
+    counts: Any, nearest: Any, with_nearest: bool, value: Any, grp_pop: Any,
+    buf_o: Any, buf_g: Any, buf_d: Any, buf_n: Any,
 ) -> int:
     """Thread ``t``'s searches, groups ``first`` to ``last`` (a plain compiled loop: numba
     optimises it better outside the parallel region). Hits on the thread's own origins go
@@ -306,24 +244,9 @@ def _searches(
     hit_org, hit_d = ws[10], ws[11]
     n_buf = 0
     for g in range(first, last):
-        n_hit = search(
-            indptr,
-            nbr,
-            wgt,
-            grp_rep[g],
-            seed_ptr,
-            seed_node,
-            seed_dist,
-            direct_ptr,
-            direct_org,
-            direct_dist,
-            norg_ptr,
-            norg_org,
-            norg_off,
-            single,
-            cutoff,
-            ws,
-        )
+        n_hit = search(indptr, nbr, wgt, grp_rep[g], seed_ptr, seed_node, seed_dist,
+                       direct_ptr, direct_org, direct_dist, norg_ptr, norg_org, norg_off,
+                       single, cutoff, ws)
         if n_threads > 1 and n_buf + n_hit > len(buf_o):
             buf_n[0] = n_buf
             return g  # redone in the next round, after the buffers are emptied
@@ -362,25 +285,10 @@ def _searches(
 
 @njit(cache=True, nogil=True)
 def _deferred(
-    t: int,
-    gitem_ptr: Any,
-    gitem: Any,
-    gitem_n: Any,
-    gslot_ptr: Any,
-    gslot: Any,
-    gslot_val: Any,
-    thresholds: Any,
-    pop: Any,
-    owner: Any,
-    counts: Any,
-    nearest: Any,
-    with_nearest: bool,
-    value: Any,
-    grp_pop: Any,
-    buf_o: Any,
-    buf_g: Any,
-    buf_d: Any,
-    buf_n: Any,
+    t: int, gitem_ptr: Any, gitem: Any, gitem_n: Any,
+    gslot_ptr: Any, gslot: Any, gslot_val: Any, thresholds: Any, pop: Any, owner: Any,
+    counts: Any, nearest: Any, with_nearest: bool, value: Any, grp_pop: Any,
+    buf_o: Any, buf_g: Any, buf_d: Any, buf_n: Any,
 ) -> None:
     """Thread ``t`` adds the other threads' hits on its origins."""
     n_thr = len(thresholds)
@@ -416,16 +324,8 @@ def _deferred(
 
 
 @njit(cache=True)
-def _split(
-    n_threads: int,
-    n_org: int,
-    n_branch: int,
-    seed_ptr: Any,
-    seed_node: Any,
-    norg_ptr: Any,
-    norg_org: Any,
-    grp_rep: Any,
-) -> Any:
+def _split(n_threads: int, n_org: int, n_branch: int, seed_ptr: Any, seed_node: Any,
+           norg_ptr: Any, norg_org: Any, grp_rep: Any) -> Any:
     """Groups in ``n_threads`` runs of equal length (they are numbered along the space-filling
     curve, so each run covers one part of the city), and each origin's owner: the thread
     whose part holds the node it hangs on."""
@@ -456,34 +356,14 @@ def _split(
 
 @njit(parallel=True, cache=True)
 def reach_kernel(
-    indptr: Any,
-    nbr: Any,
-    wgt: Any,
-    seed_ptr: Any,
-    seed_node: Any,
-    seed_dist: Any,
-    direct_ptr: Any,
-    direct_org: Any,
-    direct_dist: Any,
-    norg_ptr: Any,
-    norg_org: Any,
-    norg_off: Any,
-    single: Any,
-    grp_rep: Any,
-    gitem_ptr: Any,
-    gitem: Any,
-    gitem_n: Any,
-    gslot_ptr: Any,
-    gslot: Any,
-    gslot_val: Any,
-    thresholds: Any,
-    cutoff: float,
-    pop: Any,
-    counts: Any,
-    nearest: Any,
-    value: Any,
-    grp_pop: Any,
-    buf_cap: int,
+    indptr: Any, nbr: Any, wgt: Any,
+    seed_ptr: Any, seed_node: Any, seed_dist: Any,
+    direct_ptr: Any, direct_org: Any, direct_dist: Any,
+    norg_ptr: Any, norg_org: Any, norg_off: Any, single: Any,
+    grp_rep: Any, gitem_ptr: Any, gitem: Any, gitem_n: Any,
+    gslot_ptr: Any, gslot: Any, gslot_val: Any,
+    thresholds: Any, cutoff: float, pop: Any,
+    counts: Any, nearest: Any, value: Any, grp_pop: Any, buf_cap: int,
 ) -> None:
     """One search per group (``grp_rep[g]`` is its representative source); a group adds
     ``gitem_n`` to its items' counts and ``gslot_val`` to its value slots.
@@ -501,9 +381,8 @@ def reach_kernel(
     n_threads = grp_pop.shape[0]
     n_org = len(pop)
     with_nearest = nearest.shape[0] == n_org  # no rows: the caller wants counts only
-    bounds, owner = _split(
-        n_threads, n_org, len(indptr) - 1, seed_ptr, seed_node, norg_ptr, norg_org, grp_rep
-    )
+    bounds, owner = _split(n_threads, n_org, len(indptr) - 1, seed_ptr, seed_node,
+                           norg_ptr, norg_org, grp_rep)
     max_seeds = 0
     for f in range(len(seed_ptr) - 1):
         max_seeds = max(max_seeds, seed_ptr[f + 1] - seed_ptr[f])
@@ -518,69 +397,17 @@ def reach_kernel(
     pos = bounds[:-1].copy()
     while True:
         for t in prange(n_threads):
-            pos[t] = _searches(
-                t,
-                n_threads,
-                pos[t],
-                bounds[t + 1],
-                cap,
-                indptr,
-                nbr,
-                wgt,
-                seed_ptr,
-                seed_node,
-                seed_dist,
-                direct_ptr,
-                direct_org,
-                direct_dist,
-                norg_ptr,
-                norg_org,
-                norg_off,
-                single,
-                grp_rep,
-                gitem_ptr,
-                gitem,
-                gitem_n,
-                gslot_ptr,
-                gslot,
-                gslot_val,
-                thresholds,
-                cutoff,
-                pop,
-                owner,
-                counts,
-                nearest,
-                with_nearest,
-                value,
-                grp_pop[t],
-                buf_o[t],
-                buf_g[t],
-                buf_d[t],
-                buf_n[t],
-            )
+            pos[t] = _searches(t, n_threads, pos[t], bounds[t + 1], cap, indptr, nbr, wgt,
+                               seed_ptr, seed_node, seed_dist, direct_ptr, direct_org,
+                               direct_dist, norg_ptr, norg_org, norg_off, single, grp_rep,
+                               gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
+                               thresholds, cutoff, pop, owner, counts, nearest, with_nearest,
+                               value, grp_pop[t], buf_o[t], buf_g[t], buf_d[t], buf_n[t])
         if n_threads > 1:
             for t in prange(n_threads):
-                _deferred(
-                    t,
-                    gitem_ptr,
-                    gitem,
-                    gitem_n,
-                    gslot_ptr,
-                    gslot,
-                    gslot_val,
-                    thresholds,
-                    pop,
-                    owner,
-                    counts,
-                    nearest,
-                    with_nearest,
-                    value,
-                    grp_pop[t],
-                    buf_o,
-                    buf_g,
-                    buf_d,
-                    buf_n[:, 0],
-                )
+                _deferred(t, gitem_ptr, gitem, gitem_n, gslot_ptr, gslot, gslot_val,
+                          thresholds, pop, owner, counts, nearest, with_nearest, value,
+                          grp_pop[t], buf_o, buf_g, buf_d, buf_n[:, 0])
         done = True
         for t in range(n_threads):
             if pos[t] < bounds[t + 1]:
@@ -591,12 +418,8 @@ def reach_kernel(
 
 @njit(cache=True)
 def group_sources(
-    seed_ptr: Any,
-    seed_node: Any,
-    seed_dist: Any,
-    direct_ptr: Any,
-    direct_org: Any,
-    direct_dist: Any,
+    seed_ptr: Any, seed_node: Any, seed_dist: Any,
+    direct_ptr: Any, direct_org: Any, direct_dist: Any,
 ) -> Any:
     """Group sources with identical seeds and direct pairs (same place, same distances).
 
@@ -630,7 +453,8 @@ def group_sources(
             f = order[a]
             for r in range(first_rep, n_grp):
                 g = reps[r]
-                if _same(f, g, seed_ptr, seed_node, seed_dist, direct_ptr, direct_org, direct_dist):
+                if _same(f, g, seed_ptr, seed_node, seed_dist, direct_ptr, direct_org,
+                         direct_dist):
                     group[f] = r
                     break
             if group[f] < 0:
@@ -656,30 +480,18 @@ def group_sources(
 
 
 @njit(cache=True, inline="always")
-def _same(
-    a: int,
-    b: int,
-    seed_ptr: Any,
-    seed_node: Any,
-    seed_dist: Any,
-    direct_ptr: Any,
-    direct_org: Any,
-    direct_dist: Any,
-) -> bool:
+def _same(a: int, b: int, seed_ptr: Any, seed_node: Any, seed_dist: Any, direct_ptr: Any,
+          direct_org: Any, direct_dist: Any) -> bool:
     if seed_ptr[a + 1] - seed_ptr[a] != seed_ptr[b + 1] - seed_ptr[b]:
         return False
     if direct_ptr[a + 1] - direct_ptr[a] != direct_ptr[b + 1] - direct_ptr[b]:
         return False
     for k in range(seed_ptr[a + 1] - seed_ptr[a]):
-        if (
-            seed_node[seed_ptr[a] + k] != seed_node[seed_ptr[b] + k]
-            or seed_dist[seed_ptr[a] + k] != seed_dist[seed_ptr[b] + k]
-        ):
+        if (seed_node[seed_ptr[a] + k] != seed_node[seed_ptr[b] + k]
+                or seed_dist[seed_ptr[a] + k] != seed_dist[seed_ptr[b] + k]):
             return False
     for k in range(direct_ptr[a + 1] - direct_ptr[a]):
-        if (
-            direct_org[direct_ptr[a] + k] != direct_org[direct_ptr[b] + k]
-            or direct_dist[direct_ptr[a] + k] != direct_dist[direct_ptr[b] + k]
-        ):
+        if (direct_org[direct_ptr[a] + k] != direct_org[direct_ptr[b] + k]
+                or direct_dist[direct_ptr[a] + k] != direct_dist[direct_ptr[b] + k]):
             return False
     return True

@@ -34,23 +34,11 @@ I64 = npt.NDArray[np.int64]
 
 @njit(cache=True, nogil=True)
 def _pairs_kernel(
-    indptr: Any,
-    nbr: Any,
-    wgt: Any,
-    seed_ptr: Any,
-    seed_node: Any,
-    seed_dist: Any,
-    direct_ptr: Any,
-    direct_tgt: Any,
-    direct_dist: Any,
-    ntgt_ptr: Any,
-    ntgt_tgt: Any,
-    ntgt_off: Any,
-    single: Any,
-    n_targets: int,
-    cutoff: float,
-    first: int,
-    last: int,
+    indptr: Any, nbr: Any, wgt: Any,
+    seed_ptr: Any, seed_node: Any, seed_dist: Any,
+    direct_ptr: Any, direct_tgt: Any, direct_dist: Any,
+    ntgt_ptr: Any, ntgt_tgt: Any, ntgt_off: Any, single: Any,
+    n_targets: int, cutoff: float, first: int, last: int,
 ) -> Any:
     max_seeds = 0
     for s in range(first, last):
@@ -63,24 +51,9 @@ def _pairs_kernel(
     out_d = np.empty(out_cap, dtype=np.float64)
     n_out = 0
     for s in range(first, last):
-        n_hit = search(
-            indptr,
-            nbr,
-            wgt,
-            s,
-            seed_ptr,
-            seed_node,
-            seed_dist,
-            direct_ptr,
-            direct_tgt,
-            direct_dist,
-            ntgt_ptr,
-            ntgt_tgt,
-            ntgt_off,
-            single,
-            cutoff,
-            ws,
-        )
+        n_hit = search(indptr, nbr, wgt, s, seed_ptr, seed_node, seed_dist,
+                       direct_ptr, direct_tgt, direct_dist, ntgt_ptr, ntgt_tgt, ntgt_off,
+                       single, cutoff, ws)
         for j in range(n_hit):
             t = hit_tgt[j]
             d = hit_d[j]
@@ -109,9 +82,8 @@ class Pairs:
     dist: F64
 
 
-def _run(
-    att: Attachments, net: WalkNetwork, n_targets: int, cutoff: float, n_sources: int, threads: int
-) -> Pairs:
+def _run(att: Attachments, net: WalkNetwork, n_targets: int, cutoff: float,
+         n_sources: int, threads: int) -> Pairs:
     sg = net.search_graph
     indptr, nbr, wgt = sg.indptr, sg.nbr, sg.wgt
     att = on_search_graph(net, att, cutoff)
@@ -121,24 +93,10 @@ def _run(
 
     def one(b: tuple[int, int]) -> tuple[I64, I64, F64]:
         out: tuple[I64, I64, F64] = _pairs_kernel(
-            indptr,
-            nbr,
-            wgt,
-            att.seed_ptr,
-            att.seed_node,
-            att.seed_dist,
-            att.direct_ptr,
-            att.direct_org,
-            att.direct_dist,
-            att.norg_ptr,
-            att.norg_org,
-            att.norg_off,
-            single,
-            n_targets,
-            float(cutoff),
-            b[0],
-            b[1],
-        )
+            indptr, nbr, wgt, att.seed_ptr, att.seed_node, att.seed_dist,
+            att.direct_ptr, att.direct_org, att.direct_dist,
+            att.norg_ptr, att.norg_org, att.norg_off, single, n_targets, float(cutoff), b[0],
+            b[1])
         return out
 
     if threads > 1 and len(bounds) > 1:
@@ -156,29 +114,16 @@ def _run(
 
 
 def pairs_within(
-    net: WalkNetwork,
-    sources: Snapped,
-    source_id: I64,
-    n_sources: int,
-    targets: Snapped,
-    cutoff: float,
-    *,
-    add_snap_distance: bool,
-    threads: int | None = None,
+    net: WalkNetwork, sources: Snapped, source_id: I64, n_sources: int, targets: Snapped,
+    cutoff: float, *, add_snap_distance: bool, threads: int | None = None,
 ) -> Pairs:
     """Network distance from each source to each target within ``cutoff`` metres.
 
     ``source_id[p]`` names the source that snapped point ``p`` belongs to (a facility with
     several access points is one source, at its nearest point). Unsnapped points reach nothing.
     """
-    att = attach(
-        net,
-        targets,
-        sources,
-        np.asarray(source_id, np.int64),
-        n_sources,
-        add_snap_distance=add_snap_distance,
-    )
+    att = attach(net, targets, sources, np.asarray(source_id, np.int64), n_sources,
+                 add_snap_distance=add_snap_distance)
     n = threads or min(os.cpu_count() or 1, 8)
     return _run(att, net, len(targets.edge), cutoff, n_sources, n)
 

@@ -82,13 +82,8 @@ class Attachments:
 
 
 def attach(
-    net: WalkNetwork,
-    origins: Snapped,
-    access: Snapped,
-    access_fac: I64,
-    n_fac: int,
-    *,
-    add_snap_distance: bool,
+    net: WalkNetwork, origins: Snapped, access: Snapped, access_fac: I64, n_fac: int,
+    *, add_snap_distance: bool,
 ) -> Attachments:
     """Build seeds (two per access point), node→origin lists and same-edge pairs.
 
@@ -143,37 +138,17 @@ def attach(
 
 def on_search_graph(net: WalkNetwork, att: Attachments, cutoff: float) -> Attachments:
     """The attachments moved onto the network's branch-node graph (same distances)."""
-    return Attachments(
-        *reduce_attachments(
-            net.search_graph,
-            att.seed_ptr,
-            att.seed_node,
-            att.seed_dist,
-            att.direct_ptr,
-            att.direct_org,
-            att.direct_dist,
-            att.norg_ptr,
-            att.norg_org,
-            att.norg_off,
-            cutoff,
-        )
-    )
+    return Attachments(*reduce_attachments(
+        net.search_graph, att.seed_ptr, att.seed_node, att.seed_dist,
+        att.direct_ptr, att.direct_org, att.direct_dist,
+        att.norg_ptr, att.norg_org, att.norg_off, cutoff))
 
 
 def run_reach(
-    net: WalkNetwork,
-    att: Attachments,
-    fac_items: list[list[int]],
-    n_items: int,
-    thresholds: F64,
-    cutoff: float,
-    population: F64,
-    *,
-    fac_value: F64 | None = None,
-    fac_slots: list[list[int]] | None = None,
-    n_slots: int = 0,
-    n_threads: int | None = None,
-    with_nearest: bool = True,
+    net: WalkNetwork, att: Attachments, fac_items: list[list[int]], n_items: int,
+    thresholds: F64, cutoff: float, population: F64, *,
+    fac_value: F64 | None = None, fac_slots: list[list[int]] | None = None, n_slots: int = 0,
+    n_threads: int | None = None, with_nearest: bool = True,
 ) -> ReachResult:
     """Run the kernel on all facilities and reduce the per-thread partial results.
 
@@ -187,27 +162,22 @@ def run_reach(
     sg = net.search_graph
     red = on_search_graph(net, att, cutoff)
     n_fac = len(fac_items)
-    grp_rep, group_of = group_sources(
-        red.seed_ptr, red.seed_node, red.seed_dist, red.direct_ptr, red.direct_org, red.direct_dist
-    )
+    grp_rep, group_of = group_sources(red.seed_ptr, red.seed_node, red.seed_dist,
+                                      red.direct_ptr, red.direct_org, red.direct_dist)
     n_grp = len(grp_rep)
     # Per group: its items with multiplicity, its value slots with summed values.
     fitem_ptr, fitem = _ragged(fac_items)
     fac_of = np.repeat(np.arange(n_fac, dtype=np.int64), np.diff(fitem_ptr))
     gitem_ptr, gitem, gitem_n = _group_rows(group_of[fac_of], fitem, n_items, n_grp, None)
     if fac_slots is None or n_slots == 0:
-        gslot_ptr, gslot, gslot_val = (
-            np.zeros(n_grp + 1, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros(0),
-        )
+        gslot_ptr, gslot, gslot_val = np.zeros(n_grp + 1, np.int64), np.zeros(0, np.int64), \
+            np.zeros(0)
     else:
         fslot_ptr, fslot = _ragged(fac_slots)
         fvalue = np.zeros(n_fac) if fac_value is None else np.asarray(fac_value, np.float64)
         fac_of = np.repeat(np.arange(n_fac, dtype=np.int64), np.diff(fslot_ptr))
-        gslot_ptr, gslot, gslot_val = _group_rows(
-            group_of[fac_of], fslot, n_slots, n_grp, fvalue[fac_of]
-        )
+        gslot_ptr, gslot, gslot_val = _group_rows(group_of[fac_of], fslot, n_slots, n_grp,
+                                                  fvalue[fac_of])
     threads = n_threads or numba.get_num_threads()
     n_org, n_thr = len(population), len(thresholds)
     # No count can exceed its item's number of facilities: the narrowest exact type, fewer
@@ -220,46 +190,22 @@ def run_reach(
     grp_pop = np.zeros((threads, n_grp, n_thr))
     slack = max(n_org, 4096) if _buffer_slack is None else _buffer_slack
     reach_kernel(
-        sg.indptr,
-        sg.nbr,
-        sg.wgt,
-        red.seed_ptr,
-        red.seed_node,
-        red.seed_dist,
-        red.direct_ptr,
-        red.direct_org,
-        red.direct_dist,
-        red.norg_ptr,
-        red.norg_org,
-        red.norg_off,
+        sg.indptr, sg.nbr, sg.wgt,
+        red.seed_ptr, red.seed_node, red.seed_dist,
+        red.direct_ptr, red.direct_org, red.direct_dist,
+        red.norg_ptr, red.norg_org, red.norg_off,
         single_origins(red.norg_org, red.direct_org, n_org),
-        grp_rep,
-        gitem_ptr,
-        gitem,
-        gitem_n.astype(np.int32),
-        gslot_ptr,
-        gslot,
-        gslot_val,
-        np.array(thresholds, dtype=np.float64),
-        float(cutoff),
+        grp_rep, gitem_ptr, gitem, gitem_n.astype(np.int32), gslot_ptr, gslot, gslot_val,
+        np.array(thresholds, dtype=np.float64), float(cutoff),
         np.array(population, dtype=np.float64),  # a writable copy: one compiled signature
-        counts,
-        nearest,
-        value,
-        grp_pop,
-        n_org + slack,
+        counts, nearest, value, grp_pop, n_org + slack,
     )
-    return ReachResult(
-        counts=counts,
-        nearest=nearest,
-        value=value,
-        fac_pop=np.cumsum(grp_pop.sum(axis=0), axis=-1)[group_of],
-    )
+    return ReachResult(counts=counts, nearest=nearest, value=value,
+                       fac_pop=np.cumsum(grp_pop.sum(axis=0), axis=-1)[group_of])
 
 
-def _group_rows(
-    group: I64, col: I64, n_cols: int, n_grp: int, weight: F64 | None
-) -> tuple[I64, I64, F64]:
+def _group_rows(group: I64, col: I64, n_cols: int, n_grp: int,
+                weight: F64 | None) -> tuple[I64, I64, F64]:
     """(group, column) entries merged per group: CSR pointers, columns, and the number of
     entries (or the summed weights) per pair."""
     key = group * n_cols + col

@@ -218,26 +218,15 @@ def _regions(indptr: Any, nbr: Any, wgt: Any) -> Any:  # pragma: no cover - comp
             chain_w[n_chain] = exit_dist[b_in[0], 1] + b_w[0]
             n_chain += 1
         n_region += 1
-    return (
-        ok,
-        branch,
-        nb,
-        exit_node,
-        exit_dist,
-        chain_u[:n_chain],
-        chain_v[:n_chain],
-        chain_w[:n_chain],
-    )
+    return ok, branch, nb, exit_node, exit_dist, chain_u[:n_chain], chain_v[:n_chain], \
+        chain_w[:n_chain]
 
 
 def build_search_graph(n: int, edge_u: I64, edge_v: I64, edge_len: F64) -> SearchGraph:
     """Branch nodes keep the walk network's order (a space-filling curve, ``graph.py``)."""
-    s_indptr, s_nbr, s_wgt = simple_csr(
-        n,
-        np.asarray(edge_u, np.int64),
-        np.asarray(edge_v, np.int64),
-        np.asarray(edge_len, np.float64),
-    )
+    s_indptr, s_nbr, s_wgt = simple_csr(n, np.asarray(edge_u, np.int64),
+                                        np.asarray(edge_v, np.int64),
+                                        np.asarray(edge_len, np.float64))
     ok, branch, nb, exit_node, exit_dist, cu, cv, cw = _regions(s_indptr, s_nbr, s_wgt)
     if not ok:  # pragma: no cover - a graph the peeling did not decompose: search it whole
         branch = np.arange(n, dtype=np.int64)
@@ -247,13 +236,13 @@ def build_search_graph(n: int, edge_u: I64, edge_v: I64, edge_len: F64) -> Searc
         cu = cv = np.zeros(0, np.int64)
         cw = np.zeros(0)
     indptr, nbr, wgt = _branch_graph(s_indptr, s_nbr, s_wgt, branch, int(nb), cu, cv, cw)
-    return SearchGraph(indptr, nbr, wgt, branch, exit_node, exit_dist, s_indptr, s_nbr, s_wgt)
+    return SearchGraph(indptr, nbr, wgt, branch, exit_node, exit_dist,
+                       s_indptr, s_nbr, s_wgt)
 
 
 @njit(cache=True)
-def _branch_graph(
-    s_indptr: Any, s_nbr: Any, s_wgt: Any, branch: Any, nb: int, cu: Any, cv: Any, cw: Any
-) -> Any:  # pragma: no cover - compiled
+def _branch_graph(s_indptr: Any, s_nbr: Any, s_wgt: Any, branch: Any, nb: int,
+                  cu: Any, cv: Any, cw: Any) -> Any:  # pragma: no cover - compiled
     """Branch-to-branch edges and one edge per chain, as a CSR written in place: the
     shortest of parallel edges is kept (a chain may run beside an edge or another chain)."""
     n = len(branch)
@@ -316,22 +305,11 @@ def _branch_graph(
 
 @njit(cache=True)
 def _reduce(
-    branch: Any,
-    exit_node: Any,
-    exit_dist: Any,
-    s_indptr: Any,
-    s_nbr: Any,
-    s_wgt: Any,
-    seed_ptr: Any,
-    seed_node: Any,
-    seed_dist: Any,
-    direct_ptr: Any,
-    direct_org: Any,
-    direct_dist: Any,
-    norg_ptr: Any,
-    norg_org: Any,
-    norg_off: Any,
-    cutoff: float,
+    branch: Any, exit_node: Any, exit_dist: Any,
+    s_indptr: Any, s_nbr: Any, s_wgt: Any,
+    seed_ptr: Any, seed_node: Any, seed_dist: Any,
+    direct_ptr: Any, direct_org: Any, direct_dist: Any,
+    norg_ptr: Any, norg_org: Any, norg_off: Any, cutoff: float,
 ) -> Any:  # pragma: no cover - compiled
     n = len(branch)
     n_src = len(seed_ptr) - 1
@@ -440,64 +418,35 @@ def _reduce(
                         stack_d[top] = nd
                         top += 1
         o_direct_ptr[f + 1] = j
-    return (
-        o_seed_ptr,
-        o_seed_node[:k2].copy(),
-        o_seed_dist[:k2].copy(),
-        o_direct_ptr,
-        o_direct_org[:j].copy(),
-        o_direct_dist[:j].copy(),
-        o_norg_ptr,
-        o_norg_org,
-        o_norg_off,
-    )
+    return (o_seed_ptr, o_seed_node[:k2].copy(), o_seed_dist[:k2].copy(),
+            o_direct_ptr, o_direct_org[:j].copy(), o_direct_dist[:j].copy(),
+            o_norg_ptr, o_norg_org, o_norg_off)
 
 
 @njit(cache=True)
 def _grow_i(a: Any, cap: int) -> Any:  # pragma: no cover - compiled
     out = np.empty(cap, dtype=np.int64)
-    out[: len(a)] = a
+    out[:len(a)] = a
     return out
 
 
 @njit(cache=True)
 def _grow_f(a: Any, cap: int) -> Any:  # pragma: no cover - compiled
     out = np.empty(cap)
-    out[: len(a)] = a
+    out[:len(a)] = a
     return out
 
 
 def reduce_attachments(
-    sg: SearchGraph,
-    seed_ptr: I64,
-    seed_node: I64,
-    seed_dist: F64,
-    direct_ptr: I64,
-    direct_org: I64,
-    direct_dist: F64,
-    norg_ptr: I64,
-    norg_org: I64,
-    norg_off: F64,
-    cutoff: float,
+    sg: SearchGraph, seed_ptr: I64, seed_node: I64, seed_dist: F64,
+    direct_ptr: I64, direct_org: I64, direct_dist: F64,
+    norg_ptr: I64, norg_org: I64, norg_off: F64, cutoff: float,
 ) -> tuple[Any, ...]:
     """The same problem on the branch-node graph: seeds and origin attachments moved to the
     exits, pairs inside a region added as direct pairs (arrays in the order given)."""
     out: tuple[Any, ...] = _reduce(
-        sg.branch,
-        sg.exit_node,
-        sg.exit_dist,
-        sg.simple_indptr,
-        sg.simple_nbr,
-        sg.simple_wgt,
-        seed_ptr,
-        seed_node,
-        seed_dist,
-        direct_ptr,
-        direct_org,
-        direct_dist,
-        norg_ptr,
-        norg_org,
-        norg_off,
-        float(cutoff),
-    )
+        sg.branch, sg.exit_node, sg.exit_dist,
+        sg.simple_indptr, sg.simple_nbr, sg.simple_wgt,
+        seed_ptr, seed_node, seed_dist, direct_ptr, direct_org, direct_dist,
+        norg_ptr, norg_org, norg_off, float(cutoff))
     return out

@@ -38,9 +38,8 @@ class Snapped:
 
 
 @njit(cache=True)
-def _grid(
-    x0: Any, y0: Any, x1: Any, y1: Any, minx: float, miny: float, cell: float, nx: int, ny: int
-) -> Any:
+def _grid(x0: Any, y0: Any, x1: Any, y1: Any, minx: float, miny: float, cell: float,
+          nx: int, ny: int) -> Any:
     n = len(x0)
     counts = np.zeros(nx * ny + 1, dtype=np.int64)
     for s in range(n):
@@ -67,22 +66,8 @@ def _grid(
 
 
 @njit(parallel=True, cache=True)
-def _query(
-    px: Any,
-    py: Any,
-    x0: Any,
-    y0: Any,
-    x1: Any,
-    y1: Any,
-    ptr: Any,
-    items: Any,
-    minx: float,
-    miny: float,
-    cell: float,
-    nx: int,
-    ny: int,
-    max_dist: float,
-) -> Any:
+def _query(px: Any, py: Any, x0: Any, y0: Any, x1: Any, y1: Any, ptr: Any, items: Any,
+           minx: float, miny: float, cell: float, nx: int, ny: int, max_dist: float) -> Any:
     n = len(px)
     best_seg = np.full(n, -1, dtype=np.int64)
     best_t = np.zeros(n)
@@ -154,37 +139,21 @@ class Snapper:
         self.miny = float(gy.min()) - cell
         self.nx = int((gx.max() - self.minx) / cell) + 2
         self.ny = int((gy.max() - self.miny) / cell) + 2
-        self.ptr, self.items = _grid(
-            self.x0, self.y0, self.x1, self.y1, self.minx, self.miny, cell, self.nx, self.ny
-        )
+        self.ptr, self.items = _grid(self.x0, self.y0, self.x1, self.y1, self.minx, self.miny,
+                                     cell, self.nx, self.ny)
 
     def snap(self, x: F64, y: F64, max_dist: float) -> Snapped:
         px = np.array(x, dtype=np.float64)  # writable copies: one compiled signature
         py = np.array(y, dtype=np.float64)
-        seg, t, d = _query(
-            px,
-            py,
-            self.x0,
-            self.y0,
-            self.x1,
-            self.y1,
-            self.ptr,
-            self.items,
-            self.minx,
-            self.miny,
-            self.cell,
-            self.nx,
-            self.ny,
-            float(max_dist),
-        )
+        seg, t, d = _query(px, py, self.x0, self.y0, self.x1, self.y1, self.ptr, self.items,
+                           self.minx, self.miny, self.cell, self.nx, self.ny, float(max_dist))
         ok = seg >= 0
         edge = np.full(len(px), -1, dtype=np.int64)
         offset = np.full(len(px), np.nan)
         dist = np.full(len(px), np.nan)
         s = seg[ok]
         edge[ok] = self.seg_edge[s]
-        offset[ok] = np.clip(
-            self.seg_start[s] + t[ok] * self.seg_len[s], 0.0, self.net.edge_len[edge[ok]]
-        )
+        offset[ok] = np.clip(self.seg_start[s] + t[ok] * self.seg_len[s], 0.0,
+                             self.net.edge_len[edge[ok]])
         dist[ok] = d[ok]
         return Snapped(edge, offset, dist)

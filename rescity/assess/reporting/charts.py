@@ -48,16 +48,8 @@ def _box(values: F64, weights: F64, label: str) -> dict[str, object]:
     q = [weighted_quantile(values, weights, p) for p in (0.05, 0.25, 0.5, 0.75, 0.95)]
     ok = np.isfinite(values) & (weights > 0)
     mean = float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")
-    return {
-        "label": label,
-        "whislo": q[0],
-        "q1": q[1],
-        "med": q[2],
-        "q3": q[3],
-        "whishi": q[4],
-        "mean": mean,
-        "fliers": [],
-    }
+    return {"label": label, "whislo": q[0], "q1": q[1], "med": q[2], "q3": q[3],
+            "whishi": q[4], "mean": mean, "fliers": []}
 
 
 def _city_colours(n: int) -> list[tuple[float, float, float, float]]:
@@ -66,19 +58,10 @@ def _city_colours(n: int) -> list[tuple[float, float, float, float]]:
 
 
 def _boxes(ax: Axes, stats: list[dict[str, object]], colours: Sequence[object]) -> None:
-    art = ax.bxp(
-        stats,
-        showmeans=True,
-        patch_artist=True,
-        widths=0.6,
-        meanprops={
-            "marker": "D",
-            "markerfacecolor": "white",
-            "markeredgecolor": "black",
-            "markersize": 4,
-        },
-        medianprops={"color": "black"},
-    )
+    art = ax.bxp(stats, showmeans=True, patch_artist=True, widths=0.6,
+                 meanprops={"marker": "D", "markerfacecolor": "white",
+                            "markeredgecolor": "black", "markersize": 4},
+                 medianprops={"color": "black"})
     for patch, colour in zip(art["boxes"], colours, strict=False):
         patch.set_facecolor(colour)
         patch.set_alpha(0.75)
@@ -86,7 +69,8 @@ def _boxes(ax: Axes, stats: list[dict[str, object]], colours: Sequence[object]) 
     ax.tick_params(axis="x", labelrotation=20)
 
 
-def index_boxplots(cities: Sequence[CityResult], indices: Sequence[str] = INDEX_NAMES) -> Figure:
+def index_boxplots(cities: Sequence[CityResult],
+                   indices: Sequence[str] = INDEX_NAMES) -> Figure:
     """One panel per index, one population-weighted box per city."""
     n = len(indices)
     cols = min(n, 3)
@@ -95,15 +79,13 @@ def index_boxplots(cities: Sequence[CityResult], indices: Sequence[str] = INDEX_
     colours = _city_colours(len(cities))
     for k, index in enumerate(indices):
         ax = fig.add_subplot(rows, cols, k + 1)
-        stats = [_box(c.origins[index].to_numpy(np.float64), _weights(c), c.name) for c in cities]
+        stats = [_box(c.origins[index].to_numpy(np.float64), _weights(c), c.name)
+                 for c in cities]
         _boxes(ax, stats, colours)
         ax.set_ylim(*index_range(index))
         ax.set_title(wrapped_label(index), fontsize=9)
-    fig.suptitle(
-        bilingual(
-            ("各城市指数分布（按人口加权）", "Index distributions by city (population-weighted)")
-        )
-    )
+    fig.suptitle(bilingual(("各城市指数分布（按人口加权）",
+                            "Index distributions by city (population-weighted)")))
     return fig
 
 
@@ -112,22 +94,13 @@ def class_scores(city: CityResult) -> dict[str, F64]:
     item scoring (presence, tiered or decay) on the stored nearest distances."""
     weights = city.config.life_service.weights
     items = list(weights)
-    nearest = np.column_stack(
-        [np.nan_to_num(city.origins[f"d_{i}"].to_numpy(np.float64), nan=np.inf) for i in items]
-    )
+    nearest = np.column_stack([
+        np.nan_to_num(city.origins[f"d_{i}"].to_numpy(np.float64), nan=np.inf) for i in items])
     n = len(city.origins)
     zero = np.zeros(n)
-    view = ReachView(
-        items,
-        np.asarray(city.config.thresholds.distances_m),
-        np.zeros((n, len(items), 1), np.int32),
-        nearest,
-        zero,
-        zero,
-        zero,
-        zero,
-        zero,
-    )
+    view = ReachView(items, np.asarray(city.config.thresholds.distances_m),
+                     np.zeros((n, len(items), 1), np.int32), nearest, zero, zero, zero, zero,
+                     zero)
     scores = item_scores(view, city.config)
     group_of = {it.id: it.group for it in city.taxonomy.items}
     out: dict[str, F64] = {}
@@ -148,22 +121,14 @@ def class_boxplots(cities: Sequence[CityResult]) -> Figure:
     colours = _city_colours(len(cities))
     for k, group in enumerate(groups):
         ax = fig.add_subplot(rows, cols, k + 1)
-        stats = [
-            _box(scores[group], _weights(c), c.name)
-            for c, scores in zip(cities, per_city, strict=True)
-        ]
+        stats = [_box(scores[group], _weights(c), c.name)
+                 for c, scores in zip(cities, per_city, strict=True)]
         _boxes(ax, stats, colours)
         ax.set_ylim(-0.02, 1.02)
         zh, en = GROUP_LABELS.get(group, (group, group))
         ax.set_title(f"{zh}\n{en}", fontsize=9)
-    fig.suptitle(
-        bilingual(
-            (
-                "各类设施可达得分（按人口加权）",
-                "Facility-class scores by city (population-weighted)",
-            )
-        )
-    )
+    fig.suptitle(bilingual(("各类设施可达得分（按人口加权）",
+                            "Facility-class scores by city (population-weighted)")))
     return fig
 
 
@@ -183,34 +148,24 @@ def coverage_bars(cities: Sequence[CityResult]) -> Figure:
     for c, (city, colour) in enumerate(zip(cities, colours, strict=True)):
         y = ypos + (c - (n_c - 1) / 2) * height
         for t in range(len(labels) - 1, -1, -1):
-            share = [
-                100 * (city.summary["coverage"].get(i, {}).get(labels[t]) or 0.0) for i in items
-            ]
-            ax.barh(
-                y,
-                share,
-                height=height * 0.92,
-                color=colour,
-                alpha=float(shades[-1 - t]),
-                edgecolor="white",
-                linewidth=0.3,
-                label=f"{city.name} · {labels[t]}",
-            )
+            share = [100 * (city.summary["coverage"].get(i, {}).get(labels[t]) or 0.0)
+                     for i in items]
+            ax.barh(y, share, height=height * 0.92, color=colour, alpha=float(shades[-1 - t]),
+                    edgecolor="white", linewidth=0.3,
+                    label=f"{city.name} · {labels[t]}")
     ax.set_yticks(ypos, [f"{by_id[i].zh} {by_id[i].en}" for i in items], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("覆盖居民比例 Residents covered (%)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right", ncols=max(1, n_c), framealpha=0.9)
-    ax.set_title(
-        bilingual(("表2 各项设施生活圈覆盖率", "Life-circle coverage per Table 2 item"))
-        + "\n"
-        + " / ".join(labels)
-    )
+    ax.set_title(bilingual(("表2 各项设施生活圈覆盖率", "Life-circle coverage per Table 2 item"))
+                 + "\n" + " / ".join(labels))
     return fig
 
 
-def low_share_bars(cities: Sequence[CityResult], indices: Sequence[str] = INDEX_NAMES) -> Figure:
+def low_share_bars(cities: Sequence[CityResult],
+                   indices: Sequence[str] = INDEX_NAMES) -> Figure:
     """Share of residents whose score is below the index's "low" threshold, per city."""
     fig = new_figure(9.0, 4.6)
     ax = fig.add_subplot()
@@ -218,16 +173,10 @@ def low_share_bars(cities: Sequence[CityResult], indices: Sequence[str] = INDEX_
     width = 0.8 / n_c
     x = np.arange(len(indices))
     for c, (city, colour) in enumerate(zip(cities, _city_colours(n_c), strict=True)):
-        shares = [
-            100 * (city.summary["indices"].get(i, {}).get("share_low") or 0.0) for i in indices
-        ]
-        bars = ax.bar(
-            x + (c - (n_c - 1) / 2) * width,
-            shares,
-            width=width * 0.92,
-            color=colour,
-            label=city.name,
-        )
+        shares = [100 * (city.summary["indices"].get(i, {}).get("share_low") or 0.0)
+                  for i in indices]
+        bars = ax.bar(x + (c - (n_c - 1) / 2) * width, shares, width=width * 0.92,
+                      color=colour, label=city.name)
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
     ax.set_xticks(x, [wrapped_label(i) for i in indices], fontsize=8)
     ax.set_ylim(0, 105)

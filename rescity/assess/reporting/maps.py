@@ -57,51 +57,22 @@ def index_map(city: CityResult, index: str) -> Figure:
     geoms = city.origins.geometry
     polys = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if (polys & ok).any():
-        city.origins[polys & ok].plot(
-            ax=ax, color=cmap(norm(values[polys & ok])), edgecolor="none", alpha=0.85, zorder=2
-        )
+        city.origins[polys & ok].plot(ax=ax, color=cmap(norm(values[polys & ok])),
+                                      edgecolor="none", alpha=0.85, zorder=2)
     x, y = city.origins["x"].to_numpy(), city.origins["y"].to_numpy()
-    ax.scatter(
-        x[ok],
-        y[ok],
-        c=values[ok],
-        cmap=cmap,
-        norm=norm,
-        s=9,
-        linewidths=0.2,
-        edgecolors="#333333",
-        zorder=3,
-    )
-    ax.scatter(
-        x[~ok], y[~ok], s=9, facecolors="none", edgecolors="#777777", linewidths=0.5, zorder=3
-    )
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7, label=index_label(index))
-    ax.legend(
-        handles=[
-            Line2D([], [], color="#9a9a9a", lw=1, label="步行网络 Walk network"),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                ls="",
-                mfc="#4daf4a",
-                mec="#333333",
-                label="居住单元 Residential origin",
-            ),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                ls="",
-                mfc="none",
-                mec="#777777",
-                label="未接入路网 Not on the network",
-            ),
-        ],
-        loc="upper left",
-        fontsize=7,
-        framealpha=0.9,
-    )
+    ax.scatter(x[ok], y[ok], c=values[ok], cmap=cmap, norm=norm, s=9, linewidths=0.2,
+               edgecolors="#333333", zorder=3)
+    ax.scatter(x[~ok], y[~ok], s=9, facecolors="none", edgecolors="#777777", linewidths=0.5,
+               zorder=3)
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
+                 label=index_label(index))
+    ax.legend(handles=[
+        Line2D([], [], color="#9a9a9a", lw=1, label="步行网络 Walk network"),
+        Line2D([], [], marker="o", ls="", mfc="#4daf4a", mec="#333333",
+               label="居住单元 Residential origin"),
+        Line2D([], [], marker="o", ls="", mfc="none", mec="#777777",
+               label="未接入路网 Not on the network"),
+    ], loc="upper left", fontsize=7, framealpha=0.9)
     ax.set_xlabel("")
     ax.set_ylabel("")
     scale_bar(ax)
@@ -117,32 +88,17 @@ def surface_map(city: CityResult, index: str, *, cell: float = 40.0) -> Figure:
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     vmin, vmax = index_range(index)
     norm = Normalize(vmin, vmax)
-    grid, est = surface(
-        city.origins["x"].to_numpy(np.float64),
-        city.origins["y"].to_numpy(np.float64),
-        _values(city, index),
-        city.origins.geometry.values,
-        cell=cell,
-    )
-    img = ax.imshow(
-        np.ma.masked_invalid(est),
-        origin="lower",
-        extent=grid.extent,
-        cmap=CMAP,
-        norm=norm,
-        interpolation="nearest",
-        alpha=0.9,
-        zorder=2,
-    )
+    grid, est = surface(city.origins["x"].to_numpy(np.float64),
+                        city.origins["y"].to_numpy(np.float64), _values(city, index),
+                        city.origins.geometry.values, cell=cell)
+    img = ax.imshow(np.ma.masked_invalid(est), origin="lower", extent=grid.extent,
+                    cmap=CMAP, norm=norm, interpolation="nearest", alpha=0.9, zorder=2)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
     fig.colorbar(img, ax=ax, shrink=0.7, label=index_label(index))
     scale_bar(ax)
-    ax.set_title(
-        _title(
-            city, bilingual(("插值表面", "Interpolated surface (IDW)")) + " · " + index_label(index)
-        )
-    )
+    ax.set_title(_title(city, bilingual(("插值表面", "Interpolated surface (IDW)"))
+                        + " · " + index_label(index)))
     return fig
 
 
@@ -159,25 +115,16 @@ def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> 
     size = 6 + 60 * np.sqrt(pop / max(float(pop.max(initial=0.0)), 1.0))
     x, y = city.origins["x"].to_numpy(), city.origins["y"].to_numpy()
     covered = snapped & ~mask
-    ax.scatter(
-        x[covered], y[covered], s=size[covered], c="#7fbf7f", alpha=0.6, linewidths=0, zorder=2
-    )
+    ax.scatter(x[covered], y[covered], s=size[covered], c="#7fbf7f", alpha=0.6,
+               linewidths=0, zorder=2)
     ax.scatter(x[mask], y[mask], s=size[mask], c="#d7301f", alpha=0.75, linewidths=0, zorder=3)
     facilities = city.facilities
     has = facilities["items"].fillna("").astype(str).str.split(";").apply(lambda s: item in s)
     existing = facilities[has.to_numpy()]
     if len(existing):
         pts = existing.geometry.representative_point()
-        ax.scatter(
-            pts.x,
-            pts.y,
-            marker="s",
-            s=30,
-            c="#2166ac",
-            edgecolors="white",
-            linewidths=0.6,
-            zorder=4,
-        )
+        ax.scatter(pts.x, pts.y, marker="s", s=30, c="#2166ac", edgecolors="white",
+                   linewidths=0.6, zorder=4)
     handles = [
         Line2D([], [], marker="o", ls="", color="#d7301f", label="未覆盖居民 Not covered"),
         Line2D([], [], marker="o", ls="", color="#7fbf7f", label="已覆盖居民 Covered"),
@@ -185,39 +132,18 @@ def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> 
     ]
     if siting is not None and len(siting.sites):
         sx, sy = siting.sites["x"].to_numpy(), siting.sites["y"].to_numpy()
-        ax.scatter(
-            sx, sy, marker="*", s=260, c="#ffd92f", edgecolors="black", linewidths=0.8, zorder=5
-        )
+        ax.scatter(sx, sy, marker="*", s=260, c="#ffd92f", edgecolors="black", linewidths=0.8,
+                   zorder=5)
         for rank, (px, py) in enumerate(zip(sx, sy, strict=True), start=1):
-            ax.annotate(
-                str(rank),
-                (px, py),
-                xytext=(6, 6),
-                textcoords="offset points",
-                fontsize=9,
-                fontweight="bold",
-                zorder=6,
-            )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="*",
-                ls="",
-                mfc="#ffd92f",
-                mec="black",
-                ms=12,
-                label="建议新址 Proposed site",
-            )
-        )
+            ax.annotate(str(rank), (px, py), xytext=(6, 6), textcoords="offset points",
+                        fontsize=9, fontweight="bold", zorder=6)
+        handles.append(Line2D([], [], marker="*", ls="", mfc="#ffd92f", mec="black", ms=12,
+                              label="建议新址 Proposed site"))
     ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.9)
     scale_bar(ax)
     by_id = {it.id: it for it in city.taxonomy.items}
     it = by_id[item]
-    label = (
-        city.config.thresholds.labels[city.config.thresholds.distances_m.index(dist)]
-        if dist in city.config.thresholds.distances_m
-        else f"{dist:g} m"
-    )
+    label = city.config.thresholds.labels[city.config.thresholds.distances_m.index(dist)] \
+        if dist in city.config.thresholds.distances_m else f"{dist:g} m"
     ax.set_title(_title(city, f"{it.zh}缺口与选址  {it.en}: gaps and proposed sites ({label})"))
     return fig

@@ -56,7 +56,7 @@ CMAP = "RdYlGn"
 
 
 def bilingual(pair: tuple[str, str]) -> str:
-    """ "中文 English": every figure title carries both languages."""
+    """"中文 English": every figure title carries both languages."""
     return f"{pair[0]}  {pair[1]}"
 
 
@@ -72,10 +72,8 @@ def cjk_font() -> str | None:
         return CJK_FONT
     for alt in sorted(n for n in names if "CJK SC" in n or "CJK" in n):
         return alt
-    log.warning(
-        "no CJK font found: Chinese text will not render; install Debian's "
-        "fonts-noto-cjk (scripts/setup.sh does)"
-    )
+    log.warning("no CJK font found: Chinese text will not render; install Debian's "
+                "fonts-noto-cjk (scripts/setup.sh does)")
     return None
 
 
@@ -84,19 +82,17 @@ def figure_style() -> Iterator[None]:
     """Fonts and defaults for one figure, without touching matplotlib's global settings."""
     font = cjk_font()
     families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    with mpl.rc_context(
-        {
-            "font.family": "sans-serif",
-            "font.sans-serif": families,
-            "axes.unicode_minus": False,
-            "svg.fonttype": "path",  # glyphs as outlines: the SVG shows Chinese on any machine
-            "figure.dpi": DPI,
-            "axes.titlesize": 12,
-            "axes.labelsize": 9,
-            "xtick.labelsize": 8,
-            "ytick.labelsize": 8,
-        }
-    ):
+    with mpl.rc_context({
+        "font.family": "sans-serif",
+        "font.sans-serif": families,
+        "axes.unicode_minus": False,
+        "svg.fonttype": "path",  # glyphs as outlines: the SVG shows Chinese on any machine
+        "figure.dpi": DPI,
+        "axes.titlesize": 12,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+    }):
         yield
 
 
@@ -104,23 +100,14 @@ def new_figure(width_in: float, height_in: float) -> Figure:
     return Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
 
 
-def draw_network(
-    ax: Axes,
-    edges: gpd.GeoDataFrame,
-    *,
-    colour: str = NETWORK_COLOUR,
-    width: float = 0.5,
-    zorder: float = 1,
-) -> None:
+def draw_network(ax: Axes, edges: gpd.GeoDataFrame, *, colour: str = NETWORK_COLOUR,
+                 width: float = 0.5, zorder: float = 1) -> None:
     """The street network as the base layer (no internet tiles)."""
     coords, idx = shapely.get_coordinates(edges.geometry.values, return_index=True)
     breaks = np.flatnonzero(np.diff(idx)) + 1
     segments = np.split(coords, breaks)
-    ax.add_collection(
-        LineCollection(
-            segments, colors=colour, linewidths=width, zorder=zorder, label="步行网络 Walk network"
-        )
-    )
+    ax.add_collection(LineCollection(segments, colors=colour, linewidths=width, zorder=zorder,
+                                     label="步行网络 Walk network"))
     minx, miny, maxx, maxy = shapely.total_bounds(edges.geometry.values)
     pad = 0.02 * max(maxx - minx, maxy - miny)
     ax.set_xlim(minx - pad, maxx + pad)
@@ -149,29 +136,14 @@ def scale_bar(ax: Axes) -> None:
     bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
     h = 0.012 * (y1 - y0)
     ax.fill_between([bx, bx + length / 2], by, by + h, color="black", zorder=10)
-    ax.fill_between(
-        [bx + length / 2, bx + length],
-        by,
-        by + h,
-        facecolor="white",
-        edgecolor="black",
-        linewidth=0.6,
-        zorder=10,
-    )
+    ax.fill_between([bx + length / 2, bx + length], by, by + h, facecolor="white",
+                    edgecolor="black", linewidth=0.6, zorder=10)
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(bx + length / 2, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8, zorder=10)
-    ax.annotate(
-        "N",
-        xy=(0.95, 0.95),
-        xytext=(0.95, 0.86),
-        xycoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize=9,
-        fontweight="bold",
-        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2},
-        zorder=10,
-    )
+    ax.text(bx + length / 2, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
+            zorder=10)
+    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
+                ha="center", va="center", fontsize=9, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2}, zorder=10)
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,9 @@ class CityAnalysis:
 
 def siting_json(s: SitingResult) -> dict[str, Any]:
     return {
-        "item": s.item,
-        "threshold": s.threshold,
-        "distance_m": s.distance_m,
+        "item": s.item, "threshold": s.threshold, "distance_m": s.distance_m,
         "uncovered_population": s.uncovered_population,
-        "uncovered_origins": s.uncovered_origins,
-        "candidates": s.candidates,
+        "uncovered_origins": s.uncovered_origins, "candidates": s.candidates,
         "greedy_covered": s.greedy.covered,
         "exact_covered": s.exact.covered if s.exact else None,
         "greedy_ratio": s.greedy_ratio,
@@ -56,20 +53,15 @@ def siting_json(s: SitingResult) -> dict[str, Any]:
 
 
 def analyse_city(
-    city: CityResult,
-    analysis: AnalysisConfig | None = None,
-    *,
-    items: Sequence[str] | None = None,
-    k: int | None = None,
+    city: CityResult, analysis: AnalysisConfig | None = None, *,
+    items: Sequence[str] | None = None, k: int | None = None,
 ) -> CityAnalysis:
     """Gaps for every Table-2 item, sites for ``items`` (default from the analysis config),
     and 2SFCA ratios for the configured groups."""
     analysis = analysis or build_analysis()
     osnap = snap_origins(city)
     chosen = list(items) if items is not None else list(analysis.siting.items)
-    sitings = [
-        site_facilities(city, item, k, analysis=analysis, origin_snap=osnap) for item in chosen
-    ]
-    return CityAnalysis(
-        city, item_gaps(city, analysis), sitings, catchment_access(city, analysis, osnap)
-    )
+    sitings = [site_facilities(city, item, k, analysis=analysis, origin_snap=osnap)
+               for item in chosen]
+    return CityAnalysis(city, item_gaps(city, analysis), sitings,
+                        catchment_access(city, analysis, osnap))

@@ -44,10 +44,7 @@ def _members(city: CityResult, items: list[str]) -> npt.NDArray[np.int64]:
 
 
 def group_access(
-    city: CityResult,
-    group: str,
-    items: list[str],
-    analysis: AnalysisConfig,
+    city: CityResult, group: str, items: list[str], analysis: AnalysisConfig,
     origin_snap: Snapped | None = None,
 ) -> GroupAccess:
     cc = analysis.catchment
@@ -60,19 +57,11 @@ def group_access(
     xs = np.array([p.x for p in rep], dtype=np.float64)
     ys = np.array([p.y for p in rep], dtype=np.float64)
     fsnap = Snapper(city.network).snap(xs, ys, city.config.network.max_snap_m)
-    pairs = pairs_within(
-        city.network,
-        fsnap,
-        np.arange(len(fac)),
-        len(fac),
-        osnap,
-        cc.distance_m,
-        add_snap_distance=city.config.network.add_snap_distance,
-    )
+    pairs = pairs_within(city.network, fsnap, np.arange(len(fac)), len(fac), osnap,
+                         cc.distance_m, add_snap_distance=city.config.network.add_snap_distance)
     supply = np.full(len(fac), cc.supply_per_facility)
-    res = two_step_fca(
-        pairs.target, pairs.source, pairs.dist, pop, supply, cc.distance_m, decay=cc.decay
-    )
+    res = two_step_fca(pairs.target, pairs.source, pairs.dist, pop, supply, cc.distance_m,
+                       decay=cc.decay)
     access = res.access * cc.per_population
     values = np.where(osnap.ok, access, np.nan)
     stats = describe(values, pop, low=1e-12)
@@ -82,19 +71,17 @@ def group_access(
 
 
 def catchment_access(
-    city: CityResult,
-    analysis: AnalysisConfig | None = None,
+    city: CityResult, analysis: AnalysisConfig | None = None,
     origin_snap: Snapped | None = None,
 ) -> dict[str, GroupAccess]:
     """2SFCA for every configured group (medical, elderly care by default)."""
     analysis = analysis or build_analysis()
     osnap = origin_snap or snap_origins(city)
-    return {
-        g: group_access(city, g, items, analysis, osnap)
-        for g, items in analysis.catchment.groups.items()
-    }
+    return {g: group_access(city, g, items, analysis, osnap)
+            for g, items in analysis.catchment.groups.items()}
 
 
 def catchment_table(groups: dict[str, GroupAccess]) -> dict[str, dict[str, Any]]:
     """JSON-ready summary per group."""
-    return {g: {"items": a.items, "facilities": a.facilities, **a.stats} for g, a in groups.items()}
+    return {g: {"items": a.items, "facilities": a.facilities, **a.stats}
+            for g, a in groups.items()}

@@ -54,9 +54,11 @@ def assess_city(task: CityTask) -> CityOutcome | CityFailure:
     try:
         result = evaluate(task.path, task.config, origins=task.origins)
         city = from_assessment(result, task.name)
-        return CityOutcome(result, analyse_city(city, task.analysis, items=task.items, k=task.k))
+        return CityOutcome(result, analyse_city(city, task.analysis, items=task.items,
+                                                k=task.k))
     except InputError as exc:
-        return CityFailure(task.name, task.path, tuple((p.where, p.message) for p in exc.problems))
+        return CityFailure(task.name, task.path,
+                           tuple((p.where, p.message) for p in exc.problems))
     except (RescityError, OSError) as exc:
         return CityFailure(task.name, task.path, ((task.path, str(exc)),))
 
@@ -73,26 +75,19 @@ def unique_names(paths: Sequence[str | Path]) -> list[str]:
 
 
 def run_cities(
-    tasks: Sequence[CityTask],
-    *,
-    serial: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    on_done: Callable[[int], None] | None = None,
+    tasks: Sequence[CityTask], *, serial: bool = False, workers: int | None = None,
+    scheduler: str | None = None, on_done: Callable[[int], None] | None = None,
 ) -> list[CityOutcome]:
     """Assess every task; raise one :class:`InputError` listing every city that failed."""
     if serial:
         results = map_serial(assess_city, tasks, on_done=on_done)
     else:
-        results = map_dask(
-            assess_city, tasks, workers=workers, scheduler=scheduler, on_done=on_done
-        )
+        results = map_dask(assess_city, tasks, workers=workers, scheduler=scheduler,
+                           on_done=on_done)
     failures = [r for r in results if isinstance(r, CityFailure)]
     if failures:
-        raise InputError(
-            [Problem(f"{f.name}: {w}", m) for f in failures for w, m in f.problems],
-            source="compare",
-        )
+        raise InputError([Problem(f"{f.name}: {w}", m) for f in failures for w, m in f.problems],
+                         source="compare")
     return [r for r in results if isinstance(r, CityOutcome)]
 
 
@@ -114,32 +109,20 @@ def write_city(outcome: CityOutcome, out_dir: Path) -> Path:
 
 
 def compare(
-    paths: Sequence[str | Path],
-    out_dir: Path | str,
-    *,
-    config: AssessConfig,
-    analysis: AnalysisConfig,
-    origins: str | None = None,
-    items: Sequence[str] | None = None,
-    k: int | None = None,
-    serial: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    lang: str = "en",
-    pdf: bool = True,
+    paths: Sequence[str | Path], out_dir: Path | str, *, config: AssessConfig,
+    analysis: AnalysisConfig, origins: str | None = None, items: Sequence[str] | None = None,
+    k: int | None = None, serial: bool = False, workers: int | None = None,
+    scheduler: str | None = None, lang: str = "en", pdf: bool = True,
     on_done: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Assess ``paths`` with one configuration and write per-city folders and the report."""
     out = Path(out_dir)
     names = unique_names(paths)
     chosen = tuple(items) if items is not None else None
-    tasks = [
-        CityTask(str(p), n, config, analysis, origins, chosen, k)
-        for p, n in zip(paths, names, strict=True)
-    ]
-    outcomes = run_cities(
-        tasks, serial=serial, workers=workers, scheduler=scheduler, on_done=on_done
-    )
+    tasks = [CityTask(str(p), n, config, analysis, origins, chosen, k)
+             for p, n in zip(paths, names, strict=True)]
+    outcomes = run_cities(tasks, serial=serial, workers=workers, scheduler=scheduler,
+                          on_done=on_done)
     dirs = {o.analysis.city.name: write_city(o, out) for o in outcomes}
     report = write_report([o.analysis for o in outcomes], out, analysis, lang=lang, pdf=pdf)
     return Comparison(outcomes, dirs, report)

@@ -50,9 +50,8 @@ def access_points(
 ) -> tuple[Snapped, I64]:
     """Snapped access points of projected facility geometries, and their facility index."""
     is_poly = np.asarray(shapely.get_dimensions(geoms) == 2)
-    outlines = shapely.segmentize(
-        shapely.boundary(geoms[is_poly]), config.network.access_point_spacing_m
-    )
+    outlines = shapely.segmentize(shapely.boundary(geoms[is_poly]),
+                                  config.network.access_point_spacing_m)
     coords, idx = shapely.get_coordinates(outlines, return_index=True)
     poly_ids = np.flatnonzero(is_poly)[idx]
     pt_all = np.flatnonzero(~is_poly)

@@ -53,18 +53,11 @@ class Job:
 
     def public(self) -> dict[str, Any]:
         """What the status endpoint shows (no paths on the server)."""
-        return {
-            "id": self.id,
-            "extract": self.extract,
-            "origins": self.origins,
-            "owner": self.owner,
-            "state": self.state,
-            "stage": self.stage,
-            "progress": round(self.progress, 3),
-            "error": self.error,
-            "created": self.created.isoformat(),
-            "finished": self.finished.isoformat() if self.finished else None,
-        }
+        return {"id": self.id, "extract": self.extract, "origins": self.origins,
+                "owner": self.owner, "state": self.state, "stage": self.stage,
+                "progress": round(self.progress, 3), "error": self.error,
+                "created": self.created.isoformat(),
+                "finished": self.finished.isoformat() if self.finished else None}
 
 
 class JobRegistry:
@@ -74,9 +67,8 @@ class JobRegistry:
         self.root = root
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix="rescity-assess"
-        )
+        self._pool = ThreadPoolExecutor(max_workers=max_workers,
+                                        thread_name_prefix="rescity-assess")
 
     def submit(self, path: Path, *, extract: str, origins: str | None, owner: str) -> Job:
         job = Job(secrets.token_hex(6), extract, path, origins, owner)
@@ -115,9 +107,8 @@ class JobRegistry:
     def _run(self, job: Job) -> None:
         job.state = "running"
         try:
-            result = evaluate(
-                job.path, origins=job.origins, on_stage=lambda n, s: self._step(job, n, s)
-            )
+            result = evaluate(job.path, origins=job.origins,
+                              on_stage=lambda n, s: self._step(job, n, s))
             self._step(job, "write", None)
             out = self.root / job.id
             write_outputs(result, out)

@@ -79,8 +79,7 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
     oc = config.origins
     res["floor_area_m2"] = floor
     res["population"] = np.where(
-        floor > 0,
-        floor / oc.floor_area_per_person_m2,
+        floor > 0, floor / oc.floor_area_per_person_m2,
         res["area_m2"] * oc.land_density_per_km2 / 1e6,
     )
     res["population_source"] = np.where(floor > 0, "floor_area", "land_density")
@@ -118,14 +117,9 @@ def _h3_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFram
     cells = sorted(pop)
     polys = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
     out = gpd.GeoDataFrame(
-        {
-            "osm_type": "h3",
-            "osm_id": np.zeros(len(cells), np.int64),
-            "name": cells,
-            "population": [pop[c] for c in cells],
-        },
-        geometry=polys,
-        crs="EPSG:4326",
+        {"osm_type": "h3", "osm_id": np.zeros(len(cells), np.int64), "name": cells,
+         "population": [pop[c] for c in cells]},
+        geometry=polys, crs="EPSG:4326",
     ).to_crs(crs)
     out["area_m2"] = out.geometry.area
     out["floor_area_m2"] = np.nan
@@ -161,9 +155,8 @@ def _cell_polygons(win: PopulationWindow, crs: str) -> tuple[npt.NDArray[np.obje
     return polys, win.values[rows[ok], cols[ok]]
 
 
-def areal_weights(
-    zones: npt.NDArray[np.object_], cells: npt.NDArray[np.object_], values: F64
-) -> F64:
+def areal_weights(zones: npt.NDArray[np.object_], cells: npt.NDArray[np.object_],
+                  values: F64) -> F64:
     """Σ over cells of value × area(cell ∩ zone) / area(cell), for each zone.
 
     One STRtree query gives the (zone, cell) pairs that touch; cells lying wholly inside a
@@ -177,9 +170,8 @@ def areal_weights(
     inside = shapely.contains(zones[z], cells[c])
     frac = np.ones(len(z))
     edge = ~inside
-    frac[edge] = shapely.area(shapely.intersection(zones[z[edge]], cells[c[edge]])) / shapely.area(
-        cells[c[edge]]
-    )
+    frac[edge] = (shapely.area(shapely.intersection(zones[z[edge]], cells[c[edge]]))
+                  / shapely.area(cells[c[edge]]))
     np.add.at(out, z, values[c] * frac)
     return out
 
@@ -219,8 +211,7 @@ def apply_population_raster(gdf: gpd.GeoDataFrame, path: str, crs: str) -> dict[
     in_bbox = float(areal_weights(bbox, cells, values)[0])
     pt = gdf.geometry.representative_point()
     px, py = pyproj.Transformer.from_crs(crs, win.crs, always_xy=True).transform(
-        pt.x.to_numpy(), pt.y.to_numpy()
-    )
+        pt.x.to_numpy(), pt.y.to_numpy())
     row, col = win.cell_of(np.asarray(px), np.asarray(py))
     h, w = win.values.shape
     inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
@@ -267,22 +258,12 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
         gdf = _h3_origins(osm, crs, config)
     if len(gdf) == 0:
         raise InputError(
-            [
-                Problem(
-                    osm.path,
-                    f"no residential origins of kind {kind!r} found; "
-                    "try --origins buildings or --origins h3",
-                )
-            ],
-            source=osm.path,
-        )
+            [Problem(osm.path, f"no residential origins of kind {kind!r} found; "
+                     "try --origins buildings or --origins h3")], source=osm.path)
     gdf = gdf.reset_index(drop=True)
     raster = config.origins.population_raster
-    info = (
-        apply_population_raster(gdf, raster, crs)
-        if raster
-        else {"source": "floor_area" if kind != "h3" else "residential_areas"}
-    )
+    info = (apply_population_raster(gdf, raster, crs) if raster
+            else {"source": "floor_area" if kind != "h3" else "residential_areas"})
     return Origins(_finish(gdf, kind), info)
 
 
@@ -303,13 +284,8 @@ def origins_from_frame(frame: gpd.GeoDataFrame, crs: str, raster: str = "") -> O
     if len(frame) == 0:
         problems.append(Problem("origins", "the GeoDataFrame is empty"))
     elif raster and not frame.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-        problems.append(
-            Problem(
-                "origins",
-                "a population raster is spread over areas: every "
-                "origin must be a polygon (points and lines hold no one)",
-            )
-        )
+        problems.append(Problem("origins", "a population raster is spread over areas: every "
+                                "origin must be a polygon (points and lines hold no one)"))
     if problems:
         raise InputError(problems, source="origins")
     gdf = frame.to_crs(crs).reset_index(drop=True)

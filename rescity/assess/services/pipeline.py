@@ -61,8 +61,7 @@ class AssessmentResult:
         net = self.network
         return gpd.GeoDataFrame(
             {"u": net.edge_u, "v": net.edge_v, "length_m": net.edge_len},
-            geometry=list(net.lines),
-            crs=net.crs,
+            geometry=list(net.lines), crs=net.crs,
         )
 
 
@@ -102,10 +101,8 @@ def evaluate(
     given = origins if isinstance(origins, gpd.GeoDataFrame) else None
     if isinstance(origins, str):
         if origins not in ORIGIN_KINDS:
-            raise ConfigError(
-                [Problem("origins", f"must be one of {', '.join(ORIGIN_KINDS)}, not {origins!r}")],
-                source="origins",
-            )
+            raise ConfigError([Problem("origins", f"must be one of {', '.join(ORIGIN_KINDS)}, "
+                                       f"not {origins!r}")], source="origins")
         cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update={"kind": origins})})
     tax = taxonomy or load_taxonomy()
     cfg.check_items(tax, "config")
@@ -118,11 +115,8 @@ def evaluate(
     with _stage("facilities", timings, on_stage):
         fs = build_facilities(osm, tax, net.crs, snapper, cfg)
     with _stage("origins", timings, on_stage):
-        built = (
-            origins_from_frame(given, net.crs, cfg.origins.population_raster)
-            if given is not None
-            else build_origins(osm, net.crs, cfg)
-        )
+        built = (origins_from_frame(given, net.crs, cfg.origins.population_raster)
+                 if given is not None else build_origins(osm, net.crs, cfg))
         org = built.gdf
         osnap = snapper.snap(org["x"].to_numpy(), org["y"].to_numpy(), cfg.network.max_snap_m)
         org["snapped"] = osnap.ok
@@ -130,19 +124,8 @@ def evaluate(
     pop = org["population"].to_numpy(dtype=np.float64)
     with _stage("reach", timings, on_stage):
         area = fs.gdf["area_m2"].to_numpy(dtype=np.float64)
-        sc = score(
-            net,
-            fs.items,
-            area,
-            fs.access,
-            fs.access_fac,
-            osnap,
-            org["x"].to_numpy(),
-            org["y"].to_numpy(),
-            pop,
-            cfg,
-            tax,
-        )
+        sc = score(net, fs.items, area, fs.access, fs.access_fac, osnap,
+                   org["x"].to_numpy(), org["y"].to_numpy(), pop, cfg, tax)
         reach, view, per_capita = sc.reach, sc.view, sc.view.green_per_capita
         k_of = sc.k
     with _stage("indices", timings, on_stage):
@@ -163,36 +146,22 @@ def evaluate(
                 cols[f"n_{item}_{label}"] = np.where(ok, n, -1)
         org = gpd.GeoDataFrame(
             pd.concat([pd.DataFrame(org), pd.DataFrame(cols, index=org.index)], axis=1),
-            geometry="geometry",
-            crs=net.crs,
+            geometry="geometry", crs=net.crs,
         )
         for d, label in zip(cfg.thresholds.distances_m, labels, strict=True):
             fs.gdf[f"pop_{label}"] = reach.fac_pop[:, k_of(d)]
     with _stage("summary", timings, on_stage):
-        lows = {
-            "life_service": cfg.life_service.low,
-            "disaster": cfg.disaster.low,
-            "transport": cfg.transport.low,
-            "environment": cfg.environment.low,
-            "health_resilience": cfg.composite.low,
-        }
+        lows = {"life_service": cfg.life_service.low, "disaster": cfg.disaster.low,
+                "transport": cfg.transport.low, "environment": cfg.environment.low,
+                "health_resilience": cfg.composite.low}
         snapped_fac = fs.gdf["snapped"].to_numpy()
-        counts = {
-            item: int(sum(1 for f, its in enumerate(fs.items) if i in its and snapped_fac[f]))
-            for i, item in enumerate(tax.ids)
-        }
+        counts = {item: int(sum(1 for f, its in enumerate(fs.items)
+                                if i in its and snapped_fac[f])) for i, item in enumerate(tax.ids)}
         summary = city_summary(
-            {
-                k: org[k].to_numpy(dtype=np.float64)
-                for k in (*INDEX_NAMES, *[c for c in idx if c not in INDEX_NAMES])
-            },
-            lows,
-            pop,
-            ok,
-            {item: reach.nearest[:, i] for i, item in enumerate(tax.ids)},
-            cfg.thresholds.distances_m,
-            labels,
-            counts,
+            {k: org[k].to_numpy(dtype=np.float64) for k in (*INDEX_NAMES, *[
+                c for c in idx if c not in INDEX_NAMES])},
+            lows, pop, ok, {item: reach.nearest[:, i] for i, item in enumerate(tax.ids)},
+            cfg.thresholds.distances_m, labels, counts,
         )
         summary["source"] = str(path)
         summary["origin_kind"] = "given" if given is not None else cfg.origins.kind
@@ -205,6 +174,5 @@ def evaluate(
         summary["facilities_unsnapped"] = int((~snapped_fac).sum())
         summary["thresholds_m"] = dict(zip(labels, cfg.thresholds.distances_m, strict=True))
     summary["timings_s"] = dict(timings)
-    return AssessmentResult(
-        org, fs.gdf, net, summary, cfg, tax, reach, sc.distances, osnap, fs, timings
-    )
+    return AssessmentResult(org, fs.gdf, net, summary, cfg, tax, reach, sc.distances, osnap, fs,
+                            timings)

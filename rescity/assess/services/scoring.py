@@ -36,23 +36,12 @@ class Scores:
 def search_distances(cfg: AssessConfig) -> F64:
     """Every distance an index asks about; the largest is the search cutoff."""
     t, e = cfg.transport, cfg.environment
-    return np.unique(
-        np.array(
-            [
-                *cfg.thresholds.distances_m,
-                t.rail_distance_m,
-                t.bus_distance_m,
-                e.catchment_m,
-                e.near_green_m,
-                e.park_m,
-            ]
-        )
-    )
+    return np.unique(np.array([*cfg.thresholds.distances_m, t.rail_distance_m,
+                               t.bus_distance_m, e.catchment_m, e.near_green_m, e.park_m]))
 
 
-def value_slots(
-    items: list[list[int]], area: F64, tax: Taxonomy, cfg: AssessConfig
-) -> list[list[int]]:
+def value_slots(items: list[list[int]], area: F64, tax: Taxonomy,
+                cfg: AssessConfig) -> list[list[int]]:
     """Per facility the area slots it adds to: open space, green ≥ min, park ≥ min."""
     open_items = {tax.index(i) for i in cfg.disaster.open_space_items}
     green = {tax.index("park"), tax.index("green_space")}
@@ -73,16 +62,8 @@ def value_slots(
 
 
 def green_per_capita(
-    net: WalkNetwork,
-    slots: list[list[int]],
-    area: F64,
-    access: Snapped,
-    access_fac: I64,
-    osnap: Snapped,
-    first: ReachResult,
-    distances: F64,
-    pop: F64,
-    cfg: AssessConfig,
+    net: WalkNetwork, slots: list[list[int]], area: F64, access: Snapped, access_fac: I64,
+    osnap: Snapped, first: ReachResult, distances: F64, pop: F64, cfg: AssessConfig,
 ) -> F64:
     """Two-step floating catchment: each green space's area is shared among the residents
     who reach it (step 1, from the first pass), then summed over the spaces each origin
@@ -97,65 +78,28 @@ def green_per_capita(
     remap[gids] = np.arange(len(gids))
     sel = remap[access_fac] >= 0
     acc = Snapped(access.edge[sel], access.offset[sel], access.dist[sel])
-    att = attach(
-        net,
-        osnap,
-        acc,
-        remap[access_fac[sel]],
-        len(gids),
-        add_snap_distance=cfg.network.add_snap_distance,
-    )
+    att = attach(net, osnap, acc, remap[access_fac[sel]], len(gids),
+                 add_snap_distance=cfg.network.add_snap_distance)
     ones = [[0] for _ in gids]
-    second = run_reach(
-        net,
-        att,
-        ones,
-        1,
-        distances[k : k + 1],
-        float(distances[k]),
-        pop,
-        fac_value=ratio,
-        fac_slots=ones,
-        n_slots=1,
-    )
+    second = run_reach(net, att, ones, 1, distances[k:k + 1], float(distances[k]), pop,
+                       fac_value=ratio, fac_slots=ones, n_slots=1)
     out: F64 = second.value[:, 0, 0]
     return out
 
 
 def score(
-    net: WalkNetwork,
-    items: list[list[int]],
-    area: F64,
-    access: Snapped,
-    access_fac: I64,
-    osnap: Snapped,
-    ox: F64,
-    oy: F64,
-    pop: F64,
-    cfg: AssessConfig,
-    tax: Taxonomy,
+    net: WalkNetwork, items: list[list[int]], area: F64, access: Snapped, access_fac: I64,
+    osnap: Snapped, ox: F64, oy: F64, pop: F64, cfg: AssessConfig, tax: Taxonomy,
 ) -> Scores:
     """Reach every origin from every facility and compute all indices."""
     distances = search_distances(cfg)
-    att = attach(
-        net, osnap, access, access_fac, len(items), add_snap_distance=cfg.network.add_snap_distance
-    )
+    att = attach(net, osnap, access, access_fac, len(items),
+                 add_snap_distance=cfg.network.add_snap_distance)
     slots = value_slots(items, area, tax, cfg)
-    reach = run_reach(
-        net,
-        att,
-        items,
-        len(tax.ids),
-        distances,
-        float(distances[-1]),
-        pop,
-        fac_value=area,
-        fac_slots=slots,
-        n_slots=3,
-    )
-    per_capita = green_per_capita(
-        net, slots, area, access, access_fac, osnap, reach, distances, pop, cfg
-    )
+    reach = run_reach(net, att, items, len(tax.ids), distances, float(distances[-1]), pop,
+                      fac_value=area, fac_slots=slots, n_slots=3)
+    per_capita = green_per_capita(net, slots, area, access, access_fac, osnap, reach,
+                                  distances, pop, cfg)
 
     def k_of(d: float) -> int:
         return int(np.flatnonzero(np.isclose(distances, d))[0])
@@ -163,15 +107,11 @@ def score(
     deg = net.degree
     r = cfg.transport.intersection_radius_m
     tree = cKDTree(np.column_stack([net.x[deg >= 3], net.y[deg >= 3]]))
-    n_inter = np.asarray(
-        tree.query_ball_point(np.column_stack([ox, oy]), r, return_length=True), dtype=np.float64
-    )
+    n_inter = np.asarray(tree.query_ball_point(np.column_stack([ox, oy]), r, return_length=True),
+                         dtype=np.float64)
     ec = cfg.environment
     view = ReachView(
-        item_ids=tax.ids,
-        distances=distances,
-        counts=reach.counts,
-        nearest=reach.nearest,
+        item_ids=tax.ids, distances=distances, counts=reach.counts, nearest=reach.nearest,
         open_area=reach.value[:, SLOT_OPEN, k_of(cfg.thresholds.distances_m[-1])],
         green_near=reach.value[:, SLOT_GREEN, k_of(ec.near_green_m)],
         park_near=reach.value[:, SLOT_PARK, k_of(ec.park_m)],

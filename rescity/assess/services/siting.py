@@ -33,14 +33,8 @@ def gap_distance(city: CityResult, analysis: AnalysisConfig) -> tuple[str, float
     th = city.config.thresholds
     label = analysis.gaps.threshold or th.labels[-1]
     if label not in th.labels:
-        raise InputError(
-            [
-                Problem(
-                    "analysis: key 'gaps.threshold'",
-                    f"unknown threshold {label!r}; known: {th.labels}",
-                )
-            ]
-        )
+        raise InputError([Problem("analysis: key 'gaps.threshold'",
+                                  f"unknown threshold {label!r}; known: {th.labels}")])
     return label, th.distances_m[th.labels.index(label)]
 
 
@@ -58,14 +52,8 @@ def uncovered(city: CityResult, item: str, distance: float) -> BoolArr:
     """Snapped origins without the item within ``distance`` metres."""
     col = f"d_{item}"
     if col not in city.origins.columns:
-        raise InputError(
-            [
-                Problem(
-                    f"item {item!r}",
-                    "unknown facility item; known: " + ", ".join(city.taxonomy.ids),
-                )
-            ]
-        )
+        raise InputError([Problem(f"item {item!r}", "unknown facility item; known: "
+                                  + ", ".join(city.taxonomy.ids))])
     near = city.origins[col].to_numpy(np.float64)
     reached = np.isfinite(near) & (near <= distance)
     out: BoolArr = _snapped(city) & ~reached
@@ -92,27 +80,16 @@ def item_gaps(city: CityResult, analysis: AnalysisConfig | None = None) -> list[
     out = []
     for item in city.config.life_service.weights:
         mask = uncovered(city, item, dist)
-        out.append(
-            ItemGap(
-                item,
-                by_id[item].zh,
-                by_id[item].en,
-                float(pop[mask].sum()),
-                float(pop[mask].sum()) / total,
-                int(mask.sum()),
-            )
-        )
+        out.append(ItemGap(item, by_id[item].zh, by_id[item].en, float(pop[mask].sum()),
+                           float(pop[mask].sum()) / total, int(mask.sum())))
     return out
 
 
 def snap_origins(city: CityResult) -> Snapped:
     """Origins snapped again to the rebuilt network (the engine's rule and distance)."""
     snapper = Snapper(city.network)
-    return snapper.snap(
-        city.origins["x"].to_numpy(np.float64),
-        city.origins["y"].to_numpy(np.float64),
-        city.config.network.max_snap_m,
-    )
+    return snapper.snap(city.origins["x"].to_numpy(np.float64),
+                        city.origins["y"].to_numpy(np.float64), city.config.network.max_snap_m)
 
 
 @dataclass
@@ -153,19 +130,13 @@ def _dedupe(cov: Coverage) -> tuple[Coverage, I64]:
     lens = np.diff(cov.cover_ptr)[kept] if len(kept) else np.zeros(0, np.int64)
     ptr = np.zeros(len(kept) + 1, dtype=np.int64)
     np.cumsum(lens, out=ptr[1:])
-    idx = (
-        np.concatenate([cov.covered_by(int(j)) for j in kept]).astype(np.int64)
-        if len(kept)
-        else np.zeros(0, np.int64)
-    )
+    idx = (np.concatenate([cov.covered_by(int(j)) for j in kept]).astype(np.int64)
+           if len(kept) else np.zeros(0, np.int64))
     return Coverage(ptr, idx, cov.weight), kept
 
 
 def coverage_problem(
-    city: CityResult,
-    mask: BoolArr,
-    distance: float,
-    analysis: AnalysisConfig,
+    city: CityResult, mask: BoolArr, distance: float, analysis: AnalysisConfig,
     origin_snap: Snapped | None = None,
 ) -> tuple[Coverage, I64]:
     """The MCLP instance: uncovered origins as demand, candidate nodes that reach them.
@@ -178,27 +149,16 @@ def coverage_problem(
     weight = _population(city)[demand]
     nodes = np.flatnonzero(net.degree >= analysis.siting.min_degree).astype(np.int64)
     sub = Snapped(osnap.edge[demand], osnap.offset[demand], osnap.dist[demand])
-    pairs = pairs_within(
-        net,
-        sub,
-        np.arange(len(demand)),
-        len(demand),
-        node_points(net, nodes),
-        distance,
-        add_snap_distance=city.config.network.add_snap_distance,
-    )
+    pairs = pairs_within(net, sub, np.arange(len(demand)), len(demand), node_points(net, nodes),
+                         distance, add_snap_distance=city.config.network.add_snap_distance)
     cov = Coverage.from_pairs(pairs.target, pairs.source, len(nodes), weight)
     cov, kept = _dedupe(cov)
     return cov, nodes[kept]
 
 
 def site_facilities(
-    city: CityResult,
-    item: str,
-    k: int | None = None,
-    *,
-    analysis: AnalysisConfig | None = None,
-    exact: bool | None = None,
+    city: CityResult, item: str, k: int | None = None, *,
+    analysis: AnalysisConfig | None = None, exact: bool | None = None,
     origin_snap: Snapped | None = None,
 ) -> SitingResult:
     """Propose ``k`` new sites for ``item``; ``exact=None`` runs the MILP when it is small."""
@@ -210,31 +170,19 @@ def site_facilities(
     greedy = greedy_mclp(cov, k)
     sc = analysis.siting
     small = cov.n_candidates <= sc.exact_max_candidates and cov.n_demand <= sc.exact_max_demand
-    ex = (
-        exact_mclp(cov, k, time_limit_s=sc.exact_time_limit_s)
-        if (exact if exact is not None else small)
-        else None
-    )
+    ex = (exact_mclp(cov, k, time_limit_s=sc.exact_time_limit_s)
+          if (exact if exact is not None else small) else None)
     total = float(cov.weight.sum())
     nodes = cand_nodes[greedy.sites] if greedy.sites else np.zeros(0, np.int64)
     net = city.network
     lon, lat = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True).transform(
-        net.x[nodes], net.y[nodes]
-    )
+        net.x[nodes], net.y[nodes])
     cum = np.cumsum(greedy.gains) if greedy.gains else np.zeros(0)
-    sites = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(nodes) + 1),
-            "node": nodes,
-            "x": net.x[nodes],
-            "y": net.y[nodes],
-            "lon": np.asarray(lon),
-            "lat": np.asarray(lat),
-            "gain_population": greedy.gains,
-            "cumulative_population": cum,
-            "cumulative_share_of_uncovered": cum / total if total > 0 else np.zeros(len(cum)),
-        }
-    )
-    return SitingResult(
-        item, label, dist, total, int(mask.sum()), cov.n_candidates, sites, greedy, ex
-    )
+    sites = pd.DataFrame({
+        "rank": np.arange(1, len(nodes) + 1), "node": nodes,
+        "x": net.x[nodes], "y": net.y[nodes], "lon": np.asarray(lon), "lat": np.asarray(lat),
+        "gain_population": greedy.gains, "cumulative_population": cum,
+        "cumulative_share_of_uncovered": cum / total if total > 0 else np.zeros(len(cum)),
+    })
+    return SitingResult(item, label, dist, total, int(mask.sum()), cov.n_candidates, sites,
+                        greedy, ex)

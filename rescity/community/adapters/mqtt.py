@@ -49,7 +49,7 @@ class Delivery:
     def device(self) -> str | None:
         """The device the topic names (``rescity/sensors/<device>``), if any."""
         if self.topic.startswith(TOPIC_PREFIX):
-            rest = self.topic[len(TOPIC_PREFIX) :]
+            rest = self.topic[len(TOPIC_PREFIX):]
             return rest.split("/", 1)[0] or None
         return None
 
@@ -90,9 +90,7 @@ class MqttConsumer:
         self._props.SessionExpiryInterval = session_expiry_s
         self._props.ReceiveMaximum = receive_maximum
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
             manual_ack=True,
         )
         self.client.reconnect_delay_set(min_delay=1, max_delay=5)
@@ -109,7 +107,8 @@ class MqttConsumer:
         self._connection += 1
         self.stats.connections += 1
         client.subscribe(self.topic, qos=1)
-        log.info("MQTT connected to %s:%d (connection %d)", self.host, self.port, self._connection)
+        log.info("MQTT connected to %s:%d (connection %d)", self.host, self.port,
+                 self._connection)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
         if all(not c.is_failure for c in codes):
@@ -123,7 +122,9 @@ class MqttConsumer:
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
-        self._queue.put(Delivery(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._connection))
+        self._queue.put(
+            Delivery(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self._connection)
+        )
 
     # the consumer loop (caller's thread)
     def run(self, stop: threading.Event) -> None:
@@ -139,9 +140,8 @@ class MqttConsumer:
                     self.handle(batch)
                 except Exception:
                     self.stats.failed_batches += 1
-                    log.exception(
-                        "handling %d sensor messages failed; will be redelivered", len(batch)
-                    )
+                    log.exception("handling %d sensor messages failed; will be redelivered",
+                                  len(batch))
                     self._redeliver(stop)
                     continue
                 self.stats.handled += len(batch)
@@ -153,14 +153,12 @@ class MqttConsumer:
     def _connect_until_up(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                self.client.connect(
-                    self.host, self.port, keepalive=30, clean_start=False, properties=self._props
-                )
+                self.client.connect(self.host, self.port, keepalive=30, clean_start=False,
+                                    properties=self._props)
                 return
             except OSError as exc:
-                log.warning(
-                    "MQTT broker %s:%d unreachable (%s); retrying", self.host, self.port, exc
-                )
+                log.warning("MQTT broker %s:%d unreachable (%s); retrying", self.host,
+                            self.port, exc)
                 stop.wait(self.retry_delay_s)
 
     def _next_batch(self) -> list[Delivery]:
@@ -173,9 +171,8 @@ class MqttConsumer:
         while len(batch) < self.batch_size:
             left = deadline - time.monotonic()
             try:
-                batch.append(
-                    self._queue.get(timeout=max(left, 0)) if left > 0 else self._queue.get_nowait()
-                )
+                batch.append(self._queue.get(timeout=max(left, 0)) if left > 0
+                             else self._queue.get_nowait())
             except queue.Empty:
                 break
         return batch

@@ -50,7 +50,9 @@ class Resident(Base):
     __tablename__ = "community_resident"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("community_household.id"), index=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("community_household.id"), index=True
+    )
     scope: Mapped[str] = mapped_column(String(SCOPE), index=True)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL"), unique=True

@@ -23,7 +23,9 @@ class Volunteer(Base):
     __tablename__ = "community_ops_volunteer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id", ondelete="CASCADE"), unique=True
+    )
     scope: Mapped[str] = mapped_column(String(SCOPE), index=True)
     display_name: Mapped[str] = mapped_column(String(100))
     phone_sealed: Mapped[str | None] = mapped_column(String(300))
@@ -93,7 +95,9 @@ class HelpOffer(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("community_ops_help_request.id"), index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("community_ops_help_request.id"), index=True
+    )
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("community_ops_volunteer.id"))
     scope: Mapped[str] = mapped_column(String(SCOPE))
     via: Mapped[str] = mapped_column(String(12))  # "match" or "coordinator"
@@ -110,7 +114,9 @@ class HelpReceipt(Base):
     __tablename__ = "community_ops_help_receipt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("community_ops_help_request.id"), index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("community_ops_help_request.id"), index=True
+    )
     amount_cents: Mapped[int] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     items: Mapped[str] = mapped_column(String(500))

@@ -47,9 +47,8 @@ class SensorEvent(Base):
     )
 
     # BIGINT on PostgreSQL; SQLite needs INTEGER for an auto-incrementing rowid.
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
+                                    primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("community_ops_device.id"))
     scope: Mapped[str] = mapped_column(String(SCOPE))
     kind: Mapped[str] = mapped_column(String(30))

@@ -43,48 +43,29 @@ _RESIDENT: Table = Resident.__table__  # type: ignore[assignment]
 _RULE: Table = AlertRule.__table__  # type: ignore[assignment]
 _VISITOR: Table = Visitor.__table__  # type: ignore[assignment]
 
-_RESIDENT_COLUMNS = (
-    _RESIDENT.c.id,
-    _RESIDENT.c.scope,
-    _RESIDENT.c.user_id,
-    _RESIDENT.c.household_id,
-    _RESIDENT.c.quarantine_until,
-)
+_RESIDENT_COLUMNS = (_RESIDENT.c.id, _RESIDENT.c.scope, _RESIDENT.c.user_id,
+                     _RESIDENT.c.household_id, _RESIDENT.c.quarantine_until)
 _RESIDENT_BY_ID = select(*_RESIDENT_COLUMNS).where(
     _RESIDENT.c.id == bindparam("id"), _RESIDENT.c.erased_at.is_(None)
 )
-_RESIDENT_BY_USER = (
-    select(*_RESIDENT_COLUMNS)
-    .where(_RESIDENT.c.user_id == bindparam("user_id"), _RESIDENT.c.erased_at.is_(None))
-    .limit(1)
-)
+_RESIDENT_BY_USER = select(*_RESIDENT_COLUMNS).where(
+    _RESIDENT.c.user_id == bindparam("user_id"), _RESIDENT.c.erased_at.is_(None)
+).limit(1)
 _GATE_BY_CODE = select(_GATE.c.id, _GATE.c.scope, _GATE.c.code).where(
     _GATE.c.code == bindparam("code")
 )
 _PASS_WITH_RESIDENT = (
-    select(
-        _PASS.c.id,
-        _PASS.c.resident_id,
-        _PASS.c.scope,
-        _PASS.c.nonce,
-        _PASS.c.revoked_at,
-        _PASS.c.expires_at,
-        *_RESIDENT_COLUMNS,
-    )
+    select(_PASS.c.id, _PASS.c.resident_id, _PASS.c.scope, _PASS.c.nonce, _PASS.c.revoked_at,
+           _PASS.c.expires_at, *_RESIDENT_COLUMNS)
     .select_from(_PASS.outerjoin(_RESIDENT, _RESIDENT.c.id == _PASS.c.resident_id))
     .where(_PASS.c.id == bindparam("id"))
 )
 _VISITOR_BY_ID = select(
     _VISITOR.c.id, _VISITOR.c.scope, _VISITOR.c.expected_from, _VISITOR.c.expected_until
 ).where(_VISITOR.c.id == bindparam("id"))
-_PASSAGES_BETWEEN = (
-    select(func.count())
-    .select_from(_GATE_EVENT)
-    .where(
-        _GATE_EVENT.c.resident_id == bindparam("resident_id"),
-        _GATE_EVENT.c.at >= bindparam("since"),
-        _GATE_EVENT.c.at <= bindparam("until"),
-    )
+_PASSAGES_BETWEEN = select(func.count()).select_from(_GATE_EVENT).where(
+    _GATE_EVENT.c.resident_id == bindparam("resident_id"),
+    _GATE_EVENT.c.at >= bindparam("since"), _GATE_EVENT.c.at <= bindparam("until"),
 )
 # Rows set at ``scope`` or at any place above it: their scope is a prefix of ``scope``
 # (scopes are paths of numeric ids, ``/1/2/3/``, so no LIKE wildcard can occur in them).
@@ -174,9 +155,8 @@ def visitor_ref(visitor_id: int) -> Flow[VisitorRef | None]:
 def passages_between(resident_id: int, since: datetime, until: datetime) -> Flow[int]:
     """How many gate events of the resident (the one being recorded included) fall in
     [since, until]."""
-    count = yield Scalar(
-        _PASSAGES_BETWEEN, {"resident_id": resident_id, "since": since, "until": until}
-    )
+    count = yield Scalar(_PASSAGES_BETWEEN,
+                         {"resident_id": resident_id, "since": since, "until": until})
     return int(count or 0)
 
 

@@ -136,8 +136,7 @@ def score_month(
     for handler_id, counter in counts.items():
         row(handler_id)
         rows[handler_id].deductions = {
-            rule: n * levels.deductions[rule]
-            for rule, n in counter.items()
+            rule: n * levels.deductions[rule] for rule, n in counter.items()
             if levels.deductions[rule]
         }
     for r in rows.values():

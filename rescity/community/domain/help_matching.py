@@ -54,14 +54,14 @@ class Weights:
 class Requests:
     """Open requests as columns (row i is request i)."""
 
-    kind: NDArray[np.int64]  # index into the kinds of help_rules.toml
-    lat: NDArray[np.float64]  # NaN when unknown
+    kind: NDArray[np.int64]          # index into the kinds of help_rules.toml
+    lat: NDArray[np.float64]         # NaN when unknown
     lon: NDArray[np.float64]
-    area: NDArray[np.int64]  # index of the request's area, −1 when unknown
-    lang_mask: I64  # bit i = language i acceptable; 0 = any
-    first_lang: NDArray[np.int64]  # the requester's first language, −1 = none given
+    area: NDArray[np.int64]          # index of the request's area, −1 when unknown
+    lang_mask: I64                   # bit i = language i acceptable; 0 = any
+    first_lang: NDArray[np.int64]    # the requester's first language, −1 = none given
     needs_vetting: B
-    window: U64  # (n, 3) hour-of-week bits (168 in 3 words); 0 = any time
+    window: U64                      # (n, 3) hour-of-week bits (168 in 3 words); 0 = any time
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -72,7 +72,7 @@ class Volunteers:
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
     radius_km: NDArray[np.float64]
-    areas: B  # (n, n_areas): the areas each volunteer serves
+    areas: B                         # (n, n_areas): the areas each volunteer serves
     lang_mask: I64
     skill_mask: I64
     vetted: B
@@ -80,7 +80,7 @@ class Volunteers:
     capacity: NDArray[np.int64]
     delivered: NDArray[np.int64]
     failed: NDArray[np.int64]
-    availability: U64  # (n, 3) hour-of-week bits
+    availability: U64                # (n, 3) hour-of-week bits
 
     def __len__(self) -> int:
         return len(self.lat)
@@ -88,7 +88,7 @@ class Volunteers:
 
 @dataclass(frozen=True)
 class KindSkills:
-    required: I64  # per kind: bit mask of required skills
+    required: I64   # per kind: bit mask of required skills
     preferred: I64  # per kind: bit mask of preferred skills
 
 
@@ -102,9 +102,8 @@ def hour_bits(hours: list[int]) -> NDArray[np.uint64]:
     return words
 
 
-def _profiles(
-    r: Requests,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint64], NDArray[np.int64]]:
+def _profiles(r: Requests) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                    NDArray[np.uint64], NDArray[np.int64]]:
     """Requests that differ only in place share a *profile* (kind, vetting, languages):
     everything about a pair that depends neither on distance nor on time is computed once
     per profile and volunteer, then gathered per request. Time windows get their own table
@@ -125,9 +124,8 @@ def _window_table(windows: NDArray[np.uint64], v: Volunteers) -> B:
     return overlap
 
 
-def _profile_tables(
-    uniq: NDArray[np.int64], v: Volunteers, kinds: KindSkills, w: Weights
-) -> tuple[B, F32]:
+def _profile_tables(uniq: NDArray[np.int64], v: Volunteers, kinds: KindSkills, w: Weights
+                    ) -> tuple[B, F32]:
     """Per profile × volunteer: feasible without the place and time tests, and the score
     without the distance term."""
     kind, vet, lang_mask, first = uniq[:, 0], uniq[:, 1].astype(bool), uniq[:, 2], uniq[:, 3]
@@ -144,9 +142,8 @@ def _profile_tables(
     lang = np.where((first[:, None] < 0) | speaks_first, 1.0, 0.5)
     reliability = (v.delivered + 1) / (v.delivered + v.failed + 2)
     load = 1.0 - v.load / np.maximum(v.capacity, 1)
-    score = (
-        w.language * lang + w.skill * fit + (w.load * load + w.reliability * reliability)[None, :]
-    ).astype(np.float32)
+    score = (w.language * lang + w.skill * fit
+             + (w.load * load + w.reliability * reliability)[None, :]).astype(np.float32)
     return feasible, score
 
 
@@ -159,12 +156,7 @@ def _spatial_order(r: Requests) -> NDArray[np.int64]:
 
 
 def rank(
-    r: Requests,
-    v: Volunteers,
-    kinds: KindSkills,
-    w: Weights,
-    *,
-    k: int = 10,
+    r: Requests, v: Volunteers, kinds: KindSkills, w: Weights, *, k: int = 10,
     block: int = 128,
 ) -> tuple[NDArray[np.int32], F32]:
     """The best ``k`` volunteers per request and their scores, best first.
@@ -197,7 +189,7 @@ def rank(
     wd = np.float32(w.distance)
     order = _spatial_order(r)
     for start in range(0, n_r, block):
-        rows = order[start : start + block]
+        rows = order[start:start + block]
         rlat = (r.lat[rows] - lat_o).astype(np.float32)
         rlon = (r.lon[rows] - lon_o).astype(np.float32)
         r_pos = ~np.isnan(rlat)
@@ -208,16 +200,10 @@ def rank(
             lo_lat, hi_lat = rlat[r_pos].min(), rlat[r_pos].max()
             lo_lon, hi_lon = rlon[r_pos].min(), rlon[r_pos].max()
             far = max(abs(lo_lat + lat_o), abs(hi_lat + lat_o))
-            reach_lon = radius / (
-                KM_PER_DEG_LON_EQUATOR * np.float32(max(np.cos(np.radians(far)), 0.01))
-            )
-            cand |= (
-                v_pos
-                & (vlat0 >= lo_lat - reach_lat)
-                & (vlat0 <= hi_lat + reach_lat)
-                & (vlon0 >= lo_lon - reach_lon)
-                & (vlon0 <= hi_lon + reach_lon)
-            )
+            reach_lon = radius / (KM_PER_DEG_LON_EQUATOR * np.float32(
+                max(np.cos(np.radians(far)), 0.01)))
+            cand |= (v_pos & (vlat0 >= lo_lat - reach_lat) & (vlat0 <= hi_lat + reach_lat)
+                     & (vlon0 >= lo_lon - reach_lon) & (vlon0 <= hi_lon + reach_lon))
         cols = np.flatnonzero(cand & useful)
         if cols.size == 0:
             continue
@@ -225,8 +211,7 @@ def rank(
         ok &= win_ok[:, cols][window_of[rows]]
         score = prof_score[:, cols][profile[rows]]
         kx = (KM_PER_DEG_LON_EQUATOR * np.cos(np.radians(np.nan_to_num(r.lat[rows])))).astype(
-            np.float32
-        )
+            np.float32)
         dy = np.subtract.outer(np.nan_to_num(rlat) * KM_PER_DEG_LAT, vlat0[cols] * KM_PER_DEG_LAT)
         dx = np.subtract.outer(np.nan_to_num(rlon), vlon0[cols])
         dx *= kx[:, None]
@@ -234,7 +219,7 @@ def rank(
         dy *= dy
         dx += dy
         np.sqrt(dx, out=dx)
-        dx /= radius[cols][None, :]  # d / radius
+        dx /= radius[cols][None, :]                      # d / radius
         known = np.logical_and.outer(r_pos, v_pos[cols])
         ok &= (known & (dx <= 1.0)) | areas_t[areas][:, cols]
         # distance term 1 − d/radius in [0, 1]; 0.5 when either place is unknown. Masks are
@@ -245,9 +230,9 @@ def rank(
         dx += np.float32(0.5) * ~known
         dx *= wd
         score += dx
-        score -= np.float32(4.0) * ~ok  # infeasible pairs drop below −2
+        score -= np.float32(4.0) * ~ok                   # infeasible pairs drop below −2
         kk = min(k, cols.size)
-        top = np.argpartition(score, cols.size - kk, axis=1)[:, cols.size - kk :]
+        top = np.argpartition(score, cols.size - kk, axis=1)[:, cols.size - kk:]
         top_scores = np.take_along_axis(score, top, axis=1)
         by = np.argsort(-top_scores, axis=1, kind="stable")
         top = cols[np.take_along_axis(top, by, axis=1)].astype(np.int32)
@@ -268,13 +253,8 @@ class Assignment:
 
 
 def assign(
-    idx: NDArray[np.int32],
-    score: F32,
-    *,
-    order: list[int],
-    needed: list[int],
-    room: list[int],
-    excluded: set[tuple[int, int]] | None = None,
+    idx: NDArray[np.int32], score: F32, *, order: list[int], needed: list[int],
+    room: list[int], excluded: set[tuple[int, int]] | None = None,
 ) -> list[Assignment]:
     """Greedy: requests in ``order`` take their best candidates that still have room.
 

@@ -92,11 +92,8 @@ class HelpRules:
 
     def check_languages(self, langs: list[str], where: str) -> list[Problem]:
         bad = [x for x in langs if x not in self.languages]
-        return (
-            [Problem(where, f"unknown languages {bad}; one of {list(self.languages)}")]
-            if bad
-            else []
-        )
+        return [Problem(where, f"unknown languages {bad}; one of {list(self.languages)}")] \
+            if bad else []
 
     def needed(self, *, vulnerable: bool, home_visit: bool) -> int:
         return 2 if self.pairs_for_vulnerable_home_visits and vulnerable and home_visit else 1
@@ -128,26 +125,17 @@ def parse(text: str, *, source: str = DATA_FILE) -> HelpRules:
             required.append(sum(1 << skills.index(x) for x in spec["required"]))
             preferred.append(sum(1 << skills.index(x) for x in spec["preferred"]))
         w = data["weights"]
-        weights = Weights(
-            float(w["distance"]),
-            float(w["language"]),
-            float(w["skill"]),
-            float(w["load"]),
-            float(w["reliability"]),
-        )
+        weights = Weights(float(w["distance"]), float(w["language"]), float(w["skill"]),
+                          float(w["load"]), float(w["reliability"]))
         total = sum(vars(weights).values())
         if abs(total - 1.0) > 1e-6 or min(vars(weights).values()) < 0:
             raise ValueError(f"[weights] must be ≥ 0 and sum to 1 (they sum to {total:g})")
         o, g = data["offers"], data["safeguarding"]
         return HelpRules(
-            languages=languages,
-            skills=skills,
-            kinds=kinds,
-            kind_skills=KindSkills(
-                np.array(required, dtype=np.int64), np.array(preferred, dtype=np.int64)
-            ),
-            weights=weights,
-            offer_ttl=timedelta(minutes=float(o["ttl_minutes"])),
+            languages=languages, skills=skills, kinds=kinds,
+            kind_skills=KindSkills(np.array(required, dtype=np.int64),
+                                   np.array(preferred, dtype=np.int64)),
+            weights=weights, offer_ttl=timedelta(minutes=float(o["ttl_minutes"])),
             urgent_offer_ttl=timedelta(minutes=float(o["urgent_ttl_minutes"])),
             candidates=int(o["candidates"]),
             vetting_for_vulnerable=bool(g["vetting_required_for_vulnerable"]),
@@ -179,15 +167,11 @@ def availability_hours(spec: dict[str, Any]) -> list[int]:
             problems.append(Problem(f"availability.{day}", "a list of [start, end] hours"))
             continue
         for pair in ranges:
-            if (
-                not isinstance(pair, list)
-                or len(pair) != 2
-                or not all(isinstance(h, int) for h in pair)
-                or not 0 <= pair[0] < pair[1] <= 24
-            ):
+            if (not isinstance(pair, list) or len(pair) != 2
+                    or not all(isinstance(h, int) for h in pair)
+                    or not 0 <= pair[0] < pair[1] <= 24):
                 problems.append(
-                    Problem(f"availability.{day}", "[start, end] with 0 ≤ start < end ≤ 24")
-                )
+                    Problem(f"availability.{day}", "[start, end] with 0 ≤ start < end ≤ 24"))
                 continue
             base = DAYS.index(day) * 24
             hours.update(range(base + pair[0], base + pair[1]))

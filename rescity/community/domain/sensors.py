@@ -94,22 +94,16 @@ CONDITIONS = {"", "subject_in_quarantine"}
 ONCE_PER = {"event", "hour", "day"}
 
 
-def parse_rules(
-    text: str, *, source: str = DATA_FILE, service_codes: frozenset[str] | None = None
-) -> SensorRules:
+def parse_rules(text: str, *, source: str = DATA_FILE,
+                service_codes: frozenset[str] | None = None) -> SensorRules:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(source, f"not valid TOML: {exc}") from None
     try:
         kinds = {
-            name: DeviceKind(
-                name,
-                frozenset(v["events"]),
-                v.get("value_min"),
-                v.get("value_max"),
-                bool(v.get("value_required", False)),
-            )
+            name: DeviceKind(name, frozenset(v["events"]), v.get("value_min"), v.get("value_max"),
+                             bool(v.get("value_required", False)))
             for name, v in data["devices"].items()
         }
         rules = []
@@ -133,12 +127,8 @@ def parse_rules(
                 raise ValueError(f"{where}: a count needs window = 'day' or window_minutes")
             rules.append(rule)
         limits = data["limits"]
-        return SensorRules(
-            kinds,
-            tuple(rules),
-            timedelta(seconds=float(limits["max_future_s"])),
-            timedelta(hours=float(limits["max_age_h"])),
-        )
+        return SensorRules(kinds, tuple(rules), timedelta(seconds=float(limits["max_future_s"])),
+                           timedelta(hours=float(limits["max_age_h"])))
     except (KeyError, TypeError, ValueError) as exc:
         message = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc)
         raise DataFileError(source, message) from None
@@ -196,14 +186,8 @@ def parse_message(payload: bytes | str | dict[str, Any]) -> Reading | Reject:
         return Reject.BAD_PAYLOAD
 
 
-def check_reading(
-    reading: Reading,
-    kind: DeviceKind | None,
-    *,
-    at: datetime,
-    received_at: datetime,
-    rules: SensorRules,
-) -> Reject | None:
+def check_reading(reading: Reading, kind: DeviceKind | None, *, at: datetime,
+                  received_at: datetime, rules: SensorRules) -> Reject | None:
     """What is wrong with a reading for its device kind and time, if anything."""
     if kind is None or reading.event not in kind.events:
         return Reject.BAD_EVENT

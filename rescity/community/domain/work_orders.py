@@ -182,25 +182,14 @@ def _build(data: dict[str, Any]) -> ServiceLevels:
             if a["datatype"].endswith("valuelist") and not values:
                 raise ValueError(f"{where}: attribute '{a['code']}' needs values")
             attributes.append(
-                Attribute(
-                    a["code"],
-                    a["datatype"],
-                    bool(a.get("required", False)),
-                    a["description_zh"],
-                    a["description_en"],
-                    values,
-                )
+                Attribute(a["code"], a["datatype"], bool(a.get("required", False)),
+                          a["description_zh"], a["description_en"], values)
             )
         types[t["code"]] = CaseType(
-            code=t["code"],
-            level=levels[t["level"]],
-            handler=HandlerKind(t["handler"]),
-            group=t.get("group", ""),
-            keywords=tuple(t.get("keywords", [])),
-            name_zh=t["name_zh"],
-            name_en=t["name_en"],
-            description_zh=t.get("description_zh", ""),
-            description_en=t.get("description_en", ""),
+            code=t["code"], level=levels[t["level"]], handler=HandlerKind(t["handler"]),
+            group=t.get("group", ""), keywords=tuple(t.get("keywords", [])),
+            name_zh=t["name_zh"], name_en=t["name_en"],
+            description_zh=t.get("description_zh", ""), description_en=t.get("description_en", ""),
             attributes=tuple(attributes),
         )
     deductions = {k: float(v) for k, v in data["scoring"]["deductions"].items()}
@@ -208,8 +197,7 @@ def _build(data: dict[str, Any]) -> ServiceLevels:
     if unknown:
         raise ValueError(f"[scoring.deductions]: unknown rules {sorted(unknown)}")
     return ServiceLevels(
-        types=types,
-        levels=levels,
+        types=types, levels=levels,
         max_escalation=int(data["escalation"]["max_level"]),
         escalation_alert_kind=str(data["escalation"]["alert_kind"]),
         auto_dispatch=bool(data["dispatch"]["auto"]),
@@ -232,7 +220,9 @@ def deadline(case_type: CaseType, reported_at: datetime) -> datetime:
     return reported_at + timedelta(hours=case_type.level.hours)
 
 
-def due_escalation(level: Level, deadline_at: datetime, now: datetime, *, max_level: int) -> int:
+def due_escalation(
+    level: Level, deadline_at: datetime, now: datetime, *, max_level: int
+) -> int:
     """The escalation level a still-open case should be at by ``now``.
 
     0 before the deadline; 1 at the deadline; one more every ``escalate_every_hours``
@@ -323,5 +313,7 @@ def best_duplicate(
     new: Spot, candidates: list[Spot], *, radius_m: float, window: timedelta
 ) -> int | None:
     """The earliest open case the new one duplicates, if any (the one to merge into)."""
-    found = [c for c in candidates if is_duplicate(new, c, radius_m=radius_m, window=window)]
+    found = [
+        c for c in candidates if is_duplicate(new, c, radius_m=radius_m, window=window)
+    ]
     return min(found, key=lambda c: (c.reported_at, c.case_id)).case_id if found else None

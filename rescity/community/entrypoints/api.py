@@ -78,51 +78,38 @@ _REPLAYED: dict[int | str, dict[str, Any]] = {200: {"description": "replayed"}}
 
 
 async def submit_checkin(
-    body: s.CheckInCreate,
-    caller: CurrentCaller,
-    rt: Rt,
+    body: s.CheckInCreate, caller: CurrentCaller, rt: Rt,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Temperature, symptoms and optional risk answers; no location is ever asked for."""
     data = checkins.NewCheckIn(
-        temperature_c=body.temperature_c,
-        symptoms=tuple(body.symptoms),
-        risk=tuple(body.risk),
+        temperature_c=body.temperature_c, symptoms=tuple(body.symptoms), risk=tuple(body.risk),
         resident_id=body.resident_id,
     )
     principal = caller.principal
     idem = _idem(principal, idempotency_key, "checkin", body)
-    return _submitted(
-        await run_submission(caller.ctx, checkins.checkin_submitted(rt, principal, data, idem=idem))
-    )
+    return _submitted(await run_submission(
+        caller.ctx, checkins.checkin_submitted(rt, principal, data, idem=idem)
+    ))
 
 
 async def record_scan(
-    body: s.ScanCreate,
-    caller: CurrentCaller,
-    rt: Rt,
+    body: s.ScanCreate, caller: CurrentCaller, rt: Rt,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """A gate device or a guard's phone posts each scan; the answer says whether to admit."""
-    scan = access.Scan(
-        gate=body.gate, direction=body.direction, token=body.token, visitor_id=body.visitor_id
-    )
+    scan = access.Scan(gate=body.gate, direction=body.direction, token=body.token,
+                       visitor_id=body.visitor_id)
     principal = caller.principal
     idem = _idem(principal, idempotency_key, "scan", body)
-    return _submitted(
-        await run_submission(caller.ctx, access.scan_recorded(rt, principal, scan, idem=idem))
-    )
+    return _submitted(await run_submission(
+        caller.ctx, access.scan_recorded(rt, principal, scan, idem=idem)
+    ))
 
 
 for _path, _endpoint in (("/checkins", submit_checkin), ("/gate-events", record_scan)):
-    router.add_api_route(
-        _path,
-        _endpoint,
-        methods=["POST"],
-        status_code=201,
-        responses=_REPLAYED,
-        route_class_override=SubmissionRoute,
-    )
+    router.add_api_route(_path, _endpoint, methods=["POST"], status_code=201,
+                         responses=_REPLAYED, route_class_override=SubmissionRoute)
 
 
 # --- households and residents ---------------------------------------------------------------
@@ -133,12 +120,7 @@ def create_household(
     body: s.HouseholdCreate, uow: UoW, rt: Rt, principal: CurrentPrincipal
 ) -> s.HouseholdPublic:
     h = residents.create_household(
-        uow,
-        rt,
-        principal,
-        grid_code=body.grid,
-        building=body.building,
-        unit=body.unit,
+        uow, rt, principal, grid_code=body.grid, building=body.building, unit=body.unit,
         room=body.room,
     )
     return s.HouseholdPublic(id=h.id, scope=h.scope)
@@ -150,11 +132,8 @@ def register_resident(
 ) -> s.ResidentPublic:
     """A grid worker registers anyone in their grid; a resident a member of their household."""
     data = residents.NewResident(
-        name=body.name,
-        phone=body.phone,
-        national_id=body.national_id,
-        birth_year=body.birth_year,
-        relation=body.relation,
+        name=body.name, phone=body.phone, national_id=body.national_id,
+        birth_year=body.birth_year, relation=body.relation,
     )
     r = residents.register_resident(uow, rt, principal, household_id=body.household_id, data=data)
     return _resident(residents.view(uow.session, rt, principal, r, audit_read=False))
@@ -162,10 +141,7 @@ def register_resident(
 
 @router.get("/residents")
 def list_residents(
-    uow: UoW,
-    rt: Rt,
-    principal: ResidentReader,
-    grid: Grid = None,
+    uow: UoW, rt: Rt, principal: ResidentReader, grid: Grid = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[s.ResidentPublic]:
     rows = residents.list_residents(uow, rt, principal, grid_code=grid, limit=limit)
@@ -174,22 +150,13 @@ def list_residents(
 
 @router.get("/residents/{resident_id}")
 def read_resident(
-    resident_id: int,
-    uow: UoW,
-    rt: Rt,
-    principal: CurrentPrincipal,
-    response: Response,
+    resident_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal, response: Response,
     purpose: Annotated[str, Query(max_length=50)] = "",
     reveal: Annotated[list[str] | None, Query()] = None,
 ) -> s.ResidentPublic:
     """Masked identifiers; ``reveal=phone&purpose=contact`` unmasks where the role allows."""
     v = residents.read_resident(
-        uow,
-        rt,
-        principal,
-        resident_id,
-        purpose=purpose,
-        reveal=tuple(reveal or ()),
+        uow, rt, principal, resident_id, purpose=purpose, reveal=tuple(reveal or ()),
     )
     response.headers["ETag"] = etag(v.version)
     return _resident(v)
@@ -197,19 +164,11 @@ def read_resident(
 
 @router.patch("/residents/{resident_id}")
 def update_resident(
-    resident_id: int,
-    body: s.ResidentUpdate,
-    uow: UoW,
-    rt: Rt,
-    principal: CurrentPrincipal,
-    version: ExpectedVersion,
-    response: Response,
+    resident_id: int, body: s.ResidentUpdate, uow: UoW, rt: Rt, principal: CurrentPrincipal,
+    version: ExpectedVersion, response: Response,
 ) -> s.ResidentPublic:
     changes = residents.ResidentChanges(
-        name=body.name,
-        phone=body.phone,
-        birth_year=body.birth_year,
-        relation=body.relation,
+        name=body.name, phone=body.phone, birth_year=body.birth_year, relation=body.relation,
         clear_phone="phone" in body.model_fields_set and body.phone is None,
     )
     v = residents.update_resident(
@@ -224,12 +183,7 @@ def add_care_flag(
     resident_id: int, body: s.CareFlagCreate, uow: UoW, rt: Rt, principal: CurrentPrincipal
 ) -> s.CareFlagPublic:
     f = residents.add_care_flag(
-        uow,
-        rt,
-        principal,
-        resident_id,
-        kind=body.kind,
-        purpose=body.purpose,
+        uow, rt, principal, resident_id, kind=body.kind, purpose=body.purpose,
         consent_by=body.consent_by,
     )
     return s.CareFlagPublic(
@@ -275,9 +229,7 @@ def create_invitation(
         uow, rt, principal, place_code=body.place, days=body.days, max_uses=body.max_uses
     )
     return s.InvitationPublic(
-        code=inv.code,
-        place=body.place,
-        expires_at=inv.expires_at,
+        code=inv.code, place=body.place, expires_at=inv.expires_at,
         join_url=str(request.base_url) + f"community/join?code={inv.code}",
         qr_svg_url=f"/api/community/invitations/{inv.code}/qr.svg",
     )
@@ -303,26 +255,15 @@ def self_register(
     client = f"client:{request.client.host if request.client else '?'}"
     throttle.check(client)
     try:
-        reg = registration.self_register(
-            uow,
-            rt,
-            registration.SelfRegistration(
-                code=body.code,
-                username=body.username,
-                password=body.password,
-                grid_code=body.grid,
-                building=body.building,
-                unit=body.unit,
-                room=body.room,
-                language=body.language,
-                resident=residents.NewResident(
-                    name=body.name,
-                    phone=body.phone,
-                    national_id=body.national_id,
-                    birth_year=body.birth_year,
-                ),
+        reg = registration.self_register(uow, rt, registration.SelfRegistration(
+            code=body.code, username=body.username, password=body.password,
+            grid_code=body.grid, building=body.building, unit=body.unit, room=body.room,
+            language=body.language,
+            resident=residents.NewResident(
+                name=body.name, phone=body.phone, national_id=body.national_id,
+                birth_year=body.birth_year,
             ),
-        )
+        ))
     except NotFound:
         throttle.failed(client)
         raise
@@ -354,11 +295,8 @@ def my_pass(uow: UoW, rt: Rt, principal: CurrentPrincipal) -> s.PassPublic:
 @router.get("/me/pass/qr.svg")
 def my_pass_qr(uow: UoW, rt: Rt, principal: CurrentPrincipal) -> Response:
     issued = access.current_pass(uow, rt, principal)
-    return Response(
-        access.qr_svg(issued.token),
-        media_type="image/svg+xml",
-        headers={"Cache-Control": "no-store"},
-    )
+    return Response(access.qr_svg(issued.token), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store"})
 
 
 # --- check-ins ------------------------------------------------------------------------------
@@ -374,17 +312,13 @@ def list_checkins(
 
 @router.get("/checkins/missing")
 def missing_checkins(
-    uow: UoW,
-    rt: Rt,
-    principal: Annotated[Principal, Depends(allow("community.checkin.read"))],
-    grid: Grid = None,
-    day: date | None = None,
+    uow: UoW, rt: Rt, principal: Annotated[Principal, Depends(allow("community.checkin.read"))],
+    grid: Grid = None, day: date | None = None,
 ) -> list[s.MissingPublic]:
     """Who in your grid has not checked in today."""
     rows = checkins.missing(uow, rt, principal, grid_code=grid, day=day)
-    return [
-        s.MissingPublic(resident_id=m.resident_id, name=m.name, dwelling=m.dwelling) for m in rows
-    ]
+    return [s.MissingPublic(resident_id=m.resident_id, name=m.name, dwelling=m.dwelling)
+            for m in rows]
 
 
 # --- passes, gates, visitors ----------------------------------------------------------------
@@ -412,9 +346,7 @@ def create_gate(body: s.GateCreate, uow: UoW, principal: CurrentPrincipal) -> s.
 
 @router.get("/gate-events")
 def list_gate_events(
-    uow: UoW,
-    rt: Rt,
-    principal: GateReader,
+    uow: UoW, rt: Rt, principal: GateReader,
     hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
 ) -> list[s.GateEventPublic]:
     rows = access.list_gate_events(uow, rt, principal, hours=hours)
@@ -425,33 +357,21 @@ def list_gate_events(
 def register_visitor(
     body: s.VisitorCreate, uow: UoW, rt: Rt, principal: CurrentPrincipal
 ) -> s.VisitorPublic:
-    v = access.register_visitor(
-        uow,
-        rt,
-        principal,
-        access.NewVisitor(
-            name=body.name,
-            phone=body.phone,
-            purpose=body.purpose,
-            expected_from=body.expected_from,
-            expected_until=body.expected_until,
-            host_resident_id=body.host_resident_id,
-        ),
-    )
+    v = access.register_visitor(uow, rt, principal, access.NewVisitor(
+        name=body.name, phone=body.phone, purpose=body.purpose,
+        expected_from=body.expected_from, expected_until=body.expected_until,
+        host_resident_id=body.host_resident_id,
+    ))
     return s.VisitorPublic.model_validate(asdict(v))
 
 
 @router.get("/visitors")
 def list_visitors(
-    uow: UoW,
-    rt: Rt,
-    principal: VisitorReader,
+    uow: UoW, rt: Rt, principal: VisitorReader,
     days: Annotated[int, Query(ge=1, le=31)] = 1,
 ) -> list[s.VisitorPublic]:
-    return [
-        s.VisitorPublic.model_validate(asdict(v))
-        for v in access.list_visitors(uow, rt, principal, days=days)
-    ]
+    return [s.VisitorPublic.model_validate(asdict(v))
+            for v in access.list_visitors(uow, rt, principal, days=days)]
 
 
 # --- alerts and rules -----------------------------------------------------------------------
@@ -459,11 +379,8 @@ def list_visitors(
 
 @router.get("/alerts")
 def list_alerts(
-    uow: UoW,
-    principal: AlertReader,
-    status: AlertStatus | None = None,
-    kind: str | None = None,
-    mine: bool = False,
+    uow: UoW, principal: AlertReader, status: AlertStatus | None = None,
+    kind: str | None = None, mine: bool = False,
     limit: Annotated[int, Query(ge=1, le=2000)] = 200,
 ) -> list[s.AlertPublic]:
     rows = alerts.list_alerts(uow, principal, status=status, kind=kind, mine=mine, limit=limit)
@@ -480,22 +397,11 @@ def read_alert(
 
 
 def _move(
-    target: AlertStatus,
-    alert_id: int,
-    body: s.AlertNote | None,
-    uow: UoW,
-    rt: Rt,
-    principal: Principal,
-    version: int | None,
-    response: Response,
+    target: AlertStatus, alert_id: int, body: s.AlertNote | None, uow: UoW, rt: Rt,
+    principal: Principal, version: int | None, response: Response,
 ) -> s.AlertPublic:
     a = alerts.transition(
-        uow,
-        rt,
-        principal,
-        alert_id,
-        target,
-        expected_version=version,
+        uow, rt, principal, alert_id, target, expected_version=version,
         note=body.note if body else "",
     )
     response.headers["ETag"] = etag(a.version)
@@ -504,26 +410,16 @@ def _move(
 
 @router.post("/alerts/{alert_id}/acknowledge")
 def acknowledge_alert(
-    alert_id: int,
-    uow: UoW,
-    rt: Rt,
-    principal: CurrentPrincipal,
-    version: OptionalVersion,
-    response: Response,
-    body: s.AlertNote | None = None,
+    alert_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal, version: OptionalVersion,
+    response: Response, body: s.AlertNote | None = None,
 ) -> s.AlertPublic:
     return _move(AlertStatus.ACKNOWLEDGED, alert_id, body, uow, rt, principal, version, response)
 
 
 @router.post("/alerts/{alert_id}/resolve")
 def resolve_alert(
-    alert_id: int,
-    uow: UoW,
-    rt: Rt,
-    principal: CurrentPrincipal,
-    version: OptionalVersion,
-    response: Response,
-    body: s.AlertNote | None = None,
+    alert_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal, version: OptionalVersion,
+    response: Response, body: s.AlertNote | None = None,
 ) -> s.AlertPublic:
     return _move(AlertStatus.RESOLVED, alert_id, body, uow, rt, principal, version, response)
 
@@ -550,11 +446,7 @@ def get_rules(community: str, uow: UoW, principal: CurrentPrincipal) -> list[s.R
 
 @router.put("/rules/{community}/{kind}")
 def set_rule(
-    community: str,
-    kind: AlertKind,
-    values: dict[str, Any],
-    uow: UoW,
-    rt: Rt,
+    community: str, kind: AlertKind, values: dict[str, Any], uow: UoW, rt: Rt,
     principal: CurrentPrincipal,
 ) -> list[s.RulePublic]:
     """Override one rule's values (thresholds, severity, enabled) for a community."""

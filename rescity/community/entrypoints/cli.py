@@ -16,9 +16,8 @@ from rescity.core.errors import InputError, Problem
 from rescity.core.storage.uow import UnitOfWork
 
 console = Console()
-community_app = typer.Typer(
-    help="Community operations: retention, sweeps, keys.", no_args_is_help=True
-)
+community_app = typer.Typer(help="Community operations: retention, sweeps, keys.",
+                            no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,9 +36,8 @@ def _runtime(ctx: typer.Context, now: str | None) -> Runtime:
     return Runtime.create(settings, clock=lambda: moment)
 
 
-Now = Annotated[
-    str | None, typer.Option(help="Act as if it were this UTC date-time (ISO); default: now.")
-]
+Now = Annotated[str | None, typer.Option(
+    help="Act as if it were this UTC date-time (ISO); default: now.")]
 
 
 @community_app.command("purge")

@@ -72,25 +72,16 @@ def cases_sweep(
 
 @cases_app.command("add-handler")
 def add_handler(
-    ctx: typer.Context,
-    code: str,
+    ctx: typer.Context, code: str,
     kind: Annotated[HandlerKind, typer.Option(help="department or property_manager")],
     place: Annotated[str, typer.Option(help="Code of the place it serves.")],
-    name_zh: Annotated[str, typer.Option()],
-    name_en: Annotated[str, typer.Option()] = "",
+    name_zh: Annotated[str, typer.Option()], name_en: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Add a department or property manager that cases can be dispatched to."""
     _, factory = _runtime(ctx)
     with UnitOfWork(factory) as uow:
-        work_orders.add_handler(
-            uow,
-            CLI,
-            code=code,
-            kind=kind,
-            name_zh=name_zh,
-            name_en=name_en,
-            place=get_place(uow.session, place),
-        )
+        work_orders.add_handler(uow, CLI, code=code, kind=kind, name_zh=name_zh,
+                                name_en=name_en, place=get_place(uow.session, place))
     console.print(f"handler {code} added")
 
 
@@ -108,35 +99,19 @@ def open311_key(
 
 
 @cases_app.command("scores")
-def scores(ctx: typer.Context, month: Annotated[str, typer.Option(help="YYYY-MM")]) -> None:
+def scores(ctx: typer.Context,
+           month: Annotated[str, typer.Option(help="YYYY-MM")]) -> None:
     """The month's scoring table of departments and property managers (驾照式扣分)."""
     rt, factory = _runtime(ctx)
-    table = Table(
-        "handler",
-        "due",
-        "on time",
-        "late",
-        "open overdue",
-        "on-time rate",
-        "reopen rate",
-        "rating",
-        "deductions",
-        "points",
-    )
+    table = Table("handler", "due", "on time", "late", "open overdue", "on-time rate",
+                  "reopen rate", "rating", "deductions", "points")
     with UnitOfWork(factory) as uow:
         for h, r in case_sweep.scores(uow.session, rt, CLI, month):
-            table.add_row(
-                h.code,
-                str(r.due),
-                str(r.on_time),
-                str(r.late),
-                str(r.open_overdue),
-                pct(r.on_time_rate),
-                pct(r.reopen_rate),
-                "–" if r.mean_rating is None else f"{r.mean_rating:.1f}",
-                ", ".join(f"{k} -{v:g}" for k, v in r.deductions.items()),
-                f"{r.points:g}",
-            )
+            table.add_row(h.code, str(r.due), str(r.on_time), str(r.late), str(r.open_overdue),
+                          pct(r.on_time_rate), pct(r.reopen_rate),
+                          "–" if r.mean_rating is None else f"{r.mean_rating:.1f}",
+                          ", ".join(f"{k} -{v:g}" for k, v in r.deductions.items()),
+                          f"{r.points:g}")
     console.print(table)
 
 
@@ -156,10 +131,8 @@ def help_match(
     while True:
         with UnitOfWork(factory) as uow:
             r = help_matching_run.run_round(uow, rt, rules, CLI)
-        console.print(
-            f"expired {r.expired}, offers {r.offers}, escalated {r.escalated}, "
-            f"unmatched {r.unmatched}"
-        )
+        console.print(f"expired {r.expired}, offers {r.offers}, escalated {r.escalated}, "
+                      f"unmatched {r.unmatched}")
         if not every:
             return
         time.sleep(every)
@@ -167,26 +140,19 @@ def help_match(
 
 @sensors_app.command("add-device")
 def add_device(
-    ctx: typer.Context,
-    code: str,
+    ctx: typer.Context, code: str,
     kind: Annotated[str, typer.Option(help="door_magnet, thermometer, elevator_detector, camera")],
     place: Annotated[str, typer.Option(help="Code of the grid or community.")],
-    resident: Annotated[int | None, typer.Option(help="Resident id a door magnet watches.")] = None,
+    resident: Annotated[int | None, typer.Option(help="Resident id a door magnet watches.")]
+    = None,
     label: str = "",
 ) -> None:
     """Register a device; prints its HTTP token once."""
     _, factory = _runtime(ctx)
     with UnitOfWork(factory) as uow:
-        token = sensors.register_device(
-            uow,
-            CLI,
-            code=code,
-            kind=kind,
-            place=get_place(uow.session, place),
-            rules=sensor_rules(),
-            label=label,
-            resident_id=resident,
-        )
+        token = sensors.register_device(uow, CLI, code=code, kind=kind,
+                                        place=get_place(uow.session, place),
+                                        rules=sensor_rules(), label=label, resident_id=resident)
     console.print(token)
 
 
@@ -195,33 +161,22 @@ def run(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Broker host (default: mqtt_host).")] = None,
     port: Annotated[int | None, typer.Option(help="Broker port (default: mqtt_port).")] = None,
-    client_id: Annotated[
-        str, typer.Option(help="Fixed id: the broker keeps its session.")
-    ] = "rescity-sensors",
+    client_id: Annotated[str, typer.Option(help="Fixed id: the broker keeps its session.")]
+    = "rescity-sensors",
     batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
 ) -> None:
     """Consume sensor events from MQTT (rescity/sensors/<device>) until interrupted."""
     rt, factory = _runtime(ctx)
     settings = rt.settings
     consumer, totals = build_consumer(
-        factory,
-        rt,
-        sensor_rules(),
-        host=host or settings.mqtt_host,
-        port=port or settings.mqtt_port,
-        client_id=client_id,
-        batch_size=batch_size,
-    )
+        factory, rt, sensor_rules(), host=host or settings.mqtt_host,
+        port=port or settings.mqtt_port, client_id=client_id, batch_size=batch_size)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    console.print(
-        f"consuming rescity/sensors/# from {consumer.host}:{consumer.port} "
-        f"as {client_id}; Ctrl-C stops"
-    )
+    console.print(f"consuming rescity/sensors/# from {consumer.host}:{consumer.port} "
+                  f"as {client_id}; Ctrl-C stops")
     consumer.run(stop)
-    console.print(
-        f"accepted {totals.accepted}, rejected "
-        f"{sum(totals.outcomes.values()) - totals.accepted}, alerts {totals.alerts}, "
-        f"cases {totals.cases}"
-    )
+    console.print(f"accepted {totals.accepted}, rejected "
+                  f"{sum(totals.outcomes.values()) - totals.accepted}, alerts {totals.alerts}, "
+                  f"cases {totals.cases}")

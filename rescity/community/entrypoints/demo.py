@@ -33,53 +33,23 @@ from rescity.core.storage.uow import UnitOfWork
 RESIDENT_LOGIN = "resident1"
 # (grid, building, unit, room, [(name, relation, birth year, temperature or None)])
 HOUSEHOLDS: list[tuple[str, str, str, str, list[tuple[str, Relation, int, float | None]]]] = [
-    (
-        "sh-pt-zr-zb-g1",
-        "12",
-        "1",
-        "301",
-        [
-            ("示例居民 甲 (synthetic)", Relation.SELF, 1986, 36.6),
-            ("示例居民 甲之母 (synthetic)", Relation.PARENT, 1947, 36.8),
-        ],
-    ),
-    (
-        "sh-pt-zr-zb-g1",
-        "12",
-        "1",
-        "302",
-        [
-            ("示例居民 乙 (synthetic)", Relation.SELF, 1979, 38.4),
-        ],
-    ),
-    (
-        "sh-pt-zr-zb-g1",
-        "14",
-        "2",
-        "101",
-        [
-            ("示例居民 丙 (synthetic)", Relation.SELF, 1990, None),
-            ("示例居民 丙之子 (synthetic)", Relation.CHILD, 2015, 36.5),
-        ],
-    ),
-    (
-        "sh-pt-zr-zb-g2",
-        "3",
-        "",
-        "502",
-        [
-            ("示例居民 丁 (synthetic)", Relation.SELF, 1942, 36.7),
-        ],
-    ),
-    (
-        "sh-pt-zr-tx-g1",
-        "7",
-        "1",
-        "201",
-        [
-            ("示例居民 戊 (synthetic)", Relation.SELF, 1995, 36.4),
-        ],
-    ),
+    ("sh-pt-zr-zb-g1", "12", "1", "301", [
+        ("示例居民 甲 (synthetic)", Relation.SELF, 1986, 36.6),
+        ("示例居民 甲之母 (synthetic)", Relation.PARENT, 1947, 36.8),
+    ]),
+    ("sh-pt-zr-zb-g1", "12", "1", "302", [
+        ("示例居民 乙 (synthetic)", Relation.SELF, 1979, 38.4),
+    ]),
+    ("sh-pt-zr-zb-g1", "14", "2", "101", [
+        ("示例居民 丙 (synthetic)", Relation.SELF, 1990, None),
+        ("示例居民 丙之子 (synthetic)", Relation.CHILD, 2015, 36.5),
+    ]),
+    ("sh-pt-zr-zb-g2", "3", "", "502", [
+        ("示例居民 丁 (synthetic)", Relation.SELF, 1942, 36.7),
+    ]),
+    ("sh-pt-zr-tx-g1", "7", "1", "201", [
+        ("示例居民 戊 (synthetic)", Relation.SELF, 1995, 36.4),
+    ]),
 ]
 
 
@@ -93,9 +63,8 @@ def load_demo(settings: Settings, factory: sessionmaker[Any]) -> str:
             user.password_hash = hash_password(password)
             uow.commit()
             return f"already loaded; resident login: {RESIDENT_LOGIN} / {password}"
-        user = create_user(
-            s, username=RESIDENT_LOGIN, password=password, display_name="示例居民 甲 (synthetic)"
-        )
+        user = create_user(s, username=RESIDENT_LOGIN, password=password,
+                           display_name="示例居民 甲 (synthetic)")
         grant_role(s, user, "resident", get_place(s, "sh-pt-zr-zb-g1"))
         phone = 19900000001
         for grid_code, building, unit, room, people in HOUSEHOLDS:
@@ -103,12 +72,9 @@ def load_demo(settings: Settings, factory: sessionmaker[Any]) -> str:
             household = new_household(s, ensure_dwelling(s, grid, building, unit, room))
             for name, relation, born, _t in people:
                 build_resident(
-                    s,
-                    rt,
-                    household,
+                    s, rt, household,
                     NewResident(name=name, phone=str(phone), birth_year=born, relation=relation),
-                    channel=Channel.GRID_WORKER,
-                    by=None,
+                    channel=Channel.GRID_WORKER, by=None,
                     user_id=user.id if phone == 19900000001 else None,
                 )
                 phone += 1
@@ -127,18 +93,10 @@ def load_demo(settings: Settings, factory: sessionmaker[Any]) -> str:
         if t is None:
             continue
         with UnitOfWork(factory) as uow:
-            checkins.submit_checkin(
-                uow,
-                rt,
-                admin,
-                checkins.NewCheckIn(
-                    temperature_c=t,
-                    resident_id=resident_id,
-                    symptoms=(Symptom.COUGH,) if t >= 37.3 else (),
-                ),
-            )
+            checkins.submit_checkin(uow, rt, admin, checkins.NewCheckIn(
+                temperature_c=t, resident_id=resident_id,
+                symptoms=(Symptom.COUGH,) if t >= 37.3 else (),
+            ))
         fevers += t >= 37.3
-    return (
-        f"{len(residents)} synthetic residents, {fevers} fever alert; "
-        f"resident login: {RESIDENT_LOGIN} / {password}"
-    )
+    return (f"{len(residents)} synthetic residents, {fevers} fever alert; "
+            f"resident login: {RESIDENT_LOGIN} / {password}")

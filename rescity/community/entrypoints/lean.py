@@ -45,10 +45,8 @@ class SubmissionRoute(APIRoute):
         if list(inspect.signature(endpoint).parameters) != PARAMETERS or not (
             inspect.iscoroutinefunction(endpoint)
         ):
-            raise TypeError(
-                f"{endpoint.__name__}: SubmissionRoute serves "
-                f"async def ({', '.join(PARAMETERS)}) endpoints"
-            )
+            raise TypeError(f"{endpoint.__name__}: SubmissionRoute serves "
+                            f"async def ({', '.join(PARAMETERS)}) endpoints")
         model = get_type_hints(endpoint, include_extras=False)["body"]
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise TypeError(f"{endpoint.__name__}: body must be a pydantic model")
@@ -66,9 +64,7 @@ class SubmissionRoute(APIRoute):
                 return await full(request)
             caller = await get_caller(request)
             response: Response = await endpoint(
-                body=body,
-                caller=caller,
-                rt=rt,
+                body=body, caller=caller, rt=rt,
                 idempotency_key=request.headers.get("idempotency-key"),
             )
             return response

@@ -67,9 +67,8 @@ class Open311Route(APIRoute):
             try:
                 return await original(request)
             except RequestValidationError as exc:
-                parts = [
-                    f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
-                ]
+                parts = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
+                         for e in exc.errors()]
                 return error(400, "; ".join(parts) or "invalid request")
             except InputError as exc:
                 return error(400, "; ".join(str(p) for p in exc.problems))
@@ -94,18 +93,9 @@ def _lang(request: Request, rt: OpsRuntime) -> str:
 def discovery(request: Request, _: Reader) -> dict[str, Any]:
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
     return {
-        "changeset": "2026-01-01T00:00:00Z",
-        "contact": "",
-        "key_service": "",
-        "endpoints": [
-            {
-                "specification": SPEC,
-                "url": base,
-                "changeset": "2026-01-01T00:00:00Z",
-                "type": "production",
-                "formats": ["application/json"],
-            }
-        ],
+        "changeset": "2026-01-01T00:00:00Z", "contact": "", "key_service": "",
+        "endpoints": [{"specification": SPEC, "url": base, "changeset": "2026-01-01T00:00:00Z",
+                       "type": "production", "formats": ["application/json"]}],
     }
 
 
@@ -113,23 +103,16 @@ def discovery(request: Request, _: Reader) -> dict[str, Any]:
 def services(request: Request, rt: Runtime, _: Reader) -> list[dict[str, Any]]:
     lang = _lang(request, rt)
     return [
-        {
-            "service_code": t.code,
-            "service_name": t.name(lang),
-            "description": t.description(lang),
-            "metadata": bool(t.attributes),
-            "type": "realtime",
-            "keywords": ", ".join(t.keywords),
-            "group": t.group,
-        }
+        {"service_code": t.code, "service_name": t.name(lang), "description": t.description(lang),
+         "metadata": bool(t.attributes), "type": "realtime", "keywords": ", ".join(t.keywords),
+         "group": t.group}
         for t in rt.levels.types.values()
     ]
 
 
 @router.get("/services/{service_code}.json")
-def service_definition(
-    service_code: str, request: Request, rt: Runtime, _: Reader
-) -> dict[str, Any]:
+def service_definition(service_code: str, request: Request, rt: Runtime, _: Reader
+                       ) -> dict[str, Any]:
     t = rt.levels.types.get(service_code)
     if t is None:
         raise NotFound(f"no service '{service_code}'")
@@ -137,19 +120,11 @@ def service_definition(
     return {
         "service_code": t.code,
         "attributes": [
-            {
-                "variable": True,
-                "code": a.code,
-                "datatype": a.datatype,
-                "required": a.required,
-                "datatype_description": "",
-                "order": i + 1,
-                "description": a.description_en if lang == "en" else a.description_zh,
-                "values": [
-                    {"key": v.key, "name": v.name_en if lang == "en" else v.name_zh}
-                    for v in a.values
-                ],
-            }
+            {"variable": True, "code": a.code, "datatype": a.datatype, "required": a.required,
+             "datatype_description": "", "order": i + 1,
+             "description": a.description_en if lang == "en" else a.description_zh,
+             "values": [{"key": v.key, "name": v.name_en if lang == "en" else v.name_zh}
+                        for v in a.values]}
             for i, a in enumerate(t.attributes)
         ],
     }
@@ -199,36 +174,23 @@ async def post_request(request: Request, uow: UoW, rt: Runtime) -> list[dict[str
     key = fields.get("api_key", "")
     if key:  # a flood from one client is refused before it costs a transaction
         request.app.state.ctx.open311_posts.hit(
-            "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
-        )
+            "key:" + hashlib.sha256(key.encode()).hexdigest()[:32])
     if not fields.get("service_code"):
         raise InputError([Problem("service_code", "is required")])
     lon_text = fields.get("long") if fields.get("long") not in (None, "") else fields.get("lon")
     post = open311.Open311Post(
-        api_key=fields.get("api_key", ""),
-        service_code=fields["service_code"],
+        api_key=fields.get("api_key", ""), service_code=fields["service_code"],
         jurisdiction_id=fields.get("jurisdiction_id", ""),
-        lat=_float(fields.get("lat"), "lat"),
-        lon=_float(lon_text, "long"),
+        lat=_float(fields.get("lat"), "lat"), lon=_float(lon_text, "long"),
         address_string=fields.get("address_string", ""),
-        address_id=fields.get("address_id", ""),
-        description=fields.get("description", ""),
-        media_url=fields.get("media_url", ""),
-        first_name=fields.get("first_name", ""),
-        last_name=fields.get("last_name", ""),
-        email=fields.get("email", ""),
-        phone=fields.get("phone", ""),
-        attributes=attributes,
+        address_id=fields.get("address_id", ""), description=fields.get("description", ""),
+        media_url=fields.get("media_url", ""), first_name=fields.get("first_name", ""),
+        last_name=fields.get("last_name", ""), email=fields.get("email", ""),
+        phone=fields.get("phone", ""), attributes=attributes,
     )
     case = open311.file_request(uow, rt, post)
-    return [
-        {
-            "service_request_id": str(case.id),
-            "token": case.token,
-            "service_notice": "",
-            "account_id": None,
-        }
-    ]
+    return [{"service_request_id": str(case.id), "token": case.token,
+             "service_notice": "", "account_id": None}]
 
 
 @router.get("/tokens/{token}.json")
@@ -253,9 +215,8 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
 
 
-def _describe_all(
-    uow: UoW, rt: OpsRuntime, cases: list[WorkOrder], lang: str
-) -> list[dict[str, Any]]:
+def _describe_all(uow: UoW, rt: OpsRuntime, cases: list[WorkOrder], lang: str
+                  ) -> list[dict[str, Any]]:
     ids = {c.handler_id for c in cases if c.handler_id}
     handlers = {h.id: h for h in uow.session.scalars(select(Handler).where(Handler.id.in_(ids)))}
     return [open311.describe(c, rt, handlers.get(c.handler_id or 0), lang) for c in cases]
@@ -263,15 +224,9 @@ def _describe_all(
 
 @router.get("/requests.json")
 def get_requests(
-    request: Request,
-    uow: UoW,
-    rt: Runtime,
-    _: Reader,
-    service_request_id: str | None = None,
-    service_code: str | None = None,
-    start_date: str | None = None,
-    end_date: str | None = None,
-    status: str | None = None,
+    request: Request, uow: UoW, rt: Runtime, _: Reader,
+    service_request_id: str | None = None, service_code: str | None = None,
+    start_date: str | None = None, end_date: str | None = None, status: str | None = None,
 ) -> list[dict[str, Any]]:
     ids: list[int] = []
     for part in _split(service_request_id):
@@ -279,28 +234,24 @@ def get_requests(
             raise InputError([Problem("service_request_id", f"'{part}' is not a request id")])
         ids.append(int(part))
     q = open311.Open311Query(
-        ids=tuple(ids),
-        service_codes=_split(service_code),
-        start=_dates(start_date, "start_date"),
-        end=_dates(end_date, "end_date"),
+        ids=tuple(ids), service_codes=_split(service_code),
+        start=_dates(start_date, "start_date"), end=_dates(end_date, "end_date"),
         statuses=_split(status),
     )
     return _describe_all(uow, rt, open311.find(uow.session, rt, q), _lang(request, rt))
 
 
 @router.get("/requests/{service_request_id}.json")
-def get_request(
-    service_request_id: str, request: Request, uow: UoW, rt: Runtime, _: Reader
-) -> list[dict[str, Any]]:
+def get_request(service_request_id: str, request: Request, uow: UoW, rt: Runtime, _: Reader
+                ) -> list[dict[str, Any]]:
     if not service_request_id.isdigit():
         raise NotFound(f"no service request {service_request_id}")
     case = open311.get_public(uow.session, int(service_request_id))
     return _describe_all(uow, rt, [case], _lang(request, rt))
 
 
-@router.api_route(
-    "/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False
-)
+@router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+                  include_in_schema=False)
 def unknown(rest: str) -> Response:
     if rest.endswith(".xml"):
         return error(400, "only the JSON format is supported: use .json")

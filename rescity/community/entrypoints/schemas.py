@@ -134,7 +134,9 @@ class CheckInCreate(_In):
     risk: list[RiskQuestion] = Field(
         default_factory=list, max_length=5, description="Risk questions answered yes"
     )
-    resident_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Omit for yourself")
+    resident_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Omit for yourself"
+    )
 
 
 class CheckInPublic(BaseModel):

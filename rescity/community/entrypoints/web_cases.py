@@ -80,41 +80,24 @@ class CasePublic(BaseModel):
     version: int
 
 
-def case_public(
-    case: WorkOrder, rt: OpsRuntime, principal: Principal, handler: Handler | None, lang: str = "zh"
-) -> CasePublic:
+def case_public(case: WorkOrder, rt: OpsRuntime, principal: Principal,
+                handler: Handler | None, lang: str = "zh") -> CasePublic:
     case_type = rt.levels.types.get(case.service_code)
     return CasePublic(
-        id=case.id,
-        service_code=case.service_code,
+        id=case.id, service_code=case.service_code,
         service_name=case_type.name(lang) if case_type else case.service_code,
-        status=case.status,
-        level=case.level,
-        description=case.description,
-        address=case.address,
-        lat=case.lat,
-        lon=case.lon,
-        media=case.media,
-        attributes=case.attributes,
-        channel=case.channel,
-        anonymous=case.anonymous,
+        status=case.status, level=case.level, description=case.description,
+        address=case.address, lat=case.lat, lon=case.lon, media=case.media,
+        attributes=case.attributes, channel=case.channel, anonymous=case.anonymous,
         handler=HandlerPublic(code=handler.code, kind=handler.kind, name=handler.name(lang))
-        if handler
-        else None,
-        created_at=case.created_at,
-        deadline_at=case.deadline_at,
+        if handler else None,
+        created_at=case.created_at, deadline_at=case.deadline_at,
         overdue=CaseStatus(case.status) in OPEN_STATUSES and case.deadline_at < rt.now(),
-        escalation_level=case.escalation_level,
-        urge_count=case.urge_count,
-        reopen_count=case.reopen_count,
-        duplicate_of_id=case.duplicate_of_id,
-        merged_into_id=case.merged_into_id,
-        resolution=case.resolution,
-        evidence=case.evidence,
-        rating=case.rating,
-        rating_comment=case.rating_comment,
-        reported_by_me=case.reporter_id == principal.user_id,
-        version=case.version,
+        escalation_level=case.escalation_level, urge_count=case.urge_count,
+        reopen_count=case.reopen_count, duplicate_of_id=case.duplicate_of_id,
+        merged_into_id=case.merged_into_id, resolution=case.resolution, evidence=case.evidence,
+        rating=case.rating, rating_comment=case.rating_comment,
+        reported_by_me=case.reporter_id == principal.user_id, version=case.version,
     )
 
 
@@ -124,53 +107,33 @@ def _one(uow: UoW, rt: OpsRuntime, principal: Principal, case: WorkOrder) -> Cas
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED)
-def create_case(body: CaseCreate, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> CasePublic:
+def create_case(body: CaseCreate, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+                ) -> CasePublic:
     place = get_place(uow.session, body.place)
     contact = {"name": body.caller_name, "phone": body.caller_phone}
     data = work_orders.CaseInput(
-        service_code=body.service_code,
-        description=body.description,
-        lat=body.lat,
-        lon=body.lon,
-        address=body.address,
-        media=tuple(body.media),
-        attributes=body.attributes,
-        anonymous=body.anonymous,
+        service_code=body.service_code, description=body.description, lat=body.lat,
+        lon=body.lon, address=body.address, media=tuple(body.media),
+        attributes=body.attributes, anonymous=body.anonymous,
         contact=contact if body.channel != "resident" else {},
     )
-    case = work_orders.file_case(
-        uow, rt, principal, data, scope=place.path, channel=Channel(body.channel)
-    )
+    case = work_orders.file_case(uow, rt, principal, data, scope=place.path,
+                                 channel=Channel(body.channel))
     return _one(uow, rt, principal, case)
 
 
 @router.get("/cases")
 def list_cases(
-    uow: UoW,
-    rt: Runtime,
-    principal: CurrentPrincipal,
+    uow: UoW, rt: Runtime, principal: CurrentPrincipal,
     status_: Annotated[list[str] | None, Query(alias="status")] = None,
-    service_code: str | None = None,
-    handler: str | None = None,
-    overdue: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    service_code: str | None = None, handler: str | None = None, overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CasePublic]:
-    f = case_sweep.CaseFilter(
-        status=tuple(status_ or ()),
-        service_code=service_code,
-        handler=handler,
-        overdue=overdue,
-        limit=limit,
-        offset=offset,
-    )
+    f = case_sweep.CaseFilter(status=tuple(status_ or ()), service_code=service_code,
+                              handler=handler, overdue=overdue, limit=limit, offset=offset)
     rows = case_sweep.list_cases(uow.session, rt, principal, f)
-    handlers = {
-        h.id: h
-        for h in uow.session.scalars(
-            select(Handler).where(Handler.id.in_({c.handler_id for c in rows if c.handler_id}))
-        )
-    }
+    handlers = {h.id: h for h in uow.session.scalars(
+        select(Handler).where(Handler.id.in_({c.handler_id for c in rows if c.handler_id})))}
     return [case_public(c, rt, principal, handlers.get(c.handler_id or 0)) for c in rows]
 
 
@@ -191,16 +154,13 @@ class EventPublic(BaseModel):
 @router.get("/cases/{case_id}/history")
 def case_history(case_id: int, uow: UoW, principal: CurrentPrincipal) -> list[EventPublic]:
     events = case_sweep.history(uow.session, principal, case_id)
-    return [
-        EventPublic(at=e.at, kind=e.kind, actor=e.actor, note=e.note, detail=e.detail)
-        for e in events
-    ]
+    return [EventPublic(at=e.at, kind=e.kind, actor=e.actor, note=e.note, detail=e.detail)
+            for e in events]
 
 
 @router.get("/cases/{case_id}/reporter")
-def case_reporter(
-    case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal, purpose: str = ""
-) -> dict[str, str]:
+def case_reporter(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+                  purpose: str = "") -> dict[str, str]:
     """The reporter's contact, for a call-back: audited; never for anonymous reports."""
     case = work_orders.get_case(uow.session, principal, case_id, "community.case.read_reporter")
     allowed = is_allowed(principal, "community.case.read_reporter", work_orders.case_target(case))
@@ -209,16 +169,8 @@ def case_reporter(
     if case.anonymous:
         raise PermissionDenied("the reporter asked to stay anonymous")
     contact = work_orders.open_contact(rt, case)
-    audit.record(
-        uow.session,
-        principal,
-        kind=AuditKind.READ,
-        action="community.case.read_reporter",
-        record_type="case",
-        record_id=case.id,
-        scope=case.scope,
-        purpose=purpose,
-    )
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.case.read_reporter",
+                 record_type="case", record_id=case.id, scope=case.scope, purpose=purpose)
     uow.commit()
     return contact
 
@@ -256,9 +208,8 @@ class ReasonBody(BaseModel):
 
 
 @router.post("/cases/{case_id}/dispatch")
-def dispatch_case(
-    case_id: int, body: DispatchBody, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> CasePublic:
+def dispatch_case(case_id: int, body: DispatchBody, uow: UoW, rt: Runtime,
+                  principal: CurrentPrincipal) -> CasePublic:
     case = work_orders.dispatch(uow, rt, principal, case_id, body.handler, body.note)
     return _one(uow, rt, principal, case)
 
@@ -269,55 +220,47 @@ def accept_case(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
 
 
 @router.post("/cases/{case_id}/urge")
-def urge_case(
-    case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal, body: NoteBody | None = None
-) -> CasePublic:
+def urge_case(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+              body: NoteBody | None = None) -> CasePublic:
     note = body.note if body else ""
     return _one(uow, rt, principal, work_orders.urge(uow, rt, principal, case_id, note))
 
 
 @router.post("/cases/{case_id}/refer")
-def refer_case(
-    case_id: int, body: ReferBody, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> CasePublic:
-    case = work_orders.refer(
-        uow, rt, principal, case_id, reason=body.reason, handler_code=body.handler
-    )
+def refer_case(case_id: int, body: ReferBody, uow: UoW, rt: Runtime,
+               principal: CurrentPrincipal) -> CasePublic:
+    case = work_orders.refer(uow, rt, principal, case_id, reason=body.reason,
+                             handler_code=body.handler)
     return _one(uow, rt, principal, case)
 
 
 @router.post("/cases/{case_id}/merge")
-def merge_case(
-    case_id: int, body: MergeBody, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> CasePublic:
+def merge_case(case_id: int, body: MergeBody, uow: UoW, rt: Runtime,
+               principal: CurrentPrincipal) -> CasePublic:
     return _one(uow, rt, principal, work_orders.merge(uow, rt, principal, case_id, body.into))
 
 
 @router.post("/cases/{case_id}/resolve")
-def resolve_case(
-    case_id: int, body: ResolveBody, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> CasePublic:
-    case = work_orders.resolve(
-        uow, rt, principal, case_id, resolution=body.resolution, evidence=body.evidence
-    )
+def resolve_case(case_id: int, body: ResolveBody, uow: UoW, rt: Runtime,
+                 principal: CurrentPrincipal) -> CasePublic:
+    case = work_orders.resolve(uow, rt, principal, case_id, resolution=body.resolution,
+                               evidence=body.evidence)
     return _one(uow, rt, principal, case)
 
 
 @router.post("/cases/{case_id}/rate")
-def rate_case(
-    case_id: int, body: RateBody, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> CasePublic:
-    case = work_orders.rate(uow, rt, principal, case_id, rating=body.rating, comment=body.comment)
+def rate_case(case_id: int, body: RateBody, uow: UoW, rt: Runtime,
+              principal: CurrentPrincipal) -> CasePublic:
+    case = work_orders.rate(uow, rt, principal, case_id, rating=body.rating,
+                            comment=body.comment)
     return _one(uow, rt, principal, case)
 
 
 @router.post("/cases/{case_id}/reopen")
-def reopen_case(
-    case_id: int, body: ReasonBody, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> CasePublic:
-    return _one(
-        uow, rt, principal, work_orders.reopen(uow, rt, principal, case_id, reason=body.reason)
-    )
+def reopen_case(case_id: int, body: ReasonBody, uow: UoW, rt: Runtime,
+                principal: CurrentPrincipal) -> CasePublic:
+    return _one(uow, rt, principal, work_orders.reopen(uow, rt, principal, case_id,
+                                                       reason=body.reason))
 
 
 class FromAlert(BaseModel):
@@ -326,13 +269,12 @@ class FromAlert(BaseModel):
 
 
 @router.post("/alerts/{alert_id}/case", status_code=status.HTTP_201_CREATED)
-def case_from_alert(
-    alert_id: int, body: FromAlert, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> CasePublic:
+def case_from_alert(alert_id: int, body: FromAlert, uow: UoW, rt: Runtime,
+                    principal: CurrentPrincipal) -> CasePublic:
     """File a work order for an alert (idempotent: the same alert gives the same case)."""
-    case = work_orders.case_from_alert(
-        uow, rt, principal, alert_id, service_code=body.service_code, description=body.description
-    )
+    case = work_orders.case_from_alert(uow, rt, principal, alert_id,
+                                       service_code=body.service_code,
+                                       description=body.description)
     return _one(uow, rt, principal, case)
 
 
@@ -343,9 +285,8 @@ class SweepPublic(BaseModel):
 
 
 @router.post("/case-sweep")
-def run_sweep(
-    uow: UoW, rt: Runtime, _: Annotated[Principal, Depends(allow("community.case.sweep"))]
-) -> SweepPublic:
+def run_sweep(uow: UoW, rt: Runtime,
+              _: Annotated[Principal, Depends(allow("community.case.sweep"))]) -> SweepPublic:
     r = case_sweep.sweep(uow, rt)
     return SweepPublic(escalated=r.escalated, alerts=r.alerts, closed=r.closed)
 
@@ -365,27 +306,16 @@ class ScorePublic(BaseModel):
 
 
 @router.get("/case-scores")
-def case_scores(
-    uow: UoW,
-    rt: Runtime,
-    principal: CurrentPrincipal,
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
-    lang: str = "zh",
-) -> list[ScorePublic]:
+def case_scores(uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+                month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")],
+                lang: str = "zh") -> list[ScorePublic]:
     rows = case_sweep.scores(uow.session, rt, principal, month)
     return [
         ScorePublic(
-            handler=HandlerPublic(code=h.code, kind=h.kind, name=h.name(lang)),
-            month=r.month,
-            due=r.due,
-            on_time=r.on_time,
-            late=r.late,
-            open_overdue=r.open_overdue,
-            on_time_rate=r.on_time_rate,
-            reopen_rate=r.reopen_rate,
-            mean_rating=r.mean_rating,
-            deductions=r.deductions,
-            points=r.points,
+            handler=HandlerPublic(code=h.code, kind=h.kind, name=h.name(lang)), month=r.month,
+            due=r.due, on_time=r.on_time, late=r.late, open_overdue=r.open_overdue,
+            on_time_rate=r.on_time_rate, reopen_rate=r.reopen_rate, mean_rating=r.mean_rating,
+            deductions=r.deductions, points=r.points,
         )
         for h, r in rows
     ]
@@ -402,22 +332,14 @@ class HandlerCreate(BaseModel):
 @router.post("/handlers", status_code=status.HTTP_201_CREATED)
 def create_handler(body: HandlerCreate, uow: UoW, principal: CurrentPrincipal) -> HandlerPublic:
     place = get_place(uow.session, body.place)
-    h = work_orders.add_handler(
-        uow,
-        principal,
-        code=body.code,
-        kind=body.kind,
-        name_zh=body.name_zh,
-        name_en=body.name_en,
-        place=place,
-    )
+    h = work_orders.add_handler(uow, principal, code=body.code, kind=body.kind,
+                                name_zh=body.name_zh, name_en=body.name_en, place=place)
     return HandlerPublic(code=h.code, kind=h.kind, name=h.name_zh)
 
 
 @router.get("/handlers")
 def list_handlers(uow: UoW, principal: CurrentPrincipal) -> list[HandlerPublic]:
     del principal  # any signed-in user may see who handles cases (no personal data)
-    rows = uow.session.scalars(
-        select(Handler).where(Handler.active.is_(True)).order_by(Handler.code)
-    )
+    rows = uow.session.scalars(select(Handler).where(Handler.active.is_(True))
+                               .order_by(Handler.code))
     return [HandlerPublic(code=h.code, kind=h.kind, name=h.name_zh) for h in rows]

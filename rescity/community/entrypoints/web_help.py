@@ -53,24 +53,16 @@ class VolunteerPublic(BaseModel):
 
 
 def _vol(v: Volunteer) -> VolunteerPublic:
-    return VolunteerPublic(
-        id=v.id,
-        display_name=v.display_name,
-        skills=v.skills,
-        languages=v.languages,
-        capacity=v.capacity,
-        vetting_state=v.vetting_state,
-        vetted_by=v.vetted_by,
-        vetting_expires_at=v.vetting_expires_at,
-        completed=v.completed,
-        failed=v.failed,
-    )
+    return VolunteerPublic(id=v.id, display_name=v.display_name, skills=v.skills,
+                           languages=v.languages, capacity=v.capacity,
+                           vetting_state=v.vetting_state, vetted_by=v.vetted_by,
+                           vetting_expires_at=v.vetting_expires_at, completed=v.completed,
+                           failed=v.failed)
 
 
 @router.post("/volunteers", status_code=status.HTTP_201_CREATED)
-def register_volunteer(
-    body: VolunteerIn, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> VolunteerPublic:
+def register_volunteer(body: VolunteerIn, uow: UoW, rt: Runtime,
+                       principal: CurrentPrincipal) -> VolunteerPublic:
     data = volunteers.VolunteerInput(**body.model_dump())
     return _vol(volunteers.register(uow, rt, principal, data, help_rules()))
 
@@ -90,20 +82,10 @@ class VetIn(BaseModel):
 
 
 @router.post("/volunteers/{volunteer_id}/vet")
-def vet_volunteer(
-    volunteer_id: int, body: VetIn, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> VolunteerPublic:
-    return _vol(
-        volunteers.vet(
-            uow,
-            rt,
-            principal,
-            volunteer_id,
-            state=body.state,
-            organisation=body.organisation,
-            valid_days=body.valid_days,
-        )
-    )
+def vet_volunteer(volunteer_id: int, body: VetIn, uow: UoW, rt: Runtime,
+                  principal: CurrentPrincipal) -> VolunteerPublic:
+    return _vol(volunteers.vet(uow, rt, principal, volunteer_id, state=body.state,
+                               organisation=body.organisation, valid_days=body.valid_days))
 
 
 class HelpIn(BaseModel):
@@ -147,35 +129,17 @@ class HelpPublic(BaseModel):
 
 
 def _help(uow: UoW, req: HelpRequest) -> HelpPublic:
-    names = list(
-        uow.session.scalars(
-            select(Volunteer.display_name)
-            .join(HelpOffer, HelpOffer.volunteer_id == Volunteer.id)
-            .where(
-                HelpOffer.request_id == req.id,
-                HelpOffer.state.in_([OfferState.ACCEPTED, OfferState.DONE]),
-            )
-        )
-    )
+    names = list(uow.session.scalars(
+        select(Volunteer.display_name).join(HelpOffer, HelpOffer.volunteer_id == Volunteer.id)
+        .where(HelpOffer.request_id == req.id,
+               HelpOffer.state.in_([OfferState.ACCEPTED, OfferState.DONE]))))
     return HelpPublic(
-        id=req.id,
-        kind=req.kind,
-        urgency=req.urgency,
-        status=req.status,
-        languages=req.languages,
-        window_start=req.window_start,
-        window_end=req.window_end,
-        description=req.description,
-        vulnerable=req.vulnerable,
-        home_visit=req.home_visit,
-        money_handling=req.money_handling,
-        volunteers_needed=req.volunteers_needed,
-        volunteers=names,
-        attempts=req.attempts,
-        created_at=req.created_at,
-        delivered_at=req.delivered_at,
-        confirmed_at=req.confirmed_at,
-    )
+        id=req.id, kind=req.kind, urgency=req.urgency, status=req.status,
+        languages=req.languages, window_start=req.window_start, window_end=req.window_end,
+        description=req.description, vulnerable=req.vulnerable, home_visit=req.home_visit,
+        money_handling=req.money_handling, volunteers_needed=req.volunteers_needed,
+        volunteers=names, attempts=req.attempts, created_at=req.created_at,
+        delivered_at=req.delivered_at, confirmed_at=req.confirmed_at)
 
 
 @router.post("/help", status_code=status.HTTP_201_CREATED)
@@ -185,14 +149,11 @@ def create_help(body: HelpIn, uow: UoW, rt: Runtime, principal: CurrentPrincipal
 
 
 @router.get("/help")
-def list_help(
-    uow: UoW, principal: CurrentPrincipal, status_: str | None = None
-) -> list[HelpPublic]:
+def list_help(uow: UoW, principal: CurrentPrincipal, status_: str | None = None
+              ) -> list[HelpPublic]:
     scopes = visible_scopes(principal, "community.help.read")
-    cond = or_(
-        HelpRequest.requester_id == principal.user_id,
-        *(HelpRequest.scope.startswith(s, autoescape=True) for s in scopes),
-    )
+    cond = or_(HelpRequest.requester_id == principal.user_id,
+               *(HelpRequest.scope.startswith(s, autoescape=True) for s in scopes))
     stmt = select(HelpRequest).where(cond).order_by(HelpRequest.id.desc()).limit(200)
     if status_:
         stmt = stmt.where(HelpRequest.status == status_)
@@ -201,9 +162,8 @@ def list_help(
 
 @router.get("/help/{request_id}")
 def read_help(request_id: int, uow: UoW, principal: CurrentPrincipal) -> HelpPublic:
-    return _help(
-        uow, help_requests.get_request(uow.session, principal, request_id, "community.help.read")
-    )
+    return _help(uow, help_requests.get_request(uow.session, principal, request_id,
+                                                "community.help.read"))
 
 
 class RoundPublic(BaseModel):
@@ -214,13 +174,12 @@ class RoundPublic(BaseModel):
 
 
 @router.post("/help-match")
-def match_round(
-    uow: UoW, rt: Runtime, principal: Annotated[Principal, Depends(allow("community.help.match"))]
-) -> RoundPublic:
+def match_round(uow: UoW, rt: Runtime,
+                principal: Annotated[Principal, Depends(allow("community.help.match"))]
+                ) -> RoundPublic:
     r = help_matching_run.run_round(uow, rt, help_rules(), principal)
-    return RoundPublic(
-        expired=r.expired, offers=r.offers, escalated=r.escalated, unmatched=r.unmatched
-    )
+    return RoundPublic(expired=r.expired, offers=r.offers, escalated=r.escalated,
+                       unmatched=r.unmatched)
 
 
 class AssignIn(BaseModel):
@@ -228,12 +187,10 @@ class AssignIn(BaseModel):
 
 
 @router.post("/help/{request_id}/assign")
-def assign(
-    request_id: int, body: AssignIn, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> HelpPublic:
-    help_matching_run.assign_directly(
-        uow, rt, principal, request_id, body.volunteer_id, help_rules()
-    )
+def assign(request_id: int, body: AssignIn, uow: UoW, rt: Runtime,
+           principal: CurrentPrincipal) -> HelpPublic:
+    help_matching_run.assign_directly(uow, rt, principal, request_id, body.volunteer_id,
+                                      help_rules())
     req = uow.session.get(HelpRequest, request_id)
     assert req is not None
     return _help(uow, req)
@@ -261,47 +218,30 @@ def my_offers(uow: UoW, principal: CurrentPrincipal) -> list[OfferPublic]:
     if vol is None:
         return []
     rows = uow.session.execute(
-        select(HelpOffer, HelpRequest)
-        .join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
-        .where(HelpOffer.volunteer_id == vol.id)
-        .order_by(HelpOffer.id.desc())
-        .limit(100)
-    )
+        select(HelpOffer, HelpRequest).join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
+        .where(HelpOffer.volunteer_id == vol.id).order_by(HelpOffer.id.desc()).limit(100))
     out = []
     for offer, req in rows:
         accepted = offer.state in (OfferState.ACCEPTED, OfferState.DONE)
-        out.append(
-            OfferPublic(
-                id=offer.id,
-                state=offer.state,
-                expires_at=offer.expires_at,
-                request_id=req.id,
-                kind=req.kind,
-                urgency=req.urgency,
-                request_status=req.status,
-                languages=req.languages,
-                window_start=req.window_start,
-                window_end=req.window_end,
-                home_visit=req.home_visit,
-                money_handling=req.money_handling,
-                description=req.description if accepted else None,
-            )
-        )
+        out.append(OfferPublic(
+            id=offer.id, state=offer.state, expires_at=offer.expires_at, request_id=req.id,
+            kind=req.kind, urgency=req.urgency, request_status=req.status,
+            languages=req.languages, window_start=req.window_start, window_end=req.window_end,
+            home_visit=req.home_visit, money_handling=req.money_handling,
+            description=req.description if accepted else None))
     return out
 
 
 @router.post("/help-offers/{offer_id}/accept")
-def accept_offer(
-    offer_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> dict[str, str]:
+def accept_offer(offer_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+                 ) -> dict[str, str]:
     offer = help_requests.respond(uow, rt, principal, offer_id, accept=True)
     return {"state": offer.state}
 
 
 @router.post("/help-offers/{offer_id}/decline")
-def decline_offer(
-    offer_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> dict[str, str]:
+def decline_offer(offer_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+                  ) -> dict[str, str]:
     offer = help_requests.respond(uow, rt, principal, offer_id, accept=False)
     return {"state": offer.state}
 
@@ -318,18 +258,10 @@ class ReceiptIn(BaseModel):
 
 
 @router.post("/help/{request_id}/receipts", status_code=status.HTTP_201_CREATED)
-def receipt(
-    request_id: int, body: ReceiptIn, uow: UoW, rt: Runtime, principal: CurrentPrincipal
-) -> dict[str, int]:
-    r = help_requests.add_receipt(
-        uow,
-        rt,
-        principal,
-        request_id,
-        amount_cents=body.amount_cents,
-        items=body.items,
-        currency=body.currency,
-    )
+def receipt(request_id: int, body: ReceiptIn, uow: UoW, rt: Runtime,
+            principal: CurrentPrincipal) -> dict[str, int]:
+    r = help_requests.add_receipt(uow, rt, principal, request_id, amount_cents=body.amount_cents,
+                                  items=body.items, currency=body.currency)
     return {"id": r.id, "amount_cents": r.amount_cents}
 
 
@@ -349,5 +281,6 @@ def cancel(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) 
 
 
 @router.get("/help/{request_id}/contact")
-def contact(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> dict[str, str]:
+def contact(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+            ) -> dict[str, str]:
     return help_requests.contact(uow, rt, principal, request_id)

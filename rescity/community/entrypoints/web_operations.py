@@ -17,10 +17,5 @@ def operations_routers() -> list[APIRouter]:
         web_sensors,
     )
 
-    return [
-        web_cases.router,
-        open311.router,
-        web_sensors.router,
-        web_help.router,
-        pages_operations.router,
-    ]
+    return [web_cases.router, open311.router, web_sensors.router, web_help.router,
+            pages_operations.router]

@@ -53,16 +53,9 @@ class DevicePublic(BaseModel):
 @router.post("/devices", status_code=status.HTTP_201_CREATED)
 def create_device(body: DeviceCreate, uow: UoW, principal: CurrentPrincipal) -> DeviceCreated:
     place = get_place(uow.session, body.place)
-    token = sensors.register_device(
-        uow,
-        principal,
-        code=body.code,
-        kind=body.kind,
-        place=place,
-        rules=sensor_rules(),
-        label=body.label,
-        resident_id=body.resident_id,
-    )
+    token = sensors.register_device(uow, principal, code=body.code, kind=body.kind, place=place,
+                                    rules=sensor_rules(), label=body.label,
+                                    resident_id=body.resident_id)
     return DeviceCreated(code=body.code, token=token)
 
 
@@ -71,24 +64,11 @@ def list_devices(uow: UoW, principal: CurrentPrincipal) -> list[DevicePublic]:
     scopes = visible_scopes(principal, "community.sensor.read")
     if not scopes:
         return []
-    rows = uow.session.scalars(
-        select(Device)
-        .where(or_(*(Device.scope.startswith(s, autoescape=True) for s in scopes)))
-        .order_by(Device.code)
-        .limit(1000)
-    )
-    return [
-        DevicePublic(
-            code=d.code,
-            kind=d.kind,
-            label=d.label,
-            scope=d.scope,
-            active=d.active,
-            last_seq=d.last_seq,
-            last_at=d.last_at,
-        )
-        for d in rows
-    ]
+    rows = uow.session.scalars(select(Device).where(
+        or_(*(Device.scope.startswith(s, autoescape=True) for s in scopes))
+    ).order_by(Device.code).limit(1000))
+    return [DevicePublic(code=d.code, kind=d.kind, label=d.label, scope=d.scope,
+                         active=d.active, last_seq=d.last_seq, last_at=d.last_at) for d in rows]
 
 
 class IngestPublic(BaseModel):
@@ -101,8 +81,7 @@ class IngestPublic(BaseModel):
 
 @router.post("/events")
 def post_events(
-    uow: UoW,
-    rt: Runtime,
+    uow: UoW, rt: Runtime,
     body: Annotated[dict[str, Any] | list[dict[str, Any]], Body()],
     x_device_token: Annotated[str, Header()] = "",
 ) -> IngestPublic:
@@ -114,23 +93,16 @@ def post_events(
     if not isinstance(events, list) or not 0 < len(events) <= MAX_EVENTS:
         raise InputError([Problem("events", f"1 to {MAX_EVENTS} events")])
     now = rt.now()
-    batch = [sensors.Incoming(e if isinstance(e, dict) else {}, now, device.code) for e in events]
+    batch = [sensors.Incoming(e if isinstance(e, dict) else {}, now, device.code)
+             for e in events]
     result = sensors.ingest(uow, rt, sensor_rules(), batch)
-    return IngestPublic(
-        accepted=result.accepted,
-        rejected=dict(result.rejected),
-        results=result.outcomes,
-        alerts=result.alerts,
-        cases=result.cases,
-    )
+    return IngestPublic(accepted=result.accepted, rejected=dict(result.rejected),
+                        results=result.outcomes, alerts=result.alerts, cases=result.cases)
 
 
 @router.get("/rejects")
-def rejects(
-    uow: UoW,
-    _: Annotated[Principal, Depends(allow("community.sensor.read"))],
-    day: date | None = None,
-) -> dict[str, int]:
+def rejects(uow: UoW, _: Annotated[Principal, Depends(allow("community.sensor.read"))],
+            day: date | None = None) -> dict[str, int]:
     """How many messages were rejected per reason (a day, or all days)."""
     stmt = select(SensorReject)
     if day is not None:

@@ -87,17 +87,12 @@ def token_of(rt: Runtime, row: Pass) -> str:
 
 
 def _issued(rt: Runtime, row: Pass) -> IssuedPass:
-    return IssuedPass(
-        row.id, row.resident_id, token_of(rt, row), row.issued_at, row.expires_at, row.revoked_at
-    )
+    return IssuedPass(row.id, row.resident_id, token_of(rt, row), row.issued_at, row.expires_at,
+                      row.revoked_at)
 
 
 def issue_pass(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    resident_id: int | None = None,
-    *,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int | None = None, *,
     days: int | None = None,
 ) -> IssuedPass:
     """A new pass for the resident; any older pass of theirs is revoked."""
@@ -115,23 +110,15 @@ def issue_pass(
     ):
         old.revoked_at, old.revoked_by = now, principal.user_id
     row = Pass(
-        resident_id=resident.id,
-        scope=resident.scope,
-        nonce=secrets.token_hex(16),
-        issued_by=principal.user_id,
-        issued_at=now,
+        resident_id=resident.id, scope=resident.scope, nonce=secrets.token_hex(16),
+        issued_by=principal.user_id, issued_at=now,
         expires_at=now + timedelta(days=days or rt.settings.community_pass_days),
     )
     session.add(row)
     session.flush()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.pass.issue",
-        record_type="pass",
-        record_id=row.id,
-        scope=row.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.pass.issue",
+        record_type="pass", record_id=row.id, scope=row.scope,
     )
     uow.commit()
     return _issued(rt, row)
@@ -145,13 +132,10 @@ def current_pass(uow: UnitOfWork, rt: Runtime, principal: Principal) -> IssuedPa
         raise NotFound("you are not registered as a resident")
     require(principal, "community.pass.read", resident_target(session, principal, resident))
     row = session.scalar(
-        select(Pass)
-        .where(
-            Pass.resident_id == resident.id,
-            Pass.revoked_at.is_(None),
+        select(Pass).where(
+            Pass.resident_id == resident.id, Pass.revoked_at.is_(None),
             Pass.expires_at > rt.now(),
-        )
-        .order_by(Pass.id.desc())
+        ).order_by(Pass.id.desc())
     )
     if row is None:
         return issue_pass(uow, rt, principal)
@@ -167,13 +151,8 @@ def revoke_pass(uow: UnitOfWork, rt: Runtime, principal: Principal, pass_id: int
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by = rt.now(), principal.user_id
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.pass.revoke",
-        record_type="pass",
-        record_id=row.id,
-        scope=row.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.pass.revoke",
+        record_type="pass", record_id=row.id, scope=row.scope,
     )
     uow.commit()
 
@@ -197,13 +176,8 @@ def create_gate(
     session.add(gate)
     session.flush()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.gate.manage",
-        record_type="gate",
-        record_id=gate.id,
-        scope=gate.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.gate.manage",
+        record_type="gate", record_id=gate.id, scope=gate.scope,
     )
     uow.commit()
     return gate
@@ -250,11 +224,7 @@ def gate_in_cache(rt: Runtime, code: str) -> Flow[GateRef | None]:
 
 
 def record_scan(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    scan: Scan,
-    *,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, scan: Scan, *,
     idem: IdemKey | None = None,
 ) -> Submitted:
     """Record one passage (or refused passage) and raise the alerts the rules ask for."""
@@ -262,11 +232,7 @@ def record_scan(
 
 
 def scan_recorded(
-    rt: Runtime,
-    principal: Principal,
-    scan: Scan,
-    *,
-    idem: IdemKey | None = None,
+    rt: Runtime, principal: Principal, scan: Scan, *, idem: IdemKey | None = None,
 ) -> Flow[Submitted]:
     """:func:`record_scan` as a flow (the API runs it on the event loop on PostgreSQL)."""
     gate = yield from gate_in_cache(rt, scan.gate)
@@ -279,10 +245,7 @@ def scan_recorded(
 
 
 def _scan_work(
-    rt: Runtime,
-    principal: Principal,
-    scan: Scan,
-    gate: GateRef,
+    rt: Runtime, principal: Principal, scan: Scan, gate: GateRef,
 ) -> Flow[tuple[int, dict[str, Any]]]:
     now = rt.now()
     rules = yield from rules_in_force(rt, gate.scope)
@@ -305,10 +268,8 @@ def _scan_work(
                 outcome = ScanOutcome.REVOKED
             elif row.expires_at <= now:
                 outcome = ScanOutcome.EXPIRED
-            elif (
-                resident is not None
-                and resident.quarantine_until is not None
-                and (resident.quarantine_until > now)
+            elif resident is not None and resident.quarantine_until is not None and (
+                resident.quarantine_until > now
             ):
                 outcome = ScanOutcome.QUARANTINED
     else:
@@ -318,90 +279,50 @@ def _scan_work(
             outcome = ScanOutcome.INVALID
         else:
             visitor_id, scope = visitor.id, visitor.scope
-            if (
-                not visitor.expected_from - timedelta(minutes=30) <= now <= (visitor.expected_until)
-                and scan.direction is Direction.IN
-            ):
+            if not visitor.expected_from - timedelta(minutes=30) <= now <= (
+                visitor.expected_until
+            ) and scan.direction is Direction.IN:
                 outcome = ScanOutcome.OUTSIDE_WINDOW
-    event_id = yield from insert_gate_event(
-        {
-            "gate_id": gate.id,
-            "scope": scope,
-            "at": now,
-            "direction": direction,
-            "outcome": outcome.value,
-            "resident_id": resident_id,
-            "visitor_id": visitor_id,
-            "pass_id": pass_id,
-            "recorded_by": principal.user_id,
-        }
-    )
+    event_id = yield from insert_gate_event({
+        "gate_id": gate.id, "scope": scope, "at": now, "direction": direction,
+        "outcome": outcome.value, "resident_id": resident_id, "visitor_id": visitor_id,
+        "pass_id": pass_id, "recorded_by": principal.user_id,
+    })
     day = rt.today()
     if resident is not None:
         for refused, kind, dedup_key in (
             (ScanOutcome.EXPIRED, AlertKind.EXPIRED_PASS, f"expired:p{pass_id}:{day}"),
-            (
-                ScanOutcome.QUARANTINED,
-                AlertKind.QUARANTINE_BREACH,
-                f"quarantine:r{resident.id}:{day}",
-            ),
+            (ScanOutcome.QUARANTINED, AlertKind.QUARANTINE_BREACH,
+             f"quarantine:r{resident.id}:{day}"),
         ):
             if outcome == refused and rules[kind].enabled:
-                raised.append(
-                    (
-                        yield from alert_raised(
-                            kind=kind,
-                            scope=scope,
-                            severity=rules[kind].severity,
-                            source="gate",
-                            source_ref=str(event_id),
-                            subject_type="resident",
-                            subject_id=resident.id,
-                            dedup_key=dedup_key,
-                            now=now,
-                            detail={"gate": gate.code, "direction": direction},
-                        )
-                    )
-                )
+                raised.append((yield from alert_raised(
+                    kind=kind, scope=scope, severity=rules[kind].severity, source="gate",
+                    source_ref=str(event_id), subject_type="resident", subject_id=resident.id,
+                    dedup_key=dedup_key, now=now,
+                    detail={"gate": gate.code, "direction": direction},
+                )))
     frequent = rules[AlertKind.FREQUENT_ACCESS]
     if resident is not None and frequent.enabled:
         window = timedelta(minutes=frequent.number("window_minutes"))
         passages = yield from passages_between(resident.id, *passage_window(now, window))
         if too_frequent(passages, max_passages=int(frequent.number("max_passages"))):
             bucket = int(now.timestamp() // window.total_seconds())
-            raised.append(
-                (
-                    yield from alert_raised(
-                        kind=AlertKind.FREQUENT_ACCESS,
-                        scope=scope,
-                        severity=frequent.severity,
-                        source="gate",
-                        source_ref=str(event_id),
-                        subject_type="resident",
-                        subject_id=resident.id,
-                        dedup_key=f"frequent:r{resident.id}:{bucket}",
-                        now=now,
-                        detail={"passages": passages, "window_minutes": window.seconds // 60},
-                    )
-                )
-            )
+            raised.append((yield from alert_raised(
+                kind=AlertKind.FREQUENT_ACCESS, scope=scope, severity=frequent.severity,
+                source="gate", source_ref=str(event_id), subject_type="resident",
+                subject_id=resident.id, dedup_key=f"frequent:r{resident.id}:{bucket}",
+                now=now, detail={"passages": passages, "window_minutes": window.seconds // 60},
+            )))
     yield from audit.appended(
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.gate.scan",
-        record_type="gate_event",
-        record_id=event_id,
-        scope=scope,
+        principal, kind=AuditKind.WRITE, action="community.gate.scan",
+        record_type="gate_event", record_id=event_id, scope=scope,
         detail={"gate": gate.code, "outcome": outcome.value},
     )
     body = {
-        "id": event_id,
-        "gate": gate.code,
-        "direction": direction,
-        "outcome": outcome.value,
-        "at": now.isoformat(),
-        "admitted": outcome == ScanOutcome.ADMITTED,
-        "alerts": raised,
+        "id": event_id, "gate": gate.code, "direction": direction,
+        "outcome": outcome.value, "at": now.isoformat(),
+        "admitted": outcome == ScanOutcome.ADMITTED, "alerts": raised,
     }
     return 201, body
 
@@ -436,13 +357,8 @@ def list_gate_events(
         for e, code in rows
     ]
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.READ,
-        action="community.gate.read",
-        record_type="gate_event",
-        record_id=f"{len(out)} rows",
-        purpose="access control",
+        session, principal, kind=AuditKind.READ, action="community.gate.read",
+        record_type="gate_event", record_id=f"{len(out)} rows", purpose="access control",
     )
     uow.commit()
     return out
@@ -476,9 +392,8 @@ def _visitor_view(rt: Runtime, v: Visitor) -> VisitorView:
     phone = None
     if v.phone_sealed:
         phone = mask(rt.cipher.open(v.phone_sealed, context="visitor.phone"))
-    return VisitorView(
-        v.id, v.host_resident_id, v.name, phone, v.purpose, v.expected_from, v.expected_until
-    )
+    return VisitorView(v.id, v.host_resident_id, v.name, phone, v.purpose, v.expected_from,
+                       v.expected_until)
 
 
 def register_visitor(
@@ -504,14 +419,9 @@ def register_visitor(
     if problems:
         raise InputError(problems, source="visitor")
     visitor = Visitor(
-        host_resident_id=host.id,
-        scope=host.scope,
-        name=data.name.strip(),
-        purpose=data.purpose[:200],
-        expected_from=data.expected_from,
-        expected_until=data.expected_until,
-        created_by=principal.user_id,
-        created_at=rt.now(),
+        host_resident_id=host.id, scope=host.scope, name=data.name.strip(),
+        purpose=data.purpose[:200], expected_from=data.expected_from,
+        expected_until=data.expected_until, created_by=principal.user_id, created_at=rt.now(),
     )
     if data.phone:
         value = normalise_phone(data.phone)
@@ -520,13 +430,8 @@ def register_visitor(
     session.add(visitor)
     session.flush()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.visitor.create",
-        record_type="visitor",
-        record_id=visitor.id,
-        scope=visitor.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.visitor.create",
+        record_type="visitor", record_id=visitor.id, scope=visitor.scope,
     )
     uow.commit()
     return _visitor_view(rt, visitor)
@@ -541,21 +446,12 @@ def list_visitors(
     mine = own_resident(session, principal)
     if mine is not None:
         scoped = scoped | (Visitor.host_resident_id == mine.id)
-    rows = list(
-        session.scalars(
-            select(Visitor)
-            .where(scoped, Visitor.expected_until >= since)
-            .order_by(Visitor.id.desc())
-        )
-    )
+    rows = list(session.scalars(
+        select(Visitor).where(scoped, Visitor.expected_until >= since).order_by(Visitor.id.desc())
+    ))
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.READ,
-        action="community.visitor.read",
-        record_type="visitor",
-        record_id=f"{len(rows)} rows",
-        purpose="access control",
+        session, principal, kind=AuditKind.READ, action="community.visitor.read",
+        record_type="visitor", record_id=f"{len(rows)} rows", purpose="access control",
     )
     uow.commit()
     return [_visitor_view(rt, v) for v in rows]
@@ -568,8 +464,7 @@ def passages_by_hour(
     rows = session.execute(
         select(GateEvent.at, GateEvent.direction).where(
             GateEvent.scope.startswith(scope, autoescape=True),
-            GateEvent.at >= day_start,
-            GateEvent.at < day_start + timedelta(days=1),
+            GateEvent.at >= day_start, GateEvent.at < day_start + timedelta(days=1),
             GateEvent.outcome == ScanOutcome.ADMITTED.value,
         )
     ).all()
@@ -577,3 +472,4 @@ def passages_by_hour(
     for at, direction in rows:
         hours[rt.local(at).hour][direction] += 1
     return hours
+

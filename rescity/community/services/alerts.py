@@ -83,17 +83,9 @@ def _assignee(scope: str) -> Flow[int | None]:
 
 
 def alert_raised(
-    *,
-    kind: str,
-    scope: str,
-    severity: Severity,
-    source: str,
-    now: datetime,
-    source_ref: str = "",
-    subject_type: str = "",
-    subject_id: int | None = None,
-    dedup_key: str | None = None,
-    detail: dict[str, Any] | None = None,
+    *, kind: str, scope: str, severity: Severity, source: str, now: datetime,
+    source_ref: str = "", subject_type: str = "", subject_id: int | None = None,
+    dedup_key: str | None = None, detail: dict[str, Any] | None = None,
 ) -> Flow[int]:
     """Add an alert (or find the open one with the same ``dedup_key``); its id. Never
     commits. ``detail`` must not hold personal data: name the subject by type and id only.
@@ -104,70 +96,32 @@ def alert_raised(
             return found
     # Two requests raising the same key at once: the second one's insert conflicts on the
     # unique dedup_key and the caller's request is retried (idempotency makes that safe).
-    alert_id = yield from insert_alert(
-        {
-            "scope": scope,
-            "kind": kind,
-            "severity": severity.value,
-            "status": AlertStatus.NEW.value,
-            "source": source,
-            "source_ref": source_ref,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "dedup_key": dedup_key,
-            "detail": detail or {},
-            "assignee_id": (yield from _assignee(scope)),
-            "created_at": now,
-            "acknowledged_at": None,
-            "acknowledged_by": None,
-            "resolved_at": None,
-            "resolved_by": None,
-            "resolution": "",
-            "version": 1,
-        }
-    )
+    alert_id = yield from insert_alert({
+        "scope": scope, "kind": kind, "severity": severity.value,
+        "status": AlertStatus.NEW.value, "source": source, "source_ref": source_ref,
+        "subject_type": subject_type, "subject_id": subject_id, "dedup_key": dedup_key,
+        "detail": detail or {}, "assignee_id": (yield from _assignee(scope)),
+        "created_at": now, "acknowledged_at": None, "acknowledged_by": None,
+        "resolved_at": None, "resolved_by": None, "resolution": "", "version": 1,
+    })
     yield from audit.appended(
-        None,
-        kind=AuditKind.WRITE,
-        action="community.alert.raise",
-        record_type="alert",
-        record_id=alert_id,
-        scope=scope,
-        detail={"kind": kind, "source": source},
+        None, kind=AuditKind.WRITE, action="community.alert.raise", record_type="alert",
+        record_id=alert_id, scope=scope, detail={"kind": kind, "source": source},
     )
     return alert_id
 
 
 def raise_alert(
-    session: Session,
-    *,
-    kind: str,
-    scope: str,
-    severity: Severity,
-    source: str,
-    now: datetime,
-    source_ref: str = "",
-    subject_type: str = "",
-    subject_id: int | None = None,
-    dedup_key: str | None = None,
-    detail: dict[str, Any] | None = None,
+    session: Session, *, kind: str, scope: str, severity: Severity, source: str, now: datetime,
+    source_ref: str = "", subject_type: str = "", subject_id: int | None = None,
+    dedup_key: str | None = None, detail: dict[str, Any] | None = None,
 ) -> Alert:
     """:func:`alert_raised` on a session: the new (or open) alert."""
-    alert_id = run_flow(
-        session,
-        alert_raised(
-            kind=kind,
-            scope=scope,
-            severity=severity,
-            source=source,
-            now=now,
-            source_ref=source_ref,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            dedup_key=dedup_key,
-            detail=detail,
-        ),
-    )
+    alert_id = run_flow(session, alert_raised(
+        kind=kind, scope=scope, severity=severity, source=source, now=now,
+        source_ref=source_ref, subject_type=subject_type, subject_id=subject_id,
+        dedup_key=dedup_key, detail=detail,
+    ))
     alert = session.get(Alert, alert_id)
     assert alert is not None
     return alert
@@ -198,25 +152,13 @@ class AlertView:
 
 def _view(alert: Alert, name: str | None) -> AlertView:
     return AlertView(
-        id=alert.id,
-        kind=alert.kind,
-        severity=alert.severity,
-        status=alert.status,
-        scope=alert.scope,
-        source=alert.source,
-        source_ref=alert.source_ref,
-        subject_type=alert.subject_type,
-        subject_id=alert.subject_id,
-        subject_name=name,
-        detail=alert.detail,
-        assignee_id=alert.assignee_id,
-        created_at=alert.created_at,
-        acknowledged_at=alert.acknowledged_at,
-        acknowledged_by=alert.acknowledged_by,
-        resolved_at=alert.resolved_at,
-        resolved_by=alert.resolved_by,
-        resolution=alert.resolution,
-        version=alert.version,
+        id=alert.id, kind=alert.kind, severity=alert.severity, status=alert.status,
+        scope=alert.scope, source=alert.source, source_ref=alert.source_ref,
+        subject_type=alert.subject_type, subject_id=alert.subject_id, subject_name=name,
+        detail=alert.detail, assignee_id=alert.assignee_id, created_at=alert.created_at,
+        acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by,
+        resolved_at=alert.resolved_at, resolved_by=alert.resolved_by,
+        resolution=alert.resolution, version=alert.version,
     )
 
 
@@ -228,13 +170,8 @@ def _may_name(principal: Principal, scope: str) -> bool:
 
 
 def list_alerts(
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    status: AlertStatus | None = None,
-    kind: str | None = None,
-    mine: bool = False,
-    limit: int = 200,
+    uow: UnitOfWork, principal: Principal, *, status: AlertStatus | None = None,
+    kind: str | None = None, mine: bool = False, limit: int = 200,
 ) -> list[AlertView]:
     session = uow.session
     stmt = select(Alert).where(scope_filter(Alert.scope, principal, "community.alert.read"))
@@ -246,8 +183,7 @@ def list_alerts(
         stmt = stmt.where(Alert.assignee_id == principal.user_id)
     alerts = list(session.scalars(stmt.order_by(Alert.id.desc()).limit(min(limit, 2000))))
     named = [
-        a.subject_id
-        for a in alerts
+        a.subject_id for a in alerts
         if a.subject_type == "resident" and a.subject_id and _may_name(principal, a.scope)
     ]
     names: dict[int, str] = {}
@@ -256,14 +192,9 @@ def list_alerts(
         names = {rid: name for rid, name in rows}
     if names:
         audit.record(
-            session,
-            principal,
-            kind=AuditKind.READ,
-            action="community.alert.list",
-            record_type="resident",
-            record_id=f"{len(names)} names",
-            purpose="alert follow-up",
-            detail={"ids": sorted(names)[:1000]},
+            session, principal, kind=AuditKind.READ, action="community.alert.list",
+            record_type="resident", record_id=f"{len(names)} names",
+            purpose="alert follow-up", detail={"ids": sorted(names)[:1000]},
         )
         uow.commit()
     return [_view(a, names.get(a.subject_id) if a.subject_id else None) for a in alerts]
@@ -284,13 +215,8 @@ def read_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertVie
         resident = uow.session.get(Resident, alert.subject_id)
         name = resident.name if resident else None
         audit.record(
-            uow.session,
-            principal,
-            kind=AuditKind.READ,
-            action="community.alert.read",
-            record_type="resident",
-            record_id=alert.subject_id,
-            scope=alert.scope,
+            uow.session, principal, kind=AuditKind.READ, action="community.alert.read",
+            record_type="resident", record_id=alert.subject_id, scope=alert.scope,
             purpose="alert follow-up",
         )
         uow.commit()
@@ -298,14 +224,8 @@ def read_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertVie
 
 
 def transition(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    alert_id: int,
-    target: AlertStatus,
-    *,
-    expected_version: int | None = None,
-    note: str = "",
+    uow: UnitOfWork, rt: Runtime, principal: Principal, alert_id: int, target: AlertStatus, *,
+    expected_version: int | None = None, note: str = "",
 ) -> AlertView:
     """Acknowledge or resolve; 409 for a move the lifecycle forbids, 412 for a stale ETag."""
     session = uow.session
@@ -323,13 +243,8 @@ def transition(
         alert.resolution = note[:500]
     alert.status = target.value
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action=f"community.alert.{target.value}",
-        record_type="alert",
-        record_id=alert.id,
-        scope=alert.scope,
+        session, principal, kind=AuditKind.WRITE, action=f"community.alert.{target.value}",
+        record_type="alert", record_id=alert.id, scope=alert.scope,
     )
     try:
         session.flush()
@@ -349,11 +264,7 @@ def community_rules(
 
 
 def set_rule(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    community_code: str,
-    kind: AlertKind,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, community_code: str, kind: AlertKind,
     values: dict[str, Any],
 ) -> dict[AlertKind, rule_table.Rule]:
     """Override a rule's values for one community (thresholds are data, per community)."""
@@ -372,14 +283,8 @@ def set_rule(
     row.values = {**row.values, **clean}
     row.updated_by, row.updated_at = principal.user_id, rt.now()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.rule.update",
-        record_type="alert_rule",
-        record_id=kind.value,
-        scope=place.path,
-        detail=clean,
+        session, principal, kind=AuditKind.WRITE, action="community.rule.update",
+        record_type="alert_rule", record_id=kind.value, scope=place.path, detail=clean,
     )
     uow.commit()
     return rules_for(session, place.path)

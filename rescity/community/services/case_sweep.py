@@ -42,13 +42,10 @@ def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
     cases whose reopening window has passed."""
     s, now, levels = uow.session, rt.now(), rt.levels
     overdue = s.scalars(
-        select(WorkOrder)
-        .where(
+        select(WorkOrder).where(
             WorkOrder.status.in_([st.value for st in wo.OPEN_STATUSES]),
-            WorkOrder.deadline_at <= now,
-            WorkOrder.escalation_level < levels.max_escalation,
-        )
-        .order_by(WorkOrder.id)
+            WorkOrder.deadline_at <= now, WorkOrder.escalation_level < levels.max_escalation,
+        ).order_by(WorkOrder.id)
     ).all()
     escalated = alerts = 0
     for case in overdue:
@@ -58,29 +55,15 @@ def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
             continue
         escalated += 1
         for n in range(case.escalation_level + 1, due + 1):
-            add_event(
-                s,
-                case,
-                "overdue" if n == 1 else "escalated",
-                now,
-                detail={"level": n, "deadline": case.deadline_at.isoformat()},
-            )
+            add_event(s, case, "overdue" if n == 1 else "escalated", now,
+                      detail={"level": n, "deadline": case.deadline_at.isoformat()})
             alert = raise_alert(
-                s,
-                kind=levels.escalation_alert_kind,
-                scope=case.scope,
-                severity=SEVERITY_BY_LEVEL.get(n, "high"),
-                source="work_order",
-                source_ref=f"case:{case.id}",
-                subject_type="case",
-                subject_id=case.id,
-                dedup_key=f"case:{case.id}:r{case.reopen_count}:level:{n}",
-                now=now,
-                detail={
-                    "level": n,
-                    "service_code": case.service_code,
-                    "handler_id": case.handler_id,
-                },
+                s, kind=levels.escalation_alert_kind, scope=case.scope,
+                severity=SEVERITY_BY_LEVEL.get(n, "high"), source="work_order",
+                source_ref=f"case:{case.id}", subject_type="case", subject_id=case.id,
+                dedup_key=f"case:{case.id}:r{case.reopen_count}:level:{n}", now=now,
+                detail={"level": n, "service_code": case.service_code,
+                        "handler_id": case.handler_id},
             )
             alerts += alert is not None
         case.escalation_level = due
@@ -95,14 +78,8 @@ def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
         case.status, case.closed_at, case.updated_at = CaseStatus.CLOSED.value, now, now
         add_event(s, case, "closed", now, note="reopening window passed")
     if escalated or stale:
-        audit.record(
-            s,
-            None,
-            kind=AuditKind.WRITE,
-            action="community.case.sweep",
-            record_type="case",
-            detail={"escalated": escalated, "closed": len(stale)},
-        )
+        audit.record(s, None, kind=AuditKind.WRITE, action="community.case.sweep",
+                     record_type="case", detail={"escalated": escalated, "closed": len(stale)})
     uow.commit()
     return SweepResult(escalated=escalated, alerts=alerts, closed=len(stale))
 
@@ -126,9 +103,8 @@ class CaseFilter:
     offset: int = 0
 
 
-def list_cases(
-    session: Session, rt: OpsRuntime, principal: Principal, f: CaseFilter
-) -> list[WorkOrder]:
+def list_cases(session: Session, rt: OpsRuntime, principal: Principal,
+               f: CaseFilter) -> list[WorkOrder]:
     stmt = select(WorkOrder).where(visible(principal))
     if f.status:
         bad = [x for x in f.status if x not in set(CaseStatus)]
@@ -139,8 +115,7 @@ def list_cases(
         stmt = stmt.where(WorkOrder.service_code == f.service_code)
     if f.handler:
         stmt = stmt.join(Handler, Handler.id == WorkOrder.handler_id).where(
-            Handler.code == f.handler
-        )
+            Handler.code == f.handler)
     if f.overdue:
         stmt = stmt.where(
             WorkOrder.status.in_([s.value for s in wo.OPEN_STATUSES]),
@@ -152,16 +127,13 @@ def list_cases(
 
 def history(session: Session, principal: Principal, case_id: int) -> list[CaseEvent]:
     get_case(session, principal, case_id, "community.case.read")
-    return list(
-        session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-        )
-    )
+    return list(session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    ))
 
 
-def scores(
-    session: Session, rt: OpsRuntime, principal: Principal, month: str
-) -> list[tuple[Handler, cs.HandlerMonth]]:
+def scores(session: Session, rt: OpsRuntime, principal: Principal, month: str
+           ) -> list[tuple[Handler, cs.HandlerMonth]]:
     """The month's scoring table for the handlers serving places the principal oversees."""
     try:
         first = datetime.strptime(month, "%Y-%m").replace(tzinfo=rt.zone)
@@ -178,24 +150,16 @@ def scores(
         return []
     ids = list(handlers)
     cases = [
-        cs.CaseFacts(
-            c.id, c.handler_id, c.status, c.deadline_at, c.resolved_at, c.reopen_count, c.rating
-        )
-        for c in session.scalars(
-            select(WorkOrder).where(
-                WorkOrder.handler_id.in_(ids),
-                WorkOrder.deadline_at >= start,
-                WorkOrder.deadline_at < end,
-            )
-        )
+        cs.CaseFacts(c.id, c.handler_id, c.status, c.deadline_at, c.resolved_at,
+                     c.reopen_count, c.rating)
+        for c in session.scalars(select(WorkOrder).where(
+            WorkOrder.handler_id.in_(ids), WorkOrder.deadline_at >= start,
+            WorkOrder.deadline_at < end))
     ]
     events = [
         cs.EventFacts(e.handler_id, e.at, e.kind, e.detail.get("rating"))
-        for e in session.scalars(
-            select(CaseEvent).where(
-                CaseEvent.handler_id.in_(ids), CaseEvent.at >= start, CaseEvent.at < end
-            )
-        )
+        for e in session.scalars(select(CaseEvent).where(
+            CaseEvent.handler_id.in_(ids), CaseEvent.at >= start, CaseEvent.at < end))
     ]
     rows = cs.score_month(cases, events, month=month, now=rt.now(), tz=rt.zone, levels=rt.levels)
     return [(handlers[r.handler_id], r) for r in rows]

@@ -56,11 +56,7 @@ class NewCheckIn:
 
 
 def submit_checkin(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    data: NewCheckIn,
-    *,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, data: NewCheckIn, *,
     idem: IdemKey | None = None,
 ) -> Submitted:
     """Store a check-in (once per idempotency key) and raise fever/symptom alerts."""
@@ -68,11 +64,7 @@ def submit_checkin(
 
 
 def checkin_submitted(
-    rt: Runtime,
-    principal: Principal,
-    data: NewCheckIn,
-    *,
-    idem: IdemKey | None = None,
+    rt: Runtime, principal: Principal, data: NewCheckIn, *, idem: IdemKey | None = None,
 ) -> Flow[Submitted]:
     """:func:`submit_checkin` as a flow (the API runs it on the event loop on PostgreSQL)."""
     if not MIN_TEMPERATURE_C <= data.temperature_c <= MAX_TEMPERATURE_C:
@@ -94,90 +86,47 @@ def checkin_submitted(
 
 
 def _checkin_work(
-    rt: Runtime,
-    principal: Principal,
-    data: NewCheckIn,
-    resident: ResidentRef,
+    rt: Runtime, principal: Principal, data: NewCheckIn, resident: ResidentRef,
 ) -> Flow[tuple[int, dict[str, Any]]]:
     resident_id, scope = resident.id, resident.scope
     now, day = rt.now(), rt.today()
     rules = yield from rules_in_force(rt, scope)
     result = assess(
-        data.temperature_c,
-        list(data.symptoms),
-        {q: True for q in data.risk},
+        data.temperature_c, list(data.symptoms), {q: True for q in data.risk},
         fever_threshold_c=rules[AlertKind.FEVER].number("threshold_c"),
     )
     temperature_c = round(data.temperature_c, 1)
     symptom_values = [s.value for s in result.symptoms]
     risk_values = [q.value for q in result.risk]
-    checkin_id = yield from insert_checkin(
-        {
-            "resident_id": resident_id,
-            "scope": scope,
-            "day": day,
-            "at": now,
-            "temperature_c": temperature_c,
-            "symptoms": symptom_values,
-            "risk": risk_values,
-            "fever": result.fever,
-            "submitted_by": principal.user_id,
-        }
-    )
+    checkin_id = yield from insert_checkin({
+        "resident_id": resident_id, "scope": scope, "day": day, "at": now,
+        "temperature_c": temperature_c, "symptoms": symptom_values, "risk": risk_values,
+        "fever": result.fever, "submitted_by": principal.user_id,
+    })
     raised = []
     fever, symptoms = rules[AlertKind.FEVER], rules[AlertKind.SYMPTOMS]
     if result.fever and fever.enabled:
-        raised.append(
-            (
-                yield from alert_raised(
-                    kind=AlertKind.FEVER,
-                    scope=scope,
-                    severity=fever.severity,
-                    source="checkin",
-                    source_ref=str(checkin_id),
-                    subject_type="resident",
-                    subject_id=resident_id,
-                    dedup_key=f"fever:r{resident_id}:{day}",
-                    now=now,
-                    detail={"temperature_c": temperature_c},
-                )
-            )
-        )
+        raised.append((yield from alert_raised(
+            kind=AlertKind.FEVER, scope=scope, severity=fever.severity, source="checkin",
+            source_ref=str(checkin_id), subject_type="resident", subject_id=resident_id,
+            dedup_key=f"fever:r{resident_id}:{day}", now=now,
+            detail={"temperature_c": temperature_c},
+        )))
     if (result.symptoms or result.risk) and symptoms.enabled:
-        raised.append(
-            (
-                yield from alert_raised(
-                    kind=AlertKind.SYMPTOMS,
-                    scope=scope,
-                    severity=symptoms.severity,
-                    source="checkin",
-                    source_ref=str(checkin_id),
-                    subject_type="resident",
-                    subject_id=resident_id,
-                    dedup_key=f"symptoms:r{resident_id}:{day}",
-                    now=now,
-                    detail={"symptoms": symptom_values, "risk": risk_values},
-                )
-            )
-        )
+        raised.append((yield from alert_raised(
+            kind=AlertKind.SYMPTOMS, scope=scope, severity=symptoms.severity,
+            source="checkin", source_ref=str(checkin_id), subject_type="resident",
+            subject_id=resident_id, dedup_key=f"symptoms:r{resident_id}:{day}", now=now,
+            detail={"symptoms": symptom_values, "risk": risk_values},
+        )))
     yield from audit.appended(
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.checkin.create",
-        record_type="checkin",
-        record_id=checkin_id,
-        scope=scope,
+        principal, kind=AuditKind.WRITE, action="community.checkin.create",
+        record_type="checkin", record_id=checkin_id, scope=scope,
     )
     return 201, {
-        "id": checkin_id,
-        "resident_id": resident_id,
-        "day": day.isoformat(),
-        "at": now.isoformat(),
-        "temperature_c": temperature_c,
-        "symptoms": symptom_values,
-        "risk": risk_values,
-        "fever": result.fever,
-        "alerts": raised,
+        "id": checkin_id, "resident_id": resident_id, "day": day.isoformat(),
+        "at": now.isoformat(), "temperature_c": temperature_c, "symptoms": symptom_values,
+        "risk": risk_values, "fever": result.fever, "alerts": raised,
     }
 
 
@@ -195,13 +144,8 @@ class CheckInRow:
 
 
 def list_checkins(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    *,
-    day: date | None = None,
-    fever_only: bool = False,
-    limit: int = 1000,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, day: date | None = None,
+    fever_only: bool = False, limit: int = 1000,
 ) -> list[CheckInRow]:
     """Check-ins in the principal's area (health data: audited), or their household's own."""
     session = uow.session
@@ -215,19 +159,13 @@ def list_checkins(
         stmt = stmt.where(CheckIn.fever.is_(True))
     rows = session.execute(stmt.order_by(CheckIn.id.desc()).limit(min(limit, 10_000))).all()
     out = [
-        CheckInRow(
-            c.id, c.resident_id, name, c.day, c.at, c.temperature_c, c.symptoms, c.risk, c.fever
-        )
+        CheckInRow(c.id, c.resident_id, name, c.day, c.at, c.temperature_c, c.symptoms, c.risk,
+                   c.fever)
         for c, name in rows
     ]
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.READ,
-        action="community.checkin.read",
-        record_type="checkin",
-        record_id=f"{len(out)} rows",
-        purpose="epidemic monitoring",
+        session, principal, kind=AuditKind.READ, action="community.checkin.read",
+        record_type="checkin", record_id=f"{len(out)} rows", purpose="epidemic monitoring",
         detail={"day": (day or rt.today()).isoformat(), "ids": [r.id for r in out][:1000]},
     )
     uow.commit()
@@ -253,11 +191,7 @@ def _missing_stmt(day: date) -> Any:
 
 
 def missing(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    *,
-    grid_code: str | None = None,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, grid_code: str | None = None,
     day: date | None = None,
 ) -> list[Missing]:
     """Residents of the principal's grids who have not checked in on ``day`` (today)."""
@@ -273,13 +207,8 @@ def missing(
     rows = session.execute(stmt.order_by(Resident.scope, Dwelling.building, Dwelling.room)).all()
     out = [Missing(r.id, r.name, d.label, r.scope) for r, d in rows]
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.READ,
-        action="community.checkin.missing",
-        record_type="resident",
-        record_id=f"{len(out)} rows",
-        purpose="check-in follow-up",
+        session, principal, kind=AuditKind.READ, action="community.checkin.missing",
+        record_type="resident", record_id=f"{len(out)} rows", purpose="check-in follow-up",
         detail={"day": day.isoformat(), "ids": [m.resident_id for m in out][:1000]},
     )
     uow.commit()
@@ -308,15 +237,9 @@ def sweep_missed(session: Session, rt: Runtime, *, scope: str = "/") -> int:
         stmt = _missing_stmt(day).where(Resident.scope.startswith(inside, autoescape=True))
         for resident, _dwelling in session.execute(stmt).all():
             raise_alert(
-                session,
-                kind=AlertKind.MISSED_CHECKIN,
-                scope=resident.scope,
-                severity=rule.severity,
-                source="sweep",
-                subject_type="resident",
-                subject_id=resident.id,
-                dedup_key=f"missed:r{resident.id}:{day}",
-                now=now,
+                session, kind=AlertKind.MISSED_CHECKIN, scope=resident.scope,
+                severity=rule.severity, source="sweep", subject_type="resident",
+                subject_id=resident.id, dedup_key=f"missed:r{resident.id}:{day}", now=now,
                 detail={"day": day.isoformat()},
             )
             raised += 1
@@ -331,3 +254,4 @@ def sweep(uow: UnitOfWork, rt: Runtime, principal: Principal | None, *, place_co
     count = sweep_missed(uow.session, rt, scope=place.path)
     uow.commit()
     return count
+

@@ -33,39 +33,23 @@ def raw_figures(session: Session, rt: Runtime, place: Place) -> dict[str, Any]:
     active = (Resident.erased_at.is_(None), Resident.left_at.is_(None))
     under = Resident.scope.startswith(path, autoescape=True)
     residents = _count(session, select(func.count()).select_from(Resident).where(under, *active))
-    checked = _count(
-        session,
-        select(func.count(distinct(CheckIn.resident_id))).where(
-            CheckIn.scope.startswith(path, autoescape=True), CheckIn.day == today
-        ),
-    )
-    fever = _count(
-        session,
-        select(func.count(distinct(CheckIn.resident_id))).where(
-            CheckIn.scope.startswith(path, autoescape=True),
-            CheckIn.day == today,
-            CheckIn.fever.is_(True),
-        ),
-    )
-    care = _count(
-        session,
-        select(func.count(distinct(CareFlag.resident_id))).where(
-            CareFlag.scope.startswith(path, autoescape=True), CareFlag.withdrawn_at.is_(None)
-        ),
-    )
-    quarantined = _count(
-        session,
-        select(func.count())
-        .select_from(Resident)
-        .where(under, *active, Resident.quarantine_until > rt.now()),
-    )
+    checked = _count(session, select(func.count(distinct(CheckIn.resident_id))).where(
+        CheckIn.scope.startswith(path, autoescape=True), CheckIn.day == today
+    ))
+    fever = _count(session, select(func.count(distinct(CheckIn.resident_id))).where(
+        CheckIn.scope.startswith(path, autoescape=True), CheckIn.day == today,
+        CheckIn.fever.is_(True),
+    ))
+    care = _count(session, select(func.count(distinct(CareFlag.resident_id))).where(
+        CareFlag.scope.startswith(path, autoescape=True), CareFlag.withdrawn_at.is_(None)
+    ))
+    quarantined = _count(session, select(func.count()).select_from(Resident).where(
+        under, *active, Resident.quarantine_until > rt.now()
+    ))
     start = datetime.combine(today, time(0), tzinfo=rt.zone)
     return {
-        "residents": residents,
-        "checked_in_today": checked,
-        "fever_today": fever,
-        "under_care": care,
-        "under_quarantine": quarantined,
+        "residents": residents, "checked_in_today": checked, "fever_today": fever,
+        "under_care": care, "under_quarantine": quarantined,
         "open_alerts": open_counts(session, path),
         "passages_by_hour": passages_by_hour(session, rt, path, start),
     }
@@ -100,31 +84,20 @@ def dashboard(
     children: list[Place] = []
     if level != PlaceLevel.GRID:
         below = LEVEL_ORDER[LEVEL_ORDER.index(level) + 1]
-        children = list(
-            session.scalars(
-                select(Place)
-                .where(Place.parent_id == place.id, Place.level == below.value)
-                .order_by(Place.code)
-            )
-        )
+        children = list(session.scalars(
+            select(Place).where(
+                Place.parent_id == place.id, Place.level == below.value
+            ).order_by(Place.code)
+        ))
     return {
-        "place": {
-            "code": place.code,
-            "level": place.level,
-            "name_zh": place.name_zh,
-            "name_en": place.name_en,
-        },
+        "place": {"code": place.code, "level": place.level, "name_zh": place.name_zh,
+                  "name_en": place.name_en},
         "day": rt.today().isoformat(),
         "k": K_MIN,
         "figures": desensitise(raw_figures(session, rt, place)),
         "breakdown": [
-            {
-                "code": c.code,
-                "level": c.level,
-                "name_zh": c.name_zh,
-                "name_en": c.name_en,
-                "figures": desensitise(raw_figures(session, rt, c)),
-            }
+            {"code": c.code, "level": c.level, "name_zh": c.name_zh, "name_en": c.name_en,
+             "figures": desensitise(raw_figures(session, rt, c))}
             for c in children
         ],
     }

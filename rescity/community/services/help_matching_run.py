@@ -48,40 +48,26 @@ class RoundResult:
     unmatched: int
 
 
-def escalate_if_due(
-    s: Session, rt: OpsRuntime, req: HelpRequest, rules: HelpRules | None = None
-) -> bool:
+def escalate_if_due(s: Session, rt: OpsRuntime, req: HelpRequest, rules: HelpRules | None = None
+                    ) -> bool:
     from rescity.community.domain.help_requests import help_rules
 
     rules = rules or help_rules()
     if req.attempts < rules.escalate_after or req.status != HelpStatus.OPEN:
         return False
     req.status = HelpStatus.ESCALATED.value
-    raise_alert(
-        s,
-        kind="help_unmatched",
-        scope=req.scope,
-        severity=SEVERITY.get(Urgency(req.urgency), "medium"),
-        source="help",
-        source_ref=f"help_request:{req.id}",
-        subject_type="help_request",
-        subject_id=req.id,
-        dedup_key=f"help:{req.id}:escalated",
-        now=rt.now(),
-        detail={"kind": req.kind, "attempts": req.attempts, "urgency": req.urgency},
-    )
+    raise_alert(s, kind="help_unmatched", scope=req.scope,
+                severity=SEVERITY.get(Urgency(req.urgency), "medium"), source="help",
+                source_ref=f"help_request:{req.id}", subject_type="help_request",
+                subject_id=req.id, dedup_key=f"help:{req.id}:escalated", now=rt.now(),
+                detail={"kind": req.kind, "attempts": req.attempts, "urgency": req.urgency})
     return True
 
 
 def expire_offers(s: Session, rt: OpsRuntime, rules: HelpRules) -> tuple[int, int]:
     now = rt.now()
-    stale = list(
-        s.scalars(
-            select(HelpOffer).where(
-                HelpOffer.state == OfferState.OFFERED, HelpOffer.expires_at <= now
-            )
-        )
-    )
+    stale = list(s.scalars(select(HelpOffer).where(
+        HelpOffer.state == OfferState.OFFERED, HelpOffer.expires_at <= now)))
     escalated = 0
     touched: dict[int, HelpRequest] = {}
     for offer in stale:
@@ -100,36 +86,22 @@ def expire_offers(s: Session, rt: OpsRuntime, rules: HelpRules) -> tuple[int, in
     return len(stale), escalated
 
 
-def run_round(
-    uow: UnitOfWork, rt: OpsRuntime, rules: HelpRules, principal: Principal | None = None
-) -> RoundResult:
+def run_round(uow: UnitOfWork, rt: OpsRuntime, rules: HelpRules,
+              principal: Principal | None = None) -> RoundResult:
     s, now = uow.session, rt.now()
     expired, escalated = expire_offers(s, rt, rules)
-    requests = list(
-        s.scalars(
-            select(HelpRequest).where(HelpRequest.status.in_([HelpStatus.OPEN, HelpStatus.OFFERED]))
-        )
-    )
+    requests = list(s.scalars(select(HelpRequest).where(
+        HelpRequest.status.in_([HelpStatus.OPEN, HelpStatus.OFFERED]))))
     taken = _taken_slots(s, [r.id for r in requests])
     requests = [r for r in requests if taken.get(r.id, 0) < r.volunteers_needed]
-    volunteers = list(
-        s.scalars(
-            select(Volunteer).where(
-                Volunteer.active.is_(True), Volunteer.vetting_state != "rejected"
-            )
-        )
-    )
+    volunteers = list(s.scalars(select(Volunteer).where(
+        Volunteer.active.is_(True), Volunteer.vetting_state != "rejected")))
     offers = 0
     if requests and volunteers:
         offers = _match(s, rt, rules, requests, volunteers, taken, now)
-    audit.record(
-        s,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.help.match",
-        record_type="help_request",
-        detail={"expired": expired, "offers": offers, "escalated": escalated},
-    )
+    audit.record(s, principal, kind=AuditKind.WRITE, action="community.help.match",
+                 record_type="help_request",
+                 detail={"expired": expired, "offers": offers, "escalated": escalated})
     uow.commit()
     unmatched = sum(1 for r in requests if r.status == HelpStatus.OPEN)
     return RoundResult(expired, offers, escalated, unmatched)
@@ -138,55 +110,30 @@ def run_round(
 def _taken_slots(s: Session, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
-    rows = s.execute(
-        select(HelpOffer.request_id, func.count())
-        .where(
-            HelpOffer.request_id.in_(ids),
-            HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED]),
-        )
-        .group_by(HelpOffer.request_id)
-    )
+    rows = s.execute(select(HelpOffer.request_id, func.count()).where(
+        HelpOffer.request_id.in_(ids),
+        HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED])
+    ).group_by(HelpOffer.request_id))
     return {row[0]: int(row[1]) for row in rows}
 
 
-def _match(
-    s: Session,
-    rt: OpsRuntime,
-    rules: HelpRules,
-    requests: list[HelpRequest],
-    volunteers: list[Volunteer],
-    taken: dict[int, int],
-    now: datetime,
-) -> int:
-    busy = dict(
-        s.execute(
-            select(HelpOffer.volunteer_id, func.count())
-            .where(HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED]))
-            .group_by(HelpOffer.volunteer_id)
-        ).all()
-    )
+def _match(s: Session, rt: OpsRuntime, rules: HelpRules, requests: list[HelpRequest],
+           volunteers: list[Volunteer], taken: dict[int, int], now: datetime) -> int:
+    busy = dict(s.execute(select(HelpOffer.volunteer_id, func.count()).where(
+        HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED])
+    ).group_by(HelpOffer.volunteer_id)).all())
     asked: dict[int, set[int]] = defaultdict(set)
-    for rid, vid in s.execute(
-        select(HelpOffer.request_id, HelpOffer.volunteer_id).where(
-            HelpOffer.request_id.in_([r.id for r in requests])
-        )
-    ):
+    for rid, vid in s.execute(select(HelpOffer.request_id, HelpOffer.volunteer_id).where(
+            HelpOffer.request_id.in_([r.id for r in requests]))):
         asked[rid].add(vid)
     r_arr, scopes = _request_arrays(requests, rules, rt)
     v_arr = _volunteer_arrays(volunteers, scopes, busy, rules, now)
     idx, score = hm.rank(r_arr, v_arr, rules.kind_skills, rules.weights, k=rules.candidates)
     vol_pos = {v.id: i for i, v in enumerate(volunteers)}
-    excluded = {
-        (ri, vol_pos[vid]) for ri, r in enumerate(requests) for vid in asked[r.id] if vid in vol_pos
-    }
-    order = sorted(
-        range(len(requests)),
-        key=lambda i: (
-            URGENCY_RANK[Urgency(requests[i].urgency)],
-            requests[i].created_at,
-            requests[i].id,
-        ),
-    )
+    excluded = {(ri, vol_pos[vid]) for ri, r in enumerate(requests) for vid in asked[r.id]
+                if vid in vol_pos}
+    order = sorted(range(len(requests)), key=lambda i: (
+        URGENCY_RANK[Urgency(requests[i].urgency)], requests[i].created_at, requests[i].id))
     room = [max(0, int(c - ld)) for c, ld in zip(v_arr.capacity, v_arr.load, strict=True)]
     needed = [r.volunteers_needed - taken.get(r.id, 0) for r in requests]
     made = hm.assign(idx, score, order=order, needed=needed, room=room, excluded=excluded)
@@ -194,26 +141,17 @@ def _match(
     for a in made:
         req = requests[a.request]
         for vi, sc in zip(a.volunteers, a.scores, strict=True):
-            rows.append(
-                HelpOffer(
-                    request_id=req.id,
-                    volunteer_id=volunteers[vi].id,
-                    scope=req.scope,
-                    via="match",
-                    score=round(sc, 4),
-                    state=OfferState.OFFERED.value,
-                    offered_at=now,
-                    expires_at=now + rules.ttl(req.urgency),
-                )
-            )
+            rows.append(HelpOffer(request_id=req.id, volunteer_id=volunteers[vi].id,
+                                  scope=req.scope, via="match", score=round(sc, 4),
+                                  state=OfferState.OFFERED.value, offered_at=now,
+                                  expires_at=now + rules.ttl(req.urgency)))
         req.status, req.updated_at = HelpStatus.OFFERED.value, now
     s.add_all(rows)
     return len(rows)
 
 
-def _request_arrays(
-    requests: list[HelpRequest], rules: HelpRules, rt: OpsRuntime
-) -> tuple[hm.Requests, list[str]]:
+def _request_arrays(requests: list[HelpRequest], rules: HelpRules, rt: OpsRuntime
+                    ) -> tuple[hm.Requests, list[str]]:
     scopes = sorted({r.scope for r in requests})
     scope_idx = {p: i for i, p in enumerate(scopes)}
     nan = float("nan")
@@ -223,22 +161,15 @@ def _request_arrays(
         lon=np.array([r.lon if r.lon is not None else nan for r in requests]),
         area=np.array([scope_idx[r.scope] for r in requests], dtype=np.int64),
         lang_mask=np.array([rules.lang_mask(r.languages) for r in requests], dtype=np.int64),
-        first_lang=np.array(
-            [rules.languages.index(r.languages[0]) if r.languages else -1 for r in requests],
-            dtype=np.int64,
-        ),
+        first_lang=np.array([rules.languages.index(r.languages[0]) if r.languages else -1
+                             for r in requests], dtype=np.int64),
         needs_vetting=np.array([rules.needs_vetting(r.vulnerable) for r in requests]),
         window=np.stack([window_bits(r.window_start, r.window_end, rt.zone) for r in requests]),
     ), scopes
 
 
-def _volunteer_arrays(
-    volunteers: list[Volunteer],
-    scopes: list[str],
-    busy: dict[int, int],
-    rules: HelpRules,
-    now: datetime,
-) -> hm.Volunteers:
+def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[str], busy: dict[int, int],
+                      rules: HelpRules, now: datetime) -> hm.Volunteers:
     """Volunteer columns; ``areas[v, j]`` is true when volunteer v serves request scope j
     (one of the places they listed contains it)."""
     areas = np.zeros((len(volunteers), len(scopes)), dtype=bool)
@@ -263,20 +194,13 @@ def _volunteer_arrays(
         capacity=np.array([v.capacity for v in volunteers], dtype=np.int64),
         delivered=np.array([v.completed for v in volunteers], dtype=np.int64),
         failed=np.array([v.failed for v in volunteers], dtype=np.int64),
-        availability=np.stack(
-            [hm.hour_bits(availability_hours(v.availability)) for v in volunteers]
-        ),
+        availability=np.stack([hm.hour_bits(availability_hours(v.availability))
+                               for v in volunteers]),
     )
 
 
-def assign_directly(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    request_id: int,
-    volunteer_id: int,
-    rules: HelpRules,
-) -> HelpOffer:
+def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int,
+                    volunteer_id: int, rules: HelpRules) -> HelpOffer:
     """A coordinator confirms a volunteer for a request: the safeguarding filters still hold."""
     s, now = uow.session, rt.now()
     req = s.get(HelpRequest, request_id)
@@ -291,46 +215,23 @@ def assign_directly(
         problems.append(Problem("volunteer", "not vetted: cannot help a vulnerable person"))
     if not vol.active or vol.vetting_state == "rejected":
         problems.append(Problem("volunteer", "not active"))
-    busy = (
-        s.scalar(
-            select(func.count())
-            .select_from(HelpOffer)
-            .where(
-                HelpOffer.volunteer_id == vol.id,
-                HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED]),
-            )
-        )
-        or 0
-    )
+    busy = s.scalar(select(func.count()).select_from(HelpOffer).where(
+        HelpOffer.volunteer_id == vol.id,
+        HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED]))) or 0
     if busy >= vol.capacity:
         problems.append(Problem("volunteer", "has no free capacity"))
     if problems:
         raise InputError(problems, source="assignment")
-    offer = HelpOffer(
-        request_id=req.id,
-        volunteer_id=vol.id,
-        scope=req.scope,
-        via="coordinator",
-        score=0.0,
-        state=OfferState.ACCEPTED.value,
-        offered_at=now,
-        expires_at=now,
-        responded_at=now,
-    )
+    offer = HelpOffer(request_id=req.id, volunteer_id=vol.id, scope=req.scope, via="coordinator",
+                      score=0.0, state=OfferState.ACCEPTED.value, offered_at=now,
+                      expires_at=now, responded_at=now)
     s.add(offer)
     if req.status == HelpStatus.ESCALATED:
         req.status = HelpStatus.OPEN.value
     s.flush()
     refresh_status(s, req, now)
-    audit.record(
-        s,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.help.assign",
-        record_type="help_request",
-        record_id=req.id,
-        scope=req.scope,
-        detail={"volunteer": vol.id},
-    )
+    audit.record(s, principal, kind=AuditKind.WRITE, action="community.help.assign",
+                 record_type="help_request", record_id=req.id, scope=req.scope,
+                 detail={"volunteer": vol.id})
     uow.commit()
     return offer

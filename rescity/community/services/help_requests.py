@@ -82,16 +82,14 @@ def _validate(data: HelpInput, rules: HelpRules) -> None:
         raise InputError(problems, source="help request")
 
 
-def create(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: HelpInput, rules: HelpRules
-) -> HelpRequest:
+def create(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: HelpInput,
+           rules: HelpRules) -> HelpRequest:
     s, now = uow.session, rt.now()
     _validate(data, rules)
     place = get_place(s, data.place)
     if data.channel == "self":
-        require(
-            principal, "community.help.create", Target(scope=place.path, owner_id=principal.user_id)
-        )
+        require(principal, "community.help.create",
+                Target(scope=place.path, owner_id=principal.user_id))
         requester: int | None = principal.user_id
     else:  # a grid worker records a request on someone's behalf, e.g. from a phone call
         require(principal, "community.help.create_for_others", Target(scope=place.path))
@@ -101,68 +99,38 @@ def create(
         resident = s.get(Resident, data.resident_id)
         if resident is None:
             raise InputError([Problem("resident_id", f"no resident {data.resident_id}")])
-        require(
-            principal,
-            "community.resident.read",
-            Target(scope=resident.scope, owner_id=resident.user_id),
-        )
+        require(principal, "community.resident.read",
+                Target(scope=resident.scope, owner_id=resident.user_id))
         requester = requester if requester is not None else resident.user_id
         vulnerable = vulnerable or _has_care_flag(s, resident.id)
-    contact = {
-        "name": data.contact_name.strip()[:100],
-        "phone": data.contact_phone.strip()[:40],
-        "address": data.address.strip()[:300],
-    }
+    contact = {"name": data.contact_name.strip()[:100], "phone": data.contact_phone.strip()[:40],
+               "address": data.address.strip()[:300]}
     req = HelpRequest(
-        scope=place.path,
-        resident_id=data.resident_id,
-        requester_id=requester,
-        created_by=principal.user_id,
-        channel=data.channel,
-        kind=data.kind,
-        urgency=data.urgency,
-        languages=list(dict.fromkeys(data.languages)),
-        window_start=data.window_start,
-        window_end=data.window_end,
+        scope=place.path, resident_id=data.resident_id, requester_id=requester,
+        created_by=principal.user_id, channel=data.channel, kind=data.kind,
+        urgency=data.urgency, languages=list(dict.fromkeys(data.languages)),
+        window_start=data.window_start, window_end=data.window_end,
         lat=round(data.lat, 3) if data.lat is not None else None,  # ~100 m: grid level
         lon=round(data.lon, 3) if data.lon is not None else None,
         description=data.description.strip(),
-        contact_sealed=rt.cipher.seal(
-            json.dumps(contact, ensure_ascii=False), context=CONTACT_CONTEXT
-        ),
-        vulnerable=vulnerable,
-        home_visit=data.home_visit,
-        money_handling=data.money_handling,
+        contact_sealed=rt.cipher.seal(json.dumps(contact, ensure_ascii=False),
+                                      context=CONTACT_CONTEXT),
+        vulnerable=vulnerable, home_visit=data.home_visit, money_handling=data.money_handling,
         volunteers_needed=rules.needed(vulnerable=vulnerable, home_visit=data.home_visit),
-        status=HelpStatus.OPEN.value,
-        created_at=now,
-        updated_at=now,
+        status=HelpStatus.OPEN.value, created_at=now, updated_at=now,
     )
     s.add(req)
     s.flush()
-    audit.record(
-        s,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.help.create",
-        record_type="help_request",
-        record_id=req.id,
-        scope=req.scope,
-        detail={"channel": data.channel, "kind": data.kind},
-    )
+    audit.record(s, principal, kind=AuditKind.WRITE, action="community.help.create",
+                 record_type="help_request", record_id=req.id, scope=req.scope,
+                 detail={"channel": data.channel, "kind": data.kind})
     uow.commit()
     return req
 
 
 def _has_care_flag(s: Session, resident_id: int) -> bool:
-    return (
-        s.scalar(
-            select(CareFlag.id).where(
-                CareFlag.resident_id == resident_id, CareFlag.withdrawn_at.is_(None)
-            )
-        )
-        is not None
-    )
+    return s.scalar(select(CareFlag.id).where(
+        CareFlag.resident_id == resident_id, CareFlag.withdrawn_at.is_(None))) is not None
 
 
 def get_request(s: Session, principal: Principal, request_id: int, action: str) -> HelpRequest:
@@ -170,32 +138,23 @@ def get_request(s: Session, principal: Principal, request_id: int, action: str) 
     if req is None:
         raise NotFound(f"no help request {request_id}")
     target = request_target(req)
-    if (
-        not is_allowed(principal, action, target)
-        and not is_allowed(principal, "community.help.read", target)
-        and _my_offer(s, principal, req.id) is None
-    ):
+    if not is_allowed(principal, action, target) and not is_allowed(
+        principal, "community.help.read", target
+    ) and _my_offer(s, principal, req.id) is None:
         raise NotFound(f"no help request {request_id}")
     require(principal, action, target)
     return req
 
 
-def _my_offer(
-    s: Session,
-    principal: Principal,
-    request_id: int,
-    states: tuple[str, ...] = (OfferState.OFFERED, OfferState.ACCEPTED, OfferState.DONE),
-) -> HelpOffer | None:
+def _my_offer(s: Session, principal: Principal, request_id: int,
+              states: tuple[str, ...] = (OfferState.OFFERED, OfferState.ACCEPTED,
+                                         OfferState.DONE)) -> HelpOffer | None:
     vol = own_volunteer(s, principal)
     if vol is None:
         return None
-    return s.scalar(
-        select(HelpOffer).where(
-            HelpOffer.request_id == request_id,
-            HelpOffer.volunteer_id == vol.id,
-            HelpOffer.state.in_(states),
-        )
-    )
+    return s.scalar(select(HelpOffer).where(
+        HelpOffer.request_id == request_id, HelpOffer.volunteer_id == vol.id,
+        HelpOffer.state.in_(states)))
 
 
 def refresh_status(s: Session, req: HelpRequest, now: datetime) -> None:
@@ -214,15 +173,8 @@ def refresh_status(s: Session, req: HelpRequest, now: datetime) -> None:
 
 
 def _finish(uow: UnitOfWork, principal: Principal, req: HelpRequest, action: str) -> HelpRequest:
-    audit.record(
-        uow.session,
-        principal,
-        kind=AuditKind.WRITE,
-        action=action,
-        record_type="help_request",
-        record_id=req.id,
-        scope=req.scope,
-    )
+    audit.record(uow.session, principal, kind=AuditKind.WRITE, action=action,
+                 record_type="help_request", record_id=req.id, scope=req.scope)
     try:
         uow.commit()
     except StaleDataError:
@@ -230,9 +182,8 @@ def _finish(uow: UnitOfWork, principal: Principal, req: HelpRequest, action: str
     return req
 
 
-def respond(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, offer_id: int, *, accept: bool
-) -> HelpOffer:
+def respond(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, offer_id: int, *,
+            accept: bool) -> HelpOffer:
     """The volunteer accepts or declines an offer made to them."""
     s, now = uow.session, rt.now()
     offer = s.get(HelpOffer, offer_id)
@@ -269,7 +220,8 @@ def _as_volunteer(s: Session, principal: Principal, req: HelpRequest, action: st
     return offer
 
 
-def start(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int) -> HelpRequest:
+def start(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int
+          ) -> HelpRequest:
     req = uow.session.get(HelpRequest, request_id)
     if req is None:
         raise NotFound(f"no help request {request_id}")
@@ -281,16 +233,8 @@ def start(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int
     return _finish(uow, principal, req, "community.help.start")
 
 
-def add_receipt(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    request_id: int,
-    *,
-    amount_cents: int,
-    items: str,
-    currency: str = "CNY",
-) -> HelpReceipt:
+def add_receipt(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int, *,
+                amount_cents: int, items: str, currency: str = "CNY") -> HelpReceipt:
     s = uow.session
     req = s.get(HelpRequest, request_id)
     if req is None:
@@ -298,22 +242,16 @@ def add_receipt(
     _as_volunteer(s, principal, req, "community.help.receipt")
     if not 0 < amount_cents <= 10_000_000 or not items.strip() or len(currency) != 3:
         raise InputError([Problem("receipt", "an amount, a currency and what was bought")])
-    receipt = HelpReceipt(
-        request_id=req.id,
-        amount_cents=amount_cents,
-        currency=currency.upper(),
-        items=items.strip()[:500],
-        recorded_by=principal.user_id,
-        recorded_at=rt.now(),
-    )
+    receipt = HelpReceipt(request_id=req.id, amount_cents=amount_cents, currency=currency.upper(),
+                          items=items.strip()[:500], recorded_by=principal.user_id,
+                          recorded_at=rt.now())
     s.add(receipt)
     _finish(uow, principal, req, "community.help.receipt")
     return receipt
 
 
-def deliver(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int, rules: HelpRules
-) -> HelpRequest:
+def deliver(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int,
+            rules: HelpRules) -> HelpRequest:
     s, now = uow.session, rt.now()
     req = s.get(HelpRequest, request_id)
     if req is None:
@@ -321,18 +259,12 @@ def deliver(
     _as_volunteer(s, principal, req, "community.help.deliver")
     if HelpStatus(req.status) not in ACTIVE:
         raise BadTransition(f"help request {req.id} is {req.status}")
-    if (
-        req.money_handling
-        and rules.receipt_for_money
-        and s.scalar(select(HelpReceipt.id).where(HelpReceipt.request_id == req.id)) is None
-    ):
+    if req.money_handling and rules.receipt_for_money and s.scalar(
+        select(HelpReceipt.id).where(HelpReceipt.request_id == req.id)) is None:
         raise InputError([Problem("receipt", "money was handled: record the receipt first")])
     req.status, req.delivered_at, req.updated_at = HelpStatus.DELIVERED.value, now, now
-    for offer in s.scalars(
-        select(HelpOffer).where(
-            HelpOffer.request_id == req.id, HelpOffer.state == OfferState.ACCEPTED
-        )
-    ):
+    for offer in s.scalars(select(HelpOffer).where(
+            HelpOffer.request_id == req.id, HelpOffer.state == OfferState.ACCEPTED)):
         offer.state = OfferState.DONE.value
         vol = s.get(Volunteer, offer.volunteer_id)
         if vol is not None:
@@ -340,7 +272,8 @@ def deliver(
     return _finish(uow, principal, req, "community.help.deliver")
 
 
-def confirm(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int) -> HelpRequest:
+def confirm(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int
+            ) -> HelpRequest:
     """The resident (or the grid worker for them) confirms the help arrived."""
     req = get_request(uow.session, principal, request_id, "community.help.confirm")
     if req.status != HelpStatus.DELIVERED:
@@ -350,59 +283,41 @@ def confirm(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: i
     return _finish(uow, principal, req, "community.help.confirm")
 
 
-def cancel(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int) -> HelpRequest:
+def cancel(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int
+           ) -> HelpRequest:
     s, now = uow.session, rt.now()
     req = get_request(s, principal, request_id, "community.help.cancel")
-    if HelpStatus(req.status) not in (
-        HelpStatus.OPEN,
-        HelpStatus.OFFERED,
-        HelpStatus.ACCEPTED,
-        HelpStatus.ESCALATED,
-    ):
+    if HelpStatus(req.status) not in (HelpStatus.OPEN, HelpStatus.OFFERED, HelpStatus.ACCEPTED,
+                                      HelpStatus.ESCALATED):
         raise BadTransition(f"help request {req.id} is {req.status}")
-    for offer in s.scalars(
-        select(HelpOffer).where(
+    for offer in s.scalars(select(HelpOffer).where(
             HelpOffer.request_id == req.id,
-            HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED]),
-        )
-    ):
+            HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED]))):
         offer.state, offer.responded_at = OfferState.WITHDRAWN.value, now
     req.status, req.updated_at = HelpStatus.CANCELLED.value, now
     return _finish(uow, principal, req, "community.help.cancel")
 
 
-def contact(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int
-) -> dict[str, str]:
+def contact(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, request_id: int
+            ) -> dict[str, str]:
     """Name, phone and address: for the volunteers who accepted, and the coordinator."""
     s = uow.session
     req = s.get(HelpRequest, request_id)
     if req is None:
         raise NotFound(f"no help request {request_id}")
-    coordinator = (
-        is_allowed(principal, "community.help.contact", request_target(req))
-        and req.requester_id != principal.user_id
-    )
+    coordinator = is_allowed(principal, "community.help.contact", request_target(req)) and \
+        req.requester_id != principal.user_id
     if not coordinator:
         if _my_offer(s, principal, req.id, (OfferState.ACCEPTED, OfferState.DONE)) is None:
             raise NotFound(f"no help request {req.id}")
-        require(
-            principal, "community.help.contact", Target(scope=req.scope, owner_id=principal.user_id)
-        )
+        require(principal, "community.help.contact",
+                Target(scope=req.scope, owner_id=principal.user_id))
     if HelpStatus(req.status) in (HelpStatus.CONFIRMED, HelpStatus.CANCELLED) and not coordinator:
         raise PermissionDenied("the request is closed; its contact details are no longer shown")
-    data: dict[str, str] = json.loads(
-        rt.cipher.open(req.contact_sealed or "", context=CONTACT_CONTEXT)
-    )
-    audit.record(
-        s,
-        principal,
-        kind=AuditKind.READ,
-        action="community.help.contact",
-        record_type="help_request",
-        record_id=req.id,
-        scope=req.scope,
-        purpose="delivery",
-    )
+    data: dict[str, str] = json.loads(rt.cipher.open(req.contact_sealed or "",
+                                                     context=CONTACT_CONTEXT))
+    audit.record(s, principal, kind=AuditKind.READ, action="community.help.contact",
+                 record_type="help_request", record_id=req.id, scope=req.scope,
+                 purpose="delivery")
     uow.commit()
     return data

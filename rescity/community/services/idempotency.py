@@ -45,9 +45,7 @@ class Submitted:
 
 
 def submitted(
-    rt: Runtime,
-    idem: IdemKey | None,
-    work: Flow[tuple[int, dict[str, Any]]],
+    rt: Runtime, idem: IdemKey | None, work: Flow[tuple[int, dict[str, Any]]],
 ) -> Flow[Submitted]:
     """Run ``work`` (a flow that adds rows but does not commit) once per key, and commit.
 
@@ -59,16 +57,10 @@ def submitted(
         status, body = yield from work
         if idem is not None:
             # A copy of this submission that committed first makes this insert conflict.
-            yield from insert_answer(
-                {
-                    "actor_id": idem.actor_id,
-                    "key": idem.key,
-                    "request_hash": idem.request_hash,
-                    "status_code": status,
-                    "response": body,
-                    "created_at": rt.now(),
-                }
-            )
+            yield from insert_answer({
+                "actor_id": idem.actor_id, "key": idem.key, "request_hash": idem.request_hash,
+                "status_code": status, "response": body, "created_at": rt.now(),
+            })
         yield COMMIT
     except DuplicateRow:
         # A copy of this submission (or one raising the same alert) committed first.

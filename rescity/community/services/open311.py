@@ -35,26 +35,20 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_client(uow: UnitOfWork, principal: Principal | None, *, name: str, place: Place) -> str:
+def create_client(uow: UnitOfWork, principal: Principal | None, *, name: str,
+                  place: Place) -> str:
     """Register an Open311 client for ``place``; returns the key (shown once, stored hashed)."""
     require(principal, "community.open311.client.create", Target(scope=place.path))
     if not name.strip():
         raise InputError([Problem("name", "must not be empty")])
     key = "o311_" + secrets.token_urlsafe(24)
-    client = Open311Client(
-        name=name.strip()[:100], key_digest=_digest(key), place_id=place.id, scope=place.path
-    )
+    client = Open311Client(name=name.strip()[:100], key_digest=_digest(key), place_id=place.id,
+                           scope=place.path)
     uow.session.add(client)
     uow.session.flush()
-    audit.record(
-        uow.session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.open311.client.create",
-        record_type="open311_client",
-        record_id=client.id,
-        scope=place.path,
-    )
+    audit.record(uow.session, principal, kind=AuditKind.WRITE,
+                 action="community.open311.client.create", record_type="open311_client",
+                 record_id=client.id, scope=place.path)
     uow.commit()
     return key
 
@@ -101,31 +95,14 @@ def file_request(uow: UnitOfWork, rt: OpsRuntime, post: Open311Post) -> WorkOrde
         raise InputError([Problem("location", "lat and long, address_string or address_id")])
     address = post.address_string.strip() or post.address_id.strip()
     data = CaseInput(
-        service_code=post.service_code,
-        description=post.description,
-        lat=post.lat,
-        lon=post.lon,
-        address=address,
-        media=(post.media_url,) if post.media_url else (),
-        attributes=dict(post.attributes or {}),
-        public=True,
-        contact={
-            "first_name": post.first_name,
-            "last_name": post.last_name,
-            "email": post.email,
-            "phone": post.phone,
-        },
+        service_code=post.service_code, description=post.description, lat=post.lat,
+        lon=post.lon, address=address, media=(post.media_url,) if post.media_url else (),
+        attributes=dict(post.attributes or {}), public=True,
+        contact={"first_name": post.first_name, "last_name": post.last_name,
+                 "email": post.email, "phone": post.phone},
     )
-    case = file_case_in(
-        s,
-        rt,
-        data,
-        scope=scope,
-        channel=Channel.OPEN311,
-        now=rt.now(),
-        actor=f"open311:{client.name}",
-        open311_client_id=client.id,
-    )
+    case = file_case_in(s, rt, data, scope=scope, channel=Channel.OPEN311, now=rt.now(),
+                        actor=f"open311:{client.name}", open311_client_id=client.id)
     uow.commit()
     return case
 
@@ -187,12 +164,12 @@ def status_notes(case: WorkOrder) -> str:
         return f"duplicate of request {case.merged_into_id}"
     if CaseStatus(case.status) in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         return case.resolution
-    return {"submitted": "received", "dispatched": "assigned", "in_progress": "in progress"}.get(
-        case.status, ""
-    )
+    return {"submitted": "received", "dispatched": "assigned",
+            "in_progress": "in progress"}.get(case.status, "")
 
 
-def describe(case: WorkOrder, rt: OpsRuntime, handler: Handler | None, lang: str) -> dict[str, Any]:
+def describe(case: WorkOrder, rt: OpsRuntime, handler: Handler | None, lang: str
+             ) -> dict[str, Any]:
     """One service request in GeoReport v2's fields; nothing about the reporter."""
     case_type = rt.levels.types.get(case.service_code)
     return {

@@ -68,18 +68,10 @@ def raise_alert(
     if check_existing and dedup_key is not None and existing_keys(session, [dedup_key]):
         return None
     alert = Alert(
-        scope=scope,
-        kind=kind,
-        severity=severity,
-        status="new",
-        source=source,
-        source_ref=source_ref,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        dedup_key=dedup_key,
-        detail=detail or {},
-        assignee_id=assignee_id
-        if assignee_id is not None
+        scope=scope, kind=kind, severity=severity, status="new", source=source,
+        source_ref=source_ref, subject_type=subject_type, subject_id=subject_id,
+        dedup_key=dedup_key, detail=detail or {},
+        assignee_id=assignee_id if assignee_id is not None
         else nearest_grant(session, Role.GRID_WORKER, scope),
         created_at=now,
     )

@@ -62,53 +62,32 @@ def subject_export(uow: UnitOfWork, rt: Runtime, principal: Principal) -> dict[s
     }
     policies = {
         f"{p.record}.{p.field}": {
-            "sensitivity": p.sensitivity.value,
-            "purpose": p.purpose,
-            "retention_days": p.retention_days,
-            "counted_from": p.retention_from,
+            "sensitivity": p.sensitivity.value, "purpose": p.purpose,
+            "retention_days": p.retention_days, "counted_from": p.retention_from,
         }
         for p in rt.fields
     }
     data: dict[str, Any] = {
         "resident": {
-            "id": me.id,
-            "name": me.name,
-            "phone": opened.get("phone"),
-            "national_id": opened.get("national_id"),
-            "birth_year": me.birth_year,
-            "relation": me.relation,
-            "registered_via": me.registered_via,
-            "quarantine_until": _iso(me.quarantine_until),
-            "created_at": _iso(me.created_at),
+            "id": me.id, "name": me.name, "phone": opened.get("phone"),
+            "national_id": opened.get("national_id"), "birth_year": me.birth_year,
+            "relation": me.relation, "registered_via": me.registered_via,
+            "quarantine_until": _iso(me.quarantine_until), "created_at": _iso(me.created_at),
             "deletion_requested_at": _iso(me.deletion_requested_at),
         },
         "care_flags": [
-            {
-                "kind": f.kind,
-                "purpose": f.purpose,
-                "consent_by": f.consent_by,
-                "consent_at": _iso(f.consent_at),
-                "withdrawn_at": _iso(f.withdrawn_at),
-            }
+            {"kind": f.kind, "purpose": f.purpose, "consent_by": f.consent_by,
+             "consent_at": _iso(f.consent_at), "withdrawn_at": _iso(f.withdrawn_at)}
             for f in session.scalars(select(CareFlag).where(CareFlag.resident_id == me.id))
         ],
         "checkins": [
-            {
-                "at": _iso(c.at),
-                "temperature_c": c.temperature_c,
-                "symptoms": c.symptoms,
-                "risk": c.risk,
-                "fever": c.fever,
-            }
+            {"at": _iso(c.at), "temperature_c": c.temperature_c, "symptoms": c.symptoms,
+             "risk": c.risk, "fever": c.fever}
             for c in session.scalars(select(CheckIn).where(CheckIn.resident_id == me.id))
         ],
         "passes": [
-            {
-                "id": p.id,
-                "issued_at": _iso(p.issued_at),
-                "expires_at": _iso(p.expires_at),
-                "revoked_at": _iso(p.revoked_at),
-            }
+            {"id": p.id, "issued_at": _iso(p.issued_at), "expires_at": _iso(p.expires_at),
+             "revoked_at": _iso(p.revoked_at)}
             for p in session.scalars(select(Pass).where(Pass.resident_id == me.id))
         ],
         "gate_events": [
@@ -116,12 +95,8 @@ def subject_export(uow: UnitOfWork, rt: Runtime, principal: Principal) -> dict[s
             for e in session.scalars(select(GateEvent).where(GateEvent.resident_id == me.id))
         ],
         "visitors": [
-            {
-                "name": v.name,
-                "expected_from": _iso(v.expected_from),
-                "expected_until": _iso(v.expected_until),
-                "purpose": v.purpose,
-            }
+            {"name": v.name, "expected_from": _iso(v.expected_from),
+             "expected_until": _iso(v.expected_until), "purpose": v.purpose}
             for v in session.scalars(select(Visitor).where(Visitor.host_resident_id == me.id))
         ],
         "alerts_about_me": [
@@ -134,14 +109,8 @@ def subject_export(uow: UnitOfWork, rt: Runtime, principal: Principal) -> dict[s
         "exported_at": _iso(rt.now()),
     }
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.READ,
-        action="community.resident.export",
-        record_type="resident",
-        record_id=me.id,
-        scope=me.scope,
-        purpose="subject access",
+        session, principal, kind=AuditKind.READ, action="community.resident.export",
+        record_type="resident", record_id=me.id, scope=me.scope, purpose="subject access",
     )
     uow.commit()
     return data
@@ -167,13 +136,8 @@ def request_deletion(uow: UnitOfWork, rt: Runtime, principal: Principal) -> Dele
     session.add(request)
     session.flush()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.delete_request",
-        record_type="resident",
-        record_id=me.id,
-        scope=me.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.delete_request",
+        record_type="resident", record_id=me.id, scope=me.scope,
     )
     uow.commit()
     return request
@@ -195,13 +159,11 @@ def _erase_resident(session: Session, resident: Resident, now: datetime) -> None
         update(GateEvent).where(GateEvent.resident_id == resident.id).values(resident_id=None)
     )
     session.execute(
-        update(Pass)
-        .where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
+        update(Pass).where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
         .values(revoked_at=now)
     )
     session.execute(
-        update(Alert)
-        .where(Alert.subject_type == "resident", Alert.subject_id == resident.id)
+        update(Alert).where(Alert.subject_type == "resident", Alert.subject_id == resident.id)
         .values(subject_id=None)
     )
 
@@ -221,13 +183,8 @@ def erase(uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int) 
     ):
         req.status, req.handled_by, req.handled_at = "done", principal.user_id, now
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.erase",
-        record_type="resident",
-        record_id=resident.id,
-        scope=resident.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.erase",
+        record_type="resident", record_id=resident.id, scope=resident.scope,
     )
     uow.commit()
 
@@ -241,18 +198,12 @@ def mark_moved_out(uow: UnitOfWork, rt: Runtime, principal: Principal, resident_
     now = rt.now()
     resident.left_at = now
     session.execute(
-        update(Pass)
-        .where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
+        update(Pass).where(Pass.resident_id == resident.id, Pass.revoked_at.is_(None))
         .values(revoked_at=now, revoked_by=principal.user_id)
     )
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.moved_out",
-        record_type="resident",
-        record_id=resident.id,
-        scope=resident.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.moved_out",
+        record_type="resident", record_id=resident.id, scope=resident.scope,
     )
     uow.commit()
 
@@ -280,74 +231,50 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
     def removed(stmt: Any) -> int:
         return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
-    report.add(
-        "checkins deleted",
-        removed(delete(CheckIn).where(CheckIn.at < now - _days(rt, "checkin", "temperature_c"))),
-    )
-    report.add(
-        "gate events deleted",
-        removed(delete(GateEvent).where(GateEvent.at < now - _days(rt, "gate_event", "at"))),
-    )
-    report.add(
-        "visitors deleted",
-        removed(delete(Visitor).where(Visitor.expected_until < now - _days(rt, "visitor", "name"))),
-    )
-    report.add(
-        "withdrawn care flags deleted",
-        removed(
-            delete(CareFlag).where(
-                CareFlag.withdrawn_at.is_not(None),
-                CareFlag.withdrawn_at <= now - _days(rt, "care_flag", "kind"),
-            )
-        ),
-    )
-    report.add(
-        "ended quarantines erased",
-        removed(
-            update(Resident)
-            .where(
-                Resident.quarantine_until.is_not(None),
-                Resident.quarantine_until < now - _days(rt, "resident", "quarantine_until"),
-            )
-            .values(quarantine_until=None)
-        ),
-    )
+    report.add("checkins deleted", removed(
+        delete(CheckIn).where(CheckIn.at < now - _days(rt, "checkin", "temperature_c"))
+    ))
+    report.add("gate events deleted", removed(
+        delete(GateEvent).where(GateEvent.at < now - _days(rt, "gate_event", "at"))
+    ))
+    report.add("visitors deleted", removed(
+        delete(Visitor).where(Visitor.expected_until < now - _days(rt, "visitor", "name"))
+    ))
+    report.add("withdrawn care flags deleted", removed(
+        delete(CareFlag).where(
+            CareFlag.withdrawn_at.is_not(None),
+            CareFlag.withdrawn_at <= now - _days(rt, "care_flag", "kind"),
+        )
+    ))
+    report.add("ended quarantines erased", removed(
+        update(Resident).where(
+            Resident.quarantine_until.is_not(None),
+            Resident.quarantine_until < now - _days(rt, "resident", "quarantine_until"),
+        ).values(quarantine_until=None)
+    ))
     gone = session.scalars(
         select(Resident).where(
-            Resident.erased_at.is_(None),
-            Resident.left_at.is_not(None),
+            Resident.erased_at.is_(None), Resident.left_at.is_not(None),
             Resident.left_at < now - _days(rt, "resident", "name"),
         )
     ).all()
     for resident in gone:
         _erase_resident(session, resident, now)
     report.add("residents who left de-identified", len(gone))
-    report.add(
-        "resolved alerts unlinked from people",
-        removed(
-            update(Alert)
-            .where(
-                Alert.status == AlertStatus.RESOLVED.value,
-                Alert.subject_id.is_not(None),
-                Alert.resolved_at < now - _days(rt, "alert", "subject_id"),
-            )
-            .values(subject_id=None)
-        ),
-    )
+    report.add("resolved alerts unlinked from people", removed(
+        update(Alert).where(
+            Alert.status == AlertStatus.RESOLVED.value, Alert.subject_id.is_not(None),
+            Alert.resolved_at < now - _days(rt, "alert", "subject_id"),
+        ).values(subject_id=None)
+    ))
     _purge_operations(session, ops_field_policies(), now, report)
-    report.add(
-        "idempotency records deleted",
-        removed(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.created_at < now - timedelta(days=IDEMPOTENCY_DAYS)
-            )
-        ),
-    )
+    report.add("idempotency records deleted", removed(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.created_at < now - timedelta(days=IDEMPOTENCY_DAYS)
+        )
+    ))
     audit.record(
-        session,
-        None,
-        kind=AuditKind.WRITE,
-        action="community.purge",
+        session, None, kind=AuditKind.WRITE, action="community.purge",
         detail={"as_of": now.isoformat(), **report.counts},
     )
     uow.commit()
@@ -355,11 +282,8 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
 
 
 # Part II's records with personal fields, by the record name used in personal_fields_ops.toml.
-OPS_RECORDS: dict[str, Any] = {
-    "case": WorkOrder,
-    "help_request": HelpRequest,
-    "volunteer": Volunteer,
-}
+OPS_RECORDS: dict[str, Any] = {"case": WorkOrder, "help_request": HelpRequest,
+                               "volunteer": Volunteer}
 
 
 def _erased_values(model: Any, policy: FieldPolicy) -> tuple[dict[str, Any], list[Any]]:
@@ -369,10 +293,8 @@ def _erased_values(model: Any, policy: FieldPolicy) -> tuple[dict[str, Any], lis
     names = [n for n in (f"{policy.field}_sealed", f"{policy.field}_digest") if n in columns]
     if not names:
         if policy.field not in columns:
-            raise ValueError(
-                f"{model.__tablename__} has no column for {policy.record}."
-                f"{policy.field} (personal_fields_ops.toml)"
-            )
+            raise ValueError(f"{model.__tablename__} has no column for {policy.record}."
+                             f"{policy.field} (personal_fields_ops.toml)")
         names = [policy.field]
     values: dict[str, Any] = {}
     still_held: list[Any] = []
@@ -399,24 +321,17 @@ def _purge_operations(
         if model is None:
             raise ValueError(f"personal_fields_ops.toml: unknown record {policy.record!r}")
         if policy.on_expiry != "erase":
-            raise ValueError(
-                f"personal_fields_ops.toml: {policy.record}.{policy.field}: "
-                "part II records are de-identified, not deleted (on_expiry='erase')"
-            )
+            raise ValueError(f"personal_fields_ops.toml: {policy.record}.{policy.field}: "
+                             "part II records are de-identified, not deleted (on_expiry='erase')")
         values, still_held = _erased_values(model, policy)
         counted_from = getattr(model, policy.retention_from)
         if "version" in model.__table__.c:  # optimistic locking: the row did change
             values["version"] = model.version + 1
-        stmt = (
-            update(model)
-            .where(
-                counted_from.is_not(None),
-                counted_from < now - timedelta(days=policy.retention_days),
-                or_(*still_held),
-            )
-            .values(values)
-            .execution_options(synchronize_session="fetch")
-        )
+        stmt = update(model).where(
+            counted_from.is_not(None),
+            counted_from < now - timedelta(days=policy.retention_days),
+            or_(*still_held),
+        ).values(values).execution_options(synchronize_session="fetch")
         n = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
         label = f"{policy.record} {policy.field}".replace("_", " ")
         report.add(f"{label} erased", n)

@@ -35,12 +35,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on
 
 
 def create_invitation(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    *,
-    place_code: str,
-    days: int = 14,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, place_code: str, days: int = 14,
     max_uses: int = 200,
 ) -> Invitation:
     session = uow.session
@@ -52,24 +47,14 @@ def create_invitation(
         raise InputError([Problem("days", "1–90 days, 1–10000 uses")])
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
     invitation = Invitation(
-        place_id=place.id,
-        scope=place.path,
-        code=code,
-        created_by=principal.user_id,
-        created_at=rt.now(),
-        expires_at=rt.now() + timedelta(days=days),
-        max_uses=max_uses,
+        place_id=place.id, scope=place.path, code=code, created_by=principal.user_id,
+        created_at=rt.now(), expires_at=rt.now() + timedelta(days=days), max_uses=max_uses,
     )
     session.add(invitation)
     session.flush()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.invitation.create",
-        record_type="invitation",
-        record_id=invitation.id,
-        scope=place.path,
+        session, principal, kind=AuditKind.WRITE, action="community.invitation.create",
+        record_type="invitation", record_id=invitation.id, scope=place.path,
     )
     uow.commit()
     return invitation
@@ -100,10 +85,8 @@ def valid_invitation(uow: UnitOfWork, rt: Runtime, code: str) -> Invitation:
     invitation = uow.session.scalar(
         select(Invitation).where(Invitation.code == code.strip().upper())
     )
-    if (
-        invitation is None
-        or invitation.expires_at <= rt.now()
-        or (invitation.uses >= invitation.max_uses)
+    if invitation is None or invitation.expires_at <= rt.now() or (
+        invitation.uses >= invitation.max_uses
     ):
         raise NotFound("this invitation code is unknown, expired or used up")
     return invitation
@@ -122,11 +105,8 @@ def self_register(uow: UnitOfWork, rt: Runtime, data: SelfRegistration) -> Regis
     if problems:
         raise InputError(problems, source="registration")
     user = create_user(
-        session,
-        username=data.username,
-        password=data.password,
-        display_name=data.resident.name,
-        language=data.language,
+        session, username=data.username, password=data.password,
+        display_name=data.resident.name, language=data.language,
     )
     grant_role(session, user, Role.RESIDENT, grid)
     household = new_household(
@@ -137,13 +117,8 @@ def self_register(uow: UnitOfWork, rt: Runtime, data: SelfRegistration) -> Regis
     )
     invitation.uses += 1
     audit.record(
-        session,
-        None,
-        kind=AuditKind.WRITE,
-        action="community.resident.self_register",
-        record_type="resident",
-        record_id=resident.id,
-        scope=resident.scope,
+        session, None, kind=AuditKind.WRITE, action="community.resident.self_register",
+        record_type="resident", record_id=resident.id, scope=resident.scope,
         detail={"invitation": invitation.id, "user": user.id},
     )
     uow.commit()

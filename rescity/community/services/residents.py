@@ -95,19 +95,14 @@ def ensure_dwelling(session: Session, grid: Place, building: str, unit: str, roo
         raise InputError(problems, source="dwelling")
     found = session.scalar(
         select(Dwelling).where(
-            Dwelling.grid_id == grid.id,
-            Dwelling.building == building.strip(),
-            Dwelling.unit == unit.strip(),
-            Dwelling.room == room.strip(),
+            Dwelling.grid_id == grid.id, Dwelling.building == building.strip(),
+            Dwelling.unit == unit.strip(), Dwelling.room == room.strip(),
         )
     )
     if found is not None:
         return found
     dwelling = Dwelling(
-        grid_id=grid.id,
-        scope=grid.path,
-        building=building.strip(),
-        unit=unit.strip(),
+        grid_id=grid.id, scope=grid.path, building=building.strip(), unit=unit.strip(),
         room=room.strip(),
     )
     session.add(dwelling)
@@ -123,26 +118,15 @@ def new_household(session: Session, dwelling: Dwelling) -> Household:
 
 
 def create_household(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    *,
-    grid_code: str,
-    building: str,
-    unit: str,
-    room: str,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, grid_code: str, building: str,
+    unit: str, room: str,
 ) -> Household:
     grid = grid_of(uow.session, grid_code)
     require(principal, "community.household.create", Target(scope=grid.path))
     household = new_household(uow.session, ensure_dwelling(uow.session, grid, building, unit, room))
     audit.record(
-        uow.session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.household.create",
-        record_type="household",
-        record_id=household.id,
-        scope=household.scope,
+        uow.session, principal, kind=AuditKind.WRITE, action="community.household.create",
+        record_type="household", record_id=household.id, scope=household.scope,
     )
     uow.commit()
     return household
@@ -162,30 +146,18 @@ def _check(data: NewResident) -> list[Problem]:
 
 
 def build_resident(
-    session: Session,
-    rt: Runtime,
-    household: Household,
-    data: NewResident,
-    *,
-    channel: Channel,
-    by: Principal | None,
-    user_id: int | None = None,
+    session: Session, rt: Runtime, household: Household, data: NewResident, *,
+    channel: Channel, by: Principal | None, user_id: int | None = None,
 ) -> Resident:
     """Check, seal and add a resident; raises InputError with every problem, or Conflict."""
     problems = _check(data)
     if problems:
         raise InputError(problems, source="resident")
     resident = Resident(
-        household_id=household.id,
-        scope=household.scope,
-        user_id=user_id,
-        name=data.name.strip(),
-        birth_year=data.birth_year,
-        relation=data.relation.value,
-        registered_via=channel.value,
-        registered_by=by.user_id if by else None,
-        created_at=rt.now(),
-        updated_at=rt.now(),
+        household_id=household.id, scope=household.scope, user_id=user_id,
+        name=data.name.strip(), birth_year=data.birth_year, relation=data.relation.value,
+        registered_via=channel.value, registered_by=by.user_id if by else None,
+        created_at=rt.now(), updated_at=rt.now(),
     )
     if data.phone:
         set_phone(rt, resident, data.phone)
@@ -229,8 +201,7 @@ def register_resident(
     if mine is not None and mine.household_id == household.id:
         channel = Channel.FAMILY
         require(
-            principal,
-            "community.household.add_member",
+            principal, "community.household.add_member",
             Target(scope=household.scope, owner_id=principal.user_id),
         )
     else:
@@ -238,13 +209,8 @@ def register_resident(
         require(principal, "community.resident.create", Target(scope=household.scope))
     resident = build_resident(session, rt, household, data, channel=channel, by=principal)
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.create",
-        record_type="resident",
-        record_id=resident.id,
-        scope=resident.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.create",
+        record_type="resident", record_id=resident.id, scope=resident.scope,
         detail={"channel": channel.value},
     )
     uow.commit()
@@ -252,14 +218,8 @@ def register_resident(
 
 
 def view(
-    session: Session,
-    rt: Runtime,
-    principal: Principal,
-    resident: Resident,
-    *,
-    purpose: str = "",
-    reveal: tuple[str, ...] = (),
-    audit_read: bool = True,
+    session: Session, rt: Runtime, principal: Principal, resident: Resident, *,
+    purpose: str = "", reveal: tuple[str, ...] = (), audit_read: bool = True,
 ) -> ResidentView:
     """The resident as this principal may see them; records the read in the audit log."""
     shown: list[str] = []
@@ -280,8 +240,7 @@ def view(
         else:
             values[name] = mask(plain)
     dwelling = session.scalar(
-        select(Dwelling)
-        .join(Household, Household.dwelling_id == Dwelling.id)
+        select(Dwelling).join(Household, Household.dwelling_id == Dwelling.id)
         .where(Household.id == resident.household_id)
     )
     care = [
@@ -294,42 +253,23 @@ def view(
     ]
     if audit_read:
         audit.record(
-            session,
-            principal,
-            kind=AuditKind.READ,
-            action="community.resident.read",
-            record_type="resident",
-            record_id=resident.id,
-            scope=resident.scope,
-            purpose=purpose,
-            detail={"revealed": shown},
+            session, principal, kind=AuditKind.READ, action="community.resident.read",
+            record_type="resident", record_id=resident.id, scope=resident.scope,
+            purpose=purpose, detail={"revealed": shown},
         )
     return ResidentView(
-        id=resident.id,
-        household_id=resident.household_id,
-        dwelling=dwelling.label if dwelling else "",
-        scope=resident.scope,
-        name=resident.name,
-        phone=values["phone"],
-        national_id=values["national_id"],
-        birth_year=resident.birth_year,
-        relation=resident.relation,
-        registered_via=resident.registered_via,
-        quarantine_until=resident.quarantine_until,
-        version=resident.version,
-        care=care,
-        revealed=tuple(shown),
+        id=resident.id, household_id=resident.household_id,
+        dwelling=dwelling.label if dwelling else "", scope=resident.scope, name=resident.name,
+        phone=values["phone"], national_id=values["national_id"],
+        birth_year=resident.birth_year, relation=resident.relation,
+        registered_via=resident.registered_via, quarantine_until=resident.quarantine_until,
+        version=resident.version, care=care, revealed=tuple(shown),
     )
 
 
 def read_resident(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    resident_id: int,
-    *,
-    purpose: str = "",
-    reveal: tuple[str, ...] = (),
+    uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int, *,
+    purpose: str = "", reveal: tuple[str, ...] = (),
 ) -> ResidentView:
     if reveal and not purpose:
         raise InputError([Problem("purpose", "say why the unmasked value is needed")])
@@ -340,11 +280,7 @@ def read_resident(
 
 
 def list_residents(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    *,
-    grid_code: str | None = None,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, grid_code: str | None = None,
     limit: int = 500,
 ) -> list[ResidentView]:
     """Residents in the principal's places, or the principal's own household."""
@@ -361,12 +297,8 @@ def list_residents(
     rows = list(session.scalars(stmt.order_by(Resident.id).limit(min(limit, 5000))))
     views = [view(session, rt, principal, r, audit_read=False) for r in rows]
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.READ,
-        action="community.resident.list",
-        record_type="resident",
-        record_id=f"{len(rows)} rows",
+        session, principal, kind=AuditKind.READ, action="community.resident.list",
+        record_type="resident", record_id=f"{len(rows)} rows",
         detail={"ids": [r.id for r in rows][:1000], "grid": grid_code or ""},
     )
     uow.commit()
@@ -390,13 +322,8 @@ class ResidentChanges:
 
 
 def update_resident(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    resident_id: int,
-    *,
-    expected_version: int,
-    changes: ResidentChanges,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int, *,
+    expected_version: int, changes: ResidentChanges,
 ) -> ResidentView:
     """Change a resident if nobody else did since ``expected_version`` (412 otherwise)."""
     session = uow.session
@@ -419,13 +346,8 @@ def update_resident(
         set_phone(rt, resident, changes.phone)
     resident.updated_at = rt.now()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.update",
-        record_type="resident",
-        record_id=resident.id,
-        scope=resident.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.update",
+        record_type="resident", record_id=resident.id, scope=resident.scope,
         detail={"fields": changes.names()},
     )
     try:
@@ -439,14 +361,8 @@ def update_resident(
 
 
 def add_care_flag(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    resident_id: int,
-    *,
-    kind: CareKind,
-    purpose: str,
-    consent_by: ConsentBy,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int, *, kind: CareKind,
+    purpose: str, consent_by: ConsentBy,
 ) -> CareFlag:
     """Record a special-care flag; refused without a stated purpose and who consented."""
     session = uow.session
@@ -454,25 +370,14 @@ def add_care_flag(
     if len(purpose.strip()) < 5:
         raise InputError([Problem("purpose", "say what the flag is for (at least 5 characters)")])
     flag = CareFlag(
-        resident_id=resident.id,
-        scope=resident.scope,
-        kind=kind.value,
-        purpose=purpose.strip(),
-        consent_by=consent_by.value,
-        consent_recorded_by=principal.user_id,
-        consent_at=rt.now(),
+        resident_id=resident.id, scope=resident.scope, kind=kind.value, purpose=purpose.strip(),
+        consent_by=consent_by.value, consent_recorded_by=principal.user_id, consent_at=rt.now(),
     )
     session.add(flag)
     session.flush()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.care",
-        record_type="care_flag",
-        record_id=flag.id,
-        scope=resident.scope,
-        purpose=purpose,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.care",
+        record_type="care_flag", record_id=flag.id, scope=resident.scope, purpose=purpose,
         detail={"kind": kind.value, "consent_by": consent_by.value},
     )
     uow.commit()
@@ -488,23 +393,14 @@ def withdraw_care_flag(uow: UnitOfWork, rt: Runtime, principal: Principal, flag_
     get_resident(session, principal, flag.resident_id, "community.resident.care")
     flag.withdrawn_at = rt.now()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.care_withdraw",
-        record_type="care_flag",
-        record_id=flag.id,
-        scope=flag.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.care_withdraw",
+        record_type="care_flag", record_id=flag.id, scope=flag.scope,
     )
     uow.commit()
 
 
 def set_quarantine(
-    uow: UnitOfWork,
-    rt: Runtime,
-    principal: Principal,
-    resident_id: int,
-    *,
+    uow: UnitOfWork, rt: Runtime, principal: Principal, resident_id: int, *,
     until: datetime | None,
 ) -> Resident:
     """Home quarantine until ``until`` (None lifts it); gates alert if the person passes."""
@@ -518,14 +414,10 @@ def set_quarantine(
     resident.quarantine_until = until
     resident.updated_at = rt.now()
     audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.resident.quarantine",
-        record_type="resident",
-        record_id=resident.id,
-        scope=resident.scope,
+        session, principal, kind=AuditKind.WRITE, action="community.resident.quarantine",
+        record_type="resident", record_id=resident.id, scope=resident.scope,
         detail={"until": until.isoformat() if until else None},
     )
     uow.commit()
     return resident
+

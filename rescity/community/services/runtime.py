@@ -47,7 +47,9 @@ class Runtime:
     gates_cache: TokenCache[Any] | None = None
 
     @classmethod
-    def create(cls, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    def create(
+        cls, settings: Settings, *, clock: Callable[[], datetime] = utcnow
+    ) -> Runtime:
         return cls(
             settings=settings,
             cipher=FieldCipher.from_settings(settings),
@@ -59,15 +61,8 @@ class Runtime:
         )
 
     def with_clock(self, clock: Callable[[], datetime]) -> Runtime:
-        return Runtime(
-            self.settings,
-            self.cipher,
-            self.fields,
-            self.signer,
-            clock,
-            self.rules_cache,
-            self.gates_cache,
-        )
+        return Runtime(self.settings, self.cipher, self.fields, self.signer, clock,
+                       self.rules_cache, self.gates_cache)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -60,7 +60,9 @@ def resident_target_of(
     return Target(scope=resident.scope, owner_id=owner)
 
 
-def get_resident(session: Session, principal: Principal, resident_id: int, action: str) -> Resident:
+def get_resident(
+    session: Session, principal: Principal, resident_id: int, action: str
+) -> Resident:
     """The resident if ``action`` is allowed on it: 404 when there is none, else 403."""
     resident = session.get(Resident, resident_id)
     if resident is None or resident.erased_at is not None:

@@ -31,9 +31,8 @@ class Totals:
         return self.outcomes["accepted"]
 
 
-def make_handler(
-    session_factory: sessionmaker[Any], rt: OpsRuntime, rules: SensorRules, totals: Totals
-) -> Callable[[Sequence[Delivery]], None]:
+def make_handler(session_factory: sessionmaker[Any], rt: OpsRuntime, rules: SensorRules,
+                 totals: Totals) -> Callable[[Sequence[Delivery]], None]:
     def handle(batch: Sequence[Delivery]) -> None:
         now = rt.now()
         incoming = [Incoming(d.payload, now, d.device) for d in batch]
@@ -49,22 +48,12 @@ def make_handler(
     return handle
 
 
-def build_consumer(
-    session_factory: sessionmaker[Any],
-    rt: OpsRuntime,
-    rules: SensorRules,
-    *,
-    host: str,
-    port: int,
-    client_id: str = "rescity-sensors",
-    batch_size: int = 500,
-) -> tuple[MqttConsumer, Totals]:
+def build_consumer(session_factory: sessionmaker[Any], rt: OpsRuntime, rules: SensorRules, *,
+                   host: str, port: int, client_id: str = "rescity-sensors",
+                   batch_size: int = 500) -> tuple[MqttConsumer, Totals]:
     totals = Totals()
     consumer = MqttConsumer(
-        host=host,
-        port=port,
-        client_id=client_id,
-        batch_size=batch_size,
+        host=host, port=port, client_id=client_id, batch_size=batch_size,
         handle=make_handler(session_factory, rt, rules, totals),
     )
     return consumer, totals

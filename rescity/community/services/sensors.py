@@ -47,17 +47,9 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register_device(
-    uow: UnitOfWork,
-    principal: Principal | None,
-    *,
-    code: str,
-    kind: str,
-    place: Place,
-    rules: SensorRules,
-    label: str = "",
-    resident_id: int | None = None,
-) -> str:
+def register_device(uow: UnitOfWork, principal: Principal | None, *, code: str, kind: str,
+                    place: Place, rules: SensorRules, label: str = "",
+                    resident_id: int | None = None) -> str:
     """Add a device; returns its HTTP token (shown once, stored as a SHA-256)."""
     require(principal, "community.sensor.device.create", Target(scope=place.path))
     problems = []
@@ -72,27 +64,14 @@ def register_device(
     if problems:
         raise InputError(problems, source="device")
     token = "dev_" + secrets.token_urlsafe(24)
-    device = Device(
-        code=code,
-        kind=kind,
-        label=label[:200],
-        place_id=place.id,
-        scope=place.path,
-        token_digest=token_digest(token),
-        subject_type="resident" if resident_id else "",
-        subject_id=resident_id,
-    )
+    device = Device(code=code, kind=kind, label=label[:200], place_id=place.id,
+                    scope=place.path, token_digest=token_digest(token),
+                    subject_type="resident" if resident_id else "", subject_id=resident_id)
     uow.session.add(device)
     uow.session.flush()
-    audit.record(
-        uow.session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.sensor.device.create",
-        record_type="device",
-        record_id=device.id,
-        scope=place.path,
-    )
+    audit.record(uow.session, principal, kind=AuditKind.WRITE,
+                 action="community.sensor.device.create", record_type="device",
+                 record_id=device.id, scope=place.path)
     uow.commit()
     return token
 
@@ -132,9 +111,8 @@ class _Accepted:
     received_at: datetime
 
 
-def ingest(
-    uow: UnitOfWork, rt: OpsRuntime, rules: SensorRules, batch: Sequence[Incoming]
-) -> IngestResult:
+def ingest(uow: UnitOfWork, rt: OpsRuntime, rules: SensorRules,
+           batch: Sequence[Incoming]) -> IngestResult:
     """Check, store and apply rules to a batch in one transaction; commits."""
     try:
         result = _ingest(uow.session, rt, rules, batch)
@@ -157,16 +135,12 @@ def ingest(
     return merged
 
 
-def _ingest(
-    s: Session, rt: OpsRuntime, rules: SensorRules, batch: Sequence[Incoming]
-) -> IngestResult:
+def _ingest(s: Session, rt: OpsRuntime, rules: SensorRules,
+            batch: Sequence[Incoming]) -> IngestResult:
     parsed = [sd.parse_message(m.payload) for m in batch]
     codes = {p.device for p in parsed if isinstance(p, Reading)}
-    devices = (
-        {d.code: d for d in s.scalars(select(Device).where(Device.code.in_(codes)))}
-        if codes
-        else {}
-    )
+    devices = {d.code: d for d in s.scalars(select(Device).where(Device.code.in_(codes)))} \
+        if codes else {}
     outcomes: list[str] = []
     accepted: list[_Accepted] = []
     behind: list[tuple[int, Device, int]] = []  # (outcome index, device, seq) to classify
@@ -176,9 +150,8 @@ def _ingest(
         outcome, device = _check(msg, p, devices, rules)
         if outcome is None and isinstance(p, Reading) and device is not None:
             at = p.at or msg.received_at
-            why = sd.check_reading(
-                p, rules.kinds.get(device.kind), at=at, received_at=msg.received_at, rules=rules
-            )
+            why = sd.check_reading(p, rules.kinds.get(device.kind), at=at,
+                                   received_at=msg.received_at, rules=rules)
             if why is not None:
                 outcome = why.value
             elif (device.id, p.seq) in seen:
@@ -203,9 +176,8 @@ def _ingest(
     return result
 
 
-def _check(
-    msg: Incoming, p: Reading | Reject, devices: dict[str, Device], rules: SensorRules
-) -> tuple[str | None, Device | None]:
+def _check(msg: Incoming, p: Reading | Reject, devices: dict[str, Device],
+           rules: SensorRules) -> tuple[str | None, Device | None]:
     if isinstance(p, Reject):
         return p.value, None
     if msg.claimed_device is not None and msg.claimed_device != p.device:
@@ -218,57 +190,38 @@ def _check(
     return None, device
 
 
-def _classify_replays(
-    s: Session, behind: list[tuple[int, Device, int]], outcomes: list[str]
-) -> None:
+def _classify_replays(s: Session, behind: list[tuple[int, Device, int]],
+                      outcomes: list[str]) -> None:
     """A message at or below the last sequence number is a replay if it was stored."""
     if not behind:
         return
     pairs = {(d.id, seq) for _, d, seq in behind}
-    stored = {
-        (row[0], row[1])
-        for row in s.execute(
-            select(SensorEvent.device_id, SensorEvent.seq).where(
-                tuple_(SensorEvent.device_id, SensorEvent.seq).in_(list(pairs))
-            )
-        )
-    }
+    stored = {(row[0], row[1]) for row in s.execute(
+        select(SensorEvent.device_id, SensorEvent.seq).where(
+            tuple_(SensorEvent.device_id, SensorEvent.seq).in_(list(pairs))))}
     for index, device, seq in behind:
         if (device.id, seq) in stored:
             outcomes[index] = Reject.REPLAYED.value
 
 
 def _store(s: Session, accepted: list[_Accepted], last_seq: dict[int, int]) -> None:
-    s.execute(
-        insert(SensorEvent),
-        [
-            {
-                "device_id": a.device.id,
-                "scope": a.device.scope,
-                "kind": a.reading.event,
-                "at": a.at,
-                "seq": a.reading.seq,
-                "value": a.reading.value,
-                "received_at": a.received_at,
-            }
-            for a in accepted
-        ],
-    )
+    s.execute(insert(SensorEvent), [
+        {"device_id": a.device.id, "scope": a.device.scope, "kind": a.reading.event,
+         "at": a.at, "seq": a.reading.seq, "value": a.reading.value,
+         "received_at": a.received_at}
+        for a in accepted
+    ])
     last_at: dict[int, datetime] = {}
     for a in accepted:
         last_at[a.device.id] = max(a.at, last_at.get(a.device.id, a.at))
-    s.execute(
-        update(Device),
-        [
-            {"id": device_id, "last_seq": last_seq[device_id], "last_at": at}
-            for device_id, at in last_at.items()
-        ],
-    )
+    s.execute(update(Device), [
+        {"id": device_id, "last_seq": last_seq[device_id], "last_at": at}
+        for device_id, at in last_at.items()
+    ])
 
 
-def _apply_rules(
-    s: Session, rt: OpsRuntime, rules: SensorRules, accepted: list[_Accepted]
-) -> tuple[int, int]:
+def _apply_rules(s: Session, rt: OpsRuntime, rules: SensorRules,
+                 accepted: list[_Accepted]) -> tuple[int, int]:
     firing: list[tuple[Rule, _Accepted, int]] = []  # (rule, event, count)
     candidates = [(r, a) for a in accepted for r in rules.for_event(a.device.kind, a.reading.event)]
     if not candidates:
@@ -284,14 +237,8 @@ def _apply_rules(
         else:
             firing.append((rule, a, 1))
     firing += _counts(s, rt, counted)
-    keyed = {
-        f"sensor:{rule.name}:{a.device.code}:{rule.bucket(a.at, a.reading.seq, rt.zone)}": (
-            rule,
-            a,
-            n,
-        )
-        for rule, a, n in firing
-    }
+    keyed = {f"sensor:{rule.name}:{a.device.code}:{rule.bucket(a.at, a.reading.seq, rt.zone)}":
+             (rule, a, n) for rule, a, n in firing}
     taken = existing_keys(s, [k for k, (r, _, _) in keyed.items() if r.action == "alert"])
     alerts: list[dict[str, Any]] = []
     cases = 0
@@ -305,31 +252,15 @@ def _apply_rules(
         scope = a.device.scope
         if scope not in assignees:
             assignees[scope] = nearest_grant(s, Role.GRID_WORKER, scope)
-        alerts.append(
-            {
-                "scope": scope,
-                "kind": rule.alert_kind,
-                "severity": rule.severity,
-                "status": "new",
-                "source": "sensor",
-                "source_ref": f"device:{a.device.code}",
-                "subject_type": a.device.subject_type,
-                "subject_id": a.device.subject_id,
-                "dedup_key": key,
-                "assignee_id": assignees[scope],
-                "created_at": a.received_at,
-                "detail": {
-                    "rule": rule.name,
-                    "device": a.device.code,
-                    "event": a.reading.event,
-                    "value": a.reading.value,
-                    "count": n,
-                    "at": a.at.isoformat(),
-                },
-                "resolution": "",
-                "version": 1,
-            }
-        )
+        alerts.append({
+            "scope": scope, "kind": rule.alert_kind, "severity": rule.severity,
+            "status": "new", "source": "sensor", "source_ref": f"device:{a.device.code}",
+            "subject_type": a.device.subject_type, "subject_id": a.device.subject_id,
+            "dedup_key": key, "assignee_id": assignees[scope], "created_at": a.received_at,
+            "detail": {"rule": rule.name, "device": a.device.code, "event": a.reading.event,
+                       "value": a.reading.value, "count": n, "at": a.at.isoformat()},
+            "resolution": "", "version": 1,
+        })
     if alerts:
         s.execute(insert(Alert), alerts)
     return len(alerts), cases
@@ -339,22 +270,14 @@ def _quarantined(s: Session, events: list[_Accepted]) -> set[tuple[int | None, d
     ids = {a.device.subject_id for a in events if a.device.subject_type == "resident"}
     if not ids:
         return set()
-    until = {
-        row[0]: row[1]
-        for row in s.execute(
-            select(Resident.id, Resident.quarantine_until).where(Resident.id.in_(ids))
-        )
-    }
-    return {
-        (a.device.subject_id, a.at)
-        for a in events
-        if (u := until.get(a.device.subject_id or 0)) is not None and a.at < u
-    }
+    until = {row[0]: row[1] for row in s.execute(
+        select(Resident.id, Resident.quarantine_until).where(Resident.id.in_(ids)))}
+    return {(a.device.subject_id, a.at) for a in events
+            if (u := until.get(a.device.subject_id or 0)) is not None and a.at < u}
 
 
-def _counts(
-    s: Session, rt: OpsRuntime, counted: list[tuple[Rule, _Accepted]]
-) -> list[tuple[Rule, _Accepted, int]]:
+def _counts(s: Session, rt: OpsRuntime, counted: list[tuple[Rule, _Accepted]]
+            ) -> list[tuple[Rule, _Accepted, int]]:
     """For counting rules: how many such events the device sent in the window up to each."""
     groups: dict[tuple[int, str, str], list[tuple[Rule, _Accepted]]] = defaultdict(list)
     for rule, a in counted:
@@ -363,16 +286,9 @@ def _counts(
     for (device_id, event, _), items in groups.items():
         start = min(rule.window_start(a.at, rt.zone) for rule, a in items)
         end = max(a.at for _, a in items)
-        times = sorted(
-            s.scalars(
-                select(SensorEvent.at).where(
-                    SensorEvent.device_id == device_id,
-                    SensorEvent.kind == event,
-                    SensorEvent.at >= start,
-                    SensorEvent.at <= end,
-                )
-            )
-        )
+        times = sorted(s.scalars(select(SensorEvent.at).where(
+            SensorEvent.device_id == device_id, SensorEvent.kind == event,
+            SensorEvent.at >= start, SensorEvent.at <= end)))
         for rule, a in items:
             since = rule.window_start(a.at, rt.zone)
             n = sum(1 for t in times if since <= t <= a.at)
@@ -387,33 +303,18 @@ def _file_case(s: Session, rt: OpsRuntime, rule: Rule, a: _Accepted, key: str, n
     if s.scalar(select(WorkOrder.id).where(WorkOrder.dedup_key == key)) is not None:
         return 0
     data = CaseInput(
-        service_code=rule.service_code,
-        dedup_key=key,
-        source_ref=f"device:{a.device.code}",
+        service_code=rule.service_code, dedup_key=key, source_ref=f"device:{a.device.code}",
         description=f"{rule.name}: {n} × {a.reading.event} ({a.device.label or a.device.code})",
     )
-    file_case_in(
-        s,
-        rt,
-        data,
-        scope=a.device.scope,
-        channel=Channel.SENSOR,
-        now=a.received_at,
-        actor=f"sensor:{a.device.code}",
-    )
+    file_case_in(s, rt, data, scope=a.device.scope, channel=Channel.SENSOR, now=a.received_at,
+                 actor=f"sensor:{a.device.code}")
     return 1
 
 
 def _count_rejects(s: Session, rt: OpsRuntime, rejected: Counter[str], at: datetime) -> None:
     day = at.astimezone(rt.zone).date()
-    rows = {
-        r.reason: r
-        for r in s.scalars(
-            select(SensorReject).where(
-                SensorReject.day == day, SensorReject.reason.in_(list(rejected))
-            )
-        )
-    }
+    rows = {r.reason: r for r in s.scalars(select(SensorReject).where(
+        SensorReject.day == day, SensorReject.reason.in_(list(rejected))))}
     for reason, n in rejected.items():
         if reason in rows:
             rows[reason].count += n

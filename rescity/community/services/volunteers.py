@@ -70,9 +70,8 @@ def _check(session: Session, data: VolunteerInput, rules: HelpRules) -> list[str
     return paths
 
 
-def register(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: VolunteerInput, rules: HelpRules
-) -> Volunteer:
+def register(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: VolunteerInput,
+             rules: HelpRules) -> Volunteer:
     """A signed-in person offers to help; they get the volunteer role on their place, and
     wait for vetting before they can be sent to anyone flagged vulnerable."""
     s = uow.session
@@ -82,57 +81,30 @@ def register(
         raise Conflict("already registered as a volunteer")
     areas = _check(s, data, rules)
     v = Volunteer(
-        user_id=principal.user_id,
-        scope=place.path,
-        display_name=data.display_name.strip(),
+        user_id=principal.user_id, scope=place.path, display_name=data.display_name.strip(),
         phone_sealed=rt.cipher.seal(data.phone, context=PHONE_CONTEXT) if data.phone else None,
-        skills=sorted(set(data.skills)),
-        languages=list(dict.fromkeys(data.languages)),
-        areas=areas,
-        lat=data.lat,
-        lon=data.lon,
-        radius_km=data.radius_km,
-        availability=data.availability,
-        capacity=data.capacity,
-        vetting_state=Vetting.PENDING.value,
-        created_at=rt.now(),
+        skills=sorted(set(data.skills)), languages=list(dict.fromkeys(data.languages)),
+        areas=areas, lat=data.lat, lon=data.lon, radius_km=data.radius_km,
+        availability=data.availability, capacity=data.capacity,
+        vetting_state=Vetting.PENDING.value, created_at=rt.now(),
     )
     s.add(v)
-    has_role = s.scalar(
-        select(RoleGrant.id).where(
-            RoleGrant.user_id == principal.user_id,
-            RoleGrant.role == Role.VOLUNTEER.value,
-            RoleGrant.place_id == place.id,
-        )
-    )
+    has_role = s.scalar(select(RoleGrant.id).where(
+        RoleGrant.user_id == principal.user_id, RoleGrant.role == Role.VOLUNTEER.value,
+        RoleGrant.place_id == place.id))
     if not has_role:
         user = s.get(User, principal.user_id)
         assert user is not None
         grant_role(s, user, Role.VOLUNTEER, place)
     s.flush()
-    audit.record(
-        s,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.volunteer.register",
-        record_type="volunteer",
-        record_id=v.id,
-        scope=place.path,
-    )
+    audit.record(s, principal, kind=AuditKind.WRITE, action="community.volunteer.register",
+                 record_type="volunteer", record_id=v.id, scope=place.path)
     uow.commit()
     return v
 
 
-def vet(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    volunteer_id: int,
-    *,
-    state: Vetting,
-    organisation: str,
-    valid_days: int = 365,
-) -> Volunteer:
+def vet(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, volunteer_id: int, *,
+        state: Vetting, organisation: str, valid_days: int = 365) -> Volunteer:
     """An organisation's decision on a volunteer (e.g. after an interview and ID check)."""
     s = uow.session
     v = s.get(Volunteer, volunteer_id)
@@ -146,24 +118,16 @@ def vet(
     now = rt.now()
     v.vetting_state, v.vetted_by, v.vetted_at = state.value, organisation.strip()[:200], now
     v.vetting_expires_at = now + timedelta(days=valid_days) if state == Vetting.VETTED else None
-    audit.record(
-        s,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.volunteer.vet",
-        record_type="volunteer",
-        record_id=v.id,
-        scope=v.scope,
-        detail={"state": state.value, "organisation": v.vetted_by},
-    )
+    audit.record(s, principal, kind=AuditKind.WRITE, action="community.volunteer.vet",
+                 record_type="volunteer", record_id=v.id, scope=v.scope,
+                 detail={"state": state.value, "organisation": v.vetted_by})
     uow.commit()
     return v
 
 
 def is_vetted(v: Volunteer, now: datetime) -> bool:
     return v.vetting_state == Vetting.VETTED and (
-        v.vetting_expires_at is None or v.vetting_expires_at > now
-    )
+        v.vetting_expires_at is None or v.vetting_expires_at > now)
 
 
 def own_volunteer(session: Session, principal: Principal) -> Volunteer | None:

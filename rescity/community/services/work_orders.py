@@ -89,25 +89,14 @@ def actor_name(principal: Principal | None, fallback: str = "system") -> str:
 
 
 def add_event(
-    session: Session,
-    case: WorkOrder,
-    kind: str,
-    now: datetime,
-    *,
-    principal: Principal | None = None,
-    actor: str | None = None,
-    note: str = "",
+    session: Session, case: WorkOrder, kind: str, now: datetime, *,
+    principal: Principal | None = None, actor: str | None = None, note: str = "",
     detail: dict[str, Any] | None = None,
 ) -> CaseEvent:
     ev = CaseEvent(
-        case_id=case.id,
-        scope=case.scope,
-        at=now,
-        kind=kind,
+        case_id=case.id, scope=case.scope, at=now, kind=kind,
         actor_id=principal.user_id if principal else None,
-        actor=actor or actor_name(principal),
-        handler_id=case.handler_id,
-        note=note[:2000],
+        actor=actor or actor_name(principal), handler_id=case.handler_id, note=note[:2000],
         detail=detail or {},
     )
     session.add(ev)
@@ -118,8 +107,7 @@ def handler_for(session: Session, kind: wo.HandlerKind, scope: str) -> Handler |
     """The active handler of ``kind`` serving the nearest place that contains ``scope``."""
     found = session.scalars(
         select(Handler).where(
-            Handler.kind == kind.value,
-            Handler.active.is_(True),
+            Handler.kind == kind.value, Handler.active.is_(True),
             Handler.scope.in_(ancestors(scope)),
         )
     ).all()
@@ -129,20 +117,14 @@ def handler_for(session: Session, kind: wo.HandlerKind, scope: str) -> Handler |
 def find_duplicate(session: Session, case: WorkOrder, levels: wo.ServiceLevels) -> int | None:
     since = case.created_at - levels.duplicate_window
     rows = session.scalars(
-        select(WorkOrder)
-        .where(
-            WorkOrder.service_code == case.service_code,
-            WorkOrder.created_at >= since,
-            WorkOrder.status.in_([s.value for s in wo.OPEN_STATUSES]),
-            WorkOrder.id != case.id,
-        )
-        .limit(500)
+        select(WorkOrder).where(
+            WorkOrder.service_code == case.service_code, WorkOrder.created_at >= since,
+            WorkOrder.status.in_([s.value for s in wo.OPEN_STATUSES]), WorkOrder.id != case.id,
+        ).limit(500)
     ).all()
     return wo.best_duplicate(
-        _spot(case),
-        [_spot(r) for r in rows],
-        radius_m=levels.duplicate_radius_m,
-        window=levels.duplicate_window,
+        _spot(case), [_spot(r) for r in rows],
+        radius_m=levels.duplicate_radius_m, window=levels.duplicate_window,
     )
 
 
@@ -151,85 +133,43 @@ def _spot(c: WorkOrder) -> Spot:
 
 
 def file_case_in(
-    session: Session,
-    rt: OpsRuntime,
-    data: CaseInput,
-    *,
-    scope: str,
-    channel: Channel,
-    now: datetime,
-    principal: Principal | None = None,
-    reporter_id: int | None = None,
-    actor: str | None = None,
-    open311_client_id: int | None = None,
+    session: Session, rt: OpsRuntime, data: CaseInput, *, scope: str, channel: Channel,
+    now: datetime, principal: Principal | None = None, reporter_id: int | None = None,
+    actor: str | None = None, open311_client_id: int | None = None,
 ) -> WorkOrder:
     """Create, detect a duplicate and auto-dispatch inside the caller's transaction."""
     case_type, attributes = validate(data, rt.levels)
     contact = {k: v.strip()[:200] for k, v in data.contact.items() if v and v.strip()}
     case = WorkOrder(
-        scope=scope,
-        service_code=case_type.code,
-        level=case_type.level.name,
-        description=data.description.strip(),
-        attributes=attributes,
-        media=list(data.media),
-        lat=data.lat,
-        lon=data.lon,
-        address=data.address.strip(),
-        channel=channel.value,
-        source_ref=data.source_ref[:100],
-        dedup_key=data.dedup_key,
-        reporter_id=reporter_id,
+        scope=scope, service_code=case_type.code, level=case_type.level.name,
+        description=data.description.strip(), attributes=attributes, media=list(data.media),
+        lat=data.lat, lon=data.lon, address=data.address.strip(), channel=channel.value,
+        source_ref=data.source_ref[:100], dedup_key=data.dedup_key, reporter_id=reporter_id,
         reporter_contact_sealed=(
             rt.cipher.seal(json.dumps(contact, ensure_ascii=False), context=CONTACT_CONTEXT)
-            if contact
-            else None
+            if contact else None
         ),
-        anonymous=data.anonymous,
-        public=data.public,
-        open311_client_id=open311_client_id,
-        token=secrets.token_urlsafe(12),
-        status=CaseStatus.SUBMITTED.value,
-        created_at=now,
-        updated_at=now,
-        deadline_at=wo.deadline(case_type, now),
+        anonymous=data.anonymous, public=data.public, open311_client_id=open311_client_id,
+        token=secrets.token_urlsafe(12), status=CaseStatus.SUBMITTED.value, created_at=now,
+        updated_at=now, deadline_at=wo.deadline(case_type, now),
     )
     session.add(case)
     session.flush()
     case.duplicate_of_id = find_duplicate(session, case, rt.levels)
-    add_event(
-        session,
-        case,
-        "created",
-        now,
-        principal=principal,
-        actor=actor,
-        detail={"channel": channel.value, "duplicate_of": case.duplicate_of_id},
-    )
+    add_event(session, case, "created", now, principal=principal, actor=actor,
+              detail={"channel": channel.value, "duplicate_of": case.duplicate_of_id})
     if rt.levels.auto_dispatch:
         handler = handler_for(session, case_type.handler, scope)
         if handler is not None:
             _dispatch(session, case, handler, now, principal=None, actor="auto-dispatch")
-    audit.record(
-        session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.case.create",
-        record_type="case",
-        record_id=case.id,
-        scope=scope,
-        detail={"channel": channel.value, **({"by": actor} if actor else {})},
-    )
+    audit.record(session, principal, kind=AuditKind.WRITE, action="community.case.create",
+                 record_type="case", record_id=case.id, scope=scope,
+                 detail={"channel": channel.value, **({"by": actor} if actor else {})})
     return case
 
 
 def file_case(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    data: CaseInput,
-    *,
-    scope: str,
+    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: CaseInput, *, scope: str,
     channel: Channel,
 ) -> WorkOrder:
     """A resident files for themselves; a grid worker for a hotline caller or from a patrol."""
@@ -242,16 +182,8 @@ def file_case(
         reporter = None
     else:
         raise InputError([Problem("channel", "resident, grid_worker or hotline")])
-    case = file_case_in(
-        uow.session,
-        rt,
-        data,
-        scope=scope,
-        channel=channel,
-        now=now,
-        principal=principal,
-        reporter_id=reporter,
-    )
+    case = file_case_in(uow.session, rt, data, scope=scope, channel=channel, now=now,
+                        principal=principal, reporter_id=reporter)
     uow.commit()
     return case
 
@@ -280,49 +212,22 @@ def _check_step(case: WorkOrder, step: str) -> None:
 
 
 def _dispatch(
-    session: Session,
-    case: WorkOrder,
-    handler: Handler,
-    now: datetime,
-    *,
-    principal: Principal | None,
-    actor: str | None = None,
-    note: str = "",
+    session: Session, case: WorkOrder, handler: Handler, now: datetime, *,
+    principal: Principal | None, actor: str | None = None, note: str = "",
 ) -> None:
     case.handler_id = handler.id
     case.status = CaseStatus.DISPATCHED.value
     case.dispatched_at = now
     case.accepted_at = None
     case.updated_at = now
-    add_event(
-        session,
-        case,
-        "dispatched",
-        now,
-        principal=principal,
-        actor=actor,
-        note=note,
-        detail={"handler": handler.code},
-    )
+    add_event(session, case, "dispatched", now, principal=principal, actor=actor, note=note,
+              detail={"handler": handler.code})
 
 
-def _finish(
-    uow: UnitOfWork,
-    principal: Principal | None,
-    case: WorkOrder,
-    action: str,
-    detail: dict[str, Any] | None = None,
-) -> WorkOrder:
-    audit.record(
-        uow.session,
-        principal,
-        kind=AuditKind.WRITE,
-        action=action,
-        record_type="case",
-        record_id=case.id,
-        scope=case.scope,
-        detail=detail,
-    )
+def _finish(uow: UnitOfWork, principal: Principal | None, case: WorkOrder, action: str,
+            detail: dict[str, Any] | None = None) -> WorkOrder:
+    audit.record(uow.session, principal, kind=AuditKind.WRITE, action=action,
+                 record_type="case", record_id=case.id, scope=case.scope, detail=detail)
     try:
         uow.commit()
     except StaleDataError:
@@ -330,14 +235,8 @@ def _finish(
     return case
 
 
-def dispatch(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    case_id: int,
-    handler_code: str,
-    note: str = "",
-) -> WorkOrder:
+def dispatch(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int,
+             handler_code: str, note: str = "") -> WorkOrder:
     s = uow.session
     case = get_case(s, principal, case_id, "community.case.dispatch")
     _check_step(case, "dispatch")
@@ -357,9 +256,8 @@ def accept(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int) 
     return _finish(uow, principal, case, "community.case.accept")
 
 
-def urge(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, note: str = ""
-) -> WorkOrder:
+def urge(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int,
+         note: str = "") -> WorkOrder:
     """催办: a supervisor presses the handler; counted against the handler in the scoring."""
     case = get_case(uow.session, principal, case_id, "community.case.urge")
     _check_step(case, "urge")
@@ -370,16 +268,9 @@ def urge(
     return _finish(uow, principal, case, "community.case.urge")
 
 
-def refer(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    case_id: int,
-    *,
-    reason: str,
-    handler_code: str | None = None,
-) -> WorkOrder:
-    """ "Not our responsibility": pass the case on, or back to the dispatcher. The deadline
+def refer(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, *,
+          reason: str, handler_code: str | None = None) -> WorkOrder:
+    """"Not our responsibility": pass the case on, or back to the dispatcher. The deadline
     keeps running from the report."""
     if not reason.strip():
         raise InputError([Problem("reason", "say why the case is not yours")])
@@ -392,9 +283,8 @@ def refer(
         target = s.scalar(select(Handler).where(Handler.code == handler_code))
         if target is None or not target.active or target.id == case.handler_id:
             raise InputError([Problem("handler", f"no other active handler '{handler_code}'")])
-    add_event(
-        s, case, "referred", now, principal=principal, note=reason, detail={"to": handler_code}
-    )
+    add_event(s, case, "referred", now, principal=principal, note=reason,
+              detail={"to": handler_code})
     if target is not None:
         _dispatch(s, case, target, now, principal=principal, note=reason)
     else:
@@ -402,9 +292,8 @@ def refer(
     return _finish(uow, principal, case, "community.case.refer", {"to": handler_code})
 
 
-def merge(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, into_id: int
-) -> WorkOrder:
+def merge(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int,
+          into_id: int) -> WorkOrder:
     """Fold a duplicate into the case that stays open; both histories say so."""
     s = uow.session
     dup = get_case(s, principal, case_id, "community.case.merge")
@@ -416,26 +305,15 @@ def merge(
         raise BadTransition(f"case {into.id} is {into.status}; merge into an open case")
     now = rt.now()
     dup.status, dup.merged_into_id, dup.closed_at, dup.updated_at = (
-        CaseStatus.MERGED.value,
-        into.id,
-        now,
-        now,
-    )
+        CaseStatus.MERGED.value, into.id, now, now)
     add_event(s, dup, "merged", now, principal=principal, detail={"into": into.id})
     add_event(s, into, "absorbed", now, principal=principal, detail={"from": dup.id})
     into.updated_at = now
     return _finish(uow, principal, dup, "community.case.merge", {"into": into.id})
 
 
-def resolve(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    case_id: int,
-    *,
-    resolution: str,
-    evidence: list[str],
-) -> WorkOrder:
+def resolve(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, *,
+            resolution: str, evidence: list[str]) -> WorkOrder:
     """Close the work with evidence (photos, a document reference): no evidence, no closure."""
     problems = []
     if not resolution.strip():
@@ -449,27 +327,13 @@ def resolve(
     now = rt.now()
     case.status, case.resolved_at, case.updated_at = CaseStatus.RESOLVED.value, now, now
     case.resolution, case.evidence = resolution.strip()[:2000], [e.strip() for e in evidence]
-    add_event(
-        uow.session,
-        case,
-        "resolved",
-        now,
-        principal=principal,
-        note=case.resolution,
-        detail={"evidence": case.evidence, "on_time": now <= case.deadline_at},
-    )
+    add_event(uow.session, case, "resolved", now, principal=principal, note=case.resolution,
+              detail={"evidence": case.evidence, "on_time": now <= case.deadline_at})
     return _finish(uow, principal, case, "community.case.resolve")
 
 
-def rate(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    case_id: int,
-    *,
-    rating: int,
-    comment: str = "",
-) -> WorkOrder:
+def rate(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, *,
+         rating: int, comment: str = "") -> WorkOrder:
     if not 1 <= rating <= 5:
         raise InputError([Problem("rating", "1 to 5")])
     case = get_case(uow.session, principal, case_id, "community.case.rate")
@@ -477,21 +341,13 @@ def rate(
     now = rt.now()
     case.rating, case.rating_comment = rating, comment.strip()[:500]
     case.status, case.closed_at, case.updated_at = CaseStatus.CLOSED.value, now, now
-    add_event(
-        uow.session,
-        case,
-        "rated",
-        now,
-        principal=principal,
-        note=case.rating_comment,
-        detail={"rating": rating},
-    )
+    add_event(uow.session, case, "rated", now, principal=principal, note=case.rating_comment,
+              detail={"rating": rating})
     return _finish(uow, principal, case, "community.case.rate", {"rating": rating})
 
 
-def reopen(
-    uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, *, reason: str
-) -> WorkOrder:
+def reopen(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, case_id: int, *,
+           reason: str) -> WorkOrder:
     """The reporter is not satisfied: back to the handler with a fresh deadline."""
     if not reason.strip():
         raise InputError([Problem("reason", "say what is still wrong")])
@@ -520,73 +376,39 @@ def open_contact(rt: OpsRuntime, case: WorkOrder) -> dict[str, str]:
     return data
 
 
-def add_handler(
-    uow: UnitOfWork,
-    principal: Principal,
-    *,
-    code: str,
-    kind: wo.HandlerKind,
-    name_zh: str,
-    name_en: str,
-    place: Place,
-) -> Handler:
+def add_handler(uow: UnitOfWork, principal: Principal, *, code: str, kind: wo.HandlerKind,
+                name_zh: str, name_en: str, place: Place) -> Handler:
     require(principal, "community.handler.create", Target(scope=place.path))
     if uow.session.scalar(select(Handler.id).where(Handler.code == code)) is not None:
         raise InputError([Problem("code", f"handler '{code}' exists")])
-    h = Handler(
-        code=code,
-        kind=kind.value,
-        name_zh=name_zh,
-        name_en=name_en,
-        place_id=place.id,
-        scope=place.path,
-    )
+    h = Handler(code=code, kind=kind.value, name_zh=name_zh, name_en=name_en,
+                place_id=place.id, scope=place.path)
     uow.session.add(h)
     uow.session.flush()
-    audit.record(
-        uow.session,
-        principal,
-        kind=AuditKind.WRITE,
-        action="community.handler.create",
-        record_type="handler",
-        record_id=h.id,
-        scope=place.path,
-    )
+    audit.record(uow.session, principal, kind=AuditKind.WRITE, action="community.handler.create",
+                 record_type="handler", record_id=h.id, scope=place.path)
     uow.commit()
     return h
 
 
-def case_from_alert(
-    uow: UnitOfWork,
-    rt: OpsRuntime,
-    principal: Principal,
-    alert_id: int,
-    *,
-    service_code: str,
-    description: str = "",
-) -> WorkOrder:
+def case_from_alert(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, alert_id: int, *,
+                    service_code: str, description: str = "") -> WorkOrder:
     """Turn an alert (a sensor, a check-in, a gate) into a work order, once per alert."""
     from rescity.community.adapters.orm import Alert
 
     s = uow.session
     alert = s.get(Alert, alert_id)
-    if alert is None or not is_allowed(
-        principal, "community.alert.read", Target(scope=alert.scope)
-    ):
+    if alert is None or not is_allowed(principal, "community.alert.read",
+                                       Target(scope=alert.scope)):
         raise NotFound(f"no alert {alert_id}")
     require(principal, "community.case.file_for_others", Target(scope=alert.scope))
     key = f"alert:{alert.id}"
     existing = s.scalar(select(WorkOrder).where(WorkOrder.dedup_key == key))
     if existing is not None:
         return existing
-    data = CaseInput(
-        service_code=service_code,
-        dedup_key=key,
-        source_ref=key,
-        description=description or f"{alert.kind} ({alert.source})",
-    )
-    case = file_case_in(
-        s, rt, data, scope=alert.scope, channel=Channel.ALERT, now=rt.now(), principal=principal
-    )
+    data = CaseInput(service_code=service_code, dedup_key=key, source_ref=key,
+                     description=description or f"{alert.kind} ({alert.source})")
+    case = file_case_in(s, rt, data, scope=alert.scope, channel=Channel.ALERT, now=rt.now(),
+                        principal=principal)
     uow.commit()
     return case

@@ -182,15 +182,8 @@ class FieldPolicyTable:
 
 
 _POLICY_KEYS = {
-    "sensitivity",
-    "purpose",
-    "retention_days",
-    "retention_from",
-    "on_expiry",
-    "encrypted",
-    "masked",
-    "reveal_action",
-    "reveal_purposes",
+    "sensitivity", "purpose", "retention_days", "retention_from", "on_expiry", "encrypted",
+    "masked", "reveal_action", "reveal_purposes",
 }
 
 
@@ -233,14 +226,10 @@ def load_field_policies(text: str, *, source: str) -> FieldPolicyTable:
                 problems.append(Problem(where, "a masked field needs a reveal_action"))
             policies.append(
                 FieldPolicy(
-                    record=record,
-                    field=name,
-                    sensitivity=sensitivity,
-                    purpose=str(spec.get("purpose", "")),
-                    retention_days=days,
+                    record=record, field=name, sensitivity=sensitivity,
+                    purpose=str(spec.get("purpose", "")), retention_days=days,
                     retention_from=str(spec.get("retention_from", "created_at")),
-                    on_expiry=str(on_expiry),
-                    encrypted=bool(spec.get("encrypted", False)),
+                    on_expiry=str(on_expiry), encrypted=bool(spec.get("encrypted", False)),
                     masked=bool(spec.get("masked", False)),
                     reveal_action=str(spec.get("reveal_action", "")),
                     reveal_purposes=tuple(spec.get("reveal_purposes", ())),

@@ -17,11 +17,7 @@ from rescity.core.errors import TooManyRequests
 
 class LoginThrottle:
     def __init__(
-        self,
-        *,
-        max_failures: int,
-        window_s: int,
-        clock: Callable[[], float] = time.monotonic,
+        self, *, max_failures: int, window_s: int, clock: Callable[[], float] = time.monotonic,
         what: str = "sign-ins",
     ) -> None:
         self.max_failures = max_failures

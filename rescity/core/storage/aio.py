@@ -67,13 +67,8 @@ def _compile(stmt: Executable) -> _Compiled:
         if proc is None and isinstance(type_, JSON):
             proc = _json_loads  # asyncpg hands json over as text
         results.append(proc)
-    return _Compiled(
-        compiled.string,
-        names,
-        tuple(procs.get(n) for n in names),
-        {n: b.value for n, b in compiled.binds.items()},
-        tuple(results),
-    )
+    return _Compiled(compiled.string, names, tuple(procs.get(n) for n in names),
+                     {n: b.value for n, b in compiled.binds.items()}, tuple(results))
 
 
 class _FlowConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -113,9 +108,8 @@ class PgFlows:
         pool = self._pools.get(loop)
         if pool is None:
             # As many connections per event loop as the synchronous engine's pool keeps.
-            pool = await asyncpg.create_pool(
-                self._dsn, min_size=1, max_size=POOL["pool_size"], connection_class=_FlowConnection
-            )
+            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=POOL["pool_size"],
+                                             connection_class=_FlowConnection)
             self._pools.setdefault(loop, pool)
             if self._pools[loop] is not pool:  # another task made one meanwhile
                 await pool.close()
@@ -166,14 +160,13 @@ class PgFlows:
             row = await conn.fetchrow(c.sql, *args)
             if row is None:
                 return None
-            values = tuple(v if p is None else p(v) for v, p in zip(row, c.results, strict=False))
+            values = tuple(v if p is None else p(v) for v, p in zip(row, c.results,
+                                                                     strict=False))
             return values[0] if isinstance(step, Scalar) else values
         if isinstance(step, All):
             rows = await conn.fetch(c.sql, *args)
-            return [
-                tuple(v if p is None else p(v) for v, p in zip(r, c.results, strict=False))
-                for r in rows
-            ]
+            return [tuple(v if p is None else p(v) for v, p in zip(r, c.results, strict=False))
+                    for r in rows]
         await conn.execute(c.sql, *args)
         return None
 

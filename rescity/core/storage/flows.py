@@ -79,11 +79,8 @@ Flow = Generator[Step, Any, T]
 
 def insert_all(table: Table, *, returning_id: bool = False) -> Executable:
     """``INSERT`` naming every column but an autoincrement key, each a bind parameter."""
-    values = {
-        c.name: bindparam(c.name, type_=c.type)
-        for c in table.c
-        if not (c.primary_key and c.autoincrement in (True, "auto"))
-    }
+    values = {c.name: bindparam(c.name, type_=c.type) for c in table.c
+              if not (c.primary_key and c.autoincrement in (True, "auto"))}
     stmt = insert(table).values(values)
     return stmt.returning(table.c.id) if returning_id else stmt
 
@@ -101,7 +98,8 @@ class Stepper:
 
     def next(self) -> Step | None:
         try:
-            step = self.flow.send(self.value) if self.error is None else self.flow.throw(self.error)
+            step = (self.flow.send(self.value) if self.error is None
+                    else self.flow.throw(self.error))
         except StopIteration as stop:
             self.result = stop.value
             return None
