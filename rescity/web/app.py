@@ -85,6 +85,11 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _is_page(request: Request) -> bool:
+    """A request for a page (answer errors with a page): a browser's, or any under /kb."""
+    return _wants_html(request) or request.url.path.startswith("/kb")
+
+
 def _html_error(
     request: Request, status: int, message: str | None, *,
     problems: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
@@ -123,7 +128,7 @@ def _install_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, AuthenticationRequired):
             headers["WWW-Authenticate"] = "Bearer"
-        if _wants_html(request):
+        if _is_page(request):
             generic = exc.status_code in (403, 404)
             return _html_error(request, exc.status_code, None if generic else str(exc),
                                headers=headers)
@@ -141,7 +146,7 @@ def _install_handlers(app: FastAPI) -> None:
         problems = [
             {"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
-        if _wants_html(request):
+        if _is_page(request):
             return _html_error(request, 422, None, problems=problems)
         return JSONResponse(
             {"error": "InputError", "message": "invalid request", "problems": problems},

@@ -276,7 +276,9 @@ def test_outcome_figures_are_structured(parsed: ImportResult) -> None:
     assert (walking.baseline, walking.value, walking.unit) == (30, 95, "%")
     cars = figures["number of private cars for student drop-offs"]
     assert (cars.baseline, cars.value, cars.unit) == (120, 8, "cars per hour")
-    guangzhou_fig = parsed.initiatives[2].figures[0]
+    guangzhou_fig = next(
+        f for f in parsed.initiatives[2].figures if f.indicator.startswith("number of hospital")
+    )
     assert (
         guangzhou_fig.baseline,
         guangzhou_fig.value,
@@ -375,6 +377,13 @@ def synthetic(tmp_path: Path) -> ImportResult:
     path = tmp_path / "collection.txt"
     path.write_text(SYNTHETIC, encoding="utf-8")
     return guangzhou.parse(path)
+
+
+def test_a_case_no_rule_tags_is_flagged_in_the_report(synthetic: ImportResult) -> None:
+    untagged = {i.key for i in synthetic.initiatives if not i.tags}
+    assert untagged  # "Alphaville does things" names no theme
+    flagged = {i.case for i in synthetic.issues if i.field == "tags"}
+    assert len(flagged) == len(untagged)
 
 
 def test_a_data_block_before_its_title_goes_to_the_case_after_it(synthetic: ImportResult) -> None:

@@ -19,7 +19,7 @@ from rescity.core.storage.uow import UnitOfWork
 from rescity.knowledge.adapters.importers import parse_file
 from rescity.knowledge.adapters.orm import City, Event, Pairing, Partner, Programme
 from rescity.knowledge.services import initiatives
-from rescity.knowledge.services.catalogue import apply_import
+from rescity.knowledge.services.catalogue import apply_import, ensure_city
 from rescity.knowledge.services.export import export_csv, export_json
 from rescity.knowledge.services.initiatives import InitiativeInput
 from rescity.knowledge.services.versions import snapshot
@@ -65,6 +65,9 @@ def test_review_workflow_and_who_may_do_what(
     owner, other = make_user("owner"), make_user("other")
     editor = make_user("editor", "knowledge_editor")
     with UnitOfWork(session_factory) as uow:
+        ensure_city(uow.session, "xianning")  # a form never creates a city
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
         key = initiatives.submit(uow, owner, _input()).key
     with session_factory() as s:
         item = initiatives.get(s, key)
@@ -101,16 +104,15 @@ def test_review_workflow_and_who_may_do_what(
         diff = initiatives.version_diff(s, item, 1, 3)
         assert "+步行巴士" in diff and "[title_zh]" in diff
         assert diff.startswith("--- version 1\n+++ version 3")
-    # an owner's edit of a published initiative goes back to review
+    # an owner's edit of a published initiative waits for review; the record stays live
     with UnitOfWork(session_factory) as uow:
-        assert (
-            initiatives.update(uow, owner, key, _input(title_en="Walking buses!")).status
-            == "submitted"
-        )
+        edited = initiatives.update(uow, owner, key, _input(title_en="Walking buses!"))
+        assert edited.status == "published" and edited.title_en == "Walking buses"
     with UnitOfWork(session_factory) as uow:
         initiatives.review(uow, editor, key, "reject", comment="duplicate")
-    with UnitOfWork(session_factory) as uow, pytest.raises(Conflict):
-        initiatives.update(uow, owner, key, _input())
+    with session_factory() as s:
+        item = initiatives.get_visible(s, None, key)
+        assert item.title_en == "Walking buses" and item.pending_content is None
 
 
 def test_export_json_round_trips_into_an_empty_database(

@@ -44,9 +44,9 @@ def test_search_api_returns_hits_facets_and_highlights(client: TestClient) -> No
     r = client.get("/api/kb/initiatives", params={"q": "韧性", "lang": "zh"})
     assert r.status_code == 200
     body = r.json()
-    assert body["total"] == 1
+    assert body["total"] == 3  # Fuzhou by its Chinese title, two by "resilience"
     assert body["hits"][0]["key"] == "gz6-fuzhou"
-    assert "<mark>韧性</mark>" in body["hits"][0]["title_highlight"]
+    assert "<mark>韧性" in body["hits"][0]["title_highlight"]  # 韧性城市, the longer label
     assert {f["value"] for f in body["facets"]["country"]} == {"CN"}
     r = client.get("/api/kb/initiatives", params={"q": "water", "per_page": 1, "page": 2})
     assert r.json()["page"] == 2 and len(r.json()["hits"]) == 1
@@ -88,9 +88,15 @@ def test_submit_review_publish_over_the_api(
     assert client.get(f"/api/kb/initiatives/{key}").json()["figures"][0]["indicator"] == "加装电梯"
     hits = client.get("/api/kb/initiatives", params={"q": "微改造"}).json()["hits"]
     assert [h["key"] for h in hits] == [key]
-    versions = client.get(f"/api/kb/initiatives/{key}/versions").json()
+    # the history is for the owner and editors, as on the page
+    assert client.get(f"/api/kb/initiatives/{key}/versions").status_code == 401
+    other = token_for("lihua")
+    assert client.get(f"/api/kb/initiatives/{key}/versions", headers=other).status_code == 403
+    versions = client.get(f"/api/kb/initiatives/{key}/versions", headers=user).json()
     assert [v["version"] for v in versions] == [1, 2]
-    diff = client.get(f"/api/kb/initiatives/{key}/diff", params={"from": 1, "to": 2}).json()
+    diff = client.get(
+        f"/api/kb/initiatives/{key}/diff", params={"from": 1, "to": 2}, headers=editor
+    ).json()
     assert diff["diff"] == ""  # publishing changes the status, not the content
 
 
@@ -352,3 +358,92 @@ def test_editors_complete_profiles_with_provenance_and_attach_assessments(
     recs = client.get("/api/kb/cities/haikou/recommendations").json()
     assert recs and all(r["gap"]["key"] == "environment" for r in recs)
     assert recs[0]["assessed_area"] == "haikou_centre.osm.pbf"
+
+
+def test_no_server_path_in_any_api_answer_and_provenance_is_complete(
+    client: TestClient, seeds_dir: Any
+) -> None:
+    server_dir = str(seeds_dir)
+    answers = [
+        client.get("/api/kb/initiatives/gz6-hong-kong"),
+        client.get("/api/kb/initiatives", params={"q": "housing"}),
+        client.get("/api/kb/programmes/iurc-china"),
+        client.get("/api/kb/programmes/iuc-asia"),
+        client.get("/api/kb/cities/haikou"),
+        client.get("/api/kb/export", params={"format": "json"}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, answer.request.url
+        assert server_dir not in answer.text, answer.request.url
+    prov = answers[0].json()["provenance"]
+    assert prov["document"] == "guangzhou-award-6th-chinese-initiatives.txt"
+    assert prov["page"] == 46 and prov["line"] and "Transitional Housing" in prov["section"]
+    assert "Guangzhou Institute for Urban Innovation" in prov["publisher"]
+    assert prov["licence"] and prov["edition"]
+    assert "过渡性房屋" in answers[0].json()["keywords_zh"] or answers[0].json()["keywords_zh"]
+    hit = answers[1].json()["hits"][0]
+    assert hit["why"] and hit["why"][0]["fields"]
+
+
+def test_csv_export_is_safe_against_formula_injection_and_covers_cooperation_tables(
+    client: TestClient, session_factory: sessionmaker[Any], token_for: Callable[..., dict[str, str]]
+) -> None:
+    import csv
+    import io
+
+    from rescity.knowledge.domain.gazetteer import known_cities
+    from rescity.knowledge.domain.model import ImportResult, InitiativeData
+    from rescity.knowledge.services.catalogue import apply_import
+
+    evil = ImportResult(source="evil.txt", format="test")
+    evil.cities = [known_cities()["guangzhou"].data()]
+    evil.initiatives = [
+        InitiativeData(
+            key="evil", city_key="guangzhou", title_en="=1+2", abstract_en="@SUM(A1)", year=2024
+        )
+    ]
+    with UnitOfWork(session_factory) as uow:
+        apply_import(uow, evil)
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/kb/export?format=csv").text)))
+    row = next(r for r in rows if r["key"] == "evil")
+    assert row["title_en"] == "'=1+2" and row["abstract_en"] == "'@SUM(A1)"
+    for table in ("programmes", "pairings", "events"):
+        answer = client.get("/api/kb/export", params={"format": "csv", "table": table})
+        assert answer.status_code == 200 and answer.text.count("\n") > 1, table
+        assert not any(c.startswith(("=", "+", "@")) for c in answer.text.split(","))
+    pairings = client.get("/api/kb/export", params={"table": "pairings"}).json()["rows"]
+    assert pairings and {"city_a", "city_b", "source"} <= set(pairings[0])
+    assert "/" not in pairings[0]["source"]
+    assert client.get("/api/kb/export", params={"table": "plans"}).status_code in (401, 403)
+    editor = token_for("exporter", "knowledge_editor")
+    plans = client.get("/api/kb/export", params={"table": "plans"}, headers=editor)
+    assert plans.status_code == 200 and "contact" not in plans.text
+
+
+def test_one_china_in_the_facets_its_link_works_and_a_bad_parameter_gives_a_page(
+    client: TestClient,
+) -> None:
+    facets = client.get("/api/kb/initiatives", params={"lang": "zh"}).json()["facets"]
+    assert [f["value"] for f in facets["country"]] == ["CN"]
+    assert facets["country"][0]["label"] == "中国"
+    for name in ("CN", "China", "中国"):
+        found = client.get("/api/kb/initiatives", params={"country": name})
+        assert found.status_code == 200 and found.json()["total"] == 12, name
+    page = client.get("/kb", params={"country": "China"})
+    assert page.status_code == 200 and "gz6-harbin" in page.text
+    bad = client.get("/kb", params={"year": "abc"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+    assert "year" in bad.text
+    unknown = client.get("/api/kb/initiatives", params={"country": "Atlantis"})
+    assert unknown.status_code == 422 and "Atlantis" in unknown.json()["message"]
+    themes = [f["label"] for f in client.get("/api/kb/initiatives").json()["facets"]["theme"]]
+    assert len(themes) == len(set(themes))  # equal names from two taxonomies stay apart
+
+
+def test_taxonomy_page_lists_countries_by_iso_code_and_the_theme_crosswalk(
+    client: TestClient,
+) -> None:
+    page = client.get("/kb/taxonomies", cookies={"rescity_lang": "zh"})
+    assert page.status_code == 200
+    assert "<code>CN</code>" in page.text and "中国" in page.text
+    assert 'id="kb-kind-gz_theme"' in page.text and "/kb?theme=ua-climate" in page.text

@@ -111,7 +111,15 @@ class Initiative(Base):
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    source_document: Mapped[str] = mapped_column(String(300), default="")
+    source_document: Mapped[str] = mapped_column(String(300), default="")  # "file:line"
+    source_page: Mapped[int | None] = mapped_column(Integer)
+    source_section: Mapped[str] = mapped_column(String(300), default="")
+    # the rest of a case sheet: transferability_en/zh, budget, period, stakeholders,
+    # contact, source (what the submitter cites)
+    sheet: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # an owner's edit of a published record, waiting for review; the live content stays
+    pending_content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_by: Mapped[int | None] = mapped_column(Integer)
     last_verified: Mapped[date | None] = mapped_column(Date)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     origin: Mapped[str] = mapped_column(String(20), default="app")  # "import" or "app"

@@ -7,11 +7,17 @@
   built with the 'simple' configuration (no stemming, no stop words: the tokens are already
   segmented), title weighted A and body B; ranking by ``ts_rank`` on the title and the body's lead.
 
+Both index the record's text as segmented, stemmed tokens, plus one token per thesaurus
+concept found in it (and its SDG tags, and the concepts' preferred labels in both languages),
+so that a query in one language finds records written in the other. English phrase queries
+rely on the tokens keeping their order.
+
 Search never reads the wide initiative rows for the thousands of matches a broad query has;
 it reads these narrow rows, then loads only the page it shows. Both are derived data:
 created on first use, kept in step by the services (import, submit, edit, review) and
 rebuilt at any time with ``rescity kb reindex``. Queries are built from :class:`QueryTerm`
-objects whose text only holds letters, digits and CJK characters, passed as bound parameters.
+clauses (:func:`parse_query`) whose tokens only hold letters, digits and CJK characters,
+passed as bound parameters.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import Initiative
-from rescity.knowledge.adapters.segmenter import QueryTerm, index_text, query_terms
+from rescity.knowledge.adapters.segmenter import Alt, Clause, index_text, parse_query
+from rescity.knowledge.domain.countries import country_code
+from rescity.knowledge.domain.thesaurus import thesaurus
 
 _SQLITE_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')",
@@ -95,28 +103,60 @@ class Document:
     tag_text: str = ""
 
 
-def document_of(item: Initiative) -> Document:
-    """Index tokens of one initiative (title with city names, body; both languages) and
-    the fields search filters and counts."""
+def record_text(item: Initiative) -> tuple[str, str]:
+    """(title text, body text) of an initiative in both languages, as people wrote them."""
     title_parts = [item.title_en, item.title_zh, item.city.name_en, item.city.name_zh]
     body_parts: list[str] = []
     for name in BODY_FIELDS:
         for lang in ("en", "zh"):
             value = getattr(item, f"{name}_{lang}")
-            body_parts.append(" ".join(value) if isinstance(value, list) else value or "")
+            body_parts.append("\n".join(value) if isinstance(value, list) else value or "")
     body_parts.extend(str(f.get("indicator", "")) for f in item.figures or [])
-    body = index_text(" ".join(body_parts))
+    return " ".join(p for p in title_parts if p), "\n".join(p for p in body_parts if p)
+
+
+def record_keywords(item: Initiative, *, limit: int = 12) -> dict[str, list[str]]:
+    """The record's keywords in both languages: the thesaurus concepts it names most often
+    (title first), so a reader of either language sees what it is about."""
+    th = thesaurus()
+    title, body = record_text(item)
+    counts: dict[str, int] = {}
+    for cid in th.ids(title):
+        counts[cid] = counts.get(cid, 0) + 3
+    for f in th.find(body):
+        counts[f.concept] = counts.get(f.concept, 0) + 1
+    top = sorted(counts, key=lambda c: -counts[c])[:limit]
+    return {lang: [th.concepts[c].label(lang) for c in top] for lang in ("zh", "en")}
+
+
+def document_of(item: Initiative) -> Document:
+    """Index tokens of one initiative (title with city names, body; both languages, with the
+    thesaurus concepts found in each) and the fields search filters and counts."""
+    th = thesaurus()
+    title, body_text = record_text(item)
+    title_tokens, body_tokens = th.index_tokens(title), th.index_tokens(body_text)
+    title_concepts = [th.by_token[t[:-1] + "e"].id for t in title_tokens]
+    body_concepts = [th.by_token[t[:-1] + "e"].id for t in body_tokens]
+    tags = sorted(t.code for t in item.tags)
+    # Keywords in both languages: what a reader of the other language would search for.
+    keywords = " ".join(
+        th.concepts[c].label(lang)
+        for c in dict.fromkeys(title_concepts + body_concepts)
+        for lang in ("zh", "en")
+    )
+    extra = " ".join(body_tokens + [t for t in tags if t.startswith("sdg")])
+    body = " ".join([extra, index_text(keywords), index_text(body_text)])
     return Document(
         item.id,
-        index_text(" ".join(title_parts)),
+        " ".join([index_text(title), *title_tokens]),
         body,
         lead=" ".join(body.split()[:RANK_TOKENS]),
         city_id=item.city_id,
         city_key=item.city.key,
-        country=item.city.country,
+        country=country_code(item.city.country) or item.city.country,
         year=item.year,
         status=item.status,
-        tag_text=" ".join(sorted(t.code for t in item.tags)),
+        tag_text=" ".join(tags),
     )
 
 
@@ -207,10 +247,12 @@ class SearchIndex:
         of the GIN index gives the rows with their filter columns. ``ts_rank`` on the title
         and the body's lead; its default weights count a title (A) hit 2.5 times a body (B)
         hit."""
-        terms = query_terms(query)
-        if not terms:
+        clauses = parse_query(query)
+        if not clauses:
             return None
-        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), literal(tsquery(terms), Text))
+        tsq = func.to_tsquery(
+            literal_column("'simple'::regconfig"), literal(tsquery(clauses), Text)
+        )
         tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
         rank_tsv: ColumnElement[Any] = literal_column("kb_search_pg.rank_tsv")
         return tsv.op("@@")(tsq), func.ts_rank(rank_tsv, tsq, type_=Float)
@@ -220,7 +262,7 @@ class SearchIndex:
 
         ``scored=False`` gives (id) only, which skips ranking (for counting facets).
         """
-        terms = query_terms(query)
+        terms = parse_query(query)
         if not terms:
             return None
         self.ensure()
@@ -259,31 +301,31 @@ def _fts_quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def fts5_query(terms: list[QueryTerm]) -> str:
-    parts = []
-    for term in terms:
-        if term.prefix:
-            parts.append(_fts_quote(term.text) + "*")
-        elif term.bigrams:
-            grams = " AND ".join(_fts_quote(g) for g in term.bigrams)
-            parts.append(f"({_fts_quote(term.text)} OR ({grams}))")
-        else:
-            parts.append(_fts_quote(term.text))
-    return " AND ".join(parts)
+def _fts_alt(alt: Alt) -> str:
+    if alt.kind == "phrase":
+        return '"' + " ".join(t.replace('"', '""') for t in alt.tokens) + '"'
+    if alt.kind == "all":
+        return "(" + " AND ".join(_fts_quote(t) for t in alt.tokens) + ")"
+    return _fts_quote(alt.tokens[0])
+
+
+def fts5_query(clauses: list[Clause]) -> str:
+    """FTS5 MATCH syntax: every clause, each any of its alternatives."""
+    return " AND ".join("(" + " OR ".join(map(_fts_alt, c.alts)) + ")" for c in clauses)
 
 
 def _ts_quote(token: str) -> str:
     return "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
 
 
-def tsquery(terms: list[QueryTerm]) -> str:
-    parts = []
-    for term in terms:
-        if term.prefix:
-            parts.append(_ts_quote(term.text) + ":*")
-        elif term.bigrams:
-            grams = " & ".join(_ts_quote(g) for g in term.bigrams)
-            parts.append(f"({_ts_quote(term.text)} | ({grams}))")
-        else:
-            parts.append(_ts_quote(term.text))
-    return " & ".join(parts)
+def _ts_alt(alt: Alt) -> str:
+    if alt.kind == "phrase":
+        return "(" + " <-> ".join(map(_ts_quote, alt.tokens)) + ")"
+    if alt.kind == "all":
+        return "(" + " & ".join(map(_ts_quote, alt.tokens)) + ")"
+    return _ts_quote(alt.tokens[0])
+
+
+def tsquery(clauses: list[Clause]) -> str:
+    """to_tsquery syntax with the same meaning as :func:`fts5_query`."""
+    return " & ".join("(" + " | ".join(map(_ts_alt, c.alts)) + ")" for c in clauses)

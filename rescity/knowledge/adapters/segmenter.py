@@ -1,16 +1,19 @@
-"""Turning zh/en text into the tokens both full-text backends index.
+"""Turning zh/en text into the tokens both full-text backends index, and queries into clauses.
 
 SQLite FTS5 and PostgreSQL's 'simple' configuration split on spaces and punctuation, which
-does not work for Chinese. So we segment before indexing and store space-separated tokens:
+does not work for Chinese and does not stem English. So we segment before indexing and
+store space-separated tokens:
 
 * Chinese runs: jieba's search-mode words (with a custom dictionary of planning terms such as
   海绵城市, 生活圈, 韧性) **plus every character bigram of the run**, so that any two-character
   query matches, even inside a word jieba did not split that way;
-* Latin/digit runs: lower-cased words.
+* Latin/digit runs: stemmed lower-case words (:mod:`rescity.knowledge.domain.words`), with
+  COVID-19 and SDG numbers kept whole.
 
-Queries are segmented with the same dictionary. A Chinese query word of three or more
-characters matches either as a word or as all of its bigrams; English words match as
-prefixes ("school" finds "schools"). Single Chinese characters are not indexed.
+A query is read into :class:`Clause` objects, all of which a record must match. A clause is a
+set of alternatives: a thesaurus concept named in the query ("sponge city", 内涝) matches the
+concept's index token or the words as written; a quoted "…" part matches as a phrase; other
+words match as stems (English, stop words dropped) or as word-or-bigrams (Chinese).
 """
 
 from __future__ import annotations
@@ -23,8 +26,18 @@ from importlib import resources
 
 import jieba
 
-_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
-_CJK = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+from rescity.knowledge.domain.thesaurus import Found, thesaurus
+from rescity.knowledge.domain.words import STOPWORDS, stem, tokens
+
+_CJK_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_CJK = re.compile(f"^[{_CJK_CLASS}]+$")
+# Chinese function words jieba keeps as words; never required terms of a query.
+_ZH_STOP = frozenset(
+    {"中的", "以及", "关于", "如何", "什么", "进行", "通过", "我们", "这个", "一个", "哪些"}
+    | {"有关", "方面", "相关", "的是"}
+)
+_QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|『([^』]*)』')
 
 
 @cache
@@ -42,24 +55,23 @@ def is_cjk(text: str) -> bool:
     return bool(_CJK.match(text))
 
 
-def _latin(word: str) -> str:
-    return re.sub(r"['’]", "", word.lower())
+def _cjk_tokens(run: str) -> list[str]:
+    if len(run) == 1:
+        return []
+    words = [w for w in _tokenizer().cut_for_search(run) if len(w) >= 2]
+    seen = set(words)
+    return words + [b for b in (run[i : i + 2] for i in range(len(run) - 1)) if b not in seen]
 
 
 def index_tokens(text: str) -> list[str]:
-    """Tokens to index for ``text``, in order, words and bigrams interleaved per run."""
+    """Tokens to index for ``text``, in order (English word order kept for phrases)."""
     out: list[str] = []
-    for run in _RUN.findall(text):
-        if is_cjk(run):
-            if len(run) == 1:
-                continue
-            words = [w for w in _tokenizer().cut_for_search(run) if len(w) >= 2]
-            bigrams = [run[i : i + 2] for i in range(len(run) - 1)]
-            seen = set(words)
-            out.extend(words)
-            out.extend(b for b in bigrams if b not in seen)
-        else:
-            out.append(_latin(run))
+    pos = 0
+    for m in _CJK_RUN.finditer(text):
+        out.extend(tokens(text[pos : m.start()]))
+        out.extend(_cjk_tokens(m.group(0)))
+        pos = m.end()
+    out.extend(tokens(text[pos:]))
     return out
 
 
@@ -68,35 +80,129 @@ def index_text(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class QueryTerm:
-    """One term of a query: a word, matched as prefix (Latin) or as word-or-bigrams (CJK)."""
+class Alt:
+    """One way to satisfy a clause: a token, a phrase (adjacent tokens) or all of some tokens."""
 
-    text: str
-    prefix: bool = False
-    bigrams: tuple[str, ...] = ()
+    tokens: tuple[str, ...]
+    kind: str = "word"  # "word" | "phrase" | "all"
 
 
-def query_terms(query: str) -> list[QueryTerm]:
-    """The terms a query means, all of which a document must contain."""
-    terms: list[QueryTerm] = []
-    seen: set[str] = set()
-    for run in _RUN.findall(query):
-        if is_cjk(run):
-            words = list(_tokenizer().cut(run)) if len(run) > 2 else [run]
-            for w in words:
-                if len(w) < 2 or w in seen:
-                    continue
-                seen.add(w)
-                grams = tuple(w[i : i + 2] for i in range(len(w) - 1)) if len(w) > 2 else ()
-                terms.append(QueryTerm(w, bigrams=grams))
-        else:
-            w = _latin(run)
-            if w and w not in seen:
-                seen.add(w)
-                terms.append(QueryTerm(w, prefix=True))
-    return terms
+@dataclass(frozen=True)
+class Clause:
+    """One required part of a query, as typed (``surface``), with its alternatives."""
+
+    surface: str
+    alts: tuple[Alt, ...]
+    concepts: tuple[str, ...] = ()
+    quoted: bool = False
+
+
+def _cjk_alts(word: str) -> tuple[Alt, ...]:
+    if len(word) <= 2:
+        return (Alt((word,)),)
+    return (Alt((word,)), Alt(tuple(word[i : i + 2] for i in range(len(word) - 1)), "all"))
+
+
+def _surface_alts(text: str) -> tuple[Alt, ...]:
+    """Alternatives for text matched as written: a Chinese word or an English phrase."""
+    if is_cjk(text):
+        return _cjk_alts(text)
+    toks = tuple(index_tokens(text))
+    if not toks:
+        return ()
+    return (Alt(toks, "phrase" if len(toks) > 1 else "word"),)
+
+
+def _plain_clauses(text: str) -> list[Clause]:
+    out: list[Clause] = []
+    pos = 0
+    for m in _CJK_RUN.finditer(text + " "):
+        out.extend(_latin_clauses(text[pos : m.start()]))
+        run = m.group(0)
+        words = list(_tokenizer().cut(run)) if len(run) > 2 else [run]
+        out.extend(Clause(w, _cjk_alts(w)) for w in words if len(w) >= 2 and w not in _ZH_STOP)
+        pos = m.end()
+    out.extend(_latin_clauses(text[pos:]))
+    return out
+
+
+def _latin_clauses(text: str) -> list[Clause]:
+    raw = re.findall(r"[A-Za-z0-9][A-Za-z0-9\-]*", text)
+    out = []
+    for word in raw:
+        toks = tokens(word)
+        if not toks or (len(toks) == 1 and toks[0] in STOPWORDS):
+            continue
+        kind = "phrase" if len(toks) > 1 else "word"
+        out.append(Clause(word, (Alt(tuple(toks), kind),)))
+    return out
+
+
+def _expand_to(found: Found) -> tuple[str, ...]:
+    """Languages whose labels a query label stands for: always the other language (what
+    makes search cross-language); its own language's synonyms too when the label is
+    specific (two or more English words, four or more Chinese characters), so "elderly
+    care" also finds "care for the elderly" while "school" does not find all of education."""
+    other = "zh" if found.lang == "en" else "en"
+    specific = len(found.label.split()) >= 2 if found.lang == "en" else len(found.label) >= 4
+    return (other, found.lang) if specific else (other,)
+
+
+def parse_query(query: str) -> list[Clause]:
+    """The clauses a query means; a record must match each of them."""
+    clauses: list[Clause] = []
+    rest: list[str] = []
+    pos = 0
+    for m in _QUOTED.finditer(query):
+        rest.append(query[pos : m.start()])
+        inner = next(g for g in m.groups() if g is not None).strip()
+        pos = m.end()
+        alts = _surface_alts(inner) if inner else ()
+        if alts:
+            clauses.append(Clause(inner, alts, quoted=True))
+        elif inner:
+            clauses.extend(_plain_clauses(inner))
+    rest.append(query[pos:])
+    text = " ".join(rest).replace('"', " ")
+    th = thesaurus()
+    spans: dict[tuple[int, int], list[Found]] = {}
+    for f in th.find(text, longest=True):
+        spans.setdefault((f.start, f.end), []).append(f)
+    pos = 0
+    for (start, end), found in sorted(spans.items()):
+        if start < pos:
+            continue
+        clauses.extend(_plain_clauses(text[pos:start]))
+        surface = text[start:end]
+        concept_alts = tuple(
+            Alt((th.concepts[f.concept].token(lang),)) for f in found for lang in _expand_to(f)
+        )
+        ids = tuple(dict.fromkeys(f.concept for f in found))
+        clauses.append(Clause(surface, concept_alts + _surface_alts(surface), ids))
+        pos = end
+    clauses.extend(_plain_clauses(text[pos:]))
+    seen: set[tuple[Alt, ...]] = set()
+    unique = []
+    for c in clauses:
+        if c.alts not in seen:
+            seen.add(c.alts)
+            unique.append(c)
+    return unique
 
 
 def highlight_terms(query: str) -> list[str]:
-    """Surface strings to mark in results (words and, for Chinese, the query words)."""
-    return [t.text for t in query_terms(query)]
+    """Surface strings to mark in results: the query's words, their stems, and every label
+    of the concepts it names (so a Chinese query marks the English words that matched)."""
+    th = thesaurus()
+    out: list[str] = []
+    for clause in parse_query(query):
+        out.append(clause.surface)
+        for alt in clause.alts:
+            if alt.kind == "word" and not alt.tokens[0].startswith("zzc"):
+                out.append(alt.tokens[0])
+        for cid in clause.concepts:
+            out.extend(th.concepts[cid].en + th.concepts[cid].zh)
+    return list(dict.fromkeys(t for t in out if t))
+
+
+__all__ = ["Alt", "Clause", "index_text", "index_tokens", "is_cjk", "parse_query", "stem"]

@@ -134,6 +134,8 @@ class InitiativeData:
     year: int | None = None
     source_document: str = ""
     source_line: int | None = None
+    source_page: int | None = None
+    source_section: str = ""
     status: Status = Status.PUBLISHED
 
     def content(self) -> dict[str, Any]:

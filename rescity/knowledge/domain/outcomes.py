@@ -1,13 +1,17 @@
 """Structured outcome figures ("students walking to school 30 % → 95 %") from outcome text.
 
-Two sentence shapes are recognised, because they are the ones the seed collections use:
+The sentence shapes recognised are the ones case collections use for headline results:
 
-* ``<indicator> increased/decreased/... from <baseline>[ unit][ in <year>]
-  to <value>[ unit][ in <year>]``
-* ``<indicator> increased/decreased/... by <n>%``  (a relative change: unit "% change",
-  negative for decreases)
+* ``<indicator> [was/will be] increased/shortened/... from <baseline>[ unit] to <value>[ unit]``
+* ``<indicator> increased/decreased/... by <n>%`` and ``increased <indicator> by <n>%``
+  (a relative change: unit "% change", negative for decreases)
+* ``<n>% of the <things> were <done>`` ("97.4% of the cases were resolved")
+* counts: ``[about] <n>[ million] <things>`` ("about 21,000 units", "17,599,000 issues")
 
-Anything else stays in the free-text outcome; editors can add figures by hand.
+Each figure says its ``direction`` (increase/decrease, when it is a change) and its
+``status``: "target" when its clause speaks of the future (will, expected to, aims to, plans
+to, by 2030…), "achieved" otherwise — so a promise is never shown as a result. Anything else
+stays in the free-text outcome; editors can add figures by hand.
 """
 
 from __future__ import annotations
@@ -20,13 +24,21 @@ from rescity.knowledge.domain.figures import parse_figure
 
 _NUM = r"(?:\d{1,3}(?:,\s?\d{3})+|\d+)(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten"
 _VERB = (
-    r"(?:increased|increasing|decreased|decreasing|reduced|rose|rise|fell|dropped|grew"
-    r"|improved|went)"
+    r"(?:increased|increasing|increase|decreased|decreasing|decrease|reduced|reducing|reduce"
+    r"|rose|rise|risen|fell|fallen|dropped|grew|grown|grow|improved|went|shortened|shorten"
+    r"|cut|lowered|raised|expanded|climbed|declined|jumped|soared|boosted)"
+)
+_AUX = (
+    r"(?:will\s+(?:be\s+)?|was\s+|were\s+|has\s+been\s+|have\s+been\s+|is\s+|are\s+"
+    r"|has\s+|have\s+)?"
+)
+_FILLER = (
+    r"(?:(?:a|an|the|mere|about|approximately|around|nearly|over|some|traditional|of)\s+){0,4}"
 )
 _FROM_TO = re.compile(
-    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+(?:will\s+)?{_VERB}\s+"
+    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+"
     rf"(?:significantly\s+|dramatically\s+)?"
-    rf"from\s+(?:a mere\s+|about\s+)?(?P<base>{_NUM})\s*(?P<bunit>%|[a-z][a-z ]{{0,30}}?)?"
+    rf"from\s+{_FILLER}(?P<base>{_NUM})\s*(?P<bunit>%|[a-z][a-z ]{{0,30}}?)?"
     rf"(?:,?\s+(?:in|at)\s+(?P<byear>(?:19|20)\d\d)[^,]*?|,[^,]{{0,60}},)?"
     rf"\s+to\s+(?:an impressive\s+|just\s+|more than\s+|about\s+|over\s+)?(?P<val>{_NUM})\s*"
     rf"(?P<vunit>%|[a-z]+(?: (?!in\b)[a-z]+){{0,3}})?"
@@ -34,14 +46,102 @@ _FROM_TO = re.compile(
     re.IGNORECASE,
 )
 _BY = re.compile(
-    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+(?:has\s+|have\s+)?(?P<verb>{_VERB})\s+"
+    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+"
     rf"(?:by\s+)(?P<val>\d+(?:\.\d+)?)\s*%",
     re.IGNORECASE,
 )
+_VERB_FIRST_BY = re.compile(
+    rf"\b(?P<verb>{_VERB})\s+(?P<ind>(?:the\s+)?[a-z][a-z' \-]{{2,60}}?)\s+by\s+"
+    rf"(?P<val>\d+(?:\.\d+)?)\s*%",
+    re.IGNORECASE,
+)
+_SHARE = re.compile(
+    r"(?P<val>\d+(?:\.\d+)?)\s*%\s+of\s+(?:the\s+|all\s+)?(?P<ind>[a-z][a-z' \-]{2,60}?)\s+"
+    r"(?:were|was|are|is|have\s+been|has\s+been)\s+(?P<what>[a-z]+)",
+    re.IGNORECASE,
+)
+_COUNT = re.compile(
+    r"(?<![\w.,])(?P<num>\d{1,3}(?:(?:,\s?|\s)\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s*(?P<mult>million|billion|thousand|M|bn|万|亿)\b)?"
+    r"\s+(?P<unit>(?:(?:new|additional|more|local|public|affordable|square|cubic)\s+)?[a-z]{3,}s?)\b"
+)
+_NOT_COUNTED = {
+    "years",
+    "year",
+    "months",
+    "month",
+    "days",
+    "day",
+    "hours",
+    "hour",
+    "minutes",
+    "times",
+    "and",
+    "the",
+    "per",
+    "percent",
+    "of",
+    "to",
+    "in",
+    "or",
+    "for",
+    "with",
+    "from",
+    "at",
+    "by",
+    "on",
+    "was",
+    "were",
+    "are",
+    "is",
+    "has",
+    "have",
+    "had",
+    "will",
+    "which",
+    "that",
+    "st",
+    "nd",
+    "rd",
+    "th",
+    "km",
+    "meters",
+    "metres",
+    "kilometers",
+    "kilometres",
+    "degrees",
+    "million",
+    "billion",
+    "thousand",
+    "this",
+    "these",
+    "its",
+    "pieces",
+    "types",
+    "sdgs",
+}
+_IRREGULAR_PLURALS = {"people", "children", "staff", "personnel", "yuan", "rmb", "women", "men"}
+_NEGATIVE_VERBS = (
+    "decreas",
+    "reduc",
+    "fell",
+    "fall",
+    "dropped",
+    "shorten",
+    "cut",
+    "lower",
+    "declin",
+)
+_FUTURE = re.compile(
+    r"\b(?:will|would|shall|expected\s+to|aims?\s+to|aiming\s+to|plans?\s+to|planned|"
+    r"target(?:s|ed)?|goal\s+is|to\s+be\s+(?:completed|built|delivered)|is\s+set\s+to|"
+    r"by\s+20(?:2[5-9]|[3-9]\d))\b",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:and|while|whereas|but)\s+(?=[a-z]*\s*\d|another|\w+\s+\d)")
 _LEAD = re.compile(r"^(?:the|its|a|an)\s+", re.I)
 _YEAR_LEAD = re.compile(r"^(?:in|by|as of)\s+((?:19|20)\d\d),?\s*", re.I)
 _NOT_UNITS = {"in", "at", "to", "and", "now", "today", "currently", "by"}
-_NEGATIVE = ("decreas", "reduc", "fell", "dropped")
 
 
 @dataclass(frozen=True)
@@ -55,6 +155,9 @@ class OutcomeFigure:
     year: int | None = None
     baseline_year: int | None = None
     text: str = ""
+    direction: str = ""  # "increase" | "decrease" | "" (not a change)
+    status: str = "achieved"  # "achieved" | "target"
+    baseline_unit: str = ""  # only when the baseline is stated in another unit
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,9 +165,11 @@ class OutcomeFigure:
     def label(self) -> str:
         unit = f" {self.unit}" if self.unit and self.unit != "%" else self.unit
         value = f"{_fmt(self.value)}{unit}"
+        target = " (target)" if self.status == "target" else ""
         if self.baseline is not None:
-            return f"{self.indicator}: {_fmt(self.baseline)}{unit} → {value}"
-        return f"{self.indicator}: {value}"
+            bunit = f" {self.baseline_unit}" if self.baseline_unit else unit
+            return f"{self.indicator}: {_fmt(self.baseline)}{bunit} → {value}{target}"
+        return f"{self.indicator}: {value}{target}"
 
 
 def _fmt(x: float) -> str:
@@ -96,46 +201,133 @@ def _num(text: str) -> float | None:
     return parse_figure(text).value
 
 
+def _status(sentence: str, start: int, end: int) -> str:
+    """ "target" when the clause holding sentence[start:end] speaks of the future."""
+    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence)]
+    lo = max(c for c in cuts if c <= start)
+    hi = min((c for c in cuts if c >= end), default=len(sentence))
+    return "target" if _FUTURE.search(sentence[lo:hi]) else "achieved"
+
+
+def _direction(verb: str) -> str:
+    return "decrease" if verb.lower().startswith(_NEGATIVE_VERBS) else "increase"
+
+
+def _change(verb: str, base: float, val: float) -> str:
+    """Direction from the verb when it says one (units may differ), else from the numbers."""
+    if verb.lower().startswith(_NEGATIVE_VERBS):
+        return "decrease"
+    if verb.lower().startswith(("went", "improved")):
+        return "increase" if val > base else "decrease" if val < base else ""
+    return "increase"
+
+
+def _countable(unit: str) -> bool:
+    """A plural noun phrase ("units", "new jobs", "cubic metres"), not an adjective."""
+    words = unit.lower().split()
+    head = words[-1]
+    if len(words) == 1 and head in _NOT_COUNTED:
+        return False
+    if words[0] in ("square", "cubic"):
+        return True
+    return head in _IRREGULAR_PLURALS or (
+        head.endswith("s") and not head.endswith(("ss", "us", "is"))
+    )
+
+
+def _count_value(m: re.Match[str]) -> float | None:
+    number = float(re.sub(r"[,\s]", "", m["num"]))
+    mult = (m["mult"] or "").lower()
+    factor = {"million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "thousand": 1e3}.get(mult)
+    factor = factor or {"万": 1e4, "亿": 1e8}.get(m["mult"] or "", 1.0)
+    is_year = m["mult"] is None and re.fullmatch(r"(?:19|20)\d\d", m["num"]) is not None
+    return None if is_year else number * factor
+
+
 def extract_figures(text: str) -> list[OutcomeFigure]:
     """Every outcome figure found in ``text``, in order, without duplicates."""
     found: list[OutcomeFigure] = []
     seen: set[tuple[str, float, float | None]] = set()
-    for sentence in re.split(r"(?<=[.;])\s+", text):
+
+    def add(fig: OutcomeFigure) -> None:
+        key = (fig.indicator, fig.value, fig.baseline)
+        if key not in seen:
+            seen.add(key)
+            found.append(fig)
+
+    for sentence in re.split(r"(?<=[.;])\s+(?=[A-Z0-9])", text):
+        taken: list[tuple[int, int]] = []
         for m in _FROM_TO.finditer(sentence):
             base, val = _num(m["base"]), _num(m["val"])
             if base is None or val is None:
                 continue
-            unit = _unit(m["vunit"]) or _unit(m["bunit"])
+            vunit, bunit = _unit(m["vunit"]), _unit(m["bunit"])
+            unit = vunit or bunit
             indicator, lead_year = _clean_indicator(m["ind"])
-            fig = OutcomeFigure(
-                indicator=indicator,
-                value=val,
-                unit=unit,
-                baseline=base,
-                year=int(m["vyear"]) if m["vyear"] else lead_year,
-                baseline_year=int(m["byear"]) if m["byear"] else None,
-                text=m.group(0).strip(),
+            taken.append(m.span())
+            add(
+                OutcomeFigure(
+                    indicator=indicator,
+                    value=val,
+                    unit=unit,
+                    baseline=base,
+                    year=int(m["vyear"]) if m["vyear"] else lead_year,
+                    baseline_year=int(m["byear"]) if m["byear"] else None,
+                    text=m.group(0).strip(),
+                    direction=_change(m["verb"], base, val),
+                    status=_status(sentence, *m.span()),
+                    baseline_unit=bunit if bunit and vunit and bunit != vunit else "",
+                )
             )
-            key = (fig.indicator, fig.value, fig.baseline)
-            if key not in seen:
-                seen.add(key)
-                found.append(fig)
-        for m in _BY.finditer(sentence):
-            val = float(m["val"])
-            if m["verb"].lower().startswith(_NEGATIVE):
-                val = -val
-            indicator, lead_year = _clean_indicator(m["ind"])
-            fig = OutcomeFigure(
-                indicator=indicator,
-                value=val,
-                unit="% change",
-                year=lead_year,
-                text=m.group(0).strip(),
+        for pattern in (_BY, _VERB_FIRST_BY):
+            for m in pattern.finditer(sentence):
+                if any(a <= m.start() < b for a, b in taken):
+                    continue
+                direction = _direction(m["verb"])
+                val = float(m["val"]) * (-1 if direction == "decrease" else 1)
+                indicator, lead_year = _clean_indicator(m["ind"])
+                taken.append(m.span())
+                add(
+                    OutcomeFigure(
+                        indicator=indicator,
+                        value=val,
+                        unit="% change",
+                        year=lead_year,
+                        text=m.group(0).strip(),
+                        direction=direction,
+                        status=_status(sentence, *m.span()),
+                    )
+                )
+        for m in _SHARE.finditer(sentence):
+            if m["ind"].lower().startswith(("whom", "which", "them", "those", "these")):
+                continue
+            taken.append(m.span())
+            indicator = f"{_LEAD.sub('', m['ind'].strip())} {m['what']}"
+            add(
+                OutcomeFigure(
+                    indicator=indicator,
+                    value=float(m["val"]),
+                    unit="%",
+                    text=m.group(0).strip(),
+                    status=_status(sentence, *m.span()),
+                )
             )
-            key = (fig.indicator, fig.value, None)
-            if key not in seen:
-                seen.add(key)
-                found.append(fig)
+        for m in _COUNT.finditer(sentence):
+            unit = m["unit"]
+            if not _countable(unit) or any(a <= m.start() < b for a, b in taken):
+                continue
+            value = _count_value(m)
+            if value is None:
+                continue
+            add(
+                OutcomeFigure(
+                    indicator=unit,
+                    value=value,
+                    unit=unit,
+                    text=sentence[max(0, m.start() - 40) : m.end()].strip(),
+                    status=_status(sentence, *m.span()),
+                )
+            )
     return found
 
 
@@ -170,4 +362,14 @@ def figure_from_dict(data: dict[str, Any]) -> OutcomeFigure:
         year=opt_int("year"),
         baseline_year=opt_int("baseline_year"),
         text=str(data.get("text", "") or ""),
+        direction=_choice(data, "direction", ("", "increase", "decrease")),
+        status=_choice(data, "status", ("achieved", "target")),
+        baseline_unit=str(data.get("baseline_unit", "") or ""),
     )
+
+
+def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = str(data.get(key, allowed[0]) or allowed[0])
+    if value not in allowed:
+        raise ValueError(f"{key}: one of {', '.join(a for a in allowed if a)}")
+    return value

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from rescity.core.errors import InputError, NotFound, Problem
+from rescity.core.errors import (
+    AuthenticationRequired,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    Problem,
+)
 from rescity.core.security.policy import Principal
 from rescity.knowledge.adapters.orm import (
     Assessment,
@@ -18,6 +25,7 @@ from rescity.knowledge.adapters.orm import (
     Partner,
     Programme,
 )
+from rescity.knowledge.domain.countries import country_code
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import terms
 from rescity.knowledge.entrypoints.schemas import (
@@ -38,6 +46,7 @@ from rescity.knowledge.entrypoints.schemas import (
     PartnerOut,
     ProfileOut,
     ProgrammeOut,
+    ReasonOut,
     RecommendationOut,
     ReviewIn,
     SearchHitOut,
@@ -46,9 +55,10 @@ from rescity.knowledge.entrypoints.schemas import (
     summary_of,
 )
 from rescity.knowledge.services import cooperation, initiatives, profiles
-from rescity.knowledge.services.export import export_csv, export_json
+from rescity.knowledge.services.export import export_csv, export_json, rows_csv
 from rescity.knowledge.services.initiatives import InitiativeInput
 from rescity.knowledge.services.search import SearchQuery, search
+from rescity.knowledge.services.tables import table_rows
 from rescity.knowledge.services.versions import versions
 from rescity.web.deps import CurrentPrincipal, OptionalPrincipal, UoW, allow
 
@@ -60,7 +70,9 @@ Reviewer = Annotated[Principal, Depends(allow("knowledge.initiative.review"))]
 
 def search_query(
     q: Annotated[str, Query(max_length=200)] = "",
-    country: Annotated[str, Query(max_length=2)] = "",
+    country: Annotated[
+        str, Query(max_length=60, description="ISO code or name (China, 中国, CN).")
+    ] = "",
     city: Annotated[str, Query(max_length=120)] = "",
     theme: Annotated[str, Query(max_length=40)] = "",
     sdg: Annotated[str, Query(max_length=10)] = "",
@@ -70,9 +82,12 @@ def search_query(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchQuery:
+    code = country_code(country)
+    if country and not code:
+        raise InputError(f"unknown country {country!r}", source="country")
     return SearchQuery(
         q=q,
-        country=country,
+        country=code,
         city=city,
         theme=theme,
         sdg=sdg,
@@ -108,6 +123,7 @@ def list_initiatives(uow: UoW, principal: ReadPublished, query: SearchParams) ->
                 score=h.score,
                 title_highlight=str(h.title),
                 snippet=str(h.snippet),
+                why=[ReasonOut(**{**r.__dict__, "fields": list(r.fields)}) for r in h.why],
             )
             for h in result.hits
         ],
@@ -156,9 +172,19 @@ def review_queue(uow: UoW, principal: Reviewer) -> list[InitiativeSummary]:
     ]
 
 
+def _history_of(uow: UoW, principal: Principal | None, key: str) -> Initiative:
+    """The initiative whose history this principal may read (the page's rule)."""
+    item = initiatives.get_visible(uow.session, principal, key)
+    if not initiatives.can_see_history(principal, item):
+        if principal is None:
+            raise AuthenticationRequired("sign in to see the version history")
+        raise PermissionDenied("the version history is for the owner and knowledge editors")
+    return item
+
+
 @router.get("/initiatives/{key}/versions", response_model=list[VersionOut])
 def list_versions(key: str, uow: UoW, principal: OptionalPrincipal) -> list[VersionOut]:
-    item = initiatives.get_visible(uow.session, principal, key)
+    item = _history_of(uow, principal, key)
     return [
         VersionOut(
             version=v.version,
@@ -179,7 +205,7 @@ def version_diff(
     from_: Annotated[int, Query(alias="from", ge=1)],
     to: Annotated[int, Query(ge=1)],
 ) -> dict[str, Any]:
-    item = initiatives.get_visible(uow.session, principal, key)
+    item = _history_of(uow, principal, key)
     return {
         "key": key,
         "from": from_,
@@ -314,15 +340,30 @@ def taxonomies() -> dict[str, list[dict[str, str]]]:
 
 @router.get("/export")
 def export(
-    uow: UoW, _: ReadPublished, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
+    uow: UoW,
+    principal: ReadPublished,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    table: Annotated[
+        str, Query(pattern="^(initiatives|programmes|pairings|events|plans)$")
+    ] = "initiatives",
 ) -> Response:
-    if format == "csv":
-        return Response(
-            export_csv(uow.session),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": "attachment; filename=initiatives.csv"},
-        )
-    return Response(export_json(uow.session), media_type="application/json")
+    """Published initiatives, or one cooperation table; action plans for editors only."""
+    if table == "initiatives":
+        if format == "csv":
+            body, media = export_csv(uow.session), "text/csv; charset=utf-8"
+        else:
+            body, media = export_json(uow.session), "application/json"
+    else:
+        if table == "plans" and not _can_review(principal):
+            raise PermissionDenied("action plans are exported for knowledge editors only")
+        rows = table_rows(uow.session, table)
+        if format == "csv":
+            body, media = rows_csv(rows), "text/csv; charset=utf-8"
+        else:
+            body = json.dumps({"table": table, "rows": rows}, ensure_ascii=False, indent=2)
+            media = "application/json"
+    headers = {"Content-Disposition": f"attachment; filename={table}.{format}"}
+    return Response(body, media_type=media, headers=headers if format == "csv" else None)
 
 
 def _pairing_out(p: Pairing) -> PairingOut:

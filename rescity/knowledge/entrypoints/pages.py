@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -10,13 +11,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from rescity.core.errors import DataFileError, InputError, NotFound, Problem
+from rescity.core.errors import DataFileError, InputError, NotFound, PermissionDenied, Problem
 from rescity.core.security.policy import Principal, is_allowed
 from rescity.knowledge.adapters.orm import Assessment, City, Initiative
+from rescity.knowledge.adapters.search_index import record_keywords
 from rescity.knowledge.domain.assessment import index_label
+from rescity.knowledge.domain.countries import countries
 from rescity.knowledge.domain.model import ProfileData as _Profile
 from rescity.knowledge.domain.model import Status, density_mismatch
-from rescity.knowledge.domain.taxonomy import label, terms
+from rescity.knowledge.domain.provenance import provenance
+from rescity.knowledge.domain.taxonomy import crosswalk, label, terms
 from rescity.knowledge.entrypoints.api import SearchParams
 from rescity.knowledge.services import cooperation, initiatives
 from rescity.knowledge.services.initiatives import InitiativeInput, split_lines
@@ -31,8 +35,17 @@ FIGURE_ROWS = 3
 MAX_SUMMARY_BYTES = 5_000_000
 
 
+def _provenance_of(item: Any) -> Any:
+    return provenance(item.source_document, page=item.source_page, section=item.source_section)
+
+
 def _common(page: Page) -> dict[str, Any]:
-    return {"label": label, "index_label": index_label}
+    return {
+        "label": label,
+        "index_label": index_label,
+        "provenance_of": _provenance_of,
+        "keywords_of": record_keywords,
+    }
 
 
 @router.get("/kb")
@@ -76,11 +89,13 @@ def initiative_page(
     diff_to: int | None = None,
 ) -> Response:
     item = initiatives.get_visible(uow.session, principal, key)
-    history = versions(uow.session, item) if principal is not None else []
+    see_history = initiatives.can_see_history(principal, item)
+    history = versions(uow.session, item) if see_history else []
     diff_text = ""
-    if diff_from and diff_to:
+    if diff_from and diff_to and see_history:
         diff_text = initiatives.version_diff(uow.session, item, diff_from, diff_to)
     owner = principal is not None and item.owner_id == principal.user_id
+    can_edit = principal is not None and initiatives.can_edit(principal, item)
     return page.render(
         "knowledge/initiative.html",
         item=item,
@@ -89,6 +104,7 @@ def initiative_page(
         diff_from=diff_from,
         diff_to=diff_to,
         is_owner=owner,
+        can_edit=can_edit,
         can_review=is_allowed(principal, "knowledge.initiative.review"),
         **_common(page),
     )
@@ -170,30 +186,64 @@ def _form_input(form: Any) -> tuple[InitiativeInput, list[dict[str, Any]]]:
 
     figures: list[dict[str, Any]] = []
     for n in range(FIGURE_ROWS):
-        row = {
-            k: text(f"figure_{n}_{k}") for k in ("indicator", "baseline", "value", "unit", "year")
-        }
+        keys = ("indicator", "baseline", "value", "unit", "year")
+        row = {k: text(f"figure_{n}_{k}") for k in keys}
         if any(row.values()):
-            figures.append(row)
+            figures.append({**row, "status": text(f"figure_{n}_status") or "achieved"})
     year = text("year")
+    tags = [t.strip() for t in text("tags").replace("，", ",").split(",") if t.strip()]
     data = InitiativeInput(
         city=text("city"),
-        title_en=text("title_en"),
-        title_zh=text("title_zh"),
-        abstract_en=text("abstract_en"),
-        abstract_zh=text("abstract_zh"),
-        background_en=text("background_en"),
-        background_zh=text("background_zh"),
         key_measures_en=split_lines(text("key_measures_en")),
         key_measures_zh=split_lines(text("key_measures_zh")),
-        outcomes_en=text("outcomes_en"),
-        outcomes_zh=text("outcomes_zh"),
-        lessons_en=text("lessons_en"),
-        lessons_zh=text("lessons_zh"),
         figures=figures,
-        year=(int(year) if year.isascii() and year.isdigit() else 0) if year else None,
+        # a year that is not a number is kept as an impossible one, so that validation
+        # names it instead of dropping it
+        year=(int(year) if re.fullmatch(r"-?\d{1,6}", year) else 0) if year else None,
+        tags=tags or None,
     )
+    for name in _TEXT_INPUTS:
+        setattr(data, name, text(name))
     return data, figures
+
+
+_TEXT_INPUTS = (
+    *(
+        f"{n}_{lang}"
+        for n in (
+            "title",
+            "abstract",
+            "background",
+            "innovative_aspects",
+            "outcomes",
+            "lessons",
+            "transferability",
+        )
+        for lang in ("en", "zh")
+    ),
+    "budget",
+    "period",
+    "stakeholders",
+    "contact",
+    "source",
+)
+
+
+def _form_of(data: InitiativeInput) -> dict[str, str]:
+    """The form fields that show an initiative's current content (for the edit page)."""
+    form = {name: str(getattr(data, name) or "") for name in _TEXT_INPUTS}
+    form["city"] = data.city
+    form["year"] = str(data.year or "")
+    form["key_measures_en"] = "\n".join(data.key_measures_en)
+    form["key_measures_zh"] = "\n".join(data.key_measures_zh)
+    form["tags"] = ", ".join(data.tags or [])
+    for n, fig in enumerate(data.figures[:FIGURE_ROWS]):
+        for k in ("indicator", "baseline", "value", "unit", "year", "status"):
+            value = fig.get(k)
+            form[f"figure_{n}_{k}"] = (
+                "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+            )
+    return form
 
 
 def _cities(uow: UoW, lang: str) -> list[tuple[str, str]]:
@@ -240,6 +290,46 @@ async def submit(
     return RedirectResponse(f"/kb/initiatives/{item.key}?submitted=1", status_code=303)
 
 
+@router.get("/kb/initiatives/{key}/edit")
+def edit_form(key: str, page: Page, uow: UoW, principal: CurrentPrincipal) -> Response:
+    item = initiatives.get_visible(uow.session, principal, key)
+    if not initiatives.can_edit(principal, item):
+        raise PermissionDenied("only the owner or a knowledge editor edits this initiative")
+    source = initiatives.pending_input(item) or initiatives.input_from_item(item)
+    return page.render(
+        "knowledge/submit.html",
+        cities=_cities(uow, page.lang),
+        form=_form_of(source),
+        problems=[],
+        figure_rows=range(FIGURE_ROWS),
+        edit_key=key,
+        **_common(page),
+    )
+
+
+@router.post("/kb/initiatives/{key}/edit")
+async def edit(
+    key: str, request: Request, page: Page, uow: UoW, principal: CurrentPrincipal
+) -> Response:
+    form = await request.form()
+    data, _figures = _form_input(form)
+    try:
+        initiatives.update(uow, principal, key, data, note=str(form.get("note", "")))
+    except InputError as exc:
+        uow.rollback()
+        return page.render(
+            "knowledge/submit.html",
+            status_code=422,
+            cities=_cities(uow, page.lang),
+            form=dict(form),
+            problems=exc.problems,
+            figure_rows=range(FIGURE_ROWS),
+            edit_key=key,
+            **_common(page),
+        )
+    return RedirectResponse(f"/kb/initiatives/{key}", status_code=303)
+
+
 @router.post("/kb/initiatives/{key}/review")
 async def review(
     key: str,
@@ -282,7 +372,13 @@ def taxonomy_page(page: Page) -> Response:
     grouped: dict[str, list[Any]] = {}
     for term in terms().values():
         grouped.setdefault(term.kind, []).append(term)
-    return page.render("knowledge/taxonomies.html", grouped=grouped, **_common(page))
+    return page.render(
+        "knowledge/taxonomies.html",
+        grouped=grouped,
+        crosswalk=crosswalk(),
+        countries=countries(),
+        **_common(page),
+    )
 
 
 def not_found(key: str) -> NotFound:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from rescity.knowledge.adapters.orm import City, CityProfile, Initiative
+from rescity.knowledge.adapters.search_index import record_keywords
+from rescity.knowledge.domain.provenance import document_name, provenance
 from rescity.knowledge.domain.taxonomy import label
 
 
@@ -18,6 +20,8 @@ class FigureIn(BaseModel):
     baseline: float | None = None
     year: int | None = Field(default=None, ge=1900, le=2100)
     baseline_year: int | None = Field(default=None, ge=1900, le=2100)
+    direction: str = Field(default="", pattern="^(|increase|decrease)$")
+    status: str = Field(default="achieved", pattern="^(achieved|target)$")
 
 
 class InitiativeCreate(BaseModel):
@@ -41,6 +45,13 @@ class InitiativeCreate(BaseModel):
     figures: list[FigureIn] = Field(default_factory=list, max_length=50)
     tags: list[str] | None = Field(default=None, description="Taxonomy codes; auto if omitted.")
     year: int | None = Field(default=None, ge=1900, le=2100)
+    transferability_en: str = Field(default="", max_length=20_000)
+    transferability_zh: str = Field(default="", max_length=20_000)
+    budget: str = Field(default="", max_length=300)
+    period: str = Field(default="", max_length=100)
+    stakeholders: str = Field(default="", max_length=5_000)
+    contact: str = Field(default="", max_length=300)
+    source: str = Field(default="", max_length=500, description="What the submitter cites.")
 
 
 class InitiativeUpdate(InitiativeCreate):
@@ -81,10 +92,20 @@ class InitiativeSummary(BaseModel):
     tags: list[str]
 
 
+class ReasonOut(BaseModel):
+    """Why a hit matched one part of the query: a thesaurus concept or the words, where."""
+
+    query: str
+    concept: str
+    label: str
+    fields: list[str]
+
+
 class SearchHitOut(InitiativeSummary):
     score: float
     title_highlight: str
     snippet: str
+    why: list[ReasonOut] = []
 
 
 class FacetOut(BaseModel):
@@ -100,6 +121,19 @@ class SearchOut(BaseModel):
     per_page: int
     hits: list[SearchHitOut]
     facets: dict[str, list[FacetOut]]
+
+
+class ProvenanceOut(BaseModel):
+    """Where the record comes from (document file name, never a server path)."""
+
+    document: str
+    line: int | None
+    page: int | None
+    section: str
+    title: str
+    publisher: str
+    edition: str
+    licence: str
 
 
 class InitiativePublic(InitiativeSummary):
@@ -120,7 +154,12 @@ class InitiativePublic(InitiativeSummary):
     figures: list[dict[str, Any]]
     tag_labels: list[TagOut]
     version: int
+    sheet: dict[str, str]
+    has_pending_edit: bool
+    keywords_zh: list[str]
+    keywords_en: list[str]
     source_document: str
+    provenance: ProvenanceOut
     last_verified: date | None
     updated_at: datetime
 
@@ -131,10 +170,18 @@ class InitiativePublic(InitiativeSummary):
         data = {
             name: getattr(item, name)
             for name in cls.model_fields
-            if name not in ("city", "tags", "tag_labels") and hasattr(item, name)
+            if name not in ("city", "tags", "tag_labels", "provenance", "sheet")
+            and hasattr(item, name)
         }
+        data["sheet"] = dict(item.sheet or {})
+        data["has_pending_edit"] = item.pending_content is not None
+        words = record_keywords(item)
+        data.update(keywords_zh=words["zh"], keywords_en=words["en"])
+        data["source_document"] = document_name(item.source_document)
+        where = provenance(item.source_document, page=item.source_page, section=item.source_section)
         return cls(
             **data,
+            provenance=ProvenanceOut(**where.__dict__),
             city=CitySummary.of(item.city),
             tags=item.tag_codes,
             tag_labels=[
@@ -181,7 +228,8 @@ class ProfileOut(BaseModel):
 
     @classmethod
     def of(cls, p: CityProfile) -> ProfileOut:
-        return cls(**{name: getattr(p, name) for name in cls.model_fields})
+        data = {name: getattr(p, name) for name in cls.model_fields}
+        return cls(**{**data, "source": document_name(p.source)})
 
 
 class CityPublic(CitySummary):
@@ -249,6 +297,11 @@ class PairingOut(BaseModel):
     confirmed_a: bool
     confirmed_b: bool
     source: str
+
+    @field_validator("source")
+    @classmethod
+    def _no_server_path(cls, value: str) -> str:
+        return document_name(value)
 
 
 class EventOut(BaseModel):

@@ -37,6 +37,7 @@ from rescity.knowledge.domain.model import (
     ProfileData,
     ProgrammeData,
 )
+from rescity.knowledge.domain.provenance import document_name
 from rescity.knowledge.services.profiles import fill_from_gazetteer
 from rescity.knowledge.services.versions import apply_content, content_hash, record_version
 
@@ -148,6 +149,8 @@ def _import_initiatives(
             content["city"] = city.key
             digest = content_hash(content)
             item = existing.get(data.key)
+            if item is not None:  # where it comes from is not content: always up to date
+                _set_provenance(item, data)
             if item is not None and item.edited_in_app and not force:
                 summary.kept_local_edits.append(data.key)
                 continue
@@ -163,7 +166,7 @@ def _import_initiatives(
                 existing[data.key] = item
             item.city = city
             apply_content(session, item, content)
-            item.source_document = data.source_document
+            _set_provenance(item, data)
             item.import_hash = digest
             item.edited_in_app = False
             item.last_verified = date.today()
@@ -182,6 +185,12 @@ def _import_initiatives(
         (summary.created if created else summary.updated).append(item.key)
     session.flush()
     SearchIndex(session).put_many([document_of(item) for item, _, _ in pending])
+
+
+def _set_provenance(item: Initiative, data: InitiativeData) -> None:
+    item.source_document = document_name(data.source_document)
+    item.source_page = data.source_page
+    item.source_section = data.source_section
 
 
 def _import_programme(

@@ -1,4 +1,9 @@
-"""Export of the knowledge base (JSON for round-trips, CSV for spreadsheets)."""
+"""Export of the knowledge base (JSON for round-trips, CSV for spreadsheets).
+
+CSV cells that a spreadsheet would read as a formula (starting with = + - @, a tab or a
+carriage return) are written with a leading apostrophe, so opening an export can never run
+what someone typed into a record (CSV/formula injection).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import City, CityProfile, Initiative
 from rescity.knowledge.domain.model import Status
+from rescity.knowledge.domain.provenance import document_name
 from rescity.knowledge.services.versions import snapshot
 
 EXPORT_FORMAT = "rescity-knowledge"
@@ -51,7 +57,7 @@ def _profile_dict(p: CityProfile) -> dict[str, Any]:
         "stated_density": p.stated_density,
         "density": p.density,
         "scope_note": p.scope_note,
-        "source": p.source,
+        "source": document_name(p.source),
         "notes": dict(p.notes or {}),
     }
 
@@ -62,7 +68,7 @@ def initiative_dict(item: Initiative) -> dict[str, Any]:
         **snapshot(item),
         "status": item.status,
         "version": item.version,
-        "source_document": item.source_document,
+        "source_document": document_name(item.source_document),
         "last_verified": item.last_verified.isoformat() if item.last_verified else None,
     }
     return data
@@ -100,15 +106,41 @@ def export_json(session: Session, *, include_unpublished: bool = False) -> str:
     )
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: strings that start like a formula get a
+    leading apostrophe; numbers and other values are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def rows_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> str:
+    """Rows as CSV (safe cells; lists and dicts as JSON), with the given or all columns."""
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                k: safe_cell(json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v)
+                for k, v in row.items()
+            }
+        )
+    return buf.getvalue()
+
+
 def export_csv(session: Session, *, include_unpublished: bool = False) -> str:
     data = export_data(session, include_unpublished=include_unpublished)
     cities = {c["key"]: c for c in data["cities"]}
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
+    rows = []
     for item in data["initiatives"]:
         city = cities.get(item["city"], {})
-        writer.writerow(
+        rows.append(
             {
                 **item,
                 "city_en": city.get("name_en", ""),
@@ -119,4 +151,4 @@ def export_csv(session: Session, *, include_unpublished: bool = False) -> str:
                 "tags": ";".join(item["tags"]),
             }
         )
-    return buf.getvalue()
+    return rows_csv(rows, CSV_COLUMNS)

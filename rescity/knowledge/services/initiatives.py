@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from rescity.core import audit
 from rescity.core.audit import AuditKind
-from rescity.core.errors import Conflict, InputError, NotFound, Problem
+from rescity.core.errors import Conflict, InputError, NotFound, PermissionDenied, Problem
 from rescity.core.security.policy import Principal, Target, is_allowed, require
 from rescity.core.storage.uow import UnitOfWork
 from rescity.knowledge.adapters.orm import Initiative, InitiativeVersion
@@ -31,7 +31,7 @@ from rescity.knowledge.adapters.search_index import SearchIndex
 from rescity.knowledge.domain.model import Status, slugify
 from rescity.knowledge.domain.outcomes import figure_from_dict
 from rescity.knowledge.domain.taxonomy import auto_tags, terms
-from rescity.knowledge.services.catalogue import ensure_city, get_city
+from rescity.knowledge.services.catalogue import get_city
 from rescity.knowledge.services.versions import apply_content, diff, record_version, snapshot
 
 REVIEW_DECISIONS = {
@@ -66,12 +66,37 @@ class InitiativeInput:
     figures: list[dict[str, Any]] = field(default_factory=list)
     tags: list[str] | None = None
     year: int | None = None
+    # the rest of a case sheet (Guangzhou Award / URBACT good-practice sheets)
+    transferability_en: str = ""
+    transferability_zh: str = ""
+    budget: str = ""
+    period: str = ""
+    stakeholders: str = ""
+    contact: str = ""
+    source: str = ""
+
+
+SHEET_FIELDS = (
+    "transferability_en",
+    "transferability_zh",
+    "budget",
+    "period",
+    "stakeholders",
+    "contact",
+    "source",
+)
+_SHEET_LIMITS = {"budget": 300, "period": 100, "contact": 300, "source": 500}
 
 
 def validate(data: InitiativeInput, session: Session) -> list[Problem]:
     problems: list[Problem] = []
     if not data.city.strip():
         problems.append(Problem("city", "choose the city"))
+    elif get_city(session, data.city) is None:
+        problems.append(Problem("city", f"unknown city {data.city!r}: choose one from the list"))
+    for name, limit in _SHEET_LIMITS.items():
+        if len(getattr(data, name)) > limit:
+            problems.append(Problem(name, f"at most {limit} characters"))
     if not (data.title_en.strip() or data.title_zh.strip()):
         problems.append(Problem("title", "give a title in Chinese or English"))
     for name in ("title_en", "title_zh"):
@@ -96,7 +121,12 @@ def validate(data: InitiativeInput, session: Session) -> list[Problem]:
 
 
 def _content(data: InitiativeInput) -> dict[str, Any]:
-    content = {k: v for k, v in data.__dict__.items() if k not in ("city", "tags", "figures")}
+    content = {
+        k: v
+        for k, v in data.__dict__.items()
+        if k not in ("city", "tags", "figures", *SHEET_FIELDS)
+    }
+    content["sheet"] = {k: getattr(data, k).strip() for k in SHEET_FIELDS if getattr(data, k)}
     content["key_measures_en"] = [m.strip() for m in data.key_measures_en if m.strip()]
     content["key_measures_zh"] = [m.strip() for m in data.key_measures_zh if m.strip()]
     content["figures"] = [figure_from_dict(f).as_dict() for f in data.figures]
@@ -133,7 +163,9 @@ def submit(uow: UnitOfWork, principal: Principal, data: InitiativeInput) -> Init
     problems = validate(data, session)
     if problems:
         raise InputError(problems, source="initiative")
-    city = get_city(session, data.city) or ensure_city(session, data.city)
+    city = get_city(session, data.city)
+    if city is None:  # validate() said so already; never create a city from a form
+        raise InputError([Problem("city", f"unknown city {data.city!r}")], source="initiative")
     item = Initiative(
         key=_new_key(session, city.key, data),
         city_id=city.id,
@@ -206,14 +238,25 @@ def update(
     problems = validate(data, session)
     if problems:
         raise InputError(problems, source="initiative")
-    if data.city and data.city != item.city.key:
-        city = get_city(session, data.city) or ensure_city(session, data.city)
-        item.city_id = city.id
-        session.flush()
-        session.refresh(item, ["city"])
+    if not is_editor and item.status == Status.PUBLISHED:
+        # The published version stays live; the edit waits for an editor.
+        item.pending_content = {**_content(data), "city": data.city or item.city.key}
+        item.pending_by = principal.user_id
+        audit.record(
+            session,
+            principal,
+            kind=AuditKind.WRITE,
+            action="knowledge.initiative.propose_edit",
+            record_type="initiative",
+            record_id=item.key,
+            detail={"note": note[:500]},
+        )
+        uow.commit()
+        return item
+    _move_to_city(session, item, data.city)
     apply_content(session, item, _content(data))
     item.edited_in_app = True
-    if not is_editor and item.status in (Status.PUBLISHED, Status.CHANGES_REQUESTED):
+    if not is_editor and item.status == Status.CHANGES_REQUESTED:
         item.status = str(Status.SUBMITTED)
     record_version(session, item, principal=principal, note=note or "edited")
     SearchIndex(session).put(item)
@@ -230,10 +273,25 @@ def update(
     return item
 
 
+def _move_to_city(session: Session, item: Initiative, city_key: str) -> None:
+    if city_key and city_key != item.city.key:
+        city = get_city(session, city_key)
+        if city is None:
+            raise InputError([Problem("city", f"unknown city {city_key!r}")], source="initiative")
+        item.city_id = city.id
+        session.flush()
+        session.refresh(item, ["city"])
+
+
 def review(
     uow: UnitOfWork, principal: Principal, key: str, decision: str, *, comment: str = ""
 ) -> Initiative:
-    """A knowledge editor publishes, rejects or asks for changes (with a comment)."""
+    """A knowledge editor publishes, rejects or asks for changes (with a comment).
+
+    On a published record with an owner's pending edit, the decision is about the edit:
+    publishing applies it (a new version), the others drop it and the record stays as it
+    was. Nobody reviews their own submission or edit.
+    """
     require(principal, "knowledge.initiative.review")
     if decision not in REVIEW_DECISIONS:
         raise InputError([Problem("decision", f"one of {', '.join(REVIEW_DECISIONS)}")])
@@ -241,6 +299,11 @@ def review(
         raise InputError([Problem("comment", "say what should change")])
     session = uow.session
     item = get(session, key)
+    author = item.pending_by if item.pending_content is not None else item.owner_id
+    if author is not None and author == principal.user_id:
+        raise PermissionDenied("you cannot review your own submission or edit")
+    if item.pending_content is not None:
+        return _review_pending(uow, principal, item, decision, comment)
     if item.status not in (Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.PUBLISHED):
         raise Conflict(f"a {item.status} initiative cannot be reviewed")
     item.status = str(REVIEW_DECISIONS[decision])
@@ -259,12 +322,81 @@ def review(
     return item
 
 
+def _review_pending(
+    uow: UnitOfWork, principal: Principal, item: Initiative, decision: str, comment: str
+) -> Initiative:
+    session = uow.session
+    pending = dict(item.pending_content or {})
+    if decision == "publish":
+        _move_to_city(session, item, str(pending.pop("city", "")))
+        apply_content(session, item, pending)
+        item.edited_in_app = True
+        record_version(session, item, principal=principal, note=f"edit published {comment}".strip())
+        SearchIndex(session).put(item)
+    item.pending_content = None
+    item.pending_by = None
+    audit.record(
+        session,
+        principal,
+        kind=AuditKind.WRITE,
+        action=f"knowledge.initiative.edit_{decision}",
+        record_type="initiative",
+        record_id=item.key,
+        detail={"comment": comment[:500]},
+    )
+    uow.commit()
+    return item
+
+
+def can_edit(principal: Principal, item: Initiative) -> bool:
+    """The owner (while the record is editable) or a knowledge editor."""
+    if is_allowed(principal, "knowledge.initiative.review"):
+        return True
+    return (
+        is_allowed(principal, "knowledge.initiative.update", Target(owner_id=item.owner_id))
+        and Status(item.status) in OWNER_EDITABLE
+    )
+
+
+def pending_input(item: Initiative) -> InitiativeInput | None:
+    """The owner's edit awaiting review, as form input (None when there is none)."""
+    if item.pending_content is None:
+        return None
+    content = dict(item.pending_content)
+    data = InitiativeInput(
+        city=str(content.get("city", item.city.key)),
+        figures=list(content.get("figures", [])),
+        tags=list(content.get("tags", [])),
+        year=content.get("year"),
+    )
+    for name, value in content.items():
+        if hasattr(data, name) and name not in ("city", "figures", "tags", "year", "sheet"):
+            setattr(data, name, value)
+    for name, value in (content.get("sheet") or {}).items():
+        if name in SHEET_FIELDS:
+            setattr(data, name, value)
+    return data
+
+
+def can_see_history(principal: Principal | None, item: Initiative) -> bool:
+    """Version history (who changed what) is for the owner and knowledge editors; the
+    same rule for the page and the API."""
+    if principal is None:
+        return False
+    return item.owner_id == principal.user_id or is_allowed(
+        principal, "knowledge.initiative.review"
+    )
+
+
 def review_queue(session: Session, principal: Principal) -> list[Initiative]:
     require(principal, "knowledge.initiative.review")
     return list(
         session.scalars(
             select(Initiative)
-            .where(Initiative.status == str(Status.SUBMITTED))
+            .where(
+                (Initiative.status == str(Status.SUBMITTED))
+                | Initiative.pending_content.is_not(None)
+            )
             .order_by(Initiative.updated_at)
         )
     )
@@ -306,7 +438,10 @@ def input_from_item(item: Initiative) -> InitiativeInput:
         year=item.year,
     )
     for name, value in content.items():
-        if hasattr(data, name) and name not in ("city", "figures", "tags", "year"):
+        if hasattr(data, name) and name not in ("city", "figures", "tags", "year", "sheet"):
+            setattr(data, name, value)
+    for name, value in (item.sheet or {}).items():
+        if name in SHEET_FIELDS:
             setattr(data, name, value)
     return data
 

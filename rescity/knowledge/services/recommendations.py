@@ -32,12 +32,13 @@ from rescity.knowledge.domain.gaps import (
     measured_gaps,
 )
 from rescity.knowledge.domain.model import Status
+from rescity.knowledge.domain.thesaurus import concept_ids
 from rescity.knowledge.services.catalogue import get_city
 
 CONTEXT_WEIGHT = 0.1  # below the smallest step between directness levels: only a tie-break
-# The thesaurus' concept finder (text → concept ids) once the knowledge thesaurus is
-# available; None matches by the words of data/gap_concepts.toml only.
-FIND_CONCEPTS: ConceptFinder | None = None
+# The search thesaurus' concept finder (text → concept ids): a gap and an initiative meet on
+# the same concept in either language; data/gap_concepts.toml names each gap's concepts.
+FIND_CONCEPTS: ConceptFinder | None = concept_ids
 
 
 def _city(session: Session, key: str) -> City:

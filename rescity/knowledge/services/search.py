@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from rescity.knowledge.adapters.orm import City, Initiative
 from rescity.knowledge.adapters.search_index import BODY_FIELDS, SearchIndex
-from rescity.knowledge.adapters.segmenter import highlight_terms, is_cjk
+from rescity.knowledge.adapters.segmenter import Clause, highlight_terms, is_cjk, parse_query
+from rescity.knowledge.domain.countries import country_code, country_label
 from rescity.knowledge.domain.model import Status
-from rescity.knowledge.domain.taxonomy import kind_of, label
+from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
+from rescity.knowledge.domain.thesaurus import thesaurus
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
@@ -45,12 +47,24 @@ class FacetValue:
     count: int
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why a record matched one part of the query: through a thesaurus concept (``concept``,
+    its ``label`` in the reader's language) or the words themselves, in which ``fields``."""
+
+    query: str
+    concept: str
+    label: str
+    fields: tuple[str, ...]
+
+
 @dataclass
 class SearchHit:
     item: Initiative
     score: float
     title: Markup
     snippet: Markup
+    why: list[Reason] = field(default_factory=list)
 
 
 @dataclass
@@ -72,7 +86,7 @@ def _filters(stmt: _S, meta: Any, query: SearchQuery, statuses: tuple[str, ...] 
     if query.status:
         stmt = stmt.where(meta.c.status == query.status)
     if query.country:
-        stmt = stmt.where(meta.c.country == query.country)
+        stmt = stmt.where(meta.c.country == (country_code(query.country) or query.country))
     if query.city:
         stmt = stmt.where(meta.c.city_key == query.city)
     if query.year is not None:
@@ -136,12 +150,14 @@ def search(
     scores = {int(r[0]): float(r[1] or 0) for r in page_rows}
     by_id = {i.id: i for i in session.scalars(select(Initiative).where(Initiative.id.in_(chosen)))}
     terms = highlight_terms(query.q)
+    clauses = parse_query(query.q)
     hits = [
         SearchHit(
             by_id[i],
             scores[i],
             highlight(by_id[i].title(query.lang), terms),
             snippet(by_id[i], terms, query.lang),
+            explain(by_id[i], clauses, query.lang),
         )
         for i in chosen
         if i in by_id
@@ -167,8 +183,6 @@ def _facets(
     session: Session, counts: dict[str, list[tuple[str, int]]], lang: str
 ) -> dict[str, list[FacetValue]]:
     """Labelled facet values from the raw counts (cities resolved, countries summed)."""
-    from rescity.knowledge.domain.gazetteer import country_info
-
     city_counts = {int(v): n for v, n in counts.get("city", [])}
     cities = {c.id: c for c in session.scalars(select(City).where(City.id.in_(list(city_counts))))}
     countries: Counter[str] = Counter()
@@ -176,19 +190,61 @@ def _facets(
     for city_id, n in city_counts.items():
         city = cities[city_id]
         out["city"].append(FacetValue(city.key, city.name(lang), n))
-        countries[city.country] += n
-    out["country"] = [
-        FacetValue(c, country_info(c).get(lang, c) or c, n) for c, n in countries.items()
-    ]
+        countries[country_code(city.country) or city.country] += n
+    out["country"] = [FacetValue(c, country_label(c, lang), n) for c, n in countries.items() if c]
     out["year"] = [
         FacetValue(str(int(float(v))), str(int(float(v))), n) for v, n in counts.get("year", [])
     ]
     out["status"] = [FacetValue(v, v, n) for v, n in counts.get("status", [])]
     tags = counts.get("tag", [])
     out["sdg"] = [FacetValue(c, label(c, lang), n) for c, n in tags if kind_of(c) == "sdg"]
-    out["theme"] = [FacetValue(c, label(c, lang), n) for c, n in tags if kind_of(c) != "sdg"]
+    out["theme"] = [FacetValue(c, facet_label(c, lang), n) for c, n in tags if kind_of(c) != "sdg"]
     for values in out.values():
         values.sort(key=lambda v: (-v.count, v.label))
+    return out
+
+
+def _field_texts(item: Initiative) -> list[tuple[str, str]]:
+    out = [("title", f"{item.title_en} {item.title_zh}")]
+    for name in BODY_FIELDS:
+        parts = []
+        for lg in ("en", "zh"):
+            value = getattr(item, f"{name}_{lg}")
+            parts.append("\n".join(value) if isinstance(value, list) else (value or ""))
+        out.append((name, "\n".join(parts)))
+    return [(n, t) for n, t in out if t.strip()]
+
+
+def _words(clause: Clause) -> list[str]:
+    """The clause's own words as lower-case strings to look for (not its concepts)."""
+    out = [clause.surface.lower()]
+    for alt in clause.alts:
+        if alt.kind != "all" and not alt.tokens[0].startswith("zzc"):
+            out.append(("" if all(is_cjk(t) for t in alt.tokens) else " ").join(alt.tokens))
+    return out
+
+
+def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
+    """For each part of the query, the concept or words it matched and the fields where.
+
+    Checked with substring tests on the lower-cased fields (fast enough for a page of hits;
+    the index already decided that the record matches)."""
+    if not clauses:
+        return []
+    th = thesaurus()
+    fields = [(name, text.lower()) for name, text in _field_texts(item)]
+    out = []
+    for clause in clauses:
+        for cid in clause.concepts:
+            where = tuple(name for name, text in fields if th.present(cid, text))
+            if where:
+                out.append(Reason(clause.surface, cid, th.concepts[cid].label(lang), where))
+                break
+        else:
+            words = _words(clause)
+            where = tuple(name for name, text in fields if any(w in text for w in words))
+            if where:
+                out.append(Reason(clause.surface, "", "", where))
     return out
 
 

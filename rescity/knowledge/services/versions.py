@@ -30,6 +30,8 @@ def snapshot(item: Initiative) -> dict[str, Any]:
     data["tags"] = sort_codes([t.code for t in item.tags])
     data["year"] = item.year
     data["city"] = item.city.key if item.city is not None else ""
+    if item.sheet:
+        data["sheet"] = dict(item.sheet)
     return data
 
 
@@ -52,6 +54,8 @@ def apply_content(session: Session, item: Initiative, content: dict[str, Any]) -
         item.figures = [dict(f) for f in content["figures"] or []]
     if "year" in content:
         item.year = content["year"]
+    if "sheet" in content:
+        item.sheet = {str(k): str(v) for k, v in (content["sheet"] or {}).items() if v}
     if "tags" in content:
         set_tags(session, item, list(content["tags"] or []))
 

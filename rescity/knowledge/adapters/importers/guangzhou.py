@@ -51,7 +51,7 @@ PAGE_HEADER = re.compile(
 DATA_HEADING = re.compile(r"^\s*basic city data\s*(?:\((?P<scope>[^)]*)\))?\s*$", re.I)
 CONTENTS_HEADING = re.compile(r"^\s*contents\s*$", re.I)
 CONTENTS_ENTRY = re.compile(
-    r"^\s*(?:\d{1,3}\s+)?(?P<city>[A-Z][A-Za-z .'\-]{1,40}):\s+(?P<title>\S.*\S)\s*$"
+    r"^\s*(?:(?P<page>\d{1,3})\s+)?(?P<city>[A-Z][A-Za-z .'\-]{1,40}):\s+(?P<title>\S.*\S)\s*$"
 )
 EDITION = re.compile(r"\bThe (\d+)(?:st|nd|rd|th) Guangzhou International Award", re.I)
 
@@ -132,7 +132,7 @@ def _norm(text: str) -> str:
 def parse(path: Path) -> ImportResult:
     """Read one collection file; raises DataFileError when it holds no case at all."""
     lines = read_lines(path)
-    result = ImportResult(source=str(path), format=FORMAT)
+    result = ImportResult(source=path.name, format=FORMAT)
     full_text = "\n".join(line.text for line in lines)
     edition_match = EDITION.search(full_text)
     edition = int(edition_match.group(1)) if edition_match else None
@@ -158,6 +158,9 @@ def parse(path: Path) -> ImportResult:
         seen_keys[base] = seen_keys.get(base, 0) + 1
         initiative.key = base if seen_keys[base] == 1 else f"{base}-{seen_keys[base]}"
         initiative.source_document = f"{path.name}:{lines[case.city_line].number}"
+        listed = contents.get(_norm(case.city))
+        initiative.source_page = listed[1] if listed else None
+        initiative.source_section = f"{initiative.title_en}, {case.city}"
         zh_title = read_data("seed_translations.toml").get(initiative.key, {}).get("title_zh")
         if zh_title:
             initiative.title_zh = zh_title
@@ -193,8 +196,9 @@ def _find_cases(lines: list[Line]) -> list[_Case]:
     return cases
 
 
-def _contents(lines: list[Line], first_case: int) -> dict[str, str]:
-    entries: dict[str, str] = {}
+def _contents(lines: list[Line], first_case: int) -> dict[str, tuple[str, int | None]]:
+    """CONTENTS entries by city: (title, page number when the entry gives one)."""
+    entries: dict[str, tuple[str, int | None]] = {}
     in_contents = False
     for line in lines[:first_case]:
         if CONTENTS_HEADING.match(line.text):
@@ -202,7 +206,8 @@ def _contents(lines: list[Line], first_case: int) -> dict[str, str]:
             continue
         m = CONTENTS_ENTRY.match(line.text) if in_contents else None
         if m:
-            entries.setdefault(_norm(m["city"]), m["title"].strip())
+            page = int(m["page"]) if m["page"] else None
+            entries.setdefault(_norm(m["city"]), (m["title"].strip(), page))
     return entries
 
 
@@ -318,7 +323,7 @@ def _read_case(
     case: _Case,
     end: int,
     blocks: list[_Block],
-    contents: dict[str, str],
+    contents: dict[str, tuple[str, int | None]],
     result: ImportResult,
     year: int | None,
 ) -> InitiativeData:
@@ -336,7 +341,7 @@ def _read_case(
         result.cities.append(city)
     label = city.name_en
     title = case.title
-    listed = contents.get(_norm(case.city))
+    listed = contents.get(_norm(case.city), ("", None))[0]
     if not title:
         if listed:
             title = listed
@@ -421,10 +426,24 @@ def _read_case(
     for name in ("abstract", "key_measures", "outcomes"):
         if not sections.get(name):
             result.warn(lines[case.city_line].number, name, "section not found", case=label)
-    item.figures = extract_figures(item.outcomes_en + "\n" + " ".join(item.key_measures_en))
-    item.tags = auto_tags(
-        " ".join([item.title_en, item.summary_en, item.abstract_en, *item.key_measures_en])
+    item.figures = extract_figures(
+        "\n".join([item.outcomes_en, *item.key_measures_en, item.innovative_aspects_en])
     )
+    everything = "\n".join(
+        [item.background_en, item.innovative_aspects_en, item.outcomes_en, item.lessons_en]
+    )
+    item.tags = auto_tags(
+        " ".join([item.title_en, item.summary_en, item.abstract_en, *item.key_measures_en]),
+        whole_text=everything + "\n" + item.abstract_en + " ".join(item.key_measures_en),
+        background=item.background_en,
+    )
+    if not item.tags:
+        result.warn(
+            lines[case.city_line].number,
+            "tags",
+            "no theme or SDG recognised: the record is in no facet until an editor tags it",
+            case=label,
+        )
     return item
 
 

@@ -89,7 +89,7 @@ def _cluster_code(name: str) -> str:
 
 def parse(path: Path) -> ImportResult:
     lines = read_lines(path)
-    result = ImportResult(source=str(path), format=FORMAT)
+    result = ImportResult(source=path.name, format=FORMAT)
     programme = ProgrammeData(
         key="iuc-asia",
         name_en="International Urban Cooperation (IUC) EU–China",

@@ -62,7 +62,7 @@ def _city_for(name: str, country: str, result: ImportResult, line: int | None) -
 def parse(path: Path) -> ImportResult:
     lines = read_lines(path)
     text = "\n".join(line.text for line in lines)
-    result = ImportResult(source=str(path), format=FORMAT)
+    result = ImportResult(source=path.name, format=FORMAT)
     cn_match, eu_match = CN_LIST.search(text), EU_LIST.search(text)
     if cn_match is None or eu_match is None:
         missing = "Chinese (它们是：…)" if cn_match is None else "European (伙伴城市及区域为：…)"

@@ -28,7 +28,7 @@ def parse(path: Path) -> ImportResult:
         raise DataFileError(str(path), f"not valid JSON: {exc.msg}", line=exc.lineno) from None
     if not isinstance(data, dict) or data.get("format") != "rescity-knowledge":
         raise DataFileError(str(path), "not a rescity knowledge export (format field)", line=1)
-    result = ImportResult(source=str(path), format=FORMAT)
+    result = ImportResult(source=path.name, format=FORMAT)
     for c in data.get("cities", []):
         result.cities.append(
             CityData(
