@@ -253,6 +253,14 @@ def test_programmes_pairings_and_action_plans_over_the_api(
     assert client.get(f"/api/kb/action-plans/{plan_id}").status_code in (401, 403)
     hidden = client.get(f"/api/kb/action-plans/{plan_id}", headers=user)
     assert hidden.status_code == 403 and "focal@" not in hidden.text
+    # the editors' export carries the template's fields and milestone status, never the contact
+    rows = client.get("/api/kb/export", params={"table": "plans"}, headers=admin).json()["rows"]
+    exported = next(r for r in rows if r["id"] == plan_id)
+    assert exported["key_projects"] == ["Wetland monitoring"]
+    assert exported["milestones"] == [
+        {"title": "Roadmap agreed", "due": "2025-03-31", "status": "done"}
+    ]
+    assert "focal@" not in json.dumps(rows) and "contact_role" not in exported
 
 
 def test_events_calendar_ics_and_map_geojson(client: TestClient) -> None:

@@ -53,12 +53,9 @@ def table_rows(session: Session, name: str) -> list[dict[str, Any]]:
                 col, value = "programme", programmes.get(value, "")
             data[col] = _value(value)
         if name == "plans":
-            data["actions"] = [
-                {"title": a.title, "owner": a.owner, "quarter": a.quarter, "status": a.status}
-                for a in row.actions
-            ]
             data["milestones"] = [
-                {"title": m.title, "quarter": m.quarter, "done": m.done} for m in row.milestones
+                {"title": m.title, "due": _value(m.due), "status": m.status}
+                for m in row.milestones
             ]
         out.append(data)
     return out
