@@ -90,6 +90,7 @@ def _value_domains() -> dict[str, set[str]]:
     from rescity.core.security.policy import Role
     from rescity.knowledge.domain.model import Status
     from rescity.knowledge.domain.taxonomy import KINDS
+    from rescity.knowledge.services.plans import MILESTONE_STATUSES
     from rescity.knowledge.services.search import FACETS
 
     return {
@@ -103,6 +104,7 @@ def _value_domains() -> dict[str, set[str]]:
         "kb.status.": {k.value for k in Status},
         "kb.facet.": set(FACETS),
         "kb.kind.": set(KINDS),
+        "kb.plan.status.": set(MILESTONE_STATUSES),
         "kb.field.": set(re.findall(r'"([a-z_]+)"', " ".join(re.findall(
             r"{% for name in \(([^)]*)\)", (TEMPLATES / "knowledge" / "initiative.html")
             .read_text("utf-8"))))),

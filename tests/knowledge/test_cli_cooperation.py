@@ -31,7 +31,7 @@ def kb_db(tmp_path: Path, seeds_dir: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def test_match_json_lists_components_with_evidence_and_no_evidence_apart(kb_db: Path) -> None:
     out = runner.invoke(app, ["kb", "match", "guangzhou", "--programme", "iurc-china", "--json"])
     assert out.exit_code == 0, out.output
-    body = json.loads(out.output)
+    body = json.loads(out.stdout)
     assert body["ranked"] and body["no_evidence"]
     for cand in body["ranked"]:
         parts = {c["name"]: c for c in cand["components"]}
@@ -58,7 +58,7 @@ def test_assign_json_pairs_with_evidence_or_refuses(
 ) -> None:
     out = runner.invoke(app, ["kb", "assign", "iurc-china", "--json"])
     assert out.exit_code == 0, out.output
-    pairs = json.loads(out.output)["pairs"]
+    pairs = json.loads(out.stdout)["pairs"]
     assert pairs and len({p["city"] for p in pairs}) == len(pairs)
     assert ("zhengzhou", "lazio") not in {(p["city"], p["candidate"]) for p in pairs}
     # the IUC slides alone: Chinese pilots without initiatives or events, and the one
@@ -69,7 +69,7 @@ def test_assign_json_pairs_with_evidence_or_refuses(
     assert runner.invoke(app, ["kb", "import", iuc, "--format", "iuc-slides"]).exit_code == 0
     refused = runner.invoke(app, ["kb", "assign", "iuc-asia", "--json"])
     assert refused.exit_code == 1
-    assert "no pair" in json.loads(refused.output)["refused"]
+    assert "no pair" in json.loads(refused.stdout)["refused"]
 
 
 def test_recommend_json_after_attaching_an_assessment(kb_db: Path, tmp_path: Path) -> None:
@@ -90,6 +90,6 @@ def test_recommend_json_after_attaching_an_assessment(kb_db: Path, tmp_path: Pat
     assert runner.invoke(app, ["kb", "attach-assessment", "nanjing", str(summary)]).exit_code == 0
     out = runner.invoke(app, ["kb", "recommend", "nanjing", "--json"])
     assert out.exit_code == 0, out.output
-    recs = json.loads(out.output)["recommendations"]
+    recs = json.loads(out.stdout)["recommendations"]
     assert recs and {r["gap"]["key"] for r in recs} <= {"environment", "elderly_care"}
     assert all(r["assessed_area"] == "nanjing_xinjiekou.osm.pbf" for r in recs)

@@ -150,8 +150,11 @@ def test_recommendations_name_real_gaps_and_prefer_outcomes(
     assert all("nanjing_xinjiekou.osm.pbf" in r.reason for r in recs)
     elderly = [r for r in recs if r.gap.key == "elderly_care"]
     levels = [r.directness.level for r in elderly]
-    assert "outcome" in levels and "tags" in levels
-    assert levels.index("tags") > max(i for i, lv in enumerate(levels) if lv == "outcome")
+    # outcomes that address the gap first, then measures, text, shared tags (which of the
+    # weaker levels the seed cases reach depends on how much the thesaurus recognises)
+    order = ["outcome", "measure", "text", "tags"]
+    assert "outcome" in levels and len(set(levels)) > 1
+    assert [order.index(lv) for lv in levels] == sorted(order.index(lv) for lv in levels)
     assert "评估范围" in zh[0].reason
 
 
