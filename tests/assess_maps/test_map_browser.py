@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "map-browser-pass-1"
 
 
-@pytest.fixture
-def server(tmp_path: Path, osm_dir: Path) -> Iterator[str]:
+@contextmanager
+def analyst_server(tmp_path: Path, extracts: Path, *, password: str = PASSWORD) -> Iterator[str]:
+    """A live app whose assessment page offers the extracts in ``extracts`` to ``planner``."""
     settings = load_settings(
         environment="test",
         data_dir=tmp_path,
         secret_key="assess-browser-" + "x" * 32,
         database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}",
-        assess_extracts_dir=osm_dir,
+        assess_extracts_dir=extracts,
         default_language="en",
     )
     engine = make_engine(settings.resolved_database_url)
@@ -37,13 +39,19 @@ def server(tmp_path: Path, osm_dir: Path) -> Iterator[str]:
     with UnitOfWork(make_session_factory(engine)) as uow:
         city = add_place(uow.session, level=PlaceLevel.CITY, code="nj", name_zh="南京市")
         user = create_user(
-            uow.session, username="planner", password=PASSWORD, display_name="Wang Fang"
+            uow.session, username="planner", password=password, display_name="Wang Fang"
         )
         grant_role(uow.session, user, "analyst", city)
         uow.commit()
     with serving(create_app(settings, engine=engine)) as url:
         yield url
     engine.dispose()
+
+
+@pytest.fixture
+def server(tmp_path: Path, osm_dir: Path) -> Iterator[str]:
+    with analyst_server(tmp_path, osm_dir) as url:
+        yield url
 
 
 def test_an_analyst_runs_an_assessment_and_clicks_an_origin(server: str, browser: Any) -> None:

@@ -13,14 +13,7 @@ from typing import Any
 import osmium
 import pytest
 
-from rescity.core.accounts import create_user, grant_role
-from rescity.core.config import load_settings
-from rescity.core.places import PlaceLevel, add_place
-from rescity.core.storage import migrate
-from rescity.core.storage.db import make_engine, make_session_factory
-from rescity.core.storage.uow import UnitOfWork
-from rescity.web.app import create_app
-from tests.live import serving
+from tests.assess_maps.test_map_browser import analyst_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "map-names-pass-1"
@@ -46,25 +39,8 @@ def server(tmp_path: Path, osm_dir: Path) -> Iterator[str]:
     extracts = tmp_path / "extracts"
     extracts.mkdir()
     _hostile_copy(osm_dir / "monaco.osm.pbf", extracts / "hostile_monaco.osm.pbf")
-    settings = load_settings(
-        environment="test",
-        data_dir=tmp_path,
-        secret_key="assess-names-" + "x" * 32,
-        database_url=f"sqlite:///{tmp_path / 'n.sqlite3'}",
-        assess_extracts_dir=extracts,
-        default_language="en",
-    )
-    engine = make_engine(settings.resolved_database_url)
-    migrate.upgrade(engine)
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        city = add_place(uow.session, level=PlaceLevel.CITY, code="mc", name_zh="摩纳哥")
-        user = create_user(uow.session, username="planner", password=PASSWORD,
-                           display_name="Planner")
-        grant_role(uow.session, user, "analyst", city)
-        uow.commit()
-    with serving(create_app(settings, engine=engine)) as url:
+    with analyst_server(tmp_path, extracts, password=PASSWORD) as url:
         yield url
-    engine.dispose()
 
 
 def test_hostile_osm_names_show_as_text_in_map_tooltips(server: str, browser: Any) -> None:
