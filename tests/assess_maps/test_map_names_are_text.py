@@ -13,7 +13,7 @@ from typing import Any
 import osmium
 import pytest
 
-from tests.assess_maps.test_map_browser import analyst_server
+from tests.assess_maps.test_map_browser import analyst_server, run_assessment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "map-names-pass-1"
@@ -47,16 +47,7 @@ def test_hostile_osm_names_show_as_text_in_map_tooltips(server: str, browser: An
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server + "/login?next=/assess")
-    page.fill("#username", "planner")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("#assess-title")
-    page.select_option("#extract", "hostile_monaco.osm.pbf")
-    page.select_option("#origins", "landuse")
-    page.click("#run")
-    page.wait_for_selector("#map[data-ready='true']", timeout=180_000)
-    assert page.locator("#job-state").get_attribute("data-state") == "done"
+    run_assessment(page, server, "hostile_monaco.osm.pbf", "landuse", password=PASSWORD)
 
     # an origin's tooltip, then the tooltips of the facilities it reaches
     page.locator("path.origin-marker.snapped").first.hover(force=True)

@@ -255,12 +255,28 @@ def _cities(uow: UoW, lang: str) -> list[tuple[str, str]]:
 def submit_form(
     page: Page, uow: UoW, _: Annotated[Principal, Depends(allow("knowledge.initiative.submit"))]
 ) -> Response:
+    return _sheet_page(page, uow, form={})
+
+
+def _sheet_page(
+    page: Page,
+    uow: UoW,
+    *,
+    form: dict[str, Any],
+    problems: list[Problem] | None = None,
+    edit_key: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The case-sheet form: new, being edited (``edit_key``), or back with its problems."""
+    extra: dict[str, Any] = {"edit_key": edit_key} if edit_key else {}
     return page.render(
         "knowledge/submit.html",
+        status_code=status_code,
         cities=_cities(uow, page.lang),
-        form={},
-        problems=[],
+        form=form,
+        problems=problems or [],
         figure_rows=range(FIGURE_ROWS),
+        **extra,
         **_common(page),
     )
 
@@ -278,15 +294,7 @@ async def submit(
         item = initiatives.submit(uow, principal, data)
     except InputError as exc:
         uow.rollback()
-        return page.render(
-            "knowledge/submit.html",
-            status_code=422,
-            cities=_cities(uow, page.lang),
-            form=dict(form),
-            problems=exc.problems,
-            figure_rows=range(FIGURE_ROWS),
-            **_common(page),
-        )
+        return _sheet_page(page, uow, form=dict(form), problems=exc.problems, status_code=422)
     return RedirectResponse(f"/kb/initiatives/{item.key}?submitted=1", status_code=303)
 
 
@@ -296,15 +304,7 @@ def edit_form(key: str, page: Page, uow: UoW, principal: CurrentPrincipal) -> Re
     if not initiatives.can_edit(principal, item):
         raise PermissionDenied("only the owner or a knowledge editor edits this initiative")
     source = initiatives.pending_input(item) or initiatives.input_from_item(item)
-    return page.render(
-        "knowledge/submit.html",
-        cities=_cities(uow, page.lang),
-        form=_form_of(source),
-        problems=[],
-        figure_rows=range(FIGURE_ROWS),
-        edit_key=key,
-        **_common(page),
-    )
+    return _sheet_page(page, uow, form=_form_of(source), edit_key=key)
 
 
 @router.post("/kb/initiatives/{key}/edit")
@@ -317,15 +317,8 @@ async def edit(
         initiatives.update(uow, principal, key, data, note=str(form.get("note", "")))
     except InputError as exc:
         uow.rollback()
-        return page.render(
-            "knowledge/submit.html",
-            status_code=422,
-            cities=_cities(uow, page.lang),
-            form=dict(form),
-            problems=exc.problems,
-            figure_rows=range(FIGURE_ROWS),
-            edit_key=key,
-            **_common(page),
+        return _sheet_page(
+            page, uow, form=dict(form), problems=exc.problems, edit_key=key, status_code=422
         )
     return RedirectResponse(f"/kb/initiatives/{key}", status_code=303)
 
