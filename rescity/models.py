@@ -4,18 +4,28 @@ Alembic's environment and the test fixtures import this module. A module adding 
 its ORM module here, one line each.
 """
 
-from rescity.community.adapters import orm as community_orm
-from rescity.community.adapters import orm_help, orm_operations, orm_sensors
+from rescity.community.access import adapters as community_access
+from rescity.community.alerts import adapters as community_alerts
+from rescity.community.cases import adapters as community_cases
+from rescity.community.health import adapters as community_health
+from rescity.community.help import adapters as community_help
+from rescity.community.residents import adapters as community_residents
+from rescity.community.sensors import adapters as community_sensors
+from rescity.community.shared import adapters as community_shared
 from rescity.core import accounts, audit, places
 from rescity.knowledge.adapters import orm as knowledge_orm
 
 __all__ = [
     "accounts",
     "audit",
-    "community_orm",
+    "community_access",
+    "community_alerts",
+    "community_cases",
+    "community_health",
+    "community_help",
+    "community_residents",
+    "community_sensors",
+    "community_shared",
     "knowledge_orm",
-    "orm_help",
-    "orm_operations",
-    "orm_sensors",
     "places",
 ]

@@ -17,13 +17,15 @@ def register_all(app: typer.Typer) -> None:
     from rescity.assess.entrypoints import cli as assess_cli
     from rescity.assess.entrypoints import cli_report as assess_report_cli
     from rescity.cli import admin, demo
-    from rescity.community.entrypoints import cli as community_cli
-    from rescity.community.entrypoints import cli_operations as community_operations_cli
+    from rescity.community.cases import cli as community_cases_cli
+    from rescity.community.help import cli as community_help_cli
+    from rescity.community.residents import cli as community_cli
+    from rescity.community.sensors import cli as community_sensors_cli
     from rescity.knowledge.entrypoints import cli as knowledge_cli
 
     for module in (
-        admin, demo, assess_cli, assess_report_cli, community_cli, community_operations_cli,
-        knowledge_cli,
+        admin, demo, assess_cli, assess_report_cli, community_cli, community_cases_cli,
+        community_sensors_cli, community_help_cli, knowledge_cli,
     ):
         module.register(app)
 
@@ -33,8 +35,8 @@ DemoLoader = Callable[[Settings, "sessionmaker[Any]"], str]
 
 def demo_loaders() -> list[tuple[str, DemoLoader]]:
     """(name, loader) pairs that `rescity demo` runs; each returns a one-line summary."""
-    from rescity.community.entrypoints.demo import load_demo as community_demo
-    from rescity.community.entrypoints.demo_operations import load as operations_demo
+    from rescity.community.demo.casework import load as operations_demo
+    from rescity.community.demo.households import load_demo as community_demo
     from rescity.knowledge.entrypoints.demo import load_demo as knowledge_demo
 
     return [

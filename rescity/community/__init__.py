@@ -1,6 +1,28 @@
 """community: run a community through an emergency, with personal data protected.
 
-Part I: residents and households, health check-ins, passes, gates and visitors, alerts and the
-dashboard. Layers: ``domain`` (pure rules), ``adapters`` (ORM tables, migrations),
-``services`` (use cases on a unit of work), ``entrypoints`` (API, pages, CLI, demo).
+One package per capability, each with the same layers inside (``domain`` pure rules,
+``adapters`` ORM tables and statements, ``services`` use cases on a unit of work, and
+``api``/``pages``/``cli`` entrypoints), so that a change to one capability stays in one folder:
+
+- ``shared``: what several capabilities share: the resident and household rows everyone scopes
+  by, scoping, idempotency, the lean submission path, the runtime, web dependencies, errors,
+  common input checks and schema base.
+- ``alerts``: the alert lifecycle and the per-place alert rules, used by every other capability.
+- ``health``: daily check-ins and the fever, symptom and missed-check-in alerts.
+- ``access``: passes, gates, gate scans and visitors.
+- ``cases``: work orders (hotline, Open311), dispatch, urging, escalation and scores.
+- ``help``: help requests, volunteers and matching.
+- ``sensors``: devices, MQTT ingest and sensor rules.
+- ``dashboard``: desensitised figures across health, access and alerts.
+- ``residents``: households, registration, invitations, data rights and retention.
+- ``demo``: demo data for ``rescity demo``.
+
+Dependencies point one way (a test checks there is no circle; see docs/architecture.md)::
+
+    shared <- alerts <- health, access, cases <- help, sensors
+    health, access, alerts <- dashboard
+    every capability <- residents (data rights and retention span them) <- demo
+
+``adapters/migrations`` holds the module's Alembic revisions (table names never change).
+The policy data files (``*.toml``) stay at this package's top level.
 """

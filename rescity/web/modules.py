@@ -1,7 +1,7 @@
 """The one place where module routers are plugged into the web app.
 
-Each module exposes an ``APIRouter`` from its ``entrypoints/web.py``; adding a module to the
-app is one line here.
+Each module exposes an ``APIRouter`` from its ``entrypoints/web.py`` (community: from each
+capability's ``api.py`` and ``pages.py``); adding a router to the app is one line here.
 """
 
 from __future__ import annotations
@@ -12,18 +12,36 @@ from fastapi import APIRouter
 def priority_routers() -> list[APIRouter]:
     """Routers matched before all others: they serve the high-rate submissions from phones
     and gate devices (each request would otherwise be tested against every route before)."""
-    from rescity.community.entrypoints import api as community_api
+    from rescity.community import api as community_api
 
     return [community_api.router]
 
 
 def routers() -> list[APIRouter]:
     from rescity.assess.entrypoints import web as assess_web
-    from rescity.community.entrypoints import pages as community_pages
-    from rescity.community.entrypoints.web_operations import operations_routers
+    from rescity.community.alerts import pages as community_alerts_pages
+    from rescity.community.cases import api as community_cases_api
+    from rescity.community.cases import open311_api as community_open311_api
+    from rescity.community.cases import pages as community_cases_pages
+    from rescity.community.dashboard import pages as community_dashboard_pages
+    from rescity.community.health import pages as community_health_pages
+    from rescity.community.help import api as community_help_api
+    from rescity.community.help import pages as community_help_pages
+    from rescity.community.residents import pages as community_residents_pages
+    from rescity.community.sensors import api as community_sensors_api
     from rescity.knowledge.entrypoints.web import router as knowledge_router
 
-    found: list[APIRouter] = [assess_web.router, community_pages.router]
-    found += operations_routers()
-    found.append(knowledge_router)
-    return found
+    return [
+        assess_web.router,
+        community_residents_pages.router,
+        community_health_pages.router,
+        community_alerts_pages.router,
+        community_dashboard_pages.router,
+        community_cases_api.router,
+        community_open311_api.router,
+        community_sensors_api.router,
+        community_help_api.router,
+        community_cases_pages.router,
+        community_help_pages.router,
+        knowledge_router,
+    ]

@@ -8,33 +8,34 @@ alice, no login), carol (another household in a1), dave (b1).
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from rescity.community.domain.residents import Channel, Relation
-from rescity.community.entrypoints.deps import get_runtime
-from rescity.community.services.residents import (
-    NewResident,
-    build_resident,
-    ensure_dwelling,
-    new_household,
-)
-from rescity.community.services.runtime import Runtime
+from rescity.community.residents.domain import Channel, Relation
+from rescity.community.residents.households import ensure_dwelling, new_household
+from rescity.community.residents.services import NewResident, build_resident
+from rescity.community.shared.deps import get_runtime
+from rescity.community.shared.runtime import Runtime
 from rescity.core.accounts import create_user, grant_role, issue_api_token
 from rescity.core.config import Settings
 from rescity.core.places import PlaceLevel, add_place
 from rescity.core.security.passwords import hash_password
 from rescity.core.security.personal_data import new_key_spec
+from rescity.core.storage import migrate
+from rescity.core.storage.db import make_engine
 from rescity.core.storage.uow import UnitOfWork
 from rescity.web.app import create_app
+from tests.conftest import PG_ADMIN_URL
 
 ALICE_PHONE = "13812341234"
 CAROL_PHONE = "13998765432"
@@ -168,3 +169,34 @@ def world(
     with TestClient(app) as client:
         yield World(client, community_settings, runtime, clock, session_factory, engine,
                     tokens, ids)
+
+
+# Faster databases for the part II folders (cases, help, sensors; see casework.py): instead
+# of migrating an empty database for every test (about a second on PostgreSQL), SQLite tests
+# copy a migrated template file, and PostgreSQL tests share one migrated database that is
+# emptied after each test. Session-scoped, so defined once here for the three folders.
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    eng = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(eng)
+    eng.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_shared() -> Iterator[str]:
+    name = f"rescity_ops_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    eng = make_engine(url)
+    migrate.upgrade(eng)
+    eng.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

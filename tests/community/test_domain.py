@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rescity.community.domain import rules
-from rescity.community.domain.access import passage_window, too_frequent
-from rescity.community.domain.alerts import AlertKind, AlertStatus, can_move
-from rescity.community.domain.health import RiskQuestion, Symptom, assess
-from rescity.community.domain.residents import check_national_id, check_phone
-from rescity.community.domain.stats import rate, suppress
+from rescity.community.access.domain import passage_window, too_frequent
+from rescity.community.alerts import rules
+from rescity.community.alerts.domain import AlertKind, AlertStatus, can_move
+from rescity.community.dashboard.domain import rate, suppress
+from rescity.community.health.domain import RiskQuestion, Symptom, assess
+from rescity.community.residents.domain import check_national_id
+from rescity.community.shared.domain import check_phone
 from rescity.core.errors import DataFileError, InputError
 from rescity.core.security.personal_data import load_field_policies
 from tests.community.conftest import ALICE_ID

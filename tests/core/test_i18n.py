@@ -48,7 +48,7 @@ def _case_events() -> set[str]:
 
 def _alert_kinds() -> set[str]:
     """Alert kinds: the enum, ``alert_kind`` in the rule files, and literals raised in code."""
-    from rescity.community.domain.alerts import AlertKind
+    from rescity.community.alerts.domain import AlertKind
 
     def walk(node: object) -> Iterator[str]:
         if isinstance(node, dict):
@@ -86,7 +86,10 @@ def _help_page_outcomes() -> set[str]:
 def _value_domains() -> dict[str, set[str]]:
     """What each key built at run time (``t("prefix." ~ value)``) can end with."""
     from rescity.assess.services.pipeline import ORIGIN_KINDS
-    from rescity.community.domain import alerts, health, help_requests, work_orders
+    from rescity.community.alerts import domain as alerts
+    from rescity.community.cases import domain as work_orders
+    from rescity.community.health import domain as health
+    from rescity.community.help import domain as help_requests
     from rescity.core.security.policy import Role
     from rescity.knowledge.domain.model import Status
     from rescity.knowledge.domain.taxonomy import KINDS

@@ -1,1 +1,2 @@
-"""Database tables and migrations of the community module."""
+"""The community module's Alembic revisions (``migrations/``); the tables are in each
+capability's ``adapters.py``."""

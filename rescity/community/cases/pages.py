@@ -1,0 +1,130 @@
+"""Server-rendered case pages: the task table of cases with urging (催办), a case with its
+history, and filing a case.
+
+Forms post here and are answered with a redirect (post/redirect/get); every action goes
+through the same services, and so the same policy, as the JSON API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from rescity.community.cases import services as work_orders
+from rescity.community.cases import sweep as case_sweep
+from rescity.community.cases.adapters import Handler
+from rescity.community.cases.deps import Runtime
+from rescity.community.cases.domain import OPEN_STATUSES, CaseStatus, Channel
+from rescity.community.shared.deps import back, grant_place_ids
+from rescity.core.places import Place
+from rescity.core.security.policy import is_allowed
+from rescity.web.deps import CurrentPrincipal, UoW
+from rescity.web.pages import Page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/community/cases")
+def cases_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+               overdue: int = 0, done: str = "") -> Response:
+    f = case_sweep.CaseFilter(
+        status=tuple(s.value for s in OPEN_STATUSES) if overdue else (), overdue=bool(overdue),
+        limit=200)
+    rows = case_sweep.list_cases(uow.session, rt, principal, f)
+    handlers = {h.id: h for h in uow.session.scalars(select(Handler))}
+    now = rt.now()
+    items = [{
+        "case": c, "type": rt.levels.types.get(c.service_code),
+        "handler": handlers.get(c.handler_id or 0),
+        "deadline": c.deadline_at.astimezone(rt.zone).strftime("%Y-%m-%d %H:%M"),
+        "overdue": CaseStatus(c.status) in OPEN_STATUSES and c.deadline_at < now,
+        "can_urge": CaseStatus(c.status) in OPEN_STATUSES and is_allowed(
+            principal, "community.case.urge", work_orders.case_target(c)),
+    } for c in rows]
+    return page.render("community_ops/cases.html", items=items, overdue=bool(overdue),
+                       done=done, can_file=True)
+
+
+@router.post("/community/cases/{case_id}/urge")
+def urge_form(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+              note: Annotated[str, Form(max_length=2000)] = "",
+              next: Annotated[str, Form(max_length=200)] = "/community/cases") -> Response:
+    work_orders.urge(uow, rt, principal, case_id, note)
+    target = next if next.startswith("/community/") else "/community/cases"
+    return back(f"{target}{'&' if '?' in target else '?'}done=urged")
+
+
+@router.get("/community/cases/new")
+def new_case_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> Response:
+    places = [uow.session.get(Place, pid) for pid in grant_place_ids(uow, principal)]
+    return page.render("community_ops/case_new.html", types=list(rt.levels.types.values()),
+                       places=[p for p in places if p is not None])
+
+
+@router.post("/community/cases/new")
+def new_case_form(
+    uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+    service_code: Annotated[str, Form(max_length=40)],
+    place: Annotated[int, Form()],
+    description: Annotated[str, Form(max_length=4000)] = "",
+    address: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    where = uow.session.get(Place, place)
+    if where is None or place not in grant_place_ids(uow, principal):
+        return back("/community/cases/new")
+    data = work_orders.CaseInput(service_code=service_code, description=description,
+                                 address=address)
+    case = work_orders.file_case(uow, rt, principal, data, scope=where.path,
+                                 channel=Channel.RESIDENT)
+    return back(f"/community/cases/{case.id}")
+
+
+@router.get("/community/cases/{case_id}")
+def case_page(case_id: int, page: Page, uow: UoW, rt: Runtime,
+              principal: CurrentPrincipal) -> Response:
+    case = work_orders.get_case(uow.session, principal, case_id, "community.case.read")
+    events = case_sweep.history(uow.session, principal, case_id)
+    target = work_orders.case_target(case)
+    handler = uow.session.get(Handler, case.handler_id) if case.handler_id else None
+    status = CaseStatus(case.status)
+    allowed = {
+        "accept": status == CaseStatus.DISPATCHED
+        and is_allowed(principal, "community.case.update", target),
+        "resolve": status in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS)
+        and is_allowed(principal, "community.case.update", target),
+        "urge": status in OPEN_STATUSES and is_allowed(principal, "community.case.urge", target),
+        "rate": status == CaseStatus.RESOLVED
+        and is_allowed(principal, "community.case.rate", target),
+        "reopen": status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+        and is_allowed(principal, "community.case.reopen", target),
+    }
+    return page.render(
+        "community_ops/case.html", case=case, type=rt.levels.types.get(case.service_code),
+        handler=handler, events=events, allowed=allowed, zone=rt.zone,
+        overdue=status in OPEN_STATUSES and case.deadline_at < rt.now())
+
+
+@router.post("/community/cases/{case_id}/{step}")
+def case_step_form(
+    case_id: int, step: str, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+    resolution: Annotated[str, Form(max_length=2000)] = "",
+    evidence: Annotated[str, Form(max_length=2000)] = "",
+    rating: Annotated[int, Form()] = 0,
+    comment: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    if step == "accept":
+        work_orders.accept(uow, rt, principal, case_id)
+    elif step == "resolve":
+        work_orders.resolve(uow, rt, principal, case_id, resolution=resolution,
+                            evidence=[e for e in evidence.split() if e])
+    elif step == "rate":
+        work_orders.rate(uow, rt, principal, case_id, rating=rating, comment=comment)
+    elif step == "reopen":
+        work_orders.reopen(uow, rt, principal, case_id, reason=reason)
+    return back(f"/community/cases/{case_id}")
+
+

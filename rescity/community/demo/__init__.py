@@ -1,0 +1,5 @@
+"""Demo data for ``rescity demo``: households, residents and check-ins (``households``),
+cases, help requests and sensors (``casework``).
+
+May import: any capability.
+"""

@@ -1,1 +1,0 @@
-"""Pure types and rules of the community module: no I/O."""

@@ -1,1 +1,0 @@
-"""Thin entry points: JSON API, server-rendered pages, CLI commands, demo loader."""

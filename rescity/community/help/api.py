@@ -1,0 +1,301 @@
+"""JSON API of help requests and volunteers under ``/api/community``.
+
+One schema per audience: the requester and the coordinator see the request; a volunteer sees
+an *offer* (kind, area, time window, urgency) and the description and contact details only
+after they accepted it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+
+from rescity.community.cases.deps import Runtime
+from rescity.community.help import matching_run as help_matching_run
+from rescity.community.help import services as help_requests
+from rescity.community.help import volunteers
+from rescity.community.help.adapters import HelpOffer, HelpRequest, Volunteer
+from rescity.community.help.domain import OfferState, Vetting, help_rules
+from rescity.core import audit
+from rescity.core.audit import AuditKind
+from rescity.core.errors import NotFound
+from rescity.core.security.policy import Principal, visible_scopes
+from rescity.web.deps import CurrentPrincipal, UoW, allow
+
+router = APIRouter(prefix="/api/community", tags=["community: help"])
+
+
+class VolunteerIn(BaseModel):
+    place: str = Field(max_length=64)
+    display_name: str = Field(max_length=100)
+    skills: list[str] = Field(max_length=20)
+    languages: list[str] = Field(max_length=12)
+    areas: list[str] = Field(default_factory=list, max_length=20)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    radius_km: float = 2.0
+    availability: dict[str, Any] = Field(default_factory=dict)
+    capacity: int = 2
+    phone: str = Field(default="", max_length=40)
+
+
+class VolunteerPublic(BaseModel):
+    id: int
+    display_name: str
+    skills: list[str]
+    languages: list[str]
+    capacity: int
+    vetting_state: str
+    vetted_by: str
+    vetting_expires_at: datetime | None
+    completed: int
+    failed: int
+
+
+def _vol(v: Volunteer) -> VolunteerPublic:
+    return VolunteerPublic(id=v.id, display_name=v.display_name, skills=v.skills,
+                           languages=v.languages, capacity=v.capacity,
+                           vetting_state=v.vetting_state, vetted_by=v.vetted_by,
+                           vetting_expires_at=v.vetting_expires_at, completed=v.completed,
+                           failed=v.failed)
+
+
+@router.post("/volunteers", status_code=status.HTTP_201_CREATED)
+def register_volunteer(body: VolunteerIn, uow: UoW, rt: Runtime,
+                       principal: CurrentPrincipal) -> VolunteerPublic:
+    data = volunteers.VolunteerInput(**body.model_dump())
+    return _vol(volunteers.register(uow, rt, principal, data, help_rules()))
+
+
+@router.get("/volunteers/me")
+def my_volunteer(uow: UoW, principal: CurrentPrincipal) -> VolunteerPublic:
+    v = volunteers.own_volunteer(uow.session, principal)
+    if v is None:
+        raise NotFound("not registered as a volunteer")
+    return _vol(v)
+
+
+class VetIn(BaseModel):
+    state: Vetting
+    organisation: str = Field(default="", max_length=200)
+    valid_days: int = 365
+
+
+@router.post("/volunteers/{volunteer_id}/vet")
+def vet_volunteer(volunteer_id: int, body: VetIn, uow: UoW, rt: Runtime,
+                  principal: CurrentPrincipal) -> VolunteerPublic:
+    return _vol(volunteers.vet(uow, rt, principal, volunteer_id, state=body.state,
+                               organisation=body.organisation, valid_days=body.valid_days))
+
+
+class HelpIn(BaseModel):
+    place: str = Field(max_length=64)
+    kind: str = Field(max_length=20)
+    urgency: str = "normal"
+    languages: list[str] = Field(default_factory=list, max_length=5)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    description: str = Field(default="", max_length=1000)
+    contact_name: str = Field(default="", max_length=100)
+    contact_phone: str = Field(default="", max_length=40)
+    address: str = Field(default="", max_length=300)
+    vulnerable: bool = False
+    home_visit: bool = False
+    money_handling: bool = False
+    resident_id: int | None = None
+    channel: str = "self"
+
+
+class HelpPublic(BaseModel):
+    id: int
+    kind: str
+    urgency: str
+    status: str
+    languages: list[str]
+    window_start: datetime | None
+    window_end: datetime | None
+    description: str
+    vulnerable: bool
+    home_visit: bool
+    money_handling: bool
+    volunteers_needed: int
+    volunteers: list[str]
+    attempts: int
+    created_at: datetime
+    delivered_at: datetime | None
+    confirmed_at: datetime | None
+
+
+def _help(uow: UoW, req: HelpRequest) -> HelpPublic:
+    names = list(uow.session.scalars(
+        select(Volunteer.display_name).join(HelpOffer, HelpOffer.volunteer_id == Volunteer.id)
+        .where(HelpOffer.request_id == req.id,
+               HelpOffer.state.in_([OfferState.ACCEPTED, OfferState.DONE]))))
+    return HelpPublic(
+        id=req.id, kind=req.kind, urgency=req.urgency, status=req.status,
+        languages=req.languages, window_start=req.window_start, window_end=req.window_end,
+        description=req.description, vulnerable=req.vulnerable, home_visit=req.home_visit,
+        money_handling=req.money_handling, volunteers_needed=req.volunteers_needed,
+        volunteers=names, attempts=req.attempts, created_at=req.created_at,
+        delivered_at=req.delivered_at, confirmed_at=req.confirmed_at)
+
+
+@router.post("/help", status_code=status.HTTP_201_CREATED)
+def create_help(body: HelpIn, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
+    data = help_requests.HelpInput(**body.model_dump())
+    return _help(uow, help_requests.create(uow, rt, principal, data, help_rules()))
+
+
+@router.get("/help")
+def list_help(uow: UoW, principal: CurrentPrincipal, status_: str | None = None
+              ) -> list[HelpPublic]:
+    scopes = visible_scopes(principal, "community.help.read")
+    cond = or_(HelpRequest.requester_id == principal.user_id,
+               *(HelpRequest.scope.startswith(s, autoescape=True) for s in scopes))
+    stmt = select(HelpRequest).where(cond).order_by(HelpRequest.id.desc()).limit(200)
+    if status_:
+        stmt = stmt.where(HelpRequest.status == status_)
+    out = [_help(uow, r) for r in uow.session.scalars(stmt)]
+    # Health and whereabouts: every read is audited, like reads of the resident register.
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.help.read",
+                 record_type="help_request", record_id=f"{len(out)} rows",
+                 purpose="help coordination")
+    uow.commit()
+    return out
+
+
+@router.get("/help/{request_id}")
+def read_help(request_id: int, uow: UoW, principal: CurrentPrincipal) -> HelpPublic:
+    req = help_requests.get_request(uow.session, principal, request_id, "community.help.read")
+    out = _help(uow, req)
+    audit.record(uow.session, principal, kind=AuditKind.READ, action="community.help.read",
+                 record_type="help_request", record_id=out.id, scope=req.scope,
+                 purpose="help coordination")
+    uow.commit()
+    return out
+
+
+class RoundPublic(BaseModel):
+    expired: int
+    offers: int
+    escalated: int
+    unmatched: int
+
+
+@router.post("/help-match")
+def match_round(uow: UoW, rt: Runtime,
+                principal: Annotated[Principal, Depends(allow("community.help.match"))]
+                ) -> RoundPublic:
+    r = help_matching_run.run_round(uow, rt, help_rules(), principal)
+    return RoundPublic(expired=r.expired, offers=r.offers, escalated=r.escalated,
+                       unmatched=r.unmatched)
+
+
+class AssignIn(BaseModel):
+    volunteer_id: int
+
+
+@router.post("/help/{request_id}/assign")
+def assign(request_id: int, body: AssignIn, uow: UoW, rt: Runtime,
+           principal: CurrentPrincipal) -> HelpPublic:
+    help_matching_run.assign_directly(uow, rt, principal, request_id, body.volunteer_id,
+                                      help_rules())
+    req = uow.session.get(HelpRequest, request_id)
+    assert req is not None
+    return _help(uow, req)
+
+
+class OfferPublic(BaseModel):
+    id: int
+    state: str
+    expires_at: datetime
+    request_id: int
+    kind: str
+    urgency: str
+    request_status: str
+    languages: list[str]
+    window_start: datetime | None
+    window_end: datetime | None
+    home_visit: bool
+    money_handling: bool
+    description: str | None  # only once accepted
+
+
+@router.get("/help-offers/mine")
+def my_offers(uow: UoW, principal: CurrentPrincipal) -> list[OfferPublic]:
+    vol = volunteers.own_volunteer(uow.session, principal)
+    if vol is None:
+        return []
+    rows = uow.session.execute(
+        select(HelpOffer, HelpRequest).join(HelpRequest, HelpRequest.id == HelpOffer.request_id)
+        .where(HelpOffer.volunteer_id == vol.id).order_by(HelpOffer.id.desc()).limit(100))
+    out = []
+    for offer, req in rows:
+        accepted = offer.state in (OfferState.ACCEPTED, OfferState.DONE)
+        out.append(OfferPublic(
+            id=offer.id, state=offer.state, expires_at=offer.expires_at, request_id=req.id,
+            kind=req.kind, urgency=req.urgency, request_status=req.status,
+            languages=req.languages, window_start=req.window_start, window_end=req.window_end,
+            home_visit=req.home_visit, money_handling=req.money_handling,
+            description=req.description if accepted else None))
+    return out
+
+
+@router.post("/help-offers/{offer_id}/accept")
+def accept_offer(offer_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+                 ) -> dict[str, str]:
+    offer = help_requests.respond(uow, rt, principal, offer_id, accept=True)
+    return {"state": offer.state}
+
+
+@router.post("/help-offers/{offer_id}/decline")
+def decline_offer(offer_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+                  ) -> dict[str, str]:
+    offer = help_requests.respond(uow, rt, principal, offer_id, accept=False)
+    return {"state": offer.state}
+
+
+@router.post("/help/{request_id}/start")
+def start(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
+    return _help(uow, help_requests.start(uow, rt, principal, request_id))
+
+
+class ReceiptIn(BaseModel):
+    amount_cents: int
+    items: str = Field(max_length=500)
+    currency: str = "CNY"
+
+
+@router.post("/help/{request_id}/receipts", status_code=status.HTTP_201_CREATED)
+def receipt(request_id: int, body: ReceiptIn, uow: UoW, rt: Runtime,
+            principal: CurrentPrincipal) -> dict[str, int]:
+    r = help_requests.add_receipt(uow, rt, principal, request_id, amount_cents=body.amount_cents,
+                                  items=body.items, currency=body.currency)
+    return {"id": r.id, "amount_cents": r.amount_cents}
+
+
+@router.post("/help/{request_id}/deliver")
+def deliver(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
+    return _help(uow, help_requests.deliver(uow, rt, principal, request_id, help_rules()))
+
+
+@router.post("/help/{request_id}/confirm")
+def confirm(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
+    return _help(uow, help_requests.confirm(uow, rt, principal, request_id))
+
+
+@router.post("/help/{request_id}/cancel")
+def cancel(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
+    return _help(uow, help_requests.cancel(uow, rt, principal, request_id))
+
+
+@router.get("/help/{request_id}/contact")
+def contact(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+            ) -> dict[str, str]:
+    return help_requests.contact(uow, rt, principal, request_id)

@@ -1,0 +1,168 @@
+"""Volunteers: self-registration (skills, languages, areas, weekly availability, capacity)
+and vetting by an organisation, with an expiry after which the vetting no longer counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescity.community.cases.runtime import OpsRuntime
+from rescity.community.help import domain as hr
+from rescity.community.help.adapters import Volunteer
+from rescity.community.help.domain import HelpRules, Vetting
+from rescity.core import audit
+from rescity.core.accounts import RoleGrant, User, grant_role
+from rescity.core.audit import AuditKind
+from rescity.core.errors import Conflict, InputError, NotFound, PermissionDenied, Problem
+from rescity.core.places import community_path, contains, get_place
+from rescity.core.security.policy import Principal, Role, Target, is_allowed
+from rescity.core.storage.uow import UnitOfWork
+
+PHONE_CONTEXT = "volunteer.phone"
+
+
+@dataclass(frozen=True)
+class VolunteerInput:
+    place: str
+    display_name: str
+    skills: list[str]
+    languages: list[str]
+    areas: list[str] = field(default_factory=list)  # place codes served besides the radius
+    lat: float | None = None
+    lon: float | None = None
+    radius_km: float = 2.0
+    availability: dict[str, Any] = field(default_factory=dict)
+    capacity: int = 2
+    phone: str = ""
+
+
+def _check(session: Session, data: VolunteerInput, rules: HelpRules, place_path: str
+           ) -> list[str]:
+    problems = rules.check_languages(data.languages, "languages")
+    bad = [s for s in data.skills if s not in rules.skills]
+    if bad:
+        problems.append(Problem("skills", f"unknown {bad}; one of {list(rules.skills)}"))
+    if not data.languages:
+        problems.append(Problem("languages", "at least one"))
+    if not 1 <= data.capacity <= 20:
+        problems.append(Problem("capacity", "1 to 20 requests at a time"))
+    if not 0.1 <= data.radius_km <= 50:
+        problems.append(Problem("radius_km", "0.1 to 50 km"))
+    if (data.lat is None) != (data.lon is None):
+        problems.append(Problem("lat/lon", "give both or neither"))
+    if not data.display_name.strip():
+        problems.append(Problem("display_name", "must not be empty"))
+    paths = []
+    home = community_path(place_path)
+    for code in data.areas:
+        try:
+            path = get_place(session, code).path
+        except NotFound:
+            problems.append(Problem("areas", f"no place '{code}'"))
+            continue
+        if home is None or not contains(home, path):
+            problems.append(Problem("areas", f"'{code}' is outside the volunteer's community"))
+        paths.append(path)
+    try:
+        hr.availability_hours(data.availability)
+    except InputError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems, source="volunteer")
+    return paths
+
+
+def may_register(principal: Principal, place_path: str) -> bool:
+    """Volunteers register in their own community: a resident of it, or someone staff made a
+    volunteer there (an invitation); staff with the right on the place register themselves."""
+    if is_allowed(principal, "community.volunteer.register", Target(scope=place_path)):
+        return True
+    home = community_path(place_path)
+    return home is not None and any(
+        g.role in (Role.RESIDENT, Role.VOLUNTEER) and community_path(g.scope) == home
+        for g in principal.grants)
+
+
+def may_vet(principal: Principal, volunteer_scope: str) -> bool:
+    """The volunteer's community vets them: any grant allowing vetting on a place of that
+    community (a grid worker of one of its grids) or above it."""
+    if is_allowed(principal, "community.volunteer.vet", Target(scope=volunteer_scope)):
+        return True
+    home = community_path(volunteer_scope)
+    return home is not None and any(
+        contains(home, g.scope) and is_allowed(principal, "community.volunteer.vet",
+                                               Target(scope=g.scope))
+        for g in principal.grants)
+
+
+def register(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: VolunteerInput,
+             rules: HelpRules) -> Volunteer:
+    """A signed-in person offers to help; they get the volunteer role on their place, and
+    wait for vetting before they can be sent to anyone flagged vulnerable."""
+    s = uow.session
+    place = get_place(s, data.place)
+    if community_path(place.path) is None:
+        raise InputError([Problem("place", "a community or a grid")], source="volunteer")
+    if not may_register(principal, place.path):
+        raise PermissionDenied(
+            f"{principal.username} may register as a volunteer only in their own community")
+    if s.scalar(select(Volunteer.id).where(Volunteer.user_id == principal.user_id)):
+        raise Conflict("already registered as a volunteer")
+    areas = _check(s, data, rules, place.path)
+    v = Volunteer(
+        user_id=principal.user_id, scope=place.path, display_name=data.display_name.strip(),
+        phone_sealed=rt.cipher.seal(data.phone, context=PHONE_CONTEXT) if data.phone else None,
+        skills=sorted(set(data.skills)), languages=list(dict.fromkeys(data.languages)),
+        areas=areas, lat=data.lat, lon=data.lon, radius_km=data.radius_km,
+        availability=data.availability, capacity=data.capacity,
+        vetting_state=Vetting.PENDING.value, created_at=rt.now(),
+    )
+    s.add(v)
+    has_role = s.scalar(select(RoleGrant.id).where(
+        RoleGrant.user_id == principal.user_id, RoleGrant.role == Role.VOLUNTEER.value,
+        RoleGrant.place_id == place.id))
+    if not has_role:
+        user = s.get(User, principal.user_id)
+        assert user is not None
+        grant_role(s, user, Role.VOLUNTEER, place)
+    s.flush()
+    audit.record(s, principal, kind=AuditKind.WRITE, action="community.volunteer.register",
+                 record_type="volunteer", record_id=v.id, scope=place.path)
+    uow.commit()
+    return v
+
+
+def vet(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, volunteer_id: int, *,
+        state: Vetting, organisation: str, valid_days: int = 365) -> Volunteer:
+    """An organisation's decision on a volunteer (e.g. after an interview and ID check)."""
+    s = uow.session
+    v = s.get(Volunteer, volunteer_id)
+    if v is None:
+        raise NotFound(f"no volunteer {volunteer_id}")
+    if not may_vet(principal, v.scope):
+        raise PermissionDenied(f"{principal.username} may not vet volunteers of this community")
+    if state == Vetting.VETTED and not organisation.strip():
+        raise InputError([Problem("organisation", "who vetted the volunteer")])
+    if not 1 <= valid_days <= 3 * 365:
+        raise InputError([Problem("valid_days", "1 to 1095")])
+    now = rt.now()
+    v.vetting_state, v.vetted_by, v.vetted_at = state.value, organisation.strip()[:200], now
+    v.vetting_expires_at = now + timedelta(days=valid_days) if state == Vetting.VETTED else None
+    audit.record(s, principal, kind=AuditKind.WRITE, action="community.volunteer.vet",
+                 record_type="volunteer", record_id=v.id, scope=v.scope,
+                 detail={"state": state.value, "organisation": v.vetted_by})
+    uow.commit()
+    return v
+
+
+def is_vetted(v: Volunteer, now: datetime) -> bool:
+    return v.vetting_state == Vetting.VETTED and (
+        v.vetting_expires_at is None or v.vetting_expires_at > now)
+
+
+def own_volunteer(session: Session, principal: Principal) -> Volunteer | None:
+    return session.scalar(select(Volunteer).where(Volunteer.user_id == principal.user_id))
