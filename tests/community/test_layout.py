@@ -13,6 +13,10 @@ import rescity.community
 ROOT = Path(rescity.community.__file__).parent
 PREFIX = "rescity.community."
 NOT_CAPABILITIES = {"adapters"}  # holds the migrations only
+# The layers drawn in docs/architecture.md: a package imports only from lower layers. A package
+# not listed here is still checked for circles.
+LAYERS = {"shared": 0, "alerts": 1, "health": 2, "access": 2, "cases": 2, "help": 3,
+          "sensors": 3, "residents": 4, "dashboard": 4, "demo": 5}
 
 
 def capabilities() -> list[str]:
@@ -79,6 +83,13 @@ def test_no_import_circle_between_capabilities() -> None:
 
 def test_the_circle_finder_finds_a_circle() -> None:
     assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_capabilities_import_only_from_lower_layers() -> None:
+    upward = sorted((name, other) for name, others in capability_graph().items()
+                    for other in others
+                    if name in LAYERS and other in LAYERS and LAYERS[other] >= LAYERS[name])
+    assert upward == []
 
 
 def test_shared_imports_no_capability() -> None:

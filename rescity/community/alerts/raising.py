@@ -1,6 +1,6 @@
 """Raising alerts from part II (overdue cases, sensor rules, unmatched help requests).
 
-Alerts are part I's :class:`~rescity.community.shared.adapters.Alert` rows. This helper follows
+Alerts are :class:`~rescity.community.alerts.adapters.Alert` rows. This helper follows
 the same conventions as part I's ``raise_alert``: a de-duplication key makes a rule that fires
 twice (a redelivered sensor message, the sweep run twice) produce one alert, the detail never
 holds personal data, and the alert is routed to the grid worker of the nearest place.

@@ -20,7 +20,7 @@ from rescity.community.access.adapters import GateEvent, Pass, Visitor
 from rescity.community.alerts.adapters import Alert
 from rescity.community.alerts.domain import AlertStatus
 from rescity.community.cases.adapters import WorkOrder
-from rescity.community.cases.runtime import field_policies as ops_field_policies
+from rescity.community.cases.runtime import field_policies as casework_field_policies
 from rescity.community.health.adapters import CheckIn
 from rescity.community.help.adapters import HelpRequest, Volunteer
 from rescity.community.residents.adapters import DeletionRequest
@@ -276,7 +276,7 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
             Alert.resolved_at < now - _days(rt, "alert", "subject_id"),
         ).values(subject_id=None)
     ))
-    _purge_operations(session, ops_field_policies(), now, report)
+    _purge_casework(session, casework_field_policies(), now, report)
     report.add("idempotency records deleted", removed(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.created_at < now - timedelta(days=IDEMPOTENCY_DAYS)
@@ -291,7 +291,7 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
 
 
 # Part II's records with personal fields, by the record name used in personal_fields_ops.toml.
-OPS_RECORDS: dict[str, Any] = {"case": WorkOrder, "help_request": HelpRequest,
+CASEWORK_RECORDS: dict[str, Any] = {"case": WorkOrder, "help_request": HelpRequest,
                                "volunteer": Volunteer}
 
 
@@ -319,14 +319,14 @@ def _erased_values(model: Any, policy: FieldPolicy) -> tuple[dict[str, Any], lis
     return values, still_held
 
 
-def _purge_operations(
+def _purge_casework(
     session: Session, table: FieldPolicyTable, now: datetime, report: PurgeReport
 ) -> None:
     """Part II (cases, help requests, volunteers): erase each declared personal field once
     its retention period, counted from its declared date, has passed. The records stay, with
     their non-personal facts (type, place, timestamps, outcome) that the monthly scores read."""
     for policy in table:
-        model = OPS_RECORDS.get(policy.record)
+        model = CASEWORK_RECORDS.get(policy.record)
         if model is None:
             raise ValueError(f"personal_fields_ops.toml: unknown record {policy.record!r}")
         if policy.on_expiry != "erase":
