@@ -17,11 +17,15 @@ One package per capability, each with the same layers inside (``domain`` pure ru
 - ``residents``: households, registration, invitations, data rights and retention.
 - ``demo``: demo data for ``rescity demo``.
 
-Dependencies point one way (a test checks there is no circle; see docs/architecture.md)::
+Dependencies point one way: a package imports only from lower layers (drawn in
+docs/architecture.md; ``tests/community/test_layout.py`` checks it)::
 
-    shared <- alerts <- health, access, cases <- help, sensors
-    health, access, alerts <- dashboard
-    every capability <- residents (data rights and retention span them) <- demo
+    5  demo
+    4  residents (data rights and retention span every capability)   dashboard
+    3  help   sensors
+    2  health   access   cases
+    1  alerts
+    0  shared
 
 ``adapters/migrations`` holds the module's Alembic revisions (table names never change).
 The policy data files (``*.toml``) stay at this package's top level.

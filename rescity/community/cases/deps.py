@@ -1,4 +1,5 @@
-"""Web dependencies shared by part II's routers: the runtime (settings, cipher, tables, clock).
+"""The web dependency of the cases, help and sensors routers: their runtime (settings, cipher,
+tables, clock).
 
 The runtime is built once per app and kept on ``app.state``; tests replace it with one whose
 clock they control (``app.state.community_ops_runtime = rt.with_clock(...)``).

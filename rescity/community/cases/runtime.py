@@ -1,4 +1,5 @@
-"""What part II's services need besides a unit of work, built once at start-up.
+"""What the services of cases, help and sensors need besides a unit of work (with the
+service levels of cases), built once at start-up.
 
 The clock is injected so that tests (deadlines, escalation, offer expiry) control time.
 """

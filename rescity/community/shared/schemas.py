@@ -1,4 +1,6 @@
-"""One schema per purpose at the API edge, so a response can never leak a field by accident."""
+"""The base of every community API input (unknown fields and NUL characters refused) and the
+largest row id. Each capability keeps its own schemas, one per purpose, so a response can
+never leak a field by accident."""
 
 from __future__ import annotations
 
