@@ -20,7 +20,7 @@ from tests.live import free_port, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "community_ops"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "community_ops"
 
 
 class Live:

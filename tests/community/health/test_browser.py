@@ -24,7 +24,7 @@ from tests.live import serving, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "community"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "community"
 
 
 @pytest.fixture

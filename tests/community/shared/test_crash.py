@@ -32,7 +32,7 @@ from tests.community.conftest import _build, _one_hash
 from tests.live import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MAX_REQUESTS, MAX_SECONDS, KILL_AFTER_ACKS = 3000, 20.0, 100
 
 
