@@ -35,16 +35,12 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from rescity.community.adapters.orm import Gate
-from rescity.community.domain.residents import Channel
-from rescity.community.services import access
-from rescity.community.services.residents import (
-    NewResident,
-    build_resident,
-    ensure_dwelling,
-    new_household,
-)
-from rescity.community.services.runtime import Runtime
+from rescity.community.access import services as access
+from rescity.community.access.adapters import Gate
+from rescity.community.residents.domain import Channel
+from rescity.community.residents.households import ensure_dwelling, new_household
+from rescity.community.residents.services import NewResident, build_resident
+from rescity.community.shared.runtime import Runtime
 from rescity.core.accounts import create_user, grant_role, issue_api_token, principal_of
 from rescity.core.config import load_settings
 from rescity.core.places import PlaceLevel, add_place
@@ -94,7 +90,7 @@ def seed(url: str, runtime: Runtime, residents: int, passes_for: int = 500) -> S
     # Raise the frequent-access threshold: at 150 scans a second the gate sees each resident
     # every few seconds, which would otherwise raise an alert for everyone.
     with UnitOfWork(factory) as uow:
-        from rescity.community.adapters.orm import AlertRule
+        from rescity.community.alerts.adapters import AlertRule
 
         uow.session.add(AlertRule(place_id=comm.id, scope=comm.path, kind="frequent_access",
                                   values={"max_passages": 1000}))

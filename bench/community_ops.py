@@ -31,15 +31,16 @@ from typing import Any
 import numpy as np
 from sqlalchemy import create_engine, func, select, text
 
-from rescity.community.adapters.mqtt import MqttConsumer
-from rescity.community.adapters.orm import Alert, Dwelling, Household, Resident
-from rescity.community.adapters.orm_sensors import Device
-from rescity.community.domain import help_matching as hm
-from rescity.community.domain.help_requests import help_rules
-from rescity.community.domain.sensors import sensor_rules
-from rescity.community.services.ops_runtime import OpsRuntime
-from rescity.community.services.sensor_consumer import Totals, make_handler
-from rescity.community.services.sensors import token_digest
+from rescity.community.alerts.adapters import Alert
+from rescity.community.cases.runtime import OpsRuntime
+from rescity.community.help import matching as hm
+from rescity.community.help.domain import help_rules
+from rescity.community.sensors.adapters import Device
+from rescity.community.sensors.consumer import Totals, make_handler
+from rescity.community.sensors.domain import sensor_rules
+from rescity.community.sensors.mqtt import MqttConsumer
+from rescity.community.sensors.services import token_digest
+from rescity.community.shared.adapters import Dwelling, Household, Resident
 from rescity.core.config import load_settings
 from rescity.core.places import PlaceLevel, add_place
 from rescity.core.storage import migrate
