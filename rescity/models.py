@@ -6,6 +6,7 @@ its ORM module here, one line each.
 
 from rescity.community.adapters import orm as community_orm
 from rescity.community.adapters import orm_help, orm_operations, orm_sensors
+from rescity.community.tracing import adapters as tracing_orm
 from rescity.core import accounts, audit, places
 from rescity.knowledge.adapters import orm as knowledge_orm
 
@@ -18,4 +19,5 @@ __all__ = [
     "orm_operations",
     "orm_sensors",
     "places",
+    "tracing_orm",
 ]
