@@ -160,7 +160,7 @@ def list_traces(uow: UnitOfWork, principal: Principal) -> list[tuple[Trace, Venu
     stmt = select(Trace, Venue).join(Venue, Venue.id == Trace.venue_id).where(
         or_(*(Venue.scope.startswith(s, autoescape=True) for s in scopes))
     ).order_by(Trace.published_at.desc(), Trace.id.desc()).limit(200)
-    return [(t, v) for t, v in uow.session.execute(stmt).tuples()]
+    return [(row[0], row[1]) for row in uow.session.execute(stmt).all()]
 
 
 def published(uow: UnitOfWork, rt: TracingRuntime) -> list[dict[str, str]]:
