@@ -8,11 +8,14 @@ import random
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, inspect, select
 
 from rescity.community.tracing.domain import StoredVisit, check_in, match, read_fragment
 from rescity.core.storage.db import Base
 from tests.community.conftest import World
+
+pytestmark = pytest.mark.slow
 
 CHECK_INS = 1000
 PAGE_ASSETS = ("/static/vendor/libsodium/libsodium.js",

@@ -158,7 +158,7 @@
     return Object.keys(found).map(function (k) { return found[k]; });
   }
 
-  function showWarnings(exposures) {
+  function showWarnings(exposures, anyVisit) {
     var list = document.getElementById("trace-warnings");
     list.replaceChildren();
     exposures.forEach(function (x) {
@@ -171,7 +171,7 @@
       list.appendChild(card);
     });
     show("trace-warning", exposures.length > 0);
-    show("trace-clear", exposures.length === 0);
+    show("trace-clear", anyVisit && exposures.length === 0);
   }
 
   function refresh(S, db) {
@@ -184,45 +184,51 @@
       // credentials omitted: the download is the same for everyone and names nobody
       return fetch(PUBLISHED, { credentials: "omit", cache: "no-store" })
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-        .then(function (body) { showWarnings(match(S, visits, body.entries || [])); })
+        .then(function (body) {
+          showWarnings(match(S, visits, body.entries || []), visits.length > 0);
+        })
         .catch(function () { show("trace-offline", true); })
         .then(function () { show("trace-checking", false); root.dataset.state = "ready"; });
     });
   }
 
   function start(S) {
+    var venue = null;  // the venue of the code just scanned, until the visitor checks in
     openDb().then(function (db) {
-      return purge(db).then(function () {
-        var venue = readFragment(S);
-        if (location.hash && !venue) show("trace-bad-code", true);
-        if (venue) {
-          document.getElementById("venue-name").textContent = venue.name;
-          document.getElementById("venue-kind").textContent =
-            L["kind_" + venue.kind] || L.kind_other;
-          show("trace-venue", true);
-          var form = document.getElementById("checkin-form");
-          form.addEventListener("submit", function (ev) {
-            ev.preventDefault();
-            var minutes = parseInt(document.getElementById("stay").value, 10) || 60;
-            checkIn(S, db, venue, minutes).then(function (done) {
-              // the venue leaves the address bar and the history entry
-              history.replaceState(null, "", location.pathname);
-              show("trace-venue", false);
-              var ok = document.getElementById("trace-done");
-              ok.textContent = say("checked_in", { venue: done.name,
-                                                   until: when(done.departure) });
-              show("trace-done", true);
-              return refresh(S, db);
-            });
-          });
-        }
-        return refresh(S, db);
+      function offer() {
+        venue = readFragment(S);
+        show("trace-bad-code", Boolean(location.hash) && !venue);
+        show("trace-venue", Boolean(venue));
+        if (!venue) return;
+        show("trace-done", false);
+        document.getElementById("venue-name").textContent = venue.name;
+        document.getElementById("venue-kind").textContent =
+          L["kind_" + venue.kind] || L.kind_other;
+      }
+      document.getElementById("checkin-form").addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        if (!venue) return;
+        var minutes = parseInt(document.getElementById("stay").value, 10) || 60;
+        var here = venue;
+        venue = null;
+        checkIn(S, db, here, minutes).then(function (done) {
+          // the venue leaves the address bar and the history entry
+          history.replaceState(null, "", location.pathname);
+          show("trace-venue", false);
+          var ok = document.getElementById("trace-done");
+          ok.textContent = say("checked_in", { venue: done.name, until: when(done.departure) });
+          show("trace-done", true);
+          return refresh(S, db);
+        });
       });
+      // a code scanned while this page is open only changes the fragment: no reload
+      window.addEventListener("hashchange", offer);
+      document.getElementById("trace-recheck").addEventListener("click", function () {
+        refresh(S, db);
+      });
+      return purge(db).then(function () { offer(); return refresh(S, db); });
     }).catch(function () {
       show("trace-no-storage", true);
-    });
-    document.getElementById("trace-recheck").addEventListener("click", function () {
-      openDb().then(function (db) { return refresh(S, db); });
     });
   }
 
