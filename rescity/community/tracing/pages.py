@@ -36,6 +36,7 @@ CHECKIN_CSP = (
     "base-uri 'self'; form-action 'self'"
 )
 STAYS = (30, 60, 120, 180, 240)
+CHECKIN_CACHE_S = 24 * 3600
 
 
 def kind_labels(t: Translator) -> dict[str, str]:
@@ -129,4 +130,7 @@ def checkin_page(request: Request, ctx: Ctx) -> Response:
         "days": RETENTION_DAYS,
     })
     response.headers["Content-Security-Policy"] = CHECKIN_CSP
+    # The same page for every venue: phones keep it, so a later check-in sends nothing.
+    response.headers["Cache-Control"] = f"public, max-age={CHECKIN_CACHE_S}"
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return response

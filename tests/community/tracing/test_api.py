@@ -145,6 +145,7 @@ def test_the_check_in_page_is_public_sets_no_cookie_and_may_run_webassembly(tw: 
     r = tw.client.get("/trace", headers={"Accept-Language": "zh-CN"})
     assert r.status_code == 200 and "set-cookie" not in r.headers
     assert "'wasm-unsafe-eval'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"].startswith("public")  # identical for every venue
     assert "扫码登记" in r.text and "/static/vendor/libsodium/libsodium-wrappers.js" in r.text
 
 

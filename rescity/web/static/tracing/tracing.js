@@ -174,12 +174,23 @@
     show("trace-clear", anyVisit && exposures.length === 0);
   }
 
+  function showCount(visits) {
+    var seen = {};
+    visits.forEach(function (v) { seen[v.visit] = true; });
+    document.getElementById("trace-count").textContent =
+      say("stored", { n: Object.keys(seen).length });
+  }
+
+  function count(db) {
+    return allVisits(db).then(function (visits) {
+      showCount(visits);
+      root.dataset.state = "ready";
+    });
+  }
+
   function refresh(S, db) {
     return allVisits(db).then(function (visits) {
-      var count = {};
-      visits.forEach(function (v) { count[v.visit] = true; });
-      document.getElementById("trace-count").textContent =
-        say("stored", { n: Object.keys(count).length });
+      showCount(visits);
       show("trace-checking", true);
       // credentials omitted: the download is the same for everyone and names nobody
       return fetch(PUBLISHED, { credentials: "omit", cache: "no-store" })
@@ -218,7 +229,7 @@
           var ok = document.getElementById("trace-done");
           ok.textContent = say("checked_in", { venue: done.name, until: when(done.departure) });
           show("trace-done", true);
-          return refresh(S, db);
+          return count(db);
         });
       });
       // a code scanned while this page is open only changes the fragment: no reload
@@ -226,7 +237,13 @@
       document.getElementById("trace-recheck").addEventListener("click", function () {
         refresh(S, db);
       });
-      return purge(db).then(function () { offer(); return refresh(S, db); });
+      // Checking in makes no request at all (the page itself comes from the browser's cache
+      // after the first visit); the public list is fetched when the page is opened without a
+      // venue code, or on demand.
+      return purge(db).then(function () {
+        offer();
+        return venue ? count(db) : refresh(S, db);
+      });
     }).catch(function () {
       show("trace-no-storage", true);
     });
