@@ -197,3 +197,24 @@ def test_only_the_phone_that_was_there_in_the_window_is_warned(live: Live, brows
     shot(b.page, "07-phone-not-warned")
     for ctx in (a.context, b.context, officer_ctx):
         ctx.close()
+
+
+def test_switching_language_keeps_a_scanned_code_without_sending_it(
+    live: Live, browser: Any,
+) -> None:
+    from rescity.community.tracing.domain import venue_fragment
+
+    fragment = venue_fragment(bytes(range(32)), "3号楼食堂", "canteen")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = phone.new_page()
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url))
+    page.goto(f"{live.url}/trace#{fragment}")
+    page.wait_for_selector("#trace-app[data-state=ready]")
+    assert page.inner_text("#venue-kind") == "食堂"
+    page.click("#lang-en")
+    page.wait_for_selector("#trace-venue:not([hidden])")
+    assert page.inner_text("#venue-kind") == "Canteen"
+    assert page.inner_text("#venue-name") == "3号楼食堂"
+    assert not [u for u in sent if fragment.split(".")[1] in u]
+    phone.close()

@@ -206,8 +206,16 @@
   function start(S) {
     var venue = null;  // the venue of the code just scanned, until the visitor checks in
     openDb().then(function (db) {
+      // The language switch keeps a pending code: a fragment on the link is not sent, and
+      // browsers carry it across the server's redirect back to this page.
+      var langLink = document.querySelector("#lang-en, #lang-zh");
+      var langHref = langLink ? langLink.getAttribute("href") : "";
+      function keepCode(code) {
+        if (langLink) langLink.setAttribute("href", langHref + (code || ""));
+      }
       function offer() {
         venue = readFragment(S);
+        keepCode(venue ? location.hash : "");
         show("trace-bad-code", Boolean(location.hash) && !venue);
         show("trace-venue", Boolean(venue));
         if (!venue) return;
@@ -225,6 +233,7 @@
         checkIn(S, db, here, minutes).then(function (done) {
           // the venue leaves the address bar and the history entry
           history.replaceState(null, "", location.pathname);
+          keepCode("");
           show("trace-venue", false);
           var ok = document.getElementById("trace-done");
           ok.textContent = say("checked_in", { venue: done.name, until: when(done.departure) });
