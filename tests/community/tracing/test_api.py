@@ -154,3 +154,17 @@ def test_every_venue_kind_has_a_label_in_both_catalogs() -> None:
 
     for lang in ("zh", "en"):
         assert all(f"tr.kind.{k}" in catalog(lang) for k in VenueKind)
+
+
+def test_staff_see_only_the_venues_and_traces_of_their_scope(tw: World) -> None:
+    a1 = register(tw, "grid_a1", "a1", "Canteen A1")
+    b1 = register(tw, "grid_b1", "b1", "Shop B1")
+    assert trace(tw, a1["id"], 3, 1).status_code == 201  # type: ignore[attr-defined]
+    names = {w: [v["name"] for v in tw.call(w, "GET", "/api/community/tracing/venues").json()]
+             for w in ("grid_a1", "grid_b1", "health", "alice", "dept")}
+    assert names == {"grid_a1": ["Canteen A1"], "grid_b1": ["Shop B1"],
+                     "health": ["Canteen A1", "Shop B1"], "alice": [], "dept": []}
+    assert tw.call("grid_b1", "GET", f"/community/tracing/venues/{a1['id']}/poster",
+                   ).status_code == 403
+    assert tw.call("grid_b1", "GET", f"/community/tracing/venues/{b1['id']}/poster",
+                   ).status_code == 200
