@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -21,9 +21,9 @@ from rescity.community.tracing.domain import RETENTION_DAYS, VenueKind
 from rescity.core.errors import InputError, Problem
 from rescity.core.i18n import LANGUAGES, Translator, negotiate, translator
 from rescity.core.places import Place
-from rescity.core.security.policy import is_allowed, visible_scopes
+from rescity.core.security.policy import Principal, is_allowed, visible_scopes
 from rescity.web.context import LANG_COOKIE
-from rescity.web.deps import Ctx, CurrentPrincipal, UoW
+from rescity.web.deps import Ctx, CurrentPrincipal, UoW, allow
 from rescity.web.pages import Page
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +56,7 @@ def _places(uow: UoW, principal: CurrentPrincipal) -> list[Place]:
 
 @router.get("/community/tracing")
 def staff_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+               _: Annotated[Principal | None, Depends(allow("community.venue.read"))],
                done: str = "") -> Response:
     venues = services.list_venues(uow, principal)
     publishable = [v for v in venues

@@ -164,6 +164,7 @@ def test_staff_see_only_the_venues_and_traces_of_their_scope(tw: World) -> None:
              for w in ("grid_a1", "grid_b1", "health", "alice", "dept")}
     assert names == {"grid_a1": ["Canteen A1"], "grid_b1": ["Shop B1"],
                      "health": ["Canteen A1", "Shop B1"], "alice": [], "dept": []}
+    assert tw.call("alice", "GET", "/community/tracing").status_code == 403
     assert tw.call("grid_b1", "GET", f"/community/tracing/venues/{a1['id']}/poster",
                    ).status_code == 403
     assert tw.call("grid_b1", "GET", f"/community/tracing/venues/{b1['id']}/poster",
