@@ -8,5 +8,5 @@ visit. Protocol and threat model: docs/community/presence-tracing.md.
 
 Layers: ``domain`` (the protocol on libsodium through PyNaCl, no I/O), ``adapters`` (venues and
 published traces), ``services`` (use cases on a unit of work), ``api`` / ``pages`` (web).
-Imports ``rescity.core`` only; no other community code.
+May import: nothing of community (``rescity.core`` and ``rescity.web`` only).
 """
