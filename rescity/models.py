@@ -6,6 +6,7 @@ its ORM module here, one line each.
 
 from rescity.community.adapters import orm as community_orm
 from rescity.community.adapters import orm_help, orm_operations, orm_sensors
+from rescity.community.outbreak import adapters as outbreak_orm
 from rescity.core import accounts, audit, places
 from rescity.knowledge.adapters import orm as knowledge_orm
 
@@ -17,5 +18,6 @@ __all__ = [
     "orm_help",
     "orm_operations",
     "orm_sensors",
+    "outbreak_orm",
     "places",
 ]

@@ -21,9 +21,11 @@ def routers() -> list[APIRouter]:
     from rescity.assess.entrypoints import web as assess_web
     from rescity.community.entrypoints import pages as community_pages
     from rescity.community.entrypoints.web_operations import operations_routers
+    from rescity.community.outbreak.web import router as outbreak_router
     from rescity.knowledge.entrypoints.web import router as knowledge_router
 
     found: list[APIRouter] = [assess_web.router, community_pages.router]
     found += operations_routers()
     found.append(knowledge_router)
+    found.append(outbreak_router)
     return found

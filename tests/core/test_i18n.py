@@ -87,6 +87,7 @@ def _value_domains() -> dict[str, set[str]]:
     """What each key built at run time (``t("prefix." ~ value)``) can end with."""
     from rescity.assess.services.pipeline import ORIGIN_KINDS
     from rescity.community.domain import alerts, health, help_requests, work_orders
+    from rescity.community.outbreak import domain as outbreak_domain
     from rescity.core.security.policy import Role
     from rescity.knowledge.domain.model import Status
     from rescity.knowledge.domain.taxonomy import KINDS
@@ -120,6 +121,8 @@ def _value_domains() -> dict[str, set[str]]:
         "ops.offer_state.": {k.value for k in help_requests.OfferState},
         "ops.urgency.": {k.value for k in help_requests.Urgency},
         "ops.vetting.": {k.value for k in help_requests.Vetting},
+        "ob.status.": {k.value for k in outbreak_domain.CaseStatus},
+        "ob.granularity.": {k.value for k in outbreak_domain.Granularity},
     }
 
 
