@@ -247,8 +247,8 @@ def chain_nodes(uow: UnitOfWork, principal: Principal, *, place_code: str) -> li
     require(principal, "community.outbreak.chain.read", Target(scope=place.path))
     rows = cases_under(session, principal, place)
     sources = {r.source_case_id for r in rows if r.source_case_id}
-    clusters = dict(session.execute(select(Cluster.id, Cluster.name).where(
-        Cluster.id.in_({r.cluster_id for r in rows if r.cluster_id}))).tuples().all())
+    clusters = {cid: name for cid, name in session.execute(select(Cluster.id, Cluster.name).where(
+        Cluster.id.in_({r.cluster_id for r in rows if r.cluster_id})))}
     return [Node(id=r.id, status=r.status, day=case_day(r),
                  cluster=clusters.get(r.cluster_id or 0, ""),
                  source_id=r.source_case_id, exposure_date=r.exposure_date)

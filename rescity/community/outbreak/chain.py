@@ -79,8 +79,9 @@ def render(nodes: list[Node], *, labels: dict[str, str]) -> str:
         x, y = where[node.id]
         ring = colour.get(node.cluster, "#777")
         width_ring = 4 if node.cluster else 1.5
+        fill = STATUS_FILL.get(node.status, "#eee")
         out.append(f'<g class="case" data-case="{node.id}" data-status="{escape(node.status)}">'
-                   f'<circle cx="{x}" cy="{y}" r="{R}" fill="{STATUS_FILL.get(node.status, "#eee")}"'
+                   f'<circle cx="{x}" cy="{y}" r="{R}" fill="{fill}"'
                    f' stroke="{ring}" stroke-width="{width_ring}"/>'
                    f'<text x="{x}" y="{y + 4}" font-size="11" text-anchor="middle">#{node.id}'
                    f'</text><text x="{x}" y="{y + R + 12}" font-size="9" text-anchor="middle" '

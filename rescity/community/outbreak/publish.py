@@ -178,7 +178,8 @@ def releases_for(session: Session, place: Place, *, limit: int = 20) -> list[Rel
 
 
 def place_codes(session: Session, ids: set[int]) -> dict[int, str]:
-    return dict(session.execute(select(Place.id, Place.code).where(Place.id.in_(ids))).tuples())
+    rows = session.execute(select(Place.id, Place.code).where(Place.id.in_(ids)))
+    return {place_id: code for place_id, code in rows}
 
 
 def ledger(session: Session, principal: Principal, place: Place) -> list[LedgerEntry]:
