@@ -21,8 +21,6 @@ from typing import Any
 
 import opendp.prelude as dp
 
-dp.enable_features("contrib")
-
 # counts and ε in, noised counts out: the production noise, or a fake in tests.
 Noise = Callable[[Sequence[int], float], list[int]]
 
@@ -46,6 +44,9 @@ class Mechanism:
 
 @cache
 def _measurement(scale: float) -> Any:
+    # OpenDP asks callers to opt in to its "contrib" components (not yet formally vetted by
+    # its committee); the discrete Laplace measurement and its privacy map are among them.
+    dp.enable_features("contrib")
     space = dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int)
     return dp.m.make_laplace(*space, scale=scale)
 

@@ -9,25 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import cache
-from importlib import resources
 from zoneinfo import ZoneInfo
 
 from rescity.community.outbreak.dp import Noise, discrete_laplace
+from rescity.community.outbreak.retention import field_policies
 from rescity.core.config import Settings
-from rescity.core.security.personal_data import (
-    FieldCipher,
-    FieldPolicyTable,
-    load_field_policies,
-)
+from rescity.core.security.personal_data import FieldCipher, FieldPolicyTable
 from rescity.core.storage.db import utcnow
-
-
-@cache
-def field_policies() -> FieldPolicyTable:
-    text = (resources.files("rescity.community.outbreak")
-            .joinpath("personal_fields.toml").read_text("utf-8"))
-    return load_field_policies(text, source="rescity/community/outbreak/personal_fields.toml")
 
 
 @dataclass(frozen=True)

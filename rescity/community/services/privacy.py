@@ -30,6 +30,7 @@ from rescity.community.adapters.orm import (
 from rescity.community.adapters.orm_help import HelpRequest, Volunteer
 from rescity.community.adapters.orm_operations import WorkOrder
 from rescity.community.domain.alerts import AlertStatus
+from rescity.community.outbreak import retention as outbreak_retention
 from rescity.community.services.ops_runtime import field_policies as ops_field_policies
 from rescity.community.services.runtime import Runtime
 from rescity.community.services.scoping import get_resident, own_resident, resident_target
@@ -283,6 +284,8 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
         ).values(subject_id=None)
     ))
     _purge_operations(session, ops_field_policies(), now, report)
+    for what, n in outbreak_retention.purge(session, now).items():
+        report.add(what, n)
     report.add("idempotency records deleted", removed(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.created_at < now - timedelta(days=IDEMPOTENCY_DAYS)

@@ -104,3 +104,23 @@ def test_the_exact_table_counts_by_grid_building_and_period(ob: World) -> None:
     assert rows[("a1", "1")]["periods"]["2026-11-23"]["confirmed"] == 2
     assert rows[("a2", "7")]["periods"]["2026-11-16"]["suspected"] == 1
     assert table["periods"] == ["2026-11-16", "2026-11-23"]
+
+
+def test_the_retention_job_erases_personal_fields_half_a_year_after_recovery(ob: World) -> None:
+    from rescity.community.services import privacy
+
+    closed = add_case(ob, resident_id=ob.ids["alice"], status="recovered",
+                      recovered_date=TODAY, address="Flat 1", note="n")
+    still_ill = add_case(ob, grid="a2", address="Flat 2")
+    ob.clock.advance(days=181)
+    with UnitOfWork(ob.factory) as uow:
+        report = privacy.purge(uow, ob.runtime)
+    assert report.counts["outbreak case address erased"] == 1
+    with UnitOfWork(ob.factory) as uow:
+        gone = uow.session.get(OutbreakCase, closed["id"])
+        kept = uow.session.get(OutbreakCase, still_ill["id"])
+        assert gone is not None and kept is not None
+        assert gone.address_sealed is None and gone.note_sealed is None
+        assert gone.resident_id is None and gone.status == "recovered"
+        assert gone.confirmed_date is not None and gone.scope  # the facts stay
+        assert kept.address_sealed is not None
