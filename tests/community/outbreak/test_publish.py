@@ -143,3 +143,31 @@ def test_the_staff_page_shows_the_exact_table_records_and_refusals(ob: World) ->
     assert "Alice Test" in page.text and 'id="ob-exact"' in page.text
     assert '"lat": 30.52' in page.text
     assert ob.call("grid_a1", "GET", "/outbreak").status_code == 403
+
+
+def test_two_releases_at_once_cannot_both_pass_the_budget_check(ob: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date
+
+    from rescity.community.outbreak import publish
+    from rescity.core.accounts import get_user, principal_of
+
+    rt = use_runtime(ob, settings=ob.settings.model_copy(update={"outbreak_dp_budget": 0.5}))
+    with UnitOfWork(ob.factory) as uow:
+        health = principal_of(get_user(uow.session, "health"))
+
+    def attempt(place: str) -> str:
+        try:
+            with UnitOfWork(ob.factory) as uow:
+                publish.release(uow, rt, health, place_code=place,
+                                granularity=publish.Granularity.DAY,
+                                first=date(2026, 11, 23), last=date(2026, 11, 23))
+            return "released"
+        except publish.BudgetExhausted:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(attempt, ["a1", "a"]))
+    assert outcomes == ["refused", "released"]
+    with UnitOfWork(ob.factory) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
