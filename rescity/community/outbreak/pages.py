@@ -21,7 +21,7 @@ from rescity.community.outbreak.runtime import OutbreakRuntime
 from rescity.core.errors import InputError, NotFound
 from rescity.core.places import Place, get_place
 from rescity.core.security.policy import Principal, visible_scopes
-from rescity.web.deps import CurrentPrincipal, OptionalPrincipal, UoW, allow
+from rescity.web.deps import CurrentPrincipal, UoW, allow
 from rescity.web.pages import Page, PageRenderer
 
 router = APIRouter(prefix="/outbreak", include_in_schema=False)
@@ -154,7 +154,7 @@ def _grid_table(cells: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, 
 
 @router.get("/statistics")
 def statistics_page(
-    page: Page, uow: UoW, rt: Runtime, _principal: OptionalPrincipal, place: str = "",
+    page: Page, uow: UoW, rt: Runtime, place: str = "",
     _who: Annotated[Principal | None,
                     Depends(allow("community.outbreak.read_published"))] = None,
 ) -> Response:

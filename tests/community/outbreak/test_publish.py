@@ -171,3 +171,19 @@ def test_two_releases_at_once_cannot_both_pass_the_budget_check(ob: World) -> No
     assert outcomes == ["refused", "released"]
     with UnitOfWork(ob.factory) as uow:
         assert uow.session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
+
+
+def test_the_forms_record_a_case_and_explain_a_refused_release(ob: World) -> None:
+    form = {"place": "a", "status": "confirmed", "grid": "a2", "building": "5",
+            "confirmed_date": TODAY, "address": "5-1-101", "lat": "", "lon": ""}
+    saved = ob.call("health", "POST", "/outbreak/cases", data=form, follow_redirects=False)
+    assert saved.status_code == 303 and "done=case" in saved.headers["location"]
+    bad = ob.call("health", "POST", "/outbreak/cases", headers={"Accept-Language": "en"},
+                  data={**form, "confirmed_date": "", "lat": "x"})
+    assert bad.status_code == 422 and 'id="ob-error"' in bad.text
+    use_runtime(ob, settings=ob.settings.model_copy(update={"outbreak_dp_budget": 0.4}))
+    refused = ob.call("health", "POST", "/outbreak/releases", headers={"Accept-Language": "en"},
+                      data={"place": "a", "granularity": "week", "first_day": TODAY,
+                            "last_day": TODAY})
+    assert refused.status_code == 409
+    assert "would spend more privacy budget than is left" in refused.text
