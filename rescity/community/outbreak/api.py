@@ -21,6 +21,7 @@ from rescity.core.security.policy import Principal
 from rescity.web.deps import CurrentPrincipal, T, UoW, allow
 
 router = APIRouter(prefix="/api/outbreak", tags=["community: outbreak"])
+TEXT_FIELDS = ("cluster", "building", "address", "note")
 
 
 class CaseCreate(BaseModel):
@@ -135,6 +136,9 @@ def read_case(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
 def update_case(case_id: int, body: CaseUpdate, uow: UoW, rt: Runtime,
                 principal: CurrentPrincipal) -> CaseOut:
     changes = body.model_dump(exclude_unset=True)
+    # An explicit null clears a text field and leaves the status as it is.
+    changes = {k: ("" if v is None and k in TEXT_FIELDS else v) for k, v in changes.items()
+               if not (k == "status" and v is None)}
     return _out(cases.update_case(uow, rt, principal, case_id, changes))
 
 

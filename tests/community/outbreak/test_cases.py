@@ -88,6 +88,9 @@ def test_status_moves_from_suspected_to_recovered(ob: World) -> None:
     done = ob.call("health", "PATCH", f"/api/outbreak/cases/{case['id']}",
                    json={"status": "recovered", "recovered_date": TODAY}).json()
     assert done["status"] == "recovered" and done["onset_date"] == "2026-11-18"
+    cleared = ob.call("health", "PATCH", f"/api/outbreak/cases/{case['id']}",
+                      json={"cluster": None, "status": None, "note": "isolated at home"})
+    assert cleared.status_code == 200 and cleared.json()["status"] == "recovered"
     with UnitOfWork(ob.factory) as uow:
         row = uow.session.get(OutbreakCase, case["id"])
         assert row is not None and row.closed_at is not None
