@@ -127,3 +127,27 @@ def test_the_retention_job_erases_personal_fields_half_a_year_after_recovery(ob:
         assert gone.resident_id is None and gone.status == "recovered"
         assert gone.confirmed_date is not None and gone.scope  # the facts stay
         assert kept.address_sealed is not None
+
+
+def test_an_officer_of_the_next_grid_sees_nothing_of_this_one(ob: World) -> None:
+    from rescity.core.accounts import create_user, grant_role, issue_api_token
+    from rescity.core.places import get_place
+    from tests.community.conftest import PASSWORD
+
+    with UnitOfWork(ob.factory) as uow:
+        user = create_user(uow.session, username="health_a2", password=PASSWORD)
+        grant_role(uow.session, user, "health_officer", get_place(uow.session, "a2"))
+        ob.tokens["health_a2"] = issue_api_token(uow.session, user)
+        uow.commit()
+    in_a1 = add_case(ob, resident_id=ob.ids["alice"])
+    in_a2 = add_case(ob, grid="a2", source_case_id=None)
+    listed = ob.call("health_a2", "GET", "/api/outbreak/cases").json()
+    assert [c["id"] for c in listed] == [in_a2["id"]]
+    assert ob.call("health_a2", "GET", f"/api/outbreak/cases/{in_a1['id']}").status_code == 404
+    # Naming a case it cannot see as the source is "not found", not a way to probe ids.
+    probe = ob.call("health_a2", "POST", "/api/outbreak/cases",
+                    json={"status": "suspected", "grid": "a2", "source_case_id": in_a1["id"]})
+    assert probe.status_code == 404
+    table = ob.call("health_a2", "GET", "/api/outbreak/table",
+                    params={"place": "a2", "first_day": TODAY, "last_day": TODAY}).json()
+    assert [r["grid"] for r in table["rows"]] == ["a2"]
