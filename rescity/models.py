@@ -12,6 +12,7 @@ from rescity.community.help import adapters as community_help
 from rescity.community.residents import adapters as community_residents
 from rescity.community.sensors import adapters as community_sensors
 from rescity.community.shared import adapters as community_shared
+from rescity.community.outbreak import adapters as outbreak_orm
 from rescity.community.tracing import adapters as tracing_orm
 from rescity.core import accounts, audit, places
 from rescity.knowledge.adapters import orm as knowledge_orm
@@ -28,6 +29,7 @@ __all__ = [
     "community_sensors",
     "community_shared",
     "knowledge_orm",
+    "outbreak_orm",
     "places",
     "tracing_orm",
 ]

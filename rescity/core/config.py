@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     community_pass_days: int = Field(default=30, ge=1, le=366)
     # community: how long each process remembers the alert rules in force (0: not at all).
     community_rules_cache_s: float = Field(default=30, ge=0, le=300)
+    # outbreak: published case counts (differential privacy, docs/community/operations.md).
+    outbreak_dp_epsilon: float = Field(default=0.5, gt=0, le=10)  # ε of one release
+    outbreak_dp_budget: float = Field(default=5.0, gt=0)  # total ε of releases covering a place
+    outbreak_dp_k: int = Field(default=5, ge=1)  # noised counts below k are withheld
+    dashboard_dp_epsilon: float = Field(default=1.0, ge=0, le=10)  # per figure; 0: exact
 
     @field_validator("database_url")
     @classmethod

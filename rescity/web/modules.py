@@ -29,6 +29,7 @@ def routers() -> list[APIRouter]:
     from rescity.community.help import pages as community_help_pages
     from rescity.community.residents import pages as community_residents_pages
     from rescity.community.sensors import api as community_sensors_api
+    from rescity.community.outbreak.web import router as outbreak_router
     from rescity.community.tracing.web import routers as tracing_routers
     from rescity.knowledge.entrypoints.web import router as knowledge_router
 
@@ -46,4 +47,5 @@ def routers() -> list[APIRouter]:
         community_help_pages.router,
         knowledge_router,
         *tracing_routers(),
+        outbreak_router,
     ]

@@ -151,7 +151,10 @@ def _build(
 
 @pytest.fixture
 def community_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"data_keys": new_key_spec("k1")})
+    # Exact dashboard figures: the tests here check suppression; the noise is tested in
+    # tests/community/outbreak.
+    return settings.model_copy(update={"data_keys": new_key_spec("k1"),
+                                       "dashboard_dp_epsilon": 0.0})
 
 
 @pytest.fixture

@@ -95,6 +95,7 @@ def _value_domains() -> dict[str, set[str]]:
     from rescity.community.cases import domain as work_orders
     from rescity.community.health import domain as health
     from rescity.community.help import domain as help_requests
+    from rescity.community.outbreak import domain as outbreak_domain
     from rescity.core.security.policy import Role
     from rescity.knowledge.domain.model import Status
     from rescity.knowledge.domain.taxonomy import KINDS
@@ -128,6 +129,8 @@ def _value_domains() -> dict[str, set[str]]:
         "ops.offer_state.": {k.value for k in help_requests.OfferState},
         "ops.urgency.": {k.value for k in help_requests.Urgency},
         "ops.vetting.": {k.value for k in help_requests.Vetting},
+        "ob.status.": {k.value for k in outbreak_domain.CaseStatus},
+        "ob.granularity.": {k.value for k in outbreak_domain.Granularity},
     }
 
 

@@ -108,6 +108,30 @@ def desensitise_all(raws: list[dict[str, Any]], *, k: int = K_MIN) -> list[dict[
     return out
 
 
+def noise_figures(session: Session, rt: Runtime, places: list[Place],
+                  figures: list[dict[str, Any]]) -> None:
+    """Every published count through the outbreak statistics' mechanism (discrete Laplace),
+    in place; shares are worked out again from the noised counts."""
+    from rescity.community.outbreak.dp import discrete_laplace
+    from rescity.community.outbreak.publish import noised_dashboard
+
+    cells: list[tuple[str, int | None]] = []
+    slots: list[tuple[dict[str, Any], str]] = []
+    for place, f in zip(places, figures, strict=True):
+        holders = [(f, m) for m in COUNTS] + [(f["open_alerts"], k) for k in f["open_alerts"]]
+        holders += [(h, d) for h in f["passages_by_hour"] for d in ("in", "out")]
+        for holder, key in holders:
+            label = key if holder is f else f"{key}:{holder.get('hour', 'alert')}"
+            cells.append((f"dashboard:{place.code}:{label}", holder[key]))
+            slots.append((holder, key))
+    noised = noised_dashboard(session, rt.settings, discrete_laplace, rt.today(), cells)
+    for (holder, key), value in zip(slots, noised, strict=True):
+        holder[key] = value
+    for f in figures:
+        if f["checkin_rate"] is not None:
+            f["checkin_rate"] = rate(f["checked_in_today"] or 0, f["residents"] or 0)
+
+
 def dashboard(
     uow: UnitOfWork, rt: Runtime, principal: Principal, *, place_code: str
 ) -> dict[str, Any]:
@@ -126,11 +150,14 @@ def dashboard(
             ).order_by(Place.code)
         ))
     figures = desensitise_all([raw_figures(session, rt, p) for p in (place, *children)])
+    noise_figures(session, rt, [place, *children], figures)
+    uow.commit()  # the stored draws: reloading shows the same noised figures
     return {
         "place": {"code": place.code, "level": place.level, "name_zh": place.name_zh,
                   "name_en": place.name_en},
         "day": rt.today().isoformat(),
         "k": K_MIN,
+        "epsilon": rt.settings.dashboard_dp_epsilon,
         "figures": figures[0],
         "breakdown": [
             {"code": c.code, "level": c.level, "name_zh": c.name_zh, "name_en": c.name_en,

@@ -23,6 +23,7 @@ from rescity.community.cases.adapters import WorkOrder
 from rescity.community.cases.runtime import field_policies as casework_field_policies
 from rescity.community.health.adapters import CheckIn
 from rescity.community.help.adapters import HelpRequest, Volunteer
+from rescity.community.outbreak import retention as outbreak_retention
 from rescity.community.residents.adapters import DeletionRequest
 from rescity.community.shared.adapters import CareFlag, IdempotencyRecord, Resident
 from rescity.community.shared.runtime import Runtime
@@ -277,6 +278,8 @@ def purge(uow: UnitOfWork, rt: Runtime) -> PurgeReport:
         ).values(subject_id=None)
     ))
     _purge_casework(session, casework_field_policies(), now, report)
+    for what, n in outbreak_retention.purge(session, now).items():
+        report.add(what, n)
     report.add("idempotency records deleted", removed(
         delete(IdempotencyRecord).where(
             IdempotencyRecord.created_at < now - timedelta(days=IDEMPOTENCY_DAYS)
