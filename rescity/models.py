@@ -9,10 +9,10 @@ from rescity.community.alerts import adapters as community_alerts
 from rescity.community.cases import adapters as community_cases
 from rescity.community.health import adapters as community_health
 from rescity.community.help import adapters as community_help
+from rescity.community.outbreak import adapters as outbreak_orm
 from rescity.community.residents import adapters as community_residents
 from rescity.community.sensors import adapters as community_sensors
 from rescity.community.shared import adapters as community_shared
-from rescity.community.outbreak import adapters as outbreak_orm
 from rescity.community.tracing import adapters as tracing_orm
 from rescity.core import accounts, audit, places
 from rescity.knowledge.adapters import orm as knowledge_orm

@@ -27,9 +27,9 @@ def routers() -> list[APIRouter]:
     from rescity.community.health import pages as community_health_pages
     from rescity.community.help import api as community_help_api
     from rescity.community.help import pages as community_help_pages
+    from rescity.community.outbreak.web import router as outbreak_router
     from rescity.community.residents import pages as community_residents_pages
     from rescity.community.sensors import api as community_sensors_api
-    from rescity.community.outbreak.web import router as outbreak_router
     from rescity.community.tracing.web import routers as tracing_routers
     from rescity.knowledge.entrypoints.web import router as knowledge_router
 

@@ -1,7 +1,7 @@
 """outbreak: case records, clusters, DP releases, the privacy-budget ledger
 
 Revision ID: community_ops_0004_i16_outbreak
-Revises: community_ops_0002_i14
+Revises: community_ops_0003_i16_tracing
 Create Date: 2026-12-06 05:40:00
 
 """
