@@ -85,6 +85,8 @@ TABLE: list[Row] = [
     Row("POST", "/api/community/handlers", {"admin": 201, ANON: 401}, 403,
         body={"code": "h-{user}", "kind": "department", "name_zh": "x", "place": "d"}),
     Row("GET", "/api/community/handlers", {ANON: 401}, 200),
+    Row("POST", "/api/community/handlers/pm-a/members", {"admin": 201, ANON: 401}, 403,
+        body={"username": "res2"}),
     Row("GET", "/api/community/cases", {ANON: 401}, 200),
     Row("GET", "/open311/v2/services.json", {}, 200),
     Row("GET", "/open311/v2/requests.json", {}, 200),

@@ -231,3 +231,16 @@ def test_an_alert_becomes_a_work_order_once(world: World) -> None:
     assert first.status_code == 201 and first.json()["channel"] == "alert"
     again = w.client.post(url, json=body, headers=w.h["grid"]).json()
     assert again["id"] == first.json()["id"]
+
+
+def test_only_staff_in_scope_merge_a_duplicate_into_an_open_case(world: World) -> None:
+    # The role tables hold one fresh record per row; merging needs two, so it is checked here.
+    keep, dup = file(world)["id"], file(world)["id"]
+    anonymous = world.client.post(f"/api/community/cases/{dup}/merge", json={"into": keep})
+    assert anonymous.status_code in (401, 403)  # no session: refused (CSRF or sign-in)
+    for who in ("res", "pma", "dept"):
+        assert post(world, who, dup, "merge", into=keep).status_code in (403, 404), who
+    merged = post(world, "grid", dup, "merge", into=keep)
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["merged_into_id"] == keep
+    assert post(world, "grid", keep, "merge", into=keep).status_code == 422
