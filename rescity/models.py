@@ -7,6 +7,7 @@ its ORM module here, one line each.
 from rescity.community.adapters import orm as community_orm
 from rescity.community.adapters import orm_help, orm_operations, orm_sensors
 from rescity.core import accounts, audit, places
+from rescity.core.notifications import models as notification_models
 from rescity.knowledge.adapters import orm as knowledge_orm
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "audit",
     "community_orm",
     "knowledge_orm",
+    "notification_models",
     "orm_help",
     "orm_operations",
     "orm_sensors",

@@ -16,13 +16,14 @@ def register_all(app: typer.Typer) -> None:
     module's commands must also be named in ``rescity/cli/lazy.py``, a test checks)."""
     from rescity.assess.entrypoints import cli as assess_cli
     from rescity.assess.entrypoints import cli_report as assess_report_cli
-    from rescity.cli import admin, demo
+    from rescity.cli import admin, demo, notifications, places
     from rescity.community.entrypoints import cli as community_cli
     from rescity.community.entrypoints import cli_operations as community_operations_cli
     from rescity.knowledge.entrypoints import cli as knowledge_cli
 
     for module in (
-        admin, demo, assess_cli, assess_report_cli, community_cli, community_operations_cli,
+        admin, demo, places, notifications,
+        assess_cli, assess_report_cli, community_cli, community_operations_cli,
         knowledge_cli,
     ):
         module.register(app)
