@@ -73,12 +73,12 @@ def notify(
     return note
 
 
-def recent(session: Session, user_id: int, *, after_id: int = 0, limit: int = 50
+def recent(session: Session, user_id: int, *, after_id: int | None = None, limit: int = 50
            ) -> list[Notification]:
-    """A user's notifications newer than ``after_id``: oldest first when following a stream
-    (``after_id`` > 0), newest first otherwise."""
+    """A user's notifications: with ``after_id`` (0 included) those newer than it, oldest
+    first, as a stream follows them; without, the newest first."""
     stmt = select(Notification).where(Notification.recipient_user_id == user_id)
-    if after_id:
+    if after_id is not None:
         stmt = stmt.where(Notification.id > after_id).order_by(Notification.id)
     else:
         stmt = stmt.order_by(Notification.id.desc())
