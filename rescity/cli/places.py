@@ -82,9 +82,10 @@ def places_locate(
         if not found:
             console.print(f"({lon}, {lat}) lies outside every place boundary")
             raise typer.Exit(1)
-        console.print(_line(found[0]), markup=False)
+        # Plain tab-separated lines (no Rich layout), for scripts.
+        typer.echo(_line(found[0]))
         for outer in found[1:]:
-            console.print("  within " + _line(outer), markup=False)
+            typer.echo("  within " + _line(outer))
 
 
 def _line(place: Place) -> str:

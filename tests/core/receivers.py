@@ -22,7 +22,7 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mail = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(mail, EmailMessage)
         self.messages.append(mail)
@@ -75,7 +75,7 @@ def robot_receiver(answer: dict[str, Any] | None = None) -> Iterator[RobotReceiv
     receiver = RobotReceiver("", posts, answer or {"errcode": 0, "errmsg": "ok"})
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             parts = urlsplit(self.path)
             with lock:

@@ -100,7 +100,7 @@ def test_require_inside_refuses_points_outside_the_deployment(places: sessionmak
         with pytest.raises(InputError, match="latitude"):
             require_inside(session, 121.3, float("nan"))
         grid_b = get_place(session, "G-B")
-        with pytest.raises(InputError, match="lies in G-A .*outside G-B"):
+        with pytest.raises(InputError, match=r"lies in G-A .*outside G-B"):
             require_inside(session, 121.3, 31.3, within=grid_b)
         # On the shared edge, asked within G-B, the edge counts as G-B's own.
         assert require_inside(session, 121.4, 31.3, within=grid_b).code == "G-B"
@@ -235,3 +235,36 @@ def test_a_geopackage_in_a_projected_crs_is_reprojected(tmp_path: Path) -> None:
     assert features[0].parent is None and features[1].parent == "C"
     x0, y0, x1, y1 = features[5].geometry.bounds  # type: ignore[union-attr]
     assert (x0, y0, x1, y1) == pytest.approx((121.2, 31.2, 121.4, 31.6), abs=1e-6)
+
+
+def test_the_cli_imports_checks_and_locates(tmp_path: Path, db_url: str, engine: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from rescity.cli import app
+
+    monkeypatch.setenv("RESCITY_DATABASE_URL", db_url)
+    monkeypatch.delenv("RESCITY_CONFIG", raising=False)
+    runner = CliRunner()
+    good = tmp_path / "places.geojson"
+    good.write_text(collection(hierarchy()), "utf-8")
+    bad_features = hierarchy()
+    bad_features[5]["properties"]["parent"] = "NOPE"
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(collection(bad_features), "utf-8")
+
+    refused = runner.invoke(app, ["places", "import", str(bad)])
+    assert isinstance(refused.exception, InputError)
+    assert "feature 6 (G-A): unknown parent 'NOPE'" in str(refused.exception)
+    checked = runner.invoke(app, ["places", "import", str(good), "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "would create 6 and would update 0 places" in checked.output
+    assert runner.invoke(app, ["places", "locate", "121.4", "31.3"]).exit_code == 1
+    done = runner.invoke(app, ["places", "import", str(good)])
+    assert "created 6 and updated 0 places from 6 features" in done.output
+    found = runner.invoke(app, ["places", "locate", "121.4", "31.3"])
+    assert found.exit_code == 0
+    lines = [line for line in found.output.splitlines() if not line.startswith("database:")]
+    assert lines[0].startswith("G-A\tgrid\t名G-A") and lines[1].startswith("  within G-B")
+    outside = runner.invoke(app, ["places", "locate", "116.39", "39.91"])
+    assert outside.exit_code == 1 and "outside every place boundary" in outside.output

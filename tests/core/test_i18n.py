@@ -87,6 +87,10 @@ def _value_domains() -> dict[str, set[str]]:
     """What each key built at run time (``t("prefix." ~ value)``) can end with."""
     from rescity.assess.services.pipeline import ORIGIN_KINDS
     from rescity.community.domain import alerts, health, help_requests, work_orders
+    from rescity.core.boundaries.importer import PROBLEM_KEYS
+    from rescity.core.notifications.models import Status as DeliveryStatus
+    from rescity.core.notifications.outbox import PREFERENCE_FIELDS
+    from rescity.core.places import PlaceLevel
     from rescity.core.security.policy import Role
     from rescity.knowledge.domain.model import Status
     from rescity.knowledge.domain.taxonomy import KINDS
@@ -95,6 +99,10 @@ def _value_domains() -> dict[str, set[str]]:
 
     return {
         "role.": {r.value for r in Role},
+        "places.import.": set(PROBLEM_KEYS),
+        "places.level.": {level.value for level in PlaceLevel},
+        "notify.problem.": set(PREFERENCE_FIELDS),
+        "notify.status.": {s.value for s in DeliveryStatus},
         "assess.page.origins.": set(ORIGIN_KINDS),
         "c.kind.": _alert_kinds(),
         "c.severity.": {k.value for k in alerts.Severity},

@@ -273,3 +273,17 @@ def test_a_send_interrupted_by_a_dead_worker_is_retried_with_the_same_message_id
     assert box.messages[0]["Message-ID"].startswith(f"<rescity-delivery-{row.id}@")
     with session_factory() as session:
         assert session.get(Notification, note.id) is not None
+
+
+def test_robots_are_configured_as_toml_tables(tmp_path: Path) -> None:
+    config = tmp_path / "rescity.toml"
+    config.write_text('[rescity]\nnotify_smtp_host = "smtp.example"\n\n'
+                      '[rescity.notify_webhooks.office]\nkind = "dingtalk"\n'
+                      'url = "https://oapi.dingtalk.com/robot/send?access_token=T"\n'
+                      'secret = "SEC1"\n', "utf-8")
+    settings = load_settings(config)
+    assert settings.notify_webhooks["office"].kind == "dingtalk"
+    assert settings.notify_webhooks["office"].secret == "SEC1"
+    config.write_text('[rescity.notify_webhooks.x]\nkind = "slack"\nurl = "ftp://x"\n', "utf-8")
+    with pytest.raises(InputError, match=r"notify_webhooks\.x\.kind"):
+        load_settings(config)

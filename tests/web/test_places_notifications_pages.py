@@ -15,7 +15,7 @@ from rescity.core.config import Settings
 from rescity.core.notifications import notify
 from rescity.core.places import Place
 from rescity.web.app import create_app
-from tests.core.test_boundaries import collection, feature, hierarchy
+from tests.core.test_boundaries import collection, hierarchy
 from tests.live import serving
 from tests.web.conftest import World, csrf_of, sign_in
 

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 OUTSIDE_TOLERANCE = 1e-6
 LEVELS = {str(level) for level in PlaceLevel}
 Report = Callable[..., None]  # (feature, message key, **params)
+# The messages a report can carry: catalog keys "places.import.<key>".
+PROBLEM_KEYS = ("empty", "duplicate", "missing_field", "unknown_level", "missing_parent",
+                "invalid_geometry", "missing_geometry", "wrong_geometry_type", "not_lonlat",
+                "cycle", "unknown_parent", "level_changed", "moved", "level_order",
+                "outside_parent", "child_outside")
 
 
 @dataclass

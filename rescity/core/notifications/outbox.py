@@ -20,6 +20,8 @@ from rescity.core.storage.db import utcnow
 EMAIL = "email"
 WEBHOOK_PREFIX = "webhook:"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Fields a preference problem can name (catalog keys "notify.problem.<field>").
+PREFERENCE_FIELDS = ("email", "webhooks", "quiet_start", "quiet_end")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
