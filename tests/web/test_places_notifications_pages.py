@@ -86,6 +86,7 @@ def test_preferences_are_checked_and_the_delivery_log_lists_deliveries(
         "csrf_token": token, "email": "plain@office.example", "email_enabled": "true",
         "quiet_start": "22:00", "quiet_end": "07:00"}, follow_redirects=False)
     assert ok.status_code == 303
+    assert "Saved." in world.client.get(ok.headers["location"]).text
     with session_factory() as session:
         user = get_user(session, "plain")
         notify(session, recipient_user_id=user.id, kind="k", subject="Pipe burst", body="")

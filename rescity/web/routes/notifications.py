@@ -93,8 +93,9 @@ async def stream(
 
 
 @pages.get("/notifications")
-def notifications_page(page: Page, principal: CurrentPrincipal, uow: UoW) -> Response:
-    return _render(page, uow, principal.user_id)
+def notifications_page(page: Page, principal: CurrentPrincipal, uow: UoW, saved: bool = False
+                       ) -> Response:
+    return _render(page, uow, principal.user_id, saved=saved)
 
 
 def _render(page: Page, uow: UoW, user_id: int, *, problems: list[dict[str, str]] | None = None,
