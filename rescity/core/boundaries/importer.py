@@ -99,6 +99,7 @@ def _check(features: list[Feature], stored: dict[str, Place], t: Translator) -> 
         where = t("places.import.feature", index=f.index, code=f.code or "?")
         problems.append(Problem(where, t("places.import." + key, **params)))
 
+    code_of_id = {p.id: p.code for p in stored.values()}
     seen: dict[str, int] = {}
     for f in features:
         _check_fields(f, bad)
@@ -111,7 +112,7 @@ def _check(features: list[Feature], stored: dict[str, Place], t: Translator) -> 
     for f in features:
         if not f.code or f.code in in_cycle:
             continue
-        _check_parent(f, by_code, stored, bad)
+        _check_parent(f, by_code, stored, code_of_id, bad)
     _check_nesting(features, by_code, stored, bad)
     return problems
 
@@ -160,7 +161,7 @@ def _cycles(features: list[Feature], by_code: dict[str, Feature], bad: Report) -
 
 
 def _check_parent(f: Feature, by_code: dict[str, Feature], stored: dict[str, Place],
-                  bad: Report) -> None:
+                  code_of_id: dict[int, str], bad: Report) -> None:
     existing = stored.get(f.code or "")
     if f.parent is None:
         parent_level = None
@@ -172,7 +173,7 @@ def _check_parent(f: Feature, by_code: dict[str, Feature], stored: dict[str, Pla
         bad(f, "unknown_parent", parent=f.parent)
         return
     if existing is not None:
-        old_parent = next((p.code for p in stored.values() if p.id == existing.parent_id), None)
+        old_parent = code_of_id.get(existing.parent_id) if existing.parent_id else None
         if f.level is not None and f.level != existing.level:
             bad(f, "level_changed", level=existing.level)
         if f.parent != old_parent:
