@@ -268,3 +268,9 @@ def test_the_cli_imports_checks_and_locates(tmp_path: Path, db_url: str, engine:
     assert lines[0].startswith("G-A\tgrid\t名G-A") and lines[1].startswith("  within G-B")
     outside = runner.invoke(app, ["places", "locate", "116.39", "39.91"])
     assert outside.exit_code == 1 and "outside every place boundary" in outside.output
+
+
+def test_refusals_speak_the_users_language(places: sessionmaker[Any]) -> None:
+    with places() as session, pytest.raises(InputError) as caught:
+        require_inside(session, 116.39, 39.91, t=translator("zh"))
+    assert "不在本系统任何地点的边界之内" in str(caught.value)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rescity.core.errors import InputError, Problem
+from rescity.core.i18n import Translator, translator
 from rescity.core.places import LEVEL_ORDER, Place, PlaceLevel, contains
 
 if TYPE_CHECKING:
@@ -27,13 +28,14 @@ EDGE_TOLERANCE_DEG = 1e-7
 """How far outside a boundary (in degrees, ~1 cm) a point still counts as on it."""
 
 
-def check_coordinates(lon: float, lat: float) -> None:
+def check_coordinates(lon: float, lat: float, *, t: Translator | None = None) -> None:
     """Refuse coordinates that are not a point on Earth (NaN, swapped, out of range)."""
+    t = t or translator("en")
     problems = []
     if not (isinstance(lon, int | float) and math.isfinite(lon) and -180 <= lon <= 180):
-        problems.append(Problem("lon", "longitude must be a number from -180 to 180"))
+        problems.append(Problem("lon", t("places.locate.bad_lon")))
     if not (isinstance(lat, int | float) and math.isfinite(lat) and -90 <= lat <= 90):
-        problems.append(Problem("lat", "latitude must be a number from -90 to 90"))
+        problems.append(Problem("lat", t("places.locate.bad_lat")))
     if problems:
         raise InputError(problems, source="coordinates")
 
@@ -65,9 +67,10 @@ def rank(place: Place) -> tuple[int, str]:
     return (-LEVEL_ORDER.index(PlaceLevel(place.level)), place.code)
 
 
-def covering(session: Session, lon: float, lat: float) -> list[Place]:
+def covering(session: Session, lon: float, lat: float, *, t: Translator | None = None
+             ) -> list[Place]:
     """Every place whose boundary covers the point, innermost first (see the edge rule)."""
-    check_coordinates(lon, lat)
+    check_coordinates(lon, lat, t=t)
     tol = EDGE_TOLERANCE_DEG
     stmt: Any = select(Place).where(
         Place.boundary.is_not(None),
@@ -87,29 +90,28 @@ def locate(session: Session, lon: float, lat: float) -> Place | None:
 
 
 def require_inside(
-    session: Session, lon: float, lat: float, *, within: Place | None = None
+    session: Session, lon: float, lat: float, *, within: Place | None = None,
+    t: Translator | None = None,
 ) -> Place:
     """The innermost place containing the point; InputError when it lies outside every
     boundary of the deployment, or outside ``within`` when given.
 
     With ``within``, a point on the edge between a place inside it and one outside resolves
     to the place inside (the caller asked about ``within``, so the edge counts as its own).
+    Messages come from ``t`` (pass the user's translator; English by default).
     """
-    found = covering(session, lon, lat)
+    t = t or translator("en")
+    found = covering(session, lon, lat, t=t)
     if not found:
-        raise InputError(
-            [Problem("location", f"({lon}, {lat}) lies outside every place boundary of this "
-                                 "deployment (longitude first, then latitude, WGS84)")],
-            source="location",
-        )
+        raise InputError([Problem("location", t("places.locate.outside", lon=lon, lat=lat))],
+                         source="location")
     if within is None:
         return found[0]
     inside = [p for p in found if contains(within.path, p.path)]
     if not inside:
         raise InputError(
-            [Problem("location", f"({lon}, {lat}) lies in {found[0].code} "
-                                 f"({found[0].name_zh}), outside {within.code} "
-                                 f"({within.name_zh})")],
-            source="location",
-        )
+            [Problem("location", t("places.locate.outside_within", lon=lon, lat=lat,
+                                   place=f"{found[0].code} ({found[0].name_zh})",
+                                   within=f"{within.code} ({within.name_zh})"))],
+            source="location")
     return inside[0]

@@ -1,22 +1,18 @@
-// New notifications appear at the top of the list as they arrive (Server-Sent Events; the
-// browser reconnects by itself and resumes after the last event it saw).
+// The notifications page: new notifications appear at the top of the list as they arrive
+// (events from stream.js, which must be loaded first).
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("notify-config").textContent);
   var list = document.getElementById("notify-list");
   var status = document.getElementById("notify-live");
-  if (!window.EventSource || !list) { return; }
-  var source = new EventSource(config.stream);
-  source.onopen = function () {
-    status.textContent = config.live;
-    status.dataset.state = "open";
-  };
-  source.onerror = function () {
-    status.textContent = config.offline;
-    status.dataset.state = "reconnecting";
-  };
-  source.addEventListener("notification", function (event) {
-    var n = JSON.parse(event.data);
+  if (!list) { return; }
+  document.addEventListener("rescity:stream", function (event) {
+    var open = event.detail.state === "open";
+    status.textContent = open ? config.live : config.offline;
+    status.dataset.state = event.detail.state;
+  });
+  document.addEventListener("rescity:notification", function (event) {
+    var n = event.detail;
     if (list.querySelector('[data-id="' + n.id + '"]')) { return; }
     var empty = document.getElementById("notify-empty");
     if (empty) { empty.remove(); }
