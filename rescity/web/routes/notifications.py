@@ -29,6 +29,9 @@ from rescity.web.pages import Page
 router = APIRouter(tags=["notifications"])
 pages = APIRouter(include_in_schema=False)
 HEARTBEAT_S = 15.0
+# A stream ends after this long; the browser reconnects at once (Last-Event-ID), so nothing
+# is missed, and a connection nobody closed cannot live for ever.
+STREAM_MAX_S = 3600.0
 
 
 @router.get("/api/notifications")
@@ -56,7 +59,10 @@ def _after(ctx: AppContext, user_id: int, after_id: int) -> list[dict[str, objec
         return [public(n) for n in recent(session, user_id, after_id=after_id, limit=100)]
 
 
-@router.get("/api/notifications/stream", response_class=StreamingResponse)
+# Not in the OpenAPI schema: an endless text/event-stream response has no schema, and
+# generated clients (and schema fuzzers) would wait on it for ever.
+@router.get("/api/notifications/stream", response_class=StreamingResponse,
+            include_in_schema=False)
 async def stream(
     request: Request, caller: CurrentCaller,
     last_event_id: Annotated[str | None, Header()] = None, after: int | None = None,
@@ -75,8 +81,9 @@ async def stream(
 
     async def events() -> AsyncIterator[str]:
         last, quiet = start, 0.0
+        ends = asyncio.get_running_loop().time() + STREAM_MAX_S
         yield f"retry: {int(poll * 1000) + 1000}\n: connected\n\n"
-        while not await request.is_disconnected():
+        while not await request.is_disconnected() and asyncio.get_running_loop().time() < ends:
             found = await run_in_threadpool(_after, ctx, user_id, last)
             for item in found:
                 last = int(str(item["id"]))
