@@ -51,6 +51,9 @@ def test_an_admin_imports_boundaries_on_the_page_all_or_nothing(world: World) ->
     assert "feature 6 (G-A)" in refused.text or "第 6 个要素（G-A）" in refused.text
     assert "NOPE" in refused.text and "<script>alert" not in refused.text
     assert _place_count(world) == before
+    garbage = _upload(world, "{not json")
+    assert garbage.status_code == 422 and "grids.geojson" in garbage.text
+    assert "不是有效的 JSON" in garbage.text and "/tmp" not in garbage.text
     checked = _upload(world, collection(hierarchy()), dry_run=True)
     assert checked.status_code == 200 and 'id="places-report"' in checked.text
     assert _place_count(world) == before

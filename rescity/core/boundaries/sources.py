@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rescity.core.errors import DataFileError
+from rescity.core.i18n import Translator, translator
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -40,18 +41,20 @@ class Feature:
         return f"feature {self.index}" + (f" ({self.code})" if self.code else "")
 
 
-def read_features(path: Path) -> list[Feature]:
-    """Features of a GeoJSON (.geojson/.json) or GeoPackage (.gpkg) file."""
+def read_features(path: Path, *, t: Translator | None = None) -> list[Feature]:
+    """Features of a GeoJSON (.geojson/.json) or GeoPackage (.gpkg) file; messages from
+    ``t`` (English by default)."""
+    t = t or translator("en")
     suffix = path.suffix.lower()
     if suffix in GEOJSON_SUFFIXES:
         try:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise DataFileError(str(path), f"cannot read: {exc}") from None
-        return parse_geojson(text, source=str(path))
+            raise DataFileError(str(path), t("places.file.unreadable", error=exc)) from None
+        return parse_geojson(text, source=str(path), t=t)
     if suffix in GEOPACKAGE_SUFFIXES:
-        return read_geopackage(path)
-    raise DataFileError(str(path), "expected a .geojson, .json or .gpkg file")
+        return read_geopackage(path, t=t)
+    raise DataFileError(str(path), t("places.file.suffix"))
 
 
 def _text(value: Any) -> str | None:
@@ -77,26 +80,29 @@ def _feature(index: int, props: dict[str, Any], geometry: BaseGeometry | None,
     )
 
 
-def parse_geojson(text: str, *, source: str = "upload") -> list[Feature]:
+def parse_geojson(text: str, *, source: str = "upload", t: Translator | None = None
+                  ) -> list[Feature]:
     """Features of a GeoJSON FeatureCollection (RFC 7946: longitude/latitude, WGS84)."""
     from shapely.geometry import shape
+
+    t = t or translator("en")
 
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataFileError(source, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+        raise DataFileError(source, t("places.file.json", error=exc.msg), line=exc.lineno) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise DataFileError(source, "expected a GeoJSON FeatureCollection")
+        raise DataFileError(source, t("places.file.collection"))
     crs = json.dumps(data.get("crs") or "")
     if data.get("crs") and "4326" not in crs and "CRS84" not in crs:
-        raise DataFileError(source, f"coordinates must be WGS84 longitude/latitude, not {crs}")
+        raise DataFileError(source, t("places.file.crs", crs=crs))
     features = data.get("features")
     if not isinstance(features, list):
-        raise DataFileError(source, "'features' must be a list")
+        raise DataFileError(source, t("places.file.features"))
     found = []
     for i, item in enumerate(features, start=1):
         if not isinstance(item, dict):
-            found.append(_feature(i, {}, None, "not a GeoJSON feature"))
+            found.append(_feature(i, {}, None, t("places.file.not_feature")))
             continue
         props = item.get("properties") or {}
         if not isinstance(props, dict):
@@ -106,20 +112,22 @@ def parse_geojson(text: str, *, source: str = "upload") -> list[Feature]:
             try:
                 geometry = shape(item["geometry"])
             except Exception as exc:
-                error = f"unreadable geometry ({exc})"
+                error = t("places.file.geometry", error=exc)
         found.append(_feature(i, props, geometry, error))
     return found
 
 
-def read_geopackage(path: Path) -> list[Feature]:
+def read_geopackage(path: Path, *, t: Translator | None = None) -> list[Feature]:
     """Features of the first layer of a GeoPackage, reprojected to WGS84 when needed."""
     import pyogrio
     import shapely
 
+    t = t or translator("en")
+
     try:
         meta, _fids, wkb, fields = pyogrio.raw.read(path)
     except Exception as exc:
-        raise DataFileError(str(path), f"cannot read as GeoPackage: {exc}") from None
+        raise DataFileError(str(path), t("places.file.geopackage", error=exc)) from None
     columns = list(meta["fields"])
     geoms = shapely.from_wkb(wkb) if wkb is not None else [None] * len(fields[0] if fields else [])
     crs = meta.get("crs")

@@ -82,7 +82,7 @@ async def places_import(
             path = Path(tmp) / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                features = read_features(path)
+                features = read_features(path, t=page.t)
                 report = import_places(uow.session, features, dry_run=dry_run, t=page.t)
             except InputError as exc:
                 uow.rollback()
