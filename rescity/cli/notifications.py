@@ -107,5 +107,5 @@ def status(ctx: typer.Context) -> None:
             .order_by(Delivery.channel, Delivery.status)).all()
     if not rows:
         console.print("no deliveries")
-    for channel, state, count in rows:
-        console.print(f"{channel}\t{state}\t{count}", markup=False)
+    for channel, state, count in rows:  # tab-separated, for scripts
+        typer.echo(f"{channel}\t{state}\t{count}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,25 @@ def test_robots_are_configured_as_toml_tables(tmp_path: Path) -> None:
     config.write_text('[rescity.notify_webhooks.x]\nkind = "slack"\nurl = "ftp://x"\n', "utf-8")
     with pytest.raises(InputError, match=r"notify_webhooks\.x\.kind"):
         load_settings(config)
+
+
+def test_the_cli_sends_a_test_notification_counts_and_delivers(
+    db_url: str, session_factory: sessionmaker[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rescity.cli import app
+
+    add_user(session_factory, "cli", webhooks=("office",))
+    monkeypatch.setenv("RESCITY_DATABASE_URL", db_url)
+    monkeypatch.delenv("RESCITY_CONFIG", raising=False)
+    runner = CliRunner()
+    sent = runner.invoke(app, ["notifications", "send", "user.cli", "--subject", "drill"])
+    assert sent.exit_code == 0 and "in-app, webhook:office" in sent.output, sent.output
+    assert "webhook:office\tpending\t1" in runner.invoke(app, ["notifications", "status"]).output
+    with robot_receiver() as robot:
+        hook = json.dumps({"office": {"kind": "wecom", "url": robot.url + "/hook"}})
+        monkeypatch.setenv("RESCITY_NOTIFY_WEBHOOKS", hook)
+        done = runner.invoke(app, ["notifications", "worker", "--once"])
+    assert "handled 1 deliveries" in done.output and robot.texts() == ["drill"]
+    assert "webhook:office\tsent\t1" in runner.invoke(app, ["notifications", "status"]).output
