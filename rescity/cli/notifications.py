@@ -94,6 +94,29 @@ def send(
                   + "".join(f", {c}" for c in channels))
 
 
+@notifications_app.command("purge")
+def purge_old(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(min=1, help="Keep notifications this many days.")] = 90,
+) -> None:
+    """Delete notifications older than --days whose deliveries are finished."""
+    from datetime import timedelta
+
+    from rescity.core import audit as audit_log
+    from rescity.core.audit import AuditKind
+    from rescity.core.notifications.outbox import purge
+    from rescity.core.storage.db import utcnow
+
+    _, factory = database(settings_of(ctx))
+    with UnitOfWork(factory) as uow:
+        count = purge(uow.session, before=utcnow() - timedelta(days=days))
+        audit_log.record(uow.session, None, kind=AuditKind.WRITE, action="notification.purge",
+                         record_type="notification", record_id="",
+                         detail={"by": "cli", "days": days, "deleted": count})
+        uow.commit()
+    console.print(f"deleted {count} notifications older than {days} days")
+
+
 @notifications_app.command("status")
 def status(ctx: typer.Context) -> None:
     """Count deliveries by channel and status (pending, sending, sent, failed)."""

@@ -310,3 +310,27 @@ def test_the_cli_sends_a_test_notification_counts_and_delivers(
         done = runner.invoke(app, ["notifications", "worker", "--once"])
     assert "handled 1 deliveries" in done.output and robot.texts() == ["drill"]
     assert "webhook:office\tsent\t1" in runner.invoke(app, ["notifications", "status"]).output
+
+
+def test_purge_deletes_old_finished_notifications_only(
+    session_factory: sessionmaker[Any]
+) -> None:
+    from rescity.core.notifications.outbox import purge
+
+    uid = add_user(session_factory, "old", webhooks=("office",))
+    with session_factory() as session:
+        for subject in ("old-sent", "old-pending", "new-sent"):
+            notify(session, recipient_user_id=uid, kind="k", subject=subject, body="")
+        session.commit()
+        long_ago = datetime.now(UTC) - timedelta(days=100)
+        session.execute(update(Notification).where(Notification.subject.like("old-%"))
+                        .values(created_at=long_ago))
+        session.execute(update(Delivery).where(Delivery.notification_id.in_(
+            select(Notification.id).where(Notification.subject != "old-pending")))
+            .values(status="sent"))
+        session.commit()
+        assert purge(session, before=datetime.now(UTC) - timedelta(days=90)) == 1
+        session.commit()
+        left = sorted(session.scalars(select(Notification.subject)))
+    assert left == ["new-sent", "old-pending"]
+    assert len(deliveries(session_factory)) == 2

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from rescity.core.errors import InputError, Problem
@@ -95,6 +96,21 @@ def mark_read(session: Session, user_id: int, notification_id: int) -> bool:
                Notification.read_at.is_(None))
         .values(read_at=utcnow()))
     return bool(getattr(done, "rowcount", 0))
+
+
+def purge(session: Session, *, before: datetime) -> int:
+    """Delete notifications written before ``before`` whose deliveries are all finished
+    (sent or failed), with their deliveries; the number deleted. Notifications may name
+    people and places, so they are not kept for ever (``rescity notifications purge``)."""
+    unfinished = exists().where(Delivery.notification_id == Notification.id,
+                                Delivery.status.in_(("pending", "sending")))
+    ids = list(session.scalars(select(Notification.id).where(
+        Notification.created_at < before, ~unfinished)))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        session.execute(delete(Delivery).where(Delivery.notification_id.in_(chunk)))
+        session.execute(delete(Notification).where(Notification.id.in_(chunk)))
+    return len(ids)
 
 
 def public(note: Notification) -> dict[str, Any]:
