@@ -334,3 +334,22 @@ def test_purge_deletes_old_finished_notifications_only(
         left = sorted(session.scalars(select(Notification.subject)))
     assert left == ["new-sent", "old-pending"]
     assert len(deliveries(session_factory)) == 2
+
+
+def test_an_unexpected_sender_error_is_recorded_not_resent_for_ever(
+    tmp_path: Path, db_url: str, session_factory: sessionmaker[Any]
+) -> None:
+    uid = add_user(session_factory, "bug", webhooks=("office",))
+    with session_factory() as session:
+        notify(session, recipient_user_id=uid, kind="k", subject="two\nlines\r\n", body="")
+        session.commit()
+
+    def broken(_s: Settings, _c: str, _e: str, message: Any) -> None:
+        assert message.subject == "two lines"  # one line, fit for an e-mail header
+        raise UnicodeEncodeError("ascii", "两", 0, 1, "boom")
+
+    Worker(make_settings(tmp_path, db_url, notify_max_attempts=1), session_factory,
+           sender=broken).run_once()
+    [row] = deliveries(session_factory)
+    assert row.status == "failed" and row.last_error.startswith("UnicodeEncodeError")
+    assert row.lease_owner is None

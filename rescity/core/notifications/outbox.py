@@ -63,6 +63,8 @@ def notify(
             Notification.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
+    # One line: the subject becomes an e-mail header and a robot message's first line.
+    subject = " ".join(subject.split())
     note = Notification(recipient_user_id=recipient_user_id, kind=kind[:64],
                         subject=subject[:200], body=body, urgent=urgent, link=link,
                         dedupe_key=dedupe_key, created_at=utcnow())

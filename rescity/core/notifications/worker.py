@@ -156,11 +156,15 @@ class Worker:
         outcome: dict[str, Any]
         try:
             self.sender(self.settings, channel, pref.email if pref else "", message)
-        except DeliveryError as exc:
+        except Exception as exc:  # any failure is recorded, and bounded by max attempts
+            # (an unexpected error left unrecorded would resend the message on every lease)
             tries = attempts + 1
-            give_up = exc.permanent or tries >= self.settings.notify_max_attempts
+            permanent = isinstance(exc, DeliveryError) and exc.permanent
+            give_up = permanent or tries >= self.settings.notify_max_attempts
             outcome = {"status": Status.FAILED if give_up else Status.PENDING,
-                       "attempts": tries, "last_error": str(exc)[:2000],
+                       "attempts": tries,
+                       "last_error": (str(exc) if isinstance(exc, DeliveryError)
+                                      else f"{type(exc).__name__}: {exc}")[:2000],
                        "next_attempt_at": utcnow() + backoff(tries)}
             log.warning("delivery %s (%s) failed: %s", delivery_id, channel, exc)
         else:
