@@ -84,8 +84,9 @@ def places_locate(
             raise typer.Exit(1)
         # Plain tab-separated lines (no Rich layout), for scripts.
         typer.echo(_line(found[0]))
-        for outer in found[1:]:
-            typer.echo("  within " + _line(outer))
+        for other in found[1:]:
+            within = found[0].path.startswith(other.path)
+            typer.echo(("  within " if within else "  also on its edge: ") + _line(other))
 
 
 def _line(place: Place) -> str:

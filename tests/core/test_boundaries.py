@@ -265,7 +265,9 @@ def test_the_cli_imports_checks_and_locates(tmp_path: Path, db_url: str, engine:
     found = runner.invoke(app, ["places", "locate", "121.4", "31.3"])
     assert found.exit_code == 0
     lines = [line for line in found.output.splitlines() if not line.startswith("database:")]
-    assert lines[0].startswith("G-A\tgrid\t名G-A") and lines[1].startswith("  within G-B")
+    assert lines[0].startswith("G-A\tgrid\t名G-A")
+    assert lines[1].startswith("  also on its edge: G-B")
+    assert lines[2].startswith("  within M\tcommunity")
     outside = runner.invoke(app, ["places", "locate", "116.39", "39.91"])
     assert outside.exit_code == 1 and "outside every place boundary" in outside.output
 
@@ -274,3 +276,21 @@ def test_refusals_speak_the_users_language(places: sessionmaker[Any]) -> None:
     with places() as session, pytest.raises(InputError) as caught:
         require_inside(session, 116.39, 39.91, t=translator("zh"))
     assert "不在本系统任何地点的边界之内" in str(caught.value)
+
+
+def test_the_demo_boundaries_import_cleanly_and_match_the_demo_places(sqlite_engine: Any
+                                                                      ) -> None:
+    import tomllib
+    from importlib import resources
+
+    from rescity.core.storage.db import make_session_factory
+
+    folder = resources.files("rescity.cli").joinpath("demo_data")
+    codes = {p["code"] for p in tomllib.loads(folder.joinpath("places.toml").read_text(
+        "utf-8"))["place"]}
+    with make_session_factory(sqlite_engine)() as session:
+        report = load(session, json.loads(folder.joinpath("boundaries.json").read_text(
+            "utf-8"))["features"])
+        assert set(report.created) == codes
+        assert locate(session, 121.39, 31.26).code == "sh-pt-zr-zb-g1"  # type: ignore[union-attr]
+        assert locate(session, 121.40, 31.24).code == "sh-pt-zr-tx-g1"  # type: ignore[union-attr]
