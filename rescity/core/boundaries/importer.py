@@ -59,20 +59,22 @@ def import_places(session: Session, features: list[Feature], *, dry_run: bool = 
         raise InputError(problems, source="places import")
     report = ImportReport(dry_run=dry_run)
     for feature in _parents_first(features):
-        assert feature.code is not None and feature.geometry is not None  # checked above
-        place = stored.get(feature.code)
+        code, geometry = feature.code or "", feature.geometry
+        if geometry is None:  # cannot happen after the checks; keeps the types honest
+            continue
+        place = stored.get(code)
         if place is None:
             parent = stored.get(feature.parent) if feature.parent else None
-            place = add_place(session, level=PlaceLevel(feature.level or ""), code=feature.code,
+            place = add_place(session, level=PlaceLevel(feature.level or ""), code=code,
                               name_zh=feature.name or "", name_en=feature.name_en,
                               parent=parent)
-            stored[feature.code] = place
-            report.created.append(feature.code)
+            stored[code] = place
+            report.created.append(code)
         else:
             place.name_zh = feature.name or place.name_zh
             place.name_en = feature.name_en or place.name_en
-            report.updated.append(feature.code)
-        set_boundary(place, feature.geometry)
+            report.updated.append(code)
+        set_boundary(place, geometry)
     session.flush()
     return report
 
