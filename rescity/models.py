@@ -15,6 +15,7 @@ from rescity.community.sensors import adapters as community_sensors
 from rescity.community.shared import adapters as community_shared
 from rescity.community.tracing import adapters as tracing_orm
 from rescity.core import accounts, audit, places
+from rescity.core.notifications import models as notification_models
 from rescity.knowledge.adapters import orm as knowledge_orm
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "community_sensors",
     "community_shared",
     "knowledge_orm",
+    "notification_models",
     "outbreak_orm",
     "places",
     "tracing_orm",

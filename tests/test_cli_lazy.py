@@ -33,7 +33,8 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy})), 
 @pytest.mark.parametrize("argv", [
     ["--help"], ["kb", "--help"], ["kb", "search", "--help"], ["kb", "export", "--help"],
     ["community", "--help"], ["community", "purge", "--help"], ["cases", "--help"],
-    ["db", "--help"], ["user", "create", "--help"],
+    ["db", "--help"], ["user", "create", "--help"], ["places", "import", "--help"],
+    ["notifications", "worker", "--help"],
 ])
 def test_help_and_non_assess_commands_import_no_assess_stack(argv: list[str]) -> None:
     code = PROBE.replace("{heavy}", repr(set(HEAVY)))

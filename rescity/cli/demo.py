@@ -177,6 +177,7 @@ def seed_demo(factory: sessionmaker[Any], settings: Settings) -> list[DemoLogin]
     logins = []
     with UnitOfWork(factory) as uow:
         _seed_places(uow.session, data["place"])
+        _seed_boundaries(uow.session)
         for spec in data["user"]:
             password = demo_password(settings, spec["username"])
             _ensure_user(uow.session, spec, password)
@@ -198,6 +199,17 @@ def _seed_places(session: Session, places: list[dict[str, str]]) -> None:
             name_en=spec.get("name_en", ""),
             parent=parent,
         )
+
+
+def _seed_boundaries(session: Session) -> None:
+    """Schematic boxes around the demo places (roughly where Zhenru lies, not surveyed
+    boundaries), so the places map and `rescity places locate` have something to show."""
+    from rescity.core.boundaries.importer import import_places
+    from rescity.core.boundaries.sources import parse_geojson
+
+    text = resources.files("rescity.cli").joinpath("demo_data/boundaries.json").read_text(
+        "utf-8")
+    import_places(session, parse_geojson(text, source="demo boundaries"))
 
 
 def _ensure_user(session: Session, spec: dict[str, str], password: str) -> None:

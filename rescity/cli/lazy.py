@@ -51,6 +51,11 @@ COMMANDS: dict[str, Lazy] = {
                     "Sensor devices and the MQTT consumer."),
     "help-requests": Lazy("rescity.community.help.cli",
                           "Help requests matched to volunteers."),
+    "places": Lazy("rescity.cli.places",
+                   "Places and their boundaries: import from GeoJSON or GeoPackage, locate "
+                   "points."),
+    "notifications": Lazy("rescity.cli.notifications",
+                          "Notifications: the delivery worker, the outbox, preferences."),
     "kb": Lazy("rescity.knowledge.entrypoints.cli",
                "Knowledge base: initiatives, city profiles, partner cities."),
 }

@@ -16,7 +16,7 @@ def register_all(app: typer.Typer) -> None:
     module's commands must also be named in ``rescity/cli/lazy.py``, a test checks)."""
     from rescity.assess.entrypoints import cli as assess_cli
     from rescity.assess.entrypoints import cli_report as assess_report_cli
-    from rescity.cli import admin, demo
+    from rescity.cli import admin, demo, notifications, places
     from rescity.community.cases import cli as community_cases_cli
     from rescity.community.help import cli as community_help_cli
     from rescity.community.residents import cli as community_cli
@@ -24,8 +24,8 @@ def register_all(app: typer.Typer) -> None:
     from rescity.knowledge.entrypoints import cli as knowledge_cli
 
     for module in (
-        admin, demo, assess_cli, assess_report_cli, community_cli, community_cases_cli,
-        community_sensors_cli, community_help_cli, knowledge_cli,
+        admin, demo, places, notifications, assess_cli, assess_report_cli, community_cli,
+        community_cases_cli, community_sensors_cli, community_help_cli, knowledge_cli,
     ):
         module.register(app)
 

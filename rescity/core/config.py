@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,6 +32,24 @@ def default_data_dir() -> Path:
     if xdg:
         return Path(xdg) / "rescity"
     return Path(platformdirs.user_data_dir("rescity", appauthor=False))
+
+
+class WebhookTarget(BaseModel):
+    """A group-chat robot that notifications may be posted to (see docs/configuration.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["wecom", "dingtalk", "feishu"]
+    url: str
+    # DingTalk "加签" / Feishu "签名校验" secret; empty: the robot is not signed.
+    secret: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL")
+        return value
 
 
 class Settings(BaseSettings):
@@ -79,6 +97,20 @@ class Settings(BaseSettings):
     outbreak_dp_budget: float = Field(default=5.0, gt=0)  # total ε of releases covering a place
     outbreak_dp_k: int = Field(default=5, ge=1)  # noised counts below k are withheld
     dashboard_dp_epsilon: float = Field(default=1.0, ge=0, le=10)  # per figure; 0: exact
+    # notifications: e-mail over SMTP (no host: e-mail deliveries fail with a clear error).
+    notify_smtp_host: str = ""
+    notify_smtp_port: int = Field(default=25, ge=1, le=65535)
+    notify_smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    notify_smtp_user: str = ""
+    notify_smtp_password: str = ""
+    notify_smtp_from: str = "rescity@localhost"
+    # notifications: group-chat robots by name, e.g. {"office": {"kind": "wecom", "url": …}}.
+    notify_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
+    # notifications: the site's address, for links in e-mails and robot messages.
+    notify_base_url: str = ""
+    notify_max_attempts: int = Field(default=8, ge=1, le=100)
+    notify_lease_s: float = Field(default=60, ge=1, le=3600)
+    notify_sse_poll_s: float = Field(default=2, ge=0.1, le=60)
 
     @field_validator("database_url")
     @classmethod

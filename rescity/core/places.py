@@ -5,13 +5,17 @@ In Chinese: 市 → 区 → 街道 → 社区 (community) → 网格 (grid).
 Each place stores a materialised ``path`` of ids ("/1/4/9/") so that "is X inside Y" is a
 prefix test, both in Python (the policy) and in SQL (``path LIKE '/1/4/%'``) for scoping
 queries. Every record that belongs to a community or grid keeps the place's path as its scope.
+
+A place may carry a boundary (GeoJSON text, WGS84 lon/lat) with its bounding box in four
+plain columns, so that "which place contains this point" needs no PostGIS: the box filters
+in SQL, shapely decides (:mod:`rescity.core.boundaries`).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import Float, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rescity.core.errors import InputError, NotFound, Problem
@@ -31,6 +35,7 @@ LEVEL_ORDER = list(PlaceLevel)
 
 class Place(Base):
     __tablename__ = "place"
+    __table_args__ = (Index("ix_place_box", "min_lon", "max_lon"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)
@@ -39,6 +44,12 @@ class Place(Base):
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
     path: Mapped[str] = mapped_column(String(400), index=True, default="")
+    # Polygon or MultiPolygon as GeoJSON text (lon/lat, EPSG:4326); None: no boundary drawn.
+    boundary: Mapped[str | None] = mapped_column(Text, default=None)
+    min_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    min_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    max_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    max_lat: Mapped[float | None] = mapped_column(Float, default=None)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name_zh

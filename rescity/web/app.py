@@ -24,7 +24,15 @@ from rescity.web.context import WEB_DIR, AppContext
 from rescity.web.json_guard import JsonGuard
 from rescity.web.limits import BodySizeLimit
 from rescity.web.modules import priority_routers, routers
-from rescity.web.routes import admin, api, docs, shell
+from rescity.web.routes import (
+    admin,
+    admin_notifications,
+    admin_places,
+    api,
+    docs,
+    notifications,
+    shell,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +76,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # Routes are matched in order: the high-rate submission routes (check-ins, gate scans)
     # come first; their paths (/api/<module>/…) match nothing else.
     for router in (*priority_routers(), shell.router, api.health_router, api.router,
-                   admin.router, docs.router, *routers()):
+                   admin.router, admin_places.router, admin_notifications.router,
+                   notifications.router, notifications.pages, docs.router, *routers()):
         app.include_router(router)
 
     _install_handlers(app)

@@ -96,6 +96,10 @@ def _value_domains() -> dict[str, set[str]]:
     from rescity.community.health import domain as health
     from rescity.community.help import domain as help_requests
     from rescity.community.outbreak import domain as outbreak_domain
+    from rescity.core.boundaries.importer import PROBLEM_KEYS
+    from rescity.core.notifications.models import Status as DeliveryStatus
+    from rescity.core.notifications.outbox import PREFERENCE_FIELDS
+    from rescity.core.places import PlaceLevel
     from rescity.core.security.policy import Role
     from rescity.knowledge.domain.model import Status
     from rescity.knowledge.domain.taxonomy import KINDS
@@ -104,6 +108,10 @@ def _value_domains() -> dict[str, set[str]]:
 
     return {
         "role.": {r.value for r in Role},
+        "places.import.": set(PROBLEM_KEYS),
+        "places.level.": {level.value for level in PlaceLevel},
+        "notify.problem.": set(PREFERENCE_FIELDS),
+        "notify.status.": {s.value for s in DeliveryStatus},
         "assess.page.origins.": set(ORIGIN_KINDS),
         "c.kind.": _alert_kinds(),
         "c.severity.": {k.value for k in alerts.Severity},
