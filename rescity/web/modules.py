@@ -19,11 +19,15 @@ def priority_routers() -> list[APIRouter]:
 
 def routers() -> list[APIRouter]:
     from rescity.assess.entrypoints import web as assess_web
+    from rescity.community.control import api as control_api
     from rescity.community.entrypoints import pages as community_pages
     from rescity.community.entrypoints.web_operations import operations_routers
+    from rescity.community.supplies import api as supplies_api
     from rescity.knowledge.entrypoints.web import router as knowledge_router
 
     found: list[APIRouter] = [assess_web.router, community_pages.router]
     found += operations_routers()
+    found += control_api.routers()
+    found += supplies_api.routers()
     found.append(knowledge_router)
     return found

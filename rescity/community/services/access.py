@@ -31,6 +31,7 @@ from rescity.community.adapters.submissions import (
     passages_between,
     visitor_ref,
 )
+from rescity.community.control.gate import exit_check, explained
 from rescity.community.domain.access import (
     Direction,
     ScanOutcome,
@@ -274,6 +275,7 @@ def _scan_work(
     visitor_id: int | None = None
     raised: list[int] = []
     resident: ResidentRef | None = None
+    control: dict[str, Any] | None = None
     if scan.token is not None:
         hit = yield from _pass_of(rt, scan.token)
         if hit is None or not hit[0].scope.startswith(gate.scope):
@@ -289,6 +291,12 @@ def _scan_work(
                 resident.quarantine_until > now
             ):
                 outcome = ScanOutcome.QUARANTINED
+            elif scan.direction is Direction.OUT:  # building control status (issue 16)
+                decision = yield from exit_check(resident.household_id, now, rt.zone)
+                if decision is not None:
+                    control = explained(decision)
+                    if not decision.admitted:
+                        outcome = ScanOutcome(decision.outcome)
     else:
         assert scan.visitor_id is not None
         visitor = yield from visitor_ref(scan.visitor_id)
@@ -341,6 +349,8 @@ def _scan_work(
         "outcome": outcome.value, "at": now.isoformat(),
         "admitted": outcome == ScanOutcome.ADMITTED, "alerts": raised,
     }
+    if control is not None:
+        body["control"] = control
     return 201, body
 
 

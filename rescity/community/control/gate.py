@@ -1,0 +1,48 @@
+"""The gate's question, as a flow: may this resident leave now, and why (not)?
+
+Called from the scan flow for a resident's exit that would otherwise be admitted, so the
+synchronous path (``run_flow``) and the event-loop path (asyncpg) decide alike. No status in
+force costs one indexed query; a household quota one more.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rescity.community.control.adapters import household_exits_since, statuses_in_force
+from rescity.community.control.domain import ExitDecision, GateRule, exit_decision, strictest
+from rescity.core.i18n import catalog
+from rescity.core.storage.flows import Flow
+
+
+def local_day_start(now: datetime, zone: ZoneInfo) -> datetime:
+    """Midnight of ``now``'s local day (the household quota counts per local day)."""
+    return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+
+
+def exit_check(household_id: int, now: datetime, zone: ZoneInfo) -> Flow[ExitDecision | None]:
+    """The decision for a resident of ``household_id`` leaving at ``now``; None when no
+    status is in force for their building."""
+    status = strictest((yield from statuses_in_force(household_id, now)))
+    if status is None:
+        return None
+    exits = 0
+    if status.gate is GateRule.HOUSEHOLD_QUOTA:
+        exits = yield from household_exits_since(household_id, local_day_start(now, zone))
+    return exit_decision(status, exits)
+
+
+def explained(decision: ExitDecision) -> dict[str, Any]:
+    """The decision as the scan's answer carries it: status, reason key and the message in
+    both languages (a gate device has no session language)."""
+    params = {"n": decision.exits_left} if decision.exits_left is not None else {}
+    return {
+        "status": decision.status.key,
+        "label": {"zh": decision.status.label_zh, "en": decision.status.label_en},
+        "admitted": decision.admitted,
+        "reason": decision.reason_key,
+        "message": {lang: catalog(lang)[decision.reason_key].format(
+            status=decision.status.label(lang), **params) for lang in ("zh", "en")},
+    }
