@@ -1,6 +1,6 @@
 """issue 16: building control status, and supplies (stores, items, lots, requests, rounds)
 
-Revision ID: community_ops_0005_i16_control_supplies
+Revision ID: community_ops_0005_i16
 Revises: community_ops_0002_i14
 Create Date: 2026-12-06 05:23:50
 
@@ -13,7 +13,7 @@ from alembic import op
 import rescity.core.storage.db
 
 # revision identifiers, used by Alembic.
-revision: str = 'community_ops_0005_i16_control_supplies'
+revision: str = 'community_ops_0005_i16'
 down_revision: str | Sequence[str] | None = 'community_ops_0002_i14'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
