@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from rescity.community.adapters.orm import GateEvent
-from rescity.community.services.access import Scan, record_scan
 from rescity.community.domain.access import Direction
+from rescity.community.services.access import Scan, record_scan
 from rescity.core.accounts import User, principal_of
 from rescity.core.i18n import catalog
 from rescity.core.storage.uow import UnitOfWork
@@ -37,6 +37,9 @@ def _token(world: World, who: str) -> str:
 
 def _scan(world: World, path: str, token: str, direction: str = "out") -> dict[str, Any]:
     if path == "api":
+        # On PostgreSQL the API runs the scan's flow on the event loop (asyncpg).
+        uses_asyncpg = world.client.app.state.ctx.pg_flows is not None  # type: ignore[attr-defined]
+        assert uses_asyncpg == (world.engine.dialect.name == "postgresql")
         r = world.call("manager", "POST", "/api/community/gate-events",
                        json={"gate": "north", "direction": direction, "token": token})
         assert r.status_code == 201, r.text
