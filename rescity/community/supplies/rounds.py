@@ -227,12 +227,12 @@ def report(session: Session, principal: Principal, round_id: int) -> RoundReport
                                       .order_by(Delivery.id)))
     addresses = dict(session.execute(
         select(Household.id, Dwelling).join(Dwelling, Dwelling.id == Household.dwelling_id)
-        .where(Household.id.in_([d.household_id for d in deliveries]))).tuples().all())
+        .where(Household.id.in_([d.household_id for d in deliveries]))).all())
     rows = session.execute(
         select(DeliveryLine, Item, Lot).join(Item, Item.id == DeliveryLine.item_id)
         .join(Lot, Lot.id == DeliveryLine.lot_id)
         .where(DeliveryLine.delivery_id.in_([d.id for d in deliveries]))
-        .order_by(DeliveryLine.id)).tuples().all()
+        .order_by(DeliveryLine.id)).all()
     per: dict[int, list[tuple[Item, str, int]]] = defaultdict(list)
     totals: dict[int, tuple[Item, int]] = {}
     for line, item, lot in rows:
