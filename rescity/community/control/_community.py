@@ -3,7 +3,8 @@ the gates, and the alert producer), so that a regroup of community touches only 
 
 from __future__ import annotations
 
-from rescity.community.adapters.orm import Dwelling, GateEvent, Household, Resident
+from rescity.community.adapters.orm import Alert, Dwelling, GateEvent, Household, Resident
+from rescity.community.domain.alerts import Severity
 from rescity.community.services.alerts import raise_alert
 
-__all__ = ["Dwelling", "GateEvent", "Household", "Resident", "raise_alert"]
+__all__ = ["Alert", "Dwelling", "GateEvent", "Household", "Resident", "Severity", "raise_alert"]
