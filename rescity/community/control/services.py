@@ -23,6 +23,7 @@ from rescity.community.control.notify import notify_grid_worker
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, NotFound, Problem
+from rescity.core.i18n import catalog
 from rescity.core.places import Place, PlaceLevel, get_place
 from rescity.core.security.policy import Principal, Target, require, visible_scopes
 from rescity.core.storage.uow import UnitOfWork
@@ -120,9 +121,20 @@ def _notify(session: Session, row: ControlStatus, now: datetime, change: str) ->
         source_ref=str(row.id), severity="high" if change == "set" else "medium",
         dedup_key=f"control:{row.id}:{change}",
         detail={"change": change, "status": row.status, "building": row.building,
+                "summary": _summary(row, change),
                 "starts_at": row.starts_at.isoformat(),
                 "ends_at": row.ends_at.isoformat() if row.ends_at else None},
     )
+
+
+def _summary(row: ControlStatus, change: str) -> dict[str, str]:
+    """The alert's one line for the grid worker, in both languages (no personal data)."""
+    kind = status_kinds().get(row.status)
+    key = "ctl.alert.lifted" if change == "lifted" else "ctl.alert.set"
+    return {lang: catalog(lang)[key].format(
+        status=kind.label(lang) if kind else row.status,
+        where=catalog(lang)["ctl.building"].format(building=row.building) if row.building
+        else catalog(lang)["ctl.whole_place"]) for lang in ("zh", "en")}
 
 
 def list_statuses(session: Session, principal: Principal, now: datetime, *,

@@ -20,6 +20,7 @@ from rescity.community.supplies.stock import on_hand, put, take
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import Conflict, InputError, NotFound, PermissionDenied, Problem
+from rescity.core.i18n import catalog
 from rescity.core.places import get_place
 from rescity.core.security.policy import Principal, Target, require, visible_scopes
 from rescity.core.storage.uow import UnitOfWork
@@ -161,7 +162,10 @@ def check_low_stock(session: Session, store: Store, items: list[Item], now: date
                 session, kind="low_stock", scope=store.scope, now=now, source="supplies",
                 source_ref=store.code, dedup_key=f"low_stock:s{store.id}:i{item.id}:{now.date()}",
                 detail={"store": store.code, "item": item.code, "on_hand": held,
-                        "threshold": item.low_stock, "unit": item.unit})
+                        "threshold": item.low_stock, "unit": item.unit,
+                        "summary": {lang: catalog(lang)["sup.alert.low"].format(
+                            item=item.name(lang), store=store.name, n=held, unit=item.unit)
+                            for lang in ("zh", "en")}})
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,11 @@ def test_sealing_a_building_and_delivering_to_its_doors(server: str, browser: An
 
     desk = browser.new_context(locale="en-US", **DESKTOP)
     office = desk.new_page()
-    sign_in(office, server, "grid_a1", PASSWORD, "/community/supplies")
-    office.click("#new-round summary") if not office.is_visible("#round-store") else None
+    sign_in(office, server, "grid_a1", PASSWORD, "/community/alerts")
+    assert "Building 1: Sealed set" in office.inner_text("main")  # the grid worker was told
+    office.goto(f"{server}/community/supplies")
+    if not office.is_visible("#round-store"):
+        office.click("#new-round summary")
     office.fill("#round-building", "1")
     office.select_option("#round-item", "mask")
     office.fill("#round-qty", "2")
@@ -103,14 +106,15 @@ def test_sealing_a_building_and_delivering_to_its_doors(server: str, browser: An
     assert office.inner_text("#round-method") == "To the door"
     assert office.inner_text("#round-control") == "Sealed"
     rows = office.locator("#deliveries-table tbody tr")
-    assert rows.count() == 2
-    for i in range(2):
-        office.locator("#deliveries-table button[id^=deliver-]").first.click()
-        office.wait_for_url("**done=delivered*")
-    for i in range(2):
-        office.locator("#deliveries-table input[name=note]").first.fill("photo at the door")
-        office.locator("#deliveries-table button[id^=confirm-]").first.click()
-        office.wait_for_url("**done=confirm*")
+    ids = [rows.nth(i).get_attribute("id") for i in range(rows.count())]
+    assert len(ids) == 2
+    for row in ids:
+        office.click(f"#{row} button[id^=deliver-]")
+        office.wait_for_selector(f"#{row}[data-status=delivered]")
+    for row in ids:
+        office.fill(f"#{row} input[name=note]", "photo at the door")
+        office.click(f"#{row} button[id^=confirm-]")
+        office.wait_for_selector(f"#{row}[data-status=confirmed]")
     assert office.inner_text("#count-confirmed") == "2"
     assert office.inner_text("#round-status") == "All confirmed"
     _shot(office, "supplies-round-1280.png")

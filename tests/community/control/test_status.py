@@ -29,6 +29,8 @@ def test_a_status_change_notifies_the_grid_worker_and_is_audited(world: World) -
     alerts = world.call("grid_a1", "GET", "/api/community/alerts").json()
     assert [(a["kind"], a["assignee_id"], a["detail"]["change"], a["detail"]["status"])
             for a in alerts] == [("control_status", world.ids["user_grid_a1"], "set", "sealed")]
+    assert alerts[0]["detail"]["summary"] == {"en": "Building 1: Sealed set",
+                                               "zh": "1号楼：已设为封控"}
     assert world.call("grid_b1", "GET", "/api/community/alerts").json() == []  # not theirs
     world.call("health", "POST", f"/api/community/control/{status_id}/lift")
     changes = [a["detail"]["change"]
