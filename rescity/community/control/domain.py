@@ -35,6 +35,12 @@ REASON_KEYS: dict[GateRule, str] = {
     GateRule.REMIND: "ctl.reason.remind",
 }
 QUOTA_LEFT_KEY = "ctl.reason.quota_left"
+# The rule as the page explains it ({n}: exits per day).
+RULE_KEYS: dict[GateRule, str] = {
+    GateRule.CLOSED: "ctl.rule.closed",
+    GateRule.HOUSEHOLD_QUOTA: "ctl.rule.household_quota",
+    GateRule.REMIND: "ctl.rule.remind",
+}
 
 
 @dataclass(frozen=True)

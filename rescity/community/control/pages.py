@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from rescity.community.control import services
-from rescity.community.control.domain import status_kinds
+from rescity.community.control.domain import RULE_KEYS, status_kinds
 from rescity.community.entrypoints.deps import Rt
 from rescity.core.errors import InputError, Problem
 from rescity.core.places import Place, PlaceLevel
@@ -44,7 +44,9 @@ def control_page(page: Page, uow: UoW, rt: Rt, principal: CurrentPrincipal,
         can_set=bool(scopes),
         can_lift={s.id: is_allowed(principal, services.SET, Target(scope=s.scope))
                   for s in statuses},
-        has_cases=any(r.cases is not None for r in board))
+        has_cases=any(r.cases is not None for r in board),
+        rules={k.key: page.t(RULE_KEYS[k.gate], n=k.exits_per_day)
+               for k in status_kinds().values()})
 
 
 def _moment(value: str, rt: Rt, field: str) -> datetime | None:

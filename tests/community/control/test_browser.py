@@ -132,5 +132,15 @@ def test_sealing_a_building_and_delivering_to_its_doors(server: str, browser: An
     _shot(office_phone, "supplies-390.png")
     office_phone.goto(f"{server}/community/supplies/rounds/1")
     _shot(office_phone, "supplies-round-390.png")
+    office_phone.goto(f"{server}/community/supplies")
+    office_phone.click("#new-round summary")
+    office_phone.select_option("#round-item", "rice")
+    office_phone.fill("#round-qty", "1")
+    office_phone.click("#round-submit")  # the whole grid this time
+    office_phone.wait_for_url("**/community/supplies/rounds/2")
+    assert office_phone.locator("button[id^=deliver-]").count() == 2
+    width = office_phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"a round scrolls sideways on a phone ({width}px)"
+    _shot(office_phone, "supplies-round-pending-390.png")
     phone.close()
     desk.close()
