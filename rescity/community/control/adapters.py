@@ -36,11 +36,30 @@ class ControlStatus(Base):
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class ExitPermit(Base):
+    """An exit permit (出入证): lets one resident leave a building whose status admits exits
+    with a permit only (a medical visit, essential work), for a period."""
+
+    __tablename__ = "community_control_exit_permit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("community_resident.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(400), index=True)
+    reason: Mapped[str] = mapped_column(String(30))  # a kind, never health details
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    issued_by: Mapped[int | None] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 _C: Table = ControlStatus.__table__  # type: ignore[assignment]
 _H: Table = Household.__table__  # type: ignore[assignment]
 _D: Table = Dwelling.__table__  # type: ignore[assignment]
 _R: Table = Resident.__table__  # type: ignore[assignment]
 _GE: Table = GateEvent.__table__  # type: ignore[assignment]
+_P: Table = ExitPermit.__table__  # type: ignore[assignment]
 
 # The statuses in force for a household's building: set on its building, or on a place that
 # contains its grid (scopes are paths of ids: no LIKE wildcard can occur in them).
@@ -59,6 +78,10 @@ _HOUSEHOLD_EXITS_SINCE = select(func.count()).select_from(
     _R.c.household_id == bindparam("household_id"), _GE.c.direction == "out",
     _GE.c.outcome == "admitted", _GE.c.at >= bindparam("since"),
 )
+_PERMIT_IN_FORCE = select(_P.c.id).where(
+    _P.c.resident_id == bindparam("resident_id"), _P.c.valid_from <= bindparam("at"),
+    _P.c.valid_until > bindparam("at_end"), _P.c.revoked_at.is_(None),
+).limit(1)
 
 
 def statuses_in_force(household_id: int, at: datetime) -> Flow[list[str]]:
@@ -72,3 +95,9 @@ def household_exits_since(household_id: int, since: datetime) -> Flow[int]:
     """Admitted exits through any gate by the household's residents since ``since``."""
     n = yield Scalar(_HOUSEHOLD_EXITS_SINCE, {"household_id": household_id, "since": since})
     return int(n or 0)
+
+
+def permit_in_force(resident_id: int, at: datetime) -> Flow[bool]:
+    """Whether the resident holds an exit permit valid at ``at``."""
+    found = yield Scalar(_PERMIT_IN_FORCE, {"resident_id": resident_id, "at": at, "at_end": at})
+    return found is not None

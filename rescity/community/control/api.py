@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from rescity.community.control import services
-from rescity.community.control.adapters import ControlStatus
+from rescity.community.control import permits, services
+from rescity.community.control.adapters import ControlStatus, ExitPermit
 from rescity.community.control.domain import status_kinds
 from rescity.community.entrypoints.deps import Rt
 from rescity.core.security.policy import Principal
@@ -99,6 +99,40 @@ def buildings(uow: UoW, rt: Rt, principal: Reader) -> list[BuildingPublic]:
                            status=r.status.key if r.status else None, status_id=r.status_id,
                            ends_at=r.ends_at, cases=r.cases)
             for r in services.building_board(uow, principal, rt.now())]
+
+
+class PermitCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resident_id: int
+    reason: str = Field(max_length=30, description="medical, work, care or other")
+    valid_from: datetime | None = None
+    valid_until: datetime
+
+
+class PermitPublic(BaseModel):
+    id: int
+    resident_id: int
+    reason: str
+    valid_from: datetime
+    valid_until: datetime
+    revoked_at: datetime | None
+
+
+def _permit(p: ExitPermit) -> PermitPublic:
+    return PermitPublic(id=p.id, resident_id=p.resident_id, reason=p.reason,
+                        valid_from=p.valid_from, valid_until=p.valid_until,
+                        revoked_at=p.revoked_at)
+
+
+@router.post("/permits", status_code=status.HTTP_201_CREATED)
+def issue_permit(body: PermitCreate, uow: UoW, rt: Rt,
+                 principal: CurrentPrincipal) -> PermitPublic:
+    return _permit(permits.issue_permit(uow, principal, rt.now(), **body.model_dump()))
+
+
+@router.post("/permits/{permit_id}/revoke")
+def revoke_permit(permit_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal) -> PermitPublic:
+    return _permit(permits.revoke_permit(uow, principal, rt.now(), permit_id))
 
 
 def routers() -> list[APIRouter]:

@@ -20,6 +20,7 @@ from rescity.core.errors import ConfigError, Problem
 class GateRule(StrEnum):
     CLOSED = "closed"  # residents are not admitted out
     HOUSEHOLD_QUOTA = "household_quota"  # at most n exits per household per local day
+    PERMIT = "permit"  # only residents holding a valid exit permit (出入证) leave
     REMIND = "remind"  # admitted, with a reminder
 
 
@@ -32,13 +33,16 @@ class Delivery(StrEnum):
 REASON_KEYS: dict[GateRule, str] = {
     GateRule.CLOSED: "ctl.reason.closed",
     GateRule.HOUSEHOLD_QUOTA: "ctl.reason.household_quota",
+    GateRule.PERMIT: "ctl.reason.no_permit",
     GateRule.REMIND: "ctl.reason.remind",
 }
+PERMIT_KEY = "ctl.reason.permit"
 QUOTA_LEFT_KEY = "ctl.reason.quota_left"
 # The rule as the page explains it ({n}: exits per day).
 RULE_KEYS: dict[GateRule, str] = {
     GateRule.CLOSED: "ctl.rule.closed",
     GateRule.HOUSEHOLD_QUOTA: "ctl.rule.household_quota",
+    GateRule.PERMIT: "ctl.rule.permit",
     GateRule.REMIND: "ctl.rule.remind",
 }
 
@@ -105,7 +109,8 @@ class ExitDecision:
     @property
     def outcome(self) -> str:
         """The gate event's outcome when refused (values of the scan outcomes)."""
-        return "control_closed" if self.status.gate is GateRule.CLOSED else "control_quota"
+        return {GateRule.CLOSED: "control_closed",
+                GateRule.PERMIT: "control_permit"}.get(self.status.gate, "control_quota")
 
 
 def strictest(keys: list[str]) -> StatusKind | None:
@@ -114,10 +119,15 @@ def strictest(keys: list[str]) -> StatusKind | None:
     return min(kinds, key=lambda k: k.rank) if kinds else None
 
 
-def exit_decision(status: StatusKind, household_exits_today: int) -> ExitDecision:
+def exit_decision(status: StatusKind, household_exits_today: int, *,
+                  has_permit: bool = False) -> ExitDecision:
     """Admit or refuse one exit under ``status``."""
     if status.gate is GateRule.CLOSED:
         return ExitDecision(status, False, REASON_KEYS[GateRule.CLOSED])
+    if status.gate is GateRule.PERMIT:
+        if has_permit:
+            return ExitDecision(status, True, PERMIT_KEY)
+        return ExitDecision(status, False, REASON_KEYS[GateRule.PERMIT])
     if status.gate is GateRule.HOUSEHOLD_QUOTA:
         left = status.exits_per_day - household_exits_today
         if left <= 0:

@@ -11,7 +11,11 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rescity.community.control.adapters import household_exits_since, statuses_in_force
+from rescity.community.control.adapters import (
+    household_exits_since,
+    permit_in_force,
+    statuses_in_force,
+)
 from rescity.community.control.domain import ExitDecision, GateRule, exit_decision, strictest
 from rescity.core.i18n import catalog
 from rescity.core.storage.flows import Flow
@@ -22,8 +26,9 @@ def local_day_start(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
 
 
-def exit_check(household_id: int, now: datetime, zone: ZoneInfo) -> Flow[ExitDecision | None]:
-    """The decision for a resident of ``household_id`` leaving at ``now``; None when no
+def exit_check(resident_id: int, household_id: int, now: datetime,
+               zone: ZoneInfo) -> Flow[ExitDecision | None]:
+    """The decision for a resident (of ``household_id``) leaving at ``now``; None when no
     status is in force for their building."""
     status = strictest((yield from statuses_in_force(household_id, now)))
     if status is None:
@@ -31,7 +36,10 @@ def exit_check(household_id: int, now: datetime, zone: ZoneInfo) -> Flow[ExitDec
     exits = 0
     if status.gate is GateRule.HOUSEHOLD_QUOTA:
         exits = yield from household_exits_since(household_id, local_day_start(now, zone))
-    return exit_decision(status, exits)
+    permit = False
+    if status.gate is GateRule.PERMIT:
+        permit = yield from permit_in_force(resident_id, now)
+    return exit_decision(status, exits, has_permit=permit)
 
 
 def explained(decision: ExitDecision) -> dict[str, Any]:

@@ -292,7 +292,7 @@ def _scan_work(
             ):
                 outcome = ScanOutcome.QUARANTINED
             elif scan.direction is Direction.OUT:  # building control status (issue 16)
-                decision = yield from exit_check(resident.household_id, now, rt.zone)
+                decision = yield from exit_check(resident.id, resident.household_id, now, rt.zone)
                 if decision is not None:
                     control = explained(decision)
                     if not decision.admitted:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from rescity.community.adapters.orm import GateEvent
+from rescity.community.control import domain
 from rescity.community.domain.access import Direction
 from rescity.community.services.access import Scan, record_scan
 from rescity.core.accounts import User, principal_of
@@ -134,3 +135,47 @@ def test_the_strictest_status_wins_when_a_building_and_its_grid_differ(
     _set(world, place="a1", building="", status="precaution")
     _set(world, place="a1", building="1", status="sealed")
     assert _scan(world, path, _token(world, "alice"))["control"]["status"] == "sealed"
+
+
+PERMIT_ONLY = """
+[[status]]
+key = "sealed"
+label_zh = "封控"
+label_en = "Sealed"
+gate = "permit"
+delivery = "door"
+"""
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_status_configured_for_permits_lets_out_only_permit_holders(
+        world: World, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(domain, "status_kinds", lambda: domain.parse_statuses(PERMIT_ONLY))
+    _gate(world)
+    alice, carol = _token(world, "alice"), _token(world, "carol")
+    _set(world)
+    refused = _scan(world, path, alice)
+    assert refused["outcome"] == "control_permit"
+    assert refused["control"]["reason"] == "ctl.reason.no_permit"
+    r = world.call("grid_a1", "POST", "/api/community/control/permits", json={
+        "resident_id": world.ids["alice"], "reason": "medical",
+        "valid_until": "2026-11-23T06:00:00Z"})
+    assert r.status_code == 201, r.text
+    out = _scan(world, path, alice)
+    assert out["admitted"] is True and out["control"]["reason"] == "ctl.reason.permit"
+    assert _scan(world, path, carol)["outcome"] == "control_permit"  # the permit is alice's
+    world.call("grid_a1", "POST", f"/api/community/control/permits/{r.json()['id']}/revoke")
+    assert _scan(world, path, alice)["outcome"] == "control_permit"
+
+
+def test_permits_are_checked_and_kept_to_the_issuers_area(world: World) -> None:
+    body = {"resident_id": world.ids["dave"], "reason": "medical",
+            "valid_until": "2026-11-24T00:00:00Z"}
+    assert world.call("grid_a1", "POST", "/api/community/control/permits",
+                      json=body).status_code == 403  # dave lives in b1
+    assert world.call("alice", "POST", "/api/community/control/permits",
+                      json={**body, "resident_id": world.ids["alice"]}).status_code == 403
+    r = world.call("grid_b1", "POST", "/api/community/control/permits",
+                   json={**body, "reason": "fever 39", "valid_until": "2026-12-30T00:00:00Z"})
+    assert r.status_code == 422
+    assert sorted(p["where"] for p in r.json()["problems"]) == ["reason", "valid_until"]

@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from rescity.community.control import cases
-from rescity.community.control.domain import QUOTA_LEFT_KEY, REASON_KEYS, RULE_KEYS, parse_statuses
+from rescity.community.control.domain import (
+    PERMIT_KEY,
+    QUOTA_LEFT_KEY,
+    REASON_KEYS,
+    RULE_KEYS,
+    parse_statuses,
+)
 from rescity.core.accounts import User, principal_of
 from rescity.core.audit import AuditEntry
 from rescity.core.errors import ConfigError
@@ -121,7 +127,7 @@ def _grid_id(world: World, code: str) -> int:
 
 def test_every_gate_reason_has_a_message_in_both_languages() -> None:
     for lang in ("zh", "en"):
-        for key in [*REASON_KEYS.values(), QUOTA_LEFT_KEY, *RULE_KEYS.values()]:
+        for key in [*REASON_KEYS.values(), QUOTA_LEFT_KEY, PERMIT_KEY, *RULE_KEYS.values()]:
             assert catalog(lang)[key].format(status="x", n=1)
 
 

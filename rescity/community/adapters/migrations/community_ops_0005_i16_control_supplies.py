@@ -50,6 +50,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_community_control_status_scope'), ['scope'], unique=False)
         batch_op.create_index('ix_community_control_status_target', ['place_id', 'building'], unique=False)
 
+    op.create_table('community_control_exit_permit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('scope', sa.String(length=400), nullable=False),
+    sa.Column('reason', sa.String(length=30), nullable=False),
+    sa.Column('valid_from', rescity.core.storage.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', rescity.core.storage.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_by', sa.Integer(), nullable=True),
+    sa.Column('issued_at', rescity.core.storage.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', rescity.core.storage.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['resident_id'], ['community_resident.id'], name=op.f('fk_community_control_exit_permit_resident_id_community_resident'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_community_control_exit_permit'))
+    )
+    with op.batch_alter_table('community_control_exit_permit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_community_control_exit_permit_resident_id'), ['resident_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_community_control_exit_permit_scope'), ['scope'], unique=False)
+
     op.create_table('community_supply_store',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('place_id', sa.Integer(), nullable=False),
@@ -221,4 +238,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_community_control_status_scope'))
 
     op.drop_table('community_control_status')
+    with op.batch_alter_table('community_control_exit_permit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_community_control_exit_permit_scope'))
+        batch_op.drop_index(batch_op.f('ix_community_control_exit_permit_resident_id'))
+
+    op.drop_table('community_control_exit_permit')
     op.drop_table('community_supply_item')
