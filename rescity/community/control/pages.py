@@ -11,7 +11,8 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from rescity.community.control import services
+from rescity.community.control import permits, services
+from rescity.community.control.adapters import ExitPermit
 from rescity.community.control.domain import RULE_KEYS, status_kinds
 from rescity.community.entrypoints.deps import Rt
 from rescity.core.errors import InputError, Problem
@@ -46,7 +47,12 @@ def control_page(page: Page, uow: UoW, rt: Rt, principal: CurrentPrincipal,
                   for s in statuses},
         has_cases=any(r.cases is not None for r in board),
         rules={k.key: page.t(RULE_KEYS[k.gate], n=k.exits_per_day)
-               for k in status_kinds().values()})
+               for k in status_kinds().values()},
+        can_permit=bool(visible_scopes(principal, permits.PERMIT)), reasons=permits.REASONS,
+        permits=list(uow.session.scalars(select(ExitPermit).where(
+            services.visible(ExitPermit.scope, principal, permits.PERMIT),
+            ExitPermit.revoked_at.is_(None), ExitPermit.valid_until > rt.now(),
+        ).order_by(ExitPermit.valid_until).limit(200))))
 
 
 def _moment(value: str, rt: Rt, field: str) -> datetime | None:
@@ -80,3 +86,24 @@ def set_form(
 def lift_form(status_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal) -> Response:
     services.lift_status(uow, principal, rt.now(), status_id)
     return RedirectResponse("/community/control?done=lifted", status_code=303)
+
+
+@router.post("/community/control/permits")
+def permit_form(
+    uow: UoW, rt: Rt, principal: CurrentPrincipal,
+    resident_id: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=30)],
+    valid_until: Annotated[str, Form(max_length=30)],
+) -> Response:
+    until = _moment(valid_until, rt, "valid_until")
+    if until is None:
+        raise InputError([Problem("valid_until", "a date and time")], source="exit permit")
+    permits.issue_permit(uow, principal, rt.now(), resident_id=resident_id, reason=reason,
+                         valid_until=until)
+    return RedirectResponse("/community/control?done=permit", status_code=303)
+
+
+@router.post("/community/control/permits/{permit_id}/revoke")
+def revoke_form(permit_id: int, uow: UoW, rt: Rt, principal: CurrentPrincipal) -> Response:
+    permits.revoke_permit(uow, principal, rt.now(), permit_id)
+    return RedirectResponse("/community/control?done=revoked", status_code=303)

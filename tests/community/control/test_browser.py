@@ -5,9 +5,10 @@ Screenshots at 390 and 1280 px go to test-artifacts/community/."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -122,6 +123,14 @@ def test_sealing_a_building_and_delivering_to_its_doors(server: str, browser: An
     assert "36 box" in office.inner_text("#stock-a1-store-mask")
     _shot(office, "supplies-1280.png")
     office.goto(f"{server}/community/control")
+    office.click("#permit summary")
+    office.fill("#permit-resident", "1")  # alice, the first resident registered
+    office.select_option("#permit-reason", "medical")
+    until = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)
+    office.fill("#permit-until", until.strftime("%Y-%m-%dT%H:%M"))
+    office.click("#permit-submit")
+    office.wait_for_url("**/community/control?done=permit")
+    assert "Resident 1 · Medical visit" in office.inner_text("#permits")
     _shot(office, "control-1280.png")
 
     office_phone = phone.new_page()
