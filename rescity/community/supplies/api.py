@@ -4,11 +4,11 @@ numbers (a negative or zero one is refused with 422), unknown items and stores a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rescity.community.entrypoints.deps import Rt
 from rescity.community.supplies import rounds, services
@@ -16,11 +16,20 @@ from rescity.community.supplies.adapters import Delivery, Lot, Round, SupplyRequ
 from rescity.web.deps import CurrentPrincipal, Language, UoW
 
 router = APIRouter(prefix="/api/community/supplies", tags=["community: supplies"])
+MAX_ID = 2**31 - 1  # row ids are INTEGER
 Qty = Annotated[int, Field(gt=0, le=services.MAX_QTY, strict=True)]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, not in the driver.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class ItemCreate(_In):
@@ -89,7 +98,7 @@ class StockPublic(BaseModel):
 class RequestCreate(_In):
     item: str = Field(max_length=64)
     qty: Qty
-    household_id: int | None = None
+    household_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     note: str = Field(default="", max_length=300)
 
 

@@ -45,6 +45,8 @@ def check_qty(qty: int, field: str = "qty") -> list[Problem]:
 
 
 def item_by_code(session: Session, code: str) -> Item:
+    if "\x00" in code:  # no code holds one (and PostgreSQL text cannot)
+        raise NotFound("no such item")
     item = session.scalar(select(Item).where(Item.code == code))
     if item is None:
         raise NotFound(f"no item '{code}'")
@@ -52,6 +54,8 @@ def item_by_code(session: Session, code: str) -> Item:
 
 
 def store_by_code(session: Session, code: str) -> Store:
+    if "\x00" in code:
+        raise NotFound("no such store")
     store = session.scalar(select(Store).where(Store.code == code))
     if store is None:
         raise NotFound(f"no store '{code}'")
@@ -245,7 +249,7 @@ def list_requests(session: Session, principal: Principal, *, status: str | None 
         cond = or_(cond, SupplyRequest.household_id == mine)
     stmt = select(SupplyRequest).where(cond).order_by(SupplyRequest.id.desc()).limit(500)
     if status:
-        stmt = stmt.where(SupplyRequest.status == status)
+        stmt = stmt.where(SupplyRequest.status == status.replace("\x00", ""))
     return list(session.scalars(stmt))
 
 

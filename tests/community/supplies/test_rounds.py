@@ -126,4 +126,10 @@ def test_bad_input_is_refused_with_a_clear_4xx(stocked: World) -> None:
     assert status("/requests", {"item": "mask", "qty": 1,
                                 "household_id": world.ids["h3"]}, who="alice") == 403
     assert status("/stores/a1-store/receipts", {"item": "mask", "qty": 1}, who="alice") == 403
+    # PostgreSQL text cannot hold NUL: refused at the edge, never a server error.
+    assert status("/items", {"code": "x\x00", "name_zh": "x", "unit": "box"}) == 422
+    assert status("/stores/a1%00/receipts", {"item": "mask", "qty": 1}) == 404
+    assert status("/stores/a1-store/receipts", {"item": "mask\x00", "qty": 1}) == 422
+    assert world.call("health", "POST", "/api/community/control", json={
+        "place": "a1", "status": "sealed", "note": "\x00"}).status_code == 422
     assert on_hand(world, "a1-store", "mask") == 14
