@@ -23,6 +23,7 @@ def routers() -> list[APIRouter]:
     from rescity.community.cases import api as community_cases_api
     from rescity.community.cases import open311_api as community_open311_api
     from rescity.community.cases import pages as community_cases_pages
+    from rescity.community.control import api as control_api
     from rescity.community.dashboard import pages as community_dashboard_pages
     from rescity.community.health import pages as community_health_pages
     from rescity.community.help import api as community_help_api
@@ -30,6 +31,7 @@ def routers() -> list[APIRouter]:
     from rescity.community.outbreak.web import router as outbreak_router
     from rescity.community.residents import pages as community_residents_pages
     from rescity.community.sensors import api as community_sensors_api
+    from rescity.community.supplies import api as supplies_api
     from rescity.community.tracing.web import routers as tracing_routers
     from rescity.knowledge.entrypoints.web import router as knowledge_router
 
@@ -48,4 +50,6 @@ def routers() -> list[APIRouter]:
         knowledge_router,
         *tracing_routers(),
         outbreak_router,
+        *control_api.routers(),
+        *supplies_api.routers(),
     ]

@@ -180,3 +180,22 @@ def passages_between(resident_id: int, since: datetime, until: datetime) -> Flow
 def insert_gate_event(values: dict[str, Any]) -> Flow[int]:
     """Insert one gate event row; returns its id."""
     return int((yield Scalar(_INSERT_GATE_EVENT, values)))
+
+
+_GATE_EVENTS: Table = GateEvent.__table__  # type: ignore[assignment]
+_RESIDENTS: Table = Resident.__table__  # type: ignore[assignment]
+# Module level with bind parameters: the event-loop path compiles each statement once.
+_HOUSEHOLD_EXITS_SINCE = select(func.count()).select_from(
+    _GATE_EVENTS.join(_RESIDENTS, _RESIDENTS.c.id == _GATE_EVENTS.c.resident_id)
+).where(
+    _RESIDENTS.c.household_id == bindparam("household_id"),
+    _GATE_EVENTS.c.direction == "out", _GATE_EVENTS.c.outcome == "admitted",
+    _GATE_EVENTS.c.at >= bindparam("since"),
+)
+
+
+def household_exits_since(household_id: int, since: datetime) -> Flow[int]:
+    """Admitted exits through any gate by the household's residents since ``since`` (the
+    household quota of a building under control counts them)."""
+    n = yield Scalar(_HOUSEHOLD_EXITS_SINCE, {"household_id": household_id, "since": since})
+    return int(n or 0)

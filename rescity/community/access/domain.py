@@ -18,6 +18,9 @@ class ScanOutcome(StrEnum):
     INVALID = "invalid"
     QUARANTINED = "quarantined"
     OUTSIDE_WINDOW = "outside_window"
+    CONTROL_CLOSED = "control_closed"  # building control status: residents not let out
+    CONTROL_QUOTA = "control_quota"  # building control status: the household's exits used up
+    CONTROL_PERMIT = "control_permit"  # building control status: exits with a permit only
 
 
 def passage_window(now: datetime, window: timedelta) -> tuple[datetime, datetime]:

@@ -26,6 +26,7 @@ from rescity.community.access.adapters import (
     Pass,
     PassRef,
     gate_by_code,
+    household_exits_since,
     insert_gate_event,
     pass_with_resident,
     passages_between,
@@ -39,6 +40,7 @@ from rescity.community.access.domain import (
 )
 from rescity.community.alerts.domain import AlertKind
 from rescity.community.alerts.services import alert_raised, rules_in_force
+from rescity.community.control.gate import exit_check, explained
 from rescity.community.shared.idempotency import IdemKey, Submitted, submitted
 from rescity.community.shared.runtime import Runtime
 from rescity.community.shared.scoping import (
@@ -272,6 +274,7 @@ def _scan_work(
     visitor_id: int | None = None
     raised: list[int] = []
     resident: ResidentRef | None = None
+    control: dict[str, Any] | None = None
     if scan.token is not None:
         hit = yield from _pass_of(rt, scan.token)
         if hit is None or not hit[0].scope.startswith(gate.scope):
@@ -287,6 +290,13 @@ def _scan_work(
                 resident.quarantine_until > now
             ):
                 outcome = ScanOutcome.QUARANTINED
+            elif scan.direction is Direction.OUT:  # building control status (issue 16)
+                decision = yield from exit_check(resident.id, resident.household_id, now, rt.zone,
+                                                 household_exits_since)
+                if decision is not None:
+                    control = explained(decision)
+                    if not decision.admitted:
+                        outcome = ScanOutcome(decision.outcome)
     else:
         assert scan.visitor_id is not None
         visitor = yield from visitor_ref(scan.visitor_id)
@@ -339,6 +349,8 @@ def _scan_work(
         "outcome": outcome.value, "at": now.isoformat(),
         "admitted": outcome == ScanOutcome.ADMITTED, "alerts": raised,
     }
+    if control is not None:
+        body["control"] = control
     return 201, body
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from rescity.community.outbreak.adapters import Cluster, OutbreakCase
@@ -219,6 +219,17 @@ def cases_under(session: Session, principal: Principal, place: Place | None) -> 
     if place is not None:
         stmt = stmt.where(OutbreakCase.scope.startswith(place.path, autoescape=True))
     return list(session.scalars(stmt.order_by(OutbreakCase.id).limit(5000)))
+
+
+def case_counts_by_building(session: Session, principal: Principal) -> dict[tuple[int, str], int]:
+    """Open (not recovered) cases per (grid id, building) that the principal may read: the
+    counts the building-control board shows beside each status."""
+    stmt = (select(OutbreakCase.place_id, OutbreakCase.building, func.count())
+            .where(scope_clause(principal, READ, OutbreakCase.scope),
+                   OutbreakCase.status != CaseStatus.RECOVERED.value,
+                   OutbreakCase.building != "")
+            .group_by(OutbreakCase.place_id, OutbreakCase.building))
+    return {(int(g), str(b)): int(n) for g, b, n in session.execute(stmt)}
 
 
 def list_cases(uow: UnitOfWork, rt: OutbreakRuntime, principal: Principal, *,
