@@ -12,7 +12,9 @@ tagged, from the median of the nearest tagged dwellings of the same kind around 
 from blocks; ``origins.neighbour_levels_m``, at least ``origins.neighbour_levels_min`` of
 them), else ``origins.house_levels`` for houses and ``origins.default_levels`` for the rest.
 A dwelling with a shop, office or other service mapped inside (or tagged on it) keeps its
-ground floor for them (``origins.mixed_use_ground_floor``).
+ground floor for them (``origins.mixed_use_ground_floor``). In a centre, whole plain buildings
+are offices, shops and hotels: the services mapped around a plain building claim their floor
+space from it (``service_share``), so an old town's untyped blocks are not all homes.
 """
 
 from __future__ import annotations
@@ -151,12 +153,16 @@ def _cell_sums(cell: float, radius: float,
     lens = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
     idx = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
     rows = np.repeat(np.arange(len(uniq)), lens)
-    sums, at = [], 0
+    sums: list[npt.NDArray[np.float64]] = []
+    at = 0
     for xy, w in sets:
         per_cell = np.bincount(inv[at:at + len(xy)], weights=w, minlength=len(uniq))
-        sums.append(np.bincount(rows, weights=per_cell[idx], minlength=len(uniq)))
+        sums.append(np.bincount(rows, weights=per_cell[idx],
+                                minlength=len(uniq)).astype(np.float64))
         at += len(xy)
-    return sums, lens * cell * cell / 1e6, inv[:len(sets[0][0])]
+    km2: npt.NDArray[np.float64] = (lens * cell * cell / 1e6).astype(np.float64)
+    first: npt.NDArray[np.int64] = inv[:len(sets[0][0])].astype(np.int64)
+    return sums, km2, first
 
 
 def _xy(geoms: gpd.GeoSeries) -> npt.NDArray[np.float64]:
