@@ -180,8 +180,9 @@ def service_share(dw: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
     own shops, which the ground-floor rule already houses), stands for
     ``origins.service_floor_m2`` of gross floor area that is not housing: its own space and,
     in a city centre, the unmapped offices, storage and staff rooms above and behind it. That
-    demand is met first by the non-residential buildings around (``others``: offices,
-    shops, hotels, churches …, with their ``floor_area_m2``), then by the plain
+    demand is met first by the buildings around that are not dwellings (``others``: offices,
+    shops, hotels, churches, plain buildings outside residential land …, with their
+    ``floor_area_m2``), then by the plain
     ``building=yes`` dwellings, whose use nobody tagged; what is left of them is housing.
     Neighbourhoods are counted on a grid of cells ``service_radius_m / 2`` wide.
     """
