@@ -94,7 +94,10 @@ def test_indices_are_within_their_stated_ranges(assessed, city: str) -> None:  #
     for name in ("life_service", "disaster", "environment", "health_resilience"):
         assert org[name].between(0, 1).all(), name
     assert org["transport"].between(0, 3).all()
-    assert (org["population"] > 0).all()
+    # A few small areas in a centre hold no one: the services around take every floor of
+    # their plain buildings (method.md, "Services displace housing"). They stay origins.
+    assert (org["population"] >= 0).all()
+    assert (org["population"] > 0).mean() > 0.95
     unsnapped = result.origins[~result.origins["snapped"]]
     assert unsnapped["life_service"].isna().all()
     s = result.summary

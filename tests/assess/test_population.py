@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import osmium
 import pyproj
 import pytest
 import shapely
@@ -20,31 +19,7 @@ from rescity.assess.services.dwellings import dwellings
 from rescity.assess.services.origins import _residential
 from rescity.core.errors import InputError
 
-# Census figures (sources in docs/assess/method.md, "Calibration").
-CENSUS = {"monaco": 38_367, "malta": 493_559}
-
-
-def national_boundary(path: Path) -> shapely.Geometry:
-    """The admin_level=2 boundary in the extract (found by its tags, not its id)."""
-    wkb = osmium.geom.WKBFactory()
-    for obj in osmium.FileProcessor(str(path)).with_areas():
-        if (isinstance(obj, osmium.osm.Area) and not obj.from_way()
-                and obj.tags.get("boundary") == "administrative"
-                and obj.tags.get("admin_level") == "2"):
-            return shapely.from_wkb(wkb.create_multipolygon(obj))
-    raise AssertionError("no national boundary in the extract")
-
-
-@pytest.mark.parametrize("city", sorted(CENSUS))
-def test_uncalibrated_population_is_within_a_factor_of_1_5_of_the_census(
-        assessed, osm_dir: Path, city: str) -> None:  # type: ignore[no-untyped-def]
-    result = assessed.get(city)
-    assert result.summary["population_calibrated"] is False
-    border = national_boundary(osm_dir / f"{city}.osm.pbf")
-    geoms = result.origins.to_crs("EPSG:4326").geometry.values
-    share = shapely.area(shapely.intersection(geoms, border)) / shapely.area(geoms)
-    estimate = float((result.origins["population"].to_numpy() * share).sum())
-    assert 1 / 1.5 <= estimate / CENSUS[city] <= 1.5, estimate
+# The uncalibrated estimate against census figures: test_population_census.py.
 
 
 def test_a_control_total_is_reproduced_exactly(assessed, osm_dir: Path) -> None:  # type: ignore[no-untyped-def]

@@ -82,6 +82,9 @@ class OriginsConfig(BaseModel):
     neighbour_levels_min: int = Field(ge=1)
     min_dwelling_footprint_m2: float = Field(ge=0)
     mixed_use_ground_floor: bool
+    service_floor_m2: float = Field(ge=0)
+    service_radius_m: float = Field(gt=0)
+    service_background_per_km2: float = Field(ge=0)
     min_building_coverage: float = Field(ge=0, le=1)
     land_density_per_km2: float = Field(ge=0)
     population_total: float = Field(ge=0)

@@ -12,7 +12,9 @@ tagged, from the median of the nearest tagged dwellings of the same kind around 
 from blocks; ``origins.neighbour_levels_m``, at least ``origins.neighbour_levels_min`` of
 them), else ``origins.house_levels`` for houses and ``origins.default_levels`` for the rest.
 A dwelling with a shop, office or other service mapped inside (or tagged on it) keeps its
-ground floor for them (``origins.mixed_use_ground_floor``).
+ground floor for them (``origins.mixed_use_ground_floor``). In a centre, whole plain buildings
+are offices, shops and hotels: the services mapped around a plain building claim their floor
+space from it (``service_share``), so an old town's untyped blocks are not all homes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from rescity.assess.domain.config import AssessConfig
 NEIGHBOURS = 10  # tagged dwellings looked at around an untagged one
 HOUSES = frozenset({"house", "detached", "semidetached_house", "terrace", "bungalow", "farm",
                     "cabin", "static_caravan", "houseboat"})
+# Buildings without usable floor space: they house neither people nor services.
+NO_FLOOR = frozenset({"roof", "garage", "garages", "carport", "shed", "hut", "ruins",
+                      "collapsed", "construction", "greenhouse", "bunker", "container"})
 
 
 def buildings_frame(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
@@ -113,17 +118,90 @@ def storeys(bld: gpd.GeoDataFrame, config: AssessConfig) -> npt.NDArray[np.float
     return out
 
 
-def hosts_services(bld: gpd.GeoDataFrame, osm: OsmData, crs: str) -> npt.NDArray[np.bool_]:
-    """Whether a shop, office, amenity or other service node is mapped inside the building."""
-    out = np.zeros(len(bld), dtype=bool)
-    if len(bld) == 0 or len(osm.poi_lon) == 0:
-        return out
+def poi_xy(osm: OsmData, crs: str) -> npt.NDArray[np.float64]:
+    """The shop, office, amenity … nodes, projected to ``crs`` (n × 2)."""
+    if len(osm.poi_lon) == 0:
+        return np.empty((0, 2))
     x, y = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
         osm.poi_lon, osm.poi_lat)
-    pts = shapely.points(np.asarray(x), np.asarray(y))
+    return np.column_stack([np.asarray(x), np.asarray(y)])
+
+
+def hosts_services(bld: gpd.GeoDataFrame, poi: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Whether a shop, office, amenity or other service node is mapped inside the building."""
+    out = np.zeros(len(bld), dtype=bool)
+    if len(bld) == 0 or len(poi) == 0:
+        return out
+    pts = shapely.points(poi)
     b_idx, _ = shapely.STRtree(pts).query(bld.geometry.values, predicate="contains")
     out[b_idx] = True
     return out
+
+
+def _cell_sums(cell: float, radius: float,
+               sets: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+               ) -> tuple[list[npt.NDArray[np.float64]], npt.NDArray[np.float64],
+                          npt.NDArray[np.int64]]:
+    """Sums of each (points, weights) set over the neighbourhood of every grid cell (the
+    cells of width ``cell`` whose centres lie within ``radius``), the neighbourhood's km², and
+    the cell of each point of the first set."""
+    keys = np.floor(np.vstack([xy for xy, _ in sets]) / cell).astype(np.int64)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    centres = (uniq + 0.5) * cell
+    near = cKDTree(centres).query_ball_point(centres, radius + 1e-6)
+    lens = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
+    idx = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
+    rows = np.repeat(np.arange(len(uniq)), lens)
+    sums: list[npt.NDArray[np.float64]] = []
+    at = 0
+    for xy, w in sets:
+        per_cell = np.bincount(inv[at:at + len(xy)], weights=w, minlength=len(uniq))
+        sums.append(np.bincount(rows, weights=per_cell[idx],
+                                minlength=len(uniq)).astype(np.float64))
+        at += len(xy)
+    km2: npt.NDArray[np.float64] = (lens * cell * cell / 1e6).astype(np.float64)
+    first: npt.NDArray[np.int64] = inv[:len(sets[0][0])].astype(np.int64)
+    return sums, km2, first
+
+
+def _xy(geoms: gpd.GeoSeries) -> npt.NDArray[np.float64]:
+    pts = geoms.representative_point()
+    return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+
+
+def service_share(dw: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
+                  poi: npt.NDArray[np.float64], config: AssessConfig) -> npt.NDArray[np.float64]:
+    """The share of each dwelling's floor area left for housing once the services around it
+    have their space (1 for typed dwellings: a mapper said they are housing).
+
+    Every shop, office, restaurant, hotel … node mapped within ``origins.service_radius_m``,
+    beyond a background of ``origins.service_background_per_km2`` (a residential quarter's
+    own shops, which the ground-floor rule already houses), stands for
+    ``origins.service_floor_m2`` of gross floor area that is not housing: its own space and,
+    in a city centre, the unmapped offices, storage and staff rooms above and behind it. That
+    demand is met first by the buildings around that are not dwellings (``others``: offices,
+    shops, hotels, churches, plain buildings outside residential land …, with their
+    ``floor_area_m2``), then by the plain
+    ``building=yes`` dwellings, whose use nobody tagged; what is left of them is housing.
+    Neighbourhoods are counted on a grid of cells ``service_radius_m / 2`` wide.
+    """
+    oc = config.origins
+    share = np.ones(len(dw))
+    plain = (dw["building"] == "yes").to_numpy()
+    if oc.service_floor_m2 <= 0 or not plain.any() or len(poi) == 0:
+        return share
+    sums, km2, at = _cell_sums(
+        oc.service_radius_m / 2, oc.service_radius_m,
+        [(_xy(dw.geometry)[plain], dw["floor_area_m2"].to_numpy()[plain]),
+         (_xy(others.geometry), others["floor_area_m2"].to_numpy()),
+         (poi, np.ones(len(poi)))])
+    plain_floor, other_floor, services = sums
+    excess = np.maximum(services - oc.service_background_per_km2 * km2, 0.0)
+    unmet = np.maximum(excess * oc.service_floor_m2 - other_floor, 0.0)
+    left = 1.0 - unmet / np.maximum(plain_floor, 1e-9)
+    share[plain] = np.clip(left, 0.0, 1.0)[at]
+    return share
 
 
 def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
@@ -134,8 +212,14 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
     out = bld[keep].reset_index(drop=True)
     out["storeys"] = storeys(out, config)
     floors = out["storeys"].to_numpy()
+    poi = poi_xy(osm, crs)
     if config.origins.mixed_use_ground_floor:
-        mixed = hosts_services(out, osm, crs) | (out["use"] == "service").to_numpy()
+        mixed = hosts_services(out, poi) | (out["use"] == "service").to_numpy()
         floors = np.where(mixed, np.maximum(floors - 1.0, 0.0), floors)
     out["floor_area_m2"] = out["footprint_m2"].to_numpy() * floors
+    others = bld[~keep & ~bld["building"].isin(NO_FLOOR)
+                 & (bld["footprint_m2"] >= config.origins.min_dwelling_footprint_m2)].copy()
+    others["floor_area_m2"] = others["footprint_m2"].to_numpy() * storeys(others, config)
+    out["residential_share"] = service_share(out, others, poi, config)
+    out["floor_area_m2"] = out["floor_area_m2"].to_numpy() * out["residential_share"].to_numpy()
     return out

@@ -1,0 +1,122 @@
+"""The uncalibrated population against census figures on the shared extracts (the calibration
+table of docs/assess/method.md), and the rule that keeps a city centre's offices and shops out
+of the housing stock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pytest
+import shapely
+
+from rescity.assess.adapters.osm_reader import read_osm
+from rescity.assess.domain.config import build_config
+from rescity.assess.domain.taxonomy import load_taxonomy
+from rescity.assess.network.graph import build_network
+from rescity.assess.services.dwellings import dwellings
+from rescity.assess.services.origins import _residential, build_origins
+
+# extract: (admin_level, names of the census areas, census population); sources in method.md.
+CENSUS: dict[str, tuple[str, tuple[str, ...], float]] = {
+    "monaco": ("2", ("Monaco",), 38_367),  # IMSEE, 31 Dec 2023
+    "malta": ("2", ("Malta",), 493_559),  # NSO Malta, 1 Jan 2019
+    # Statistisches Amt München, 31 Dec 2009: Graggenau 2 466, Angerviertel 3 128,
+    # Hackenviertel 1 605, Kreuzviertel 563 (147.5 ha, the old town inside the ring).
+    "munich_altstadt": ("10", ("Graggenau", "Angerviertel", "Hackenviertel", "Kreuzviertel"),
+                        7_762),
+}
+
+
+def census_area(path: Path, level: str, names: tuple[str, ...]) -> shapely.Geometry:
+    """The union of the administrative boundaries of that level whose name is one of
+    ``names`` (Munich's are called "Bezirksteil Graggenau" …), found by tags, not ids."""
+    wkb = osmium.geom.WKBFactory()
+    found = {}
+    for obj in osmium.FileProcessor(str(path)).with_areas():
+        if (isinstance(obj, osmium.osm.Area) and not obj.from_way()
+                and obj.tags.get("boundary") == "administrative"
+                and obj.tags.get("admin_level") == level):
+            name = obj.tags.get("name", "")
+            for n in names:
+                if name == n or name.endswith(" " + n):
+                    found[n] = shapely.from_wkb(wkb.create_multipolygon(obj))
+    assert set(found) == set(names), f"census areas missing from the extract: {found.keys()}"
+    return shapely.union_all(list(found.values()))
+
+
+def estimate_in(origins: gpd.GeoDataFrame, area: shapely.Geometry) -> float:
+    """Origin populations weighted by the share of each origin's area inside ``area``."""
+    zone = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(origins.crs).iloc[0]
+    geoms = origins.geometry.values
+    share = shapely.area(shapely.intersection(geoms, zone)) / np.maximum(shapely.area(geoms),
+                                                                         1e-9)
+    return float((origins["population"].to_numpy() * share).sum())
+
+
+@pytest.fixture(scope="module")
+def estimates(osm_dir: Path) -> dict[str, Any]:
+    """Per extract: the data read once, the census area, and a function giving the estimate
+    for config overrides (origins only: no walking search, so it takes seconds)."""
+    out: dict[str, Any] = {}
+    for city, (level, names, _) in CENSUS.items():
+        path = osm_dir / f"{city}.osm.pbf"
+        osm = read_osm(path, load_taxonomy())
+        crs = build_network(osm).crs
+        out[city] = (osm, crs, census_area(path, level, names))
+    return out
+
+
+def estimate(estimates: dict[str, Any], city: str, **origins: Any) -> float:
+    osm, crs, area = estimates[city]
+    built = build_origins(osm, crs, build_config({"origins": origins}))
+    return estimate_in(built.gdf, area)
+
+
+@pytest.mark.parametrize("city", sorted(CENSUS))
+def test_uncalibrated_population_stays_within_a_factor_of_1_5_of_the_census(
+        estimates: dict[str, Any], city: str) -> None:
+    ratio = estimate(estimates, city) / CENSUS[city][2]
+    assert 1 / 1.5 <= ratio <= 1.5, f"{city}: estimate / census = {ratio:.2f}"
+
+
+def test_without_the_service_rule_munich_old_town_counts_its_offices_as_homes(
+        estimates: dict[str, Any]) -> None:
+    # The regression this rule fixed: 5.97 × the census with every plain building a home.
+    ratio = estimate(estimates, "munich_altstadt", service_floor_m2=0.0) / 7_762
+    assert ratio > 4
+
+
+def test_services_displace_plain_buildings_in_a_centre_not_in_the_country(
+        estimates: dict[str, Any]) -> None:
+    kept = {}
+    for city in ("munich_altstadt", "malta"):
+        osm, crs, area = estimates[city]
+        res = _residential(osm, crs).geometry
+        dw = dwellings(osm, crs, res, build_config())
+        off = dwellings(osm, crs, res, build_config({"origins": {"service_floor_m2": 0.0}}))
+        typed = (dw["building"] != "yes").to_numpy()
+        # A building a mapper typed as housing keeps its floors.
+        assert (dw["residential_share"].to_numpy()[typed] == 1.0).all()
+        assert np.allclose(dw["floor_area_m2"].to_numpy()[typed],
+                           off["floor_area_m2"].to_numpy()[typed])
+        zone = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(crs).iloc[0]
+        inside = shapely.within(dw.geometry.representative_point().values, zone) & ~typed
+        kept[city] = (dw["floor_area_m2"].to_numpy()[inside].sum()
+                      / off["floor_area_m2"].to_numpy()[inside].sum())
+    # Munich's old town, ~1 300 mapped services per km²: most plain floor area serves them.
+    assert kept["munich_altstadt"] < 0.3
+    # Malta as a whole, towns and villages: most plain floor area stays housing.
+    assert kept["malta"] > 0.7
+
+
+def test_munich_is_matched_to_the_old_town_of_the_statistics_table(
+        estimates: dict[str, Any]) -> None:
+    # The statistics office's four Bezirksteile cover 53.17 + 32.00 + 21.34 + 41.02 = 147.52 ha;
+    # the district Altstadt-Lehel (3.15 km², with Lehel) is not in the extract.
+    _, crs, area = estimates["munich_altstadt"]
+    ha = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(crs).area.iloc[0] / 1e4
+    assert ha == pytest.approx(147.52, rel=0.01)
