@@ -107,6 +107,8 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     # own (typed dwellings outside residential land stay out, as before: see method.md).
     cells = outside_cells(dw[~in_res & dw["built_up"].to_numpy()].reset_index(drop=True),
                           config)
+    # A block whose floors the services around take entirely holds no one: not an origin.
+    cells = cells[cells["population"] > 0]
     if len(cells) == 0:
         return res.reset_index(drop=True)
     return gpd.GeoDataFrame(pd.concat([res, cells], ignore_index=True), geometry="geometry",
