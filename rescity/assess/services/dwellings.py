@@ -4,8 +4,8 @@ Only dwellings hold residents. A building counts when its type is a dwelling typ
 (``apartments``, ``house`` …), or when it is a plain ``building=yes`` with residential evidence:
 it stands in residential land, says ``building:use=residential`` or stands in a town's fabric
 outside any land use (:func:`built_up`), carries no tag of another use (shop, office, amenity,
-historic …) and is no smaller than a shed (``origins.min_dwelling_footprint_m2``). Garages, sheds, barns, roofs, commercial, industrial,
-religious and public buildings never count.
+historic …) and is no smaller than a shed (``origins.min_dwelling_footprint_m2``). Garages,
+sheds, barns, roofs, commercial, industrial, religious and public buildings never count.
 
 Storeys come from ``building:levels`` (or ``height`` at 3 m a storey); where neither is
 tagged, from the median of the nearest tagged dwellings of the same kind around (houses apart
