@@ -253,7 +253,10 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
     """The dwellings, with ``storeys`` and residential ``floor_area_m2``."""
     bld = buildings_frame(osm, crs)
     in_res = in_areas(bld.geometry, residential)
+    # Plain buildings need the fabric to count at all; typed dwellings count anyway, and the
+    # fabric decides only whether they join the town-fabric origins (origins.py).
     loose = (bld["building"] == "yes").to_numpy() & (bld["use"] == "").to_numpy()
+    loose |= bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
     loose &= no_landuse(bld, osm, crs, in_res)
     fabric = built_up(bld, loose, config)
     keep = dwelling_mask(bld, in_res, config, fabric)

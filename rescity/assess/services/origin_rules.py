@@ -137,10 +137,10 @@ def calibrate(gdf: gpd.GeoDataFrame, total: float) -> dict[str, Any]:
 
 
 def outside_cells(dw: gpd.GeoDataFrame, config: AssessConfig) -> gpd.GeoDataFrame:
-    """Origins for the dwellings that lie in no residential area (a town centre mapped
-    without land use, houses along a road): grouped by squares of ``origins.built_up_cell_m``,
-    each origin the convex hull of its dwellings, so that every counted home belongs to an
-    origin and no representative point stands for more than a block."""
+    """Origins for the dwellings of a town's fabric that lie in no land use (a town centre
+    mapped without land use): grouped by squares of ``origins.built_up_cell_m``,
+    each origin the convex hull of its dwellings, so that no representative point stands for
+    more than a block."""
     cols = ["osm_type", "osm_id", "name", "part", "area_m2", "floor_area_m2",
             "building_coverage", "population", "population_source"]
     if len(dw) == 0:

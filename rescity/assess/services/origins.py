@@ -103,8 +103,8 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     res["population_source"] = np.where(mapped, "floor_area", "land_density")
     # A piece of a split area without dwellings holds no one: not an origin.
     res = res[(res["part"] == 0) | (res["population"] > 0)]
-    # Plain buildings in a town's fabric outside any land use hold people: origins of their
-    # own (typed dwellings outside residential land stay out, as before: see method.md).
+    # Dwellings in a town's fabric outside any land use (plain or typed) hold people: origins
+    # of their own. Other dwellings outside residential land stay out (method.md).
     cells = outside_cells(dw[~in_res & dw["built_up"].to_numpy()].reset_index(drop=True),
                           config)
     # A block whose floors the services around take entirely holds no one: not an origin.
