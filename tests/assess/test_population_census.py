@@ -17,7 +17,13 @@ from rescity.assess.adapters.osm_reader import read_osm
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.taxonomy import load_taxonomy
 from rescity.assess.network.graph import build_network
-from rescity.assess.services.dwellings import dwellings
+from rescity.assess.services.dwellings import (
+    buildings_frame,
+    built_up,
+    dwellings,
+    in_areas,
+    no_landuse,
+)
 from rescity.assess.services.origins import _residential, build_origins
 
 # extract: (admin_level, names of the census areas, census population); sources in method.md.
@@ -120,3 +126,51 @@ def test_munich_is_matched_to_the_old_town_of_the_statistics_table(
     _, crs, area = estimates["munich_altstadt"]
     ha = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(crs).area.iloc[0] / 1e4
     assert ha == pytest.approx(147.52, rel=0.01)
+
+
+@pytest.fixture(scope="module")
+def porto(osm_dir: Path) -> tuple[Any, str, shapely.Geometry]:
+    path = osm_dir / "porto_centro.osm.pbf"
+    osm = read_osm(path, load_taxonomy())
+    area = census_area(path, "9", ("Miragaia", "Sé", "Vitória", "São Nicolau"))
+    return osm, build_network(osm).crs, area
+
+
+def test_a_historic_centre_mapped_without_land_use_is_no_longer_empty(
+        porto: tuple[Any, str, shapely.Geometry]) -> None:
+    # Porto's four historic parishes (≈ 9 200 residents, 2011) are plain building=yes in no
+    # land use: 119 residents before the town-fabric rule (0.01 ×). Still low (the services
+    # take most plain floor area, method.md), but no longer empty. Above 0.3 only when its
+    # typed town houses join the same origins (0.24 with the plain buildings alone).
+    osm, crs, area = porto
+    gdf = build_origins(osm, crs, build_config()).gdf
+    assert (gdf["osm_type"] == "cell").any()
+    assert estimate_in(gdf, area) / 9_200 > 0.3
+    off = build_origins(osm, crs, build_config({"origins": {"built_up_coverage": 0.0}})).gdf
+    assert estimate_in(off, area) / 9_200 < 0.05
+
+
+def test_valletta_counts_its_town_houses_outside_residential_land(
+        estimates: dict[str, Any], osm_dir: Path) -> None:
+    # Valletta (≈ 5 300 residents, NSO) is mostly not mapped as residential land: 0.19 × before.
+    osm, crs, _ = estimates["malta"]
+    area = census_area(osm_dir / "malta.osm.pbf", "8", ("Valletta",))
+    ratio = estimate_in(build_origins(osm, crs, build_config()).gdf, area) / 5_300
+    assert 1 / 1.5 <= ratio <= 1.5, ratio
+
+
+def test_plain_buildings_in_open_country_stay_out(estimates: dict[str, Any]) -> None:
+    # Malta's plain buildings in no land use are mostly farm buildings, stores and
+    # factories standing apart; the reader keeps the other land uses (farmland, industrial …).
+    osm, crs, _ = estimates["malta"]
+    assert len(osm.other_landuse) > 1000
+    res = _residential(osm, crs).geometry
+    bld = buildings_frame(osm, crs)
+    in_res = in_areas(bld.geometry, res)
+    loose = (bld["building"] == "yes").to_numpy() & (bld["use"] == "").to_numpy()
+    loose &= no_landuse(bld, osm, crs, in_res)
+    fabric = built_up(bld, loose, build_config())
+    assert loose.sum() > 3000
+    assert fabric.sum() < 0.4 * loose.sum()
+    # … and nothing outside the candidates is ever marked.
+    assert not (fabric & ~loose).any()

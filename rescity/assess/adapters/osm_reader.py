@@ -80,6 +80,9 @@ class OsmData:
     stop_areas: list[list[tuple[str, int]]] = field(default_factory=list)
     water: list[BaseGeometry] = field(default_factory=list)
     places: list[Feature] = field(default_factory=list)  # name, point; ``building`` = kind
+    # Every other land use (commercial, industrial, farmyard …): a plain building in none of
+    # these nor in residential land has no land-use evidence either way (services/dwellings).
+    other_landuse: list[BaseGeometry] = field(default_factory=list)
 
     @property
     def n_walk_ways(self) -> int:
@@ -155,6 +158,8 @@ class _Collector:
         self.stop_areas: list[list[tuple[str, int]]] = []
         self.water: list[BaseGeometry] = []
         self.water_ways: list[Feature] = []  # closed water ways, made polygons in finish()
+        self.other_landuse: list[BaseGeometry] = []
+        self.land_ways: list[Feature] = []  # closed ways of other land uses, as water_ways
         self.places: list[Feature] = []
         self.dropped: dict[str, int] = {}
         # Relations seen and relations assembled, kept apart: osmium may hand over a
@@ -192,9 +197,10 @@ class _Collector:
         if building == "no":
             building = ""
         water = _is_water(tags)
+        land = bool(tags.get("landuse")) and not is_res
         nodes = o.nodes
         # Coordinates only for ways that are used: most tagged ways in a city are not.
-        if not (walk or items or is_res or building or water) or len(nodes) < 2:
+        if not (walk or items or is_res or building or water or land) or len(nodes) < 2:
             return
         try:
             # The way's coordinates as WKB, made in C++ (every node, repeated ones too, so
@@ -213,6 +219,8 @@ class _Collector:
         closed = len(refs) >= 4 and refs[0] == refs[-1]
         if water and closed:
             self._later(Feature("w", o.id, "", _NO_GEOMETRY), at, closed, self.water_ways)
+        if land and closed:
+            self._later(Feature("w", o.id, "", _NO_GEOMETRY), at, closed, self.land_ways)
         if not (items or is_res or building):
             return
         if items:
@@ -243,7 +251,8 @@ class _Collector:
         is_res = tags.get("landuse") == "residential"
         building = tags.get("building", "")
         water = _is_water(tags)
-        if not (items or is_res or building or water):
+        land = bool(tags.get("landuse")) and not is_res
+        if not (items or is_res or building or water or land):
             return
         try:
             geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
@@ -251,6 +260,8 @@ class _Collector:
             return
         if water:
             self.water.append(geom)
+        if land:
+            self.other_landuse.append(geom)
         if not (items or is_res or building):
             return
         self.assembled.add(rel_id)
@@ -375,6 +386,7 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
                     where, len(failed))
     way_ptr, node_ids, xy = col.finish()
     col.water.extend(f.geometry for f in col.water_ways)
+    col.other_landuse.extend(f.geometry for f in col.land_ways)
     poi = np.array(col.poi, dtype=np.float64).reshape(-1, 2)
     return OsmData(
         path=where,
@@ -393,4 +405,5 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
         stop_areas=col.stop_areas,
         water=col.water,
         places=col.places,
+        other_landuse=col.other_landuse,
     )

@@ -2,10 +2,10 @@
 
 Only dwellings hold residents. A building counts when its type is a dwelling type
 (``apartments``, ``house`` …), or when it is a plain ``building=yes`` with residential evidence:
-it stands in residential land or says ``building:use=residential``, carries no tag of another
-use (shop, office, amenity, historic …) and is no smaller than a shed
-(``origins.min_dwelling_footprint_m2``). Garages, sheds, barns, roofs, commercial, industrial,
-religious and public buildings never count.
+it stands in residential land, says ``building:use=residential`` or stands in a town's fabric
+outside any land use (:func:`built_up`), carries no tag of another use (shop, office, amenity,
+historic …) and is no smaller than a shed (``origins.min_dwelling_footprint_m2``). Garages,
+sheds, barns, roofs, commercial, industrial, religious and public buildings never count.
 
 Storeys come from ``building:levels`` (or ``height`` at 3 m a storey); where neither is
 tagged, from the median of the nearest tagged dwellings of the same kind around (houses apart
@@ -67,14 +67,58 @@ def in_areas(geoms: gpd.GeoSeries, areas: gpd.GeoSeries) -> npt.NDArray[np.bool_
 
 
 def dwelling_mask(bld: gpd.GeoDataFrame, in_residential: npt.NDArray[np.bool_],
-                  config: AssessConfig) -> npt.NDArray[np.bool_]:
-    """Which buildings are dwellings (see the module docstring)."""
+                  config: AssessConfig,
+                  built_up: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.bool_]:
+    """Which buildings are dwellings (see the module docstring); ``built_up`` marks the
+    buildings in no land use that stand in a town's fabric (:func:`built_up`)."""
     typed = bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
     use = bld["use"].to_numpy()
     plain = (bld["building"] == "yes").to_numpy()
     evidence = (in_residential & ~np.isin(use, ["other", "service"])) | (use == "residential")
+    if built_up is not None:
+        evidence |= built_up & (use == "")
     big = bld["footprint_m2"].to_numpy() >= config.origins.min_dwelling_footprint_m2
     out: npt.NDArray[np.bool_] = typed | (plain & evidence & big)
+    return out
+
+
+def no_landuse(bld: gpd.GeoDataFrame, osm: OsmData, crs: str,
+               in_residential: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Buildings in no land use at all: neither residential nor any other (commercial,
+    industrial, farmyard …) nor the grounds of a facility (a school, a park, a hospital)."""
+    grounds = [f.geometry for f in osm.facilities
+               if f.geometry.geom_type in ("Polygon", "MultiPolygon")]
+    land = gpd.GeoSeries(list(osm.other_landuse) + grounds, crs="EPSG:4326").to_crs(crs)
+    out: npt.NDArray[np.bool_] = ~in_residential & ~in_areas(bld.geometry, land)
+    return out
+
+
+def built_up(bld: gpd.GeoDataFrame, candidates: npt.NDArray[np.bool_],
+             config: AssessConfig) -> npt.NDArray[np.bool_]:
+    """Which ``candidates`` stand in a town's fabric: buildings (any) cover at least
+    ``origins.built_up_coverage`` of the ground within ``origins.built_up_radius_m`` (counted
+    on a grid of cells half that wide, like the services). A barn, a shed or a farmhouse in
+    the fields stands alone."""
+    oc = config.origins
+    out = np.zeros(len(bld), dtype=bool)
+    if oc.built_up_coverage <= 0 or not candidates.any():
+        return out
+    xy = _xy(bld.geometry)
+    order = np.r_[np.flatnonzero(candidates), np.flatnonzero(~candidates)]
+    sums, km2, at = _cell_sums(oc.built_up_radius_m / 2, oc.built_up_radius_m,
+                               [(xy[order], bld["footprint_m2"].to_numpy()[order])])
+    coverage = sums[0] / (km2 * 1e6)
+    out[candidates] = coverage[at[:int(candidates.sum())]] >= oc.built_up_coverage
+    # A large free-standing block without land use is more often an office, a mall or a
+    # school than housing; one built against its neighbours is a town's terrace or block.
+    big = bld["footprint_m2"].to_numpy() > oc.built_up_max_footprint_m2
+    ask = np.flatnonzero(out & big)
+    if len(ask):
+        geoms = np.asarray(bld.geometry.values)
+        i, j = shapely.STRtree(geoms).query(geoms[ask], predicate="intersects")
+        attached = np.zeros(len(bld), dtype=bool)
+        attached[ask[i[ask[i] != j]]] = True
+        out[ask] = attached[ask]
     return out
 
 
@@ -208,8 +252,16 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
               config: AssessConfig) -> gpd.GeoDataFrame:
     """The dwellings, with ``storeys`` and residential ``floor_area_m2``."""
     bld = buildings_frame(osm, crs)
-    keep = dwelling_mask(bld, in_areas(bld.geometry, residential), config)
+    in_res = in_areas(bld.geometry, residential)
+    # Plain buildings need the fabric to count at all; typed dwellings count anyway, and the
+    # fabric decides only whether they join the town-fabric origins (origins.py).
+    loose = (bld["building"] == "yes").to_numpy() & (bld["use"] == "").to_numpy()
+    loose |= bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
+    loose &= no_landuse(bld, osm, crs, in_res)
+    fabric = built_up(bld, loose, config)
+    keep = dwelling_mask(bld, in_res, config, fabric)
     out = bld[keep].reset_index(drop=True)
+    out["built_up"] = fabric[keep]
     out["storeys"] = storeys(out, config)
     floors = out["storeys"].to_numpy()
     poi = poi_xy(osm, crs)

@@ -134,3 +134,36 @@ def calibrate(gdf: gpd.GeoDataFrame, total: float) -> dict[str, Any]:
     gdf["population"] = before * (total / estimate)
     return {"population_calibrated": True, "population_total": total,
             "population_uncalibrated": estimate, "calibration_factor": total / estimate}
+
+
+def outside_cells(dw: gpd.GeoDataFrame, config: AssessConfig) -> gpd.GeoDataFrame:
+    """Origins for the dwellings of a town's fabric that lie in no land use (a town centre
+    mapped without land use): grouped by squares of ``origins.built_up_cell_m``,
+    each origin the convex hull of its dwellings, so that no representative point stands for
+    more than a block."""
+    cols = ["osm_type", "osm_id", "name", "part", "area_m2", "floor_area_m2",
+            "building_coverage", "population", "population_source"]
+    if len(dw) == 0:
+        return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=dw.crs)
+    pts = dw.geometry.representative_point()
+    step = config.origins.built_up_cell_m
+    key = pd.MultiIndex.from_arrays([np.floor(pts.x.to_numpy() / step).astype(np.int64),
+                                     np.floor(pts.y.to_numpy() / step).astype(np.int64)])
+    codes, _ = pd.factorize(key)
+    hulls = shapely.convex_hull(_grouped_union(np.asarray(dw.geometry.values), codes))
+    floor = np.bincount(codes, weights=dw["floor_area_m2"].to_numpy())
+    fp = np.bincount(codes, weights=dw["footprint_m2"].to_numpy())
+    area = shapely.area(hulls)
+    return gpd.GeoDataFrame({
+        "osm_type": "cell", "osm_id": np.zeros(len(hulls), np.int64), "name": "",
+        "part": 0, "area_m2": area, "floor_area_m2": floor,
+        "building_coverage": fp / np.maximum(area, 1.0),
+        "population": floor / config.origins.floor_area_per_person_m2,
+        "population_source": "floor_area"}, geometry=hulls, crs=dw.crs)
+
+
+def _grouped_union(geoms: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per group, all its geometries as one collection (for the convex hull)."""
+    order = np.argsort(codes, kind="stable")
+    return np.asarray(shapely.geometrycollections(geoms[order], indices=codes[order]),
+                      dtype=object)

@@ -29,7 +29,12 @@ from rescity.assess.adapters.osm_reader import OsmData
 from rescity.assess.adapters.raster import PopulationWindow, read_population_window
 from rescity.assess.domain.config import AssessConfig
 from rescity.assess.services.dwellings import dwellings, in_areas
-from rescity.assess.services.origin_rules import landuse_share, sparse_landuse, split_large
+from rescity.assess.services.origin_rules import (
+    landuse_share,
+    outside_cells,
+    sparse_landuse,
+    split_large,
+)
 from rescity.core.errors import DataFileError, InputError, Problem
 
 F64 = npt.NDArray[np.float64]
@@ -67,12 +72,14 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
         dw = dwellings(osm, crs, res.geometry, config)
     floor = np.zeros(len(res))
     footprint = np.zeros(len(res))
+    in_res = np.zeros(len(dw), dtype=bool)
     if len(dw) and len(res):
         pts = dw.geometry.representative_point().values
         tree = shapely.STRtree(res.geometry.values)
         b_idx, r_idx = tree.query(pts, predicate="within")
         # A building inside overlapping areas counts once, in the first.
         _, first = np.unique(b_idx, return_index=True)
+        in_res[b_idx] = True
         np.add.at(floor, r_idx[first], dw["floor_area_m2"].to_numpy()[b_idx[first]])
         np.add.at(footprint, r_idx[first], dw["footprint_m2"].to_numpy()[b_idx[first]])
     oc = config.origins
@@ -95,7 +102,17 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     res["population"] = np.where(mapped, from_floor, area * density / 1e6)
     res["population_source"] = np.where(mapped, "floor_area", "land_density")
     # A piece of a split area without dwellings holds no one: not an origin.
-    return res[(res["part"] == 0) | (res["population"] > 0)].reset_index(drop=True)
+    res = res[(res["part"] == 0) | (res["population"] > 0)]
+    # Dwellings in a town's fabric outside any land use (plain or typed) hold people: origins
+    # of their own. Other dwellings outside residential land stay out (method.md).
+    cells = outside_cells(dw[~in_res & dw["built_up"].to_numpy()].reset_index(drop=True),
+                          config)
+    # A block whose floors the services around take entirely holds no one: not an origin.
+    cells = cells[cells["population"] > 0]
+    if len(cells) == 0:
+        return res.reset_index(drop=True)
+    return gpd.GeoDataFrame(pd.concat([res, cells], ignore_index=True), geometry="geometry",
+                            crs=res.crs)
 
 
 def _building_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
@@ -105,7 +122,7 @@ def _building_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDa
     out["population_source"] = "floor_area"
     # A one-storey shop or office tagged as a dwelling type has no dwelling floor left.
     out = out[out["population"] > 0].reset_index(drop=True)
-    return out.drop(columns=["footprint_m2", "use"])
+    return out.drop(columns=["footprint_m2", "use", "built_up"])
 
 
 def _h3_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
