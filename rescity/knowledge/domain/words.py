@@ -3,7 +3,8 @@
 Words are lower-cased and stemmed (Snowball English), so "community" and "communities"
 become one token; a few tokens that the usual word split would break are kept whole:
 ``COVID-19`` becomes ``covid19`` (never "19"), ``SDG 11``/``SDG-11``/``Sustainable
-Development Goal 11`` become ``sdg11``. Pure functions, no I/O.
+Development Goal 11`` become ``sdg11``; a few nouns whose Snowball stem is another word keep
+their own (``parking`` is not ``park``). Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ STOPWORDS = frozenset(
     ]
 )
 _stemmer = snowballstemmer.stemmer("english")
+# Nouns in -ing that Snowball reduces to a different word of the urban vocabulary: without
+# these, "parking" matches the query "park" (and the concept green space).
+_OWN_STEM = {"parking": "parking", "parkings": "parking"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def stem(word: str) -> str:
     w = re.sub(r"['’]", "", word.lower())
     if not w.isalpha():
         return w
-    return str(_stemmer.stemWord(w))
+    return _OWN_STEM.get(w) or str(_stemmer.stemWord(w))
 
 
 def special(match: re.Match[str]) -> str:
