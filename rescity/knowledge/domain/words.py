@@ -55,9 +55,16 @@ STOPWORDS = frozenset(
     ]
 )
 _stemmer = snowballstemmer.stemmer("english")
-# Nouns in -ing that Snowball reduces to a different word of the urban vocabulary: without
-# these, "parking" matches the query "park" (and the concept green space).
-_OWN_STEM = {"parking": "parking", "parkings": "parking"}
+# Words that Snowball reduces to a different word of the urban vocabulary: without these,
+# "parking" matches the query "park" (the concept green space) and "energy transition" or
+# "transitional housing" match "transit" (public transport).
+_OWN_STEM = {
+    "parking": "parking",
+    "parkings": "parking",
+    "transition": "transition",
+    "transitions": "transition",
+    "transitional": "transition",
+}
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,9 @@ def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
     if not clauses:
         return []
     th = thesaurus()
-    fields = [(name, text.lower()) for name, text in _field_texts(item)]
+    texts = _field_texts(item)
+    fields = [(name, text.lower()) for name, text in texts]
+    found: dict[str, set[str]] | None = None
     out = []
     for clause in clauses:
         reason = None
@@ -202,6 +204,17 @@ def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
             if where:
                 reason = Reason(clause.surface, cid, th.concepts[cid].label(lang), where, True)
                 break
+        if reason is None and (clause.concepts or clause.related):
+            # a label matched through another word form ("lifting" for "lifts"): look the
+            # concepts up as the index did (slower, so only here)
+            if found is None:
+                found = {name: set(th.ids(text)) for name, text in texts}
+            for cid in clause.concepts + clause.related:
+                where = tuple(name for name, ids in found.items() if cid in ids)
+                if where:
+                    label = th.concepts[cid].label(lang)
+                    reason = Reason(clause.surface, cid, label, where, cid in clause.related)
+                    break
         if reason is not None:
             out.append(reason)
     return out
