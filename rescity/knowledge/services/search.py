@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, defer
 
 from rescity.knowledge.adapters.orm import City, Initiative
 from rescity.knowledge.adapters.search_index import SearchIndex
-from rescity.knowledge.adapters.segmenter import highlight_terms, parse_query
+from rescity.knowledge.adapters.segmenter import parse_query
 from rescity.knowledge.domain.countries import country_code, country_label
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
-from rescity.knowledge.services.search_text import Marker, Reason, explain, snippet
+from rescity.knowledge.services.search_text import Reason, explain, marker_for, snippet
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
@@ -161,7 +161,7 @@ def search(
     ids = [i for i, _ in chosen]
     page_items = select(Initiative).where(Initiative.id.in_(ids)).options(*_UNSHOWN)
     by_id = {i.id: i for i in session.scalars(page_items)}
-    marker = Marker(highlight_terms(query.q))
+    marker = marker_for(query.q)
     clauses = parse_query(query.q)
     hits = [
         SearchHit(

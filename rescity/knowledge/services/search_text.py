@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
 from rescity.knowledge.adapters.orm import Initiative
 from rescity.knowledge.adapters.search_index import BODY_FIELDS
-from rescity.knowledge.adapters.segmenter import Clause, is_cjk
+from rescity.knowledge.adapters.segmenter import Clause, highlight_terms, is_cjk
 from rescity.knowledge.domain.thesaurus import thesaurus
 from rescity.knowledge.domain.words import stem, tokens
 
@@ -131,6 +132,13 @@ class Marker:
             out += Markup("</mark>")
             pos = end
         return out + escape(text[pos:])
+
+
+@lru_cache(maxsize=256)
+def marker_for(query: str) -> Marker:
+    """The query's :class:`Marker`, compiled once per query text (its expressions outnumber
+    the ``re`` module's own cache when many different queries come in)."""
+    return Marker(highlight_terms(query))
 
 
 def snippet(item: Initiative, marker: Marker, lang: str, *, width: int = 220) -> Markup:
