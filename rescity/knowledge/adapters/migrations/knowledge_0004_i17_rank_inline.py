@@ -28,6 +28,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "ALTER TABLE IF EXISTS kb_search_pg ALTER COLUMN rank_tsv SET STORAGE EXTENDED"
-        )
+        op.execute("ALTER TABLE IF EXISTS kb_search_pg ALTER COLUMN rank_tsv SET STORAGE EXTENDED")
