@@ -69,3 +69,15 @@ def test_concepts_are_found_in_either_language(text: str, expected: set[str]) ->
 
 def test_a_label_ending_in_a_digit_is_not_found_inside_a_longer_number() -> None:
     assert "sdg.sdg1" not in concept_ids("可持续发展目标11")
+
+
+def test_links_expand_a_query_to_narrower_and_related_concepts_only() -> None:
+    th = thesaurus()
+    # related is symmetric; broader expands a query downwards, never upwards
+    assert "resilience.pandemic" in th.expansions("resilience.epidemic_prevention")
+    assert "resilience.epidemic_prevention" in th.expansions("resilience.pandemic")
+    assert "water.rain_garden" in th.expansions("water.sponge_city")
+    assert "water.sponge_city" not in th.expansions("water.rain_garden")
+    assert th.broader["water.rain_garden"] == ("water.sponge_city",)
+    with pytest.raises(ValueError, match="link"):
+        type(th)(list(th.concepts.values()), th.sources, {"related": [["water.x", "water.y"]]})

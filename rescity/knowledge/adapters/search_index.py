@@ -32,6 +32,7 @@ from sqlalchemy import (
     TableClause,
     Text,
     TextualSelect,
+    case,
     column,
     func,
     literal,
@@ -59,11 +60,26 @@ _PG_DDL = (
     " status text NOT NULL, tag_text text NOT NULL, tsv tsvector NOT NULL,"
     " rank_tsv tsvector NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_kb_search_pg_tsv ON kb_search_pg USING gin (tsv)",
+    # ranking reads rank_tsv for every match: in the row, never out of line (TOAST)
+    "ALTER TABLE kb_search_pg ALTER COLUMN rank_tsv SET STORAGE MAIN",
 )
 # PostgreSQL ranks on the title and the first tokens of the body (summary, abstract…): a
-# small tsvector that stays inline, so ranking thousands of matches does not decompress
-# every full tsvector. Matching still uses the full ``tsv`` through the GIN index.
+# small tsvector kept in the row (STORAGE MAIN: about 3 kB with the concept tokens, which
+# PostgreSQL would otherwise move out of line), so ranking thousands of matches does not
+# read every full tsvector. Matching still uses the full ``tsv`` through the GIN index.
 RANK_TOKENS = 150
+# Added to the score of records that match the query without its linked concepts (see
+# :meth:`~rescity.knowledge.domain.thesaurus.Thesaurus.expansions`): they rank above every
+# record found only through a narrower or related concept (scores themselves stay below 100).
+TIER = 1000.0
+_SQLITE_MATCH = (
+    "SELECT rowid AS id, -bm25(kb_fts, 5.0, 1.0) AS score FROM kb_fts WHERE kb_fts MATCH :q"
+)
+_SQLITE_MATCH_TIERED = (
+    "SELECT rowid AS id, -bm25(kb_fts, 5.0, 1.0) + CASE WHEN rowid IN"
+    " (SELECT rowid FROM kb_fts WHERE kb_fts MATCH :exact) THEN :tier ELSE 0.0 END AS score"
+    " FROM kb_fts WHERE kb_fts MATCH :q"
+)
 _META_COLUMNS = ("city_id", "city_key", "country", "year", "status", "tag_text")
 BODY_FIELDS = (
     "summary",
@@ -245,8 +261,8 @@ class SearchIndex:
     def pg_condition(self, query: str) -> tuple[ColumnElement[bool], ColumnElement[float]] | None:
         """PostgreSQL: (match condition, rank) on ``kb_search_pg`` itself, so that one scan
         of the GIN index gives the rows with their filter columns. ``ts_rank`` on the title
-        and the body's lead; its default weights count a title (A) hit 2.5 times a body (B)
-        hit."""
+        and the body's lead (its default weights count a title (A) hit 2.5 times a body (B)
+        hit), plus :data:`TIER` for records that match without the linked concepts."""
         clauses = parse_query(query)
         if not clauses:
             return None
@@ -255,44 +271,34 @@ class SearchIndex:
         )
         tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
         rank_tsv: ColumnElement[Any] = literal_column("kb_search_pg.rank_tsv")
-        return tsv.op("@@")(tsq), func.ts_rank(rank_tsv, tsq, type_=Float)
-
-    def matches(self, query: str, *, scored: bool = True) -> TextualSelect | None:
-        """A selectable of (id, score) for the query, higher score better; None if empty.
-
-        ``scored=False`` gives (id) only, which skips ranking (for counting facets).
-        """
-        terms = parse_query(query)
-        if not terms:
-            return None
-        self.ensure()
-        if not scored:
-            if self.dialect == "sqlite":
-                return (
-                    text("SELECT rowid AS id FROM kb_fts WHERE kb_fts MATCH :q")
-                    .bindparams(q=fts5_query(terms))
-                    .columns(id=Integer)
+        rank: ColumnElement[float] = func.ts_rank(rank_tsv, tsq, type_=Float)
+        if has_related(clauses):
+            exact = (
+                text(
+                    "SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :exact)"
                 )
-            return (
-                text("SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :q)")
-                .bindparams(q=tsquery(terms))
+                .bindparams(exact=tsquery(clauses, related=False))
                 .columns(id=Integer)
             )
-        if self.dialect == "sqlite":
-            return (
-                text(
-                    "SELECT rowid AS id, -bm25(kb_fts, 5.0, 1.0) AS score FROM kb_fts "
-                    "WHERE kb_fts MATCH :q"
-                )
-                .bindparams(q=fts5_query(terms))
-                .columns(id=Integer, score=Float)
+            own = literal_column("kb_search_pg.id").in_(exact.subquery().select())
+            rank = rank + case((own, TIER), else_=0.0)
+        return tsv.op("@@")(tsq), rank
+
+    def matches(self, query: str) -> TextualSelect | None:
+        """SQLite: a selectable of (id, score) for the query, higher score better (``bm25``,
+        title weighted 5:1, plus :data:`TIER` for records that match without the linked
+        concepts); None if the query is empty."""
+        clauses = parse_query(query)
+        if not clauses:
+            return None
+        self.ensure()
+        if not has_related(clauses):
+            return text(_SQLITE_MATCH).bindparams(q=fts5_query(clauses)).columns(
+                id=Integer, score=Float
             )
         return (
-            text(
-                "SELECT id, ts_rank_cd(tsv, to_tsquery('simple', :q)) AS score FROM kb_search_pg "
-                "WHERE tsv @@ to_tsquery('simple', :q)"
-            )
-            .bindparams(q=tsquery(terms))
+            text(_SQLITE_MATCH_TIERED)
+            .bindparams(q=fts5_query(clauses), exact=fts5_query(clauses, related=False), tier=TIER)
             .columns(id=Integer, score=Float)
         )
 
@@ -309,9 +315,21 @@ def _fts_alt(alt: Alt) -> str:
     return _fts_quote(alt.tokens[0])
 
 
-def fts5_query(clauses: list[Clause]) -> str:
-    """FTS5 MATCH syntax: every clause, each any of its alternatives."""
-    return " AND ".join("(" + " OR ".join(map(_fts_alt, c.alts)) + ")" for c in clauses)
+def has_related(clauses: list[Clause]) -> bool:
+    """Whether a query reaches linked concepts (and so has a lower-ranked part)."""
+    return any(c.related_alts for c in clauses)
+
+
+def _alts(clause: Clause, related: bool) -> tuple[Alt, ...]:
+    return clause.alts + clause.related_alts if related else clause.alts
+
+
+def fts5_query(clauses: list[Clause], *, related: bool = True) -> str:
+    """FTS5 MATCH syntax: every clause, each any of its alternatives (with the linked
+    concepts' tokens unless ``related`` is false)."""
+    return " AND ".join(
+        "(" + " OR ".join(map(_fts_alt, _alts(c, related))) + ")" for c in clauses
+    )
 
 
 def _ts_quote(token: str) -> str:
@@ -326,6 +344,6 @@ def _ts_alt(alt: Alt) -> str:
     return _ts_quote(alt.tokens[0])
 
 
-def tsquery(clauses: list[Clause]) -> str:
+def tsquery(clauses: list[Clause], *, related: bool = True) -> str:
     """to_tsquery syntax with the same meaning as :func:`fts5_query`."""
-    return " & ".join("(" + " | ".join(map(_ts_alt, c.alts)) + ")" for c in clauses)
+    return " & ".join("(" + " | ".join(map(_ts_alt, _alts(c, related))) + ")" for c in clauses)

@@ -13,7 +13,10 @@ store space-separated tokens:
 A query is read into :class:`Clause` objects, all of which a record must match. A clause is a
 set of alternatives: a thesaurus concept named in the query ("sponge city", 内涝) matches the
 concept's index token or the words as written; a quoted "…" part matches as a phrase; other
-words match as stems (English, stop words dropped) or as word-or-bigrams (Chinese).
+words match as stems (English, stop words dropped) or as word-or-bigrams (Chinese). A concept
+clause also carries the index tokens of the concepts linked to it (narrower and related,
+:meth:`~rescity.knowledge.domain.thesaurus.Thesaurus.expansions`), which search matches at a
+lower rank.
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ class Clause:
     alts: tuple[Alt, ...]
     concepts: tuple[str, ...] = ()
     quoted: bool = False
+    # concepts linked to ``concepts`` and their index tokens: matched, but ranked lower
+    related: tuple[str, ...] = ()
+    related_alts: tuple[Alt, ...] = ()
 
 
 def _cjk_alts(word: str) -> tuple[Alt, ...]:
@@ -178,7 +184,14 @@ def parse_query(query: str) -> list[Clause]:
             Alt((th.concepts[f.concept].token(lang),)) for f in found for lang in _expand_to(f)
         )
         ids = tuple(dict.fromkeys(f.concept for f in found))
-        clauses.append(Clause(surface, concept_alts + _surface_alts(surface), ids))
+        related = tuple(
+            dict.fromkeys(r for cid in ids for r in th.expansions(cid) if r not in ids)
+        )
+        related_alts = tuple(
+            Alt((th.concepts[r].token(lang),)) for r in related for lang in ("zh", "en")
+        )
+        alts = concept_alts + _surface_alts(surface)
+        clauses.append(Clause(surface, alts, ids, related=related, related_alts=related_alts))
         pos = end
     clauses.extend(_plain_clauses(text[pos:]))
     seen: set[tuple[Alt, ...]] = set()
@@ -200,7 +213,7 @@ def highlight_terms(query: str) -> list[str]:
         for alt in clause.alts:
             if alt.kind == "word" and not alt.tokens[0].startswith("zzc"):
                 out.append(alt.tokens[0])
-        for cid in clause.concepts:
+        for cid in clause.concepts + clause.related:
             out.extend(th.concepts[cid].en + th.concepts[cid].zh)
     return list(dict.fromkeys(t for t in out if t))
 

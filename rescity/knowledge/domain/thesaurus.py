@@ -8,6 +8,10 @@ concepts are searched by that token, so 内涝 finds a record that only says "wa
 English labels match as phrases of stemmed words (so "sponge city" also finds "sponge
 cities"); Chinese labels match as substrings (a label ending in a digit not inside a longer
 number). Other features (recommendations, tagging) call :func:`concept_ids`.
+
+Concepts are linked (SKOS ``broader`` and ``related``, the ``[links]`` table): a query for a
+concept is also expanded, at a lower rank, to its narrower and related concepts
+(:meth:`Thesaurus.expansions`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from importlib import resources
 from rescity.knowledge.domain.words import tokens, words
 
 CONCEPT_MARK = "zzc"
+_LINKS = ("broader", "related")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -56,11 +61,27 @@ class Found:
 class Thesaurus:
     """Concepts with label indexes for matching English phrases and Chinese substrings."""
 
-    def __init__(self, concepts: list[Concept], sources: dict[str, str]) -> None:
+    def __init__(
+        self,
+        concepts: list[Concept],
+        sources: dict[str, str],
+        links: dict[str, list[list[str]]] | None = None,
+    ) -> None:
         self.concepts = {c.id: c for c in concepts}
         self.sources = sources
+        self.broader: dict[str, tuple[str, ...]] = {}
+        self._expand: dict[str, dict[str, None]] = defaultdict(dict)
+        for kind, pairs in (links or {}).items():
+            for a, b in pairs:
+                if a not in self.concepts or b not in self.concepts or kind not in _LINKS:
+                    raise ValueError(f"thesaurus.toml: bad {kind} link {a} - {b}")
+                self._expand[b][a] = None  # a query for the broader finds the narrower
+                if kind == "broader":
+                    self.broader[a] = (*self.broader.get(a, ()), b)
+                else:
+                    self._expand[a][b] = None
         self.by_token = {c.token("en"): c for c in concepts}
-        self._variants: dict[str, tuple[str, ...]] = {}
+        self._present: dict[str, tuple[tuple[str, bool], ...]] = {}
         if len(self.by_token) != len(self.concepts):
             raise ValueError("thesaurus: two concept ids give the same index token")
         self._en: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
@@ -77,6 +98,11 @@ class Thesaurus:
             en_list.sort(key=lambda e: -len(e[0]))
         for zh_list in self._zh.values():
             zh_list.sort(key=lambda e: -len(e[0]))
+
+    def expansions(self, cid: str) -> tuple[str, ...]:
+        """Concepts a query for ``cid`` also finds, ranked lower: its narrower concepts and
+        its related ones (one hop)."""
+        return tuple(self._expand.get(cid, ()))
 
     def find(self, text: str, *, longest: bool = False) -> list[Found]:
         """Every concept label occurring in ``text`` (both languages), in text order.
@@ -146,23 +172,25 @@ class Thesaurus:
         return out
 
     def present(self, cid: str, low_text: str) -> bool:
-        """Whether a label of one concept occurs in **lower-cased** text, checked with plain
-        substring tests (fast enough to explain a page of hits): each label as written, and
-        English labels with the usual plural endings."""
-        variants = self._variants.get(cid)
-        if variants is None:
+        """Whether a label of one concept occurs in **lower-cased** text, found with
+        ``str.find`` (fast enough to explain a page of hits): Chinese labels anywhere,
+        English labels and their plurals as whole words, so "park" is not found in
+        "parking"."""
+        labels = self._present.get(cid)
+        if labels is None:
             concept = self.concepts[cid]
-            found: set[str] = {label.lower() for label in concept.zh}
-            for label in concept.en:
-                low = label.lower()
-                found.add(low)
-                if low.endswith("y"):
-                    found.add(low[:-1] + "ies")
-                elif low.endswith("s"):
-                    found.add(low[:-1])
-            variants = tuple(sorted(found, key=len))
-            self._variants[cid] = variants
-        return any(v in low_text for v in variants)
+            labels = tuple((label.lower(), False) for label in concept.zh) + tuple(
+                (label.lower(), True) for label in concept.en
+            )
+            self._present[cid] = labels
+        for label, latin in labels:
+            needle = label[:-1] if latin and label.endswith("y") else label
+            at = low_text.find(needle)
+            while at >= 0:
+                if not latin or _whole_word(low_text, at, label):
+                    return True
+                at = low_text.find(needle, at + 1)
+        return False
 
     def index_tokens(self, text: str) -> list[str]:
         """Index tokens of the concepts in ``text`` (as :meth:`tokens`), the fast way:
@@ -189,6 +217,23 @@ class Thesaurus:
         return list(dict.fromkeys(f.concept for f in self.find(text)))
 
 
+def _whole_word(text: str, at: int, label: str) -> bool:
+    """Whether the English ``label`` (or its plural) found at ``at`` stands as whole words."""
+    if at and text[at - 1].isalnum():
+        return False
+    if label.endswith("y"):
+        endings: tuple[str, ...] = ("y", "ies")
+        end = at + len(label) - 1
+    else:
+        endings = ("", "s", "es")
+        end = at + len(label)
+    for ending in endings:
+        stop = end + len(ending)
+        if text.startswith(ending, end) and not (stop < len(text) and text[stop].isalnum()):
+            return True
+    return False
+
+
 def _dedupe(found: list[Found]) -> list[Found]:
     return list(dict.fromkeys(found))
 
@@ -199,6 +244,7 @@ def thesaurus() -> Thesaurus:
     raw = resources.files("rescity.knowledge.data").joinpath("thesaurus.toml").read_text("utf-8")
     data = tomllib.loads(raw)
     sources = {str(k): str(v) for k, v in data.pop("sources", {}).items()}
+    links = data.pop("links", {})
     concepts: list[Concept] = []
     for scheme, table in data.items():
         for name, row in table.items():
@@ -207,7 +253,7 @@ def thesaurus() -> Thesaurus:
             if not en or not zh or src not in sources:
                 raise ValueError(f"thesaurus.toml: concept {cid} needs en, zh and a known src")
             concepts.append(Concept(cid, scheme, en, zh, src))
-    return Thesaurus(concepts, sources)
+    return Thesaurus(concepts, sources, links)
 
 
 def concept_ids(text: str) -> list[str]:

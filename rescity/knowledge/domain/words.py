@@ -3,7 +3,8 @@
 Words are lower-cased and stemmed (Snowball English), so "community" and "communities"
 become one token; a few tokens that the usual word split would break are kept whole:
 ``COVID-19`` becomes ``covid19`` (never "19"), ``SDG 11``/``SDG-11``/``Sustainable
-Development Goal 11`` become ``sdg11``. Pure functions, no I/O.
+Development Goal 11`` become ``sdg11``; a few nouns whose Snowball stem is another word keep
+their own (``parking`` is not ``park``). Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ STOPWORDS = frozenset(
     ]
 )
 _stemmer = snowballstemmer.stemmer("english")
+# Words that Snowball reduces to a different word of the urban vocabulary: without these,
+# "parking" matches the query "park" (the concept green space) and "energy transition" or
+# "transitional housing" match "transit" (public transport).
+_OWN_STEM = {
+    "parking": "parking",
+    "parkings": "parking",
+    "transition": "transition",
+    "transitions": "transition",
+    "transitional": "transition",
+}
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ def stem(word: str) -> str:
     w = re.sub(r"['’]", "", word.lower())
     if not w.isalpha():
         return w
-    return str(_stemmer.stemWord(w))
+    return _OWN_STEM.get(w) or str(_stemmer.stemWord(w))
 
 
 def special(match: re.Match[str]) -> str:

@@ -99,6 +99,7 @@ class ReasonOut(BaseModel):
     concept: str
     label: str
     fields: list[str]
+    related: bool = False  # the concept is one linked to the query's (ranked lower)
 
 
 class SearchHitOut(InitiativeSummary):

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from markupsafe import Markup, escape
-from sqlalchemy import Select, literal, select, text
-from sqlalchemy.orm import Session
+from markupsafe import Markup
+from sqlalchemy import (
+    Select,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session, defer
 
 from rescity.knowledge.adapters.orm import City, Initiative
-from rescity.knowledge.adapters.search_index import BODY_FIELDS, SearchIndex
-from rescity.knowledge.adapters.segmenter import Clause, highlight_terms, is_cjk, parse_query
+from rescity.knowledge.adapters.search_index import SearchIndex
+from rescity.knowledge.adapters.segmenter import parse_query
 from rescity.knowledge.domain.countries import country_code, country_label
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
-from rescity.knowledge.domain.thesaurus import thesaurus
+from rescity.knowledge.services.search_text import Reason, explain, marker_for, snippet
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
 MAX_PER_PAGE = 100
+# Columns a hit never shows (read from the database only if something asks for them)
+_UNSHOWN = (
+    defer(Initiative.figures),
+    defer(Initiative.sheet),
+    defer(Initiative.pending_content),
+)
 
 
 @dataclass(frozen=True)
@@ -45,17 +55,6 @@ class FacetValue:
     value: str
     label: str
     count: int
-
-
-@dataclass(frozen=True)
-class Reason:
-    """Why a record matched one part of the query: through a thesaurus concept (``concept``,
-    its ``label`` in the reader's language) or the words themselves, in which ``fields``."""
-
-    query: str
-    concept: str
-    label: str
-    fields: tuple[str, ...]
 
 
 @dataclass
@@ -98,6 +97,42 @@ def _filters(stmt: _S, meta: Any, query: SearchQuery, statuses: tuple[str, ...] 
     return stmt
 
 
+def _matches(index: SearchIndex, query: SearchQuery, statuses: tuple[str, ...] | None) -> Any:
+    """A statement of every filtered match: (id, city, year, status, tags, score), or None
+    when the query has no searchable words. Without words, the score is the year (newest
+    first)."""
+    meta = index.meta
+    columns = (meta.c.id, meta.c.city_id, meta.c.year, meta.c.status, meta.c.tag_text)
+    if not query.q.strip():
+        stmt = select(*columns, func.coalesce(meta.c.year, 0).label("score"))
+    elif index.dialect == "postgresql":
+        found = index.pg_condition(query.q)
+        if found is None:
+            return None
+        condition, rank = found
+        stmt = select(*columns, rank.label("score")).where(condition)
+    else:
+        scored = index.matches(query.q)
+        if scored is None:
+            return None
+        m = scored.cte("m").prefix_with("MATERIALIZED")
+        stmt = select(*columns, m.c.score).select_from(m).join(meta, meta.c.id == m.c.id)
+    return _filters(stmt, meta, query, statuses)
+
+
+def _rows(session: Session, stmt: Any, postgres: bool) -> list[tuple[Any, ...]]:
+    """The statement's rows as the driver's plain tuples: a broad query has thousands, and
+    ORM/Core row objects would cost more than the counting done on them."""
+    if postgres:
+        # The planner's cost model misses that a sequential scan must decompress every row's
+        # tsvector to test it; the GIN bitmap scan reads only the matching rows.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+    rows: list[tuple[Any, ...]] = session.execute(stmt).cursor.fetchall()  # type: ignore[attr-defined]
+    if postgres:
+        session.execute(text("SET LOCAL enable_seqscan = on"))
+    return rows
+
+
 def search(
     session: Session, query: SearchQuery, *, include_unpublished: bool = False, facets: bool = True
 ) -> SearchResult:
@@ -106,8 +141,8 @@ def search(
     One statement reads every match from the index's narrow rows (never the wide initiative
     rows): id, rank, city, year, status and tags — on SQLite the FTS5 table read once in a
     materialised CTE (so that the planner cannot re-run it per row), on PostgreSQL one GIN
-    bitmap scan of ``kb_search_pg``. Ranking order, paging and facet counts
-    are then done in Python, and only the page's initiatives are loaded.
+    bitmap scan of ``kb_search_pg``. Ranking order, paging and facet counts are done on the
+    driver's tuples, and only the page's initiatives are loaded.
     """
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
@@ -115,82 +150,65 @@ def search(
     statuses = None if include_unpublished else (str(Status.PUBLISHED),)
     index = SearchIndex(session)
     index.ensure()
-    meta = index.meta
-    columns = (meta.c.id, meta.c.city_id, meta.c.year, meta.c.status, meta.c.tag_text)
-    postgres = index.dialect == "postgresql"
-    if query.q.strip() and postgres:
-        found = index.pg_condition(query.q)
-        if found is None:
-            return SearchResult(query, 0, [], {})
-        condition, rank = found
-        stmt = select(*columns, rank.label("score")).where(condition)
-        # The planner's cost model misses that a sequential scan must decompress every row's
-        # tsvector to test it; the GIN bitmap scan reads only the matching rows.
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        rows: list[Any] = list(session.execute(_filters(stmt, meta, query, statuses)).all())
-        session.execute(text("SET LOCAL enable_seqscan = on"))
-    else:
-        if query.q.strip():
-            scored = index.matches(query.q)
-            if scored is None:
-                return SearchResult(query, 0, [], {})
-            m = scored.cte("m").prefix_with("MATERIALIZED")
-            stmt = select(*columns, m.c.score).select_from(m).join(meta, meta.c.id == m.c.id)
-        else:
-            stmt = select(*columns, literal(0.0).label("score"))
-        rows = list(session.execute(_filters(stmt, meta, query, statuses)).all())
-    # id ascending, then (stable) rank or year descending: C-level sorts, deterministic ties
+    stmt = _matches(index, query, statuses)
+    if stmt is None:
+        return SearchResult(query, 0, [], {})
+    rows = _rows(session, stmt, index.dialect == "postgresql" and bool(query.q.strip()))
+    # id ascending, then (stable) score descending: C-level sorts, deterministic ties
     rows.sort(key=itemgetter(0))
-    if query.q.strip():
-        rows.sort(key=itemgetter(5), reverse=True)
-    else:
-        rows.sort(key=lambda r: r[2] or 0, reverse=True)
-    page_rows = [(r[0], r[5]) for r in rows[(page - 1) * per_page : page * per_page]]
-    chosen = [int(r[0]) for r in page_rows]
-    scores = {int(r[0]): float(r[1] or 0) for r in page_rows}
-    by_id = {i.id: i for i in session.scalars(select(Initiative).where(Initiative.id.in_(chosen)))}
-    terms = highlight_terms(query.q)
+    rows.sort(key=itemgetter(5), reverse=True)
+    chosen = [(int(r[0]), float(r[5] or 0)) for r in rows[(page - 1) * per_page : page * per_page]]
+    ids = [i for i, _ in chosen]
+    page_items = select(Initiative).where(Initiative.id.in_(ids)).options(*_UNSHOWN)
+    by_id = {i.id: i for i in session.scalars(page_items)}
+    marker = marker_for(query.q)
     clauses = parse_query(query.q)
     hits = [
         SearchHit(
             by_id[i],
-            scores[i],
-            highlight(by_id[i].title(query.lang), terms),
-            snippet(by_id[i], terms, query.lang),
+            score,
+            marker.highlight(by_id[i].title(query.lang)),
+            snippet(by_id[i], marker, query.lang),
             explain(by_id[i], clauses, query.lang),
         )
-        for i in chosen
+        for i, score in chosen
         if i in by_id
     ]
     result = SearchResult(query, len(rows), hits)
     if facets:
-        counts: dict[str, Counter[Any]] = {
-            "city": Counter(map(itemgetter(1), rows)),
-            "year": Counter(map(itemgetter(2), rows)),
-            "status": Counter(map(itemgetter(3), rows)),
-            "tag": Counter(chain.from_iterable(map(str.split, map(itemgetter(4), rows)))),
-        }
-        counts["year"].pop(None, None)
+        tags: Counter[str] = Counter()
+        for tag_text, n in Counter(map(itemgetter(4), rows)).items():  # each set of tags once
+            for code in tag_text.split():
+                tags[code] += n
+        years = Counter(map(itemgetter(2), rows))
+        years.pop(None, None)
         result.facets = _facets(
             session,
-            {k: [(str(v), n) for v, n in c.items()] for k, c in counts.items()},
+            {
+                "city": list(Counter(map(itemgetter(1), rows)).items()),
+                "year": list(years.items()),
+                "status": list(Counter(map(itemgetter(3), rows)).items()),
+                "tag": list(tags.items()),
+            },
             query.lang,
         )
     return result
 
 
 def _facets(
-    session: Session, counts: dict[str, list[tuple[str, int]]], lang: str
+    session: Session, counts: dict[str, list[tuple[Any, int]]], lang: str
 ) -> dict[str, list[FacetValue]]:
     """Labelled facet values from the raw counts (cities resolved, countries summed)."""
     city_counts = {int(v): n for v, n in counts.get("city", [])}
-    cities = {c.id: c for c in session.scalars(select(City).where(City.id.in_(list(city_counts))))}
+    columns = (City.id, City.key, City.name_en, City.name_zh, City.country)
+    cities = {r[0]: r for r in session.execute(select(*columns).where(City.id.in_(city_counts)))}
     countries: Counter[str] = Counter()
     out: dict[str, list[FacetValue]] = {"city": []}
     for city_id, n in city_counts.items():
-        city = cities[city_id]
-        out["city"].append(FacetValue(city.key, city.name(lang), n))
-        countries[country_code(city.country) or city.country] += n
+        _, key, name_en, name_zh, country = cities[city_id]
+        name = (name_zh or name_en) if lang == "zh" else (name_en or name_zh)
+        out["city"].append(FacetValue(key, name, n))
+        countries[country_code(country) or country] += n
     out["country"] = [FacetValue(c, country_label(c, lang), n) for c, n in countries.items() if c]
     out["year"] = [
         FacetValue(str(int(float(v))), str(int(float(v))), n) for v, n in counts.get("year", [])
@@ -202,94 +220,3 @@ def _facets(
     for values in out.values():
         values.sort(key=lambda v: (-v.count, v.label))
     return out
-
-
-def _field_texts(item: Initiative) -> list[tuple[str, str]]:
-    out = [("title", f"{item.title_en} {item.title_zh}")]
-    for name in BODY_FIELDS:
-        parts = []
-        for lg in ("en", "zh"):
-            value = getattr(item, f"{name}_{lg}")
-            parts.append("\n".join(value) if isinstance(value, list) else (value or ""))
-        out.append((name, "\n".join(parts)))
-    return [(n, t) for n, t in out if t.strip()]
-
-
-def _words(clause: Clause) -> list[str]:
-    """The clause's own words as lower-case strings to look for (not its concepts)."""
-    out = [clause.surface.lower()]
-    for alt in clause.alts:
-        if alt.kind != "all" and not alt.tokens[0].startswith("zzc"):
-            out.append(("" if all(is_cjk(t) for t in alt.tokens) else " ").join(alt.tokens))
-    return out
-
-
-def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
-    """For each part of the query, the concept or words it matched and the fields where.
-
-    Checked with substring tests on the lower-cased fields (fast enough for a page of hits;
-    the index already decided that the record matches)."""
-    if not clauses:
-        return []
-    th = thesaurus()
-    fields = [(name, text.lower()) for name, text in _field_texts(item)]
-    out = []
-    for clause in clauses:
-        for cid in clause.concepts:
-            where = tuple(name for name, text in fields if th.present(cid, text))
-            if where:
-                out.append(Reason(clause.surface, cid, th.concepts[cid].label(lang), where))
-                break
-        else:
-            words = _words(clause)
-            where = tuple(name for name, text in fields if any(w in text for w in words))
-            if where:
-                out.append(Reason(clause.surface, "", "", where))
-    return out
-
-
-def _pattern(terms: list[str]) -> re.Pattern[str] | None:
-    parts = []
-    for t in sorted(terms, key=len, reverse=True):
-        parts.append(re.escape(t) if is_cjk(t) else rf"\b{re.escape(t)}\w*")
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
-
-
-def highlight(text: str, terms: list[str]) -> Markup:
-    """``text`` escaped, with every query term wrapped in <mark>."""
-    pattern = _pattern(terms)
-    if pattern is None:
-        return escape(text)
-    out = Markup("")
-    pos = 0
-    for m in pattern.finditer(text):
-        out += (
-            escape(text[pos : m.start()])
-            + Markup("<mark>")
-            + escape(m.group(0))
-            + Markup("</mark>")
-        )
-        pos = m.end()
-    return out + escape(text[pos:])
-
-
-def snippet(item: Initiative, terms: list[str], lang: str, *, width: int = 220) -> Markup:
-    """The first passage (in ``lang`` first, then the other language) where a term occurs."""
-    pattern = _pattern(terms)
-    order = (lang, "zh" if lang == "en" else "en")
-    fallback = ""
-    for lg in order:
-        for name in BODY_FIELDS:
-            value = getattr(item, f"{name}_{lg}")
-            text = " ".join(value) if isinstance(value, list) else (value or "")
-            if not text:
-                continue
-            fallback = fallback or text
-            m = pattern.search(text) if pattern else None
-            if m:
-                start = max(0, m.start() - width // 3)
-                piece = text[start : start + width]
-                prefix = "…" if start else ""
-                suffix = "…" if start + width < len(text) else ""
-                return escape(prefix) + highlight(piece, terms) + escape(suffix)
-    return escape(fallback[:width] + ("…" if len(fallback) > width else ""))
