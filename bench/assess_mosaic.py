@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class _Coords:
     """Replaces a coordinate's integer part and first decimal by a placeholder byte, so a
     tile's shift by whole tenths of a degree is one ``bytes.replace`` per placeholder."""
 
-    FREE = [bytes([c]) for c in range(4, 32) if c not in (9, 10, 13)]
+    FREE: ClassVar[list[bytes]] = [bytes([c]) for c in range(4, 32) if c not in (9, 10, 13)]
 
     def __init__(self, free: list[bytes]) -> None:
         self.codes: dict[int, bytes] = {}  # tenths of a degree -> placeholder
@@ -229,7 +230,7 @@ def main() -> None:
         raise SystemExit(proc.returncode)
     summary = json.loads((out / "summary.json").read_text())
     net = summary.get("network", {})
-    print(f"| file | graph nodes | edges | wall (s) | peak RSS (GiB) | load before/after |")
+    print("| file | graph nodes | edges | wall (s) | peak RSS (GiB) | load before/after |")
     print("|---|---|---|---|---|---|")
     print(f"| {dest.name} ({dest.stat().st_size / 1e6:.0f} MB) | {net.get('nodes', '?'):,} | "
           f"{net.get('edges', '?'):,} | {wall:.1f} | {peak:.2f} | "

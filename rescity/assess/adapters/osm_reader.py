@@ -44,6 +44,7 @@ NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "health
 POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
 METRES_PER_STOREY = 3.0
 _POI_SET = frozenset(POI_KEYS)
+_NAN = float("nan")
 _NON_RES_SET = frozenset(NON_RESIDENTIAL_KEYS)
 
 
@@ -89,6 +90,8 @@ class OsmData:
 
 
 def _number(raw: str) -> float:
+    if not raw:
+        return _NAN  # most buildings: no raise and catch
     try:
         return float(raw.split(";")[0].strip().removesuffix("m").strip())
     except ValueError:
@@ -100,6 +103,8 @@ def _levels(tags: dict[str, str]) -> float:
     value = _number(tags.get("building:levels", ""))
     if not 0 < value < 200:
         height = _number(tags.get("height", ""))
+        if height != height:
+            return _NAN
         value = round(height / METRES_PER_STOREY) if height > 0 else float("nan")
     return value if 0 < value < 200 else float("nan")
 
@@ -218,7 +223,7 @@ class _Collector:
             return
         # Node ids and coordinates are written by C++ and read in bulk after the pass;
         # a way with a missing node location is taken out again then (``finish``).
-        self.sink.add(o)
+        self.sink.add(o, n)
         at = self.n_lines
         self.n_lines += 1
         if walk:

@@ -11,6 +11,7 @@ stays bounded. Coordinates are the same doubles as libosmium's ``Location.lon``/
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ CHUNK = 1 << 24  # bytes of OPL parsed at a time
 # OPL "n<id>x<lon>y<lat>,n…" -> CSV "<id>,<lon>,<lat>\n…"
 _TO_CSV = bytes.maketrans(b",xy", b"\n,,")
 _INVALID = b"xy"  # a node whose location is missing is written "n<id>xy"
+_NODE_LIST = re.compile(rb" N([^\n]*)\n")  # tags are %-escaped: " N" starts the node list
 
 
 @dataclass
@@ -47,8 +49,13 @@ class WaySink:
         self.path = Path(name)
         self.writer = osmium.SimpleWriter(osmium.io.File(
             name, "opl,add_metadata=false,locations_on_ways=true"))
-        self.add = self.writer.add_way
+        self._add = self.writer.add_way
+        self.counts: list[int] = []  # nodes per way written
         self.closed = False
+
+    def add(self, way: osmium.osm.Way, n_nodes: int) -> None:
+        self._add(way)
+        self.counts.append(n_nodes)
 
     def close(self) -> None:
         if not self.closed:
@@ -62,7 +69,6 @@ class WaySink:
     def read(self) -> WayCoords:
         """Parse what was written, then delete the file."""
         self.close()
-        counts: list[npt.NDArray[np.int64]] = []
         cols: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
                          npt.NDArray[np.float64]]] = []
         bads: list[npt.NDArray[np.bool_]] = []
@@ -77,15 +83,14 @@ class WaySink:
                     cut = data.rfind(b"\n") + 1 if block else len(data)
                     rest = data[cut:]
                     if cut:
-                        n, c, b = _parse(data[:cut])
-                        counts.append(n)
+                        c, b = _parse(data[:cut])
                         cols.append(c)
                         bads.append(b)
                     if not block:
                         break
         finally:
             self.path.unlink(missing_ok=True)
-        n_all = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+        n_all = np.array(self.counts, dtype=np.int64)
         ptr = np.zeros(len(n_all) + 1, dtype=np.int64)
         np.cumsum(n_all, out=ptr[1:])
         ids = np.concatenate([c[0] for c in cols]) if cols else np.zeros(0, dtype=np.int64)
@@ -100,17 +105,14 @@ class WaySink:
         return WayCoords(ptr, ids, lon, lat, bad)
 
 
-def _parse(text: bytes) -> tuple[npt.NDArray[np.int64],
-                                 tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
+def _parse(text: bytes) -> tuple[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
                                        npt.NDArray[np.float64]],
                                  npt.NDArray[np.bool_]]:
-    """Per-way node counts, (ids, lon, lat) and missing-location flags of OPL way lines."""
+    """(ids, lon, lat) and missing-location flags of OPL way lines."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    # Tags are percent-escaped in OPL, so " N" only ever starts the node list.
-    nodes = [line[line.rindex(b" N") + 2:] for line in text.split(b"\n")[:-1]]
-    counts = np.fromiter((p.count(b",") + 1 for p in nodes), dtype=np.int64, count=len(nodes))
+    nodes = _NODE_LIST.findall(text)
     bad = np.zeros(len(nodes), dtype=bool)
     joined = b",".join(nodes)
     if _INVALID in joined:
@@ -130,6 +132,6 @@ def _parse(text: bytes) -> tuple[npt.NDArray[np.int64],
     ids = table.column("i").to_numpy()
     lon = table.column("x").to_numpy()
     lat = table.column("y").to_numpy()
-    return counts, (np.ascontiguousarray(ids, dtype=np.int64),
+    return (np.ascontiguousarray(ids, dtype=np.int64),
                     np.ascontiguousarray(lon, dtype=np.float64),
                     np.ascontiguousarray(lat, dtype=np.float64)), bad
