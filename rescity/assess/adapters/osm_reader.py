@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -146,7 +147,7 @@ def _is_water(tags: dict[str, str]) -> bool:
             or tags.get("landuse") in ("reservoir", "basin"))
 
 
-def _tag_dict(o: osmium.osm.OSMObject) -> dict[str, str]:
+def _tag_dict(o: Any) -> dict[str, str]:
     """The object's tags as a dict: the C++ tag list read in one C loop (``map``) rather than
     through pyosmium's Python iterator, which costs a Python frame per tag."""
     data = o._pyosmium_data
@@ -389,15 +390,15 @@ def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
         for n, obj in enumerate(it):
             if not n & 0x1FFF:
                 meter.tick()
-            if obj.is_way():
+            if isinstance(obj, osmium.osm.Way):
                 way(obj)
-            else:
+            elif isinstance(obj, osmium.osm.Node):
                 node(obj)
             if buffered:
                 for a in buffered:
-                    area(a)
+                    area(cast(osmium.osm.Area, a))
     for a in buffered:  # what the assembly had left at the end
-        area(a)
+        area(cast(osmium.osm.Area, a))
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy, *,
