@@ -145,8 +145,10 @@ def write_mosaic(source: Path, tiles: int, dest: Path) -> dict[str, float]:
     nodes, ways, rels, lon, lat = templates(source)
     border = border_nodes(source)
     cols = int(np.ceil(np.sqrt(tiles)))
-    span_x = (max(lon.codes) - min(lon.codes)) + 1  # tenths, gap included
-    span_y = (max(lat.codes) - min(lat.codes)) + 1
+    # Tiles one walk network apart (in whole tenths of a degree, plus one): the extract's
+    # stray far nodes (ferry lines, boundaries) overlap the neighbours, not its streets.
+    span_x = int(np.ceil((border["east"][1].max() - border["west"][1].min()) * 10)) + 1
+    span_y = int(np.ceil((border["north"][2].max() - border["south"][2].min()) * 10)) + 1
     where = [(t % cols, t // cols) for t in range(tiles)]
 
     def tile_ids(t: int, text: bytes) -> bytes:
