@@ -1,10 +1,12 @@
-"""Stream an OSM extract once and keep only what the assessment needs.
+"""Stream an OSM extract and keep only what the assessment needs.
 
-One pass of pyosmium's ``FileProcessor`` with a C++ node-location cache and area assembly: the
-key filter drops every untagged node in C++, so Python sees only walkable ways (their node ids
-and coordinates go straight into flat arrays), facility candidates, residential land and
-buildings. The file is never materialised as Python objects.
-"""
+Two reads by libosmium (relations first, for area assembly; then nodes and ways with a C++
+node-location cache). C++ filters hand Python only the objects some output needs: tagged
+nodes with a facility, POI or place key, ways with a key the rules use, and the areas of
+relations (not the areas osmium makes of every closed way). Python reads each kept object's
+tags once and classifies them with the taxonomy's compiled lookup; the kept ways' node ids and
+coordinates are written by C++ and parsed in bulk afterwards (``osm_ways``), never one Python
+object per node. The file is never materialised as Python objects."""
 
 from __future__ import annotations
 
