@@ -372,8 +372,10 @@ def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
     thousands of) areas osmium makes from closed ways, which the ways already give."""
     pool = osmium.io.ThreadPool()
     areas = osmium.area.AreaManager()
+    meter.tick()  # 0: libosmium reads ahead on its threads, so later ticks may all be high
     with osmium.io.Reader(where, osmium.osm.RELATION, thread_pool=pool) as rd:
         osmium.apply(rd, osmium.filter.KeyFilter(*keys), col, areas.first_pass_handler())
+    meter.tick()
     node_keys = sorted(taxonomy.keys | set(POI_KEYS) | {"place"})
     only_relation_areas = osmium.filter.IdFilter(col.area_ids)
     only_relation_areas.enable_for(osmium.osm.AREA)
