@@ -1,15 +1,18 @@
 """What a user waits for, from the file (not a test): ``rescity assess`` cold and warm, the read
-stage against a bare libosmium pass, the report, compare serial vs Dask, and the pipeline an
+stage against a bare libosmium pass, the report, compare serial vs Dask, and the pipelines an
 analyst would write with the peers, all in fresh processes and in one run.
 
 Run:  .venv/bin/python bench/assess_e2e.py [--city malta] [--repeat 3] [--python PY]
+      [--skip cold read report compare peers pandana pyrosm cityseer]
 
 ``--python`` times ``rescity`` from another environment (e.g. a fresh ``pip install .`` in a
 new virtualenv); every run gets its own empty HOME, cache and matplotlib folders, so "cold"
 is a first run after installing, and "warm" the next one with the same folders. The peers
-(``pip install pandana``) run the same way: a fresh process from the file to 48 counts
-(16 kinds of place x 3 distances). Timings are wall-clock medians of ``--repeat`` runs,
-interleaved so that a busy moment of the machine hits every tool alike.
+(``pip install -e '.[bench]'``: pandana, pyrosm, cityseer) run the same way, each a fresh
+process from the file to 48 counts (16 kinds of place x 300/500/1000 m): pyosmium -> pandana,
+pyrosm -> pandana, pyosmium -> networkx -> cityseer. Timings are wall-clock medians of
+``--repeat`` runs, interleaved so that a busy moment of the machine hits every tool alike.
+The megacity from a file is ``bench/assess_mosaic.py``.
 """
 
 from __future__ import annotations
