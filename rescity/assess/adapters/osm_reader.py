@@ -205,6 +205,7 @@ class _Collector:
             self.places.append(Feature("n", o.id, _name(tags), pt, building=tags["place"]))
 
     def way(self, o: osmium.osm.Way) -> None:
+        data = o._pyosmium_data  # the C++ accessors, without pyosmium's wrapper objects
         tags = _tag_dict(o)
         walk = False
         if "highway" in tags:
@@ -221,7 +222,7 @@ class _Collector:
         # Coordinates only for ways that are used: most tagged ways in a city are not.
         if not (walk or items or is_res or building or water):
             return
-        n = len(o.nodes)
+        n = data.nodes().size(data)
         if n < 2:
             return
         # Node ids and coordinates are written by C++ and read in bulk after the pass;
@@ -231,19 +232,20 @@ class _Collector:
         self.n_lines += 1
         if walk:
             self.walk_lines.append(at)
-        closed = n >= 4 and o.is_closed()
+        if not (items or is_res or building or water):
+            return  # a street and nothing else: the common case
+        closed = n >= 4 and data.is_closed()
+        oid = data.id()
         if water and closed:
-            self._later(Feature("w", o.id, "", _NO_GEOMETRY), at, closed, self.water_ways)
-        if not (items or is_res or building):
-            return
+            self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
         if items:
-            self._later(Feature("w", o.id, _name(tags), _NO_GEOMETRY, items), at, closed,
+            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY, items), at, closed,
                         self.facilities)
         if closed and is_res:
-            self._later(Feature("w", o.id, _name(tags), _NO_GEOMETRY), at, closed,
+            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY), at, closed,
                         self.residential)
         if closed and building:
-            self._later(_building("w", o.id, tags, _NO_GEOMETRY, building), at, closed,
+            self._later(_building("w", oid, tags, _NO_GEOMETRY, building), at, closed,
                         self.buildings)
 
     def relation(self, o: osmium.osm.Relation) -> None:
