@@ -22,6 +22,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -228,9 +229,11 @@ def main() -> None:
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
     if proc.returncode:
+        shutil.rmtree(out, ignore_errors=True)
         print(proc.stderr[-3000:])
         raise SystemExit(proc.returncode)
     summary = json.loads((out / "summary.json").read_text())
+    shutil.rmtree(out, ignore_errors=True)
     net = summary.get("network", {})
     print("| file | graph nodes | edges | wall (s) | peak RSS (GiB) | load before/after |")
     print("|---|---|---|---|---|---|")
