@@ -1,15 +1,18 @@
 """What a user waits for, from the file (not a test): ``rescity assess`` cold and warm, the read
-stage against a bare libosmium pass, the report, compare serial vs Dask, and the pipeline an
+stage against a bare libosmium pass, the report, compare serial vs Dask, and the pipelines an
 analyst would write with the peers, all in fresh processes and in one run.
 
 Run:  .venv/bin/python bench/assess_e2e.py [--city malta] [--repeat 3] [--python PY]
+      [--skip cold read report compare peers pandana pyrosm cityseer]
 
 ``--python`` times ``rescity`` from another environment (e.g. a fresh ``pip install .`` in a
 new virtualenv); every run gets its own empty HOME, cache and matplotlib folders, so "cold"
 is a first run after installing, and "warm" the next one with the same folders. The peers
-(``pip install pandana``) run the same way: a fresh process from the file to 48 counts
-(16 kinds of place x 3 distances). Timings are wall-clock medians of ``--repeat`` runs,
-interleaved so that a busy moment of the machine hits every tool alike.
+(``pip install -e '.[bench]'``: pandana, pyrosm, cityseer) run the same way, each a fresh
+process from the file to 48 counts (16 kinds of place x 300/500/1000 m): pyosmium -> pandana,
+pyrosm -> pandana, pyosmium -> networkx -> cityseer. Timings are wall-clock medians of
+``--repeat`` runs, interleaved so that a busy moment of the machine hits every tool alike.
+The megacity from a file is ``bench/assess_mosaic.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 OSM = Path(os.environ.get("RESCITY_SHARED_DIR", REPO.parent / "shared")) / "data" / "osm"
@@ -62,6 +67,11 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     return time.perf_counter() - t0
 
 
+def _peer_run(tool: str, city: Path, root: Path) -> float:
+    return timed([sys.executable, str(Path(__file__).resolve()), "--peer", tool, str(city)],
+                 fresh_env(root), root)
+
+
 def med(xs: list[float]) -> float:
     return statistics.median(xs)
 
@@ -69,13 +79,13 @@ def med(xs: list[float]) -> float:
 # ---------------------------------------------------------------------------------------
 # The peer: pyosmium -> pandana, as an analyst writes it (run in a fresh process).
 
-def peer_pandana(path: str) -> None:
+def _osmium_walk(path: str) -> tuple[Any, Any, Any, Any, dict[tuple[str, str], Any], float]:
+    """pyosmium, as an analyst writes it: walk segments (u, v node ids), node coordinates in
+    metres (equirectangular), the places of the 16 kinds."""
     import math
 
     import numpy as np
     import osmium
-    import pandana
-    import pandas as pd
 
     keys = {k for k, _ in PEER_KINDS}
     lon: dict[int, float] = {}
@@ -112,25 +122,97 @@ def peer_pandana(path: str) -> None:
     ids = np.fromiter(lon, dtype=np.int64)
     x = np.fromiter(lon.values(), dtype=np.float64)
     y = np.fromiter(lat.values(), dtype=np.float64)
-    lat0 = math.radians(float(y.mean()))
-    mx, my = x * 111_320.0 * math.cos(lat0), y * 110_540.0
-    pos = pd.Series(np.arange(len(ids)), index=ids)
-    a, b = pos[np.array(u)].to_numpy(), pos[np.array(v)].to_numpy()
-    w = np.hypot(mx[a] - mx[b], my[a] - my[b])
-    nodes = pd.DataFrame({"x": mx, "y": my})
-    net = pandana.Network(nodes["x"], nodes["y"], pd.Series(a), pd.Series(b),
+    cos0 = math.cos(math.radians(float(y.mean())))
+    xy = {k: np.array(p).reshape(-1, 2) * (111_320.0 * cos0, 110_540.0) for k, p in poi.items()}
+    return ids, x * 111_320.0 * cos0, y * 110_540.0, (np.array(u), np.array(v)), xy, cos0
+
+
+def _pandana_counts(x: Any, y: Any, a: Any, b: Any, w: Any,
+                    poi: dict[tuple[str, str], Any]) -> None:
+    """Contraction + precompute(1000), then 16 kinds x 300/500/1000 m counts."""
+    import numpy as np
+    import pandana
+    import pandas as pd
+
+    net = pandana.Network(pd.Series(x), pd.Series(y), pd.Series(a), pd.Series(b),
                           pd.DataFrame({"w": w}), twoway=True)
     net.precompute(1000)
-    for k, pts in poi.items():
-        if not pts:
+    for k, p in poi.items():
+        if not len(p):
             continue
-        p = np.array(pts)
-        px, py = p[:, 0] * 111_320.0 * math.cos(lat0), p[:, 1] * 110_540.0
-        node_ids = net.get_node_ids(pd.Series(px), pd.Series(py))
+        node_ids = net.get_node_ids(pd.Series(p[:, 0]), pd.Series(p[:, 1]))
         name = f"{k[0]}_{k[1]}"
         net.set(node_ids, variable=pd.Series(np.ones(len(p)), index=node_ids.index), name=name)
         for d in (300, 500, 1000):
             net.aggregate(d, type="count", decay="flat", name=name)
+
+
+def peer_pandana(path: str) -> None:
+    """pyosmium -> pandana."""
+    import numpy as np
+    import pandas as pd
+
+    ids, x, y, (u, v), poi, _ = _osmium_walk(path)
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    a, b = pos[u].to_numpy(), pos[v].to_numpy()
+    _pandana_counts(x, y, a, b, np.hypot(x[a] - x[b], y[a] - y[b]), poi)
+
+
+def peer_pyrosm(path: str) -> None:
+    """pyrosm (walking network, POIs) -> pandana."""
+    import math
+
+    import numpy as np
+    import pyrosm
+
+    osm = pyrosm.OSM(path)
+    nodes, edges = osm.get_network(network_type="walking", nodes=True)
+    filt: dict[str, list[str]] = {}
+    for k, val in PEER_KINDS:
+        filt.setdefault(k, []).append(val)
+    pois = osm.get_pois(custom_filter=filt)
+    cos0 = math.cos(math.radians(float(nodes["lat"].mean())))
+    pos = {n: i for i, n in enumerate(nodes["id"].to_numpy())}
+    a = np.array([pos[n] for n in edges["u"].to_numpy()])
+    b = np.array([pos[n] for n in edges["v"].to_numpy()])
+    x = nodes["lon"].to_numpy() * 111_320.0 * cos0
+    y = nodes["lat"].to_numpy() * 110_540.0
+    poi = {}
+    if pois is not None and len(pois):
+        pts = pois.geometry.representative_point()
+        px, py = pts.x.to_numpy() * 111_320.0 * cos0, pts.y.to_numpy() * 110_540.0
+        for k, val in PEER_KINDS:
+            m = (pois[k] == val).to_numpy() if k in pois else np.zeros(len(pois), dtype=bool)
+            poi[(k, val)] = np.column_stack([px[m], py[m]])
+    _pandana_counts(x, y, a, b, edges["length"].to_numpy(dtype=np.float64), poi)
+
+
+def peer_cityseer(path: str) -> None:
+    """pyosmium -> networkx -> cityseer (compute_accessibilities at 300/500/1000 m)."""
+    import geopandas as gpd
+    import networkx as nx
+    import shapely
+    from cityseer.metrics import layers
+    from cityseer.tools import io
+
+    ids, x, y, (u, v), poi, _ = _osmium_walk(path)
+    crs = "EPSG:3857"  # metres of the equirectangular projection above; a label only
+    g = nx.MultiGraph()
+    g.graph["crs"] = crs
+    at = {int(n): i for i, n in enumerate(ids)}
+    for n, i in at.items():
+        g.add_node(str(n), x=float(x[i]), y=float(y[i]))
+    for p, q in zip(u.tolist(), v.tolist(), strict=True):
+        if p != q:
+            i, j = at[p], at[q]
+            g.add_edge(str(p), str(q), geom=shapely.LineString([(x[i], y[i]), (x[j], y[j])]))
+    nodes_gdf, _, ns = io.network_structure_from_nx(g, crs=crs)
+    rows = [(f"{k[0]}_{k[1]}", shapely.Point(px, py)) for k, pts in poi.items()
+            for px, py in pts]
+    data = gpd.GeoDataFrame({"kind": [r[0] for r in rows]}, geometry=[r[1] for r in rows],
+                            crs=crs)
+    layers.compute_accessibilities(data, "kind", sorted({r[0] for r in rows}), nodes_gdf, ns,
+                                   max_netw_assign_dist=100, distances=[300, 500, 1000])
 
 
 # ---------------------------------------------------------------------------------------
@@ -170,11 +252,12 @@ def main() -> None:
     ap.add_argument("--compare", nargs="*", default=["monaco", "munich_altstadt"],
                     help="Cities for compare serial vs Dask.")
     ap.add_argument("--skip", nargs="*", default=[],
-                    help="Parts to skip: cold read report compare peers.")
+                    help="Parts to skip: cold read report compare peers pandana pyrosm cityseer.")
     ap.add_argument("--peer", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.peer:
-        {"pandana": peer_pandana}[args.peer[0]](args.peer[1])
+        {"pandana": peer_pandana, "pyrosm": peer_pyrosm,
+         "cityseer": peer_cityseer}[args.peer[0]](args.peer[1])
         return
     city = OSM / f"{args.city}.osm.pbf"
     py = args.python
@@ -185,9 +268,11 @@ def main() -> None:
     try:
         peers: dict[str, Callable[[Path], float]] = {}
         if "peers" not in args.skip:
-            peers["pyosmium → pandana"] = lambda root: timed(
-                [sys.executable, str(Path(__file__).resolve()), "--peer", "pandana", str(city)],
-                fresh_env(root), root)
+            for label, tool in (("pyosmium → pandana", "pandana"), ("pyrosm → pandana", "pyrosm"),
+                                ("pyosmium → networkx → cityseer", "cityseer")):
+                if tool in args.skip:
+                    continue
+                peers[label] = partial(_peer_run, tool, city)
         cold, warm, stage_rows = [], [], {}
         peer_t: dict[str, list[float]] = {k: [] for k in peers}
         for r in range(args.repeat):

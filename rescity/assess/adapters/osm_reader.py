@@ -1,18 +1,21 @@
-"""Stream an OSM extract once and keep only what the assessment needs.
+"""Stream an OSM extract and keep only what the assessment needs.
 
-One pass of pyosmium's ``FileProcessor`` with a C++ node-location cache and area assembly: the
-key filter drops every untagged node in C++, so Python sees only walkable ways (their node ids
-and coordinates go straight into flat arrays), facility candidates, residential land and
-buildings. The file is never materialised as Python objects.
-"""
+Two reads by libosmium (relations first, for area assembly; then nodes and ways with a C++
+node-location cache). C++ filters hand Python only the objects some output needs: tagged
+nodes with a facility, POI or place key, ways with a key the rules use, and the areas of
+relations (not the areas osmium makes of every closed way). Python reads each kept object's
+tags once and classifies them with the taxonomy's compiled lookup; the kept ways' node ids and
+coordinates are written by C++ and parsed in bulk afterwards (``osm_ways``), never one Python
+object per node. The file is never materialised as Python objects."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import repeat
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -20,12 +23,12 @@ import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from rescity.assess.adapters.osm_ways import WayCoords, WaySink
 from rescity.assess.domain.taxonomy import Taxonomy
 from rescity.assess.domain.walkable import walk_exclusion
 from rescity.core.errors import DataFileError
 
 log = logging.getLogger(__name__)
-ALL_NODES = osmium.geom.use_nodes.ALL
 _NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".o5m")
@@ -43,6 +46,9 @@ NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "health
                         "public_transport", "emergency", "aeroway", "power")
 POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
 METRES_PER_STOREY = 3.0
+_POI_SET = frozenset(POI_KEYS)
+_NAN = float("nan")
+_NON_RES_SET = frozenset(NON_RESIDENTIAL_KEYS)
 
 
 @dataclass
@@ -90,6 +96,8 @@ class OsmData:
 
 
 def _number(raw: str) -> float:
+    if not raw:
+        return _NAN  # most buildings: no raise and catch
     try:
         return float(raw.split(";")[0].strip().removesuffix("m").strip())
     except ValueError:
@@ -101,6 +109,8 @@ def _levels(tags: dict[str, str]) -> float:
     value = _number(tags.get("building:levels", ""))
     if not 0 < value < 200:
         height = _number(tags.get("height", ""))
+        if height != height:
+            return _NAN
         value = round(height / METRES_PER_STOREY) if height > 0 else float("nan")
     return value if 0 < value < 200 else float("nan")
 
@@ -109,9 +119,9 @@ def _use(tags: dict[str, str]) -> str:
     """What a building's own tags say about its use (evidence for ``building=yes``)."""
     if tags.get("building:use") in ("residential", "apartments") or "residential" in tags:
         return "residential"
-    if any(k in tags for k in POI_KEYS):
+    if not _POI_SET.isdisjoint(tags):
         return "service"  # a shop, office or amenity in (or as) the building
-    if any(k in tags for k in NON_RESIDENTIAL_KEYS) or tags.get("building:use"):
+    if not _NON_RES_SET.isdisjoint(tags) or tags.get("building:use"):
         return "other"
     return ""
 
@@ -142,15 +152,23 @@ def _is_water(tags: dict[str, str]) -> bool:
             or tags.get("landuse") in ("reservoir", "basin"))
 
 
+def _tag_dict(o: Any) -> dict[str, str]:
+    """The object's tags as a dict: the C++ tag list read in one C loop (``map``) rather than
+    through pyosmium's Python iterator, which costs a Python frame per tag."""
+    data = o._pyosmium_data
+    return dict(map(data.tags_next, repeat(data.tags_begin(), data.tags_size())))
+
+
 class _Collector:
     """Accumulates the pass's results; one method per OSM object kind."""
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, sink: WaySink) -> None:
         self.taxonomy = taxonomy
-        self.refs: list[list[int]] = []  # node ids of the walk ways
-        self.lines: list[str] = []  # WKB (hex) of every way used
+        self.sink = sink
+        self.n_lines = 0  # ways handed to the sink (their line in it)
         self.walk_lines: list[int] = []  # which of them are walk ways
-        self.pending_geoms: list[tuple[Feature, int, bool]] = []
+        # (feature, line, closed, list it is in): geometry made in ``finish``
+        self.pending_geoms: list[tuple[Feature, int, bool, list[Feature]]] = []
         self.facilities: list[Feature] = []
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
@@ -162,35 +180,44 @@ class _Collector:
         self.land_ways: list[Feature] = []  # closed ways of other land uses, as water_ways
         self.places: list[Feature] = []
         self.dropped: dict[str, int] = {}
+        self.dropped_at: dict[str, int] = {}  # sink line count when each reason first came
         # Relations seen and relations assembled, kept apart: osmium may hand over a
         # relation's area before the relation itself, so removing from one set on ``area()``
         # would leave the relation pending forever (failed = wanted - assembled, at the end).
         self.pending_relations: set[int] = set()
+        self.area_ids: list[int] = []  # ids osmium gives the areas of the relations seen
         self.assembled: set[int] = set()
         self.wkb = osmium.geom.WKBFactory()
 
+    def _drop(self, reason: str) -> None:
+        if reason not in self.dropped:
+            self.dropped_at[reason] = self.n_lines
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
     def node(self, o: osmium.osm.Node) -> None:
-        tags = {t.k: t.v for t in o.tags}
+        tags = _tag_dict(o)
         items = self.taxonomy.classify(tags)
-        if not o.location.valid():
+        loc = o.location
+        if not loc.valid():
             return
         if items:
-            pt = shapely.Point(o.location.lon, o.location.lat)
+            pt = shapely.Point(loc.lon, loc.lat)
             self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
-        if any(k in tags for k in POI_KEYS):
-            self.poi.append((o.location.lon, o.location.lat))
+        if not _POI_SET.isdisjoint(tags):
+            self.poi.append((loc.lon, loc.lat))
         if tags.get("place") in PLACES and _name(tags):
-            pt = shapely.Point(o.location.lon, o.location.lat)
+            pt = shapely.Point(loc.lon, loc.lat)
             self.places.append(Feature("n", o.id, _name(tags), pt, building=tags["place"]))
 
     def way(self, o: osmium.osm.Way) -> None:
-        tags = {t.k: t.v for t in o.tags}
+        data = o._pyosmium_data  # the C++ accessors, without pyosmium's wrapper objects
+        tags = _tag_dict(o)
         walk = False
         if "highway" in tags:
             reason = walk_exclusion(tags)
             walk = reason is None
             if reason is not None:
-                self.dropped[reason] = self.dropped.get(reason, 0) + 1
+                self._drop(reason)
         items = self.taxonomy.classify(tags)
         is_res = tags.get("landuse") == "residential"
         building = tags.get("building", "")
@@ -198,46 +225,45 @@ class _Collector:
             building = ""
         water = _is_water(tags)
         land = bool(tags.get("landuse")) and not is_res
-        nodes = o.nodes
         # Coordinates only for ways that are used: most tagged ways in a city are not.
-        if not (walk or items or is_res or building or water or land) or len(nodes) < 2:
+        if not (walk or items or is_res or building or water or land):
             return
-        try:
-            # The way's coordinates as WKB, made in C++ (every node, repeated ones too, so
-            # that they line up with the node ids); decoded for all ways at once at the end.
-            line = self.wkb.create_linestring(o, use_nodes=ALL_NODES)
-        except osmium.InvalidLocationError:
-            key = "missing node locations"
-            self.dropped[key] = self.dropped.get(key, 0) + 1
+        n = data.nodes().size(data)
+        if n < 2:
             return
-        refs = [n.ref for n in nodes]
-        at = len(self.lines)
-        self.lines.append(line)
+        # Node ids and coordinates are written by C++ and read in bulk after the pass;
+        # a way with a missing node location is taken out again then (``finish``).
+        self.sink.add(o, n)
+        at = self.n_lines
+        self.n_lines += 1
         if walk:
             self.walk_lines.append(at)
-            self.refs.append(refs)
-        closed = len(refs) >= 4 and refs[0] == refs[-1]
+        if not (items or is_res or building or water or land):
+            return  # a street and nothing else: the common case
+        closed = n >= 4 and data.is_closed()
+        oid = data.id()
         if water and closed:
-            self._later(Feature("w", o.id, "", _NO_GEOMETRY), at, closed, self.water_ways)
+            self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
         if land and closed:
-            self._later(Feature("w", o.id, "", _NO_GEOMETRY), at, closed, self.land_ways)
-        if not (items or is_res or building):
-            return
+            self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.land_ways)
         if items:
-            self._later(Feature("w", o.id, _name(tags), _NO_GEOMETRY, items), at, closed)
+            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY, items), at, closed,
+                        self.facilities)
         if closed and is_res:
-            self._later(Feature("w", o.id, _name(tags), _NO_GEOMETRY), at, closed)
+            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY), at, closed,
+                        self.residential)
         if closed and building:
-            self._later(_building("w", o.id, tags, _NO_GEOMETRY, building), at, closed,
+            self._later(_building("w", oid, tags, _NO_GEOMETRY, building), at, closed,
                         self.buildings)
 
     def relation(self, o: osmium.osm.Relation) -> None:
+        self.area_ids.append(2 * o.id + 1)  # osmium's id for the relation's area
         if o.tags.get("public_transport") == "stop_area":
             self.stop_areas.append([(m.type, m.ref) for m in o.members if m.type in "nw"])
             return
         if o.tags.get("type") != "multipolygon":
             return
-        tags = {t.k: t.v for t in o.tags}
+        tags = _tag_dict(o)
         wanted = tags.get("landuse") == "residential" or "building" in tags
         if wanted or self.taxonomy.classify(tags):
             self.pending_relations.add(o.id)
@@ -246,7 +272,7 @@ class _Collector:
         if o.from_way():
             return
         rel_id = o.orig_id()
-        tags = {t.k: t.v for t in o.tags}
+        tags = _tag_dict(o)
         items = self.taxonomy.classify(tags)
         is_res = tags.get("landuse") == "residential"
         building = tags.get("building", "")
@@ -272,33 +298,47 @@ class _Collector:
         if building and building != "no":
             self.buildings.append(_building("r", rel_id, tags, geom, building))
 
-    def _later(self, feature: Feature, line: int, closed: bool,
-               into: list[Feature] | None = None) -> None:
-        """Keep ``feature`` (a facility, or a residential area unless ``into`` says otherwise)
-        in file order; its geometry, from way ``line``, is made with all others in
-        :meth:`finish`."""
-        if into is None:
-            into = self.facilities if feature.items else self.residential
+    def _later(self, feature: Feature, line: int, closed: bool, into: list[Feature]) -> None:
+        """Keep ``feature`` in ``into`` in file order; its geometry, from way ``line``, is
+        made with all others in :meth:`finish`."""
         into.append(feature)
-        self.pending_geoms.append((feature, line, closed))
+        self.pending_geoms.append((feature, line, closed, into))
 
-    def finish(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
-                              npt.NDArray[np.float64]]:
-        """Decode every kept way's coordinates at once and make the pending geometries:
-        polygons for closed ways (repaired only where invalid), middle vertices otherwise.
-        Returns the walk ways' (pointers, node ids, coordinates)."""
-        lines = shapely.from_wkb(np.array(self.lines, dtype=object))
-        xy, owner = shapely.get_coordinates(lines, return_index=True)
-        ptr = np.zeros(len(self.lines) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(owner, minlength=len(self.lines)), out=ptr[1:])
+    def _drop_bad(self, ways: WayCoords) -> None:
+        """Take out the ways with a missing node location (counted as dropped, in the place
+        among the drop reasons where the way came) and everything made from them."""
+        bad = np.flatnonzero(ways.bad)
+        if not len(bad):
+            return
+        key = "missing node locations"
+        first = int(bad[0]) if key not in self.dropped else self.dropped_at[key]
+        bad_set = set(bad.tolist())
+        self.dropped[key] = self.dropped.get(key, 0) + len(bad)
+        self.dropped_at[key] = first
+        order = sorted(self.dropped, key=lambda k: (self.dropped_at[k], k == key))
+        self.dropped = {k: self.dropped[k] for k in order}
+        self.walk_lines = [i for i in self.walk_lines if i not in bad_set]
+        gone = {id(f) for f, i, _, _ in self.pending_geoms if i in bad_set}
+        self.pending_geoms = [p for p in self.pending_geoms if p[1] not in bad_set]
+        for lst in (self.facilities, self.residential, self.buildings, self.water_ways,
+                    self.land_ways):
+            lst[:] = [f for f in lst if id(f) not in gone]
+
+    def finish(self, ways: WayCoords) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                                               npt.NDArray[np.float64]]:
+        """Make the pending geometries from the ways' coordinates: polygons for closed ways
+        (repaired only where invalid), middle vertices otherwise. Returns the walk ways'
+        (pointers, node ids, coordinates)."""
+        self._drop_bad(ways)
+        ptr = ways.ptr
+        xy = np.column_stack([ways.lon, ways.lat])
         walk = np.asarray(self.walk_lines, dtype=np.int64)
         lengths = np.diff(ptr)[walk]
         way_ptr = np.zeros(len(walk) + 1, dtype=np.int64)
         np.cumsum(lengths, out=way_ptr[1:])
         take = np.repeat(ptr[walk] - way_ptr[:-1], lengths) + np.arange(int(way_ptr[-1]))
-        node_ids = np.fromiter(chain.from_iterable(self.refs), dtype=np.int64,
-                               count=int(way_ptr[-1]))
-        closed = [(f, i) for f, i, c in self.pending_geoms if c]
+        node_ids = ways.ids[take]
+        closed = [(f, i) for f, i, c, _ in self.pending_geoms if c]
         if closed:
             at = np.array([i for _, i in closed], dtype=np.int64)
             n = np.diff(ptr)[at]
@@ -308,7 +348,7 @@ class _Collector:
             ok = shapely.is_valid(polys)
             for (f, _), poly, good in zip(closed, polys, ok, strict=True):
                 f.geometry = poly if good else _polygonal(poly)
-        for f, i, c in self.pending_geoms:
+        for f, i, c, _ in self.pending_geoms:
             if not c:
                 f.geometry = shapely.Point(xy[ptr[i] + (ptr[i + 1] - ptr[i]) // 2])
         self.pending_geoms.clear()
@@ -337,6 +377,48 @@ class _ReadMeter:
             self.report(min(1.0, (self._rchar() - self.start) / self.total))
 
 
+def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
+          meter: _ReadMeter) -> None:
+    """Two reads of the file, as pyosmium's ``FileProcessor.with_areas`` does, with the
+    filter chain set up so that C++ drops what no output needs: first the relations (stop
+    areas, multipolygons to assemble); then nodes and ways with their locations, nodes only
+    with a facility, POI or place key, and only the areas of relations, not the (tens of
+    thousands of) areas osmium makes from closed ways, which the ways already give."""
+    pool = osmium.io.ThreadPool()
+    areas = osmium.area.AreaManager()
+    meter.tick()  # 0: libosmium reads ahead on its threads, so later ticks may all be high
+    with osmium.io.Reader(where, osmium.osm.RELATION, thread_pool=pool) as rd:
+        osmium.apply(rd, osmium.filter.KeyFilter(*keys), col, areas.first_pass_handler())
+    meter.tick()
+    node_keys = sorted(taxonomy.keys | set(POI_KEYS) | {"place"})
+    only_relation_areas = osmium.filter.IdFilter(col.area_ids)
+    only_relation_areas.enable_for(osmium.osm.AREA)
+    buffered = osmium.BufferIterator(only_relation_areas, osmium.filter.KeyFilter(*keys))
+    store = osmium.index.create_map("flex_mem")  # every object here must outlive the pass:
+    locations = osmium.NodeLocationsForWays(store)  # the C++ side holds bare pointers
+    locations.ignore_errors()
+    assemble = areas.second_pass_to_buffer(buffered)
+    nodes = osmium.filter.KeyFilter(*node_keys)
+    nodes.enable_for(osmium.osm.NODE)
+    ways = osmium.filter.KeyFilter(*keys)
+    ways.enable_for(osmium.osm.WAY)
+    node, way, area = col.node, col.way, col.area
+    with osmium.io.Reader(where, osmium.osm.NODE | osmium.osm.WAY, thread_pool=pool) as rd:
+        it = osmium.OsmFileIterator(rd, locations, assemble, nodes, ways)
+        for n, obj in enumerate(it):
+            if not n & 0x1FFF:
+                meter.tick()
+            if isinstance(obj, osmium.osm.Way):
+                way(obj)
+            elif isinstance(obj, osmium.osm.Node):
+                node(obj)
+            if buffered:
+                for a in buffered:
+                    area(cast(osmium.osm.Area, a))
+    for a in buffered:  # what the assembly had left at the end
+        area(cast(osmium.osm.Area, a))
+
+
 def read_osm(path: Path | str, taxonomy: Taxonomy, *,
              on_progress: Callable[[float], None] | None = None) -> OsmData:
     """Read ``path`` (.osm.pbf, .osm, .osm.bz2) in one streaming pass.
@@ -355,36 +437,25 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
     if not p.name.lower().endswith(SUFFIXES):
         raise DataFileError(where, f"not an OSM file: expected one of {', '.join(SUFFIXES)}")
     keys = sorted(taxonomy.keys | set(EXTRA_KEYS))
-    col = _Collector(taxonomy)
     meter = _ReadMeter(p.stat().st_size, on_progress)
+    sink = WaySink()
+    col = _Collector(taxonomy, sink)
     try:
-        fp = (
-            osmium.FileProcessor(where)
-            .with_locations()
-            .with_areas(osmium.filter.KeyFilter(*keys))
-            .with_filter(osmium.filter.KeyFilter(*keys))
-        )
-        box = fp.header.box()
+        header = osmium.io.Reader(where, osmium.osm.NOTHING).header()
+        box = header.box()
         bbox = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
                  box.top_right.lat) if box.valid() else None)
-        for n, obj in enumerate(fp):
-            if not n & 0x1FFF:
-                meter.tick()
-            if isinstance(obj, osmium.osm.Node):
-                col.node(obj)
-            elif isinstance(obj, osmium.osm.Way):
-                col.way(obj)
-            elif isinstance(obj, osmium.osm.Relation):
-                col.relation(obj)
-            elif isinstance(obj, osmium.osm.Area):
-                col.area(obj)
+        _pass(where, taxonomy, keys, col, meter)
+        ways = sink.read()
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(where, f"cannot read OSM data (truncated or corrupt?): {exc}") from None
+    finally:
+        sink.discard()
     failed = sorted(col.pending_relations - col.assembled)
     if failed:
         log.warning("%s: %d multipolygon relation(s) could not be assembled and were skipped",
                     where, len(failed))
-    way_ptr, node_ids, xy = col.finish()
+    way_ptr, node_ids, xy = col.finish(ways)
     col.water.extend(f.geometry for f in col.water_ways)
     col.other_landuse.extend(f.geometry for f in col.land_ways)
     poi = np.array(col.poi, dtype=np.float64).reshape(-1, 2)

@@ -7,6 +7,7 @@ raises one :class:`DataFileError` that names the file and the offending item.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from rescity.core.errors import DataFileError
 
 NAME_KEYS = ("name", "name:zh", "name:en", "official_name", "name:zh-Hans")
+_NAME_SET = frozenset(NAME_KEYS)
 
 
 @dataclass(frozen=True)
@@ -69,22 +71,38 @@ class Taxonomy:
 
     items: tuple[Item, ...]
     name_rules_skip_keys: frozenset[str]
-    _by_key: dict[str, list[tuple[int, Rule]]] = field(init=False, repr=False, compare=False)
+    # key -> (value -> candidate rules, rules taking any value of the key)
+    _by_key: dict[str, tuple[dict[str, list[tuple[int, Rule]]], list[tuple[int, Rule]]]] = \
+        field(init=False, repr=False, compare=False)
     _by_name: list[tuple[int, Rule]] = field(init=False, repr=False, compare=False)
+    _name_hint: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Index rules by one key they require, so classifying an object only tries the rules
-        # its own keys can satisfy (the reader classifies every tagged object in the file).
-        by_key: dict[str, list[tuple[int, Rule]]] = {}
+        # A lookup on (key, value) compiled once: the reader classifies every tagged object
+        # of a file, and most of them (streets, plain buildings) meet no rule at all, so
+        # classifying them must cost one dictionary look-up per tag, not a loop over rules.
+        # Each rule is filed under one key it requires (and that key's values); ``matches``
+        # still decides, so the result is the rule table's exactly.
+        by_key: dict[str, tuple[dict[str, list[tuple[int, Rule]]], list[tuple[int, Rule]]]] = {}
         by_name: list[tuple[int, Rule]] = []
+        subs: set[str] = set()
         for i, item in enumerate(self.items):
             for rule in item.rules:
                 if rule.tags:
-                    by_key.setdefault(next(iter(rule.tags)), []).append((i, rule))
+                    key, values = next(iter(rule.tags.items()))
+                    by_value, any_value = by_key.setdefault(key, ({}, []))
+                    if "*" in values:
+                        any_value.append((i, rule))
+                    else:
+                        for value in values:
+                            by_value.setdefault(value, []).append((i, rule))
                 else:
                     by_name.append((i, rule))
+                    subs.update(rule.name)
+        hint = re.compile("|".join(re.escape(s) for s in sorted(subs))) if subs else None
         object.__setattr__(self, "_by_key", by_key)
         object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_name_hint", hint)
 
     @property
     def ids(self) -> list[str]:
@@ -107,16 +125,29 @@ class Taxonomy:
 
     def classify(self, tags: Mapping[str, str]) -> list[int]:
         """Indices of every item the tags belong to (an object may serve several items)."""
-        names = [tags[k].lower() for k in NAME_KEYS if k in tags]
+        candidates: list[tuple[int, Rule]] = []
+        by_key = self._by_key
+        for key, value in tags.items():
+            entry = by_key.get(key)
+            if entry is not None:
+                candidates += entry[0].get(value, ())
+                candidates += entry[1]
+        names: list[str] | None = None
+        if (self._name_hint is not None and not _NAME_SET.isdisjoint(tags)
+                and self.name_rules_skip_keys.isdisjoint(tags)):
+            names = [tags[k].lower() for k in NAME_KEYS if k in tags]
+            # Every name-only rule needs one of its substrings in a name: one regex search
+            # over all of them rules out most named objects at once.
+            if self._name_hint.search("\x00".join(names)):
+                candidates += self._by_name
+        if not candidates:
+            return []
+        if names is None:
+            names = [tags[k].lower() for k in NAME_KEYS if k in tags]
         found: set[int] = set()
-        for key in tags:
-            for i, rule in self._by_key.get(key, ()):
-                if i not in found and rule.matches(tags, names):
-                    found.add(i)
-        if names and not any(k in tags for k in self.name_rules_skip_keys):
-            for i, rule in self._by_name:
-                if i not in found and rule.matches(tags, names):
-                    found.add(i)
+        for i, rule in candidates:
+            if i not in found and rule.matches(tags, names):
+                found.add(i)
         return sorted(found)
 
 

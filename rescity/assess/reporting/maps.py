@@ -23,6 +23,7 @@ from rescity.assess.reporting.style import (
     bilingual,
     draw_context,
     draw_network,
+    fill_polygons,
     fit_to,
     index_label,
     new_figure,
@@ -61,8 +62,8 @@ def index_map(city: CityResult, index: str) -> Figure:
     geoms = city.origins.geometry
     polys = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     if (polys & ok).any():
-        city.origins[polys & ok].plot(ax=ax, color=cmap(norm(values[polys & ok])),
-                                      edgecolor="none", alpha=0.85, zorder=2)
+        fill_polygons(ax, geoms.values[polys & ok], cmap(norm(values[polys & ok])),
+                      alpha=0.85, zorder=2)
     x, y = city.origins["x"].to_numpy(), city.origins["y"].to_numpy()
     ax.scatter(x[ok], y[ok], c=values[ok], cmap=cmap, norm=norm, s=9, linewidths=0.2,
                edgecolors="#333333", zorder=3)

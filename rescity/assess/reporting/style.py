@@ -22,12 +22,15 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib as mpl
 import numpy as np
+import numpy.typing as npt
 import shapely
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.path import Path as MplPath
 from PIL import Image
 
 log = logging.getLogger(__name__)
@@ -173,6 +176,33 @@ def draw_network(ax: Axes, edges: gpd.GeoDataFrame, *, colour: str = NETWORK_COL
     ax.set_ylabel("")
 
 
+def fill_polygons(ax: Axes, geoms: npt.ArrayLike, colour: str | npt.ArrayLike, *,
+                  alpha: float | None = None, zorder: float = 1.0) -> None:
+    """Fill (multi)polygons as one collection built from bulk coordinate arrays, drawn as
+    geopandas draws them (a compound path per polygon part, holes as sub-paths). geopandas
+    makes a Python patch per polygon, and the layout engine then measured each one: most of
+    a map's time. ``colour`` is one colour or one RGBA row per geometry."""
+    geoms = np.asarray(geoms, dtype=object)
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    if len(parts) == 0:
+        return
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, vertex_ring = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+    ring_start = np.r_[0, np.flatnonzero(np.diff(vertex_ring)) + 1]
+    codes[ring_start] = MplPath.MOVETO
+    cut = np.flatnonzero(np.diff(ring_part[vertex_ring])) + 1
+    paths = [MplPath(v, c) for v, c in zip(np.split(xy, cut), np.split(codes, cut),
+                                            strict=True)]
+    owner = part_of[ring_part[vertex_ring[np.r_[0, cut]]]]
+    # one colour, or an RGBA row per geometry repeated for each of its parts
+    face = colour if isinstance(colour, str) else np.asarray(colour, dtype=float)[owner]
+    coll = PathCollection(paths, facecolors=face, edgecolors="none", alpha=alpha,
+                          zorder=zorder)
+    coll.set_in_layout(False)  # clipped to the axes: nothing for the layout to measure
+    ax.add_collection(coll, autolim=False)
+
+
 WATER_COLOUR = "#cfe3f3"
 PLACE_RANK = {"city": 0, "town": 1, "suburb": 2, "village": 2, "quarter": 3, "neighbourhood": 4}
 MAX_PLACE_LABELS = 12
@@ -185,7 +215,7 @@ def draw_context(ax: Axes, context: gpd.GeoDataFrame | None) -> None:
         return
     water = context[context["kind"] == "water"]
     if len(water):
-        water.plot(ax=ax, color=WATER_COLOUR, edgecolor="none", zorder=0.5)
+        fill_polygons(ax, water.geometry.values, WATER_COLOUR, zorder=0.5)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     places = context[context["kind"].isin(list(PLACE_RANK))]
