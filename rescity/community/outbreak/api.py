@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from rescity.community.outbreak import cases, chain, publish
+from rescity.community.outbreak import cases, chain, public_map, publish
 from rescity.community.outbreak.adapters import Release
 from rescity.community.outbreak.deps import Runtime
 from rescity.community.outbreak.domain import CaseInput, CaseStatus, Granularity
+from rescity.core.errors import NotFound
 from rescity.core.i18n import Translator
 from rescity.core.places import get_place
 from rescity.core.security.policy import Principal
@@ -97,6 +98,7 @@ class ReleaseOut(BaseModel):
     k: int
     mechanism: str = "discrete Laplace (OpenDP), sensitivity 1 per release"
     released_at: datetime
+    boundaries: str = Field(description="GeoJSON outlines of the release's grids")
     cells: list[CellOut]
 
 
@@ -109,7 +111,7 @@ def release_out(release: Release, place_code: str) -> ReleaseOut:
         id=release.id, place=place_code, granularity=release.granularity,
         first_day=release.first_day, last_day=release.last_day, epsilon=release.epsilon,
         noise_scale=release.scale, k=release.k, released_at=release.released_at,
-        cells=[CellOut(grid=c["grid"], period=c["period"], count=c["count"])
+        boundaries=public_map.geojson_url(release.id), cells=[CellOut(grid=c["grid"], period=c["period"], count=c["count"])
                for c in release.cells],
     )
 
@@ -196,3 +198,21 @@ def statistics(uow: UoW, rt: Runtime, place: str,
         "releases": [release_out(r, codes[r.place_id]).model_dump(mode="json")
                      for r in found],
     }
+
+
+@router.get("/statistics/{release_id}/grids")
+def release_grids(
+    release_id: int, uow: UoW,
+    _who: Annotated[Principal | None, Depends(allow("community.outbreak.read_published"))] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Public: the outlines of the grids in a release (code, names, geometry; no other place),
+    cacheable: a client sending the ETag back gets 304 until an outline changes."""
+    found = uow.session.get(Release, release_id)
+    if found is None:
+        raise NotFound(f"no release {release_id}")
+    body, tag = public_map.grids_geojson(uow.session, found)
+    headers = {"ETag": tag, "Cache-Control": "public, max-age=3600"}
+    if if_none_match == tag:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, media_type="application/geo+json", headers=headers)

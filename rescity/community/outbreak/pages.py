@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from rescity.community.outbreak import cases, chain, publish
+from rescity.community.outbreak import cases, chain, public_map, publish
 from rescity.community.outbreak.api import chain_labels
 from rescity.community.outbreak.deps import Runtime
 from rescity.community.outbreak.domain import CaseInput, CaseStatus, Granularity
@@ -167,8 +167,10 @@ def statistics_page(
         periods, rows = _grid_table(r.cells)
         spot = session.get(Place, r.place_id)
         assert spot is not None
+        missing = public_map.without_boundary(session, r)
         shown.append({"release": r, "place": spot, "code": codes[r.place_id], "periods": periods,
-                      "rows": rows,
+                      "rows": rows, "map": public_map.map_data(r), "missing": missing,
+                      "drawn": len({row["grid"] for row in rows}) - len(missing),
                       "budget_left": publish.budget_left(session, rt.settings, spot)})
     return page.render("outbreak/statistics.html", releases=shown, place=where,
                        budget=rt.settings.outbreak_dp_budget)

@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shapely.geometry import box
 
 from rescity.community.outbreak import cases, publish
 from rescity.community.outbreak.domain import CaseInput, CaseStatus, Granularity
 from rescity.community.outbreak.runtime import OutbreakRuntime
 from rescity.community.shared.runtime import Runtime
 from rescity.core.accounts import get_user, principal_of
+from rescity.core.boundaries.importer import set_boundary
 from rescity.core.config import load_settings
+from rescity.core.places import PlaceLevel, add_place, get_place
 from rescity.core.security.personal_data import new_key_spec
 from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine, make_session_factory
@@ -45,6 +48,12 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     today = rt.today()
     with UnitOfWork(factory) as uow:
         health = principal_of(get_user(uow.session, "health"))
+        # Two grids with outlines side by side, a third without one (listed under the map).
+        for code, west in (("a1", 114.300), ("a2", 114.306)):
+            set_boundary(get_place(uow.session, code), box(west, 30.515, west + 0.006, 30.522))
+        add_place(uow.session, level=PlaceLevel.GRID, code="a3", name_zh="网格A3",
+                  name_en="Grid A3", parent=get_place(uow.session, "a"))
+        uow.commit()
     first = None
     for i in range(48):  # a week of cases in grid a1, a few in a2
         grid = "a1" if i % 6 else "a2"
@@ -66,6 +75,33 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     engine.dispose()
 
 
+def _column(page: Any, index: int) -> dict[str, str]:
+    """The table's published values of one period, by grid name."""
+    rows = page.locator(".ob-table tbody tr").all()
+    return {r.locator("td").nth(0).inner_text(): r.locator("td").nth(index + 1).inner_text()
+            for r in rows}
+
+
+def _check_map(page: Any) -> None:
+    """The map draws a1 and a2 (a3 has no outline and is listed), each grid labelled with the
+    table's released value of the selected period, withheld ones hatched; so for two periods."""
+    page.wait_for_selector(".ob-public-map[data-features='2']")
+    assert "Grid A3 (a3)" in page.inner_text(".ob-missing")
+    periods = page.locator(".ob-period option").all_inner_texts()
+    assert len(periods) == 7
+    for index in (6, 5):
+        page.select_option(".ob-period", periods[index])
+        page.wait_for_selector(f".ob-public-map[data-period='{periods[index]}']")
+        column = _column(page, index)
+        labels = page.locator(".ob-public-map .ob-label").all_inner_texts()
+        assert sorted(labels) == sorted(column[g] for g in ("网格A1", "网格A2"))
+        withheld = page.locator(".ob-public-map path.ob-withheld").count()
+        assert withheld == sum(column[g].startswith("<") for g in ("网格A1", "网格A2"))
+        assert periods[index] in page.inner_text(".ob-map-caption")
+    page.select_option(".ob-period", periods[6])
+    page.wait_for_selector(f".ob-public-map[data-period='{periods[6]}']")
+
+
 def test_public_statistics_state_epsilon_and_k_on_a_phone_and_a_desk(
     server: str, browser: Any,
 ) -> None:
@@ -77,7 +113,8 @@ def test_public_statistics_state_epsilon_and_k_on_a_phone_and_a_desk(
     note = page.inner_text(".ob-what")
     assert "ε = 0.5" in note and "below 5" in note and "4.50 of 5.0" in note
     cells = page.locator(".ob-release td.n").all_inner_texts()
-    assert len(cells) == 2 * 7 and any(c.isdigit() for c in cells)
+    assert len(cells) == 3 * 7 and any(c.isdigit() for c in cells)
+    _check_map(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(ARTIFACTS / "1-public-statistics-phone.png"), full_page=True)
     phone.close()
@@ -85,6 +122,7 @@ def test_public_statistics_state_epsilon_and_k_on_a_phone_and_a_desk(
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = desk.new_page()
     page.goto(f"{server}/outbreak/statistics?place=a")
+    _check_map(page)
     page.screenshot(path=str(ARTIFACTS / "2-public-statistics-desk.png"), full_page=True)
     again = page.locator(".ob-release td.n").all_inner_texts()
     page.reload()
