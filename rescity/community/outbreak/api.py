@@ -111,7 +111,8 @@ def release_out(release: Release, place_code: str) -> ReleaseOut:
         id=release.id, place=place_code, granularity=release.granularity,
         first_day=release.first_day, last_day=release.last_day, epsilon=release.epsilon,
         noise_scale=release.scale, k=release.k, released_at=release.released_at,
-        boundaries=public_map.geojson_url(release.id), cells=[CellOut(grid=c["grid"], period=c["period"], count=c["count"])
+        boundaries=public_map.geojson_url(release.id),
+        cells=[CellOut(grid=c["grid"], period=c["period"], count=c["count"])
                for c in release.cells],
     )
 

@@ -72,7 +72,8 @@
           },
         }).addTo(map);
         if (layer.getLayers().length) {
-          map.fitBounds(layer.getBounds(), { padding: [12, 12] });
+          // Room for the zoom buttons (top left) and the scale bar (bottom left).
+          map.fitBounds(layer.getBounds(), { paddingTopLeft: [44, 12], paddingBottomRight: [12, 40] });
         } else {
           map.setView([0, 0], 2);
         }
