@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -15,6 +15,7 @@ from rescity.community.outbreak import cases, chain, public_map, publish
 from rescity.community.outbreak.adapters import Release
 from rescity.community.outbreak.deps import Runtime
 from rescity.community.outbreak.domain import CaseInput, CaseStatus, Granularity
+from rescity.community.shared.schemas import MAX_ID
 from rescity.core.errors import NotFound
 from rescity.core.i18n import Translator
 from rescity.core.places import get_place
@@ -203,7 +204,7 @@ def statistics(uow: UoW, rt: Runtime, place: str,
 
 @router.get("/statistics/{release_id}/grids")
 def release_grids(
-    release_id: int, uow: UoW,
+    release_id: Annotated[int, Path(ge=1, le=MAX_ID)], uow: UoW,
     _who: Annotated[Principal | None, Depends(allow("community.outbreak.read_published"))] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:

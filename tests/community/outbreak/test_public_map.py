@@ -106,6 +106,9 @@ def test_the_map_data_holds_the_released_counts_with_epsilon_and_k(ob: World) ->
                     headers={"If-None-Match": grids.headers["etag"]})
     assert again.status_code == 304
     assert ob.call("anonymous", "GET", "/api/outbreak/statistics/999/grids").status_code == 404
+    for bad in (0, 2**40):  # refused before the database sees an id out of its range
+        url = f"/api/outbreak/statistics/{bad}/grids"
+        assert ob.call("anonymous", "GET", url).status_code == 422
     api = ob.call("anonymous", "GET", "/api/outbreak/statistics", params={"place": "a"}).json()
     assert api["releases"][0]["boundaries"] == data["geojson"]
 
