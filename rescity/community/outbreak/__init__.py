@@ -5,6 +5,7 @@ differential privacy, and transmission chains.
 - ``dp``: the discrete Laplace mechanism (OpenDP), suppression below k (pure).
 - ``adapters``: tables of cases, clusters, releases, the privacy-budget ledger.
 - ``cases`` / ``publish``: services; ``chain``: the transmission graph as SVG.
+- ``public_map``: what the public case map draws from a stored release (noised counts only).
 - ``api`` / ``pages``: the web surface.
 
 May import ``rescity.core``; of the rest of community only the resident and dwelling tables

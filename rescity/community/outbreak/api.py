@@ -15,7 +15,6 @@ from rescity.community.outbreak import cases, chain, public_map, publish
 from rescity.community.outbreak.adapters import Release
 from rescity.community.outbreak.deps import Runtime
 from rescity.community.outbreak.domain import CaseInput, CaseStatus, Granularity
-from rescity.community.shared.schemas import MAX_ID
 from rescity.core.errors import NotFound
 from rescity.core.i18n import Translator
 from rescity.core.places import get_place
@@ -24,6 +23,7 @@ from rescity.web.deps import CurrentPrincipal, T, UoW, allow
 
 router = APIRouter(prefix="/api/outbreak", tags=["community: outbreak"])
 TEXT_FIELDS = ("cluster", "building", "address", "note")
+MAX_ID = 2**31 - 1  # the largest id column value on PostgreSQL: refuse larger ids up front
 
 
 class CaseCreate(BaseModel):
