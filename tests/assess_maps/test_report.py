@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
@@ -60,7 +61,9 @@ def test_the_machine_readable_twin_has_the_siting(compared) -> None:
     data = json.loads((out / "report.json").read_text("utf-8"))
     assert [d["city"] for d in data] == ["nanjing_xinjiekou", "beijing_haidian_liudaokou"]
     assert [s["item"] for s in data[0]["siting"]] == ["kindergarten", "community_health_centre"]
-    assert data[0]["siting"][0]["greedy_ratio"] == pytest.approx(1.0)
+    # Greedy is within its (1 - 1/e) guarantee of the exact optimum, never above it (the
+    # ratio depends on the population estimate, so no exact value is pinned).
+    assert 1 - 1 / math.e <= data[0]["siting"][0]["greedy_ratio"] <= 1.0 + 1e-9
     assert set(data[0]["catchment"]) == {"medical", "elderly_care"}
 
 
