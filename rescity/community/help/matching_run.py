@@ -20,6 +20,7 @@ from rescity.community.alerts.raising import ancestors
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.help import matching as hm
 from rescity.community.help.adapters import HelpOffer, HelpRequest, Volunteer
+from rescity.community.help.notify import tell_offers
 from rescity.community.help.domain import (
     URGENCY_RANK,
     HelpRules,
@@ -138,6 +139,7 @@ def _match(s: Session, rt: OpsRuntime, rules: HelpRules, requests: list[HelpRequ
                                   expires_at=now + rules.ttl(req.urgency)))
         req.status, req.updated_at = HelpStatus.OFFERED.value, now
     s.add_all(rows)
+    tell_offers(s, rows, now)
     return len(rows)
 
 
@@ -225,6 +227,7 @@ def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, reque
     if req.status == HelpStatus.ESCALATED:
         req.status = HelpStatus.OPEN.value
     s.flush()
+    tell_offers(s, [offer], now)
     refresh_status(s, req, now)
     audit.record(s, principal, kind=AuditKind.WRITE, action="community.help.assign",
                  record_type="help_request", record_id=req.id, scope=req.scope,
