@@ -20,7 +20,6 @@ from rescity.community.alerts.raising import ancestors
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.help import matching as hm
 from rescity.community.help.adapters import HelpOffer, HelpRequest, Volunteer
-from rescity.community.help.notify import tell_offers
 from rescity.community.help.domain import (
     URGENCY_RANK,
     HelpRules,
@@ -30,6 +29,7 @@ from rescity.community.help.domain import (
     availability_hours,
     window_bits,
 )
+from rescity.community.help.notify import tell_offers
 from rescity.community.help.status import escalate_if_due, refresh_status
 from rescity.community.help.volunteers import is_vetted
 from rescity.core import audit

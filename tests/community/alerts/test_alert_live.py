@@ -38,17 +38,17 @@ def test_a_new_alert_reaches_the_grid_workers_stream_and_mailbox(
         s.commit()
     fast = settings.model_copy(update={"notify_sse_poll_s": 0.2})
     headers = {"Authorization": f"Bearer {token}"}
-    with serving(create_app(fast, engine=engine)) as base, httpx.Client(timeout=15) as client:
-        with client.stream("GET", base + "/api/notifications/stream", headers=headers) as r:
-            assert r.status_code == 200
-            lines = r.iter_lines()
-            assert next(lines).startswith("retry: ") and next(lines) == ": connected"
-            with session_factory() as s:
-                alert = raise_alert(s, kind="fever", scope=scope, severity=Severity.HIGH,
-                                    source="checkin", now=datetime.now(UTC), dedup_key="f:1")
-                s.commit()
-                alert_id = alert.id
-            [live] = _events(lines, 1)
+    with serving(create_app(fast, engine=engine)) as base, httpx.Client(timeout=15) as client, \
+            client.stream("GET", base + "/api/notifications/stream", headers=headers) as r:
+        assert r.status_code == 200
+        lines = r.iter_lines()
+        assert next(lines).startswith("retry: ") and next(lines) == ": connected"
+        with session_factory() as s:
+            alert = raise_alert(s, kind="fever", scope=scope, severity=Severity.HIGH,
+                                source="checkin", now=datetime.now(UTC), dedup_key="f:1")
+            s.commit()
+            alert_id = alert.id
+        [live] = _events(lines, 1)
     assert live["subject"] == "新预警：发热" and live["urgent"] is True
     assert live["link"] == "/community/alerts" and f"#{alert_id}" in live["body"]
     with smtp_server() as (port, box):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from rescity.core.notifications import Notification
-from tests.community.casework import World
 from tests.community.cases.test_cases_api import file, post
+from tests.community.casework import World
 
 
 def outbox(w: World) -> list[tuple[int, str, str, str | None]]:

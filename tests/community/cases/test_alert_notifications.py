@@ -1,7 +1,7 @@
 """A new alert puts exactly one notification for its grid worker in the outbox, in the
-alert's own transaction (on both drivers' code paths: the flow and the session helper), and
-control status changes and low stock reach the grid worker the same way; SQLite and
-PostgreSQL."""
+alert's own transaction (through the flow and the session helper); control status changes
+and low stock reach the grid worker the same way. Tested in this folder's small city, on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rescity.community.alerts.domain import Severity
 from rescity.community.alerts.services import raise_alert
 from rescity.community.control.notify import notify_grid_worker
 from rescity.core.notifications import Notification
-from tests.community.casework import World, clock, db_url, engine, world  # noqa: F401
+from tests.community.casework import World
 
 
 def outbox(w: World) -> list[Notification]:
