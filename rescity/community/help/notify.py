@@ -17,10 +17,11 @@ def tell_offers(s: Session, offers: Sequence[HelpOffer], now: datetime) -> None:
     if not offers:
         return
     s.flush()
-    users = dict(s.execute(select(Volunteer.id, Volunteer.user_id).where(
-        Volunteer.id.in_({o.volunteer_id for o in offers}))).tuples().all())
-    kinds = dict(s.execute(select(HelpRequest.id, HelpRequest.kind).where(
-        HelpRequest.id.in_({o.request_id for o in offers}))).tuples().all())
+    users = {vid: uid for vid, uid in s.execute(select(Volunteer.id, Volunteer.user_id).where(
+        Volunteer.id.in_({o.volunteer_id for o in offers})))}
+    kinds = {rid: kind for rid, kind in s.execute(select(HelpRequest.id, HelpRequest.kind)
+                                                   .where(HelpRequest.id.in_(
+                                                       {o.request_id for o in offers})))}
     for o in offers:
         user_id = users.get(o.volunteer_id)
         if user_id is not None:

@@ -28,8 +28,10 @@ def test_a_new_alert_reaches_the_grid_workers_stream_and_mailbox(
     tmp_path: Path, settings: Settings, engine: Any, session_factory: sessionmaker[Any],
 ) -> None:
     with session_factory() as s:
-        city = add_place(s, level=PlaceLevel.CITY, code="c", name_zh="城")
-        grid = add_place(s, level=PlaceLevel.GRID, code="g1", name_zh="网格一", parent=city)
+        grid = add_place(s, level=PlaceLevel.CITY, code="c", name_zh="城")
+        for level in (PlaceLevel.DISTRICT, PlaceLevel.SUBDISTRICT, PlaceLevel.COMMUNITY,
+                      PlaceLevel.GRID):
+            grid = add_place(s, level=level, code=level.value, name_zh=level.value, parent=grid)
         worker = create_user(s, username="grid.li", password="long-enough-pw", language="zh")
         grant_role(s, worker, "grid_worker", grid)
         set_preference(s, worker.id, PreferenceInput(email="li@grid.example",

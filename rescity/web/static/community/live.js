@@ -1,7 +1,8 @@
 // Keeps part of a page current without reloading: when a notification arrives (events from
 // /static/notifications/stream.js, loaded after this script) whose kind starts with
 // data-kinds (comma-separated) and, with data-same-link, whose link is this page, the page is
-// fetched again and the element data-region names is replaced by its new content.
+// fetched again and the element data-region names is replaced by its new content. That
+// element's data-stream says whether the stream is "open" or "reconnecting".
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -33,6 +34,10 @@
         if (again) { again = false; refresh(); }
       });
   }
+  document.addEventListener("rescity:stream", function (event) {
+    var region = document.getElementById(regionId);
+    if (region) { region.dataset.stream = event.detail.state; }
+  });
   document.addEventListener("rescity:notification", function (event) {
     if (wanted(event.detail)) { refresh(); }
   });
