@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rescity.community.alerts.adapters import Alert
+from rescity.community.shared import notices
 from rescity.core.accounts import RoleGrant
 from rescity.core.security.policy import Role
+from rescity.core.storage.flows import run_flow
 
 
 def ancestors(scope: str) -> list[str]:
@@ -76,4 +78,6 @@ def raise_alert(
         created_at=now,
     )
     session.add(alert)
+    session.flush()
+    run_flow(session, notices.alert_raised(alert.id, kind, severity, alert.assignee_id, now))
     return alert

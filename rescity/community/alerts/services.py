@@ -26,6 +26,7 @@ from rescity.community.alerts.adapters import (
     rules_above,
 )
 from rescity.community.alerts.domain import AlertKind, AlertStatus, Severity, can_move
+from rescity.community.shared import notices
 from rescity.community.shared.adapters import Resident
 from rescity.community.shared.errors import BadTransition, StaleVersion
 from rescity.community.shared.runtime import Runtime
@@ -98,11 +99,12 @@ def alert_raised(
             return found
     # Two requests raising the same key at once: the second one's insert conflicts on the
     # unique dedup_key and the caller's request is retried (idempotency makes that safe).
+    assignee = yield from _assignee(scope)
     alert_id = yield from insert_alert({
         "scope": scope, "kind": kind, "severity": severity.value,
         "status": AlertStatus.NEW.value, "source": source, "source_ref": source_ref,
         "subject_type": subject_type, "subject_id": subject_id, "dedup_key": dedup_key,
-        "detail": detail or {}, "assignee_id": (yield from _assignee(scope)),
+        "detail": detail or {}, "assignee_id": assignee,
         "created_at": now, "acknowledged_at": None, "acknowledged_by": None,
         "resolved_at": None, "resolved_by": None, "resolution": "", "version": 1,
     })
@@ -110,6 +112,7 @@ def alert_raised(
         None, kind=AuditKind.WRITE, action="community.alert.raise", record_type="alert",
         record_id=alert_id, scope=scope, detail={"kind": kind, "source": source},
     )
+    yield from notices.alert_raised(alert_id, kind, severity.value, assignee, now)
     return alert_id
 
 

@@ -24,6 +24,7 @@ from rescity.community.cases import domain as wo
 from rescity.community.cases.adapters import CaseEvent, Handler, WorkOrder
 from rescity.community.cases.domain import CaseStatus, Channel, Spot
 from rescity.community.cases.handlers import require_handler
+from rescity.community.cases.notify import case_changed
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.shared.errors import BadTransition
 from rescity.core import audit
@@ -100,6 +101,7 @@ def add_event(
         detail=detail or {},
     )
     session.add(ev)
+    case_changed(session, case, kind, now, principal.user_id if principal else None)
     return ev
 
 

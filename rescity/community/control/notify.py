@@ -1,6 +1,7 @@
 """Tell the grid worker responsible for a place: the one call that control status changes
-and supplies (low stock) make, so that a durable notification outbox can replace the alert
-row later without touching the callers."""
+and supplies (low stock) make. The alert it raises also puts a notification for that grid
+worker in the outbox, in the same transaction (see :mod:`rescity.community.shared.notices`);
+a retried change finds the alert by its key and notifies nobody twice."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ from rescity.community.help.domain import (
     availability_hours,
     window_bits,
 )
+from rescity.community.help.notify import tell_offers
 from rescity.community.help.status import escalate_if_due, refresh_status
 from rescity.community.help.volunteers import is_vetted
 from rescity.core import audit
@@ -138,6 +139,7 @@ def _match(s: Session, rt: OpsRuntime, rules: HelpRules, requests: list[HelpRequ
                                   expires_at=now + rules.ttl(req.urgency)))
         req.status, req.updated_at = HelpStatus.OFFERED.value, now
     s.add_all(rows)
+    tell_offers(s, rows, now)
     return len(rows)
 
 
@@ -225,6 +227,7 @@ def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, reque
     if req.status == HelpStatus.ESCALATED:
         req.status = HelpStatus.OPEN.value
     s.flush()
+    tell_offers(s, [offer], now)
     refresh_status(s, req, now)
     audit.record(s, principal, kind=AuditKind.WRITE, action="community.help.assign",
                  record_type="help_request", record_id=req.id, scope=req.scope,

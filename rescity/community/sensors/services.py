@@ -33,12 +33,14 @@ from rescity.community.cases.services import CaseInput, file_case_in
 from rescity.community.sensors import domain as sd
 from rescity.community.sensors.adapters import Device, SensorEvent, SensorReject
 from rescity.community.sensors.domain import Reading, Reject, Rule, SensorRules
+from rescity.community.shared import notices
 from rescity.community.shared.adapters import Resident
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, Problem
 from rescity.core.places import Place
 from rescity.core.security.policy import Principal, Role, Target, require
+from rescity.core.storage.flows import run_flow
 from rescity.core.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -263,7 +265,11 @@ def _apply_rules(s: Session, rt: OpsRuntime, rules: SensorRules,
             "resolution": "", "version": 1,
         })
     if alerts:
-        s.execute(insert(Alert), alerts)
+        ids = s.scalars(insert(Alert).returning(Alert.id, sort_by_parameter_order=True),
+                        alerts).all()
+        for alert_id, row in zip(ids, alerts, strict=True):  # tell each grid worker
+            run_flow(s, notices.alert_raised(alert_id, row["kind"], row["severity"],
+                                             row["assignee_id"], row["created_at"]))
     return len(alerts), cases
 
 

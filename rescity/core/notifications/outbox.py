@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from rescity.core.errors import InputError, Problem
 from rescity.core.notifications.models import Delivery, Notification, Preference
 from rescity.core.storage.db import utcnow
+from rescity.core.storage.flows import Flow, One, Run, Scalar, insert_all
 
 EMAIL = "email"
 WEBHOOK_PREFIX = "webhook:"
@@ -54,9 +55,7 @@ def notify(
     a second call with the same key for the same user returns the first notification and adds
     nothing, so retried requests do not notify twice.
     """
-    if link is not None and (not link.startswith("/") or link.startswith(("//", "/\\"))):
-        raise InputError([Problem("link", "must be a path on this site, e.g. /community")],
-                         source="notification")
+    _check_link(link)
     if dedupe_key is not None:
         existing = session.scalar(select(Notification).where(
             Notification.recipient_user_id == recipient_user_id,
@@ -76,6 +75,49 @@ def notify(
                              created_at=now))
     session.flush()
     return note
+
+
+def _check_link(link: str | None) -> None:
+    if link is not None and (not link.startswith("/") or link.startswith(("//", "/\\"))):
+        raise InputError([Problem("link", "must be a path on this site, e.g. /community")],
+                         source="notification")
+
+
+_BY_KEY = select(Notification.id).where(
+    Notification.recipient_user_id == bindparam("uid"),
+    Notification.dedupe_key == bindparam("key"))
+_PREF = select(Preference.email, Preference.email_enabled, Preference.webhooks).where(
+    Preference.user_id == bindparam("uid"))
+_NOTE_TABLE: Table = Notification.__table__  # type: ignore[assignment]
+_DELIVERY_TABLE: Table = Delivery.__table__  # type: ignore[assignment]
+_INSERT_NOTE = insert_all(_NOTE_TABLE, returning_id=True)
+_INSERT_DELIVERY = insert_all(_DELIVERY_TABLE)
+
+
+def notified(
+    *, recipient_user_id: int, kind: str, subject: str, body: str, now: datetime,
+    urgent: bool = False, link: str | None = None, dedupe_key: str | None = None,
+) -> Flow[int]:
+    """:func:`notify` as a flow (the notification's id), for services that run as flows on
+    either driver (check-ins and gate scans raising alerts on asyncpg). Same rules."""
+    _check_link(link)
+    if dedupe_key is not None:
+        found = yield Scalar(_BY_KEY, {"uid": recipient_user_id, "key": dedupe_key})
+        if found is not None:
+            return int(found)
+    row = yield One(_PREF, {"uid": recipient_user_id})
+    pref = None if row is None else Preference(email=row[0], email_enabled=row[1],
+                                               webhooks=list(row[2] or []))
+    note_id = int((yield Scalar(_INSERT_NOTE, {
+        "recipient_user_id": recipient_user_id, "kind": kind[:64],
+        "subject": " ".join(subject.split())[:200], "body": body, "urgent": urgent,
+        "link": link, "dedupe_key": dedupe_key, "created_at": now, "read_at": None})))
+    for channel in channels_for(pref):
+        yield Run(_INSERT_DELIVERY, {
+            "notification_id": note_id, "channel": channel, "status": "pending", "attempts": 0,
+            "next_attempt_at": now, "lease_owner": None, "lease_until": None,
+            "last_error": "", "created_at": now, "sent_at": None})
+    return note_id
 
 
 def recent(session: Session, user_id: int, *, after_id: int | None = None, limit: int = 50

@@ -203,3 +203,18 @@ def test_events_are_stored_minimally(world: World, devices: dict[str, str]) -> N
         stored = {c.name: getattr(row, c.name) for c in SensorEvent.__table__.columns}
     assert "red coat" not in json.dumps(stored, default=str)
     assert set(stored) == {"id", "device_id", "scope", "kind", "at", "seq", "value", "received_at"}
+
+
+def test_a_sensor_alert_notifies_the_grid_worker_once_even_when_redelivered(
+    world: World, devices: dict[str, str],
+) -> None:
+    from rescity.core.notifications import Notification
+
+    w = world
+    for _ in range(2):  # the device (or the broker) sends the same readings again
+        send(w, devices["dm-1"], ev("dm-1", 1, "open"), ev("dm-1", 2, "close"))
+    [a] = alerts(w)
+    with w.uow() as uow:
+        notes = [(n.recipient_user_id, n.kind, n.urgent, n.dedupe_key)
+                 for n in uow.session.scalars(select(Notification))]
+    assert notes == [(w.users["grid"], "alert.new", True, f"alert:{a.id}")]
