@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from rescity.community.alerts.raising import raise_alert
+from rescity.community.alerts.raising import ancestors, raise_alert
 from rescity.community.cases import domain as wo
 from rescity.community.cases import scoring as cs
 from rescity.community.cases.adapters import CaseEvent, Handler, WorkOrder
 from rescity.community.cases.domain import CaseStatus
 from rescity.community.cases.runtime import OpsRuntime
-from rescity.community.cases.services import add_event, get_case
+from rescity.community.cases.services import add_event, get_case, handler_for
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, PermissionDenied, Problem
@@ -35,6 +35,15 @@ class SweepResult:
     escalated: int
     alerts: int
     closed: int
+
+
+def level_scope(scope: str, level: int) -> str:
+    """Where escalation level ``level`` goes: the case's own place at level 1, then one place
+    up per level (grid → community → sub-district), never above the top of the hierarchy.
+    The alert is raised there, so it reaches the grid worker nearest that place rather than
+    the same grid worker at every level."""
+    up = ancestors(scope)
+    return up[max(0, len(up) - level)]
 
 
 def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
@@ -57,13 +66,16 @@ def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
         for n in range(case.escalation_level + 1, due + 1):
             add_event(s, case, "overdue" if n == 1 else "escalated", now,
                       detail={"level": n, "deadline": case.deadline_at.isoformat()})
+            scope = level_scope(case.scope, n)
+            handler = handler_for(s, levels.case_type(case.service_code).handler, scope)
             alert = raise_alert(
-                s, kind=levels.escalation_alert_kind, scope=case.scope,
+                s, kind=levels.escalation_alert_kind, scope=scope,
                 severity=SEVERITY_BY_LEVEL.get(n, "high"), source="work_order",
                 source_ref=f"case:{case.id}", subject_type="case", subject_id=case.id,
                 dedup_key=f"case:{case.id}:r{case.reopen_count}:level:{n}", now=now,
                 detail={"level": n, "service_code": case.service_code,
-                        "handler_id": case.handler_id},
+                        "handler_id": case.handler_id,
+                        "level_handler_id": handler.id if handler else None},
             )
             alerts += alert is not None
         case.escalation_level = due

@@ -162,11 +162,12 @@ def _request_arrays(requests: list[HelpRequest], rules: HelpRules, rt: OpsRuntim
 def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[str], busy: dict[int, int],
                       rules: HelpRules, now: datetime) -> hm.Volunteers:
     """Volunteer columns; ``areas[v, j]`` is true when volunteer v serves request scope j
-    (one of the places they listed contains it)."""
+    (one of the places they listed contains it, or, if they listed none, the place they
+    volunteer in does: a request without coordinates then matches by its grid)."""
     areas = np.zeros((len(volunteers), len(scopes)), dtype=bool)
     serving: dict[str, list[int]] = defaultdict(list)
     for i, v in enumerate(volunteers):
-        for path in v.areas:
+        for path in v.areas or [v.scope]:  # no areas listed: the place they volunteer in
             serving[path].append(i)
     for j, scope in enumerate(scopes):
         for path in ancestors(scope):
