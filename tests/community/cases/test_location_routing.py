@@ -161,20 +161,21 @@ def test_a_case_filed_in_the_app_with_coordinates_lands_in_its_grid(w: World) ->
 
 def test_an_overdue_case_escalates_one_place_up_to_another_recipient(w: World) -> None:
     staff(w, "grid_a1", "grid_worker", "a1")  # "grid" works on the community a
-    cid = int(post(w, key_for(w, "a"), (31.2, 121.40)).json()[0]["service_request_id"])
+    key = key_for(w, "a")
+    cid = int(post(w, key, (31.2, 121.40), service_code="streetlight")
+              .json()[0]["service_request_id"])
     assert case(w, cid).scope == w.places["a1"].path
-    w.clock.advance(hours=168 + 1)  # waste: general, 7 days
-    with w.uow() as uow:
-        sweep(uow, w.rt)
-    w.clock.advance(hours=24)  # the next level
-    with w.uow() as uow:
-        sweep(uow, w.rt)
+    for hours in (24 + 1, 12, 12):  # utilities: 24 h, then a level every 12 h
+        w.clock.advance(hours=hours)
+        with w.uow() as uow:
+            sweep(uow, w.rt)
     with w.uow() as uow:
         alerts = {a.detail["level"]: (a.scope, a.assignee_id) for a in uow.session.query(Alert)
                   .filter(Alert.subject_type == "case", Alert.subject_id == cid)}
     assert alerts[1] == (w.places["a1"].path, w.users["grid_a1"])
     assert alerts[2] == (w.places["a"].path, w.users["grid"])
-    assert alerts[1][1] != alerts[2][1]
+    # No grid worker on the sub-district: the department serving it (dept-d) gets level 3.
+    assert alerts[3] == (w.places["s"].path, w.users["dept"])
 
 
 def test_a_reporter_follows_a_merged_request_to_the_survivor(w: World) -> None:
