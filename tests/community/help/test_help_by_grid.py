@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rescity.community.help.adapters import HelpRequest
 from rescity.community.residents.households import ensure_dwelling, new_household
 from rescity.community.shared.adapters import Resident
 from rescity.core.places import Place
@@ -79,3 +80,18 @@ def test_the_help_page_shows_why_a_request_is_unmatched(world: World) -> None:
     w.client.cookies.set("rescity_lang", "zh")
     page = w.client.get("/community/help", headers=w.h["res"])
     assert "本网格暂无志愿者" in page.text
+
+
+def test_a_request_with_coordinates_lands_in_the_grid_containing_them(world: World) -> None:
+    from tests.community.cases.test_location_routing import BEIJING, IN_A2, draw
+
+    w = world
+    draw(w)
+    rid = ask(w, "grid", channel="phone", lat=IN_A2[0], lon=IN_A2[1])["id"]
+    with w.uow() as uow:
+        req = uow.session.get(HelpRequest, rid)
+        assert req is not None and req.scope == w.places["a2"].path
+    body = {"place": "a", "kind": "groceries", "contact_phone": "13812341234",
+            "lat": BEIJING[0], "lon": BEIJING[1], "channel": "phone"}
+    r = w.client.post("/api/community/help", json=body, headers=w.h["grid"])
+    assert r.status_code in (400, 422) and "lat/lon" in r.text
