@@ -95,6 +95,7 @@ def _value_domains() -> dict[str, set[str]]:
     from rescity.community.cases import domain as work_orders
     from rescity.community.health import domain as health
     from rescity.community.help import domain as help_requests
+    from rescity.community.help.unmatched import REASONS as UNMATCHED_REASONS
     from rescity.community.outbreak import domain as outbreak_domain
     from rescity.core.boundaries.importer import PROBLEM_KEYS
     from rescity.core.notifications.models import Status as DeliveryStatus
@@ -129,6 +130,7 @@ def _value_domains() -> dict[str, set[str]]:
         "ops.event.": _case_events(),
         "ops.help.done.": _help_page_outcomes(),
         "ops.help_kind.": set(help_requests.help_rules().kinds),
+        "ops.help.unmatched.": set(UNMATCHED_REASONS),
         "lang.name.": set(help_requests.help_rules().languages),
         "c.pf.": _personal_fields("name"),
         "c.pf_why.": _personal_fields("name"),

@@ -20,6 +20,7 @@ from rescity.community.cases.adapters import Handler, Open311Client, WorkOrder
 from rescity.community.cases.domain import OPEN_STATUSES, CaseStatus, Channel, open311_status
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.cases.services import CaseInput, file_case_in
+from rescity.community.shared.location import place_of_point
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, NotFound, PermissionDenied, Problem
@@ -85,14 +86,17 @@ class Open311Post:
 def file_request(uow: UnitOfWork, rt: OpsRuntime, post: Open311Post) -> WorkOrder:
     s = uow.session
     client = client_for_key(s, post.api_key)
-    scope = client.scope
+    area = s.get(Place, client.place_id)
     if post.jurisdiction_id:
         place = get_place(s, post.jurisdiction_id)
         if not contains(client.scope, place.path):
             raise PermissionDenied("this api_key may not file requests in that jurisdiction")
-        scope = place.path
+        area = place
     if post.lat is None and not post.address_string.strip() and not post.address_id.strip():
         raise InputError([Problem("location", "lat and long, address_string or address_id")])
+    # The key limits where a client may report; the point decides which grid the case is in.
+    located = place_of_point(s, post.lat, post.lon, within=area)
+    scope = located.path if located else (area.path if area else client.scope)
     address = post.address_string.strip() or post.address_id.strip()
     data = CaseInput(
         service_code=post.service_code, description=post.description, lat=post.lat,
@@ -190,4 +194,7 @@ def describe(case: WorkOrder, rt: OpsRuntime, handler: Handler | None, lang: str
         "lat": case.lat,
         "long": case.lon,
         "media_url": case.media[0] if case.media else "",
+        # Not in GeoReport v2: the request this one was merged into (follow that one).
+        "merged_into_service_request_id": (str(case.merged_into_id)
+                                           if case.merged_into_id is not None else None),
     }

@@ -27,9 +27,11 @@ from rescity.community.cases.handlers import require_handler
 from rescity.community.cases.notify import case_changed
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.shared.errors import BadTransition
+from rescity.community.shared.location import place_of_point
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import Conflict, InputError, NotFound, Problem
+from rescity.core.places import Place
 from rescity.core.security.policy import Principal, Target, is_allowed, require
 from rescity.core.storage.uow import UnitOfWork
 
@@ -184,8 +186,12 @@ def file_case(
         reporter = None
     else:
         raise InputError([Problem("channel", "resident, grid_worker or hotline")])
-    case = file_case_in(uow.session, rt, data, scope=scope, channel=channel, now=now,
-                        principal=principal, reporter_id=reporter)
+    # With coordinates the case goes to the innermost place containing them, inside the place
+    # it was filed for (a grid of the community, so the grid's worker and handler get it).
+    area = uow.session.scalar(select(Place).where(Place.path == scope))
+    located = place_of_point(uow.session, data.lat, data.lon, within=area)
+    case = file_case_in(uow.session, rt, data, scope=located.path if located else scope,
+                        channel=channel, now=now, principal=principal, reporter_id=reporter)
     uow.commit()
     return case
 

@@ -14,17 +14,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from rescity.community.alerts.raising import raise_alert
+from rescity.community.alerts.raising import ancestors, nearest_grant, raise_alert
 from rescity.community.cases import domain as wo
 from rescity.community.cases import scoring as cs
-from rescity.community.cases.adapters import CaseEvent, Handler, WorkOrder
+from rescity.community.cases.adapters import CaseEvent, Handler, HandlerMember, WorkOrder
 from rescity.community.cases.domain import CaseStatus
 from rescity.community.cases.runtime import OpsRuntime
-from rescity.community.cases.services import add_event, get_case
+from rescity.community.cases.services import add_event, get_case, handler_for
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, PermissionDenied, Problem
-from rescity.core.security.policy import Principal, visible_scopes
+from rescity.core.security.policy import Principal, Role, visible_scopes
 from rescity.core.storage.uow import UnitOfWork
 
 SEVERITY_BY_LEVEL = {1: "medium", 2: "high"}
@@ -35,6 +35,27 @@ class SweepResult:
     escalated: int
     alerts: int
     closed: int
+
+
+def level_scope(scope: str, level: int) -> str:
+    """Where escalation level ``level`` goes: the case's own place at level 1, then one place
+    up per level (grid → community → sub-district), never above the top of the hierarchy.
+    The alert is raised there, so it reaches the grid worker nearest that place rather than
+    the same grid worker at every level."""
+    up = ancestors(scope)
+    return up[max(0, len(up) - level)]
+
+
+def level_recipient(s: Session, case: WorkOrder, scope: str, handler: Handler | None
+                    ) -> int | None:
+    """Who an escalation level's alert goes to: the grid worker granted nearest the level's
+    place; where none is granted that high, a member of the handler serving that place;
+    failing both, the grid worker of the case's own place (never nobody when one exists)."""
+    found = nearest_grant(s, Role.GRID_WORKER, scope)
+    if found is None and handler is not None:
+        found = s.scalar(select(HandlerMember.user_id).where(
+            HandlerMember.handler_id == handler.id).order_by(HandlerMember.id).limit(1))
+    return found if found is not None else nearest_grant(s, Role.GRID_WORKER, case.scope)
 
 
 def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
@@ -57,13 +78,17 @@ def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
         for n in range(case.escalation_level + 1, due + 1):
             add_event(s, case, "overdue" if n == 1 else "escalated", now,
                       detail={"level": n, "deadline": case.deadline_at.isoformat()})
+            scope = level_scope(case.scope, n)
+            handler = handler_for(s, levels.case_type(case.service_code).handler, scope)
             alert = raise_alert(
-                s, kind=levels.escalation_alert_kind, scope=case.scope,
+                s, kind=levels.escalation_alert_kind, scope=scope,
+                assignee_id=level_recipient(s, case, scope, handler),
                 severity=SEVERITY_BY_LEVEL.get(n, "high"), source="work_order",
                 source_ref=f"case:{case.id}", subject_type="case", subject_id=case.id,
                 dedup_key=f"case:{case.id}:r{case.reopen_count}:level:{n}", now=now,
                 detail={"level": n, "service_code": case.service_code,
-                        "handler_id": case.handler_id},
+                        "handler_id": case.handler_id,
+                        "level_handler_id": handler.id if handler else None},
             )
             alerts += alert is not None
         case.escalation_level = due

@@ -20,10 +20,12 @@ from rescity.community.help import services as help_requests
 from rescity.community.help import volunteers
 from rescity.community.help.adapters import HelpOffer, HelpRequest, Volunteer
 from rescity.community.help.domain import OfferState, Vetting, help_rules
+from rescity.community.help.unmatched import REASONS, unmatched_reason
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal, visible_scopes
+from rescity.core.storage.db import utcnow
 from rescity.web.deps import CurrentPrincipal, UoW, allow
 
 router = APIRouter(prefix="/api/community", tags=["community: help"])
@@ -130,6 +132,9 @@ class HelpPublic(BaseModel):
     created_at: datetime
     delivered_at: datetime | None
     confirmed_at: datetime | None
+    unmatched_reason: str | None = Field(
+        default=None, description="why an open request has no volunteer yet: "
+        + ", ".join(REASONS))
 
 
 def _help(uow: UoW, req: HelpRequest) -> HelpPublic:
@@ -143,7 +148,8 @@ def _help(uow: UoW, req: HelpRequest) -> HelpPublic:
         description=req.description, vulnerable=req.vulnerable, home_visit=req.home_visit,
         money_handling=req.money_handling, volunteers_needed=req.volunteers_needed,
         volunteers=names, attempts=req.attempts, created_at=req.created_at,
-        delivered_at=req.delivered_at, confirmed_at=req.confirmed_at)
+        delivered_at=req.delivered_at, confirmed_at=req.confirmed_at,
+        unmatched_reason=unmatched_reason(uow.session, help_rules(), req, utcnow()))
 
 
 @router.post("/help", status_code=status.HTTP_201_CREATED)

@@ -144,15 +144,16 @@ def _match(s: Session, rt: OpsRuntime, rules: HelpRules, requests: list[HelpRequ
 
 
 def _request_arrays(requests: list[HelpRequest], rules: HelpRules, rt: OpsRuntime
-                    ) -> tuple[hm.Requests, list[str]]:
-    scopes = sorted({r.scope for r in requests})
+                    ) -> tuple[hm.Requests, list[tuple[str, bool]]]:
+    # An area is a place and whether the requests in it lack a point (those match by grid).
+    scopes = sorted({(r.scope, r.lat is None) for r in requests})
     scope_idx = {p: i for i, p in enumerate(scopes)}
     nan = float("nan")
     return hm.Requests(
         kind=np.array([rules.kinds.index(r.kind) for r in requests], dtype=np.int64),
         lat=np.array([r.lat if r.lat is not None else nan for r in requests]),
         lon=np.array([r.lon if r.lon is not None else nan for r in requests]),
-        area=np.array([scope_idx[r.scope] for r in requests], dtype=np.int64),
+        area=np.array([scope_idx[(r.scope, r.lat is None)] for r in requests], dtype=np.int64),
         lang_mask=np.array([rules.lang_mask(r.languages) for r in requests], dtype=np.int64),
         first_lang=np.array([rules.languages.index(r.languages[0]) if r.languages else -1
                              for r in requests], dtype=np.int64),
@@ -161,18 +162,22 @@ def _request_arrays(requests: list[HelpRequest], rules: HelpRules, rt: OpsRuntim
     ), scopes
 
 
-def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[str], busy: dict[int, int],
-                      rules: HelpRules, now: datetime) -> hm.Volunteers:
-    """Volunteer columns; ``areas[v, j]`` is true when volunteer v serves request scope j
-    (one of the places they listed contains it)."""
+def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[tuple[str, bool]],
+                      busy: dict[int, int], rules: HelpRules, now: datetime) -> hm.Volunteers:
+    """Volunteer columns; ``areas[v, j]`` is true when volunteer v serves request area j:
+    one of the places they listed contains it, or, for requests without a point (matched by
+    their grid), the place they volunteer in does when they listed none."""
     areas = np.zeros((len(volunteers), len(scopes)), dtype=bool)
     serving: dict[str, list[int]] = defaultdict(list)
+    home: dict[str, list[int]] = defaultdict(list)
     for i, v in enumerate(volunteers):
         for path in v.areas:
             serving[path].append(i)
-    for j, scope in enumerate(scopes):
+        if not v.areas:
+            home[v.scope].append(i)
+    for j, (scope, no_point) in enumerate(scopes):
         for path in ancestors(scope):
-            for i in serving.get(path, ()):
+            for i in [*serving.get(path, ()), *(home.get(path, ()) if no_point else ())]:
                 areas[i, j] = True
     nan = float("nan")
     return hm.Volunteers(

@@ -16,6 +16,7 @@ from rescity.community.help import services as help_requests
 from rescity.community.help import volunteers
 from rescity.community.help.adapters import HelpOffer, HelpRequest
 from rescity.community.help.domain import OfferState, help_rules
+from rescity.community.help.unmatched import unmatched_reason
 from rescity.community.shared.deps import back, grant_place_ids
 from rescity.core.errors import InputError, Problem
 from rescity.core.places import Place
@@ -40,6 +41,8 @@ def help_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
         "community_ops/help.html", rows=rows, rules=help_rules(), done=done,
         places=[p for p in places if p is not None], zone=rt.zone,
         coordinator=is_allowed(principal, "community.help.match"),
+        reasons={r.id: unmatched_reason(uow.session, help_rules(), r, rt.now())
+                 for r in rows if r.status == "open"},
         mine={r.id for r in rows if r.requester_id == principal.user_id})
 
 

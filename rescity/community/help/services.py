@@ -25,10 +25,11 @@ from rescity.community.help.status import escalate_if_due, refresh_status
 from rescity.community.help.volunteers import own_volunteer
 from rescity.community.shared.adapters import CareFlag, Resident
 from rescity.community.shared.errors import BadTransition
+from rescity.community.shared.location import place_of_point
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import Conflict, InputError, NotFound, PermissionDenied, Problem
-from rescity.core.places import get_place
+from rescity.core.places import contains, get_place
 from rescity.core.security.policy import Principal, Target, is_allowed, require
 from rescity.core.storage.uow import UnitOfWork
 
@@ -104,10 +105,14 @@ def create(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: HelpInpu
                 Target(scope=resident.scope, owner_id=resident.user_id))
         requester = requester if requester is not None else resident.user_id
         vulnerable = vulnerable or _has_care_flag(s, resident.id)
+    # With coordinates the request belongs to the innermost place containing them (a grid of
+    # the place given), so matching and the grid worker see it where it is.
+    located = place_of_point(s, data.lat, data.lon, within=place, field="lat/lon")
+    scope = located.path if located else _household_grid(s, principal, data, place.path)
     contact = {"name": data.contact_name.strip()[:100], "phone": data.contact_phone.strip()[:40],
                "address": data.address.strip()[:300]}
     req = HelpRequest(
-        scope=place.path, resident_id=data.resident_id, requester_id=requester,
+        scope=scope, resident_id=data.resident_id, requester_id=requester,
         created_by=principal.user_id, channel=data.channel, kind=data.kind,
         urgency=data.urgency, languages=list(dict.fromkeys(data.languages)),
         window_start=data.window_start, window_end=data.window_end,
@@ -127,6 +132,20 @@ def create(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: HelpInpu
                  detail={"channel": data.channel, "kind": data.kind})
     uow.commit()
     return req
+
+
+def _household_grid(s: Session, principal: Principal, data: HelpInput, scope: str) -> str:
+    """Without coordinates a request belongs to the requester's household's grid (the
+    resident it is for, else the requester's own record) when that lies inside ``scope``,
+    so volunteers of that grid match it; otherwise to ``scope`` itself."""
+    if data.resident_id is not None:
+        home = s.scalar(select(Resident.scope).where(Resident.id == data.resident_id))
+    elif data.channel == "self":
+        home = s.scalar(select(Resident.scope).where(Resident.user_id == principal.user_id)
+                        .limit(1))
+    else:
+        home = None
+    return home if home and contains(scope, home) else scope
 
 
 def _has_care_flag(s: Session, resident_id: int) -> bool:

@@ -1,0 +1,38 @@
+"""Where a report with coordinates belongs: the innermost place whose boundary contains it.
+
+Cases, Open311 requests and help requests call :func:`place_of_point`. A deployment that has
+loaded no boundary at all (``rescity places import``) keeps the place the caller was given:
+coordinates are then stored but do not move the report, as before boundaries existed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescity.core.boundaries import require_inside
+from rescity.core.errors import InputError, Problem
+from rescity.core.i18n import Translator
+from rescity.core.places import Place
+
+
+def has_boundaries(session: Session) -> bool:
+    """True once any place of the deployment has a boundary."""
+    return session.scalar(select(Place.id).where(Place.boundary.is_not(None)).limit(1)) is not None
+
+
+def place_of_point(
+    session: Session, lat: float | None, lon: float | None, *, within: Place | None = None,
+    field: str = "lat/long", t: Translator | None = None,
+) -> Place | None:
+    """The innermost place containing (lat, lon), inside ``within`` when given; ``None`` when
+    there are no coordinates or no boundaries are loaded. A point outside every boundary, or
+    outside ``within``, is an :class:`InputError` on ``field`` (which names the coordinates
+    the client sent)."""
+    if lat is None or lon is None or not has_boundaries(session):
+        return None
+    try:
+        return require_inside(session, lon, lat, within=within, t=t)
+    except InputError as exc:
+        raise InputError([Problem(field, p.message) for p in exc.problems],
+                         source="location") from None
