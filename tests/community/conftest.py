@@ -28,7 +28,7 @@ from rescity.community.shared.deps import get_runtime
 from rescity.community.shared.runtime import Runtime
 from rescity.core.accounts import create_user, grant_role, issue_api_token
 from rescity.core.config import Settings
-from rescity.core.places import PlaceLevel, add_place
+from rescity.core.places import PlaceLevel, add_place, get_place
 from rescity.core.security.passwords import hash_password
 from rescity.core.security.personal_data import new_key_spec
 from rescity.core.storage import migrate
@@ -203,3 +203,18 @@ def pg_shared() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+OTHER_AREA = "health_b"  # a health officer of community b only: an officer of another grid
+
+
+@pytest.fixture
+def world_with_other_officer(world: World) -> World:
+    """The world plus ``health_b``, health officer of community b (not of a's grids)."""
+    with UnitOfWork(world.factory) as uow:
+        s = uow.session
+        user = create_user(s, username=OTHER_AREA, password=PASSWORD, language="en")
+        grant_role(s, user, "health_officer", get_place(s, "b"))
+        world.tokens[OTHER_AREA] = issue_api_token(s, user)
+        uow.commit()
+    return world

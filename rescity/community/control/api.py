@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from rescity.community.control import permits, services
 from rescity.community.control.adapters import ControlStatus, ExitPermit
 from rescity.community.control.domain import status_kinds
 from rescity.community.shared.deps import Rt
+from rescity.community.shared.schemas import In
 from rescity.core.security.policy import Principal
 from rescity.web.deps import CurrentPrincipal, UoW, allow
 
@@ -29,19 +30,9 @@ class StatusKindPublic(BaseModel):
     colour: str
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, not in the driver.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
-class StatusCreate(_In):
+class StatusCreate(In):
     place: str = Field(max_length=64, description="place code: a grid, or any place above")
     status: str = Field(max_length=30)
     building: str = Field(default="", max_length=40, description="empty: the whole place")
@@ -112,7 +103,7 @@ def buildings(uow: UoW, rt: Rt, principal: Reader) -> list[BuildingPublic]:
             for r in services.building_board(uow, principal, rt.now())]
 
 
-class PermitCreate(_In):
+class PermitCreate(In):
     resident_id: int = Field(ge=1, le=2**31 - 1)
     reason: str = Field(max_length=30, description="medical, work, care or other")
     valid_from: datetime | None = None

@@ -1,24 +1,14 @@
-"""The base of every community API input (unknown fields and NUL characters refused) and the
-largest row id. Each capability keeps its own schemas, one per purpose, so a response can
-never leak a field by accident."""
+"""The base of every community API input (unknown fields refused; NUL characters are refused
+for every route by rescity/web/json_guard.py) and the largest row id. Each capability keeps
+its own schemas, one per purpose, so a response can never leak a field by accident."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, not in the driver.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 # A row id as the tables store it (INTEGER keys): anything else names no row and is refused

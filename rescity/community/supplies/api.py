@@ -4,13 +4,14 @@ numbers (a negative or zero one is refused with 422), unknown items and stores a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from rescity.community.shared.deps import Rt
+from rescity.community.shared.schemas import In
 from rescity.community.supplies import rounds, services
 from rescity.community.supplies.adapters import Delivery, Lot, Round, SupplyRequest
 from rescity.web.deps import CurrentPrincipal, Language, UoW
@@ -20,19 +21,9 @@ MAX_ID = 2**31 - 1  # row ids are INTEGER
 Qty = Annotated[int, Field(gt=0, le=services.MAX_QTY, strict=True)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: refuse it here, naming the field, not in the driver.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
-class ItemCreate(_In):
+class ItemCreate(In):
     code: str = Field(min_length=1, max_length=64)
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(default="", max_length=200)
@@ -49,7 +40,7 @@ class ItemPublic(BaseModel):
     low_stock: int
 
 
-class StoreCreate(_In):
+class StoreCreate(In):
     place: str = Field(max_length=64)
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(default="", max_length=200)
@@ -62,7 +53,7 @@ class StorePublic(BaseModel):
     place_id: int
 
 
-class ReceiptCreate(_In):
+class ReceiptCreate(In):
     item: str = Field(max_length=64)
     qty: Qty
     lot_code: str = Field(default="", max_length=64)
@@ -79,7 +70,7 @@ class LotPublic(BaseModel):
     qty: int
 
 
-class TransferCreate(_In):
+class TransferCreate(In):
     from_store: str = Field(max_length=64)
     to_store: str = Field(max_length=64)
     item: str = Field(max_length=64)
@@ -95,7 +86,7 @@ class StockPublic(BaseModel):
     lots: list[LotPublic]
 
 
-class RequestCreate(_In):
+class RequestCreate(In):
     item: str = Field(max_length=64)
     qty: Qty
     household_id: int | None = Field(default=None, ge=1, le=MAX_ID)
@@ -112,12 +103,12 @@ class RequestPublic(BaseModel):
     created_at: datetime
 
 
-class PackageLine(_In):
+class PackageLine(In):
     item: str = Field(max_length=64)
     qty: Qty
 
 
-class RoundCreate(_In):
+class RoundCreate(In):
     store: str = Field(max_length=64)
     grid: str = Field(max_length=64)
     building: str = Field(default="", max_length=40)
@@ -157,7 +148,7 @@ class RoundPublic(BaseModel):
     deliveries: list[DeliveryPublic]
 
 
-class NoteIn(_In):
+class NoteIn(In):
     note: str = Field(default="", max_length=300)
 
 

@@ -249,7 +249,7 @@ def list_requests(session: Session, principal: Principal, *, status: str | None 
         cond = or_(cond, SupplyRequest.household_id == mine)
     stmt = select(SupplyRequest).where(cond).order_by(SupplyRequest.id.desc()).limit(500)
     if status:
-        stmt = stmt.where(SupplyRequest.status == status.replace("\x00", ""))
+        stmt = stmt.where(SupplyRequest.status == status)
     return list(session.scalars(stmt))
 
 

@@ -201,13 +201,15 @@ def _fill(value: Any, params: dict[str, Any]) -> Any:
         return value.format(**params)
     if isinstance(value, dict):
         return {k: _fill(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, params) for v in value]
     return value
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
-def test_each_role_gets_exactly_what_the_table_says(world: World, row: Row) -> None:
+def check_row(world: World, row: Row, roles: tuple[str, ...] = ROLES) -> list[str]:
+    """Call ``row`` as each role (a fresh setup for each); the mismatches, one line each."""
     wrong = []
-    for role in ROLES:
+    for role in roles:
         params = {**world.ids, **(row.setup(world) if row.setup else {})}
         # Anonymous unsafe requests fail the CSRF check (403) before authentication (401).
         anonymous = 401 if row.method == "GET" else 403
@@ -218,6 +220,12 @@ def test_each_role_gets_exactly_what_the_table_says(world: World, row: Row) -> N
         r = world.call(role, row.method, _fill(row.path, params), **kwargs)
         if r.status_code != expected:
             wrong.append(f"{role}: expected {expected}, got {r.status_code} {r.text[:120]}")
+    return wrong
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_each_role_gets_exactly_what_the_table_says(world: World, row: Row) -> None:
+    wrong = check_row(world, row)
     assert not wrong, "\n".join(wrong)
 
 
@@ -261,7 +269,9 @@ def test_the_table_covers_every_community_api_endpoint(world: World) -> None:
                                       prefix + route.include_context.prefix)
 
     from tests.community.cases.test_authz import TABLE as CASE_TABLE
+    from tests.community.control.test_authz import TABLE as CONTROL_TABLE
     from tests.community.help.test_authz_help_sensors import TABLE as HELP_TABLE
+    from tests.community.supplies.test_authz import TABLE as SUPPLIES_TABLE
 
     # The case-work endpoints have their own tables (same shape); tracing's roles are checked
     # in tests/community/tracing/test_api.py, endpoint by endpoint.
@@ -272,6 +282,7 @@ def test_the_table_covers_every_community_api_endpoint(world: World) -> None:
                # two records per call: tests/community/cases/test_cases_api.py checks its roles
                ("POST", "/api/community/cases/{case_id}/merge")]
     rows = {(r.method, r.path.split("?")[0]) for r in (*ROWS, *CASE_TABLE, *HELP_TABLE)}
+    rows |= {(r.method, r.path.split("?")[0]) for r in (*CONTROL_TABLE, *SUPPLIES_TABLE)}
     rows |= set(tracing)
     missing = []
     seen = 0
