@@ -67,6 +67,16 @@ UoW = Annotated[UnitOfWork, Depends(get_uow)]
 
 R = TypeVar("R")
 
+
+def app_singleton(request: Request, key: str, create: Callable[[], R]) -> R:
+    """One object per app (a module's runtime), built on first use and kept on ``app.state``
+    under ``key``, so that tests can put their own there (a controlled clock, fixed noise)."""
+    found: R | None = getattr(request.app.state, key, None)
+    if found is None:
+        found = create()
+        setattr(request.app.state, key, found)
+    return found
+
 # Threads for the database work of the hottest endpoints on SQLite (see run_submission): as many as
 # the engine's pool holds connections (rescity.core.storage.db), so none waits for one.
 BLOCKING_THREADS = 10

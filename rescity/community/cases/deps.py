@@ -12,17 +12,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from rescity.community.cases.runtime import OpsRuntime
-from rescity.web.deps import Ctx
+from rescity.web.deps import Ctx, app_singleton
 
 STATE_KEY = "community_ops_runtime"
 
 
 def get_runtime(request: Request, ctx: Ctx) -> OpsRuntime:
-    rt: OpsRuntime | None = getattr(request.app.state, STATE_KEY, None)
-    if rt is None:
-        rt = OpsRuntime.create(ctx.settings)
-        setattr(request.app.state, STATE_KEY, rt)
-    return rt
+    return app_singleton(request, STATE_KEY, lambda: OpsRuntime.create(ctx.settings))
 
 
 Runtime = Annotated[OpsRuntime, Depends(get_runtime)]

@@ -8,17 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from rescity.community.outbreak.runtime import OutbreakRuntime
-from rescity.web.deps import Ctx
+from rescity.web.deps import Ctx, app_singleton
 
 STATE_KEY = "outbreak_runtime"
 
 
 def get_runtime(request: Request, ctx: Ctx) -> OutbreakRuntime:
-    rt: OutbreakRuntime | None = getattr(request.app.state, STATE_KEY, None)
-    if rt is None:
-        rt = OutbreakRuntime.create(ctx.settings)
-        setattr(request.app.state, STATE_KEY, rt)
-    return rt
+    return app_singleton(request, STATE_KEY, lambda: OutbreakRuntime.create(ctx.settings))
 
 
 Runtime = Annotated[OutbreakRuntime, Depends(get_runtime)]

@@ -16,16 +16,13 @@ from rescity.core.errors import InputError, Problem
 from rescity.core.ids import is_id_text
 from rescity.core.places import Place
 from rescity.core.security.policy import Principal, Target, require
-from rescity.web.deps import CurrentPrincipal, UoW
+from rescity.web.deps import CurrentPrincipal, UoW, app_singleton
 
 
 async def get_runtime(request: Request) -> Runtime:
     """Built once per app from its settings; tests override this to control the clock."""
-    runtime: Runtime | None = getattr(request.app.state, "community_runtime", None)
-    if runtime is None:
-        runtime = Runtime.create(request.app.state.ctx.settings)
-        request.app.state.community_runtime = runtime
-    return runtime
+    return app_singleton(request, "community_runtime",
+                         lambda: Runtime.create(request.app.state.ctx.settings))
 
 
 Rt = Annotated[Runtime, Depends(get_runtime)]

@@ -19,7 +19,7 @@ from rescity.community.tracing.domain import RETENTION_DAYS, SLOT_SECONDS, Venue
 from rescity.community.tracing.services import TracingRuntime
 from rescity.core.places import get_place
 from rescity.core.security.policy import Principal
-from rescity.web.deps import Ctx, CurrentPrincipal, UoW, allow
+from rescity.web.deps import Ctx, CurrentPrincipal, UoW, allow, app_singleton
 
 STATE_KEY = "community_tracing_runtime"
 CHECKIN_PATH = "/trace"
@@ -29,11 +29,7 @@ router = APIRouter(prefix="/api/community/tracing", tags=["community: presence t
 
 def get_runtime(request: Request, ctx: Ctx) -> TracingRuntime:
     """Built once per app; tests replace it (``app.state.community_tracing_runtime``)."""
-    rt: TracingRuntime | None = getattr(request.app.state, STATE_KEY, None)
-    if rt is None:
-        rt = TracingRuntime.create(ctx.settings)
-        setattr(request.app.state, STATE_KEY, rt)
-    return rt
+    return app_singleton(request, STATE_KEY, lambda: TracingRuntime.create(ctx.settings))
 
 
 Runtime = Annotated[TracingRuntime, Depends(get_runtime)]
