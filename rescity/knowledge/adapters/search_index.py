@@ -63,11 +63,14 @@ _PG_DDL = (
     # ranking reads rank_tsv for every match: in the row, never out of line (TOAST)
     "ALTER TABLE kb_search_pg ALTER COLUMN rank_tsv SET STORAGE MAIN",
 )
-# PostgreSQL ranks on the title and the first tokens of the body (summary, abstract…): a
-# small tsvector kept in the row (STORAGE MAIN: about 3 kB with the concept tokens, which
-# PostgreSQL would otherwise move out of line), so ranking thousands of matches does not
-# read every full tsvector. Matching still uses the full ``tsv`` through the GIN index.
-RANK_TOKENS = 150
+# PostgreSQL ranks on the title and the first tokens of the body (the concept tokens and
+# bilingual keywords come first, then summary, abstract…): a small tsvector kept in the row
+# (STORAGE MAIN), so ranking thousands of matches does not read every full tsvector.
+# Matching still uses the full ``tsv`` through the GIN index. 60 tokens (≈ 1.7 kB) rather
+# than 150 (≈ 3.1 kB): every match's row is read for its filter columns, and the smaller
+# lead halves the table's pages; the query-pair results (bench/knowledge_queries.py) are
+# the same with either. Rows written before the change keep their lead until reindexed.
+RANK_TOKENS = 60
 # Added to the score of records that match the query without its linked concepts (see
 # :meth:`~rescity.knowledge.domain.thesaurus.Thesaurus.expansions`): they rank above every
 # record found only through a narrower or related concept (scores themselves stay below 100).
