@@ -74,7 +74,10 @@ def pg_server_url() -> Iterator[str]:
     yield url
     with admin.connect() as conn:
         conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            # Only this login's own sessions: an autovacuum worker on the database is a
+            # superuser process a non-superuser may not end (DROP DATABASE stops it itself).
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                 " AND usename = current_user AND pid <> pg_backend_pid()"),
             {"n": name},
         )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
