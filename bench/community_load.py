@@ -344,7 +344,8 @@ def one_run(setting: str, args: argparse.Namespace) -> Measured:
     finally:
         with admin.connect() as conn:
             conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                " AND usename = current_user AND pid <> pg_backend_pid()"),
                 {"n": name})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
