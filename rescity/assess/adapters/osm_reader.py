@@ -45,6 +45,29 @@ NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "health
                         "man_made", "leisure", "religion", "industrial", "military", "railway",
                         "public_transport", "emergency", "aeroway", "power")
 POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
+# Mapped objects under those keys that occupy no floor space: street furniture, parking,
+# signposts and outdoor sights (OSM wiki, amenity "Facilities" / "Waste management" / "Others"
+# and tourism=information …). They are not establishments, so they neither claim floor
+# area from housing nor make a building mixed use (services/dwellings.py).
+NOT_ESTABLISHMENTS = {
+    "amenity": frozenset({
+        "bench", "waste_basket", "waste_disposal", "recycling", "vending_machine",
+        "bicycle_parking", "motorcycle_parking", "parking", "parking_entrance", "parking_space",
+        "telephone", "fountain", "drinking_water", "water_point", "post_box", "letter_box",
+        "atm", "toilets", "shelter", "clock", "bicycle_rental", "charging_station", "taxi",
+        "grit_bin", "hunting_stand", "public_bookcase", "bbq", "dog_toilet", "lounger",
+        "photo_booth", "ticket_validator", "car_sharing", "give_box", "compressed_air",
+        "parcel_locker", "payment_terminal", "table", "smoking_area", "trolley_bay",
+        "device_charging_station", "bicycle_repair_station", "kneipp_water_cure", "watering_place",
+        "loading_dock", "boat_storage", "bus_stop", "ferry_terminal", "grave_yard",
+        "sanitary_dump_station", "waste_transfer_station", "street_lamp", "hitching_post",
+        "feeding_place", "animal_shelter_box", "water_tap", "urinal", "shower", "bicycle_wash",
+    }),
+    "tourism": frozenset({
+        "information", "artwork", "viewpoint", "picnic_site", "camp_site", "caravan_site",
+        "camp_pitch", "attraction", "yes",
+    }),
+}
 METRES_PER_STOREY = 3.0
 _POI_SET = frozenset(POI_KEYS)
 _NAN = float("nan")
@@ -113,6 +136,17 @@ def _levels(tags: dict[str, str]) -> float:
             return _NAN
         value = round(height / METRES_PER_STOREY) if height > 0 else float("nan")
     return value if 0 < value < 200 else float("nan")
+
+
+def is_establishment(tags: dict[str, str]) -> bool:
+    """Whether a node's tags say it is a shop, office, restaurant, practice … (something that
+    uses floor space), not street furniture or an outdoor sight (:data:`NOT_ESTABLISHMENTS`).
+    A node is one when any of its POI keys has a value outside that list."""
+    for key in POI_KEYS:
+        value = tags.get(key)
+        if value is not None and value not in NOT_ESTABLISHMENTS.get(key, ()):
+            return True
+    return False
 
 
 def _use(tags: dict[str, str]) -> str:
@@ -203,7 +237,7 @@ class _Collector:
         if items:
             pt = shapely.Point(loc.lon, loc.lat)
             self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
-        if not _POI_SET.isdisjoint(tags):
+        if is_establishment(tags):
             self.poi.append((loc.lon, loc.lat))
         if tags.get("place") in PLACES and _name(tags):
             pt = shapely.Point(loc.lon, loc.lat)
