@@ -85,7 +85,9 @@ class Feature:
     items: list[int] = field(default_factory=list)
     building: str = ""
     levels: float = float("nan")
-    use: str = ""  # buildings: "residential", "service" (shop, office …), "other" or ""
+    # buildings: "residential", "service" (shop, office …), "other", "address" (a house number
+    # and nothing else) or ""
+    use: str = ""
 
 
 @dataclass
@@ -151,12 +153,15 @@ def is_establishment(tags: dict[str, str]) -> bool:
 
 def _use(tags: dict[str, str]) -> str:
     """What a building's own tags say about its use (evidence for ``building=yes``)."""
-    if tags.get("building:use") in ("residential", "apartments") or "residential" in tags:
+    if (tags.get("building:use") in ("residential", "apartments") or "residential" in tags
+            or _number(tags.get("building:flats", "")) > 0):
         return "residential"
     if not _POI_SET.isdisjoint(tags):
         return "service"  # a shop, office or amenity in (or as) the building
     if not _NON_RES_SET.isdisjoint(tags) or tags.get("building:use"):
         return "other"
+    if "addr:housenumber" in tags:
+        return "address"  # a house number and no other use: someone's door, not a barn's
     return ""
 
 
