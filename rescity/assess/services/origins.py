@@ -321,8 +321,9 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
                      "try --origins buildings or --origins h3")], source=osm.path)
     gdf = gdf.reset_index(drop=True)
     raster = config.origins.population_raster
-    info = (apply_population_raster(gdf, raster, crs) if raster
-            else {"source": "floor_area" if kind != "h3" else "residential_areas"})
+    info: dict[str, Any] = (
+        apply_population_raster(gdf, raster, crs) if raster
+        else {"source": "floor_area" if kind != "h3" else "residential_areas"})
     info |= checks
     info["kind"] = kind
     info["population_by_source"] = by_source(gdf)
