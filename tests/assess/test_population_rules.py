@@ -16,7 +16,7 @@ import shapely
 from rescity.assess.adapters.osm_reader import _use, is_establishment, read_osm
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.taxonomy import load_taxonomy
-from rescity.assess.services.dwellings import service_share, village
+from rescity.assess.services.dwellings import dwelling_mask, service_share, village
 from rescity.assess.services.origins import MIN_MAPPED_AREAS, by_source, land_density
 
 CRS = "EPSG:32633"
@@ -113,6 +113,17 @@ def test_typed_houses_and_numbered_small_buildings_stand_for_a_village() -> None
     assert village(bld, candidates, cfg).tolist() == [True, False, True, False, False, False]
     off = build_config({"origins": {"built_up_coverage": 0.0}})
     assert not village(bld, candidates, off).any()
+
+
+def test_a_numbered_plain_building_is_a_dwelling_only_where_the_rules_place_it() -> None:
+    cfg = build_config()
+    bld = _frame([120, 120, 120, 120], [0, 1000, 2000, 3000], ["yes"] * 4,
+                 ["address", "address", "", "other"])
+    in_res = np.array([False, False, False, False])
+    placed = np.array([True, False, True, True])  # what built_up() | village() returned
+    assert dwelling_mask(bld, in_res, cfg, placed).tolist() == [True, False, True, False]
+    # In residential land the number is not needed, and another use still rules it out.
+    assert dwelling_mask(bld, ~in_res, cfg, None).tolist() == [True, True, True, False]
 
 
 def _areas(centres: list[tuple[float, float]], per_km2: list[float],
