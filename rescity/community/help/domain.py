@@ -66,6 +66,7 @@ class Vetting(StrEnum):
     PENDING = "pending"
     VETTED = "vetted"
     REJECTED = "rejected"
+    SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True)
