@@ -215,7 +215,7 @@ def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, reque
         raise InputError([Problem("request", f"it is {req.status}")])
     problems = []
     if rules.needs_vetting(req.vulnerable) and not is_vetted(vol, now):
-        problems.append(Problem("volunteer", "not vetted: cannot help a vulnerable person"))
+        problems.append(Problem("volunteer", "not vetted (or the vetting expired)"))
     home = community_path(req.scope)
     if home is None or community_path(vol.scope) != home:
         problems.append(Problem("volunteer", "serves another community"))
