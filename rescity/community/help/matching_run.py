@@ -116,8 +116,11 @@ def _match(s: Session, rt: OpsRuntime, rules: HelpRules, requests: list[HelpRequ
         HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED])
     ).group_by(HelpOffer.volunteer_id)).all())
     asked: dict[int, set[int]] = defaultdict(set)
+    # not asked again: who has or had the request (an offer withdrawn because the request
+    # or the volunteer was stopped does not count against the volunteer)
     for rid, vid in s.execute(select(HelpOffer.request_id, HelpOffer.volunteer_id).where(
-            HelpOffer.request_id.in_([r.id for r in requests]))):
+            HelpOffer.request_id.in_([r.id for r in requests]),
+            HelpOffer.state != OfferState.WITHDRAWN)):
         asked[rid].add(vid)
     r_arr, scopes = _request_arrays(requests, rules, now, rt)
     v_arr = _volunteer_arrays(volunteers, scopes, busy, rules, now)
