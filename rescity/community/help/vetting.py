@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from rescity.community.cases.runtime import OpsRuntime
@@ -143,7 +143,7 @@ class Found:
     vetted: bool            # vetted and the vetting still valid
 
 
-def _scope_filter(principal: Principal) -> list[object]:
+def _scope_filter(principal: Principal) -> list[ColumnElement[bool]]:
     """The volunteers the caller may list: those of places under a grant allowing it, and
     those registered on the community of such a place (they serve all of its grids)."""
     scopes = visible_scopes(principal, LIST_ACTION)
@@ -177,7 +177,7 @@ def search(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, q: Search,
     cond = _scope_filter(principal)
     if not cond:
         raise PermissionDenied(f"{principal.username} may not list volunteers")
-    stmt = select(Volunteer).where(or_(*cond)).order_by(Volunteer.id.desc()).limit(LIMIT)  # type: ignore[arg-type]
+    stmt = select(Volunteer).where(or_(*cond)).order_by(Volunteer.id.desc()).limit(LIMIT)
     if q.state:
         stmt = stmt.where(Volunteer.vetting_state == q.state)
     if grid_path:

@@ -90,8 +90,8 @@ def ask(w: World, **over: Any) -> int:
 
 
 def reason(w: World, rid: int) -> str | None:
-    return w.client.get(f"/api/community/help/{rid}", headers=w.h["grid"]).json()[
-        "unmatched_reason"]
+    body = w.client.get(f"/api/community/help/{rid}", headers=w.h["grid"]).json()
+    return str(body["unmatched_reason"]) if body["unmatched_reason"] else None
 
 
 def match(w: World) -> int:
