@@ -56,6 +56,13 @@ def sign_up(uow: UnitOfWork, rt: OpsRuntime, principal: Principal | None, data: 
             problems.append(Problem("username", "choose a user name to sign in with"))
         if len(data.password) < MIN_PASSWORD:
             problems.append(Problem("password", f"at least {MIN_PASSWORD} characters"))
+    unknown = [x for x in data.skills if x not in rules.skills]
+    if unknown:
+        problems.append(Problem("skills", f"unknown {unknown}; one of {list(rules.skills)}"))
+    try:
+        shifts.parse_slots(data.slots)
+    except InputError as exc:
+        problems.extend(exc.problems)
     grid = s.scalar(select(Place).where(Place.code == data.grid))
     if grid is None or grid.level != PlaceLevel.GRID:
         problems.append(Problem("grid", f"no grid '{data.grid}'"))

@@ -90,6 +90,12 @@ def _check(session: Session, data: VolunteerInput, rules: HelpRules, place_path:
     return paths, slots
 
 
+def normal_phone(value: str) -> str:
+    """``139 1234-5678`` → ``13912345678`` (digits and a leading +), as dialled."""
+    value = value.strip()
+    return ("+" if value.startswith("+") else "") + "".join(c for c in value if c.isdigit())
+
+
 def _phone_like(value: str) -> bool:
     return all(c.isdigit() or c in " +-()" for c in value) and any(c.isdigit() for c in value)
 
@@ -149,9 +155,10 @@ def create(s: Session, rt: OpsRuntime, user_id: int, place: Place, data: Volunte
     if s.scalar(select(Volunteer.id).where(Volunteer.user_id == user_id)):
         raise Conflict("already registered as a volunteer")
     areas, slots = _check(s, data, rules, place.path)
+    phone = normal_phone(data.phone)
     v = Volunteer(
         user_id=user_id, scope=place.path, display_name=data.display_name.strip(),
-        phone_sealed=rt.cipher.seal(data.phone, context=PHONE_CONTEXT) if data.phone else None,
+        phone_sealed=rt.cipher.seal(phone, context=PHONE_CONTEXT) if phone else None,
         skills=sorted(set(data.skills)), languages=list(dict.fromkeys(data.languages)),
         areas=areas, lat=data.lat, lon=data.lon, radius_km=data.radius_km,
         availability=data.availability, slots=slots, capacity=data.capacity,
