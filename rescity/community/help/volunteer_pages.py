@@ -35,17 +35,19 @@ def _grids(uow: UoW) -> list[tuple[Place, list[Place]]]:
 
 
 def _signup_page(page: Page, uow: UoW, principal: OptionalPrincipal, *, status_code: int = 200,
-                 error: str = "", values: dict[str, object] | None = None) -> Response:
+                 error: str = "", values: dict[str, object] | None = None, done: str = ""
+                 ) -> Response:
     mine = own_volunteer(uow.session, principal) if principal else None
     return page.render(
         "community_ops/volunteer_signup.html", status_code=status_code, rules=help_rules(),
         groups=_grids(uow), days=shifts.DAYS, error=error, values=values or {},
-        volunteer=mine, consent_version=CONSENT_VERSION)
+        volunteer=mine, consent_version=CONSENT_VERSION, done=done == "slots",
+        extra_rows=range(len(mine.slots) if mine else 0, (len(mine.slots) if mine else 0) + 3))
 
 
 @router.get("/community/volunteers/signup")
-def signup_page(page: Page, uow: UoW, principal: OptionalPrincipal) -> Response:
-    return _signup_page(page, uow, principal)
+def signup_page(page: Page, uow: UoW, principal: OptionalPrincipal, done: str = "") -> Response:
+    return _signup_page(page, uow, principal, done=done)
 
 
 async def _slots_from_form(request: Request) -> list[dict[str, str]]:
@@ -58,6 +60,31 @@ async def _slots_from_form(request: Request) -> list[dict[str, str]]:
             out.append({"day": day, "start": start, "end": "24:00" if end == "00:00" and
                         start != "00:00" else end})
     return out
+
+
+async def _slots_from_rows(request: Request) -> list[dict[str, str]]:
+    """Numbered rows on the shifts form: ``day_0`` / ``start_0`` / ``end_0`` …"""
+    form = await request.form()
+    out = []
+    for i in range(shifts.MAX_SLOTS):
+        day, start, end = (str(form.get(f"{k}_{i}", "")) for k in ("day", "start", "end"))
+        if start or end:
+            out.append({"day": day, "start": start, "end": "24:00" if end == "00:00" and
+                        start != "00:00" else end})
+    return out
+
+
+@router.post("/community/volunteers/me/slots")
+async def slots_form(request: Request, page: Page, uow: UoW, rt: Runtime,
+                     principal: CurrentPrincipal) -> Response:
+    """A volunteer changes their weekly shifts (every row empty: any time)."""
+    try:
+        signup.set_slots(uow, rt, principal, await _slots_from_rows(request))
+    except InputError as exc:
+        uow.rollback()
+        return _signup_page(page, uow, principal, status_code=422,
+                            error="; ".join(str(p) for p in exc.problems))
+    return back("/community/volunteers/signup?done=slots")
 
 
 @router.post("/community/volunteers/signup")

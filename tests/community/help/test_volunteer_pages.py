@@ -111,3 +111,22 @@ def test_the_grid_worker_sees_masked_phones_reveals_them_on_record_and_vets(
     assert volunteer_of(w, "res").vetting_state == "vetted"
     after = w.client.get(r.headers["location"], headers=w.h["grid"])
     assert 'id="done"' in after.text and f'id="vol-{vid}"' not in after.text
+
+
+def test_a_volunteer_changes_their_shifts_on_the_page(world: World) -> None:
+    w = world
+    w.client.post("/community/volunteers/signup", headers=w.h["res"], data=FORM)
+    page = w.client.get("/community/volunteers/signup", headers=w.h["res"])
+    assert 'id="slots-form"' in page.text and 'value="22:00"' in page.text
+    # keep Monday morning, drop Friday night (emptied), add Sunday until midnight
+    r = w.client.post("/community/volunteers/me/slots", headers=w.h["res"], data={
+        "day_0": "mon", "start_0": "08:00", "end_0": "10:00",
+        "day_1": "fri", "start_1": "", "end_1": "",
+        "day_2": "sun", "start_2": "20:00", "end_2": "00:00"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert volunteer_of(w, "res").slots == [{"day": "mon", "start": "08:00", "end": "10:00"},
+                                            {"day": "sun", "start": "20:00", "end": "24:00"}]
+    bad = w.client.post("/community/volunteers/me/slots", headers=w.h["res"],
+                        data={"day_0": "mon", "start_0": "08:00", "end_0": ""})
+    assert bad.status_code == 422 and "slots[0].end" in bad.text
+    assert len(volunteer_of(w, "res").slots) == 2  # unchanged
