@@ -29,6 +29,7 @@ from rescity.community.help.adapters import HelpOffer, HelpRequest, Volunteer
 from rescity.community.help.domain import HelpStatus, OfferState, Vetting
 from rescity.community.help.status import refresh_status
 from rescity.community.help.volunteers import PHONE_CONTEXT, is_vetted, may_vet
+from rescity.community.shared import notices
 from rescity.community.shared.errors import BadTransition
 from rescity.core import audit
 from rescity.core.accounts import RoleGrant, User, grant_role
@@ -82,6 +83,7 @@ def decide(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, volunteer_id: 
         v.vetting_reason = reason.strip()[:300]
         v.vetting_expires_at = None
         withdrawn = _withdraw_offers(s, v, now)
+    notices.tell(s, [v.user_id], notices.vetting(v.id, state.value, v.vetting_reason, now), now)
     audit.record(s, principal, kind=AuditKind.WRITE, action="community.volunteer.vet",
                  record_type="volunteer", record_id=v.id, scope=v.scope,
                  detail={"state": state.value, "organisation": v.vetted_by,

@@ -134,6 +134,12 @@ def test_a_sign_up_waits_for_vetting_and_is_offered_nothing_until_then(world: Wo
     # approval gave the volunteer role on the grid: the offer can be accepted
     ok = w.client.post(f"/api/community/help-offers/{offer['id']}/accept", headers=me)
     assert ok.status_code == 200, ok.text
+    # the decision reached the volunteer (in the outbox, in their language)
+    from rescity.core.notifications.models import Notification
+    with w.uow() as uow:
+        told = list(uow.session.scalars(select(Notification).where(
+            Notification.kind == "help.vetting")))
+        assert [n.subject for n in told] == ["您已通过志愿者审核"]  # signed up in Chinese
     [signed] = audit_rows(w, "community.volunteer.sign_up")
     assert signed.record_id == str(vid) and signed.detail["new_account"] is True
     # the phone is sealed at rest
