@@ -172,8 +172,9 @@ def _request_arrays(requests: list[HelpRequest], rules: HelpRules, now: datetime
 def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[tuple[str, bool]],
                       busy: dict[int, int], rules: HelpRules, now: datetime) -> hm.Volunteers:
     """Volunteer columns; ``areas[v, j]`` is true when volunteer v serves request area j:
-    one of the places they listed contains it, or, for requests without a point (matched by
-    their grid), the place they volunteer in does when they listed none."""
+    one of the places they listed contains it, or, when they listed none, the place they
+    volunteer in does — for requests without a point (matched by their grid), and for every
+    request when the volunteer gave no home point either (signed up for a grid: no radius)."""
     areas = np.zeros((len(volunteers), len(scopes)), dtype=bool)
     serving: dict[str, list[int]] = defaultdict(list)
     home: dict[str, list[int]] = defaultdict(list)
@@ -181,7 +182,7 @@ def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[tuple[str, bool]
         for path in v.areas:
             serving[path].append(i)
         if not v.areas:
-            home[v.scope].append(i)
+            (serving if v.lat is None else home)[v.scope].append(i)
     for j, (scope, no_point) in enumerate(scopes):
         for path in ancestors(scope):
             for i in [*serving.get(path, ()), *(home.get(path, ()) if no_point else ())]:

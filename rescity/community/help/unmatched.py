@@ -28,10 +28,10 @@ REASONS = ("no_volunteer_in_area", "no_volunteer_with_skills", "no_vetted_volunt
 
 
 def serves(v: Volunteer, req: HelpRequest) -> bool:
-    """The matching's area filter: a listed area contains the request's grid (for a request
-    without a point, the volunteer's own place when they listed none), or the request lies
-    within the volunteer's radius."""
-    own = [v.scope] if not v.areas and req.lat is None else []
+    """The matching's area filter: a listed area contains the request's grid (when they listed
+    none, the volunteer's own place: for a request without a point, or for any request when
+    the volunteer has no home point either), or the request lies within their radius."""
+    own = [v.scope] if not v.areas and (req.lat is None or v.lat is None) else []
     if any(contains(p, req.scope) for p in [*v.areas, *own]):
         return True
     if None in (v.lat, v.lon, req.lat, req.lon):

@@ -288,3 +288,23 @@ def test_the_search_filters_by_skill_grid_state_and_who_is_free_now(world: World
                        headers=w.h["grid"])
     assert bad.status_code == 422
     assert {p["where"] for p in bad.json()["problems"]} == {"skill", "grid"}
+
+
+def test_a_grid_volunteer_without_a_home_point_serves_requests_located_in_the_grid(
+    world: World,
+) -> None:
+    from tests.community.cases.test_location_routing import IN_A2, draw
+
+    w = world
+    draw(w)  # grid boundaries: a request's coordinates place it in a grid
+    grid_a2 = staff(w, "grida2", "grid_worker", "a2")
+    vid = anonymous_signup(w, grid="a2").json()["id"]
+    vet(w, vid, grid_a2)
+    rid = ask(w, place="a", lat=IN_A2[0], lon=IN_A2[1])
+    assert reason(w, rid) == "waiting_for_round"
+    assert match(w) == 1
+    elsewhere = anonymous_signup(w, username="lihua", grid="a1").json()["id"]
+    vet(w, elsewhere, w.h["grid"])
+    assert ask(w, place="a", lat=IN_A2[0], lon=IN_A2[1]) and match(w) == 1  # not a1's
+    offered = w.client.get("/api/community/help-offers/mine", headers=login(w, "lihua")).json()
+    assert offered == []
