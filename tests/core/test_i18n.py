@@ -95,6 +95,7 @@ def _value_domains() -> dict[str, set[str]]:
     from rescity.community.cases import domain as work_orders
     from rescity.community.health import domain as health
     from rescity.community.help import domain as help_requests
+    from rescity.community.help import shifts as help_shifts
     from rescity.community.help.unmatched import REASONS as UNMATCHED_REASONS
     from rescity.community.outbreak import domain as outbreak_domain
     from rescity.core.boundaries.importer import PROBLEM_KEYS
@@ -139,6 +140,10 @@ def _value_domains() -> dict[str, set[str]]:
         "ops.offer_state.": {k.value for k in help_requests.OfferState},
         "ops.urgency.": {k.value for k in help_requests.Urgency},
         "ops.vetting.": {k.value for k in help_requests.Vetting},
+        "vol.day.": set(help_shifts.DAYS),
+        "vol.skill.": set(help_requests.help_rules().skills),
+        "vol.done.": {help_requests.Vetting.VETTED, help_requests.Vetting.REJECTED,
+                      help_requests.Vetting.SUSPENDED},
         "ob.status.": {k.value for k in outbreak_domain.CaseStatus},
         "ob.granularity.": {k.value for k in outbreak_domain.Granularity},
     }

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from rescity.community.cases.deps import Runtime
 from rescity.community.help import matching_run as help_matching_run
 from rescity.community.help import services as help_requests
-from rescity.community.help import volunteers
+from rescity.community.help import volunteer_pages, volunteers
 from rescity.community.help.adapters import HelpOffer, HelpRequest
 from rescity.community.help.domain import OfferState, help_rules
 from rescity.community.help.unmatched import unmatched_reason
@@ -25,8 +25,7 @@ from rescity.web.deps import CurrentPrincipal, UoW
 from rescity.web.pages import Page
 
 router = APIRouter(include_in_schema=False)
-
-
+router.include_router(volunteer_pages.router)
 
 @router.get("/community/help")
 def help_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
@@ -41,7 +40,7 @@ def help_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
         "community_ops/help.html", rows=rows, rules=help_rules(), done=done,
         places=[p for p in places if p is not None], zone=rt.zone,
         coordinator=is_allowed(principal, "community.help.match"),
-        reasons={r.id: unmatched_reason(uow.session, help_rules(), r, rt.now())
+        reasons={r.id: unmatched_reason(uow.session, help_rules(), r, rt.now(), rt.zone)
                  for r in rows if r.status == "open"},
         mine={r.id for r in rows if r.requester_id == principal.user_id})
 
