@@ -415,7 +415,8 @@ def grid_worker_sees_the_overdue_case_live(office: Office, browser: Any, case_id
 
 def volunteer_takes_and_delivers(office: Office, browser: Any) -> None:
     """A volunteer signs up (API) and is vetted; the grid worker asks for help for a caller
-    and runs matching; the offer appears live on the volunteer's page; accept, go, deliver."""
+    and runs matching; the offer appears live on the volunteer's page; accept, go, deliver;
+    the grid worker confirms for the caller."""
     vol = office.token("qx.vol")
     r = httpx.post(f"{office.url}/api/community/volunteers", headers=vol, json={
         "place": QINGXI, "display_name": "陈志愿", "skills": ["shopping", "pharmacy"],
@@ -467,6 +468,9 @@ def volunteer_takes_and_delivers(office: Office, browser: Any) -> None:
         assert "已送达" in page.inner_text("#help-table")
     office.shoot(vol_pages, "volunteer-delivered")
     office.shoot(grid_pages, "grid-worker-help-delivered")
+    grid.click("button[id^=confirm-]")  # the grid worker confirms for the caller
+    grid.wait_for_url("**/community/help?done=confirmed")
+    assert "已确认" in grid.inner_text("#help-table")
 
 
 def the_overdue_case_climbs(office: Office, browser: Any, case_id: int) -> None:
