@@ -39,7 +39,7 @@ from rescity.web.app import create_app
 from tests.core.receivers import Mailbox, smtp_server
 from tests.live import free_port, sign_in, start_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SECRET = "office-day-" + "x" * 32
 PASSWORD = "office-day-pass-1"
