@@ -271,6 +271,8 @@ def volunteer_takes_and_delivers(office: Office, browser: Any) -> None:
     phone.wait_for_selector("article.offer-done")
     desktop.reload()
     desktop.wait_for_selector("article.offer-done")
+    # A finished offer says where the request stands (its card was an empty box).
+    assert phone.inner_text("article.offer-done .offer-outcome") == "已送达"
     for page in grid_pages:
         page.reload()
         assert "已送达" in page.inner_text("#help-table")
@@ -279,6 +281,8 @@ def volunteer_takes_and_delivers(office: Office, browser: Any) -> None:
     grid.click("button[id^=confirm-]")  # the grid worker confirms for the caller
     grid.wait_for_url("**/community/help?done=confirmed")
     assert "已确认" in grid.inner_text("#help-table")
+    phone.reload()
+    assert phone.inner_text("article.offer-done .offer-outcome") == "已确认"
 
 
 def the_overdue_case_climbs(office: Office, browser: Any, case_id: int) -> None:
