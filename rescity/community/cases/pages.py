@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse, Response
+from starlette.datastructures import UploadFile as UploadedFile  # what the form parser makes
 from sqlalchemy import select
 
 from rescity.community.cases import photos as case_photos
@@ -105,7 +106,7 @@ def new_case_form(
         refuse_nul(form, t=page.t)
         at_lat, at_lon = form_point(lat, lon, t=page.t)
         place_of_point(uow.session, at_lat, at_lon, within=where, field="location", t=page.t)
-        cleaned = _photos(rt, [f for f in photos or [] if isinstance(f, UploadFile)
+        cleaned = _photos(rt, [f for f in photos or [] if isinstance(f, UploadedFile)
                                and f.filename], t=page.t)
         data = work_orders.CaseInput(service_code=service_code, description=description,
                                      address=address, lat=at_lat, lon=at_lon)
@@ -118,7 +119,7 @@ def new_case_form(
     return back(f"/community/cases/{case.id}")
 
 
-def _photos(rt: OpsRuntime, files: list[UploadFile], *, t: Translator) -> list[CleanPhoto]:
+def _photos(rt: OpsRuntime, files: list[UploadedFile], *, t: Translator) -> list[CleanPhoto]:
     """Each uploaded photo checked and cleaned; every problem at once (413 if any is too
     large, else 422)."""
     if len(files) > case_photos.MAX_PHOTOS:

@@ -47,13 +47,14 @@ def form_point(lat: str, lon: str, *, t: Translator) -> tuple[float | None, floa
         return None, None
     problems: list[Problem] = []
     values: dict[str, float] = {}
-    for name, text, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+    for name, text, limit, key in (("lat", lat, 90.0, "places.locate.bad_lat"),
+                                   ("lon", lon, 180.0, "places.locate.bad_lon")):
         try:
             value = float(text)
         except ValueError:
             value = float("nan")
         if not (-limit <= value <= limit):  # also false for NaN
-            problems.append(Problem(name, t(f"places.locate.bad_{name}")))
+            problems.append(Problem(name, t(key)))
         values[name] = value
     if problems:
         raise InputError(problems, source="location")

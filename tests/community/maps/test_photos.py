@@ -155,3 +155,19 @@ def test_more_photos_than_allowed_are_refused(world: World) -> None:
     r = report(world, "res", *[(f"{n}.png", png(), "image/png") for n in range(4)])
     assert r.status_code == 422 and "at most 3 photos" in r.text
     assert stored(world) == []
+
+
+def test_a_browser_form_with_no_photo_chosen_files_the_case_without_photos(world: World) -> None:
+    """Browsers send an empty file part (filename="") when no photo was chosen."""
+    fields = {"service_code": "waste", "place": str(world.places["a1"].id),
+              "description": "bins overflowing"}
+    parts = b"".join(
+        f'--XX\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items())
+    parts += (b'--XX\r\nContent-Disposition: form-data; name="photos"; filename=""\r\n'
+              b"Content-Type: application/octet-stream\r\n\r\n\r\n--XX--\r\n")
+    r = world.client.post("/community/cases/new", content=parts, headers={
+        **world.h["res"], "Content-Type": "multipart/form-data; boundary=XX"},
+        follow_redirects=False)
+    filed(world, r)
+    assert rows(world, CasePhoto) == 0 and stored(world) == []
