@@ -24,4 +24,4 @@ def map_items(
     is limited to the places where the caller may read it; 403 for a caller who may read
     none. No names, phones or addresses: kind, status, public id, grid and a link."""
     data = staff_map.map_data(uow.session, principal, kinds=kind or [], status=status, t=t)
-    return staff_map.as_geojson(data, lang)
+    return staff_map.as_geojson(data, lang, t)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from rescity.community.alerts.adapters import Alert
 from rescity.community.alerts.domain import AlertStatus
 from rescity.community.cases.adapters import WorkOrder
-from rescity.community.cases.domain import OPEN_STATUSES, CaseStatus
+from rescity.community.cases.domain import OPEN_STATUSES, CaseStatus, service_levels
 from rescity.community.help.adapters import HelpRequest
 from rescity.community.help.domain import HelpStatus
 from rescity.community.shared.scoping import scope_filter
@@ -161,7 +161,19 @@ def _grids(session: Session, items: list[MapItem]) -> dict[str, GridSummary]:
     return grids
 
 
-def as_geojson(data: MapData, lang: str) -> dict[str, Any]:
+def _labels(item: MapItem, lang: str, t: Translator) -> tuple[str, str]:
+    """The item's type and status in the reader's language."""
+    if item.kind == "case":
+        case_type = service_levels().types.get(item.type)
+        kind = case_type.name(lang) if case_type else item.type
+    elif item.kind == "help":
+        kind = t("ops.help_kind." + item.type)
+    else:
+        kind = t("c.kind." + item.type)
+    return kind, t("maps.status." + item.status)
+
+
+def as_geojson(data: MapData, lang: str, t: Translator) -> dict[str, Any]:
     """Points for the map (items without coordinates at their grid's anchor, marked
     ``located: false``) and the grid summaries; nothing personal."""
     features = []
@@ -171,12 +183,14 @@ def as_geojson(data: MapData, lang: str) -> dict[str, Any]:
             point: list[float] | None = [item.lon, item.lat]
         else:
             point = list(grid.anchor) if grid and grid.anchor else None
+        type_label, status_label = _labels(item, lang, t)
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": point} if point else None,
             "properties": {
                 "kind": item.kind, "id": item.id, "public_id": item.public_id,
-                "type": item.type, "status": item.status, "located": item.lat is not None,
+                "type": item.type, "status": item.status, "type_label": type_label,
+                "status_label": status_label, "located": item.lat is not None,
                 "grid": grid.place.code if grid else None,
                 "colour": grid.colour if grid else None, "link": item.link,
             },

@@ -52,8 +52,8 @@ def test_the_map_carries_no_personal_data(world: World) -> None:
     for secret in ("Zhao", "13912345678", "Wang Lei", "bins"):
         assert secret not in text
     props = items(world, world.h["admin"])["features"][0]["properties"]
-    assert set(props) == {"kind", "id", "public_id", "type", "status", "located", "grid",
-                          "colour", "link"}
+    assert set(props) == {"kind", "id", "public_id", "type", "status", "type_label",
+                          "status_label", "located", "grid", "colour", "link"}
 
 
 def test_items_without_coordinates_are_counted_at_a_point_inside_their_grid(world: World) -> None:
@@ -72,6 +72,8 @@ def test_items_without_coordinates_are_counted_at_a_point_inside_their_grid(worl
     assert grids["a2"]["unlocated"] == {"case": 1}
     assert grids["a1"]["located"] == {"case": 1} and grids["a1"]["unlocated"] == {"alert": 1}
     assert grids["a1"]["colour"] != grids["a2"]["colour"]
+    assert located["properties"]["type_label"] == "Waste not collected"  # readers' language
+    assert located["properties"]["status_label"] == "Dispatched"
 
 
 def test_filters_choose_kinds_and_status_and_name_bad_values(world: World) -> None:

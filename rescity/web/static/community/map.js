@@ -24,7 +24,7 @@
     var box = document.createElement("div");
     box.appendChild(text("strong", p.public_id + " · " + (config.kind[p.kind] || p.kind)));
     box.appendChild(document.createElement("br"));
-    box.appendChild(text("span", p.type + " · " + p.status + (p.grid ? " · " + p.grid : "")));
+    box.appendChild(text("span", p.type_label + " · " + p.status_label + (p.grid ? " · " + p.grid : "")));
     if (p.link) {
       box.appendChild(document.createElement("br"));
       var a = text("a", config.open);
@@ -61,7 +61,9 @@
       if (!p.located || !f.geometry) { return; }
       var c = f.geometry.coordinates;
       var icon = L.divIcon({ className: "map-item kind-" + p.kind, iconSize: [14, 14] });
-      var m = L.marker([c[1], c[0]], { icon: icon, keyboard: true, title: p.public_id });
+      // located items above the grid counts, which sit at a point inside the grid
+      var m = L.marker([c[1], c[0]], { icon: icon, keyboard: true, title: p.public_id,
+                                       zIndexOffset: 1000 });
       m.on("add", function () {
         var node = m.getElement();
         node.style.background = colour(p.colour);
@@ -78,7 +80,8 @@
       if (!n || !g.anchor) { return; }
       var label = g.code + ": " + n;
       var icon = L.divIcon({ className: "map-grid-count", html: "", iconSize: null });
-      var m = L.marker([g.anchor[1], g.anchor[0]], { icon: icon, title: label });
+      var m = L.marker([g.anchor[1], g.anchor[0]], { icon: icon, title: label,
+                                                     zIndexOffset: -1000 });
       m.on("add", function () {
         var node = m.getElement();
         node.textContent = label;
