@@ -73,7 +73,7 @@ def _report_form(page: Page, uow: UoW, rt: OpsRuntime, principal: CurrentPrincip
     return page.render("community_ops/case_new.html", types=list(rt.levels.types.values()),
                        places=[p for p in places if p is not None], status_code=status_code,
                        problems=problems or [], form=form or {},
-                       max_mb=f"{rt.settings.community_photo_max_bytes / (1 << 20):g}",
+                       max_size=case_photos.size_text(rt.settings.community_photo_max_bytes),
                        max_photos=case_photos.MAX_PHOTOS)
 
 

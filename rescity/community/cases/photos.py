@@ -65,6 +65,13 @@ class CleanPhoto:
         return CONTENT_TYPES[self.format]
 
 
+def size_text(n: int) -> str:
+    """A byte count for people: "5 MB", "1.5 MB", "200 KB"."""
+    if n >= 1 << 20:
+        return f"{round(n / (1 << 20), 1):g} MB"
+    return f"{round(n / 1024, 1):g} KB"
+
+
 def sniff(data: bytes) -> str | None:
     """The image format the bytes start with, or None when they are none of ours."""
     for name, marks in _SIGNATURES.items():
@@ -83,7 +90,7 @@ def clean(data: bytes, *, where: str, max_bytes: int, t: Translator) -> CleanPho
 
     if len(data) > max_bytes:
         raise PhotoTooLarge([Problem(where, t("ops.photo.too_large",
-                                              mb=f"{max_bytes / (1 << 20):g}"))],
+                                              size=size_text(max_bytes)))],
                             source="photo")
     fmt = sniff(data)
     if fmt is None:
@@ -95,15 +102,13 @@ def clean(data: bytes, *, where: str, max_bytes: int, t: Translator) -> CleanPho
                                  source="photo")
             img.load()
             upright = ImageOps.exif_transpose(img)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        if isinstance(exc, InputError):
-            raise
+        mode = "RGBA" if fmt != "JPEG" and (upright.mode in ("RGBA", "LA", "PA") or (
+            upright.mode == "P" and "transparency" in upright.info)) else "RGB"
+        pixels = upright.convert(mode)
+    except InputError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise InputError([Problem(where, t("ops.photo.unreadable"))], source="photo") from None
-    mode = "RGBA" if upright.mode in ("RGBA", "LA", "PA") or (
-        upright.mode == "P" and "transparency" in upright.info) else "RGB"
-    if fmt == "JPEG":
-        mode = "RGB"
-    pixels = upright.convert(mode)
     pixels.thumbnail((MAX_SIDE, MAX_SIDE))
     # A new image from the pixels alone: no info dict, no EXIF, XMP, ICC or comments.
     bare = Image.frombytes(mode, pixels.size, pixels.tobytes())
@@ -114,7 +119,8 @@ def clean(data: bytes, *, where: str, max_bytes: int, t: Translator) -> CleanPho
         bare.save(out, format="PNG", optimize=True)
     else:
         bare.save(out, format="WEBP", quality=85)
-    thumb = bare.convert("RGB")
+    thumb = Image.new("RGB", bare.size, (255, 255, 255))  # transparency shows as white
+    thumb.paste(bare, mask=bare.getchannel("A") if mode == "RGBA" else None)
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
     small = io.BytesIO()
     thumb.save(small, format="JPEG", quality=80)
