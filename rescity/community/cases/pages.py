@@ -12,8 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse, Response
-from starlette.datastructures import UploadFile as UploadedFile  # what the form parser makes
 from sqlalchemy import select
+from starlette.datastructures import UploadFile as UploadedFile  # what the form parser makes
 
 from rescity.community.cases import photos as case_photos
 from rescity.community.cases import services as work_orders
