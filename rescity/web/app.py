@@ -42,8 +42,11 @@ CSP = (
     "form-action 'self'"
 )
 
-# The pages use no camera, microphone or location of the browser (check-ins carry no location).
-PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# The pages use no camera or microphone. The browser's location only on this site's own pages,
+# and only when the user presses "use my location" on the report and help forms (check-ins
+# carry no location).
+PERMISSIONS = ("camera=(), microphone=(), geolocation=(self), payment=(), usb=(), "
+               "interest-cohort=()")
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:

@@ -28,6 +28,8 @@ def routers() -> list[APIRouter]:
     from rescity.community.health import pages as community_health_pages
     from rescity.community.help import api as community_help_api
     from rescity.community.help import pages as community_help_pages
+    from rescity.community.maps import api as community_maps_api
+    from rescity.community.maps import pages as community_maps_pages
     from rescity.community.outbreak.web import router as outbreak_router
     from rescity.community.residents import pages as community_residents_pages
     from rescity.community.sensors import api as community_sensors_api
@@ -52,4 +54,6 @@ def routers() -> list[APIRouter]:
         outbreak_router,
         *control_api.routers(),
         *supplies_api.routers(),
+        community_maps_api.router,
+        community_maps_pages.router,
     ]

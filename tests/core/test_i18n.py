@@ -97,6 +97,7 @@ def _value_domains() -> dict[str, set[str]]:
     from rescity.community.help import domain as help_requests
     from rescity.community.help import shifts as help_shifts
     from rescity.community.help.unmatched import REASONS as UNMATCHED_REASONS
+    from rescity.community.maps import services as staff_map
     from rescity.community.outbreak import domain as outbreak_domain
     from rescity.core.boundaries.importer import PROBLEM_KEYS
     from rescity.core.notifications.models import Status as DeliveryStatus
@@ -146,6 +147,8 @@ def _value_domains() -> dict[str, set[str]]:
                       help_requests.Vetting.SUSPENDED},
         "ob.status.": {k.value for k in outbreak_domain.CaseStatus},
         "ob.granularity.": {k.value for k in outbreak_domain.Granularity},
+        "maps.kind.": set(staff_map.KINDS),
+        "maps.status.": {"open", *staff_map.ALL_STATUSES},
     }
 
 
