@@ -21,7 +21,7 @@ from rescity.community.residents.domain import (
     Relation,
     check_national_id,
 )
-from rescity.community.residents.households import grid_of
+from rescity.community.residents.households import ensure_dwelling, grid_of
 from rescity.community.shared.adapters import CareFlag, Dwelling, Household, Resident
 from rescity.community.shared.domain import check_phone, normalise_phone
 from rescity.community.shared.errors import StaleVersion
@@ -76,9 +76,11 @@ class ResidentView:
     version: int
     care: list[CareFlagView] = field(default_factory=list)
     revealed: tuple[str, ...] = ()
+    lives_elsewhere: bool = False  # not at the household's dwelling: ``dwelling`` is theirs
 
 
-def _check(data: NewResident) -> list[Problem]:
+def check_new_resident(data: NewResident) -> list[Problem]:
+    """Every problem with ``data``; ``where`` names the field (``name``, ``phone``, …)."""
     problems = []
     if not data.name.strip() or len(data.name) > 200:
         problems.append(Problem("name", "1–200 characters"))
@@ -91,16 +93,21 @@ def _check(data: NewResident) -> list[Problem]:
     return problems
 
 
-def build_resident(
-    session: Session, rt: Runtime, household: Household, data: NewResident, *,
-    channel: Channel, by: Principal | None, user_id: int | None = None,
+
+def resident_row(
+    rt: Runtime, household: Household, data: NewResident, *, channel: Channel,
+    by: Principal | None, user_id: int | None = None, lives_at: Dwelling | None = None,
 ) -> Resident:
-    """Check, seal and add a resident; raises InputError with every problem, or Conflict."""
-    problems = _check(data)
-    if problems:
-        raise InputError(problems, source="resident")
+    """A new, unsaved resident with its identifiers sealed (the one place that seals them).
+
+    ``data`` must have passed :func:`check_new_resident`. ``lives_at`` is a dwelling other
+    than the household's where the member actually lives (a parent in another grid): the
+    record's scope is then that dwelling's, so the grid worker there looks after them.
+    """
+    scope = lives_at.scope if lives_at is not None else household.scope
     resident = Resident(
-        household_id=household.id, scope=household.scope, user_id=user_id,
+        household_id=household.id, scope=scope, user_id=user_id,
+        dwelling_id=lives_at.id if lives_at is not None else None,
         name=data.name.strip(), birth_year=data.birth_year, relation=data.relation.value,
         registered_via=channel.value, registered_by=by.user_id if by else None,
         created_at=rt.now(), updated_at=rt.now(),
@@ -109,27 +116,54 @@ def build_resident(
         set_phone(rt, resident, data.phone)
     if data.national_id:
         nid = data.national_id.strip().upper()
-        policy = rt.fields.get("resident", "national_id")
-        digest = rt.cipher.lookup_digest(nid, context=policy.context)
+        context = rt.fields.get("resident", "national_id").context
+        resident.national_id_sealed = rt.cipher.seal(nid, context=context)
+        resident.national_id_digest = rt.cipher.lookup_digest(nid, context=context)
+    return resident
+
+
+def national_id_digest(rt: Runtime, national_id: str) -> str:
+    """The blind index under which a national ID is looked up (never the value itself)."""
+    context = rt.fields.get("resident", "national_id").context
+    return rt.cipher.lookup_digest(national_id.strip().upper(), context=context)
+
+
+def note_duplicates_elsewhere(
+    session: Session, by: Principal | None, ids: list[int], scope: str
+) -> None:
+    """A national ID also held by residents the registering person may not read: stored
+    anyway, and left in the audit log for the city to reconcile."""
+    if ids:
+        audit.record(session, by, kind=AuditKind.WRITE,
+                     action="community.resident.duplicate_national_id",
+                     record_type="resident", record_id=",".join(map(str, ids)), scope=scope)
+
+
+def build_resident(
+    session: Session, rt: Runtime, household: Household, data: NewResident, *,
+    channel: Channel, by: Principal | None, user_id: int | None = None,
+    lives_at: Dwelling | None = None,
+) -> Resident:
+    """Check, seal and add a resident; raises InputError with every problem, or Conflict."""
+    problems = check_new_resident(data)
+    if problems:
+        raise InputError(problems, source="resident")
+    resident = resident_row(rt, household, data, channel=channel, by=by, user_id=user_id,
+                            lives_at=lives_at)
+    if resident.national_id_digest is not None:
         # Only a record the registering person may read answers "already registered":
         # anything else would tell anyone whether a person lives somewhere in the city.
-        # A duplicate elsewhere is stored and left in the audit log for the city to reconcile.
         elsewhere = []
         for taken_id, taken_scope in session.execute(
             select(Resident.id, Resident.scope).where(
-                Resident.national_id_digest == digest, Resident.erased_at.is_(None)
+                Resident.national_id_digest == resident.national_id_digest,
+                Resident.erased_at.is_(None),
             )
         ):
             if is_allowed(by, "community.resident.read", Target(scope=taken_scope)):
                 raise Conflict("a resident with this national ID is already registered")
             elsewhere.append(taken_id)
-        if elsewhere:
-            audit.record(session, by, kind=AuditKind.WRITE,
-                         action="community.resident.duplicate_national_id",
-                         record_type="resident", record_id=",".join(map(str, elsewhere)),
-                         scope=household.scope)
-        resident.national_id_sealed = rt.cipher.seal(nid, context=policy.context)
-        resident.national_id_digest = digest
+        note_duplicates_elsewhere(session, by, elsewhere, household.scope)
     session.add(resident)
     session.flush()
     return resident
@@ -145,14 +179,38 @@ def set_phone(rt: Runtime, resident: Resident, phone: str | None) -> None:
     resident.phone_digest = rt.cipher.lookup_digest(value, context=policy.context)
 
 
+@dataclass(frozen=True)
+class Address:
+    """A dwelling named by its grid and building/unit/room."""
+
+    grid: str
+    building: str
+    unit: str
+    room: str
+
+
 def register_resident(
-    uow: UnitOfWork, rt: Runtime, principal: Principal, *, household_id: int, data: NewResident
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, household_id: int, data: NewResident,
+    lives_at: Address | None = None,
 ) -> Resident:
-    """A grid worker registers anyone in their grid; a resident registers a family member."""
+    """A grid worker registers anyone in their grid; a resident registers a family member.
+
+    ``lives_at``: the member belongs to the household but lives elsewhere (an elderly parent
+    in another grid, 人户分离). The family keeps acting for them (check-ins on their behalf),
+    and the grid worker where they live sees them.
+    """
     session = uow.session
     household = session.get(Household, household_id)
     if household is None:
         raise NotFound(f"no household {household_id}")
+    elsewhere = None
+    if lives_at is not None:
+        try:
+            grid = grid_of(session, lives_at.grid)
+        except NotFound:
+            raise InputError([Problem("lives_at.grid", f"no grid '{lives_at.grid}'")]) from None
+        elsewhere = ensure_dwelling(session, grid, lives_at.building, lives_at.unit,
+                                    lives_at.room)
     mine = own_resident(session, principal)
     if mine is not None and mine.household_id == household.id:
         channel = Channel.FAMILY
@@ -163,11 +221,13 @@ def register_resident(
     else:
         channel = Channel.GRID_WORKER
         require(principal, "community.resident.create", Target(scope=household.scope))
-    resident = build_resident(session, rt, household, data, channel=channel, by=principal)
+    resident = build_resident(session, rt, household, data, channel=channel, by=principal,
+                              lives_at=elsewhere)
     audit.record(
         session, principal, kind=AuditKind.WRITE, action="community.resident.create",
         record_type="resident", record_id=resident.id, scope=resident.scope,
-        detail={"channel": channel.value},
+        detail={"channel": channel.value, "household": household.id,
+                "lives_elsewhere": elsewhere is not None},
     )
     uow.commit()
     return resident
@@ -195,9 +255,11 @@ def view(
             shown.append(name)
         else:
             values[name] = mask(plain)
-    dwelling = session.scalar(
-        select(Dwelling).join(Household, Household.dwelling_id == Dwelling.id)
-        .where(Household.id == resident.household_id)
+    dwelling = session.get(Dwelling, resident.dwelling_id) if resident.dwelling_id else (
+        session.scalar(
+            select(Dwelling).join(Household, Household.dwelling_id == Dwelling.id)
+            .where(Household.id == resident.household_id)
+        )
     )
     care = [
         CareFlagView(f.id, f.kind, f.purpose, f.consent_by, f.consent_at)
@@ -220,6 +282,7 @@ def view(
         birth_year=resident.birth_year, relation=resident.relation,
         registered_via=resident.registered_via, quarantine_until=resident.quarantine_until,
         version=resident.version, care=care, revealed=tuple(shown),
+        lives_elsewhere=resident.dwelling_id is not None,
     )
 
 
@@ -292,7 +355,7 @@ def update_resident(
         birth_year=changes.birth_year if changes.birth_year is not None else resident.birth_year,
         relation=changes.relation or Relation(resident.relation),
     )
-    problems = _check(merged)
+    problems = check_new_resident(merged)
     if problems:
         raise InputError(problems, source="resident")
     resident.name = merged.name.strip()

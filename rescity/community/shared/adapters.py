@@ -56,6 +56,9 @@ class Resident(Base):
         ForeignKey("community_household.id"), index=True
     )
     scope: Mapped[str] = mapped_column(String(SCOPE), index=True)
+    # Where the member lives when that is not the household's dwelling (a parent in another
+    # grid); ``scope`` is then this dwelling's, so the grid worker there looks after them.
+    dwelling_id: Mapped[int | None] = mapped_column(ForeignKey("community_dwelling.id"))
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL"), unique=True
     )
