@@ -42,7 +42,7 @@ from rescity.community.residents.services import (
     resident_row,
 )
 from rescity.community.residents.sheet import Cell, SheetRow, read_sheet
-from rescity.community.shared.adapters import Dwelling, Household, Resident
+from rescity.community.shared.adapters import Dwelling, Household, Resident, home_dwelling_id
 from rescity.community.shared.runtime import Runtime
 from rescity.core import audit
 from rescity.core.audit import AuditKind
@@ -306,7 +306,7 @@ def _check_stored(
                 elsewhere.append(rid)
     wanted = {person_key(r.data.name, r.data.birth_year, r.address): r for r in rows}
     code_of = {g.id: code for code, g in grids.items()}
-    lives = func.coalesce(Resident.dwelling_id, Household.dwelling_id)
+    lives = home_dwelling_id()
     stored = session.execute(
         select(Resident.id, Resident.name, Resident.birth_year, Dwelling.grid_id,
                Dwelling.building, Dwelling.unit, Dwelling.room)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rescity.community.residents.sheet import write_xlsx
-from rescity.community.shared.adapters import Dwelling, Household, Resident
+from rescity.community.shared.adapters import Dwelling, Household, Resident, home_dwelling_id
 from rescity.community.shared.runtime import Runtime
 from rescity.community.shared.scoping import scope_filter
 from rescity.core import audit
@@ -48,7 +48,7 @@ def export_residents(
     except NotFound as exc:
         raise InputError([Problem("place", str(exc))]) from None
     require(principal, "community.resident.read", Target(scope=place.path))
-    lives = func.coalesce(Resident.dwelling_id, Household.dwelling_id)
+    lives = home_dwelling_id()
     rows = session.execute(
         select(Resident, Household.id, Place.code, Dwelling.building, Dwelling.unit,
                Dwelling.room)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
@@ -80,6 +80,12 @@ class Resident(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
+
+
+def home_dwelling_id() -> ColumnElement[int]:
+    """SQL: the id of the dwelling a resident lives in (their own ``dwelling_id`` when they
+    live away from their household, else the household's); needs Household joined."""
+    return func.coalesce(Resident.dwelling_id, Household.dwelling_id)
 
 
 class CareFlag(Base):

@@ -158,6 +158,10 @@ def test_a_resident_adds_a_parent_who_lives_in_another_grid(world: World) -> Non
     assert "Mother Elsewhere" in seen_b1 and "Mother Elsewhere" not in seen_a1
     assert world.call("alice", "GET", f"/api/community/residents/{mother['id']}").status_code \
         == 200
+    # The b1 grid worker's list of who has not checked in shows where the mother lives.
+    missing = world.call("grid_b1", "GET", "/api/community/checkins/missing").json()
+    assert {"name": "Mother Elsewhere", "dwelling": "9-905"}.items() <= next(
+        m for m in missing if m["resident_id"] == mother["id"]).items()
     # Alice checks in for her mother (a household member), wherever the mother lives.
     checkin = world.call("alice", "POST", "/api/community/checkins",
                          json={"resident_id": mother["id"], "temperature_c": 36.6})
