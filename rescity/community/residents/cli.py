@@ -135,10 +135,10 @@ def residents_import(
     rt = _runtime(ctx, None)
     _, factory = database(rt.settings)
     with UnitOfWork(factory) as uow, Progress(console=console, transient=True) as bar:
-        task = bar.add_task("storing residents", total=None)
+        task = bar.add_task(f"reading and checking {file.name}", total=None)
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, description="storing residents", completed=done, total=total)
 
         report = import_residents(
             uow, rt, _principal(uow, as_user), data=file.read_bytes(), filename=file.name,
