@@ -26,6 +26,8 @@ from rescity.core.errors import InputError, Problem
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+MAX_UNPACKED = 200 * 1024 * 1024  # an XLSX is a zip: a small file may unpack to a huge one
+MAX_COLUMNS = 64
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | int | float | date | datetime | None
@@ -116,6 +118,14 @@ def _xlsx_cells(data: bytes, filename: str) -> Iterable[Sequence[Cell]]:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise InputError([Problem(filename, f"not a readable XLSX workbook "
+                                            f"({type(exc).__name__}: {exc})")]) from None
+    if unpacked > MAX_UNPACKED:
+        raise InputError([Problem(filename, f"unpacks to {unpacked // 2**20} MB; at most "
+                                            f"{MAX_UNPACKED // 2**20} MB can be read")])
+    try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
         raise InputError([Problem(filename, f"not a readable XLSX workbook "
@@ -123,7 +133,12 @@ def _xlsx_cells(data: bytes, filename: str) -> Iterable[Sequence[Cell]]:
     try:
         if not book.worksheets:
             raise InputError([Problem(filename, "the workbook has no sheet")])
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        rows = []
+        for row in book.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:  # the header, and one too many
+                raise InputError([Problem(filename, f"more than {MAX_ROWS} rows; split the "
+                                                    "file")])
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError([Problem(filename, f"not a readable XLSX workbook "
                                             f"({type(exc).__name__}: {exc})")]) from None

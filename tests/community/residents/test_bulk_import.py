@@ -276,3 +276,15 @@ def test_a_grid_worker_exports_phones_but_never_national_ids(world: World) -> No
     for who in ("dept", "manager", "alice"):
         with UnitOfWork(world.factory) as uow, pytest.raises(PermissionDenied):
             export_residents(uow, world.runtime, _principal(world, who), place_code="a1")
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused_before_parsing(
+    world: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("rescity.community.residents.sheet.MAX_UNPACKED", 2 * 1024 * 1024)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b" " * (3 * 1024 * 1024))
+    assert len(buf.getvalue()) < 100_000
+    [problem] = _problems(world, buf.getvalue(), filename="bomb.xlsx")
+    assert problem == "bomb.xlsx: unpacks to 3 MB; at most 2 MB can be read"
