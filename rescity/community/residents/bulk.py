@@ -133,6 +133,12 @@ def _parse(row: SheetRow, today: date, problems: list[Problem]) -> ImportRow | N
     v = row.values
     where = f"row {row.number}"
     found: list[Problem] = []
+    for column, value in v.items():
+        if isinstance(value, str) and "\x00" in value:  # PostgreSQL cannot store it
+            found.append(Problem(f"{where}, {column}", "contains a NUL character"))
+    if found:
+        problems.extend(found)
+        return None
     for column in ("household", "grid", "building", "room", "name", "relation"):
         if not _text(v.get(column)):
             found.append(Problem(f"{where}, {column}", "required"))

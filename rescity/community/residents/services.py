@@ -209,6 +209,9 @@ def register_resident(
             grid = grid_of(session, lives_at.grid)
         except NotFound:
             raise InputError([Problem("lives_at.grid", f"no grid '{lives_at.grid}'")]) from None
+        except InputError as exc:
+            raise InputError([Problem(f"lives_at.{p.where}", p.message)
+                              for p in exc.problems]) from None
         elsewhere = ensure_dwelling(session, grid, lives_at.building, lives_at.unit,
                                     lives_at.room)
     mine = own_resident(session, principal)

@@ -120,6 +120,13 @@ def test_bad_rows_write_nothing_and_every_problem_names_row_and_column(world: Wo
     assert _audits(world, "community.resident.import") == []
 
 
+def test_a_nul_character_in_a_csv_cell_is_a_problem_not_a_server_error(world: World) -> None:
+    rows = office_rows(3)
+    rows[1][2] = "1\x002"
+    assert _problems(world, csv_bytes(rows, "utf-8"), filename="r.csv") == [
+        "row 3, building: contains a NUL character"]
+
+
 def test_a_household_key_at_two_dwellings_and_two_heads_are_refused(world: World) -> None:
     rows = office_rows(4)  # H0000 (1 person), H0001 (2), H0002 (1)
     rows[2][4] = "999"     # second member of H0001 at another room

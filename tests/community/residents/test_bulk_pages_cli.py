@@ -172,3 +172,7 @@ def test_a_resident_adds_a_parent_who_lives_in_another_grid(world: World) -> Non
     bad = world.call("alice", "POST", "/api/community/residents",
                      json={**body, "lives_at": {**body["lives_at"], "grid": "nowhere"}})
     assert bad.status_code == 422 and "lives_at.grid" in bad.text
+    community = world.call("alice", "POST", "/api/community/residents",
+                           json={**body, "lives_at": {**body["lives_at"], "grid": "a"}})
+    assert community.status_code == 422
+    assert "lives_at.grid: 'a' is a community, not a grid" in community.text
