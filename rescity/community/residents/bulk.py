@@ -2,9 +2,9 @@
 
 Every row is checked before anything is written (row and column named in each problem); one
 bad row and nothing is stored. Identifiers are sealed by
-:func:`rescity.community.residents.services.resident_row`, the code every other registration
-path uses. The import is audited with the importer, the file's SHA-256 and the counts, never
-a personal value.
+:func:`rescity.community.residents.records.resident_row`, the code every other
+registration path uses. The import is audited with the importer, the file's SHA-256 and
+the counts, never a personal value.
 
 Who is the same person (a duplicate, refused):
 
@@ -34,7 +34,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from rescity.community.residents.domain import Channel, Relation
-from rescity.community.residents.services import (
+from rescity.community.residents.records import (
     NewResident,
     check_new_resident,
     national_id_digest,
