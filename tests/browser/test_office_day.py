@@ -11,14 +11,13 @@ use the pages. Every step is photographed at 390 px and 1280 px into ``tmp_path/
 
 from __future__ import annotations
 
-import importlib
 import json
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -82,20 +81,10 @@ def admin_imports_the_grids(office: Office, browser: Any) -> None:
     assert GRIDS[2] in out, out
 
 
-def residents_page_exists(office: Office) -> bool:
-    """The import page is built on another branch (residents): until it is merged here,
-    the step says so instead of failing. TODO(lead): drop this guard after the merge."""
-    return httpx.get(f"{office.url}/community/residents/import").status_code != 404
-
-
 def admin_imports_residents(office: Office, browser: Any) -> None:
-    """The administrator uploads 200 residents from XLSX on /community/residents/import
-    (interface: /work/wt/notes/residents-interface.md): a preview first, then confirm."""
-    if not residents_page_exists(office):
-        warnings.warn("office day: /community/residents/import is missing, residents skipped",
-                      stacklevel=1)
-        return
-    book = importlib.import_module("openpyxl").Workbook()  # a dependency of that branch
+    """The administrator uploads 200 residents from XLSX on /community/residents/import:
+    a preview first, then confirm."""
+    book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.append(RESIDENT_HEADERS)

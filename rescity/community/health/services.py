@@ -26,7 +26,7 @@ from rescity.community.health.domain import (
     Symptom,
     assess,
 )
-from rescity.community.shared.adapters import Dwelling, Household, Resident
+from rescity.community.shared.adapters import Dwelling, Household, Resident, home_dwelling_id
 from rescity.community.shared.idempotency import IdemKey, Submitted, submitted
 from rescity.community.shared.runtime import Runtime
 from rescity.community.shared.scoping import (
@@ -183,7 +183,7 @@ def _missing_stmt(day: date) -> Any:
     return (
         select(Resident, Dwelling)
         .join(Household, Household.id == Resident.household_id)
-        .join(Dwelling, Dwelling.id == Household.dwelling_id)
+        .join(Dwelling, Dwelling.id == home_dwelling_id())
         .where(Resident.erased_at.is_(None), Resident.left_at.is_(None), ~checked)
     )
 
