@@ -7,9 +7,9 @@ through the same services, and so the same policy, as the JSON API.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -17,8 +17,9 @@ from rescity.community.cases import services as work_orders
 from rescity.community.cases import sweep as case_sweep
 from rescity.community.cases.adapters import Handler
 from rescity.community.cases.deps import Runtime
-from rescity.community.cases.domain import OPEN_STATUSES, CaseStatus, Channel
+from rescity.community.cases.domain import OPEN_STATUSES, CaseStatus, CaseType, Channel
 from rescity.community.shared.deps import back, grant_place_ids
+from rescity.core.errors import InputError
 from rescity.core.places import Place
 from rescity.core.security.policy import is_allowed
 from rescity.web.deps import CurrentPrincipal, UoW
@@ -57,28 +58,73 @@ def urge_form(case_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
     return back(f"{target}{'&' if '?' in target else '?'}done=urged")
 
 
+async def posted_attributes(request: Request) -> dict[str, str]:
+    """The report form's answers to the case types' questions (fields ``attr.<type>.<code>``;
+    Starlette parses the form once, so this reads what the route's ``Form`` fields read)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if k.startswith("attr.") and isinstance(v, str)}
+
+
+def _new_case_form(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal, *,
+                   chosen: str = "", values: dict[str, Any] | None = None,
+                   errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    places = [uow.session.get(Place, pid) for pid in grant_place_ids(uow, principal)]
+    types = list(rt.levels.types.values())
+    labels = {"service_code": page.t("ops.cases.type"), "place": page.t("ops.common.place"),
+              "description": page.t("ops.cases.description"),
+              "address": page.t("ops.common.address")}
+    for ty in types:
+        for a in ty.attributes:
+            labels[f"attr.{ty.code}.{a.code}"] = (a.description_en if page.lang == "en"
+                                                  else a.description_zh)
+    return page.render("community_ops/case_new.html", status_code=status_code, types=types,
+                       places=[p for p in places if p is not None],
+                       chosen=chosen or (types[0].code if types else ""), values=values or {},
+                       errors=errors or {}, labels=labels)
+
+
+def _field_of(where: str, case_type: CaseType | None) -> str:
+    """A service's problem (``attribute[people_trapped]``, ``address_string``) → the form
+    field it is about."""
+    if where.startswith("attribute[") and case_type is not None:
+        return f"attr.{case_type.code}.{where[len('attribute['):].rstrip(']')}"
+    return {"address_string": "address"}.get(where, where)
+
+
 @router.get("/community/cases/new")
 def new_case_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> Response:
-    places = [uow.session.get(Place, pid) for pid in grant_place_ids(uow, principal)]
-    return page.render("community_ops/case_new.html", types=list(rt.levels.types.values()),
-                       places=[p for p in places if p is not None])
+    return _new_case_form(page, uow, rt, principal)
 
 
 @router.post("/community/cases/new")
 def new_case_form(
-    uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+    page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
     service_code: Annotated[str, Form(max_length=40)],
     place: Annotated[int, Form()],
+    answers: Annotated[dict[str, str], Depends(posted_attributes)],
     description: Annotated[str, Form(max_length=4000)] = "",
     address: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     where = uow.session.get(Place, place)
+    case_type = rt.levels.types.get(service_code)
+    prefix = f"attr.{service_code}."
+    attributes = {k[len(prefix):]: v for k, v in answers.items() if k.startswith(prefix)}
+    values: dict[str, Any] = {**answers, "description": description, "address": address,
+                              "place": place}
     if where is None or place not in grant_place_ids(uow, principal):
-        return back("/community/cases/new")
+        return _new_case_form(page, uow, rt, principal, chosen=service_code, values=values,
+                              errors={"place": page.t("ops.cases.bad_place")}, status_code=422)
     data = work_orders.CaseInput(service_code=service_code, description=description,
-                                 address=address)
-    case = work_orders.file_case(uow, rt, principal, data, scope=where.path,
-                                 channel=Channel.RESIDENT)
+                                 address=address, attributes=attributes)
+    try:
+        case = work_orders.file_case(uow, rt, principal, data, scope=where.path,
+                                     channel=Channel.RESIDENT)
+    except InputError as exc:
+        # The form again, filled in as sent, each problem next to its field: never JSON.
+        uow.session.rollback()
+        errors = {_field_of(p.where, case_type): p.message for p in exc.problems}
+        return _new_case_form(page, uow, rt, principal, chosen=service_code, values=values,
+                              errors=errors, status_code=422)
     return back(f"/community/cases/{case.id}")
 
 
