@@ -2,9 +2,11 @@
 is about (a resident, a work order, a help request, a sensor), a link to it, and for a
 resident the dwelling and a telephone number to call.
 
-Personal data follows the field policies: the name and dwelling only for those who may read
-the resident, the telephone number unmasked (and so a ``tel:`` link) only for those holding
-its reveal action, masked otherwise; every read is one audit row per page.
+Personal data follows the field policies: the name for those who may read the resident or
+their health data (as the alert list already does), the dwelling, the telephone number and
+the link to the resident's page only for those who may read the register; the number
+unmasked (and so a ``tel:`` link) only for those holding its reveal action, masked otherwise.
+The read is one audit row per page (which residents, which of them with the number shown).
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ def subjects(
                 found[a.id] = Subject("resident", str(a.subject_id), device=device)
                 continue
             resident, dwelling, grid = person
+            register = is_allowed(principal, "community.resident.read",
+                                  Target(scope=resident.scope))
+            if not register:  # a health officer: the name with the health data, no more
+                found[a.id] = Subject("resident", str(resident.id), name=resident.name,
+                                      device=device)
+                continue
             phone = tel = None
             if resident.phone_sealed:
                 plain = rt.cipher.open(resident.phone_sealed, context=phone_policy.context)
@@ -113,7 +121,7 @@ def subjects(
                                       device=device)
         else:
             found[a.id] = Subject("", "")
-    shown = sorted({s.ref for s in found.values() if s.kind == "resident" and s.name})
+    shown = sorted({s.ref for s in found.values() if s.kind == "resident" and s.href})
     if shown:
         audit.record(
             session, principal, kind=AuditKind.READ, action="community.alert.subjects",
