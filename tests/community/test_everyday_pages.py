@@ -145,8 +145,7 @@ def test_the_residents_page_shows_the_household_and_refuses_other_grids(world: W
 def test_the_sensor_list_shows_devices_in_scope_only(world: World) -> None:
     from rescity.community.sensors.domain import sensor_rules
     from rescity.community.sensors.services import register_device
-    from rescity.core.accounts import principal_of
-    from rescity.core.accounts import User
+    from rescity.core.accounts import User, principal_of
     from rescity.core.places import get_place
 
     with UnitOfWork(world.factory) as uow:
