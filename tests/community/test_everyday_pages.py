@@ -217,6 +217,7 @@ def test_a_report_without_a_required_answer_comes_back_as_the_form(
     page = r.text
     assert 'id="form-errors"' in page and "Is anyone trapped?" in page
     assert 'id="attr.emergency_repair.people_trapped-error"' in page
+    assert "please answer this" in page
     assert "Lift stuck between floors 3 and 4" in page  # what was typed is kept
     assert 'value="emergency_repair" selected' in page
 

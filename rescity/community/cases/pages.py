@@ -91,6 +91,12 @@ def _field_of(where: str, case_type: CaseType | None) -> str:
     return {"address_string": "address"}.get(where, where)
 
 
+def _said(page: Page, message: str) -> str:
+    """The service's problem in the page's language, for the usual ones."""
+    return {"is required": page.t("ops.cases.required"),
+            "must be a number": page.t("ops.cases.number_needed")}.get(message, message)
+
+
 @router.get("/community/cases/new")
 def new_case_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> Response:
     return _new_case_form(page, uow, rt, principal)
@@ -122,7 +128,7 @@ def new_case_form(
     except InputError as exc:
         # The form again, filled in as sent, each problem next to its field: never JSON.
         uow.session.rollback()
-        errors = {_field_of(p.where, case_type): p.message for p in exc.problems}
+        errors = {_field_of(p.where, case_type): _said(page, p.message) for p in exc.problems}
         return _new_case_form(page, uow, rt, principal, chosen=service_code, values=values,
                               errors=errors, status_code=422)
     return back(f"/community/cases/{case.id}")
