@@ -23,7 +23,7 @@ from rescity.core.errors import (
     RescityError,
     TooManyRequests,
 )
-from rescity.core.i18n import translator
+from rescity.core.i18n import negotiate, translator
 from rescity.web.bounded import bounded_integers
 from rescity.web.context import WEB_DIR, AppContext
 from rescity.web.json_guard import JsonGuard
@@ -119,8 +119,10 @@ def _html_error(
 ) -> Response:
     """The error page a browser gets instead of JSON, in the visitor's language."""
     ctx: AppContext = request.app.state.ctx
-    lang = request.cookies.get("rescity_lang", ctx.settings.default_language)
-    t = translator(lang if lang in ("zh", "en") else "zh")
+    lang = request.cookies.get("rescity_lang") or negotiate(
+        request.headers.get("accept-language"), ctx.settings.default_language)
+    lang = lang if lang in ("zh", "en") else "zh"
+    t = translator(lang)
     key = {403: "error.forbidden", 404: "error.not_found", 405: "error.method",
            422: "error.invalid"}.get(status)
     return ctx.templates.TemplateResponse(

@@ -254,3 +254,16 @@ def test_invalid_form_fields_give_an_html_page_naming_the_field_but_json_to_api_
     asks_json = alice.post("/community/checkin", headers={"accept": "application/json"},
                            data={"csrf_token": csrf(html), "idempotency_key": "k" * 16})
     assert asks_json.status_code == 422 and asks_json.json()["problems"]
+
+
+def test_a_service_refusing_a_form_post_gives_a_page_naming_each_field(world: World) -> None:
+    alice = signed_in(world, "alice")
+    html = alice.get("/community/help").text
+    place = re.search(r'<select name="place" id="place">\s*<option value="(\d+)"', html)
+    assert place
+    r = alice.post("/community/help", headers={"accept": "*/*", "accept-language": "en"}, data={
+        "csrf_token": csrf(html), "place": place.group(1), "kind": "no-such-kind"})
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"]
+    assert "Some of what was sent is not valid" in r.text  # in the browser's language
+    problems = r.text[r.text.index('id="error-problems"'):]
+    assert "<code>kind</code>: one of groceries" in problems
