@@ -117,9 +117,11 @@ def _checkin_work(
             subject_id=resident_id, dedup_key=f"symptoms:r{resident_id}:{day}", now=now,
             detail={"symptoms": symptom_values, "risk": risk_values},
         )))
+    # A check-in for someone else (a household member, or by staff) names whom it was for.
     yield from audit.appended(
         principal, kind=AuditKind.WRITE, action="community.checkin.create",
         record_type="checkin", record_id=checkin_id, scope=scope,
+        detail={"for_resident": resident_id} if data.resident_id is not None else None,
     )
     return 201, {
         "id": checkin_id, "resident_id": resident_id, "day": day.isoformat(),
