@@ -118,6 +118,8 @@ def _errors_of(page: Page, problems: list[Problem], case_type: CaseType | None) 
     for p in problems:
         field = _field_of(p.where, case_type)
         said = _said(page, p.message)
+        if p.where.startswith("photos:"):  # which photo: "photos: evil.jpg"
+            said = f"{p.where.removeprefix('photos:').strip()}: {said}"
         errors[field] = f"{errors[field]}; {said}" if field in errors else said
     return errors
 
