@@ -70,11 +70,17 @@ USES: dict[str, str] = {
     "/community/help/offers": "own:community.help.accept",  # volunteers
     "/trace": "own:community.resident.read",  # venues' QR codes open it; residents see it too
     "/community/supplies": "community.supplies.read",
+    "/community/residents/import": "scoped:community.resident.create",  # office staff
+    "/community/residents/export.xlsx": "scoped:community.resident.read",  # from the import page
+    "/community/volunteers": "community.volunteer.list",  # find and vet volunteers
+    "/community/volunteers/signup": "own:community.resident.read",  # residents volunteer
+    "/community/map": "scoped:community.case.read",  # staff map of cases, help and alerts
 }
 
 # Pages that need an id in the path: reached from a list, not from the navigation.
 DETAIL_PAGES: dict[str, str] = {
     "/community/cases/{case_id}": "one work order: linked from the case list and from alerts",
+    "/community/cases/{case_id}/photos/{photo_id}": "one photo of a case: from the case page",
     "/community/residents/{resident_id}": "one resident: linked from alerts and sensors",
     "/community/supplies/rounds/{round_id}": "one distribution round: from the supplies page",
     "/community/supplies/rounds/{round_id}/report.csv": "a download of one round",
@@ -91,6 +97,7 @@ NOT_LINKED: dict[str, str] = {
     "/login": "the sign-in page (linked when signed out)",
     "/community/join": "self-registration: opened from the community's QR code",
     "/admin/places.geojson": "the boundaries the places page's map fetches with JavaScript",
+    "/community/places.geojson": "the boundaries the staff map and location picker fetch",
 }
 
 PAGE_LIMIT = 300
