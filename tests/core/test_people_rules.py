@@ -94,7 +94,7 @@ def test_an_administrator_sees_users_with_any_role_in_its_reach() -> None:
 
 
 def test_an_unknown_role_is_an_input_error_naming_the_known_ones() -> None:
-    with pytest.raises(InputError, match="unknown role 'mayor'.*community_admin"):
+    with pytest.raises(InputError, match=r"unknown role 'mayor'.*community_admin"):
         rules.parse_role("mayor")
 
 
