@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from rescity.community.cases.adapters import Handler
 from rescity.core.accounts import create_user, grant_role
 from rescity.core.audit import AuditEntry
 from rescity.core.config import Settings
@@ -54,6 +55,9 @@ def office(settings: Settings, engine, session_factory) -> Iterator[Office]:
             grant_role(s, create_user(s, username=name, password=PASSWORD,
                                       display_name=name.title()), role, place)
         create_user(s, username="nobody", password=PASSWORD)
+        for code, place in (("pm-a", a), ("pm-b", b)):
+            s.add(Handler(code=code, kind="property_manager", name_zh=f"物业{code}",
+                          place_id=place.id, scope=place.path))
         uow.commit()
     with TestClient(create_app(settings, engine=engine)) as client:
         yield Office(client, session_factory)
@@ -243,3 +247,24 @@ def test_the_pages_search_show_and_disable_with_csrf(office: Office) -> None:
     wang = TestClient(client.app)
     sign_in(wang, "wang")
     assert 'id="nav-people"' not in wang.get("/").text
+
+
+def test_an_office_links_a_user_to_a_handler_of_its_community(office: Office) -> None:
+    client = office.client
+    assert sign_in(client, "office").status_code == 303
+    token = csrf_of(client.get("/admin/users/wang").text)
+    linked = client.post("/admin/users/wang/handlers", data={"csrf_token": token,
+                                                             "handler": "pm-a"})
+    assert linked.status_code == 200 and 'id="unlink-pm-a"' in linked.text
+    h = office.token("office")
+    assert client.get("/api/community/handlers/pm-a/members", headers=h).json() == ["wang"]
+    other = client.post("/admin/users/wang/handlers", data={"csrf_token": token,
+                                                            "handler": "pm-b"})
+    assert other.status_code == 403 and 'id="unlink-pm-b"' not in other.text
+    assert client.get("/api/community/handlers/pm-b/members", headers=h).status_code == 403
+    unlinked = client.post("/admin/users/wang/handlers/pm-a/unlink", data={"csrf_token": token})
+    assert unlinked.status_code == 200 and 'id="unlink-pm-a"' not in unlinked.text
+    assert client.delete("/api/community/handlers/pm-a/members/wang",
+                         headers=h).status_code == 404
+    assert [r.action for r in office.audit("community.handler.member_removed")] == [
+        "community.handler.member_removed"]

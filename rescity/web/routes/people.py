@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from rescity.community.cases import handlers as handler_staff
 from rescity.core import audit
 from rescity.core.accounts import change_password, list_api_tokens, revoke_api_token
 from rescity.core.audit import AuditKind
@@ -103,7 +104,8 @@ def _detail(page: Page, uow: UoW, actor: Principal, username: str, *, status_cod
     d = directory.detail(uow.session, actor, username)
     roles, places = _grantable(uow, actor)
     return page.render("admin/user.html", status_code=status_code, d=d, roles=roles,
-                       places=places, **context)
+                       places=places, handlers=handler_staff.handlers_of(uow.session, d.user.id),
+                       **context)
 
 
 @router.get("/admin/users/{username}")
@@ -166,6 +168,21 @@ def revoke(username: str, token_id: int, page: Page, uow: UoW, actor: Admin) -> 
 def sign_out(username: str, page: Page, uow: UoW, actor: Admin) -> Response:
     return _act(page, uow, actor, username, "people.done.signed_out",
                 lambda: services.end_sessions(uow, actor, username) and None)
+
+
+@router.post("/admin/users/{username}/handlers")
+def link_handler(username: str, page: Page, uow: UoW, actor: Admin, handler: Name
+                 ) -> Response:
+    """Let the user act for a handler: cases dispatched to it reach them."""
+    return _act(page, uow, actor, username, "people.done.linked",
+                lambda: handler_staff.add_member(uow, actor, handler.strip(), username)
+                and None)
+
+
+@router.post("/admin/users/{username}/handlers/{code}/unlink")
+def unlink_handler(username: str, code: str, page: Page, uow: UoW, actor: Admin) -> Response:
+    return _act(page, uow, actor, username, "people.done.unlinked",
+                lambda: handler_staff.remove_member(uow, actor, code, username))
 
 
 # --- the user's own account -------------------------------------------------------------
