@@ -351,13 +351,14 @@ def create_handler(body: HandlerCreate, uow: UoW, principal: CurrentPrincipal) -
 
 class HandlerMemberIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
+    supervises: bool = False  # told when the handler's cases escalate past level 1
 
 
 @router.post("/handlers/{code}/members", status_code=status.HTTP_201_CREATED)
 def add_handler_member(code: str, body: HandlerMemberIn, uow: UoW,
                        principal: CurrentPrincipal) -> dict[str, str]:
     """Let a user act for a handler (accept, refer and resolve its cases)."""
-    handler_staff.add_member(uow, principal, code, body.username)
+    handler_staff.add_member(uow, principal, code, body.username, supervises=body.supervises)
     return {"handler": code, "username": body.username}
 
 

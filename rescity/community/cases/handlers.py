@@ -63,11 +63,19 @@ def members(session: Session, principal: Principal, handler_code: str) -> list[U
         .where(HandlerMember.handler_id == handler.id).order_by(User.username)))
 
 
-def handlers_of(session: Session, user_id: int) -> list[Handler]:
-    """The handlers a user acts for."""
-    return list(session.scalars(
-        select(Handler).join(HandlerMember, HandlerMember.handler_id == Handler.id)
-        .where(HandlerMember.user_id == user_id).order_by(Handler.code)))
+def handlers_of(session: Session, user_id: int) -> list[tuple[Handler, bool]]:
+    """The handlers a user acts for, each with whether the user supervises it."""
+    return [(h, sup) for h, sup in session.execute(
+        select(Handler, HandlerMember.supervises)
+        .join(HandlerMember, HandlerMember.handler_id == Handler.id)
+        .where(HandlerMember.user_id == user_id).order_by(Handler.code))]
+
+
+def supervisors(session: Session, handler_id: int) -> list[int]:
+    """The user ids supervising a handler."""
+    return list(session.scalars(select(HandlerMember.user_id).where(
+        HandlerMember.handler_id == handler_id, HandlerMember.supervises.is_(True))
+        .order_by(HandlerMember.id)))
 
 
 def remove_member(uow: UnitOfWork, principal: Principal, handler_code: str,
@@ -89,19 +97,25 @@ def remove_member(uow: UnitOfWork, principal: Principal, handler_code: str,
 
 
 def add_member(uow: UnitOfWork, principal: Principal, handler_code: str,
-               username: str) -> HandlerMember:
+               username: str, *, supervises: bool = False) -> HandlerMember:
+    """Link a user to a handler (as its supervisor with ``supervises``); linking a member
+    again with the other ``supervises`` changes only that."""
     s = uow.session
     handler = _handler(s, handler_code)
     require_staffing(principal, handler)
     user = get_user(s, username)
-    if acts_for(s, Principal(user.id, user.username), handler.id):
+    member = s.scalar(select(HandlerMember).where(HandlerMember.handler_id == handler.id,
+                                                  HandlerMember.user_id == user.id))
+    if member is not None and member.supervises == supervises:
         raise Conflict(f"'{username}' already acts for '{handler_code}'")
-    member = HandlerMember(handler_id=handler.id, user_id=user.id)
-    s.add(member)
+    if member is None:
+        member = HandlerMember(handler_id=handler.id, user_id=user.id)
+        s.add(member)
+    member.supervises = supervises
     s.flush()
     audit.record(s, principal, kind=AuditKind.WRITE, action="community.handler.member",
                  record_type="handler", record_id=handler.id, scope=handler.scope,
-                 detail={"user": user.id})
+                 detail={"user": user.id, "supervises": supervises})
     uow.commit()
     return member
 

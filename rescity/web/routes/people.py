@@ -171,12 +171,12 @@ def sign_out(username: str, page: Page, uow: UoW, actor: Admin) -> Response:
 
 
 @router.post("/admin/users/{username}/handlers")
-def link_handler(username: str, page: Page, uow: UoW, actor: Admin, handler: Name
-                 ) -> Response:
-    """Let the user act for a handler: cases dispatched to it reach them."""
+def link_handler(username: str, page: Page, uow: UoW, actor: Admin, handler: Name,
+                 supervises: Annotated[bool, Form()] = False) -> Response:
+    """Let the user act for (or supervise) a handler: cases dispatched to it reach them."""
     return _act(page, uow, actor, username, "people.done.linked",
-                lambda: handler_staff.add_member(uow, actor, handler.strip(), username)
-                and None)
+                lambda: handler_staff.add_member(uow, actor, handler.strip(), username,
+                                                 supervises=supervises) and None)
 
 
 @router.post("/admin/users/{username}/handlers/{code}/unlink")
