@@ -55,10 +55,12 @@ def test_an_office_manages_its_people_on_the_pages(
         page.click("#people-table a[href='/admin/users/worker1']")
         page.wait_for_selector("#grant-form")
         page.select_option("#grant-form select[name=role]", "volunteer")
-        page.fill("#grant-form input[name=place]", "a2")
+        grid = "a2" if width < 600 else "a1"  # a role granted once per run
+        page.fill("#grant-form input[name=place]", grid)
         page.click("#grant-go")
         page.wait_for_selector("#people-done")
-        assert "真北二网格" in page.locator("#user-grants").inner_text()
+        assert ("真北二网格" if grid == "a2" else "真北一网格") in page.locator(
+            "#user-grants").inner_text()
         page.select_option("#grant-form select[name=role]", "grid_worker")
         page.fill("#grant-form input[name=place]", "b1")
         page.click("#grant-go")
