@@ -4,6 +4,7 @@ b1) is out of its scope; the city administrator is out of its reach."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -268,3 +269,25 @@ def test_an_office_links_a_user_to_a_handler_of_its_community(office: Office) ->
                          headers=h).status_code == 404
     assert [r.action for r in office.audit("community.handler.member_removed")] == [
         "community.handler.member_removed"]
+
+
+def test_a_user_revokes_their_own_token_and_is_told_of_a_wrong_password_on_the_page(
+        office: Office) -> None:
+    token = office.token("zhao")
+    client = office.client
+    assert sign_in(client, "zhao").status_code == 303
+    page = client.get("/account")
+    assert 'id="nav-people"' not in page.text
+    [tid] = re.findall(r'id="my-revoke-(\d+)"', page.text)
+    csrf = csrf_of(page.text)
+    wrong = client.post("/account/password", data={
+        "csrf_token": csrf, "current_password": "not it", "new_password": "x" * 12,
+        "repeat_password": "x" * 12})
+    assert wrong.status_code == 401 and 'id="account-problems"' in wrong.text
+    differ = client.post("/account/password", data={
+        "csrf_token": csrf, "current_password": PASSWORD, "new_password": "x" * 12,
+        "repeat_password": "y" * 12})
+    assert differ.status_code == 422
+    done = client.post(f"/account/tokens/{tid}/revoke", data={"csrf_token": csrf})
+    assert done.status_code == 200 and 'id="account-done"' in done.text
+    assert client.get("/api/me", headers=token).status_code == 401
