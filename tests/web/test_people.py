@@ -259,6 +259,8 @@ def test_an_office_links_a_user_to_a_handler_of_its_community(office: Office) ->
     assert linked.status_code == 200 and 'id="unlink-pm-a"' in linked.text
     h = office.token("office")
     assert client.get("/api/community/handlers/pm-a/members", headers=h).json() == ["wang"]
+    assert client.get("/api/admin/users/wang", headers=h).json()["handlers"] == [
+        {"code": "pm-a", "supervises": False}]
     other = client.post("/admin/users/wang/handlers", data={"csrf_token": token,
                                                             "handler": "pm-b"})
     assert other.status_code == 403 and 'id="unlink-pm-b"' not in other.text

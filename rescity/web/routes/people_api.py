@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
+from rescity.community.cases import handlers as handler_staff
 from rescity.core.accounts import User
 from rescity.core.people import directory, services
 from rescity.core.people.directory import UserQuery
@@ -64,9 +65,15 @@ class SessionOut(BaseModel):
     expires_at: datetime
 
 
+class HandlerLink(BaseModel):
+    code: str
+    supervises: bool
+
+
 class UserDetailOut(UserOut):
     tokens: list[TokenOut]
     sessions: list[SessionOut]
+    handlers: list[HandlerLink]  # the case handlers the user acts for (or supervises)
     manages_account: bool
 
 
@@ -153,6 +160,8 @@ def show_user(username: str, uow: UoW, actor: Admin) -> UserDetailOut:
                          expires_at=t.expires_at) for t in d.tokens],
         sessions=[SessionOut(id=s.id, created_at=s.created_at, expires_at=s.expires_at)
                   for s in d.sessions],
+        handlers=[HandlerLink(code=h.code, supervises=sup)
+                  for h, sup in handler_staff.handlers_of(uow.session, d.user.id)],
         manages_account=d.manages_account)
 
 
