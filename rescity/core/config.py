@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     community_pass_days: int = Field(default=30, ge=1, le=366)
     # community: how long each process remembers the alert rules in force (0: not at all).
     community_rules_cache_s: float = Field(default=30, ge=0, le=300)
+    # community: the largest photo accepted with a reported problem (bytes, as uploaded).
+    community_photo_max_bytes: int = Field(default=5 << 20, ge=1024, le=100 << 20)
     # outbreak: published case counts (differential privacy, docs/community/operations.md).
     outbreak_dp_epsilon: float = Field(default=0.5, gt=0, le=10)  # ε of one release
     outbreak_dp_budget: float = Field(default=5.0, gt=0)  # total ε of releases covering a place

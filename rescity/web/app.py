@@ -17,8 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rescity.core.config import Settings
-from rescity.core.errors import AuthenticationRequired, RescityError, TooManyRequests
-from rescity.core.i18n import translator
+from rescity.core.errors import (
+    AuthenticationRequired,
+    InputError,
+    RescityError,
+    TooManyRequests,
+)
+from rescity.core.i18n import negotiate, translator
 from rescity.web.bounded import bounded_integers
 from rescity.web.context import WEB_DIR, AppContext
 from rescity.web.json_guard import JsonGuard
@@ -44,8 +49,11 @@ CSP = (
     "form-action 'self'"
 )
 
-# The pages use no camera, microphone or location of the browser (check-ins carry no location).
-PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# The pages use no camera or microphone. The browser's location only on this site's own pages,
+# and only when the user presses "use my location" on the report and help forms (check-ins
+# carry no location).
+PERMISSIONS = ("camera=(), microphone=(), geolocation=(self), payment=(), usb=(), "
+               "interest-cohort=()")
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
@@ -91,10 +99,19 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     return app
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/open311/")) and "text/html" in (
-        request.headers.get("accept", "")
-    )
+    """A browser's request: it accepts HTML, or it posts a form from a page without asking
+    for JSON (some phone browsers and in-app web views send ``Accept: */*``)."""
+    if request.url.path.startswith(("/api/", "/open311/")):
+        return False
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept:
+        return True
+    form = request.headers.get("content-type", "").split(";")[0].strip() in FORM_TYPES
+    return form and "application/json" not in accept
 
 
 def _is_page(request: Request) -> bool:
@@ -108,8 +125,10 @@ def _html_error(
 ) -> Response:
     """The error page a browser gets instead of JSON, in the visitor's language."""
     ctx: AppContext = request.app.state.ctx
-    lang = request.cookies.get("rescity_lang", ctx.settings.default_language)
-    t = translator(lang if lang in ("zh", "en") else "zh")
+    lang = request.cookies.get("rescity_lang") or negotiate(
+        request.headers.get("accept-language"), ctx.settings.default_language)
+    lang = lang if lang in ("zh", "en") else "zh"
+    t = translator(lang)
     key = {403: "error.forbidden", 404: "error.not_found", 405: "error.method",
            422: "error.invalid"}.get(status)
     return ctx.templates.TemplateResponse(
@@ -141,9 +160,12 @@ def _install_handlers(app: FastAPI) -> None:
         if isinstance(exc, AuthenticationRequired):
             headers["WWW-Authenticate"] = "Bearer"
         if _is_page(request):
-            generic = exc.status_code in (403, 404)
+            # Each problem names its field; the page lists them under a translated heading.
+            problems = [{"where": p.where, "message": p.message}
+                        for p in exc.problems] if isinstance(exc, InputError) else None
+            generic = exc.status_code in (403, 404) or bool(problems)
             return _html_error(request, exc.status_code, None if generic else str(exc),
-                               headers=headers)
+                               problems=problems, headers=headers)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)

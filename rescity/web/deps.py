@@ -238,6 +238,9 @@ def allow(action: str) -> Callable[..., Any]:
         require(auth.principal, action, NOWHERE)
         return auth.principal
 
+    # Which action a route needs, for the navigation test (every page a role may use is
+    # linked from somewhere it can reach).
+    dependency.action = action  # type: ignore[attr-defined]
     return dependency
 
 

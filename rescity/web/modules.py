@@ -28,9 +28,13 @@ def routers() -> list[APIRouter]:
     from rescity.community.health import pages as community_health_pages
     from rescity.community.help import api as community_help_api
     from rescity.community.help import pages as community_help_pages
+    from rescity.community.maps import api as community_maps_api
+    from rescity.community.maps import pages as community_maps_pages
     from rescity.community.outbreak.web import router as outbreak_router
     from rescity.community.residents import pages as community_residents_pages
+    from rescity.community.residents import person_pages as community_person_pages
     from rescity.community.sensors import api as community_sensors_api
+    from rescity.community.sensors import pages as community_sensors_pages
     from rescity.community.supplies import api as supplies_api
     from rescity.community.tracing.web import routers as tracing_routers
     from rescity.knowledge.entrypoints.web import router as knowledge_router
@@ -38,12 +42,14 @@ def routers() -> list[APIRouter]:
     return [
         assess_web.router,
         community_residents_pages.router,
+        community_person_pages.router,
         community_health_pages.router,
         community_alerts_pages.router,
         community_dashboard_pages.router,
         community_cases_api.router,
         community_open311_api.router,
         community_sensors_api.router,
+        community_sensors_pages.router,
         community_help_api.router,
         community_cases_pages.router,
         community_help_pages.router,
@@ -52,4 +58,6 @@ def routers() -> list[APIRouter]:
         outbreak_router,
         *control_api.routers(),
         *supplies_api.routers(),
+        community_maps_api.router,
+        community_maps_pages.router,
     ]

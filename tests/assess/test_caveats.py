@@ -55,3 +55,27 @@ def test_every_caveat_renders_in_both_languages(assessed, lang: str) -> None:  #
         for key, params in city_caveats(from_assessment(assessed.get(city))):
             assert key in texts
             assert "{" not in t(key, **params)
+
+
+def test_the_estimate_carries_its_error_band_and_its_unmapped_share(assessed) -> None:  # type: ignore[no-untyped-def]
+    # Malta (2018): most residential land has no mapped buildings, so most residents come
+    # from a land density; Munich's old town is counted from its buildings alone.
+    malta = assessed.get("malta")
+    by_source = malta.summary["population_by_source"]
+    land = by_source["land_density"]["population"]
+    assert land > 0.5 * malta.summary["population"]
+    keys = keys_of(malta)
+    assert "assess.caveat.population_band" in keys
+    params = keys["assess.caveat.population_land_density"]
+    assert params["population"] == f"{land:,.0f}"
+    munich = keys_of(assessed.get("munich_altstadt"))
+    assert "assess.caveat.population_band" in munich
+    assert "assess.caveat.population_land_density" not in munich
+
+
+def test_a_calibrated_run_has_no_error_band(osm_dir: Path) -> None:
+    result = evaluate(osm_dir / "malta.osm.pbf",
+                      build_config({"origins": {"population_total": 493_559.0}}))
+    keys = keys_of(result)
+    assert "assess.caveat.population_band" not in keys
+    assert "assess.caveat.population_land_density" not in keys

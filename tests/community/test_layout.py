@@ -17,7 +17,7 @@ NOT_CAPABILITIES = {"adapters"}  # holds the migrations only
 # not listed here is still checked for circles.
 LAYERS = {"shared": 0, "alerts": 1, "health": 2, "control": 2, "access": 3, "cases": 2, "help": 3,
           "sensors": 3, "residents": 4, "dashboard": 4, "demo": 5,
-          "tracing": 1, "outbreak": 1, "supplies": 3}
+          "tracing": 1, "outbreak": 1, "supplies": 3, "maps": 4}
 
 
 def capabilities() -> list[str]:

@@ -73,6 +73,13 @@ def _alert_kinds() -> set[str]:
     return kinds
 
 
+def _sensor_rules(what: str) -> set[str]:
+    """Sensor rule names (a sensor's alert is titled by the rule that raised it), or device
+    kinds."""
+    rules = tomllib.loads((PACKAGE / "community" / "sensor_rules.toml").read_text("utf-8"))
+    return {rule["name"] for rule in rules["rules"]} if what == "rules" else set(rules["devices"])
+
+
 def _personal_fields(what: str) -> set[str]:
     """Personal fields (record.field) in the community's tables, or where retention starts."""
     found: set[str] = set()
@@ -92,10 +99,13 @@ def _value_domains() -> dict[str, set[str]]:
     """What each key built at run time (``t("prefix." ~ value)``) can end with."""
     from rescity.assess.services.pipeline import ORIGIN_KINDS
     from rescity.community.alerts import domain as alerts
+    from rescity.community.alerts.subjects import SUBJECT_KINDS
     from rescity.community.cases import domain as work_orders
     from rescity.community.health import domain as health
     from rescity.community.help import domain as help_requests
+    from rescity.community.help import shifts as help_shifts
     from rescity.community.help.unmatched import REASONS as UNMATCHED_REASONS
+    from rescity.community.maps import services as staff_map
     from rescity.community.outbreak import domain as outbreak_domain
     from rescity.core.boundaries.importer import PROBLEM_KEYS
     from rescity.core.notifications.models import Status as DeliveryStatus
@@ -115,6 +125,9 @@ def _value_domains() -> dict[str, set[str]]:
         "notify.status.": {s.value for s in DeliveryStatus},
         "assess.page.origins.": set(ORIGIN_KINDS),
         "c.kind.": _alert_kinds(),
+        "c.rule.": _sensor_rules("rules"),
+        "c.device.": _sensor_rules("devices"),
+        "c.subject.": set(SUBJECT_KINDS),
         "c.severity.": {k.value for k in alerts.Severity},
         "c.status.": {k.value for k in alerts.AlertStatus},
         "c.symptom.": {k.value for k in health.Symptom},
@@ -139,8 +152,14 @@ def _value_domains() -> dict[str, set[str]]:
         "ops.offer_state.": {k.value for k in help_requests.OfferState},
         "ops.urgency.": {k.value for k in help_requests.Urgency},
         "ops.vetting.": {k.value for k in help_requests.Vetting},
+        "vol.day.": set(help_shifts.DAYS),
+        "vol.skill.": set(help_requests.help_rules().skills),
+        "vol.done.": {help_requests.Vetting.VETTED, help_requests.Vetting.REJECTED,
+                      help_requests.Vetting.SUSPENDED},
         "ob.status.": {k.value for k in outbreak_domain.CaseStatus},
         "ob.granularity.": {k.value for k in outbreak_domain.Granularity},
+        "maps.kind.": set(staff_map.KINDS),
+        "maps.status.": {"open", *staff_map.ALL_STATUSES},
     }
 
 

@@ -73,7 +73,9 @@ def test_responses_are_not_cached_and_carry_a_permissions_policy(
     with TestClient(create_app(settings, engine=engine)) as client:
         r = client.get("/health")
         assert r.headers["cache-control"] == "no-store"
-        assert "geolocation=()" in r.headers["permissions-policy"]
+        policy = r.headers["permissions-policy"]
+        # the location picker may ask for the position on this site only; never the camera
+        assert "geolocation=(self)" in policy and "camera=()" in policy
         assert "strict-transport-security" not in r.headers
     prod = settings.model_copy(update={"environment": "production"})
     with TestClient(create_app(prod, engine=engine)) as client:

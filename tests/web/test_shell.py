@@ -32,7 +32,13 @@ def test_empty_or_oversized_login_input_gets_a_clear_answer_not_a_traceback(worl
     huge = world.client.post(
         "/login", data={"username": "x" * 5000, "password": "y", "csrf_token": token}
     )
-    assert huge.status_code == 422 and "username" in huge.json()["problems"][0]["where"]
+    # A form post gets a page naming the field (issue 15: never raw JSON for a form) ...
+    assert huge.status_code == 422 and "text/html" in huge.headers["content-type"]
+    assert 'id="error-problems"' in huge.text and "username" in huge.text
+    # ... and JSON only when it asks for JSON.
+    asked = world.client.post("/login", headers={"accept": "application/json"},
+                              data={"username": "x" * 5000, "password": "y", "csrf_token": token})
+    assert asked.status_code == 422 and "username" in asked.json()["problems"][0]["where"]
 
 
 def test_a_post_without_the_csrf_token_is_refused(world) -> None:

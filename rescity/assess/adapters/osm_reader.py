@@ -45,6 +45,29 @@ NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "health
                         "man_made", "leisure", "religion", "industrial", "military", "railway",
                         "public_transport", "emergency", "aeroway", "power")
 POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
+# Mapped objects under those keys that occupy no floor space: street furniture, parking,
+# signposts and outdoor sights (OSM wiki, amenity "Facilities" / "Waste management" / "Others"
+# and tourism=information …). They are not establishments, so they neither claim floor
+# area from housing nor make a building mixed use (services/dwellings.py).
+NOT_ESTABLISHMENTS = {
+    "amenity": frozenset({
+        "bench", "waste_basket", "waste_disposal", "recycling", "vending_machine",
+        "bicycle_parking", "motorcycle_parking", "parking", "parking_entrance", "parking_space",
+        "telephone", "fountain", "drinking_water", "water_point", "post_box", "letter_box",
+        "atm", "toilets", "shelter", "clock", "bicycle_rental", "charging_station", "taxi",
+        "grit_bin", "hunting_stand", "public_bookcase", "bbq", "dog_toilet", "lounger",
+        "photo_booth", "ticket_validator", "car_sharing", "give_box", "compressed_air",
+        "parcel_locker", "payment_terminal", "table", "smoking_area", "trolley_bay",
+        "device_charging_station", "bicycle_repair_station", "kneipp_water_cure", "watering_place",
+        "loading_dock", "boat_storage", "bus_stop", "ferry_terminal", "grave_yard",
+        "sanitary_dump_station", "waste_transfer_station", "street_lamp", "hitching_post",
+        "feeding_place", "animal_shelter_box", "water_tap", "urinal", "shower", "bicycle_wash",
+    }),
+    "tourism": frozenset({
+        "information", "artwork", "viewpoint", "picnic_site", "camp_site", "caravan_site",
+        "camp_pitch", "attraction", "yes",
+    }),
+}
 METRES_PER_STOREY = 3.0
 _POI_SET = frozenset(POI_KEYS)
 _NAN = float("nan")
@@ -62,7 +85,9 @@ class Feature:
     items: list[int] = field(default_factory=list)
     building: str = ""
     levels: float = float("nan")
-    use: str = ""  # buildings: "residential", "service" (shop, office …), "other" or ""
+    # buildings: "residential", "service" (shop, office …), "other", "address" (a house number
+    # and nothing else) or ""
+    use: str = ""
 
 
 @dataclass
@@ -115,14 +140,28 @@ def _levels(tags: dict[str, str]) -> float:
     return value if 0 < value < 200 else float("nan")
 
 
+def is_establishment(tags: dict[str, str]) -> bool:
+    """Whether a node's tags say it is a shop, office, restaurant, practice … (something that
+    uses floor space), not street furniture or an outdoor sight (:data:`NOT_ESTABLISHMENTS`).
+    A node is one when any of its POI keys has a value outside that list."""
+    for key in POI_KEYS:
+        value = tags.get(key)
+        if value is not None and value not in NOT_ESTABLISHMENTS.get(key, ()):
+            return True
+    return False
+
+
 def _use(tags: dict[str, str]) -> str:
     """What a building's own tags say about its use (evidence for ``building=yes``)."""
-    if tags.get("building:use") in ("residential", "apartments") or "residential" in tags:
+    if (tags.get("building:use") in ("residential", "apartments") or "residential" in tags
+            or _number(tags.get("building:flats", "")) > 0):
         return "residential"
     if not _POI_SET.isdisjoint(tags):
         return "service"  # a shop, office or amenity in (or as) the building
     if not _NON_RES_SET.isdisjoint(tags) or tags.get("building:use"):
         return "other"
+    if "addr:housenumber" in tags:
+        return "address"  # a house number and no other use: someone's door, not a barn's
     return ""
 
 
@@ -203,7 +242,7 @@ class _Collector:
         if items:
             pt = shapely.Point(loc.lon, loc.lat)
             self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
-        if not _POI_SET.isdisjoint(tags):
+        if is_establishment(tags):
             self.poi.append((loc.lon, loc.lat))
         if tags.get("place") in PLACES and _name(tags):
             pt = shapely.Point(loc.lon, loc.lat)

@@ -91,6 +91,7 @@ class OriginsConfig(BaseModel):
     built_up_cell_m: float = Field(gt=0)
     min_building_coverage: float = Field(ge=0, le=1)
     land_density_per_km2: float = Field(ge=0)
+    land_density_radius_m: float = Field(ge=0)
     population_total: float = Field(ge=0)
     split_area_m2: float = Field(ge=0)
     split_cell_m: float = Field(gt=0)

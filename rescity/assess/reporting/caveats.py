@@ -16,6 +16,9 @@ from rescity.assess.adapters.result_store import CityResult
 # life circle of the largest size the standard allows.
 RARE_SHARE = 0.2
 FEW_ORIGINS = 10
+# Say so when at least this share of the population sits on residential land whose buildings
+# are not mapped (its persons come from a density, the least reliable part of the estimate).
+LAND_DENSITY_SHARE = 0.1
 
 
 def _pct(x: float) -> str:
@@ -31,6 +34,13 @@ def city_caveats(city: CityResult) -> list[tuple[str, dict[str, Any]]]:
     if not s.get("population_calibrated") and source not in ("raster", "given"):
         out.append(("assess.caveat.population_estimate",
                     {"population": f"{pop:,.0f}", "source": source}))
+        out.append(("assess.caveat.population_band", {}))
+        land = (s.get("population_by_source") or {}).get("land_density") or {}
+        unmapped = float(land.get("population", 0.0))
+        if pop > 0 and unmapped >= LAND_DENSITY_SHARE * pop:
+            out.append(("assess.caveat.population_land_density",
+                        {"share": _pct(unmapped / pop), "population": f"{unmapped:,.0f}",
+                         "per_km2": f"{float(land.get('per_km2', 0.0)):,.0f}"}))
     elif s.get("population_calibrated"):
         out.append(("assess.caveat.population_calibrated",
                     {"population": f"{pop:,.0f}",

@@ -32,6 +32,8 @@ from rescity.assess.domain.config import AssessConfig
 NEIGHBOURS = 10  # tagged dwellings looked at around an untagged one
 HOUSES = frozenset({"house", "detached", "semidetached_house", "terrace", "bungalow", "farm",
                     "cabin", "static_caravan", "houseboat"})
+# Houses often empty most of the year: not evidence of a village on their own.
+HOLIDAY = frozenset({"cabin", "static_caravan", "houseboat"})
 # Buildings without usable floor space: they house neither people nor services.
 NO_FLOOR = frozenset({"roof", "garage", "garages", "carport", "shed", "hut", "ruins",
                       "collapsed", "construction", "greenhouse", "bunker", "container"})
@@ -76,7 +78,7 @@ def dwelling_mask(bld: gpd.GeoDataFrame, in_residential: npt.NDArray[np.bool_],
     plain = (bld["building"] == "yes").to_numpy()
     evidence = (in_residential & ~np.isin(use, ["other", "service"])) | (use == "residential")
     if built_up is not None:
-        evidence |= built_up & (use == "")
+        evidence |= built_up & np.isin(use, ["", "address"])
     big = bld["footprint_m2"].to_numpy() >= config.origins.min_dwelling_footprint_m2
     out: npt.NDArray[np.bool_] = typed | (plain & evidence & big)
     return out
@@ -119,6 +121,22 @@ def built_up(bld: gpd.GeoDataFrame, candidates: npt.NDArray[np.bool_],
         attached = np.zeros(len(bld), dtype=bool)
         attached[ask[i[ask[i] != j]]] = True
         out[ask] = attached[ask]
+    return out
+
+
+def village(bld: gpd.GeoDataFrame, candidates: npt.NDArray[np.bool_],
+            config: AssessConfig) -> npt.NDArray[np.bool_]:
+    """Which ``candidates`` are homes without a dense fabric around them: a building a mapper
+    typed as a house (``house``, ``detached``, ``terrace`` …) or a plain one with a house
+    number and no other use, no larger than ``origins.built_up_max_footprint_m2``. A
+    village of detached houses with gardens rarely reaches ``built_up_coverage``, and its
+    land use is often not mapped; a barn has neither a house type nor a door number."""
+    if config.origins.built_up_coverage <= 0:
+        return np.zeros(len(bld), dtype=bool)
+    house = bld["building"].isin(HOUSES - HOLIDAY).to_numpy()
+    numbered = ((bld["use"] == "address").to_numpy()
+                & (bld["footprint_m2"].to_numpy() <= config.origins.built_up_max_footprint_m2))
+    out: npt.NDArray[np.bool_] = candidates & (house | numbered)
     return out
 
 
@@ -255,10 +273,10 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
     in_res = in_areas(bld.geometry, residential)
     # Plain buildings need the fabric to count at all; typed dwellings count anyway, and the
     # fabric decides only whether they join the town-fabric origins (origins.py).
-    loose = (bld["building"] == "yes").to_numpy() & (bld["use"] == "").to_numpy()
+    loose = (bld["building"] == "yes").to_numpy() & bld["use"].isin(["", "address"]).to_numpy()
     loose |= bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
     loose &= no_landuse(bld, osm, crs, in_res)
-    fabric = built_up(bld, loose, config)
+    fabric = built_up(bld, loose, config) | village(bld, loose, config)
     keep = dwelling_mask(bld, in_res, config, fabric)
     out = bld[keep].reset_index(drop=True)
     out["built_up"] = fabric[keep]

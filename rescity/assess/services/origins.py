@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyproj
 import shapely
+from scipy.spatial import cKDTree
 
 from rescity.assess.adapters.osm_reader import OsmData
 from rescity.assess.adapters.raster import PopulationWindow, read_population_window
@@ -54,14 +55,36 @@ def _residential(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
     ).to_crs(crs)
 
 
-def _land_density(coverage: F64, per_km2: F64, config: AssessConfig) -> tuple[float, str]:
-    """Persons per km² for residential land whose buildings are not mapped: the median of
-    the extract's well-mapped residential areas when there are enough, else the default."""
+def land_density(xy: F64, coverage: F64, pop: F64, area: F64, whole: npt.NDArray[np.bool_],
+                 config: AssessConfig) -> F64:
+    """Persons per km² for each residential area whose buildings are not mapped.
+
+    Learnt from the well-mapped areas (whole areas, not pieces of a split one, whose dwellings
+    cover at least ``origins.min_building_coverage``): their persons ÷ their land, pooled
+    over those whose representative points lie within ``origins.land_density_radius_m`` when
+    there are at least ``MIN_MAPPED_AREAS`` of them, else the median over the extract's
+    when it has that many, else ``origins.land_density_per_km2``. Pooling weighs each area by
+    its land, so a small fully built block does not set a village's density."""
     oc = config.origins
-    good = coverage >= oc.min_building_coverage
-    if good.sum() >= MIN_MAPPED_AREAS:
-        return float(np.median(per_km2[good])), "local"
-    return oc.land_density_per_km2, "default"
+    good = whole & (coverage >= oc.min_building_coverage)
+    out = np.full(len(area), oc.land_density_per_km2)
+    if good.sum() < MIN_MAPPED_AREAS:
+        return out
+    per_km2 = pop[good] / np.maximum(area[good], 1.0) * 1e6
+    out[:] = float(np.median(per_km2))
+    if oc.land_density_radius_m <= 0:
+        return out
+    near = cKDTree(xy[good]).query_ball_point(xy, oc.land_density_radius_m)
+    lens = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
+    enough = lens >= MIN_MAPPED_AREAS
+    if enough.any():
+        idx = np.concatenate([np.asarray(near[i], dtype=np.int64)
+                              for i in np.flatnonzero(enough)])
+        rows = np.repeat(np.arange(int(enough.sum())), lens[enough])
+        p = np.bincount(rows, weights=pop[good][idx])
+        a = np.bincount(rows, weights=area[good][idx])
+        out[enough] = p / np.maximum(a, 1.0) * 1e6
+    return out
 
 
 def _landuse(osm: OsmData, crs: str, config: AssessConfig,
@@ -92,8 +115,9 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     coverage = whole_fp / np.maximum(whole_area, 1.0)
     from_floor = floor / oc.floor_area_per_person_m2
     whole = (res["part"] == 0).to_numpy()
-    density, _ = _land_density(coverage[whole],
-                               from_floor[whole] / np.maximum(area[whole], 1.0) * 1e6, config)
+    pts = res.geometry.representative_point()
+    density = land_density(np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]), coverage,
+                           from_floor, area, whole, config)
     # Where dwellings cover less than min_building_coverage of the land, the buildings are
     # taken as unmapped rather than the area as nearly empty.
     mapped = coverage >= oc.min_building_coverage
@@ -297,11 +321,30 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
                      "try --origins buildings or --origins h3")], source=osm.path)
     gdf = gdf.reset_index(drop=True)
     raster = config.origins.population_raster
-    info = (apply_population_raster(gdf, raster, crs) if raster
-            else {"source": "floor_area" if kind != "h3" else "residential_areas"})
+    info: dict[str, Any] = (
+        apply_population_raster(gdf, raster, crs) if raster
+        else {"source": "floor_area" if kind != "h3" else "residential_areas"})
     info |= checks
     info["kind"] = kind
+    info["population_by_source"] = by_source(gdf)
     return Origins(_finish(gdf, kind), info)
+
+
+def by_source(gdf: gpd.GeoDataFrame) -> dict[str, dict[str, float]]:
+    """Per ``population_source``: persons, origins and, for ``land_density``, the persons per
+    km² assigned (the median over those origins). The report's caveats say how much of the
+    population rests on land whose buildings are not mapped."""
+    out: dict[str, dict[str, float]] = {}
+    pop = gdf["population"].to_numpy(dtype=np.float64)
+    src = gdf["population_source"].astype(str).to_numpy()
+    for s in sorted(set(src)):
+        m = src == s
+        entry = {"population": float(pop[m].sum()), "origins": float(m.sum())}
+        if s == "land_density":
+            area = gdf["area_m2"].to_numpy(dtype=np.float64)[m]
+            entry["per_km2"] = float(np.median(pop[m] / np.maximum(area, 1.0) * 1e6))
+        out[s] = entry
+    return out
 
 
 def origins_from_frame(frame: gpd.GeoDataFrame, crs: str, raster: str = "") -> Origins:

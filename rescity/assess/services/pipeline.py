@@ -192,7 +192,7 @@ def evaluate(
         summary["population_source"] = pop_info["source"]
         summary["population_calibrated"] = pop_info["population_calibrated"]
         for key in ("population_uncalibrated", "calibration_factor", "landuse_share",
-                    "origin_fallback", "raster"):
+                    "origin_fallback", "raster", "population_by_source"):
             if key in pop_info:
                 summary["population_raster" if key == "raster" else key] = pop_info[key]
         border = org["at_border"].to_numpy()

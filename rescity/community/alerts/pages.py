@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from rescity.community.alerts import services as alerts
 from rescity.community.alerts.domain import AlertStatus
+from rescity.community.alerts.subjects import subjects
 from rescity.community.shared.deps import Rt
 from rescity.core.errors import InputError
 from rescity.core.security.policy import Principal
@@ -18,16 +19,17 @@ from rescity.web.pages import Page
 router = APIRouter(prefix="/community", include_in_schema=False)
 
 
-
 @router.get("/alerts")
 def alerts_page(
-    page: Page, uow: UoW, principal: Annotated[Principal, Depends(allow("community.alert.read"))],
+    page: Page, uow: UoW, rt: Rt,
+    principal: Annotated[Principal, Depends(allow("community.alert.read"))],
     status: str = "open",
 ) -> Response:
     rows = alerts.list_alerts(uow, principal)
     if status == "open":
         rows = [a for a in rows if a.status != AlertStatus.RESOLVED]
-    return page.render("community/alerts.html", rows=rows, status=status)
+    about = subjects(uow, rt, principal, rows, lang=page.lang)
+    return page.render("community/alerts.html", rows=rows, status=status, about=about)
 
 
 @router.post("/alerts/{alert_id}/{move}")

@@ -128,6 +128,27 @@ class WorkOrder(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
 
 
+class CasePhoto(Base):
+    """A photo attached to a case when it was reported. The image itself lives under the
+    data dir (``name`` is random, so it cannot be guessed), re-encoded without any metadata
+    (EXIF GPS included); the row says which case it belongs to, so reading it asks the same
+    policy as reading the case."""
+
+    __tablename__ = "community_ops_case_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("community_ops_case.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column()
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CaseEvent(Base):
     """One step in a case's life. Append-only: the ORM and the database refuse changes."""
 

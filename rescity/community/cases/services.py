@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,10 +22,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from rescity.community.alerts.raising import ancestors
 from rescity.community.cases import domain as wo
+from rescity.community.cases import photos as case_photos
 from rescity.community.cases.adapters import CaseEvent, Handler, WorkOrder
 from rescity.community.cases.domain import CaseStatus, Channel, Spot
 from rescity.community.cases.handlers import require_handler
 from rescity.community.cases.notify import case_changed
+from rescity.community.cases.photos import CleanPhoto
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.shared.errors import BadTransition
 from rescity.community.shared.location import place_of_point
@@ -174,9 +177,12 @@ def file_case_in(
 
 def file_case(
     uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: CaseInput, *, scope: str,
-    channel: Channel,
+    channel: Channel, photos: Sequence[CleanPhoto] = (),
 ) -> WorkOrder:
-    """A resident files for themselves; a grid worker for a hotline caller or from a patrol."""
+    """A resident files for themselves; a grid worker for a hotline caller or from a patrol.
+
+    ``photos`` (already checked and cleaned, see :mod:`~rescity.community.cases.photos`) are
+    stored with the case in the same transaction: if it fails, their files are removed."""
     now = rt.now()
     if channel == Channel.RESIDENT:
         require(principal, "community.case.create", Target(scope=scope, owner_id=principal.user_id))
@@ -192,7 +198,13 @@ def file_case(
     located = place_of_point(uow.session, data.lat, data.lon, within=area)
     case = file_case_in(uow.session, rt, data, scope=located.path if located else scope,
                         channel=channel, now=now, principal=principal, reporter_id=reporter)
-    uow.commit()
+    written = case_photos.store(uow.session, rt.settings.data_dir, case, list(photos),
+                                user_id=principal.user_id)
+    try:
+        uow.commit()
+    except BaseException:
+        case_photos.remove(written)
+        raise
     return case
 
 

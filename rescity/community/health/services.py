@@ -26,7 +26,7 @@ from rescity.community.health.domain import (
     Symptom,
     assess,
 )
-from rescity.community.shared.adapters import Dwelling, Household, Resident
+from rescity.community.shared.adapters import Dwelling, Household, Resident, home_dwelling_id
 from rescity.community.shared.idempotency import IdemKey, Submitted, submitted
 from rescity.community.shared.runtime import Runtime
 from rescity.community.shared.scoping import (
@@ -117,9 +117,11 @@ def _checkin_work(
             subject_id=resident_id, dedup_key=f"symptoms:r{resident_id}:{day}", now=now,
             detail={"symptoms": symptom_values, "risk": risk_values},
         )))
+    # A check-in for someone else (a household member, or by staff) names whom it was for.
     yield from audit.appended(
         principal, kind=AuditKind.WRITE, action="community.checkin.create",
         record_type="checkin", record_id=checkin_id, scope=scope,
+        detail={"for_resident": resident_id} if data.resident_id is not None else None,
     )
     return 201, {
         "id": checkin_id, "resident_id": resident_id, "day": day.isoformat(),
@@ -183,7 +185,7 @@ def _missing_stmt(day: date) -> Any:
     return (
         select(Resident, Dwelling)
         .join(Household, Household.id == Resident.household_id)
-        .join(Dwelling, Dwelling.id == Household.dwelling_id)
+        .join(Dwelling, Dwelling.id == home_dwelling_id())
         .where(Resident.erased_at.is_(None), Resident.left_at.is_(None), ~checked)
     )
 

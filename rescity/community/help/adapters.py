@@ -36,16 +36,24 @@ class Volunteer(Base):
     lat: Mapped[float | None] = mapped_column()
     lon: Mapped[float | None] = mapped_column()
     radius_km: Mapped[float] = mapped_column(default=2.0)
-    # {"mon": [[9, 12], [14, 18]], ...}: local hours, end exclusive.
+    # Before shift slots: {"mon": [[9, 12]], ...}, local hours (copied into ``slots``).
     availability: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Weekly shifts [{"day": "fri", "start": "22:00", "end": "02:00"}], local wall-clock
+    # time (see help/shifts.py); none: available at any time.
+    slots: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
     capacity: Mapped[int] = mapped_column(default=2)
+    # pending → vetted | rejected; vetted → suspended → vetted (see help/vetting.py)
     vetting_state: Mapped[str] = mapped_column(String(10), default="pending")
+    vetting_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
     vetted_by: Mapped[str] = mapped_column(String(200), default="")
     vetted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     vetting_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The consent the volunteer gave when signing up (the text's version, shown on the page).
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_version: Mapped[str] = mapped_column(String(20), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

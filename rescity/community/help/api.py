@@ -8,90 +8,27 @@ after they accepted it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from rescity.community.cases.deps import Runtime
+from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.help import matching_run as help_matching_run
 from rescity.community.help import services as help_requests
-from rescity.community.help import volunteers
+from rescity.community.help import volunteers, volunteers_api
 from rescity.community.help.adapters import HelpOffer, HelpRequest, Volunteer
-from rescity.community.help.domain import OfferState, Vetting, help_rules
+from rescity.community.help.domain import OfferState, help_rules
 from rescity.community.help.unmatched import REASONS, unmatched_reason
 from rescity.core import audit
 from rescity.core.audit import AuditKind
-from rescity.core.errors import NotFound
 from rescity.core.security.policy import Principal, visible_scopes
-from rescity.core.storage.db import utcnow
 from rescity.web.deps import CurrentPrincipal, UoW, allow
 
 router = APIRouter(prefix="/api/community", tags=["community: help"])
-
-
-class VolunteerIn(BaseModel):
-    place: str = Field(max_length=64)
-    display_name: str = Field(max_length=100)
-    skills: list[str] = Field(max_length=20)
-    languages: list[str] = Field(max_length=12)
-    areas: list[str] = Field(default_factory=list, max_length=20)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    radius_km: float = 2.0
-    availability: dict[str, Any] = Field(default_factory=dict)
-    capacity: int = 2
-    phone: str = Field(default="", max_length=40)
-
-
-class VolunteerPublic(BaseModel):
-    id: int
-    display_name: str
-    skills: list[str]
-    languages: list[str]
-    capacity: int
-    vetting_state: str
-    vetted_by: str
-    vetting_expires_at: datetime | None
-    completed: int
-    failed: int
-
-
-def _vol(v: Volunteer) -> VolunteerPublic:
-    return VolunteerPublic(id=v.id, display_name=v.display_name, skills=v.skills,
-                           languages=v.languages, capacity=v.capacity,
-                           vetting_state=v.vetting_state, vetted_by=v.vetted_by,
-                           vetting_expires_at=v.vetting_expires_at, completed=v.completed,
-                           failed=v.failed)
-
-
-@router.post("/volunteers", status_code=status.HTTP_201_CREATED)
-def register_volunteer(body: VolunteerIn, uow: UoW, rt: Runtime,
-                       principal: CurrentPrincipal) -> VolunteerPublic:
-    data = volunteers.VolunteerInput(**body.model_dump())
-    return _vol(volunteers.register(uow, rt, principal, data, help_rules()))
-
-
-@router.get("/volunteers/me")
-def my_volunteer(uow: UoW, principal: CurrentPrincipal) -> VolunteerPublic:
-    v = volunteers.own_volunteer(uow.session, principal)
-    if v is None:
-        raise NotFound("not registered as a volunteer")
-    return _vol(v)
-
-
-class VetIn(BaseModel):
-    state: Vetting
-    organisation: str = Field(default="", max_length=200)
-    valid_days: int = 365
-
-
-@router.post("/volunteers/{volunteer_id}/vet")
-def vet_volunteer(volunteer_id: int, body: VetIn, uow: UoW, rt: Runtime,
-                  principal: CurrentPrincipal) -> VolunteerPublic:
-    return _vol(volunteers.vet(uow, rt, principal, volunteer_id, state=body.state,
-                               organisation=body.organisation, valid_days=body.valid_days))
+router.include_router(volunteers_api.router)
 
 
 class HelpIn(BaseModel):
@@ -137,7 +74,7 @@ class HelpPublic(BaseModel):
         + ", ".join(REASONS))
 
 
-def _help(uow: UoW, req: HelpRequest) -> HelpPublic:
+def _help(uow: UoW, req: HelpRequest, rt: OpsRuntime) -> HelpPublic:
     names = list(uow.session.scalars(
         select(Volunteer.display_name).join(HelpOffer, HelpOffer.volunteer_id == Volunteer.id)
         .where(HelpOffer.request_id == req.id,
@@ -149,17 +86,17 @@ def _help(uow: UoW, req: HelpRequest) -> HelpPublic:
         money_handling=req.money_handling, volunteers_needed=req.volunteers_needed,
         volunteers=names, attempts=req.attempts, created_at=req.created_at,
         delivered_at=req.delivered_at, confirmed_at=req.confirmed_at,
-        unmatched_reason=unmatched_reason(uow.session, help_rules(), req, utcnow()))
+        unmatched_reason=unmatched_reason(uow.session, help_rules(), req, rt.now(), rt.zone))
 
 
 @router.post("/help", status_code=status.HTTP_201_CREATED)
 def create_help(body: HelpIn, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
     data = help_requests.HelpInput(**body.model_dump())
-    return _help(uow, help_requests.create(uow, rt, principal, data, help_rules()))
+    return _help(uow, help_requests.create(uow, rt, principal, data, help_rules()), rt)
 
 
 @router.get("/help")
-def list_help(uow: UoW, principal: CurrentPrincipal, status_: str | None = None
+def list_help(uow: UoW, rt: Runtime, principal: CurrentPrincipal, status_: str | None = None
               ) -> list[HelpPublic]:
     scopes = visible_scopes(principal, "community.help.read")
     cond = or_(HelpRequest.requester_id == principal.user_id,
@@ -167,7 +104,7 @@ def list_help(uow: UoW, principal: CurrentPrincipal, status_: str | None = None
     stmt = select(HelpRequest).where(cond).order_by(HelpRequest.id.desc()).limit(200)
     if status_:
         stmt = stmt.where(HelpRequest.status == status_)
-    out = [_help(uow, r) for r in uow.session.scalars(stmt)]
+    out = [_help(uow, r, rt) for r in uow.session.scalars(stmt)]
     # Health and whereabouts: every read is audited, like reads of the resident register.
     audit.record(uow.session, principal, kind=AuditKind.READ, action="community.help.read",
                  record_type="help_request", record_id=f"{len(out)} rows",
@@ -177,9 +114,10 @@ def list_help(uow: UoW, principal: CurrentPrincipal, status_: str | None = None
 
 
 @router.get("/help/{request_id}")
-def read_help(request_id: int, uow: UoW, principal: CurrentPrincipal) -> HelpPublic:
+def read_help(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal
+              ) -> HelpPublic:
     req = help_requests.get_request(uow.session, principal, request_id, "community.help.read")
-    out = _help(uow, req)
+    out = _help(uow, req, rt)
     audit.record(uow.session, principal, kind=AuditKind.READ, action="community.help.read",
                  record_type="help_request", record_id=out.id, scope=req.scope,
                  purpose="help coordination")
@@ -214,7 +152,7 @@ def assign(request_id: int, body: AssignIn, uow: UoW, rt: Runtime,
                                       help_rules())
     req = uow.session.get(HelpRequest, request_id)
     assert req is not None
-    return _help(uow, req)
+    return _help(uow, req, rt)
 
 
 class OfferPublic(BaseModel):
@@ -269,7 +207,7 @@ def decline_offer(offer_id: int, uow: UoW, rt: Runtime, principal: CurrentPrinci
 
 @router.post("/help/{request_id}/start")
 def start(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
-    return _help(uow, help_requests.start(uow, rt, principal, request_id))
+    return _help(uow, help_requests.start(uow, rt, principal, request_id), rt)
 
 
 class ReceiptIn(BaseModel):
@@ -288,17 +226,17 @@ def receipt(request_id: int, body: ReceiptIn, uow: UoW, rt: Runtime,
 
 @router.post("/help/{request_id}/deliver")
 def deliver(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
-    return _help(uow, help_requests.deliver(uow, rt, principal, request_id, help_rules()))
+    return _help(uow, help_requests.deliver(uow, rt, principal, request_id, help_rules()), rt)
 
 
 @router.post("/help/{request_id}/confirm")
 def confirm(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
-    return _help(uow, help_requests.confirm(uow, rt, principal, request_id))
+    return _help(uow, help_requests.confirm(uow, rt, principal, request_id), rt)
 
 
 @router.post("/help/{request_id}/cancel")
 def cancel(request_id: int, uow: UoW, rt: Runtime, principal: CurrentPrincipal) -> HelpPublic:
-    return _help(uow, help_requests.cancel(uow, rt, principal, request_id))
+    return _help(uow, help_requests.cancel(uow, rt, principal, request_id), rt)
 
 
 @router.get("/help/{request_id}/contact")

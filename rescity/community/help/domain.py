@@ -1,4 +1,5 @@
-"""Help requests: kinds, lifecycle, the rules table, and the time arithmetic of availability.
+"""Help requests: kinds, lifecycle, the rules table, and the older whole-hour availability
+(weekly shift slots and the time rule are in ``shifts.py``).
 
 Lifecycle of a request::
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import timedelta
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rescity.community.help.matching import KindSkills, Weights, hour_bits
+from rescity.community.help.matching import KindSkills, Weights
 from rescity.core.errors import DataFileError, InputError, Problem
 
 DATA_FILE = "rescity/community/help_rules.toml"
@@ -66,6 +67,7 @@ class Vetting(StrEnum):
     PENDING = "pending"
     VETTED = "vetted"
     REJECTED = "rejected"
+    SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True)
@@ -178,21 +180,3 @@ def availability_hours(spec: dict[str, Any]) -> list[int]:
     if problems:
         raise InputError(problems, source="availability")
     return sorted(hours)
-
-
-def window_hours(start: datetime, end: datetime, tz: tzinfo) -> list[int]:
-    """The hours of the week (local time) a time window touches; all week if ≥ 7 days."""
-    if end - start >= timedelta(days=7):
-        return list(range(168))
-    out: set[int] = set()
-    t = start.astimezone(tz).replace(minute=0, second=0, microsecond=0)
-    while t < end:
-        out.add(t.weekday() * 24 + t.hour)
-        t += timedelta(hours=1)
-    return sorted(out)
-
-
-def window_bits(start: datetime | None, end: datetime | None, tz: tzinfo) -> np.ndarray[Any, Any]:
-    if start is None or end is None:
-        return np.zeros(3, dtype=np.uint64)
-    return hour_bits(window_hours(start, end, tz))

@@ -9,7 +9,9 @@ Hard filters — a pair failing any is never offered:
   vetting    the volunteer's vetting is valid, when the requester is flagged vulnerable (or
              when the rules require vetting for all)
   capacity   the volunteer has fewer current assignments than their capacity
-  time       the volunteer's weekly availability overlaps the request's time window
+  time       the volunteer's weekly shifts overlap the request's time window (or the
+             minute of matching, for a request without one): quarter hours of the week as
+             bit sets, see :mod:`rescity.community.help.shifts`
 
 Score (each term in [0, 1], weights in ``help_rules.toml``, summing to 1)::
 
@@ -61,7 +63,7 @@ class Requests:
     lang_mask: I64                   # bit i = language i acceptable; 0 = any
     first_lang: NDArray[np.int64]    # the requester's first language, −1 = none given
     needs_vetting: B
-    window: U64                      # (n, 3) hour-of-week bits (168 in 3 words); 0 = any time
+    window: U64                      # (n, w) bits of the week (see shifts.py); 0 = any time
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -80,7 +82,7 @@ class Volunteers:
     capacity: NDArray[np.int64]
     delivered: NDArray[np.int64]
     failed: NDArray[np.int64]
-    availability: U64                # (n, 3) hour-of-week bits
+    availability: U64                # (n, w) bits of the week, as the windows
 
     def __len__(self) -> int:
         return len(self.lat)
@@ -117,7 +119,7 @@ def _profiles(r: Requests) -> tuple[NDArray[np.int64], NDArray[np.int64],
 def _window_table(windows: NDArray[np.uint64], v: Volunteers) -> B:
     """Per distinct window × volunteer: does the volunteer's week overlap it (0 = any time)."""
     overlap = np.zeros((len(windows), len(v)), dtype=bool)
-    for word in range(3):
+    for word in range(windows.shape[1]):
         overlap |= (windows[:, word, None] & v.availability[None, :, word]) != 0
     any_time: B = np.logical_not(windows.any(axis=1))
     overlap |= any_time[:, None]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from rescity.community.alerts.raising import ancestors
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.help import matching as hm
+from rescity.community.help import shifts
 from rescity.community.help.adapters import HelpOffer, HelpRequest, Volunteer
 from rescity.community.help.domain import (
     URGENCY_RANK,
@@ -26,8 +27,7 @@ from rescity.community.help.domain import (
     HelpStatus,
     OfferState,
     Urgency,
-    availability_hours,
-    window_bits,
+    Vetting,
 )
 from rescity.community.help.notify import tell_offers
 from rescity.community.help.status import escalate_if_due, refresh_status
@@ -79,7 +79,8 @@ def run_round(uow: UnitOfWork, rt: OpsRuntime, rules: HelpRules,
     taken = _taken_slots(s, [r.id for r in requests])
     requests = [r for r in requests if taken.get(r.id, 0) < r.volunteers_needed]
     volunteers = list(s.scalars(select(Volunteer).where(
-        Volunteer.active.is_(True), Volunteer.vetting_state != "rejected")))
+        Volunteer.active.is_(True),
+        Volunteer.vetting_state.not_in([Vetting.REJECTED, Vetting.SUSPENDED]))))
     offers = 0
     # Volunteers help within their own community only: one matching per community.
     by_community: dict[str | None, list[Volunteer]] = defaultdict(list)
@@ -115,10 +116,13 @@ def _match(s: Session, rt: OpsRuntime, rules: HelpRules, requests: list[HelpRequ
         HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED])
     ).group_by(HelpOffer.volunteer_id)).all())
     asked: dict[int, set[int]] = defaultdict(set)
+    # not asked again: who has or had the request (an offer withdrawn because the request
+    # or the volunteer was stopped does not count against the volunteer)
     for rid, vid in s.execute(select(HelpOffer.request_id, HelpOffer.volunteer_id).where(
-            HelpOffer.request_id.in_([r.id for r in requests]))):
+            HelpOffer.request_id.in_([r.id for r in requests]),
+            HelpOffer.state != OfferState.WITHDRAWN)):
         asked[rid].add(vid)
-    r_arr, scopes = _request_arrays(requests, rules, rt)
+    r_arr, scopes = _request_arrays(requests, rules, now, rt)
     v_arr = _volunteer_arrays(volunteers, scopes, busy, rules, now)
     idx, score = hm.rank(r_arr, v_arr, rules.kind_skills, rules.weights, k=rules.candidates)
     vol_pos = {v.id: i for i, v in enumerate(volunteers)}
@@ -143,8 +147,8 @@ def _match(s: Session, rt: OpsRuntime, rules: HelpRules, requests: list[HelpRequ
     return len(rows)
 
 
-def _request_arrays(requests: list[HelpRequest], rules: HelpRules, rt: OpsRuntime
-                    ) -> tuple[hm.Requests, list[tuple[str, bool]]]:
+def _request_arrays(requests: list[HelpRequest], rules: HelpRules, now: datetime,
+                    rt: OpsRuntime) -> tuple[hm.Requests, list[tuple[str, bool]]]:
     # An area is a place and whether the requests in it lack a point (those match by grid).
     scopes = sorted({(r.scope, r.lat is None) for r in requests})
     scope_idx = {p: i for i, p in enumerate(scopes)}
@@ -158,15 +162,19 @@ def _request_arrays(requests: list[HelpRequest], rules: HelpRules, rt: OpsRuntim
         first_lang=np.array([rules.languages.index(r.languages[0]) if r.languages else -1
                              for r in requests], dtype=np.int64),
         needs_vetting=np.array([rules.needs_vetting(r.vulnerable) for r in requests]),
-        window=np.stack([window_bits(r.window_start, r.window_end, rt.zone) for r in requests]),
+        # when the volunteer is needed: the request's window, else the minute of matching
+        window=np.stack([shifts.window_cells(
+            *shifts.needed_window(r.window_start, r.window_end, now), rt.zone)
+            for r in requests]),
     ), scopes
 
 
 def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[tuple[str, bool]],
                       busy: dict[int, int], rules: HelpRules, now: datetime) -> hm.Volunteers:
     """Volunteer columns; ``areas[v, j]`` is true when volunteer v serves request area j:
-    one of the places they listed contains it, or, for requests without a point (matched by
-    their grid), the place they volunteer in does when they listed none."""
+    one of the places they listed contains it, or, when they listed none, the place they
+    volunteer in does — for requests without a point (matched by their grid), and for every
+    request when the volunteer gave no home point either (signed up for a grid: no radius)."""
     areas = np.zeros((len(volunteers), len(scopes)), dtype=bool)
     serving: dict[str, list[int]] = defaultdict(list)
     home: dict[str, list[int]] = defaultdict(list)
@@ -174,7 +182,7 @@ def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[tuple[str, bool]
         for path in v.areas:
             serving[path].append(i)
         if not v.areas:
-            home[v.scope].append(i)
+            (serving if v.lat is None else home)[v.scope].append(i)
     for j, (scope, no_point) in enumerate(scopes):
         for path in ancestors(scope):
             for i in [*serving.get(path, ()), *(home.get(path, ()) if no_point else ())]:
@@ -192,7 +200,7 @@ def _volunteer_arrays(volunteers: list[Volunteer], scopes: list[tuple[str, bool]
         capacity=np.array([v.capacity for v in volunteers], dtype=np.int64),
         delivered=np.array([v.completed for v in volunteers], dtype=np.int64),
         failed=np.array([v.failed for v in volunteers], dtype=np.int64),
-        availability=np.stack([hm.hour_bits(availability_hours(v.availability))
+        availability=np.stack([shifts.slot_cells(shifts.load_slots(v.slots))
                                for v in volunteers]),
     )
 
@@ -211,12 +219,12 @@ def assign_directly(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, reque
         raise InputError([Problem("request", f"it is {req.status}")])
     problems = []
     if rules.needs_vetting(req.vulnerable) and not is_vetted(vol, now):
-        problems.append(Problem("volunteer", "not vetted: cannot help a vulnerable person"))
+        problems.append(Problem("volunteer", "not vetted (or the vetting expired)"))
     home = community_path(req.scope)
     if home is None or community_path(vol.scope) != home:
         problems.append(Problem("volunteer", "serves another community"))
-    if not vol.active or vol.vetting_state == "rejected":
-        problems.append(Problem("volunteer", "not active"))
+    if not vol.active or vol.vetting_state in (Vetting.REJECTED, Vetting.SUSPENDED):
+        problems.append(Problem("volunteer", f"not active ({vol.vetting_state})"))
     busy = s.scalar(select(func.count()).select_from(HelpOffer).where(
         HelpOffer.volunteer_id == vol.id,
         HelpOffer.state.in_([OfferState.OFFERED, OfferState.ACCEPTED]))) or 0

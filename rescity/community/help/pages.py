@@ -11,26 +11,34 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 
 from rescity.community.cases.deps import Runtime
+from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.help import matching_run as help_matching_run
 from rescity.community.help import services as help_requests
-from rescity.community.help import volunteers
+from rescity.community.help import volunteer_pages, volunteers
 from rescity.community.help.adapters import HelpOffer, HelpRequest
 from rescity.community.help.domain import OfferState, help_rules
 from rescity.community.help.unmatched import unmatched_reason
 from rescity.community.shared.deps import back, grant_place_ids
+from rescity.community.shared.forms import refuse_nul
+from rescity.community.shared.location import form_point, place_of_point
 from rescity.core.errors import InputError, Problem
 from rescity.core.places import Place
-from rescity.core.security.policy import is_allowed, require, visible_scopes
+from rescity.core.security.policy import Principal, is_allowed, require, visible_scopes
 from rescity.web.deps import CurrentPrincipal, UoW
 from rescity.web.pages import Page
 
 router = APIRouter(include_in_schema=False)
-
-
+router.include_router(volunteer_pages.router)
 
 @router.get("/community/help")
 def help_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
               done: str = "") -> Response:
+    return _help_page(page, uow, rt, principal, done=done)
+
+
+def _help_page(page: Page, uow: UoW, rt: OpsRuntime, principal: Principal, *, done: str = "",
+               status_code: int = 200, problems: list[Problem] | None = None,
+               form: dict[str, str] | None = None) -> Response:
     scopes = visible_scopes(principal, "community.help.read")
     cond = or_(HelpRequest.requester_id == principal.user_id,
                *(HelpRequest.scope.startswith(s, autoescape=True) for s in scopes))
@@ -41,14 +49,15 @@ def help_page(page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
         "community_ops/help.html", rows=rows, rules=help_rules(), done=done,
         places=[p for p in places if p is not None], zone=rt.zone,
         coordinator=is_allowed(principal, "community.help.match"),
-        reasons={r.id: unmatched_reason(uow.session, help_rules(), r, rt.now())
+        reasons={r.id: unmatched_reason(uow.session, help_rules(), r, rt.now(), rt.zone)
                  for r in rows if r.status == "open"},
-        mine={r.id for r in rows if r.requester_id == principal.user_id})
+        mine={r.id for r in rows if r.requester_id == principal.user_id},
+        status_code=status_code, problems=problems or [], form=form or {})
 
 
 @router.post("/community/help")
 def help_form(
-    uow: UoW, rt: Runtime, principal: CurrentPrincipal,
+    page: Page, uow: UoW, rt: Runtime, principal: CurrentPrincipal,
     place: Annotated[int, Form()], kind: Annotated[str, Form(max_length=20)],
     urgency: Annotated[str, Form(max_length=10)] = "normal",
     description: Annotated[str, Form(max_length=1000)] = "",
@@ -57,15 +66,31 @@ def help_form(
     address: Annotated[str, Form(max_length=300)] = "",
     language: Annotated[str, Form(max_length=10)] = "",
     money_handling: Annotated[bool, Form()] = False,
+    lat: Annotated[str, Form(max_length=40)] = "",
+    lon: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
+    """Ask for help from the page; a point from the map picker (optional) places the request
+    in the grid containing it. Problems come back on the page (422) with what was typed."""
     where = uow.session.get(Place, place)
     if where is None:
         return back("/community/help")
-    data = help_requests.HelpInput(
-        place=where.code, kind=kind, urgency=urgency, description=description,
-        contact_name=contact_name, contact_phone=contact_phone, address=address,
-        languages=[language] if language else [], money_handling=money_handling)
-    help_requests.create(uow, rt, principal, data, help_rules())
+    form = {"place": str(place), "kind": kind, "urgency": urgency, "description": description,
+            "contact_name": contact_name, "contact_phone": contact_phone, "address": address,
+            "language": language, "lat": lat, "lon": lon}
+    try:
+        refuse_nul(form, t=page.t)
+        at_lat, at_lon = form_point(lat, lon, t=page.t)
+        place_of_point(uow.session, at_lat, at_lon, within=where, field="location", t=page.t)
+        data = help_requests.HelpInput(
+            place=where.code, kind=kind, urgency=urgency, description=description,
+            contact_name=contact_name, contact_phone=contact_phone, address=address,
+            languages=[language] if language else [], money_handling=money_handling,
+            lat=at_lat, lon=at_lon)
+        help_requests.create(uow, rt, principal, data, help_rules())
+    except InputError as exc:
+        uow.rollback()
+        return _help_page(page, uow, rt, principal, status_code=exc.status_code,
+                          problems=exc.problems, form=form)
     return back("/community/help?done=asked")
 
 

@@ -1,10 +1,12 @@
-"""Volunteers: self-registration (skills, languages, areas, weekly availability, capacity)
-and vetting by an organisation, with an expiry after which the vetting no longer counts."""
+"""Volunteers: registration (skills, languages, areas, weekly shift slots, capacity) and the
+rules of who vets whom; the decisions themselves are in :mod:`rescity.community.help.vetting`
+and the public sign-up in :mod:`rescity.community.help.signup`. A vetting expires, after which
+it no longer counts, and only a vetted volunteer is offered requests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.help import domain as hr
+from rescity.community.help import shifts
 from rescity.community.help.adapters import Volunteer
 from rescity.community.help.domain import HelpRules, Vetting
 from rescity.core import audit
 from rescity.core.accounts import RoleGrant, User, grant_role
 from rescity.core.audit import AuditKind
 from rescity.core.errors import Conflict, InputError, NotFound, PermissionDenied, Problem
-from rescity.core.places import community_path, contains, get_place
+from rescity.core.places import Place, community_path, contains, get_place
 from rescity.core.security.policy import Principal, Role, Target, is_allowed
 from rescity.core.storage.uow import UnitOfWork
 
@@ -35,13 +38,18 @@ class VolunteerInput:
     lat: float | None = None
     lon: float | None = None
     radius_km: float = 2.0
-    availability: dict[str, Any] = field(default_factory=dict)
+    availability: dict[str, Any] = field(default_factory=dict)  # whole hours (older form)
     capacity: int = 2
     phone: str = ""
+    slots: list[dict[str, str]] | None = None  # weekly shifts; none given: any time
+    consent: bool = False  # agreed to the sign-up's consent text (CONSENT_VERSION)
+
+
+CONSENT_VERSION = "2026-12"  # the text shown as c.volunteer.consent; bump when it changes
 
 
 def _check(session: Session, data: VolunteerInput, rules: HelpRules, place_path: str
-           ) -> list[str]:
+           ) -> tuple[list[str], list[dict[str, str]]]:
     problems = rules.check_languages(data.languages, "languages")
     bad = [s for s in data.skills if s not in rules.skills]
     if bad:
@@ -67,13 +75,29 @@ def _check(session: Session, data: VolunteerInput, rules: HelpRules, place_path:
         if home is None or not contains(home, path):
             problems.append(Problem("areas", f"'{code}' is outside the volunteer's community"))
         paths.append(path)
+    slots: list[dict[str, str]] = []
     try:
         hr.availability_hours(data.availability)
+        raw = data.slots if data.slots is not None else shifts.slots_from_hours(
+            data.availability)
+        slots = [s.as_dict() for s in shifts.parse_slots(raw)]
     except InputError as exc:
         problems.extend(exc.problems)
+    if len(data.phone) > 40 or (data.phone and not _phone_like(data.phone)):
+        problems.append(Problem("phone", "digits, spaces, + and - only (at most 40)"))
     if problems:
         raise InputError(problems, source="volunteer")
-    return paths
+    return paths, slots
+
+
+def normal_phone(value: str) -> str:
+    """``139 1234-5678`` → ``13912345678`` (digits and a leading +), as dialled."""
+    value = value.strip()
+    return ("+" if value.startswith("+") else "") + "".join(c for c in value if c.isdigit())
+
+
+def _phone_like(value: str) -> bool:
+    return all(c.isdigit() or c in " +-()" for c in value) and any(c.isdigit() for c in value)
 
 
 def may_register(principal: Principal, place_path: str) -> bool:
@@ -88,12 +112,12 @@ def may_register(principal: Principal, place_path: str) -> bool:
 
 
 def may_vet(principal: Principal, volunteer_scope: str) -> bool:
-    """The volunteer's community vets them: any grant allowing vetting on a place of that
-    community (a grid worker of one of its grids) or above it."""
+    """A volunteer of a grid is vetted by the grid's workers (or anyone above it); one who
+    serves a whole community, by a worker of any of its grids."""
     if is_allowed(principal, "community.volunteer.vet", Target(scope=volunteer_scope)):
         return True
     home = community_path(volunteer_scope)
-    return home is not None and any(
+    return home == volunteer_scope and any(
         contains(home, g.scope) and is_allowed(principal, "community.volunteer.vet",
                                                Target(scope=g.scope))
         for g in principal.grants)
@@ -101,8 +125,8 @@ def may_vet(principal: Principal, volunteer_scope: str) -> bool:
 
 def register(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: VolunteerInput,
              rules: HelpRules) -> Volunteer:
-    """A signed-in person offers to help; they get the volunteer role on their place, and
-    wait for vetting before they can be sent to anyone flagged vulnerable."""
+    """A signed-in person of the community offers to help; they get the volunteer role on
+    their place at once, and wait for vetting before any request is offered to them."""
     s = uow.session
     place = get_place(s, data.place)
     if community_path(place.path) is None:
@@ -110,18 +134,7 @@ def register(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: Volunt
     if not may_register(principal, place.path):
         raise PermissionDenied(
             f"{principal.username} may register as a volunteer only in their own community")
-    if s.scalar(select(Volunteer.id).where(Volunteer.user_id == principal.user_id)):
-        raise Conflict("already registered as a volunteer")
-    areas = _check(s, data, rules, place.path)
-    v = Volunteer(
-        user_id=principal.user_id, scope=place.path, display_name=data.display_name.strip(),
-        phone_sealed=rt.cipher.seal(data.phone, context=PHONE_CONTEXT) if data.phone else None,
-        skills=sorted(set(data.skills)), languages=list(dict.fromkeys(data.languages)),
-        areas=areas, lat=data.lat, lon=data.lon, radius_km=data.radius_km,
-        availability=data.availability, capacity=data.capacity,
-        vetting_state=Vetting.PENDING.value, created_at=rt.now(),
-    )
-    s.add(v)
+    v = create(s, rt, principal.user_id, place, data, rules)
     has_role = s.scalar(select(RoleGrant.id).where(
         RoleGrant.user_id == principal.user_id, RoleGrant.role == Role.VOLUNTEER.value,
         RoleGrant.place_id == place.id))
@@ -136,26 +149,25 @@ def register(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, data: Volunt
     return v
 
 
-def vet(uow: UnitOfWork, rt: OpsRuntime, principal: Principal, volunteer_id: int, *,
-        state: Vetting, organisation: str, valid_days: int = 365) -> Volunteer:
-    """An organisation's decision on a volunteer (e.g. after an interview and ID check)."""
-    s = uow.session
-    v = s.get(Volunteer, volunteer_id)
-    if v is None:
-        raise NotFound(f"no volunteer {volunteer_id}")
-    if not may_vet(principal, v.scope):
-        raise PermissionDenied(f"{principal.username} may not vet volunteers of this community")
-    if state == Vetting.VETTED and not organisation.strip():
-        raise InputError([Problem("organisation", "who vetted the volunteer")])
-    if not 1 <= valid_days <= 3 * 365:
-        raise InputError([Problem("valid_days", "1 to 1095")])
-    now = rt.now()
-    v.vetting_state, v.vetted_by, v.vetted_at = state.value, organisation.strip()[:200], now
-    v.vetting_expires_at = now + timedelta(days=valid_days) if state == Vetting.VETTED else None
-    audit.record(s, principal, kind=AuditKind.WRITE, action="community.volunteer.vet",
-                 record_type="volunteer", record_id=v.id, scope=v.scope,
-                 detail={"state": state.value, "organisation": v.vetted_by})
-    uow.commit()
+def create(s: Session, rt: OpsRuntime, user_id: int, place: Place, data: VolunteerInput,
+           rules: HelpRules) -> Volunteer:
+    """The volunteer row, pending vetting (checked input, the phone sealed); no commit."""
+    if s.scalar(select(Volunteer.id).where(Volunteer.user_id == user_id)):
+        raise Conflict("already registered as a volunteer")
+    areas, slots = _check(s, data, rules, place.path)
+    phone = normal_phone(data.phone)
+    v = Volunteer(
+        user_id=user_id, scope=place.path, display_name=data.display_name.strip(),
+        phone_sealed=rt.cipher.seal(phone, context=PHONE_CONTEXT) if phone else None,
+        skills=sorted(set(data.skills)), languages=list(dict.fromkeys(data.languages)),
+        areas=areas, lat=data.lat, lon=data.lon, radius_km=data.radius_km,
+        availability=data.availability, slots=slots, capacity=data.capacity,
+        vetting_state=Vetting.PENDING.value, created_at=rt.now(),
+        consent_at=rt.now() if data.consent else None,
+        consent_version=CONSENT_VERSION if data.consent else "",
+    )
+    s.add(v)
+    s.flush()
     return v
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rescity.community.shared.adapters import Dwelling, Household, Resident
+from rescity.community.shared.adapters import Dwelling, Household, Resident, home_dwelling_id
 
 
 def resident_home(session: Session, resident_id: int) -> tuple[Resident, Dwelling] | None:
@@ -13,7 +13,7 @@ def resident_home(session: Session, resident_id: int) -> tuple[Resident, Dwellin
     row = session.execute(
         select(Resident, Dwelling)
         .join(Household, Household.id == Resident.household_id)
-        .join(Dwelling, Dwelling.id == Household.dwelling_id)
+        .join(Dwelling, Dwelling.id == home_dwelling_id())
         .where(Resident.id == resident_id, Resident.erased_at.is_(None))
     ).first()
     return (row[0], row[1]) if row else None

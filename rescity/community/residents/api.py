@@ -65,7 +65,9 @@ def register_resident(
         name=body.name, phone=body.phone, national_id=body.national_id,
         birth_year=body.birth_year, relation=body.relation,
     )
-    r = residents.register_resident(uow, rt, principal, household_id=body.household_id, data=data)
+    lives_at = residents.Address(**body.lives_at.model_dump()) if body.lives_at else None
+    r = residents.register_resident(uow, rt, principal, household_id=body.household_id,
+                                    data=data, lives_at=lives_at)
     return _resident(residents.view(uow.session, rt, principal, r, audit_read=False))
 
 

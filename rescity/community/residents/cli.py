@@ -1,23 +1,35 @@
-"""``rescity community …``: the retention job, the missed-check-in sweep, key rotation."""
+"""``rescity community …``: the retention job, the missed-check-in sweep, key rotation, and
+``rescity community residents import/export`` (the office's register as XLSX or CSV)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import select
 
 from rescity.cli.context import database, moment, settings_of, zoned
 from rescity.community.health import services as checkins
 from rescity.community.residents import privacy
 from rescity.community.shared.runtime import Runtime
+from rescity.core.accounts import User, principal_of
+from rescity.core.errors import InputError, Problem
+from rescity.core.security.policy import Principal
 from rescity.core.storage.uow import UnitOfWork
 
 console = Console()
 community_app = typer.Typer(help="Community operations: retention, sweeps, keys.",
                             no_args_is_help=True)
+
+
+residents_app = typer.Typer(help="The office's resident register: import and export.",
+                            no_args_is_help=True)
+community_app.add_typer(residents_app, name="residents")
 
 
 def register(app: typer.Typer) -> None:
@@ -81,3 +93,84 @@ def reseal(ctx: typer.Context) -> None:
     with UnitOfWork(factory) as uow:
         moved = privacy.reseal_all(uow, rt)
     console.print(f"values moved to the newest key: {moved}")
+
+
+Place = Annotated[str, typer.Option("--place", help="Place code: every row's grid must lie "
+                                                    "under it (a community or a grid).")]
+As = Annotated[str, typer.Option("--as", help="Username of the office user this is done as: "
+                                              "their roles limit it and the audit log names "
+                                              "them.")]
+
+
+def _principal(uow: UnitOfWork, username: str) -> Principal:
+    user = uow.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise InputError([Problem("--as", f"no active user '{username}'")])
+    return principal_of(user)
+
+
+@residents_app.command("import")
+def residents_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An .xlsx workbook (first sheet) or a .csv "
+                                              "file (UTF-8, UTF-8 with BOM or GB18030).",
+                                         exists=True, dir_okay=False)],
+    place: Place,
+    as_user: As,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and report; "
+                                                            "write nothing.")] = False,
+) -> None:
+    """Register households and members from the office's sheet, all or nothing.
+
+    Row 1 names the columns: household, grid, building, unit, room, name, relation, birth,
+    phone, national_id (or 户号, 网格, 楼栋, 单元, 房号, 姓名, 与户主关系, 出生, 电话,
+    身份证号). Every problem is listed with its row and column; one bad row or duplicate and
+    nothing is written. Phone and national ID are stored encrypted.
+    """
+    from rescity.community.residents.bulk import import_residents
+    from rescity.community.residents.sheet import MAX_BYTES
+
+    if file.stat().st_size > MAX_BYTES:
+        raise InputError([Problem(str(file), f"larger than {MAX_BYTES // 2**20} MB; split it")])
+    rt = _runtime(ctx, None)
+    _, factory = database(rt.settings)
+    with UnitOfWork(factory) as uow, Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"reading and checking {file.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, description="storing residents", completed=done, total=total)
+
+        report = import_residents(
+            uow, rt, _principal(uow, as_user), data=file.read_bytes(), filename=file.name,
+            place_code=place, dry_run=dry_run, progress=progress,
+        )
+    read = f"{report.format.upper()}" + (f", {report.encoding}" if report.encoding else "")
+    console.print(f"read {file.name} ({read}): {report.residents} residents in "
+                  f"{report.households} households")
+    verb = "would store" if dry_run else "stored"
+    console.print(f"{verb}: {report.residents} residents, {report.households} households "
+                  f"({report.households_joined} joining existing ones), "
+                  f"{report.dwellings_new} new dwellings"
+                  + (" (dry run: nothing written)" if dry_run else ""))
+
+
+@residents_app.command("export")
+def residents_export(
+    ctx: typer.Context, place: Place, as_user: As,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx file to write.",
+                                         dir_okay=False)],
+) -> None:
+    """Write the current residents under a place to an XLSX file in the import's columns.
+
+    Phone and national ID are written only where the user's role may reveal them (left empty
+    otherwise); the export is recorded in the audit log as a read of personal data.
+    """
+    from rescity.community.residents.bulk_export import export_residents
+
+    rt = _runtime(ctx, None)
+    _, factory = database(rt.settings)
+    with UnitOfWork(factory) as uow:
+        exported = export_residents(uow, rt, _principal(uow, as_user), place_code=place)
+    output.write_bytes(exported.content)
+    console.print(f"wrote {exported.residents} residents to {output} (identifiers in the clear: "
+                  f"{', '.join(exported.revealed) or 'none'})")

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from rescity.community.access import services as access
-from rescity.community.residents import privacy, registration
+from rescity.community.residents import bulk_pages, privacy, registration
 from rescity.community.residents import services as residents
 from rescity.community.shared.deps import Rt
 from rescity.community.shared.scoping import own_resident
@@ -94,3 +94,8 @@ def join_submit(
         return page.render("community/join.html", status_code=422, code=code,
                            grids=_grids_of(uow, rt, code), error=message, values=values)
     return RedirectResponse("/login?next=/community/checkin", status_code=303)
+
+
+
+# The office's import and export page (its own module), under /community/residents.
+router.include_router(bulk_pages.router)

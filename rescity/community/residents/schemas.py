@@ -23,8 +23,18 @@ class HouseholdPublic(BaseModel):
     scope: str
 
 
+class DwellingRef(In):
+    grid: str = Field(max_length=64, description="Grid place code")
+    building: str = Field(max_length=40)
+    unit: str = Field(default="", max_length=20)
+    room: str = Field(max_length=20)
+
+
 class ResidentCreate(In):
     household_id: int
+    lives_at: DwellingRef | None = Field(
+        default=None, description="Where the member lives if not at the household's dwelling "
+        "(e.g. a parent in another grid)")
     name: str = Field(max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     national_id: str | None = Field(default=None, max_length=40)
@@ -63,6 +73,7 @@ class ResidentPublic(BaseModel):
     version: int
     care: list[CareFlagPublic]
     revealed: list[str]
+    lives_elsewhere: bool = False
 
 
 class CareFlagCreate(In):

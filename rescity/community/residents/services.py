@@ -1,8 +1,8 @@
 """Residents and households: registration, views with masking and audit, updates, care flags.
 
 Every read of a resident writes an audit row naming the reader, the purpose and which
-identifiers were shown unmasked. Phone and national ID are sealed before they reach the
-session and only opened here, for a view that is allowed to show them.
+identifiers were shown unmasked. Phone and national ID are sealed (in ``records``) before
+they reach the session and only opened here, for a view that is allowed to show them.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from rescity.community.residents.domain import (
     Channel,
     ConsentBy,
     Relation,
-    check_national_id,
 )
-from rescity.community.residents.households import grid_of
+from rescity.community.residents.households import ensure_dwelling, grid_of
+from rescity.community.residents.records import NewResident as NewResident
+from rescity.community.residents.records import build_resident as build_resident
+from rescity.community.residents.records import check_new_resident, set_phone
 from rescity.community.shared.adapters import CareFlag, Dwelling, Household, Resident
-from rescity.community.shared.domain import check_phone, normalise_phone
 from rescity.community.shared.errors import StaleVersion
 from rescity.community.shared.runtime import Runtime
 from rescity.community.shared.scoping import (
@@ -34,19 +35,10 @@ from rescity.community.shared.scoping import (
 )
 from rescity.core import audit
 from rescity.core.audit import AuditKind
-from rescity.core.errors import Conflict, InputError, NotFound, Problem
+from rescity.core.errors import InputError, NotFound, Problem
 from rescity.core.security.personal_data import mask
 from rescity.core.security.policy import Principal, Target, is_allowed, require
 from rescity.core.storage.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class NewResident:
-    name: str
-    phone: str | None = None
-    national_id: str | None = None
-    birth_year: int | None = None
-    relation: Relation = Relation.SELF
 
 
 @dataclass(frozen=True)
@@ -76,83 +68,44 @@ class ResidentView:
     version: int
     care: list[CareFlagView] = field(default_factory=list)
     revealed: tuple[str, ...] = ()
+    lives_elsewhere: bool = False  # not at the household's dwelling: ``dwelling`` is theirs
 
 
-def _check(data: NewResident) -> list[Problem]:
-    problems = []
-    if not data.name.strip() or len(data.name) > 200:
-        problems.append(Problem("name", "1–200 characters"))
-    if data.phone:
-        problems += check_phone(data.phone)
-    if data.national_id:
-        problems += check_national_id(data.national_id)
-    if data.birth_year is not None and not 1900 <= data.birth_year <= 2100:
-        problems.append(Problem("birth_year", "a year between 1900 and 2100"))
-    return problems
+@dataclass(frozen=True)
+class Address:
+    """A dwelling named by its grid and building/unit/room."""
 
-
-def build_resident(
-    session: Session, rt: Runtime, household: Household, data: NewResident, *,
-    channel: Channel, by: Principal | None, user_id: int | None = None,
-) -> Resident:
-    """Check, seal and add a resident; raises InputError with every problem, or Conflict."""
-    problems = _check(data)
-    if problems:
-        raise InputError(problems, source="resident")
-    resident = Resident(
-        household_id=household.id, scope=household.scope, user_id=user_id,
-        name=data.name.strip(), birth_year=data.birth_year, relation=data.relation.value,
-        registered_via=channel.value, registered_by=by.user_id if by else None,
-        created_at=rt.now(), updated_at=rt.now(),
-    )
-    if data.phone:
-        set_phone(rt, resident, data.phone)
-    if data.national_id:
-        nid = data.national_id.strip().upper()
-        policy = rt.fields.get("resident", "national_id")
-        digest = rt.cipher.lookup_digest(nid, context=policy.context)
-        # Only a record the registering person may read answers "already registered":
-        # anything else would tell anyone whether a person lives somewhere in the city.
-        # A duplicate elsewhere is stored and left in the audit log for the city to reconcile.
-        elsewhere = []
-        for taken_id, taken_scope in session.execute(
-            select(Resident.id, Resident.scope).where(
-                Resident.national_id_digest == digest, Resident.erased_at.is_(None)
-            )
-        ):
-            if is_allowed(by, "community.resident.read", Target(scope=taken_scope)):
-                raise Conflict("a resident with this national ID is already registered")
-            elsewhere.append(taken_id)
-        if elsewhere:
-            audit.record(session, by, kind=AuditKind.WRITE,
-                         action="community.resident.duplicate_national_id",
-                         record_type="resident", record_id=",".join(map(str, elsewhere)),
-                         scope=household.scope)
-        resident.national_id_sealed = rt.cipher.seal(nid, context=policy.context)
-        resident.national_id_digest = digest
-    session.add(resident)
-    session.flush()
-    return resident
-
-
-def set_phone(rt: Runtime, resident: Resident, phone: str | None) -> None:
-    policy = rt.fields.get("resident", "phone")
-    if not phone:
-        resident.phone_sealed = resident.phone_digest = None
-        return
-    value = normalise_phone(phone)
-    resident.phone_sealed = rt.cipher.seal(value, context=policy.context)
-    resident.phone_digest = rt.cipher.lookup_digest(value, context=policy.context)
+    grid: str
+    building: str
+    unit: str
+    room: str
 
 
 def register_resident(
-    uow: UnitOfWork, rt: Runtime, principal: Principal, *, household_id: int, data: NewResident
+    uow: UnitOfWork, rt: Runtime, principal: Principal, *, household_id: int, data: NewResident,
+    lives_at: Address | None = None,
 ) -> Resident:
-    """A grid worker registers anyone in their grid; a resident registers a family member."""
+    """A grid worker registers anyone in their grid; a resident registers a family member.
+
+    ``lives_at``: the member belongs to the household but lives elsewhere (an elderly parent
+    in another grid, 人户分离). The family keeps acting for them (check-ins on their behalf),
+    and the grid worker where they live sees them.
+    """
     session = uow.session
     household = session.get(Household, household_id)
     if household is None:
         raise NotFound(f"no household {household_id}")
+    elsewhere = None
+    if lives_at is not None:
+        try:
+            grid = grid_of(session, lives_at.grid)
+        except NotFound:
+            raise InputError([Problem("lives_at.grid", f"no grid '{lives_at.grid}'")]) from None
+        except InputError as exc:
+            raise InputError([Problem(f"lives_at.{p.where}", p.message)
+                              for p in exc.problems]) from None
+        elsewhere = ensure_dwelling(session, grid, lives_at.building, lives_at.unit,
+                                    lives_at.room)
     mine = own_resident(session, principal)
     if mine is not None and mine.household_id == household.id:
         channel = Channel.FAMILY
@@ -163,11 +116,13 @@ def register_resident(
     else:
         channel = Channel.GRID_WORKER
         require(principal, "community.resident.create", Target(scope=household.scope))
-    resident = build_resident(session, rt, household, data, channel=channel, by=principal)
+    resident = build_resident(session, rt, household, data, channel=channel, by=principal,
+                              lives_at=elsewhere)
     audit.record(
         session, principal, kind=AuditKind.WRITE, action="community.resident.create",
         record_type="resident", record_id=resident.id, scope=resident.scope,
-        detail={"channel": channel.value},
+        detail={"channel": channel.value, "household": household.id,
+                "lives_elsewhere": elsewhere is not None},
     )
     uow.commit()
     return resident
@@ -195,9 +150,11 @@ def view(
             shown.append(name)
         else:
             values[name] = mask(plain)
-    dwelling = session.scalar(
-        select(Dwelling).join(Household, Household.dwelling_id == Dwelling.id)
-        .where(Household.id == resident.household_id)
+    dwelling = session.get(Dwelling, resident.dwelling_id) if resident.dwelling_id else (
+        session.scalar(
+            select(Dwelling).join(Household, Household.dwelling_id == Dwelling.id)
+            .where(Household.id == resident.household_id)
+        )
     )
     care = [
         CareFlagView(f.id, f.kind, f.purpose, f.consent_by, f.consent_at)
@@ -220,6 +177,7 @@ def view(
         birth_year=resident.birth_year, relation=resident.relation,
         registered_via=resident.registered_via, quarantine_until=resident.quarantine_until,
         version=resident.version, care=care, revealed=tuple(shown),
+        lives_elsewhere=resident.dwelling_id is not None,
     )
 
 
@@ -292,7 +250,7 @@ def update_resident(
         birth_year=changes.birth_year if changes.birth_year is not None else resident.birth_year,
         relation=changes.relation or Relation(resident.relation),
     )
-    problems = _check(merged)
+    problems = check_new_resident(merged)
     if problems:
         raise InputError(problems, source="resident")
     resident.name = merged.name.strip()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
@@ -56,6 +56,9 @@ class Resident(Base):
         ForeignKey("community_household.id"), index=True
     )
     scope: Mapped[str] = mapped_column(String(SCOPE), index=True)
+    # Where the member lives when that is not the household's dwelling (a parent in another
+    # grid); ``scope`` is then this dwelling's, so the grid worker there looks after them.
+    dwelling_id: Mapped[int | None] = mapped_column(ForeignKey("community_dwelling.id"))
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL"), unique=True
     )
@@ -77,6 +80,12 @@ class Resident(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's API
+
+
+def home_dwelling_id() -> ColumnElement[int]:
+    """SQL: the id of the dwelling a resident lives in (their own ``dwelling_id`` when they
+    live away from their household, else the household's); needs Household joined."""
+    return func.coalesce(Resident.dwelling_id, Household.dwelling_id)
 
 
 class CareFlag(Base):

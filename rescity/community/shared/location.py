@@ -36,3 +36,26 @@ def place_of_point(
     except InputError as exc:
         raise InputError([Problem(field, p.message) for p in exc.problems],
                          source="location") from None
+
+
+def form_point(lat: str, lon: str, *, t: Translator) -> tuple[float | None, float | None]:
+    """Coordinates from a page's (hidden, optional) ``lat``/``lon`` form fields: both empty
+    is no location; one without the other, or text that is not a finite number in range, is
+    an :class:`InputError` naming the field."""
+    lat, lon = lat.strip(), lon.strip()
+    if not lat and not lon:
+        return None, None
+    problems: list[Problem] = []
+    values: dict[str, float] = {}
+    for name, text, limit, key in (("lat", lat, 90.0, "places.locate.bad_lat"),
+                                   ("lon", lon, 180.0, "places.locate.bad_lon")):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (-limit <= value <= limit):  # also false for NaN
+            problems.append(Problem(name, t(key)))
+        values[name] = value
+    if problems:
+        raise InputError(problems, source="location")
+    return values["lat"], values["lon"]

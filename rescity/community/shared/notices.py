@@ -104,3 +104,12 @@ def case_event(case_id: int, event: str, reopen_count: int, *, to_handler: bool,
                    params={"case": case_id, "status": (f"notice.case_event.{event}", event)},
                    link=f"/community/cases/{case_id}",
                    dedupe_key=f"case:{case_id}:r{reopen_count}:{event}:{handler_id}")
+
+
+def vetting(volunteer_id: int, state: str, reason: str, decided_at: datetime) -> Message:
+    """A volunteer hears the decision on them: approved (offers may come now), suspended or
+    rejected (with the reason). Kind ``help.vetting``: their open offers page refreshes."""
+    return Message(
+        kind="help.vetting", key=f"notice.vetting.{state}", params={"reason": reason},
+        link="/community/help/offers",
+        dedupe_key=f"volunteer:{volunteer_id}:{state}:{decided_at.isoformat()}")

@@ -99,7 +99,11 @@ def notified(
     urgent: bool = False, link: str | None = None, dedupe_key: str | None = None,
 ) -> Flow[int]:
     """:func:`notify` as a flow (the notification's id), for services that run as flows on
-    either driver (check-ins and gate scans raising alerts on asyncpg). Same rules."""
+    either driver (check-ins and gate scans raising alerts on asyncpg). Same rules.
+
+    ``now`` is the event's time (the notification's ``created_at``). Deliveries are due on the
+    wall clock, which the worker compares with: an event stamped in the future (a sweep
+    rehearsed with ``--at``) is still sent now, not held until that time."""
     _check_link(link)
     if dedupe_key is not None:
         found = yield Scalar(_BY_KEY, {"uid": recipient_user_id, "key": dedupe_key})
@@ -112,11 +116,12 @@ def notified(
         "recipient_user_id": recipient_user_id, "kind": kind[:64],
         "subject": " ".join(subject.split())[:200], "body": body, "urgent": urgent,
         "link": link, "dedupe_key": dedupe_key, "created_at": now, "read_at": None})))
+    due = min(now, utcnow())
     for channel in channels_for(pref):
         yield Run(_INSERT_DELIVERY, {
             "notification_id": note_id, "channel": channel, "status": "pending", "attempts": 0,
-            "next_attempt_at": now, "lease_owner": None, "lease_until": None,
-            "last_error": "", "created_at": now, "sent_at": None})
+            "next_attempt_at": due, "lease_owner": None, "lease_until": None,
+            "last_error": "", "created_at": due, "sent_at": None})
     return note_id
 
 

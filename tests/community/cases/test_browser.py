@@ -77,6 +77,11 @@ def test_a_help_request_from_asking_to_confirmation_in_the_browser(
                          "skills": ["shopping", "pharmacy"], "languages": ["zh", "en"],
                          "areas": ["a"], "capacity": 2})
     assert r.status_code == 201, r.text
+    # only a vetted volunteer is offered anything: the grid worker vets them first
+    r = httpx.post(f"{live.url}/api/community/volunteers/{r.json()['id']}/vet",
+                   headers={"Authorization": f"Bearer {live.tokens['grid']}"},
+                   json={"state": "vetted", "organisation": "Red Cross Putuo"})
+    assert r.status_code == 200, r.text
 
     resident = person(browser, live, "res")
     resident.goto(live.url + "/community/help")

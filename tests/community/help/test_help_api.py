@@ -14,12 +14,16 @@ LAT, LON = 31.2000, 121.4000
 KM = 1 / 110.574
 
 
-def volunteer(w: World, who: str, **over: Any) -> dict[str, Any]:
+def volunteer(w: World, who: str, *, vetted: bool = True, **over: Any) -> dict[str, Any]:
+    """Register ``who`` as a volunteer (the answer: pending vetting), then have them vetted
+    unless ``vetted`` is false: only vetted volunteers are offered requests."""
     body = {"place": "a", "display_name": who.title(), "skills": ["shopping", "pharmacy"],
             "languages": ["zh", "en"], "lat": LAT + KM, "lon": LON, "radius_km": 3,
             "capacity": 2, "phone": "13700000000"} | over
     r = w.client.post("/api/community/volunteers", json=body, headers=w.h[who])
     assert r.status_code == 201, r.text
+    if vetted:
+        vet(w, int(r.json()["id"]))
     return dict(r.json())
 
 
@@ -53,11 +57,15 @@ def test_the_full_request_lifecycle_with_contact_revealed_only_after_acceptance(
     world: World,
 ) -> None:
     w = world
-    v = volunteer(w, "vol")
+    v = volunteer(w, "vol", vetted=False)
     assert v["vetting_state"] == "pending"
     req = ask(w, money_handling=True)
     rid = req["id"]
     assert req["status"] == "open"
+    assert match(w)["offers"] == 0  # pending vetting: offered nothing
+    assert w.client.get(f"/api/community/help/{rid}", headers=w.h["res"]).json()[
+        "unmatched_reason"] == "no_vetted_volunteer"
+    vet(w, v["id"])
     assert match(w)["offers"] == 1
     [offer] = offers(w, "vol")
     assert offer["request_id"] == rid and offer["description"] is None
@@ -140,8 +148,8 @@ def test_unvetted_volunteers_never_reach_vulnerable_people_and_home_visits_go_in
     world: World,
 ) -> None:
     w = world
-    v1 = volunteer(w, "vol")
-    v2 = volunteer(w, "vol2")
+    v1 = volunteer(w, "vol", vetted=False)
+    v2 = volunteer(w, "vol2", vetted=False)
     req = ask(w, vulnerable=True, home_visit=True)
     assert req["volunteers_needed"] == 2
     assert match(w)["offers"] == 0

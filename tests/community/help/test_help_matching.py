@@ -13,7 +13,6 @@ from rescity.community.help import matching as hm
 from rescity.community.help.domain import (
     availability_hours,
     help_rules,
-    window_hours,
 )
 from rescity.core.errors import InputError
 
@@ -192,13 +191,8 @@ def test_empty_inputs_give_empty_rankings() -> None:
     assert list(idx[0]) == [-1]
 
 
-def test_weekly_availability_and_windows_become_hours_of_the_week() -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    sh = ZoneInfo("Asia/Shanghai")
+def test_the_older_whole_hour_availability_is_still_checked() -> None:
+    # (shift slots and windows are in test_shifts.py)
     assert availability_hours({"mon": [[9, 11]], "sun": [[23, 24]]}) == [9, 10, 167]
     with pytest.raises(InputError):
         availability_hours({"someday": [[1, 2]], "mon": [[5, 3]]})
-    start = datetime(2026, 3, 2, 9, 30, tzinfo=sh)  # a Monday
-    assert window_hours(start, datetime(2026, 3, 2, 11, 0, tzinfo=sh), sh) == [9, 10]

@@ -32,7 +32,7 @@ def test_a_matched_offer_reaches_the_volunteer_once_and_urgently(world: World) -
 
 def test_a_coordinators_direct_assignment_notifies_the_volunteer(world: World) -> None:
     w = world
-    v = volunteer(w, "vol")
+    v = volunteer(w, "vol", vetted=False)
     vet(w, v["id"])
     req = ask(w, urgency="low", lat=None, lon=None)
     r = w.client.post(f"/api/community/help/{req['id']}/assign", headers=w.h["grid"],

@@ -38,7 +38,7 @@ def test_matching_never_offers_a_request_of_another_community(world: World) -> N
 
 def test_a_grid_worker_of_the_community_vets_its_volunteers(world: World) -> None:
     w = world
-    v = volunteer(w, "vol", lat=LAT + KM)
+    v = volunteer(w, "vol", vetted=False, lat=LAT + KM)
     with w.uow() as uow:
         s = uow.session
         user = User(username="grida1", display_name="A1", language="en",

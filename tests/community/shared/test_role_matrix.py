@@ -271,6 +271,8 @@ def test_the_table_covers_every_community_api_endpoint(world: World) -> None:
     from tests.community.cases.test_authz import TABLE as CASE_TABLE
     from tests.community.control.test_authz import TABLE as CONTROL_TABLE
     from tests.community.help.test_authz_help_sensors import TABLE as HELP_TABLE
+    from tests.community.help.test_volunteers import TABLE as VOLUNTEER_TABLE
+    from tests.community.maps.test_authz import TABLE as MAPS_TABLE
     from tests.community.supplies.test_authz import TABLE as SUPPLIES_TABLE
 
     # The case-work endpoints have their own tables (same shape); tracing's roles are checked
@@ -282,7 +284,9 @@ def test_the_table_covers_every_community_api_endpoint(world: World) -> None:
                # two records per call: tests/community/cases/test_cases_api.py checks its roles
                ("POST", "/api/community/cases/{case_id}/merge")]
     rows = {(r.method, r.path.split("?")[0]) for r in (*ROWS, *CASE_TABLE, *HELP_TABLE)}
+    rows |= {(r.method, r.path.split("?")[0]) for r in VOLUNTEER_TABLE}
     rows |= {(r.method, r.path.split("?")[0]) for r in (*CONTROL_TABLE, *SUPPLIES_TABLE)}
+    rows |= {(r.method, r.path.split("?")[0]) for r in MAPS_TABLE}
     rows |= set(tracing)
     missing = []
     seen = 0

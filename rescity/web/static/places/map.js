@@ -29,8 +29,17 @@
           shape.bindTooltip(label, { sticky: true });
         },
       }).addTo(map);
+      // Fit the innermost level drawn (an office's grids), not the whole city around them:
+      // under a city-wide outline the grids just imported would be a speck in the middle.
+      var deepest = -1, inner = L.featureGroup();
+      layer.eachLayer(function (shape) {
+        deepest = Math.max(deepest, shape.feature.properties.depth);
+      });
+      layer.eachLayer(function (shape) {
+        if (shape.feature.properties.depth === deepest) { inner.addLayer(shape); }
+      });
       if (layer.getLayers().length) {
-        map.fitBounds(layer.getBounds().pad(0.05));
+        map.fitBounds(inner.getBounds().pad(0.15));
       } else {
         map.setView([0, 0], 2);
       }

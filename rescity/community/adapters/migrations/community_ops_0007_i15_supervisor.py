@@ -1,7 +1,7 @@
 """handler members: a member may supervise the handler (escalations reach them)
 
-Revision ID: community_ops_0006_i15
-Revises: community_ops_0005_i16
+Revision ID: community_ops_0007_i15_superv
+Revises: community_ops_0006_i15_lives_at
 Create Date: 2026-12-06 08:45:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = 'community_ops_0006_i15'
-down_revision: str | Sequence[str] | None = 'community_ops_0005_i16'
+revision: str = 'community_ops_0007_i15_superv'
+down_revision: str | Sequence[str] | None = 'community_ops_0006_i15_lives_at'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
