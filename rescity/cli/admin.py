@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rescity.cli import people
 from rescity.cli.context import database, settings_of
 from rescity.core import audit as audit_log
 from rescity.core.accounts import create_user, grant_role
@@ -29,6 +30,7 @@ user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True, rich
 def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
+    people.register(user_app)
     app.command("serve")(serve)
     app.command("audit")(audit)
 

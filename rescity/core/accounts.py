@@ -33,6 +33,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(2), default="zh")
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by an administrator's password reset: the temporary password signs in once, to the
+    # password change (rescity.core.people.services.reset_password).
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -251,5 +254,6 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
     if problems:
         raise InputError(problems, source="password")
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.flush()

@@ -36,6 +36,8 @@ from rescity.web.routes import (
     api,
     docs,
     notifications,
+    people,
+    people_api,
     shell,
 )
 
@@ -85,7 +87,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     # come first; their paths (/api/<module>/…) match nothing else.
     for router in (*priority_routers(), shell.router, api.health_router, api.router,
                    admin.router, admin_places.router, admin_notifications.router,
-                   notifications.router, notifications.pages, docs.router, *routers()):
+                   notifications.router, notifications.pages, docs.router, people_api.router,
+                   people.router, *routers()):
         app.include_router(router)
 
     _install_handlers(app)

@@ -167,7 +167,13 @@ def _resolve(request: Request, ctx: Ctx) -> Auth:
             if row is not None:
                 user = session.get(User, row.user_id)
                 if user is not None and user.active:
-                    return _auth_for(user, "session", row.csrf_token)
+                    auth = _auth_for(user, "session", row.csrf_token)
+                    if user.must_change_password:
+                        # Signed in with a temporary password: no roles until it is changed
+                        # (the account page is open to every signed-in user).
+                        auth = Auth(Principal(user.id, user.username), "session",
+                                    row.csrf_token, user.display_name, user.language)
+                    return auth
     return Auth(principal=None, via=None, csrf_token=request.cookies.get(CSRF_COOKIE, ""))
 
 

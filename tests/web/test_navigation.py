@@ -49,6 +49,7 @@ NOT_PAGES = ("/api/", "/open311/", "/static/", "/docs", "/redoc", "/openapi.json
 USES: dict[str, str] = {
     "/": "",  # "" = every signed-in user
     "/notifications": "",
+    "/account": "",  # one's own password and API tokens
     "/kb": "",
     "/kb/compare": "",
     "/kb/events": "",
@@ -89,6 +90,7 @@ DETAIL_PAGES: dict[str, str] = {
     "/kb/initiatives/{key}/edit": "editing one initiative: from its page",
     "/kb/cities/{key}": "one city: linked from initiatives and the map",
     "/kb/plans/{plan_id}": "one action plan: from the plan list",
+    "/admin/users/{username}": "one user's roles, tokens and sessions: from the people list",
     "/lang/{code}": "switches the language and goes back (linked on every page)",
 }
 

@@ -42,7 +42,9 @@ class Handler(Base):
 
 class HandlerMember(Base):
     """A user who acts for a handler: only they (or a supervisor) accept, refer and resolve
-    the cases dispatched to it, since the monthly scores charge the handler."""
+    the cases dispatched to it, since the monthly scores charge the handler. A member who
+    ``supervises`` the handler (its head) is also told when one of its cases escalates past
+    the first level (see :mod:`rescity.community.cases.sweep`)."""
 
     __tablename__ = "community_ops_handler_member"
     __table_args__ = (UniqueConstraint("handler_id", "user_id"),)
@@ -52,6 +54,7 @@ class HandlerMember(Base):
         ForeignKey("community_ops_handler.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    supervises: Mapped[bool] = mapped_column(default=False)
 
 
 class Open311Client(Base):

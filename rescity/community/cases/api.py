@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -351,14 +351,29 @@ def create_handler(body: HandlerCreate, uow: UoW, principal: CurrentPrincipal) -
 
 class HandlerMemberIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
+    supervises: bool = False  # told when the handler's cases escalate past level 1
 
 
 @router.post("/handlers/{code}/members", status_code=status.HTTP_201_CREATED)
 def add_handler_member(code: str, body: HandlerMemberIn, uow: UoW,
                        principal: CurrentPrincipal) -> dict[str, str]:
     """Let a user act for a handler (accept, refer and resolve its cases)."""
-    handler_staff.add_member(uow, principal, code, body.username)
+    handler_staff.add_member(uow, principal, code, body.username, supervises=body.supervises)
     return {"handler": code, "username": body.username}
+
+
+@router.get("/handlers/{code}/members")
+def list_handler_members(code: str, uow: UoW, principal: CurrentPrincipal) -> list[str]:
+    """The usernames acting for a handler (for those who staff it)."""
+    return [u.username for u in handler_staff.members(uow.session, principal, code)]
+
+
+@router.delete("/handlers/{code}/members/{username}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_handler_member(code: str, username: str, uow: UoW,
+                          principal: CurrentPrincipal) -> Response:
+    """Unlink a user from a handler: its cases no longer reach them."""
+    handler_staff.remove_member(uow, principal, code, username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/handlers")

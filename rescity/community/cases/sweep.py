@@ -19,8 +19,10 @@ from rescity.community.cases import domain as wo
 from rescity.community.cases import scoring as cs
 from rescity.community.cases.adapters import CaseEvent, Handler, HandlerMember, WorkOrder
 from rescity.community.cases.domain import CaseStatus
+from rescity.community.cases.handlers import supervisors
 from rescity.community.cases.runtime import OpsRuntime
 from rescity.community.cases.services import add_event, get_case, handler_for
+from rescity.community.shared import notices
 from rescity.core import audit
 from rescity.core.audit import AuditKind
 from rescity.core.errors import InputError, PermissionDenied, Problem
@@ -41,7 +43,8 @@ def level_scope(scope: str, level: int) -> str:
     """Where escalation level ``level`` goes: the case's own place at level 1, then one place
     up per level (grid → community → sub-district), never above the top of the hierarchy.
     The alert is raised there, so it reaches the grid worker nearest that place rather than
-    the same grid worker at every level."""
+    the same grid worker at every level; from level 2 the handler's supervisors are told too
+    (:func:`tell_supervisors`)."""
     up = ancestors(scope)
     return up[max(0, len(up) - level)]
 
@@ -56,6 +59,17 @@ def level_recipient(s: Session, case: WorkOrder, scope: str, handler: Handler | 
         found = s.scalar(select(HandlerMember.user_id).where(
             HandlerMember.handler_id == handler.id).order_by(HandlerMember.id).limit(1))
     return found if found is not None else nearest_grant(s, Role.GRID_WORKER, case.scope)
+
+
+def tell_supervisors(s: Session, case: WorkOrder, level: int, now: datetime) -> None:
+    """Past the first level an overdue case also reaches the supervisors of the handler it
+    is dispatched to (a department's head), once per level, urgently."""
+    assert case.handler_id is not None
+    notices.tell(s, supervisors(s, case.handler_id), notices.Message(
+        kind="case.escalated", key="notice.case_escalated",
+        params={"case": case.id, "level": level}, link=f"/community/cases/{case.id}",
+        dedupe_key=f"case:{case.id}:r{case.reopen_count}:level:{level}:supervisor",
+        urgent=True), now)
 
 
 def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
@@ -91,6 +105,8 @@ def sweep(uow: UnitOfWork, rt: OpsRuntime) -> SweepResult:
                         "level_handler_id": handler.id if handler else None},
             )
             alerts += alert is not None
+            if n >= 2 and case.handler_id is not None:
+                tell_supervisors(s, case, n, now)
         case.escalation_level = due
         case.updated_at = now
     stale = s.scalars(

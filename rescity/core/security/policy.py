@@ -26,6 +26,7 @@ class Role(StrEnum):
     PROPERTY_MANAGER = "property_manager"
     KNOWLEDGE_EDITOR = "knowledge_editor"
     ANALYST = "analyst"
+    COMMUNITY_ADMIN = "community_admin"
     CITY_ADMIN = "city_admin"
 
 

@@ -18,6 +18,7 @@ from rescity.core.accounts import (
     revoke_api_token,
 )
 from rescity.core.audit import AuditKind
+from rescity.core.errors import PermissionDenied
 from rescity.core.security.policy import Principal
 from rescity.web.deps import Ctx, CurrentPrincipal, UoW, allow
 from rescity.web.routes.shell import client_key
@@ -72,6 +73,9 @@ def create_token(body: TokenRequest, request: Request, ctx: Ctx, uow: UoW) -> To
     keys = ctx.throttle.attempt(f"user:{body.username.lower()}", client_key(request))
     user = authenticate(uow.session, body.username, body.password)
     ctx.throttle.succeeded(*keys)
+    if user.must_change_password:
+        raise PermissionDenied("the password is a temporary one: sign in on /account to "
+                               "choose a new password first")
     token = issue_api_token(uow.session, user, label=body.label, ttl=timedelta(days=body.days))
     audit.record(
         uow.session,

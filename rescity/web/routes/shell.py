@@ -87,6 +87,8 @@ def login(
         detail={"username": user.username},
     )
     uow.commit()
+    if user.must_change_password:  # a temporary password: straight to choosing a new one
+        target = "/account?must_change=1"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -87,6 +87,8 @@ TABLE: list[Row] = [
     Row("GET", "/api/community/handlers", {ANON: 401}, 200),
     Row("POST", "/api/community/handlers/pm-a/members", {"admin": 201, ANON: 401}, 403,
         body={"username": "res2"}),
+    Row("GET", "/api/community/handlers/pm-a/members", {"admin": 200, ANON: 401}, 403),
+    Row("DELETE", "/api/community/handlers/pm-a/members/res2", {"admin": 204, ANON: 401}, 403),
     Row("GET", "/api/community/cases", {ANON: 401}, 200),
     Row("GET", "/open311/v2/services.json", {}, 200),
     Row("GET", "/open311/v2/requests.json", {}, 200),
