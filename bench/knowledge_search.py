@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine, make_session_factory
@@ -183,9 +183,28 @@ def pctl(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def _cpu_ns(pid: int | None) -> int:
+    """CPU time a process has run (Linux ``/proc/<pid>/schedstat``, nanoseconds), or 0 when
+    unknown (another host, another OS): the database server's CPU per query, which unlike
+    wall-clock time does not grow while the process waits for a CPU on a busy machine."""
+    if pid is None:
+        return 0
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def run_backend(name: str, url: str, data: ImportResult, qs: list[SearchQuery]) -> dict[str, Any]:
     engine = make_engine(url)
     migrate.upgrade(engine)
+    statements = [0]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*_: Any) -> None:
+        statements[0] += 1
+
     factory = make_session_factory(engine)
     t0 = time.perf_counter()
     with UnitOfWork(factory) as uow:
@@ -200,15 +219,23 @@ def run_backend(name: str, url: str, data: ImportResult, qs: list[SearchQuery]) 
             conn.execute(text("ANALYZE"))
     times: list[float] = []
     cpu: list[float] = []
+    server: list[float] = []
     hits: list[int] = []
     with factory() as session:
+        pid = None
+        if engine.dialect.name == "postgresql":
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            pid = pid if _cpu_ns(pid) else None
         for q in qs[:20]:  # warm-up
             search(session, q)
+        statements[0] = 0
         for q in qs:
+            s0 = _cpu_ns(pid)
             t, c = time.perf_counter(), time.process_time()
             res = search(session, q)
             times.append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
+            server.append((_cpu_ns(pid) - s0) / 1e6)
             hits.append(res.total)
     engine.dispose()
     return {
@@ -221,7 +248,13 @@ def run_backend(name: str, url: str, data: ImportResult, qs: list[SearchQuery]) 
         "max_ms": max(times),
         "mean_hits": statistics.mean(hits),
         "queries": len(qs),
+        "cpu_p50_ms": statistics.median(cpu),
         "cpu_p95_ms": pctl(cpu, 95),
+        # client + server CPU of each query (SQLite runs in the client: server is 0)
+        "all_cpu_p50_ms": statistics.median(a + b for a, b in zip(cpu, server, strict=True)),
+        "all_cpu_p95_ms": pctl([a + b for a, b in zip(cpu, server, strict=True)], 95),
+        "server_known": pid is not None or engine.dialect.name == "sqlite",
+        "statements": statements[0] / len(qs),
     }
 
 
@@ -235,6 +268,7 @@ def main() -> None:
         sys.exit(f"seed collection not found at {GZ} (set RESCITY_SHARED_DIR)")
     data = generate(args.n)
     qs = queries(args.queries)
+    load_start = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         if "sqlite" in args.backends:
@@ -263,7 +297,29 @@ def main() -> None:
             f"{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['cpu_p95_ms']:>16.1f}"
             f"{r['mean_hits']:>11.0f}{r['seed_import_s']:>15.2f}{r['bulk_import_s']:>15.1f}"
         )
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print()
+    print("CPU per query (load-independent): the client's, and the client's + the database")
+    print("server's (PostgreSQL backend read from /proc; SQLite runs inside the client)")
+    header = (
+        f"{'backend':<22}{'CPU p50':>9}{'CPU p95':>9}{'+server p50':>13}{'+server p95':>13}"
+        f"{'stmts/q':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        both = (
+            f"{r['all_cpu_p50_ms']:>13.1f}{r['all_cpu_p95_ms']:>13.1f}"
+            if r["server_known"]
+            else f"{'n/a':>13}{'n/a':>13}"
+        )
+        print(
+            f"{r['backend']:<22}{r['cpu_p50_ms']:>9.1f}{r['cpu_p95_ms']:>9.1f}{both}"
+            f"{r['statements']:>9.1f}"
+        )
+    print(
+        f"load average (1 min) at the start {load_start:.1f}, at the end "
+        f"{os.getloadavg()[0]:.1f}, on {os.cpu_count()} CPUs"
+    )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,12 @@ _PG_DDL = (
     "CREATE INDEX IF NOT EXISTS ix_kb_search_pg_tsv ON kb_search_pg USING gin (tsv)",
     # ranking reads rank_tsv for every match: in the row, never out of line (TOAST)
     "ALTER TABLE kb_search_pg ALTER COLUMN rank_tsv SET STORAGE MAIN",
+    # every match's filter columns are read: short values, kept in the row uncompressed
+    # (tag_text had been moved out of line in large rows: a TOAST lookup per match)
+    *(
+        f"ALTER TABLE kb_search_pg ALTER COLUMN {name} SET STORAGE PLAIN"
+        for name in ("city_key", "country", "status", "tag_text")
+    ),
 )
 # PostgreSQL ranks on the title and the first tokens of the body (the concept tokens and
 # bilingual keywords come first, then summary, abstract…): a small tsvector kept in the row
