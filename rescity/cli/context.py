@@ -32,7 +32,8 @@ def database(
 ) -> tuple[Engine, sessionmaker[Any]]:
     """The command's database, named on stderr: every clone shares the default data folder."""
     engine = make_engine(settings.resolved_database_url)
-    _err.print(f"database: {engine.url.render_as_string(hide_password=True)}", markup=False)
+    _err.print(f"database: {engine.url.render_as_string(hide_password=True)}", markup=False,
+               soft_wrap=True)
     if require_current and not migrate.is_up_to_date(engine):
         raise ConfigError(
             [Problem("database", "schema is not up to date: run `rescity db upgrade` first")],

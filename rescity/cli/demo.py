@@ -62,7 +62,9 @@ def demo(
     """Set up the demo database and serve the web app on localhost."""
     settings = settings_of(ctx)
     engine = make_engine(settings.resolved_database_url)
-    console.print(f"database: {engine.url.render_as_string(hide_password=True)}")
+    # soft_wrap: a path broken over two lines cannot be copied (nor matched by scripts)
+    console.print(f"database: {engine.url.render_as_string(hide_password=True)}",
+                  markup=False, soft_wrap=True)
     listener = _listen(settings, port) if serve else None
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
@@ -79,7 +81,8 @@ def demo(
     for login in logins:
         table.add_row(login.username, login.password, login.role)
     console.print(table)
-    console.print(f"the same passwords every start; they are kept in {logins_file(settings)}")
+    console.print(f"the same passwords every start; they are kept in {logins_file(settings)}",
+                  markup=False, soft_wrap=True)
     if listener is None:
         console.print("set up; serve it with `rescity demo` (or `rescity serve`)")
         return
