@@ -19,9 +19,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import osmium
 import shapely
 
+from rescity.assess.adapters.admin_areas import admin_area
 from rescity.assess.adapters.osm_reader import read_osm
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.taxonomy import load_taxonomy
@@ -48,22 +48,6 @@ AREAS = [
 ]
 
 
-def boundary(path: Path, level: str, names: tuple[str, ...]) -> shapely.Geometry:
-    wkb = osmium.geom.WKBFactory()
-    found = {}
-    for obj in osmium.FileProcessor(str(path)).with_areas():
-        if (isinstance(obj, osmium.osm.Area) and not obj.from_way()
-                and obj.tags.get("boundary") == "administrative"
-                and obj.tags.get("admin_level") == level):
-            name = obj.tags.get("name", "")
-            for n in names:
-                if name == n or name.endswith(" " + n):
-                    found[n] = shapely.from_wkb(wkb.create_multipolygon(obj))
-    if set(found) != set(names):
-        raise SystemExit(f"{path.name}: boundaries missing: {set(names) - set(found)}")
-    return shapely.union_all(list(found.values()))
-
-
 def main() -> None:
     overrides = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     cfg = build_config({"origins": overrides})
@@ -78,7 +62,7 @@ def main() -> None:
             o = build_origins(osm, crs, cfg)
             built[city] = (o.gdf, str(o.population.get("kind")), time.perf_counter() - t)
         gdf, kind, took = built[city]
-        zone = gpd.GeoSeries([boundary(path, level, names)], crs="EPSG:4326").to_crs(gdf.crs)
+        zone = gpd.GeoSeries([admin_area(path, level, names)], crs="EPSG:4326").to_crs(gdf.crs)
         geoms = gdf.geometry.values
         share = (shapely.area(shapely.intersection(geoms, zone.iloc[0]))
                  / np.maximum(shapely.area(geoms), 1e-9))

@@ -13,6 +13,7 @@ import osmium
 import pytest
 import shapely
 
+from rescity.assess.adapters.admin_areas import admin_area
 from rescity.assess.adapters.osm_reader import read_osm
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.taxonomy import load_taxonomy
@@ -37,23 +38,6 @@ CENSUS: dict[str, tuple[str, tuple[str, ...], float]] = {
 }
 
 
-def census_area(path: Path, level: str, names: tuple[str, ...]) -> shapely.Geometry:
-    """The union of the administrative boundaries of that level whose name is one of
-    ``names`` (Munich's are called "Bezirksteil Graggenau" …), found by tags, not ids."""
-    wkb = osmium.geom.WKBFactory()
-    found = {}
-    for obj in osmium.FileProcessor(str(path)).with_areas():
-        if (isinstance(obj, osmium.osm.Area) and not obj.from_way()
-                and obj.tags.get("boundary") == "administrative"
-                and obj.tags.get("admin_level") == level):
-            name = obj.tags.get("name", "")
-            for n in names:
-                if name == n or name.endswith(" " + n):
-                    found[n] = shapely.from_wkb(wkb.create_multipolygon(obj))
-    assert set(found) == set(names), f"census areas missing from the extract: {found.keys()}"
-    return shapely.union_all(list(found.values()))
-
-
 def estimate_in(origins: gpd.GeoDataFrame, area: shapely.Geometry) -> float:
     """Origin populations weighted by the share of each origin's area inside ``area``."""
     zone = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(origins.crs).iloc[0]
@@ -72,7 +56,7 @@ def estimates(osm_dir: Path) -> dict[str, Any]:
         path = osm_dir / f"{city}.osm.pbf"
         osm = read_osm(path, load_taxonomy())
         crs = build_network(osm).crs
-        out[city] = (osm, crs, census_area(path, level, names))
+        out[city] = (osm, crs, admin_area(path, level, names))
     return out
 
 
@@ -132,7 +116,7 @@ def test_munich_is_matched_to_the_old_town_of_the_statistics_table(
 def porto(osm_dir: Path) -> tuple[Any, str, shapely.Geometry]:
     path = osm_dir / "porto_centro.osm.pbf"
     osm = read_osm(path, load_taxonomy())
-    area = census_area(path, "9", ("Miragaia", "Sé", "Vitória", "São Nicolau"))
+    area = admin_area(path, "9", ("Miragaia", "Sé", "Vitória", "São Nicolau"))
     return osm, build_network(osm).crs, area
 
 
@@ -175,7 +159,7 @@ def test_gozo_is_the_known_exception(estimates: dict[str, Any], osm_dir: Path) -
     # homes): it takes the density of Malta's well-mapped towns and lands at about 2 × the
     # census (method.md, "Calibration"). When this fails the table in method.md is stale.
     osm, crs, _ = estimates["malta"]
-    area = census_area(osm_dir / "malta.osm.pbf", "4", ("Għawdex",))
+    area = admin_area(osm_dir / "malta.osm.pbf", "4", ("Għawdex",))
     gdf = build_origins(osm, crs, build_config()).gdf
     ratio = estimate_in(gdf, area) / 33_388
     assert ratio > 1.5
@@ -187,7 +171,7 @@ def test_valletta_counts_its_town_houses_outside_residential_land(
         estimates: dict[str, Any], osm_dir: Path) -> None:
     # Valletta (≈ 5 300 residents, NSO) is mostly not mapped as residential land: 0.19 × before.
     osm, crs, _ = estimates["malta"]
-    area = census_area(osm_dir / "malta.osm.pbf", "8", ("Valletta",))
+    area = admin_area(osm_dir / "malta.osm.pbf", "8", ("Valletta",))
     ratio = estimate_in(build_origins(osm, crs, build_config()).gdf, area) / 5_300
     assert 1 / 1.5 <= ratio <= 1.5, ratio
 
