@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rescity.community.shared.adapters import SCOPE, Resident
+from rescity.community.shared.sealed import SealedColumn
 from rescity.community.shared.submissions import RESIDENT_COLUMNS, ResidentRef
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 from rescity.core.storage.flows import Flow, One, Scalar, insert_all
@@ -199,3 +200,9 @@ def household_exits_since(household_id: int, since: datetime) -> Flow[int]:
     household quota of a building under control counts them)."""
     n = yield Scalar(_HOUSEHOLD_EXITS_SINCE, {"household_id": household_id, "since": since})
     return int(n or 0)
+
+
+# Sealed with the data keys: moved to the newest key by `rescity community reseal`.
+SEALED = (
+    SealedColumn(Visitor, "phone_sealed", "visitor.phone"),
+)

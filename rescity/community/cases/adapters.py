@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rescity.community.shared.sealed import SealedColumn
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 SCOPE = 400
@@ -179,3 +180,9 @@ def _no_update(*_args: object) -> None:
 @event.listens_for(CaseEvent, "before_delete")
 def _no_delete(*_args: object) -> None:
     raise HistoryImmutable("case history cannot be deleted")
+
+
+# Sealed with the data keys: moved to the newest key by `rescity community reseal`.
+SEALED = (
+    SealedColumn(WorkOrder, "reporter_contact_sealed", "case.reporter_contact"),
+)

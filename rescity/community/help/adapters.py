@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rescity.community.shared.sealed import SealedColumn
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 SCOPE = 400
@@ -130,3 +131,10 @@ class HelpReceipt(Base):
     items: Mapped[str] = mapped_column(String(500))
     recorded_by: Mapped[int | None] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Sealed with the data keys: moved to the newest key by `rescity community reseal`.
+SEALED = (
+    SealedColumn(Volunteer, "phone_sealed", "volunteer.phone"),
+    SealedColumn(HelpRequest, "contact_sealed", "help_request.contact"),
+)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rescity.community.shared.sealed import SealedColumn
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 SCOPE = 400
@@ -113,3 +114,11 @@ class NoisedCell(Base):
     exact: Mapped[int] = mapped_column(BigInteger)
     noised: Mapped[int] = mapped_column(BigInteger)
     day: Mapped[date] = mapped_column(Date(), index=True)
+
+
+# Sealed with the data keys: moved to the newest key by `rescity community reseal`.
+SEALED = (
+    SealedColumn(OutbreakCase, "address_sealed", "outbreak_case.address"),
+    SealedColumn(OutbreakCase, "location_sealed", "outbreak_case.location"),
+    SealedColumn(OutbreakCase, "note_sealed", "outbreak_case.note"),
+)

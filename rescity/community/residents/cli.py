@@ -16,7 +16,9 @@ from sqlalchemy import select
 from rescity.cli.context import database, moment, settings_of, zoned
 from rescity.community.health import services as checkins
 from rescity.community.residents import privacy
+from rescity.community.residents import reseal as resealing
 from rescity.community.shared.runtime import Runtime
+from rescity.community.shared.sealed import BATCH
 from rescity.core.accounts import User, principal_of
 from rescity.core.errors import InputError, Problem
 from rescity.core.security.policy import Principal
@@ -86,13 +88,32 @@ def sweep(
 
 
 @community_app.command("reseal")
-def reseal(ctx: typer.Context) -> None:
-    """Re-encrypt stored identifiers under the newest key in RESCITY_DATA_KEYS (rotation)."""
+def reseal(
+    ctx: typer.Context,
+    batch: Annotated[int, typer.Option(min=1, help="Rows re-encrypted and committed at a "
+                                                   "time.")] = BATCH,
+) -> None:
+    """Re-encrypt every sealed value under the newest key in RESCITY_DATA_KEYS (rotation).
+
+    Covers every sealed column of every capability (residents, visitors, volunteers, help
+    requests, case reporters, outbreak cases, venue keys); safe to run again. Exits 1 when a
+    value opens with none of the configured keys: keep the old key until that is resolved.
+    """
     rt = _runtime(ctx, None)
     _, factory = database(rt.settings)
     with UnitOfWork(factory) as uow:
-        moved = privacy.reseal_all(uow, rt)
-    console.print(f"values moved to the newest key: {moved}")
+        report = resealing.reseal_all(uow, rt, batch=batch)
+    table = Table("column", "moved", "unreadable", title=f"moved to key {report.key_id}")
+    for label, moved in report.moved.items():
+        table.add_row(label, str(moved), str(len(report.unreadable.get(label, []))))
+    console.print(table)
+    console.print(f"values moved to the newest key: {report.total}")
+    if report.unreadable:
+        for label, ids in report.unreadable.items():
+            shown = ", ".join(str(i) for i in ids[:20]) + (" …" if len(ids) > 20 else "")
+            console.print(f"[red]{label}: {len(ids)} value(s) no configured key opens "
+                          f"(rows {shown}); do not remove an old key yet[/red]", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 Place = Annotated[str, typer.Option("--place", help="Place code: every row's grid must lie "

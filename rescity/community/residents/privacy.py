@@ -347,32 +347,3 @@ def _purge_casework(
         n = int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
         label = f"{policy.record} {policy.field}".replace("_", " ")
         report.add(f"{label} erased", n)
-
-
-def reseal_all(uow: UnitOfWork, rt: Runtime) -> int:
-    """Move every sealed identifier to the newest data key (after adding a key in front).
-
-    Lookup digests do not change, so duplicate checks keep working during the rotation;
-    once this has run, the old key can be removed from ``data_keys``.
-    """
-    session = uow.session
-    moved = 0
-    for resident in session.scalars(select(Resident)):
-        for name in ("phone", "national_id"):
-            sealed = getattr(resident, f"{name}_sealed")
-            if sealed is not None:
-                new = rt.cipher.reseal(sealed, context=f"resident.{name}")
-                if new != sealed:
-                    setattr(resident, f"{name}_sealed", new)
-                    moved += 1
-    for visitor in session.scalars(select(Visitor).where(Visitor.phone_sealed.is_not(None))):
-        assert visitor.phone_sealed is not None
-        new = rt.cipher.reseal(visitor.phone_sealed, context="visitor.phone")
-        if new != visitor.phone_sealed:
-            visitor.phone_sealed = new
-            moved += 1
-    audit.record(
-        session, None, kind=AuditKind.WRITE, action="community.reseal", detail={"moved": moved}
-    )
-    uow.commit()
-    return moved

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rescity.community.shared.sealed import SealedColumn
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 SCOPE = 400
@@ -121,3 +122,8 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+# Sealed with the data keys: moved to the newest key by `rescity community reseal`.
+SEALED = (
+    SealedColumn(Resident, "phone_sealed", "resident.phone"),
+    SealedColumn(Resident, "national_id_sealed", "resident.national_id"),
+)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rescity.community.shared.sealed import SealedColumn
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 SCOPE = 400
@@ -56,3 +57,9 @@ class TraceRelease(Base):
     ident: Mapped[str] = mapped_column(String(64))
     slot_key: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
+
+
+# Sealed with the data keys: moved to the newest key by `rescity community reseal`.
+SEALED = (
+    SealedColumn(Venue, "key_sealed", "tracing.venue_key"),
+)

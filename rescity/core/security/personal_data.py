@@ -82,6 +82,11 @@ class FieldCipher:
         derived = hashlib.sha256(b"rescity-dev-data-key:" + settings.secret_key.encode()).digest()
         return cls([DataKey("dev", derived)])
 
+    @property
+    def current_key_id(self) -> str:
+        """The id of the key new values are sealed with (the first of ``data_keys``)."""
+        return self._current.key_id
+
     def seal(self, plaintext: str, *, context: str) -> str:
         """Encrypt; ``context`` (e.g. "resident.phone") is bound as associated data."""
         nonce = os.urandom(12)

@@ -82,3 +82,30 @@ def test_case_scores_fit_the_terminal_and_export(cli_env: Path, monkeypatch) -> 
     parsed = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [r["handler"] for r in parsed] == [r["handler"] for r in rows]
     assert [float(r["points"]) for r in parsed] == [r["points"] for r in rows]
+
+
+def test_reseal_reports_each_column_and_fails_on_values_no_key_opens(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rescity.core.security.personal_data import new_key_spec
+
+    k1, k2 = new_key_spec("k1"), new_key_spec("k2")
+    monkeypatch.setenv("RESCITY_DATA_KEYS", k1)
+    assert runner.invoke(app, ["demo", "--no-serve"]).exit_code == 0
+    monkeypatch.setenv("RESCITY_DATA_KEYS", f"{k2},{k1}")
+    first = runner.invoke(app, ["community", "reseal", "--batch", "2"])
+    assert first.exit_code == 0, first.output
+    assert "moved to key k2" in first.output
+    for label in ("community_resident.phone_sealed", "community_ops_volunteer.phone_sealed",
+                  "community_ops_help_request.contact_sealed",
+                  "community_ops_case.reporter_contact_sealed"):
+        assert label in first.output
+    moved = int(re.findall(r"values moved to the newest key: (\d+)", first.output)[0])
+    assert moved > 0
+    monkeypatch.setenv("RESCITY_DATA_KEYS", k2)  # the old key removed: nothing left on it
+    again = runner.invoke(app, ["community", "reseal"])
+    assert again.exit_code == 0 and "values moved to the newest key: 0" in again.output
+    monkeypatch.setenv("RESCITY_DATA_KEYS", new_key_spec("k3"))  # k2 forgotten too early
+    lost = runner.invoke(app, ["community", "reseal"])
+    assert lost.exit_code == 1
+    assert "no configured key opens" in lost.output and "do not remove an old key" in lost.output

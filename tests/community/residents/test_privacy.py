@@ -6,6 +6,7 @@ from sqlalchemy import inspect, select, text
 
 from rescity.community.alerts.adapters import Alert
 from rescity.community.residents import privacy
+from rescity.community.residents import reseal as resealing
 from rescity.community.residents.adapters import DeletionRequest
 from rescity.community.shared.adapters import CareFlag, Resident
 from rescity.community.shared.runtime import field_policies
@@ -191,9 +192,10 @@ def test_key_rotation_keeps_stored_identifiers_readable(world: World) -> None:
     assert r.status_code == 409
     # `rescity community reseal` moves every stored value to the new key.
     with UnitOfWork(world.factory) as uow:
-        moved = privacy.reseal_all(uow, newer)
-    assert moved == 3  # Alice's phone and ID, Carol's phone
+        report = resealing.reseal_all(uow, newer)
+    assert report.total == 3  # Alice's phone and ID, Carol's phone
+    assert report.moved["community_resident.phone_sealed"] == 2 and not report.unreadable
     dump = _raw_dump(world, "community_resident")
     assert "v1:k2:" in dump and "v1:k1:" not in dump
     with UnitOfWork(world.factory) as uow:
-        assert privacy.reseal_all(uow, newer) == 0
+        assert resealing.reseal_all(uow, newer).total == 0
