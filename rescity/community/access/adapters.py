@@ -204,5 +204,5 @@ def household_exits_since(household_id: int, since: datetime) -> Flow[int]:
 
 # Sealed with the data keys: moved to the newest key by `rescity community reseal`.
 SEALED = (
-    SealedColumn(Visitor, "phone_sealed", "visitor.phone"),
+    SealedColumn(Visitor, "phone_sealed", "visitor.phone", digest="phone_digest"),
 )

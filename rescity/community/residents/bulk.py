@@ -37,7 +37,7 @@ from rescity.community.residents.domain import Channel, Relation
 from rescity.community.residents.records import (
     NewResident,
     check_new_resident,
-    national_id_digest,
+    national_id_digests,
     note_duplicates_elsewhere,
     resident_row,
 )
@@ -294,7 +294,8 @@ def _check_stored(
 ) -> list[int]:
     """Duplicates of stored residents; returns the ids of those the importer may not read."""
     session = uow.session
-    digests = {national_id_digest(rt, r.data.national_id): r for r in rows if r.data.national_id}
+    digests = {d: r for r in rows if r.data.national_id
+               for d in national_id_digests(rt, r.data.national_id)}
     elsewhere: list[int] = []
     reported: set[int] = set()  # rows found by their ID: one problem per row
     keys = list(digests)

@@ -74,10 +74,11 @@ def resident_row(
     return resident
 
 
-def national_id_digest(rt: Runtime, national_id: str) -> str:
-    """The blind index under which a national ID is looked up (never the value itself)."""
+def national_id_digests(rt: Runtime, national_id: str) -> list[str]:
+    """The blind indexes under which a national ID is looked up (never the value itself):
+    one per configured data key, so a key rotation under way still finds every row."""
     context = rt.fields.get("resident", "national_id").context
-    return rt.cipher.lookup_digest(national_id.strip().upper(), context=context)
+    return rt.cipher.lookup_digests(national_id.strip().upper(), context=context)
 
 
 def note_duplicates_elsewhere(
@@ -102,13 +103,13 @@ def build_resident(
         raise InputError(problems, source="resident")
     resident = resident_row(rt, household, data, channel=channel, by=by, user_id=user_id,
                             lives_at=lives_at)
-    if resident.national_id_digest is not None:
+    if data.national_id:
         # Only a record the registering person may read answers "already registered":
         # anything else would tell anyone whether a person lives somewhere in the city.
         elsewhere = []
         for taken_id, taken_scope in session.execute(
             select(Resident.id, Resident.scope).where(
-                Resident.national_id_digest == resident.national_id_digest,
+                Resident.national_id_digest.in_(national_id_digests(rt, data.national_id)),
                 Resident.erased_at.is_(None),
             )
         ):

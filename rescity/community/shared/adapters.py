@@ -124,6 +124,7 @@ class IdempotencyRecord(Base):
 
 # Sealed with the data keys: moved to the newest key by `rescity community reseal`.
 SEALED = (
-    SealedColumn(Resident, "phone_sealed", "resident.phone"),
-    SealedColumn(Resident, "national_id_sealed", "resident.national_id"),
+    SealedColumn(Resident, "phone_sealed", "resident.phone", digest="phone_digest"),
+    SealedColumn(Resident, "national_id_sealed", "resident.national_id",
+                 digest="national_id_digest"),
 )

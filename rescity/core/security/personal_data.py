@@ -5,6 +5,9 @@
   and :meth:`FieldCipher.reseal` moves a value to the newest key.
 - Equality lookups ("is this phone number already registered?") use HMAC-SHA256 under a key
   derived from the data key, never a plain hash (which a dictionary of phone numbers breaks).
+  New digests use the newest key; searches try the digests under every configured key
+  (:meth:`FieldCipher.lookup_digests`), so rows written before a rotation are still found,
+  and resealing recomputes stored digests, so the old key can then be removed.
 - Views show masked values (``138****1234``) unless the role and purpose allow more.
 
 Keys come from the ``data_keys`` setting: ``"k2:BASE64,k1:BASE64"``, newest first, each 32
@@ -69,8 +72,11 @@ class FieldCipher:
             raise ConfigError([Problem("setting 'data_keys'", "at least one key is needed")])
         self._keys = {k.key_id: k for k in keys}
         self._current = keys[0]
-        # The lookup key is derived from the oldest key so digests survive rotation.
-        self._lookup_key = hmac.new(keys[-1].key, b"rescity-lookup", hashlib.sha256).digest()
+        # One lookup key per data key, newest first: like sealed values, digests move to the
+        # newest key when resealed, and searches try every key meanwhile.
+        self._lookup_keys = [
+            hmac.new(k.key, b"rescity-lookup", hashlib.sha256).digest() for k in keys
+        ]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FieldCipher:
@@ -111,9 +117,16 @@ class FieldCipher:
         return self.seal(self.open(sealed, context=context), context=context)
 
     def lookup_digest(self, value: str, *, context: str) -> str:
+        """The digest to store: under the newest key."""
+        return self.lookup_digests(value, context=context)[0]
+
+    def lookup_digests(self, value: str, *, context: str) -> list[str]:
+        """The digests to search for: under every configured key, newest first."""
         normalised = "".join(value.split()).upper()
         msg = context.encode() + b"\x00" + normalised.encode()
-        return hmac.new(self._lookup_key, msg, hashlib.sha256).hexdigest()
+        return list(dict.fromkeys(
+            hmac.new(key, msg, hashlib.sha256).hexdigest() for key in self._lookup_keys
+        ))
 
 
 def mask(value: str, *, keep_start: int = 3, keep_end: int = 4) -> str:

@@ -23,12 +23,14 @@ from rescity.core.config import Settings
 from rescity.core.security.personal_data import new_key_spec
 from rescity.web.app import create_app
 from tests.community.casework import World
+from tests.community.conftest import national_id
 from tests.community.help.test_help_api import ask, match, offers, volunteer
 
 from .test_cases_api import file
 
 VOL_PHONE, HELP_PHONE, CALLER_PHONE, RES_PHONE = (
     "13700000000", "13812341234", "13911112222", "13655556666")
+RES_ID = national_id("11010119850611123")
 
 
 def dev_key(settings: Settings) -> str:
@@ -60,9 +62,11 @@ def sealed_everywhere(w: World) -> dict[str, Any]:
                        json={"grid": "a1", "building": "3", "room": "101"})
     assert hh.status_code == 201, hh.text
     res = w.client.post("/api/community/residents", headers=w.h["grid"], json={
-        "household_id": hh.json()["id"], "name": "Zhao Min", "phone": RES_PHONE})
+        "household_id": hh.json()["id"], "name": "Zhao Min", "phone": RES_PHONE,
+        "national_id": RES_ID})
     assert res.status_code == 201, res.text
-    return {"volunteer": vid, "request": rid, "case": case_id, "resident": int(res.json()["id"])}
+    return {"volunteer": vid, "request": rid, "case": case_id, "resident": int(res.json()["id"]),
+            "household": int(hh.json()["id"])}
 
 
 def read_back(client: TestClient, w: World, ids: dict[str, Any]) -> None:
@@ -80,6 +84,10 @@ def read_back(client: TestClient, w: World, ids: dict[str, Any]) -> None:
                           params={"reveal": "phone", "purpose": "contact"}, headers=w.h["grid"])
     assert resident.status_code == 200, resident.text
     assert resident.json()["phone"] == RES_PHONE
+    # The lookup digest still finds her national ID: a second registration is refused.
+    again = client.post("/api/community/residents", headers=w.h["grid"], json={
+        "household_id": ids["household"], "name": "Zhao Min 2", "national_id": RES_ID})
+    assert again.status_code == 409, again.text
 
 
 def test_after_reseal_the_old_key_can_go_and_every_sealed_value_still_opens(

@@ -37,6 +37,19 @@ def test_every_sealed_column_of_the_orm_is_registered_once() -> None:
     assert len(columns) >= 10  # the residents', visitors', part II's, outbreak's, tracing's
 
 
+def test_every_lookup_digest_of_a_sealed_value_is_registered_with_it() -> None:
+    """``x_digest`` next to ``x_sealed`` is the keyed digest of the same value: a rotation
+    recomputes it, or dropping the old key would break duplicate checks."""
+    paired = {f"{t.name}.{c.name}": f"{c.name.removesuffix('_digest')}_sealed"
+              for t in Base.metadata.tables.values() for c in t.columns
+              if c.name.endswith("_digest")
+              and f"{c.name.removesuffix('_digest')}_sealed" in t.columns}
+    registered_digests = {f"{c.model.__tablename__}.{c.digest}": c.column
+                          for c in resealing.sealed_columns() if c.digest}
+    assert registered_digests == paired
+    assert "community_resident.national_id_digest" in paired
+
+
 def test_each_column_is_registered_with_the_context_its_values_are_sealed_under() -> None:
     contexts = registered()
     # Personal fields declared encrypted: sealed under "record.field" (FieldPolicy.context).
