@@ -93,7 +93,7 @@ def reseal(
     batch: Annotated[int, typer.Option(min=1, help="Rows re-encrypted and committed at a "
                                                    "time.")] = BATCH,
 ) -> None:
-    """Re-encrypt every sealed value under the newest key in RESCITY_DATA_KEYS (rotation).
+    """Re-encrypt every sealed value and lookup digest under the newest data key (rotation).
 
     Covers every sealed column of every capability (residents, visitors, volunteers, help
     requests, case reporters, outbreak cases, venue keys); safe to run again. Exits 1 when a

@@ -7,5 +7,7 @@ for the web dependencies) only, never another capability.
 - ``idempotency``: replaying a submission's stored answer; ``lean``: the fast route class
   and helpers of the two hot submissions (check-ins, gate scans).
 - ``runtime``: settings, cipher, field policies and clock; ``deps``: web dependencies.
+- ``sealed``: the description of a column sealed with the data keys (each capability lists
+  its own as ``adapters.SEALED``) and moving one column to the newest key.
 - ``errors``, ``domain`` (shared input checks), ``schemas`` (the API input base).
 """
