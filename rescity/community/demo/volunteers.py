@@ -3,8 +3,8 @@ on shift all week and vetted by the grid worker ``grid1``, so help requests are 
 them (``rescity help-requests match``) and their "My offers" page has something to show.
 
 Idempotent: a second run keeps the volunteer, sets the kept password again and renews the
-vetting if it has lapsed (a suspension or rejection decided in the demo is kept). The password is the one kept in the demo logins file
-(rescity.core.demo_logins).
+vetting if it has lapsed (a suspension or rejection decided in the demo is kept). The password
+is the one kept in the demo logins file (rescity.core.demo_logins).
 """
 
 from __future__ import annotations
