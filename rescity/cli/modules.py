@@ -37,10 +37,12 @@ def demo_loaders() -> list[tuple[str, DemoLoader]]:
     """(name, loader) pairs that `rescity demo` runs; each returns a one-line summary."""
     from rescity.community.demo.casework import load as operations_demo
     from rescity.community.demo.households import load_demo as community_demo
+    from rescity.community.demo.volunteers import load as volunteer_demo
     from rescity.knowledge.entrypoints.demo import load_demo as knowledge_demo
 
     return [
         ("community", community_demo),
         ("community operations", operations_demo),
+        ("community volunteers", volunteer_demo),
         ("knowledge", knowledge_demo),
     ]

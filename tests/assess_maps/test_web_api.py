@@ -144,6 +144,7 @@ def test_the_page_renders_for_analysts(api: Api) -> None:
     assert page.status_code == 200
     assert 'id="map"' in page.text and "/static/vendor/leaflet/leaflet.js" in page.text
     assert EXTRACT in page.text
+    assert 'id="osm-attribution"' in page.text  # results of an OpenStreetMap extract
 
 
 def test_a_failed_upload_says_what_failed_but_not_where_the_server_keeps_it(api: Api) -> None:

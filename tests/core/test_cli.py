@@ -59,13 +59,18 @@ def test_demo_creates_the_hierarchy_and_prints_logins(cli_env: Path, monkeypatch
     assert first.output.startswith(f"database: sqlite:///{database}")
     assert "http://" not in first.output  # nothing served, so no URL
     logins = _logins(first.output)
-    assert {"admin", "grid1", "editor"} <= set(logins)
+    assert {"admin", "grid1", "editor", "office"} <= set(logins)
+    assert "│ office " in first.output and "community_admin" in first.output
     kept = cli_env / "rescity" / "demo-logins.json"
     assert f"kept in {kept}" in first.output and kept.stat().st_mode & 0o777 == 0o600
     again = runner.invoke(app, ["demo", "--no-serve"])  # idempotent
     assert again.exit_code == 0, again.output
     assert _logins(again.output) == logins  # the same passwords every start
-    assert f"resident1 / {json.loads(kept.read_text())['resident1']}" in again.output
+    kept_logins = json.loads(kept.read_text())
+    assert f"resident1 / {kept_logins['resident1']}" in again.output
+    assert f"volunteer1 / {kept_logins['volunteer1']}" in again.output
+    assert {**logins, "resident1": kept_logins["resident1"],
+            "volunteer1": kept_logins["volunteer1"]} == kept_logins  # every login is printed
 
 
 def test_commands_that_open_the_database_say_which(cli_env: Path, monkeypatch) -> None:

@@ -315,6 +315,12 @@ def test_the_comparison_page_puts_profiles_assessments_and_initiatives_side_by_s
     assert "/kb/initiatives/gz6-bijie" in r.text
     bad = client.get("/kb/compare", params={"cities": "bijie,atlantis"})
     assert bad.status_code == 422 and "atlantis" in bad.text
+    # an assessment is computed from an OpenStreetMap extract: shown, it is attributed
+    assert 'id="osm-attribution"' in r.text
+    assert 'id="osm-attribution"' in client.get("/kb/cities/nanjing").text
+    unassessed = client.get("/kb/compare", params={"cities": "bijie,mannheim"})
+    assert unassessed.status_code == 200 and "OpenStreetMap" not in unassessed.text
+    assert "OpenStreetMap" not in client.get("/kb/cities/bijie").text
 
 
 def test_editors_complete_profiles_with_provenance_and_attach_assessments(

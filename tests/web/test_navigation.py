@@ -258,7 +258,8 @@ def test_every_demo_role_reaches_every_page_it_can_use(
             select(User.username, RoleGrant.role).join(RoleGrant, RoleGrant.user_id == User.id)
         ):
             roles.setdefault(username, set()).add(role)
-    assert {"admin", "grid1", "health"} <= set(logins), "the demo logins changed"
+    assert {"admin", "grid1", "health", "office", "resident1", "volunteer1"} <= set(logins), (
+        "the demo logins changed")
     pages = {path: r for path, r in _page_routes(demo_app).items()
              if "{" not in path and path not in NOT_LINKED}
     patterns = [_route_regex(p) for p in _page_routes(demo_app)]

@@ -120,3 +120,18 @@ def test_security_headers_are_set(world) -> None:
     headers = world.client.get("/login").headers
     assert headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in headers["content-security-policy"]
+
+
+def test_only_pages_with_openstreetmap_data_carry_its_attribution(world) -> None:
+    sign_in(world.client, "admin")
+    # the assessment runs on OpenStreetMap extracts: attributed, in the page's language
+    assess = world.client.get("/assess")
+    assert assess.status_code == 200
+    assert 'id="osm-attribution"' in assess.text and "OpenStreetMap 贡献者（ODbL）" in assess.text
+    # the community and places maps draw the office's own boundaries, the knowledge map
+    # GeoNames points: no OpenStreetMap data, no claim that there is
+    for path in ("/", "/admin/places", "/community/map", "/community/cases/new", "/kb/map",
+                 "/kb", "/account"):
+        page = world.client.get(path)
+        assert page.status_code == 200, path
+        assert "osm-attribution" not in page.text and "OpenStreetMap" not in page.text, path

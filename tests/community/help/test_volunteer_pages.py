@@ -130,3 +130,25 @@ def test_a_volunteer_changes_their_shifts_on_the_page(world: World) -> None:
                         data={"day_0": "mon", "start_0": "08:00", "end_0": ""})
     assert bad.status_code == 422 and "slots[0].end" in bad.text
     assert len(volunteer_of(w, "res").slots) == 2  # unchanged
+
+
+def test_my_offers_is_in_the_menu_of_volunteers_only(world: World) -> None:
+    w = world
+
+    def offers_link(who: str, page: str = "/community/help") -> bool:
+        r = w.client.get(page, headers=w.h[who])
+        assert r.status_code == 200, (who, page)
+        return 'id="nav-offers"' in r.text
+
+    assert offers_link("vol") and offers_link("vol", "/community/cases")
+    for who in ("res", "grid", "admin"):  # not volunteers: no offers to answer
+        assert not offers_link(who) and not offers_link(who, "/community/cases"), who
+    # a resident who signs up is pending: no role, no offers yet (as on the hub) ...
+    signed = w.client.post("/community/volunteers/signup", headers=w.h["res"], data=FORM,
+                           follow_redirects=False)
+    assert signed.status_code == 303 and not offers_link("res")
+    # ... until the grid worker vets them, which grants the volunteer role
+    vetted = w.client.post(f"/community/volunteers/{volunteer_of(w, 'res').id}/vet",
+                           headers=w.h["grid"], follow_redirects=False,
+                           data={"state": "vetted", "organisation": "Red Cross Putuo"})
+    assert vetted.status_code == 303 and offers_link("res")
