@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -40,6 +39,7 @@ from rescity.core.demo_logins import logins_file
 from rescity.core.security.policy import rules
 from rescity.core.storage.uow import UnitOfWork
 from rescity.web.app import create_app
+from tests.routes import app_routes
 from tests.web.conftest import sign_in
 
 # Not pages: JSON, feeds, files and the documentation of the API.
@@ -106,19 +106,9 @@ PAGE_LIMIT = 300
 PER_ROUTE = 3
 
 
-def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
-    # FastAPI ≥ 0.16x keeps included routers as wrappers in app.routes: walk into them.
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield prefix + route.path, route
-        elif hasattr(route, "original_router"):
-            yield from _routes(route.original_router.routes,
-                               prefix + route.include_context.prefix)
-
-
 def _page_routes(app: Any) -> dict[str, APIRoute]:
     """The GET routes of pages, by path."""
-    return {path: r for path, r in _routes(app.routes)
+    return {path: r for path, r in app_routes(app.routes)
             if "GET" in r.methods and not path.startswith(NOT_PAGES)}
 
 

@@ -11,7 +11,7 @@ answer must not tell who lives where).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,23 +257,13 @@ def test_departments_get_figures_without_any_personal_field(world: World) -> Non
 def test_the_table_covers_every_community_api_endpoint(world: World) -> None:
     import re
 
-    from fastapi.routing import APIRoute
-
-    def api_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
-        # FastAPI ≥ 0.16x keeps included routers as wrappers in app.routes: walk into them.
-        for route in routes:
-            if isinstance(route, APIRoute):
-                yield prefix + route.path, route
-            elif hasattr(route, "original_router"):
-                yield from api_routes(route.original_router.routes,
-                                      prefix + route.include_context.prefix)
-
     from tests.community.cases.test_authz import TABLE as CASE_TABLE
     from tests.community.control.test_authz import TABLE as CONTROL_TABLE
     from tests.community.help.test_authz_help_sensors import TABLE as HELP_TABLE
     from tests.community.help.test_volunteers import TABLE as VOLUNTEER_TABLE
     from tests.community.maps.test_authz import TABLE as MAPS_TABLE
     from tests.community.supplies.test_authz import TABLE as SUPPLIES_TABLE
+    from tests.routes import app_routes
 
     # The case-work endpoints have their own tables (same shape); tracing's roles are checked
     # in tests/community/tracing/test_api.py, endpoint by endpoint.
@@ -290,7 +280,7 @@ def test_the_table_covers_every_community_api_endpoint(world: World) -> None:
     rows |= set(tracing)
     missing = []
     seen = 0
-    for path, route in api_routes(world.client.app.routes):  # type: ignore[attr-defined]
+    for path, route in app_routes(world.client.app.routes):  # type: ignore[attr-defined]
         if not path.startswith("/api/community"):
             continue
         seen += 1
