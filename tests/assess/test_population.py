@@ -69,12 +69,14 @@ def test_untagged_storeys_are_the_median_of_tagged_neighbours_of_the_same_kind(
         same = tagged & (house == house[i])
         d = np.hypot(*(xy[same] - xy[i]).T)
         order = np.argsort(d)[:10]
-        near = order[d[order] <= oc.neighbour_levels_m]
-        if len(near) >= oc.neighbour_levels_min:
-            expected = float(np.median(levels[same][near]))
-            checked += 1
-        else:
-            expected = oc.house_levels if house[i] else oc.default_levels
+        expected = oc.house_levels if house[i] else oc.default_levels
+        # The street first, then the quarter, then the default.
+        for radius in (oc.neighbour_levels_m, oc.neighbour_levels_wide_m):
+            near = order[d[order] <= radius]
+            if len(near) >= oc.neighbour_levels_min:
+                expected = float(np.median(levels[same][near]))
+                checked += radius == oc.neighbour_levels_m
+                break
         assert dw["storeys"].iloc[i] == pytest.approx(expected)
     assert checked > 10
 

@@ -16,7 +16,7 @@ import shapely
 from rescity.assess.adapters.osm_reader import _use, is_establishment, read_osm
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.taxonomy import load_taxonomy
-from rescity.assess.services.dwellings import dwelling_mask, service_share, village
+from rescity.assess.services.dwellings import dwelling_mask, service_share, storeys, village
 from rescity.assess.services.origins import MIN_MAPPED_AREAS, by_source, land_density
 
 CRS = "EPSG:32633"
@@ -124,6 +124,23 @@ def test_a_numbered_plain_building_is_a_dwelling_only_where_the_rules_place_it()
     assert dwelling_mask(bld, in_res, cfg, placed).tolist() == [True, False, True, False]
     # In residential land the number is not needed, and another use still rules it out.
     assert dwelling_mask(bld, ~in_res, cfg, None).tolist() == [True, True, True, False]
+
+
+def test_untagged_storeys_come_from_the_street_then_the_quarter_then_the_default() -> None:
+    # Three tagged 2-storey blocks 600 m from an untagged one (none within the 300 m of its
+    # street) and three 6-storey blocks next to another untagged one.
+    cfg = build_config()
+    bld = _frame([200.0] * 8, [0.0, 600.0, 610.0, 620.0, 5000.0, 5010.0, 5020.0, 5030.0],
+                 ["yes"] * 8)
+    bld["levels"] = [np.nan, 2.0, 2.0, 2.0, np.nan, 6.0, 6.0, 6.0]
+    assert storeys(bld, cfg)[[0, 4]].tolist() == [2.0, 6.0]
+    # Before the quarter was asked, the first took the flat default.
+    street_only = build_config({"origins": {"neighbour_levels_wide_m": 0.0}})
+    assert storeys(bld, street_only)[[0, 4]].tolist() == [cfg.origins.default_levels, 6.0]
+    # Farther than the quarter: the default.
+    far = _frame([200.0] * 4, [0.0, 1600.0, 1610.0, 1620.0], ["yes"] * 4)
+    far["levels"] = [np.nan, 2.0, 2.0, 2.0]
+    assert storeys(far, cfg)[0] == cfg.origins.default_levels
 
 
 def _areas(centres: list[tuple[float, float]], per_km2: list[float],

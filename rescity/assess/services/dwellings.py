@@ -140,9 +140,30 @@ def village(bld: gpd.GeoDataFrame, candidates: npt.NDArray[np.bool_],
     return out
 
 
+def _nearest_median(tree: cKDTree, tagged_levels: npt.NDArray[np.float64],
+                    xy: npt.NDArray[np.float64], radius: float,
+                    need: int) -> npt.NDArray[np.float64]:
+    """Median storeys of the nearest tagged dwellings (up to ``NEIGHBOURS``) within
+    ``radius`` of each point, NaN where fewer than ``need`` are found."""
+    k = min(NEIGHBOURS, len(tagged_levels))
+    dist, idx = tree.query(xy, k=k, distance_upper_bound=radius)
+    dist, idx = dist.reshape(len(xy), k), idx.reshape(len(xy), k)
+    found = np.isfinite(dist)
+    vals = np.where(found, tagged_levels[np.minimum(idx, len(tagged_levels) - 1)], np.nan)
+    enough = found.sum(axis=1) >= need
+    med = np.full(len(xy), np.nan)
+    if enough.any():
+        med[enough] = np.nanmedian(vals[enough], axis=1)
+    return med
+
+
 def _neighbour_storeys(xy: npt.NDArray[np.float64], levels: npt.NDArray[np.float64],
                        default: float, config: AssessConfig) -> npt.NDArray[np.float64]:
-    """Tagged storeys, else the median of the nearest tagged neighbours, else ``default``."""
+    """Tagged storeys, else the median of the nearest tagged neighbours within
+    ``origins.neighbour_levels_m`` (the street), else within ``origins.neighbour_levels_wide_m``
+    (the quarter), else ``default``. Where tags are sparse, the quarter's few tagged dwellings
+    say more about a town's height than one figure for every extract: Gozo's tagged homes
+    have 2 storeys, Malta's towns' 4 (method.md, "Storeys")."""
     oc = config.origins
     tagged = np.isfinite(levels)
     missing = np.flatnonzero(~tagged)
@@ -150,16 +171,13 @@ def _neighbour_storeys(xy: npt.NDArray[np.float64], levels: npt.NDArray[np.float
     if oc.neighbour_levels_m <= 0 or len(missing) == 0 or tagged.sum() < oc.neighbour_levels_min:
         return out
     tree = cKDTree(xy[tagged])
-    k = min(NEIGHBOURS, int(tagged.sum()))
-    dist, idx = tree.query(xy[missing], k=k, distance_upper_bound=oc.neighbour_levels_m)
-    dist, idx = dist.reshape(len(missing), k), idx.reshape(len(missing), k)
-    found = np.isfinite(dist)
-    vals = np.where(found, levels[tagged][np.minimum(idx, int(tagged.sum()) - 1)], np.nan)
-    enough = found.sum(axis=1) >= oc.neighbour_levels_min
-    med = np.full(len(missing), np.nan)
-    if enough.any():
-        med[enough] = np.nanmedian(vals[enough], axis=1)
-    out[missing] = np.where(enough, med, default)
+    med = _nearest_median(tree, levels[tagged], xy[missing], oc.neighbour_levels_m,
+                          oc.neighbour_levels_min)
+    wide = np.flatnonzero(np.isnan(med))
+    if oc.neighbour_levels_wide_m > oc.neighbour_levels_m and len(wide):
+        med[wide] = _nearest_median(tree, levels[tagged], xy[missing[wide]],
+                                    oc.neighbour_levels_wide_m, oc.neighbour_levels_min)
+    out[missing] = np.where(np.isnan(med), default, med)
     return out
 
 
