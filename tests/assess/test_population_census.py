@@ -154,17 +154,40 @@ def test_street_furniture_no_longer_takes_homes_from_a_historic_centre(
     assert ratio < 1 / 1.5, ratio
 
 
-def test_gozo_is_the_known_exception(estimates: dict[str, Any], osm_dir: Path) -> None:
-    # Gozo's residential land has few mapped buildings in 2018 (and many empty or seasonal
-    # homes): it takes the density of Malta's well-mapped towns and lands at about 2 × the
-    # census (method.md, "Calibration"). When this fails the table in method.md is stale.
+def test_gozo_takes_its_own_density_not_maltas_towns(
+        estimates: dict[str, Any], osm_dir: Path) -> None:
+    # Gozo's residential land has few mapped buildings in 2018: 90 % of it takes a density
+    # learnt from well-mapped areas. The extract's median is that of Malta's towns, and Gozo
+    # stood at 2.04 × its census (NSO, 1 Jan 2019); learnt within 4 km, with the storeys of
+    # Gozo's own tagged homes, it is within the band (method.md, "Calibration").
     osm, crs, _ = estimates["malta"]
     area = admin_area(osm_dir / "malta.osm.pbf", "4", ("Għawdex",))
     gdf = build_origins(osm, crs, build_config()).gdf
     ratio = estimate_in(gdf, area) / 33_388
-    assert ratio > 1.5
+    assert 1 / 1.5 <= ratio <= 1.5, ratio
     land = gdf[gdf["population_source"] == "land_density"]
     assert estimate_in(land, area) > 0.8 * estimate_in(gdf, area)
+    one_density = build_origins(osm, crs, build_config({"origins": {
+        "land_density_radius_m": 0.0, "neighbour_levels_wide_m": 0.0}})).gdf
+    assert estimate_in(one_density, area) / 33_388 > 2.0
+
+
+@pytest.mark.parametrize(("level", "names", "census", "low", "high"), [
+    # Four villages of western Gozo, 3 666 in 1995 (about 4 200 in 2019): many empty or
+    # seasonal homes, which the data does not say (2.57 × before the local density).
+    ("8", ("L-Għarb", "L-Għasri", "Ta' Kerċem", "Il-Munxar"), 3_666, 1.7, 2.2),
+    # St Paul's Bay, 29 097 (NSO, 1 Jan 2019): resort apartment blocks of 5–7 storeys on as
+    # much residential land as Birkirkara, with neither buildings nor storeys mapped (0.61 ×).
+    ("8", ("San Pawl Il-Baħar",), 29_097, 0.6, 1 / 1.5),
+])
+def test_the_known_exceptions_stay_where_method_md_says(
+        estimates: dict[str, Any], osm_dir: Path, level: str, names: tuple[str, ...],
+        census: float, low: float, high: float) -> None:
+    # Outside the band, as the calibration table says; when this fails the table is stale.
+    osm, crs, _ = estimates["malta"]
+    area = admin_area(osm_dir / "malta.osm.pbf", level, names)
+    ratio = estimate_in(build_origins(osm, crs, build_config()).gdf, area) / census
+    assert low <= ratio <= high, ratio
 
 
 def test_valletta_counts_its_town_houses_outside_residential_land(

@@ -159,11 +159,14 @@ def test_unmapped_land_takes_the_density_of_the_mapped_land() -> None:
     xy, cov, pop, area, whole = _areas(village_xy + town_xy + [(150.0, 50.0), (10_150.0, 50.0)],
                                        [2000.0] * 5 + [10_000.0] * 5 + [0.0, 0.0])
     cov[-2:] = 0.0
-    median = build_config()
+    median = build_config({"origins": {"land_density_radius_m": 0.0}})
     d = land_density(xy, cov, pop, area, whole, median)
     assert d[-2:] == pytest.approx([6000.0, 6000.0])  # the extract's median, one for all
     local = build_config({"origins": {"land_density_radius_m": 1000.0}})
     d = land_density(xy, cov, pop, area, whole, local)
+    assert d[-2:] == pytest.approx([2000.0, 10_000.0])
+    # The default learns within 4 km: 10 km apart, each keeps its own.
+    d = land_density(xy, cov, pop, area, whole, build_config())
     assert d[-2:] == pytest.approx([2000.0, 10_000.0])
     # Pooled by land: a large thin area weighs more than a small dense block.
     area2 = area.copy()
