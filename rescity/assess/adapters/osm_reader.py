@@ -11,6 +11,7 @@ object per node. The file is never materialised as Python objects."""
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -23,7 +24,7 @@ import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from rescity.assess.adapters.osm_ways import WayCoords, WaySink
+from rescity.assess.adapters.osm_ways import CoordParser, OplSink, WayCoords, decode_tags
 from rescity.assess.domain.taxonomy import Taxonomy
 from rescity.assess.domain.walkable import walk_exclusion
 from rescity.core.errors import DataFileError
@@ -201,10 +202,9 @@ def _tag_dict(o: Any) -> dict[str, str]:
 class _Collector:
     """Accumulates the pass's results; one method per OSM object kind."""
 
-    def __init__(self, taxonomy: Taxonomy, sink: WaySink) -> None:
+    def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        self.sink = sink
-        self.n_lines = 0  # ways handed to the sink (their line in it)
+        self.n_lines = 0  # ways used so far (their row in the coordinates)
         self.walk_lines: list[int] = []  # which of them are walk ways
         # (feature, line, closed, list it is in): geometry made in ``finish``
         self.pending_geoms: list[tuple[Feature, int, bool, list[Feature]]] = []
@@ -226,6 +226,9 @@ class _Collector:
         self.pending_relations: set[int] = set()
         self.area_ids: list[int] = []  # ids osmium gives the areas of the relations seen
         self.assembled: set[int] = set()
+        # Features of each relation area delivered, in order, until placed (``take_areas``).
+        self.area_queue: deque[list[tuple[list[Feature], Feature]]] = deque()
+        self.areas_due = 0
         self.wkb = osmium.geom.WKBFactory()
 
     def _drop(self, reason: str) -> None:
@@ -248,15 +251,14 @@ class _Collector:
             pt = shapely.Point(loc.lon, loc.lat)
             self.places.append(Feature("n", o.id, _name(tags), pt, building=tags["place"]))
 
-    def way(self, o: osmium.osm.Way) -> None:
-        data = o._pyosmium_data  # the C++ accessors, without pyosmium's wrapper objects
-        tags = _tag_dict(o)
-        walk = False
+    def _way_rules(self, field: bytes) -> tuple[Any, ...]:
+        """What the rules say about a way with these tags (an OPL tag field): evaluated once
+        per distinct tag set of a chunk."""
+        tags = decode_tags(field)
+        reason = walk = None
         if "highway" in tags:
             reason = walk_exclusion(tags)
             walk = reason is None
-            if reason is not None:
-                self._drop(reason)
         items = self.taxonomy.classify(tags)
         is_res = tags.get("landuse") == "residential"
         building = tags.get("building", "")
@@ -264,36 +266,72 @@ class _Collector:
             building = ""
         water = _is_water(tags)
         land = bool(tags.get("landuse")) and not is_res
+        used = bool(items or is_res or building or water or land)
+        name = _name(tags) if used else ""
+        shape = (_levels(tags), _use(tags)) if building else None
+        return reason, bool(walk), used, items, is_res, building, water, land, name, shape
+
+    def ways(self, lines: list[bytes], coords: CoordParser) -> None:
+        """Run the rules on a chunk of the ways libosmium wrote (OPL lines ``w<id> T<tags>
+        N<nodes>``, and ``r0`` where osmium delivered a relation area), in file order; the
+        node lists of the ways used go to ``coords``."""
+        rules: dict[bytes, tuple[Any, ...]] = {}
+        nodes: list[bytes] = []
+        counts: list[int] = []
+        way = self._way
+        for line in lines:
+            if line[0] == 0x72:  # "r0": an area delivered here, taken after the next object
+                self.areas_due += 1
+                continue
+            if line[0] == 0x77:  # "w"; nodes went through Python in the pass
+                way(line, rules, nodes, counts)
+            if self.areas_due:
+                self.take_areas()
+        if nodes:
+            coords.add(nodes, counts)
+
+    def _way(self, line: bytes, rules: dict[bytes, tuple[Any, ...]], nodes: list[bytes],
+             counts: list[int]) -> None:
+        head, field, rest = line.split(b" ", 2)
+        rule = rules.get(field)
+        if rule is None:
+            rule = rules[field] = self._way_rules(field)
+        reason, walk, used, items, is_res, building, water, land, name, shape = rule
+        if reason is not None:
+            self._drop(reason)
         # Coordinates only for ways that are used: most tagged ways in a city are not.
-        if not (walk or items or is_res or building or water or land):
+        if not (walk or used):
             return
-        n = data.nodes().size(data)
+        node_list = rest[1:]
+        n = node_list.count(b",") + 1 if node_list else 0
         if n < 2:
             return
-        # Node ids and coordinates are written by C++ and read in bulk after the pass;
-        # a way with a missing node location is taken out again then (``finish``).
-        self.sink.add(o, n)
+        # A way with a missing node location is taken out again later (``finish``).
+        nodes.append(node_list)
+        counts.append(n)
         at = self.n_lines
         self.n_lines += 1
         if walk:
             self.walk_lines.append(at)
-        if not (items or is_res or building or water or land):
+        if not used:
             return  # a street and nothing else: the common case
-        closed = n >= 4 and data.is_closed()
-        oid = data.id()
+        closed = n >= 4 and (node_list[:node_list.index(b"x")]
+                             == node_list[node_list.rindex(b",") + 1:node_list.rindex(b"x")])
+        oid = int(head[1:])
         if water and closed:
             self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
         if land and closed:
             self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.land_ways)
         if items:
-            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY, items), at, closed,
+            self._later(Feature("w", oid, name, _NO_GEOMETRY, list(items)), at, closed,
                         self.facilities)
         if closed and is_res:
-            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY), at, closed,
+            self._later(Feature("w", oid, name, _NO_GEOMETRY), at, closed,
                         self.residential)
         if closed and building:
-            self._later(_building("w", oid, tags, _NO_GEOMETRY, building), at, closed,
-                        self.buildings)
+            levels, use = shape
+            self._later(Feature("w", oid, name, _NO_GEOMETRY, building=building,
+                                levels=levels, use=use), at, closed, self.buildings)
 
     def relation(self, o: osmium.osm.Relation) -> None:
         self.area_ids.append(2 * o.id + 1)  # osmium's id for the relation's area
@@ -308,6 +346,11 @@ class _Collector:
             self.pending_relations.add(o.id)
 
     def area(self, o: osmium.osm.Area) -> None:
+        """A relation's area, as osmium delivers it (marked in the OPL file, ``_AreaHandler``):
+        its geometry is made now; its features join the lists where the marker stands among
+        the ways (:meth:`take_areas`), i.e. in the order a reader of all objects sees them."""
+        made: list[tuple[list[Feature], Feature]] = []
+        self.area_queue.append(made)
         if o.from_way():
             return
         rel_id = o.orig_id()
@@ -331,11 +374,18 @@ class _Collector:
             return
         self.assembled.add(rel_id)
         if items:
-            self.facilities.append(Feature("r", rel_id, _name(tags), geom, items))
+            made.append((self.facilities, Feature("r", rel_id, _name(tags), geom, items)))
         if is_res:
-            self.residential.append(Feature("r", rel_id, _name(tags), geom))
+            made.append((self.residential, Feature("r", rel_id, _name(tags), geom)))
         if building and building != "no":
-            self.buildings.append(_building("r", rel_id, tags, geom, building))
+            made.append((self.buildings, _building("r", rel_id, tags, geom, building)))
+
+    def take_areas(self) -> None:
+        """Add the features of the areas delivered so far (:meth:`area`) to their lists."""
+        for _ in range(self.areas_due):
+            for into, feature in self.area_queue.popleft():
+                into.append(feature)
+        self.areas_due = 0
 
     def _later(self, feature: Feature, line: int, closed: bool, into: list[Feature]) -> None:
         """Keep ``feature`` in ``into`` in file order; its geometry, from way ``line``, is
@@ -416,13 +466,29 @@ class _ReadMeter:
             self.report(min(1.0, (self._rchar() - self.start) / self.total))
 
 
+class _AreaHandler:
+    """The Python end of the area handler chain (after the C++ filters): makes the area and
+    marks in the ways' OPL file where it came (an empty relation, line ``r0``), since where
+    the area's features go among the ways' depends on it."""
+
+    def __init__(self, col: _Collector, sink: OplSink) -> None:
+        self.col = col
+        self.mark = sink.writer.add_relation
+        self.marker = osmium.osm.mutable.Relation(id=0)
+
+    def area(self, o: osmium.osm.Area) -> None:
+        self.col.area(o)
+        self.mark(self.marker)
+
+
 def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
-          meter: _ReadMeter) -> None:
+          sink: OplSink, meter: _ReadMeter) -> None:
     """Two reads of the file, as pyosmium's ``FileProcessor.with_areas`` does, with the
     filter chain set up so that C++ drops what no output needs: first the relations (stop
     areas, multipolygons to assemble); then nodes and ways with their locations, nodes only
     with a facility, POI or place key, and only the areas of relations, not the (tens of
-    thousands of) areas osmium makes from closed ways, which the ways already give."""
+    thousands of) areas osmium makes from closed ways, which the ways already give. The kept
+    ways go to ``sink``'s writer, never to Python; the kept nodes come to Python."""
     pool = osmium.io.ThreadPool()
     areas = osmium.area.AreaManager()
     meter.tick()  # 0: libosmium reads ahead on its threads, so later ticks may all be high
@@ -432,30 +498,26 @@ def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
     node_keys = sorted(taxonomy.keys | set(POI_KEYS) | {"place"})
     only_relation_areas = osmium.filter.IdFilter(col.area_ids)
     only_relation_areas.enable_for(osmium.osm.AREA)
-    buffered = osmium.BufferIterator(only_relation_areas, osmium.filter.KeyFilter(*keys))
+    area_keys = osmium.filter.KeyFilter(*keys)
+    assemble = areas.second_pass_handler(only_relation_areas, area_keys,
+                                         _AreaHandler(col, sink))
     store = osmium.index.create_map("flex_mem")  # every object here must outlive the pass:
     locations = osmium.NodeLocationsForWays(store)  # the C++ side holds bare pointers
     locations.ignore_errors()
-    assemble = areas.second_pass_to_buffer(buffered)
     nodes = osmium.filter.KeyFilter(*node_keys)
     nodes.enable_for(osmium.osm.NODE)
     ways = osmium.filter.KeyFilter(*keys)
     ways.enable_for(osmium.osm.WAY)
-    node, way, area = col.node, col.way, col.area
+    only_nodes = osmium.filter.EntityFilter(osmium.osm.NODE)
+    node = col.node
     with osmium.io.Reader(where, osmium.osm.NODE | osmium.osm.WAY, thread_pool=pool) as rd:
-        it = osmium.OsmFileIterator(rd, locations, assemble, nodes, ways)
+        it = osmium.OsmFileIterator(rd, locations, assemble, nodes, ways, sink.writer,
+                                    only_nodes)
         for n, obj in enumerate(it):
             if not n & 0x1FFF:
                 meter.tick()
-            if isinstance(obj, osmium.osm.Way):
-                way(obj)
-            elif isinstance(obj, osmium.osm.Node):
-                node(obj)
-            if buffered:
-                for a in buffered:
-                    area(cast(osmium.osm.Area, a))
-    for a in buffered:  # what the assembly had left at the end
-        area(cast(osmium.osm.Area, a))
+            node(cast(osmium.osm.Node, obj))
+    meter.tick()
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy, *,
@@ -477,15 +539,20 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
         raise DataFileError(where, f"not an OSM file: expected one of {', '.join(SUFFIXES)}")
     keys = sorted(taxonomy.keys | set(EXTRA_KEYS))
     meter = _ReadMeter(p.stat().st_size, on_progress)
-    sink = WaySink()
-    col = _Collector(taxonomy, sink)
+    sink = OplSink()
+    col = _Collector(taxonomy)
     try:
         header = osmium.io.Reader(where, osmium.osm.NOTHING).header()
         box = header.box()
         bbox = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
                  box.top_right.lat) if box.valid() else None)
-        _pass(where, taxonomy, keys, col, meter)
-        ways = sink.read()
+        _pass(where, taxonomy, keys, col, sink, meter)
+        coords = CoordParser()
+        for lines in sink.chunks():
+            col.ways(lines, coords)
+        col.areas_due = len(col.area_queue)  # delivered at the end of the pass
+        col.take_areas()
+        ways = coords.result()
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(where, f"cannot read OSM data (truncated or corrupt?): {exc}") from None
     finally:
