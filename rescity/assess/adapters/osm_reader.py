@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -208,6 +208,7 @@ class _Collector:
         self.walk_lines: list[int] = []  # which of them are walk ways
         # (feature, line, closed, list it is in): geometry made in ``finish``
         self.pending_geoms: list[tuple[Feature, int, bool, list[Feature]]] = []
+        self.pending_points: list[tuple[Feature, float, float]] = []  # nodes' (lon, lat)
         self.facilities: list[Feature] = []
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
@@ -236,20 +237,40 @@ class _Collector:
             self.dropped_at[reason] = self.n_lines
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
-    def node(self, o: osmium.osm.Node) -> None:
-        tags = _tag_dict(o)
+    def _node_rules(self, field: bytes) -> tuple[Any, ...]:
+        """What the rules say about a node with these tags (an OPL tag field)."""
+        tags = decode_tags(field)
         items = self.taxonomy.classify(tags)
-        loc = o.location
-        if not loc.valid():
+        name = _name(tags)
+        place = tags["place"] if tags.get("place") in PLACES and name else ""
+        return items, name, is_establishment(tags), place
+
+    def _node(self, line: bytes, rules: dict[bytes, tuple[Any, ...]]) -> None:
+        """One OPL node line ``n<id> T<tags> x<lon> y<lat>`` (``x y`` without a location)."""
+        head, field, x, y = line.split(b" ")
+        rule = rules.get(field)
+        if rule is None:
+            rule = rules[field] = self._node_rules(field)
+        items, name, establishment, place = rule
+        if not (items or establishment or place) or len(x) == 1 or len(y) == 1:
             return
+        lon, lat = float(x[1:]), float(y[1:])
+        if not (abs(lon) <= 180.0 and abs(lat) <= 90.0):
+            return  # not a valid location to libosmium either
+        oid = int(head[1:])
         if items:
-            pt = shapely.Point(loc.lon, loc.lat)
-            self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
-        if is_establishment(tags):
-            self.poi.append((loc.lon, loc.lat))
-        if tags.get("place") in PLACES and _name(tags):
-            pt = shapely.Point(loc.lon, loc.lat)
-            self.places.append(Feature("n", o.id, _name(tags), pt, building=tags["place"]))
+            self._point(Feature("n", oid, name, _NO_GEOMETRY, list(items)), lon, lat,
+                        self.facilities)
+        if establishment:
+            self.poi.append((lon, lat))
+        if place:
+            self._point(Feature("n", oid, name, _NO_GEOMETRY, building=place), lon, lat,
+                        self.places)
+
+    def _point(self, feature: Feature, lon: float, lat: float, into: list[Feature]) -> None:
+        """Keep ``feature`` in ``into``; its point is made with all others in :meth:`finish`."""
+        into.append(feature)
+        self.pending_points.append((feature, lon, lat))
 
     def _way_rules(self, field: bytes) -> tuple[Any, ...]:
         """What the rules say about a way with these tags (an OPL tag field): evaluated once
@@ -271,20 +292,25 @@ class _Collector:
         shape = (_levels(tags), _use(tags)) if building else None
         return reason, bool(walk), used, items, is_res, building, water, land, name, shape
 
-    def ways(self, lines: list[bytes], coords: CoordParser) -> None:
-        """Run the rules on a chunk of the ways libosmium wrote (OPL lines ``w<id> T<tags>
-        N<nodes>``, and ``r0`` where osmium delivered a relation area), in file order; the
-        node lists of the ways used go to ``coords``."""
+    def objects(self, lines: list[bytes], coords: CoordParser) -> None:
+        """Run the rules on a chunk of what libosmium wrote: OPL lines of nodes and ways, and
+        ``r0`` where osmium delivered a relation area, in file order. Objects with the same
+        tags share one evaluation (a cache per chunk); the node lists of the ways used go to
+        ``coords``."""
         rules: dict[bytes, tuple[Any, ...]] = {}
+        node_rules: dict[bytes, tuple[Any, ...]] = {}
         nodes: list[bytes] = []
         counts: list[int] = []
-        way = self._way
+        way, node = self._way, self._node
         for line in lines:
-            if line[0] == 0x72:  # "r0": an area delivered here, taken after the next object
+            kind = line[0]
+            if kind == 0x77:  # "w"
+                way(line, rules, nodes, counts)
+            elif kind == 0x6E:  # "n"
+                node(line, node_rules)
+            elif kind == 0x72:  # "r0": an area delivered here, taken after the next object
                 self.areas_due += 1
                 continue
-            if line[0] == 0x77:  # "w"; nodes went through Python in the pass
-                way(line, rules, nodes, counts)
             if self.areas_due:
                 self.take_areas()
         if nodes:
@@ -437,10 +463,19 @@ class _Collector:
             ok = shapely.is_valid(polys)
             for (f, _), poly, good in zip(closed, polys, ok, strict=True):
                 f.geometry = poly if good else _polygonal(poly)
-        for f, i, c, _ in self.pending_geoms:
-            if not c:
-                f.geometry = shapely.Point(xy[ptr[i] + (ptr[i + 1] - ptr[i]) // 2])
+        lines = [(f, i) for f, i, c, _ in self.pending_geoms if not c]
+        if lines:  # an open way: its middle vertex
+            at = np.array([i for _, i in lines], dtype=np.int64)
+            mids = shapely.points(xy[ptr[at] + (ptr[at + 1] - ptr[at]) // 2])
+            for (f, _), pt in zip(lines, mids, strict=True):
+                f.geometry = pt
+        if self.pending_points:
+            pts = shapely.points(np.array([(x, y) for _, x, y in self.pending_points],
+                                          dtype=np.float64))
+            for (f, _, _), pt in zip(self.pending_points, pts, strict=True):
+                f.geometry = pt
         self.pending_geoms.clear()
+        self.pending_points.clear()
         return way_ptr, node_ids, xy[take]
 
 
@@ -488,7 +523,7 @@ def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
     areas, multipolygons to assemble); then nodes and ways with their locations, nodes only
     with a facility, POI or place key, and only the areas of relations, not the (tens of
     thousands of) areas osmium makes from closed ways, which the ways already give. The kept
-    ways go to ``sink``'s writer, never to Python; the kept nodes come to Python."""
+    nodes and ways go to ``sink``'s writer; only relation areas are read by Python here."""
     pool = osmium.io.ThreadPool()
     areas = osmium.area.AreaManager()
     meter.tick()  # 0: libosmium reads ahead on its threads, so later ticks may all be high
@@ -509,14 +544,14 @@ def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
     ways = osmium.filter.KeyFilter(*keys)
     ways.enable_for(osmium.osm.WAY)
     only_nodes = osmium.filter.EntityFilter(osmium.osm.NODE)
-    node = col.node
     with osmium.io.Reader(where, osmium.osm.NODE | osmium.osm.WAY, thread_pool=pool) as rd:
+        # The kept nodes still come to Python, untouched: they are only there to tell how far
+        # the read is (the nodes are most of a file; a pure C++ ``apply`` would stay silent).
         it = osmium.OsmFileIterator(rd, locations, assemble, nodes, ways, sink.writer,
                                     only_nodes)
-        for n, obj in enumerate(it):
+        for n, _ in enumerate(it):
             if not n & 0x1FFF:
                 meter.tick()
-            node(cast(osmium.osm.Node, obj))
     meter.tick()
 
 
@@ -549,7 +584,7 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
         _pass(where, taxonomy, keys, col, sink, meter)
         coords = CoordParser()
         for lines in sink.chunks():
-            col.ways(lines, coords)
+            col.objects(lines, coords)
         col.areas_due = len(col.area_queue)  # delivered at the end of the pass
         col.take_areas()
         ways = coords.result()
