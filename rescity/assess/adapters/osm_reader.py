@@ -232,11 +232,6 @@ class _Collector:
         self.areas_due = 0
         self.wkb = osmium.geom.WKBFactory()
 
-    def _drop(self, reason: str) -> None:
-        if reason not in self.dropped:
-            self.dropped_at[reason] = self.n_lines
-        self.dropped[reason] = self.dropped.get(reason, 0) + 1
-
     def _node_rules(self, field: bytes) -> tuple[Any, ...]:
         """What the rules say about a node with these tags (an OPL tag field)."""
         tags = decode_tags(field)
@@ -296,16 +291,43 @@ class _Collector:
         """Run the rules on a chunk of what libosmium wrote: OPL lines of nodes and ways, and
         ``r0`` where osmium delivered a relation area, in file order. Objects with the same
         tags share one evaluation (a cache per chunk); the node lists of the ways used go to
-        ``coords``."""
+        ``coords``. One loop with local names: it runs once per kept way of the file."""
         rules: dict[bytes, tuple[Any, ...]] = {}
         node_rules: dict[bytes, tuple[Any, ...]] = {}
         nodes: list[bytes] = []
         counts: list[int] = []
-        way, node = self._way, self._node
+        add_nodes, add_count = nodes.append, counts.append
+        add_walk = self.walk_lines.append
+        way_rules, node, feature_way = self._way_rules, self._node, self._feature_way
+        dropped, dropped_at = self.dropped, self.dropped_at
+        at = self.n_lines
         for line in lines:
             kind = line[0]
-            if kind == 0x77:  # "w"
-                way(line, rules, nodes, counts)
+            if kind == 0x77:  # "w<id> T<tags> N<nodes>"
+                head, field, rest = line.split(b" ", 2)
+                rule = rules.get(field)
+                if rule is None:
+                    rule = rules[field] = way_rules(field)
+                reason, walk, used = rule[0], rule[1], rule[2]
+                if reason is not None:
+                    if reason in dropped:
+                        dropped[reason] += 1
+                    else:
+                        dropped[reason] = 1
+                        dropped_at[reason] = at
+                # Coordinates only for ways that are used: most tagged ways are not.
+                if (walk or used) and len(rest) > 1:
+                    node_list = rest[1:]
+                    n = node_list.count(b",") + 1
+                    if n >= 2:
+                        # A way with a missing node location is taken out later (``finish``).
+                        add_nodes(node_list)
+                        add_count(n)
+                        if walk:
+                            add_walk(at)
+                        if used:  # more than a street
+                            feature_way(int(head[1:]), node_list, n, at, rule)
+                        at += 1
             elif kind == 0x6E:  # "n"
                 node(line, node_rules)
             elif kind == 0x72:  # "r0": an area delivered here, taken after the next object
@@ -313,37 +335,15 @@ class _Collector:
                 continue
             if self.areas_due:
                 self.take_areas()
-        if nodes:
-            coords.add(nodes, counts)
+        self.n_lines = at
+        coords.add(nodes, counts)
 
-    def _way(self, line: bytes, rules: dict[bytes, tuple[Any, ...]], nodes: list[bytes],
-             counts: list[int]) -> None:
-        head, field, rest = line.split(b" ", 2)
-        rule = rules.get(field)
-        if rule is None:
-            rule = rules[field] = self._way_rules(field)
-        reason, walk, used, items, is_res, building, water, land, name, shape = rule
-        if reason is not None:
-            self._drop(reason)
-        # Coordinates only for ways that are used: most tagged ways in a city are not.
-        if not (walk or used):
-            return
-        node_list = rest[1:]
-        n = node_list.count(b",") + 1 if node_list else 0
-        if n < 2:
-            return
-        # A way with a missing node location is taken out again later (``finish``).
-        nodes.append(node_list)
-        counts.append(n)
-        at = self.n_lines
-        self.n_lines += 1
-        if walk:
-            self.walk_lines.append(at)
-        if not used:
-            return  # a street and nothing else: the common case
+    def _feature_way(self, oid: int, node_list: bytes, n: int, at: int,
+                     rule: tuple[Any, ...]) -> None:
+        """The features a used way makes (geometry later, from row ``at``)."""
+        _, _, _, items, is_res, building, water, land, name, shape = rule
         closed = n >= 4 and (node_list[:node_list.index(b"x")]
                              == node_list[node_list.rindex(b",") + 1:node_list.rindex(b"x")])
-        oid = int(head[1:])
         if water and closed:
             self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
         if land and closed:
@@ -352,8 +352,7 @@ class _Collector:
             self._later(Feature("w", oid, name, _NO_GEOMETRY, list(items)), at, closed,
                         self.facilities)
         if closed and is_res:
-            self._later(Feature("w", oid, name, _NO_GEOMETRY), at, closed,
-                        self.residential)
+            self._later(Feature("w", oid, name, _NO_GEOMETRY), at, closed, self.residential)
         if closed and building:
             levels, use = shape
             self._later(Feature("w", oid, name, _NO_GEOMETRY, building=building,

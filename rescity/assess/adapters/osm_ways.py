@@ -33,8 +33,8 @@ _INVALID = b"xy"  # a node whose location is missing is written "n<id>xy"
 _ESCAPED = re.compile(r"%([0-9a-fA-F]+)%")
 
 
-def _unescape(text: str) -> str:
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "%" in text else text
+def _char(m: re.Match[str]) -> str:
+    return chr(int(m[1], 16))
 
 
 def decode_tags(field: bytes) -> dict[str, str]:
@@ -42,10 +42,14 @@ def decode_tags(field: bytes) -> dict[str, str]:
     text = field[1:].decode()
     if not text:
         return {}
-    pairs = [p.split("=", 1) for p in text.split(",")]
-    if "%" in text:
-        return {_unescape(k): _unescape(v) for k, v in pairs}
-    return dict(pairs)  # type: ignore[arg-type]
+    if "%" not in text:
+        return dict(p.split("=", 1) for p in text.split(","))  # type: ignore[misc]
+    tags = {}
+    sub = _ESCAPED.sub
+    for pair in text.split(","):
+        key, value = pair.split("=", 1)
+        tags[sub(_char, key) if "%" in key else key] = sub(_char, value) if "%" in value else value
+    return tags
 
 
 @dataclass
