@@ -86,8 +86,12 @@ def _areas_in_stream_order(path: Path) -> list[tuple[str, int]]:
 
 
 def _relation_areas(buffered: osmium.BufferIterator) -> list[tuple[str, int]]:
-    areas = [cast(osmium.osm.Area, a) for a in buffered]
-    return [("r", a.orig_id()) for a in areas if not a.from_way()]
+    found = []
+    for obj in buffered:  # each object is valid only until the next one
+        area = cast(osmium.osm.Area, obj)
+        if not area.from_way():
+            found.append(("r", area.orig_id()))
+    return found
 
 
 @pytest.mark.parametrize("city", ["monaco", "porto_centro"])
