@@ -301,10 +301,13 @@ class _Collector:
         way_rules, node, feature_way = self._way_rules, self._node, self._feature_way
         dropped, dropped_at = self.dropped, self.dropped_at
         at = self.n_lines
+        due = self.areas_due  # areas delivered, to be placed after the next object
         for line in lines:
             kind = line[0]
             if kind == 0x77:  # "w<id> T<tags> N<nodes>"
-                head, field, rest = line.split(b" ", 2)
+                space = line.index(b" ")
+                nodes_at = line.index(b" ", space + 1)
+                field = line[space + 1:nodes_at]
                 rule = rules.get(field)
                 if rule is None:
                     rule = rules[field] = way_rules(field)
@@ -316,8 +319,8 @@ class _Collector:
                         dropped[reason] = 1
                         dropped_at[reason] = at
                 # Coordinates only for ways that are used: most tagged ways are not.
-                if (walk or used) and len(rest) > 1:
-                    node_list = rest[1:]
+                if (walk or used) and len(line) > nodes_at + 2:
+                    node_list = line[nodes_at + 2:]
                     n = node_list.count(b",") + 1
                     if n >= 2:
                         # A way with a missing node location is taken out later (``finish``).
@@ -326,15 +329,18 @@ class _Collector:
                         if walk:
                             add_walk(at)
                         if used:  # more than a street
-                            feature_way(int(head[1:]), node_list, n, at, rule)
+                            feature_way(int(line[1:space]), node_list, n, at, rule)
                         at += 1
             elif kind == 0x6E:  # "n"
                 node(line, node_rules)
             elif kind == 0x72:  # "r0": an area delivered here, taken after the next object
-                self.areas_due += 1
+                due += 1
                 continue
-            if self.areas_due:
+            if due:
+                self.areas_due = due
                 self.take_areas()
+                due = 0
+        self.areas_due = due
         self.n_lines = at
         coords.add(nodes, counts)
 
