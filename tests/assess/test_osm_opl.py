@@ -105,3 +105,24 @@ def test_features_keep_the_order_of_one_pass_over_the_file(osm_dir: Path, city: 
     if city == "porto_centro":  # relation areas come between ways, not all at the end
         kinds = [f.osm_type for f in osm.facilities]
         assert "r" in kinds and kinds.index("r") < len(kinds) - kinds[::-1].index("w") - 1
+
+
+def test_the_read_leaves_garbage_collection_as_it_found_it(osm_dir: Path, tmp_path: Path) -> None:
+    import gc
+
+    from rescity.core.errors import DataFileError
+
+    assert gc.isenabled()
+    read_osm(osm_dir / "monaco.osm.pbf", load_taxonomy())
+    assert gc.isenabled()
+    broken = tmp_path / "broken.osm.pbf"
+    broken.write_bytes((osm_dir / "monaco.osm.pbf").read_bytes()[:5000])
+    with pytest.raises(DataFileError):
+        read_osm(broken, load_taxonomy())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_osm(osm_dir / "monaco.osm.pbf", load_taxonomy())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
