@@ -9,7 +9,8 @@ from typing import cast
 import osmium
 import pytest
 
-from rescity.assess.adapters.osm_reader import EXTRA_KEYS, POI_KEYS, read_osm
+from rescity.assess.adapters import osm_reader, osm_ways
+from rescity.assess.adapters.osm_reader import EXTRA_KEYS, POI_KEYS, Feature, OsmData, read_osm
 from rescity.assess.adapters.osm_ways import decode_tags
 from rescity.assess.domain.taxonomy import load_taxonomy
 
@@ -126,3 +127,25 @@ def test_the_read_leaves_garbage_collection_as_it_found_it(osm_dir: Path, tmp_pa
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _everything(osm: OsmData) -> list[object]:
+    def rows(features: list[Feature]) -> list[tuple[object, ...]]:
+        return [(f.osm_type, f.osm_id, f.name, f.geometry.wkb, f.items, f.building,
+                 str(f.levels), f.use) for f in features]
+    return [osm.way_ptr.tolist(), osm.node_ids.tolist(), osm.lon.tolist(), osm.lat.tolist(),
+            osm.poi_lon.tolist(), osm.poi_lat.tolist(), rows(osm.facilities),
+            rows(osm.residential), rows(osm.buildings), rows(osm.places),
+            list(osm.dropped_ways.items()), osm.failed_areas, osm.stop_areas,
+            [g.wkb for g in osm.water], [g.wkb for g in osm.other_landuse]]
+
+
+def test_small_chunks_and_a_small_rule_cache_read_the_same(
+        osm_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Objects, area markers and the areas still due cross chunk boundaries; the rule cache is
+    # emptied between chunks: none of it may change the read.
+    path = osm_dir / "porto_centro.osm.pbf"
+    whole = _everything(read_osm(path, load_taxonomy()))
+    monkeypatch.setattr(osm_ways, "CHUNK", 1 << 12)
+    monkeypatch.setattr(osm_reader, "RULE_CACHE", 50)
+    assert _everything(read_osm(path, load_taxonomy())) == whole

@@ -71,6 +71,7 @@ NOT_ESTABLISHMENTS = {
     }),
 }
 METRES_PER_STOREY = 3.0
+RULE_CACHE = 200_000  # distinct tag sets remembered by the reader (a few tens of MB at most)
 _POI_SET = frozenset(POI_KEYS)
 _NAN = float("nan")
 _NON_RES_SET = frozenset(NON_RESIDENTIAL_KEYS)
@@ -230,6 +231,9 @@ class _Collector:
         self.assembled: set[int] = set()
         # Features of each relation area delivered, in order, until placed (``take_areas``).
         self.area_queue: deque[list[tuple[list[Feature], Feature]]] = deque()
+        # What the rules say about each distinct OPL tag field (``objects``).
+        self.way_cache: dict[bytes, tuple[Any, ...]] = {}
+        self.node_cache: dict[bytes, tuple[Any, ...]] = {}
         self.areas_due = 0
         self.wkb = osmium.geom.WKBFactory()
 
@@ -291,10 +295,13 @@ class _Collector:
     def objects(self, lines: list[bytes], coords: CoordParser) -> None:
         """Run the rules on a chunk of what libosmium wrote: OPL lines of nodes and ways, and
         ``r0`` where osmium delivered a relation area, in file order. Objects with the same
-        tags share one evaluation (a cache per chunk); the node lists of the ways used go to
+        tags share one evaluation (a cache kept across chunks up to :data:`RULE_CACHE` tag
+        sets, then started afresh: bounded memory); the node lists of the ways used go to
         ``coords``. One loop with local names: it runs once per kept way of the file."""
-        rules: dict[bytes, tuple[Any, ...]] = {}
-        node_rules: dict[bytes, tuple[Any, ...]] = {}
+        if len(self.way_cache) + len(self.node_cache) > RULE_CACHE:
+            self.way_cache.clear()
+            self.node_cache.clear()
+        rules, node_rules = self.way_cache, self.node_cache
         nodes: list[bytes] = []
         counts: list[int] = []
         add_nodes, add_count = nodes.append, counts.append
