@@ -1,12 +1,13 @@
 """Stream an OSM extract and keep only what the assessment needs.
 
 Two reads by libosmium (relations first, for area assembly; then nodes and ways with a C++
-node-location cache). C++ filters hand Python only the objects some output needs: tagged
-nodes with a facility, POI or place key, ways with a key the rules use, and the areas of
-relations (not the areas osmium makes of every closed way). Python reads each kept object's
-tags once and classifies them with the taxonomy's compiled lookup; the kept ways' node ids and
-coordinates are written by C++ and parsed in bulk afterwards (``osm_ways``), never one Python
-object per node. The file is never materialised as Python objects."""
+node-location cache). C++ filters keep only the objects some output needs: tagged nodes with a
+facility, POI or place key, ways with a key the rules use, and the areas of relations (not the
+areas osmium makes of every closed way). Only relations and relation areas are read by Python
+during the pass; the kept nodes and ways are written by libosmium with their tags and node
+locations (OPL, ``osm_ways``) and read back in chunks afterwards, the rules run once per
+distinct tag set. No Python object is made per node or way of the file, and the file is never
+materialised as Python objects."""
 
 from __future__ import annotations
 
@@ -202,7 +203,8 @@ def _tag_dict(o: Any) -> dict[str, str]:
 
 
 class _Collector:
-    """Accumulates the pass's results; one method per OSM object kind."""
+    """Accumulates the read's results: relations and areas during the pass, then the nodes
+    and ways libosmium wrote (:meth:`objects`)."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
