@@ -276,7 +276,7 @@ class _Collector:
 
     def _way_rules(self, field: bytes) -> tuple[Any, ...]:
         """What the rules say about a way with these tags (an OPL tag field): evaluated once
-        per distinct tag set of a chunk."""
+        per distinct tag set (see ``objects``)."""
         tags = decode_tags(field)
         reason = walk = None
         if "highway" in tags:
