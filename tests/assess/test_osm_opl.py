@@ -149,3 +149,16 @@ def test_small_chunks_and_a_small_rule_cache_read_the_same(
     monkeypatch.setattr(osm_ways, "CHUNK", 1 << 12)
     monkeypatch.setattr(osm_reader, "RULE_CACHE", 50)
     assert _everything(read_osm(path, load_taxonomy())) == whole
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").is_file(), reason="reads /proc/self/io")
+def test_progress_moves_while_the_written_objects_are_read_back(
+        osm_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # After libosmium's pass the objects are read back chunk by chunk (on a megacity, tens of
+    # seconds): the second half of the scale, so the bar does not stand still at the end.
+    monkeypatch.setattr(osm_ways, "CHUNK", 1 << 16)
+    shares: list[float] = []
+    read_osm(osm_dir / "porto_centro.osm.pbf", load_taxonomy(), on_progress=shares.append)
+    assert shares == sorted(shares)
+    assert len([s for s in shares if 0.5 < s < 1.0]) >= 3
+    assert shares[-1] == 1.0

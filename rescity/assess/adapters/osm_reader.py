@@ -495,10 +495,13 @@ class _Collector:
 
 
 class _ReadMeter:
-    """How far the read is, from the bytes this process has read (Linux ``/proc/self/io``):
-    the area assembly reads the file twice. Elsewhere there is no measure and no report."""
+    """How far the read is. During the pass: from the bytes this process has read (Linux
+    ``/proc/self/io``; the area assembly reads the file twice), the first half of the scale.
+    Then the second half: the share of the written objects read back. Elsewhere than on
+    Linux there is no measure and no report."""
 
     IO = Path("/proc/self/io")
+    PASS = 0.5  # share of the scale for the pass (about half the read's time on Malta)
 
     def __init__(self, size: int, report: Callable[[float], None] | None) -> None:
         self.report = report if report is not None and self.IO.is_file() else None
@@ -513,7 +516,12 @@ class _ReadMeter:
 
     def tick(self) -> None:
         if self.report is not None:
-            self.report(min(1.0, (self._rchar() - self.start) / self.total))
+            self.report(self.PASS * min(1.0, (self._rchar() - self.start) / self.total))
+
+    def after(self, done: float) -> None:
+        """``done``: the share of the written objects read back so far."""
+        if self.report is not None:
+            self.report(self.PASS + (1.0 - self.PASS) * min(1.0, done))
 
 
 class _AreaHandler:
@@ -614,6 +622,7 @@ def _read(path: Path | str, taxonomy: Taxonomy,
         coords = CoordParser()
         for lines in sink.chunks():
             col.objects(lines, coords)
+            meter.after(sink.done)
         col.areas_due = len(col.area_queue)  # delivered at the end of the pass
         col.take_areas()
         ways = coords.result()

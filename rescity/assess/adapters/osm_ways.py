@@ -81,6 +81,7 @@ class OplSink:
         self.writer = osmium.SimpleWriter(osmium.io.File(
             name, "opl,add_metadata=false,locations_on_ways=true"))
         self.closed = False
+        self.done = 0.0  # share of the file read back by ``chunks``
 
     def close(self) -> None:
         if not self.closed:
@@ -94,10 +95,12 @@ class OplSink:
     def chunks(self) -> Iterator[list[bytes]]:
         """The written lines (without their newline), about :data:`CHUNK` bytes at a time."""
         self.close()
+        size = max(self.path.stat().st_size, 1)
         with self.path.open("rb") as fh:
             rest = b""
             while True:
                 block = fh.read(CHUNK)
+                self.done = fh.tell() / size
                 data = rest + block
                 if not data:
                     return
