@@ -1,13 +1,13 @@
 """Stream an OSM extract and keep only what the assessment needs.
 
-Two reads by libosmium (relations first, for area assembly; then nodes and ways with a C++
-node-location cache). C++ filters keep only the objects some output needs: tagged nodes with a
-facility, POI or place key, ways with a key the rules use, and the areas of relations (not the
-areas osmium makes of every closed way). Only relations and relation areas are read by Python
-during the pass; the kept nodes and ways are written by libosmium with their tags and node
-locations (OPL, ``osm_ways``) and read back in chunks afterwards, the rules run once per
-distinct tag set. No Python object is made per node or way of the file, and the file is never
-materialised as Python objects."""
+Two reads by libosmium (``osm_pass``: relations first, for area assembly; then nodes and ways
+with a C++ node-location cache). C++ filters keep only the objects some output needs: tagged
+nodes with a facility, POI or place key, ways with a key the rules use, and the areas of
+relations (not the areas osmium makes of every closed way). Only relations and relation areas
+are read by Python during the pass; the kept nodes and ways are written by libosmium with their
+tags and node locations (OPL, ``osm_ways``) and read back in chunks afterwards, the tag rules
+(``domain/osm_tags``) run once per distinct tag set. No Python object is made per node or way
+of the file, and the file is never materialised as Python objects."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import gc
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -26,153 +25,30 @@ import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from rescity.assess.adapters.osm_pass import ReadMeter, osmium_pass
 from rescity.assess.adapters.osm_ways import CoordParser, OplSink, WayCoords, decode_tags
+from rescity.assess.domain import osm_tags
+from rescity.assess.domain.osm_data import Feature, OsmData
+from rescity.assess.domain.osm_tags import (
+    EXTRA_KEYS,
+    NOT_ESTABLISHMENTS,
+    POI_KEYS,
+    RESIDENTIAL_BUILDINGS,
+    NodeRule,
+    WayRule,
+    is_establishment,
+)
 from rescity.assess.domain.taxonomy import Taxonomy
-from rescity.assess.domain.walkable import walk_exclusion
 from rescity.core.errors import DataFileError
 
 log = logging.getLogger(__name__)
 _NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".o5m")
-RESIDENTIAL_BUILDINGS = frozenset({
-    "residential", "apartments", "house", "detached", "terrace", "semidetached_house",
-    "dormitory", "bungalow", "farm", "cabin", "static_caravan", "houseboat",
-})
-EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels", "tourism", "craft",
-              "office", "shop", "amenity", "healthcare", "natural", "waterway", "place")
-# Context drawn on maps from the extract itself (no remote tiles): water and place names.
-PLACES = ("city", "town", "suburb", "quarter", "village", "neighbourhood")
-# A building or a node inside one with any of these keys hosts something other than dwellings.
-NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare", "historic",
-                        "man_made", "leisure", "religion", "industrial", "military", "railway",
-                        "public_transport", "emergency", "aeroway", "power")
-POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
-# Mapped objects under those keys that occupy no floor space: street furniture, parking,
-# signposts and outdoor sights (OSM wiki, amenity "Facilities" / "Waste management" / "Others"
-# and tourism=information …). They are not establishments, so they neither claim floor
-# area from housing nor make a building mixed use (services/dwellings.py).
-NOT_ESTABLISHMENTS = {
-    "amenity": frozenset({
-        "bench", "waste_basket", "waste_disposal", "recycling", "vending_machine",
-        "bicycle_parking", "motorcycle_parking", "parking", "parking_entrance", "parking_space",
-        "telephone", "fountain", "drinking_water", "water_point", "post_box", "letter_box",
-        "atm", "toilets", "shelter", "clock", "bicycle_rental", "charging_station", "taxi",
-        "grit_bin", "hunting_stand", "public_bookcase", "bbq", "dog_toilet", "lounger",
-        "photo_booth", "ticket_validator", "car_sharing", "give_box", "compressed_air",
-        "parcel_locker", "payment_terminal", "table", "smoking_area", "trolley_bay",
-        "device_charging_station", "bicycle_repair_station", "kneipp_water_cure", "watering_place",
-        "loading_dock", "boat_storage", "bus_stop", "ferry_terminal", "grave_yard",
-        "sanitary_dump_station", "waste_transfer_station", "street_lamp", "hitching_post",
-        "feeding_place", "animal_shelter_box", "water_tap", "urinal", "shower", "bicycle_wash",
-    }),
-    "tourism": frozenset({
-        "information", "artwork", "viewpoint", "picnic_site", "camp_site", "caravan_site",
-        "camp_pitch", "attraction", "yes",
-    }),
-}
-METRES_PER_STOREY = 3.0
 RULE_CACHE = 200_000  # distinct tag sets remembered by the reader (a few tens of MB at most)
-_POI_SET = frozenset(POI_KEYS)
-_NAN = float("nan")
-_NON_RES_SET = frozenset(NON_RESIDENTIAL_KEYS)
-
-
-@dataclass
-class Feature:
-    """An OSM object the assessment uses; geometry in WGS84 (lon, lat)."""
-
-    osm_type: str
-    osm_id: int
-    name: str
-    geometry: BaseGeometry
-    items: list[int] = field(default_factory=list)
-    building: str = ""
-    levels: float = float("nan")
-    # buildings: "residential", "service" (shop, office …), "other", "address" (a house number
-    # and nothing else) or ""
-    use: str = ""
-
-
-@dataclass
-class OsmData:
-    """Everything read from one extract."""
-
-    path: str
-    poi_lon: npt.NDArray[np.float64]
-    poi_lat: npt.NDArray[np.float64]
-    way_ptr: npt.NDArray[np.int64]
-    node_ids: npt.NDArray[np.int64]
-    lon: npt.NDArray[np.float64]
-    lat: npt.NDArray[np.float64]
-    facilities: list[Feature]
-    residential: list[Feature]
-    buildings: list[Feature]
-    dropped_ways: dict[str, int]
-    failed_areas: list[int]
-    bbox: tuple[float, float, float, float] | None = None  # the file header's (W, S, E, N)
-    # Members ("n"/"w", id) of each public_transport=stop_area relation: one stop place each.
-    stop_areas: list[list[tuple[str, int]]] = field(default_factory=list)
-    water: list[BaseGeometry] = field(default_factory=list)
-    places: list[Feature] = field(default_factory=list)  # name, point; ``building`` = kind
-    # Every other land use (commercial, industrial, farmyard …): a plain building in none of
-    # these nor in residential land has no land-use evidence either way (services/dwellings).
-    other_landuse: list[BaseGeometry] = field(default_factory=list)
-
-    @property
-    def n_walk_ways(self) -> int:
-        return len(self.way_ptr) - 1
-
-
-def _number(raw: str) -> float:
-    if not raw:
-        return _NAN  # most buildings: no raise and catch
-    try:
-        return float(raw.split(";")[0].strip().removesuffix("m").strip())
-    except ValueError:
-        return float("nan")
-
-
-def _levels(tags: dict[str, str]) -> float:
-    """Storeys above ground: ``building:levels``, else ``height`` at 3 m a storey."""
-    value = _number(tags.get("building:levels", ""))
-    if not 0 < value < 200:
-        height = _number(tags.get("height", ""))
-        if height != height:
-            return _NAN
-        value = round(height / METRES_PER_STOREY) if height > 0 else float("nan")
-    return value if 0 < value < 200 else float("nan")
-
-
-def is_establishment(tags: dict[str, str]) -> bool:
-    """Whether a node's tags say it is a shop, office, restaurant, practice … (something that
-    uses floor space), not street furniture or an outdoor sight (:data:`NOT_ESTABLISHMENTS`).
-    A node is one when any of its POI keys has a value outside that list."""
-    for key in POI_KEYS:
-        value = tags.get(key)
-        if value is not None and value not in NOT_ESTABLISHMENTS.get(key, ()):
-            return True
-    return False
-
-
-def _use(tags: dict[str, str]) -> str:
-    """What a building's own tags say about its use (evidence for ``building=yes``)."""
-    if (tags.get("building:use") in ("residential", "apartments") or "residential" in tags
-            or _number(tags.get("building:flats", "")) > 0):
-        return "residential"
-    if not _POI_SET.isdisjoint(tags):
-        return "service"  # a shop, office or amenity in (or as) the building
-    if not _NON_RES_SET.isdisjoint(tags) or tags.get("building:use"):
-        return "other"
-    if "addr:housenumber" in tags:
-        return "address"  # a house number and no other use: someone's door, not a barn's
-    return ""
-
-
-def _building(kind: str, osm_id: int, tags: dict[str, str], geom: BaseGeometry,
-              building: str) -> Feature:
-    return Feature(kind, osm_id, _name(tags), geom, building=building, levels=_levels(tags),
-                   use=_use(tags))
+# Also importable from here, where callers have long found them.
+__all__ = ["EXTRA_KEYS", "NOT_ESTABLISHMENTS", "POI_KEYS", "RESIDENTIAL_BUILDINGS", "RULE_CACHE",
+           "SUFFIXES", "Feature", "OsmData", "is_establishment", "read_osm"]
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -184,15 +60,6 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     if parts:
         return shapely.union_all(parts)
     return geom.representative_point() if not geom.is_empty else shapely.Point()
-
-
-def _name(tags: dict[str, str]) -> str:
-    return tags.get("name") or tags.get("name:zh") or tags.get("name:en") or ""
-
-
-def _is_water(tags: dict[str, str]) -> bool:
-    return (tags.get("natural") == "water" or tags.get("waterway") == "riverbank"
-            or tags.get("landuse") in ("reservoir", "basin"))
 
 
 def _tag_dict(o: Any) -> dict[str, str]:
@@ -234,20 +101,16 @@ class _Collector:
         # Features of each relation area delivered, in order, until placed (``take_areas``).
         self.area_queue: deque[list[tuple[list[Feature], Feature]]] = deque()
         # What the rules say about each distinct OPL tag field (``objects``).
-        self.way_cache: dict[bytes, tuple[Any, ...]] = {}
-        self.node_cache: dict[bytes, tuple[Any, ...]] = {}
+        self.way_cache: dict[bytes, WayRule] = {}
+        self.node_cache: dict[bytes, NodeRule] = {}
         self.areas_due = 0
         self.wkb = osmium.geom.WKBFactory()
 
-    def _node_rules(self, field: bytes) -> tuple[Any, ...]:
+    def _node_rules(self, field: bytes) -> NodeRule:
         """What the rules say about a node with these tags (an OPL tag field)."""
-        tags = decode_tags(field)
-        items = self.taxonomy.classify(tags)
-        name = _name(tags)
-        place = tags["place"] if tags.get("place") in PLACES and name else ""
-        return items, name, is_establishment(tags), place
+        return osm_tags.node_rule(decode_tags(field), self.taxonomy)
 
-    def _node(self, line: bytes, rules: dict[bytes, tuple[Any, ...]]) -> None:
+    def _node(self, line: bytes, rules: dict[bytes, NodeRule]) -> None:
         """One OPL node line ``n<id> T<tags> x<lon> y<lat>`` (``x y`` without a location)."""
         head, field, x, y = line.split(b" ")
         rule = rules.get(field)
@@ -274,25 +137,10 @@ class _Collector:
         into.append(feature)
         self.pending_points.append((feature, lon, lat))
 
-    def _way_rules(self, field: bytes) -> tuple[Any, ...]:
+    def _way_rules(self, field: bytes) -> WayRule:
         """What the rules say about a way with these tags (an OPL tag field): evaluated once
         per distinct tag set (see ``objects``)."""
-        tags = decode_tags(field)
-        reason = walk = None
-        if "highway" in tags:
-            reason = walk_exclusion(tags)
-            walk = reason is None
-        items = self.taxonomy.classify(tags)
-        is_res = tags.get("landuse") == "residential"
-        building = tags.get("building", "")
-        if building == "no":
-            building = ""
-        water = _is_water(tags)
-        land = bool(tags.get("landuse")) and not is_res
-        used = bool(items or is_res or building or water or land)
-        name = _name(tags) if used else ""
-        shape = (_levels(tags), _use(tags)) if building else None
-        return reason, bool(walk), used, items, is_res, building, water, land, name, shape
+        return osm_tags.way_rule(decode_tags(field), self.taxonomy)
 
     def objects(self, lines: list[bytes], coords: CoordParser) -> None:
         """Run the rules on a chunk of what libosmium wrote: OPL lines of nodes and ways, and
@@ -355,7 +203,7 @@ class _Collector:
         coords.add(nodes, counts)
 
     def _feature_way(self, oid: int, node_list: bytes, n: int, at: int,
-                     rule: tuple[Any, ...]) -> None:
+                     rule: WayRule) -> None:
         """The features a used way makes (geometry later, from row ``at``)."""
         _, _, _, items, is_res, building, water, land, name, shape = rule
         closed = n >= 4 and (node_list[:node_list.index(b"x")]
@@ -369,7 +217,7 @@ class _Collector:
                         self.facilities)
         if closed and is_res:
             self._later(Feature("w", oid, name, _NO_GEOMETRY), at, closed, self.residential)
-        if closed and building:
+        if closed and shape is not None:  # a building
             levels, use = shape
             self._later(Feature("w", oid, name, _NO_GEOMETRY, building=building,
                                 levels=levels, use=use), at, closed, self.buildings)
@@ -381,13 +229,11 @@ class _Collector:
             return
         if o.tags.get("type") != "multipolygon":
             return
-        tags = _tag_dict(o)
-        wanted = tags.get("landuse") == "residential" or "building" in tags
-        if wanted or self.taxonomy.classify(tags):
+        if osm_tags.relation_wanted(_tag_dict(o), self.taxonomy):
             self.pending_relations.add(o.id)
 
     def area(self, o: osmium.osm.Area) -> None:
-        """A relation's area, as osmium delivers it (marked in the OPL file, ``_AreaHandler``):
+        """A relation's area, as osmium delivers it (marked in the OPL file, ``osm_pass``):
         its geometry is made now; its features join the lists where the marker stands among
         the ways (:meth:`take_areas`), i.e. in the order a reader of all objects sees them."""
         made: list[tuple[list[Feature], Feature]] = []
@@ -396,13 +242,10 @@ class _Collector:
             return
         rel_id = o.orig_id()
         tags = _tag_dict(o)
-        items = self.taxonomy.classify(tags)
-        is_res = tags.get("landuse") == "residential"
-        building = tags.get("building", "")
-        water = _is_water(tags)
-        land = bool(tags.get("landuse")) and not is_res
-        if not (items or is_res or building or water or land):
+        rule = osm_tags.area_rule(tags, self.taxonomy)
+        if not rule.used:
             return
+        items, is_res, building, water, land = rule
         try:
             geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
         except RuntimeError:
@@ -414,12 +257,15 @@ class _Collector:
         if not (items or is_res or building):
             return
         self.assembled.add(rel_id)
+        name = osm_tags.name(tags)
         if items:
-            made.append((self.facilities, Feature("r", rel_id, _name(tags), geom, items)))
+            made.append((self.facilities, Feature("r", rel_id, name, geom, items)))
         if is_res:
-            made.append((self.residential, Feature("r", rel_id, _name(tags), geom)))
+            made.append((self.residential, Feature("r", rel_id, name, geom)))
         if building and building != "no":
-            made.append((self.buildings, _building("r", rel_id, tags, geom, building)))
+            made.append((self.buildings, Feature(
+                "r", rel_id, name, geom, building=building, levels=osm_tags.levels(tags),
+                use=osm_tags.building_use(tags))))
 
     def take_areas(self) -> None:
         """Add the features of the areas delivered so far (:meth:`area`) to their lists."""
@@ -494,90 +340,6 @@ class _Collector:
         return way_ptr, node_ids, xy[take]
 
 
-class _ReadMeter:
-    """How far the read is. During the pass: from the bytes this process has read (Linux
-    ``/proc/self/io``; the area assembly reads the file twice), the first half of the scale.
-    Then the second half: the share of the written objects read back. Elsewhere than on
-    Linux there is no measure and no report."""
-
-    IO = Path("/proc/self/io")
-    PASS = 0.5  # share of the scale for the pass (about half the read's time on Malta)
-
-    def __init__(self, size: int, report: Callable[[float], None] | None) -> None:
-        self.report = report if report is not None and self.IO.is_file() else None
-        self.total = max(2 * size, 1)
-        self.start = self._rchar() if self.report else 0
-
-    def _rchar(self) -> int:
-        for line in self.IO.read_text().splitlines():
-            if line.startswith("rchar:"):
-                return int(line.split()[1])
-        return 0
-
-    def tick(self) -> None:
-        if self.report is not None:
-            self.report(self.PASS * min(1.0, (self._rchar() - self.start) / self.total))
-
-    def after(self, done: float) -> None:
-        """``done``: the share of the written objects read back so far."""
-        if self.report is not None:
-            self.report(self.PASS + (1.0 - self.PASS) * min(1.0, done))
-
-
-class _AreaHandler:
-    """The Python end of the area handler chain (after the C++ filters): makes the area and
-    marks in the ways' OPL file where it came (an empty relation, line ``r0``), since where
-    the area's features go among the ways' depends on it."""
-
-    def __init__(self, col: _Collector, sink: OplSink) -> None:
-        self.col = col
-        self.mark = sink.writer.add_relation
-        self.marker = osmium.osm.mutable.Relation(id=0)
-
-    def area(self, o: osmium.osm.Area) -> None:
-        self.col.area(o)
-        self.mark(self.marker)
-
-
-def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
-          sink: OplSink, meter: _ReadMeter) -> None:
-    """Two reads of the file, as pyosmium's ``FileProcessor.with_areas`` does, with the
-    filter chain set up so that C++ drops what no output needs: first the relations (stop
-    areas, multipolygons to assemble); then nodes and ways with their locations, nodes only
-    with a facility, POI or place key, and only the areas of relations, not the (tens of
-    thousands of) areas osmium makes from closed ways, which the ways already give. The kept
-    nodes and ways go to ``sink``'s writer; only relation areas are read by Python here."""
-    pool = osmium.io.ThreadPool()
-    areas = osmium.area.AreaManager()
-    meter.tick()  # 0: libosmium reads ahead on its threads, so later ticks may all be high
-    with osmium.io.Reader(where, osmium.osm.RELATION, thread_pool=pool) as rd:
-        osmium.apply(rd, osmium.filter.KeyFilter(*keys), col, areas.first_pass_handler())
-    meter.tick()
-    node_keys = sorted(taxonomy.keys | set(POI_KEYS) | {"place"})
-    only_relation_areas = osmium.filter.IdFilter(col.area_ids)
-    only_relation_areas.enable_for(osmium.osm.AREA)
-    area_keys = osmium.filter.KeyFilter(*keys)
-    assemble = areas.second_pass_handler(only_relation_areas, area_keys,
-                                         _AreaHandler(col, sink))
-    store = osmium.index.create_map("flex_mem")  # every object here must outlive the pass:
-    locations = osmium.NodeLocationsForWays(store)  # the C++ side holds bare pointers
-    locations.ignore_errors()
-    nodes = osmium.filter.KeyFilter(*node_keys)
-    nodes.enable_for(osmium.osm.NODE)
-    ways = osmium.filter.KeyFilter(*keys)
-    ways.enable_for(osmium.osm.WAY)
-    only_nodes = osmium.filter.EntityFilter(osmium.osm.NODE)
-    with osmium.io.Reader(where, osmium.osm.NODE | osmium.osm.WAY, thread_pool=pool) as rd:
-        # The kept nodes still come to Python, untouched: they are only there to tell how far
-        # the read is (the nodes are most of a file; a pure C++ ``apply`` would stay silent).
-        it = osmium.OsmFileIterator(rd, locations, assemble, nodes, ways, sink.writer,
-                                    only_nodes)
-        for n, _ in enumerate(it):
-            if not n & 0x1FFF:
-                meter.tick()
-    meter.tick()
-
-
 def read_osm(path: Path | str, taxonomy: Taxonomy, *,
              on_progress: Callable[[float], None] | None = None) -> OsmData:
     """Read ``path`` (.osm.pbf, .osm, .osm.bz2) in one streaming pass.
@@ -610,7 +372,7 @@ def _read(path: Path | str, taxonomy: Taxonomy,
     if not p.name.lower().endswith(SUFFIXES):
         raise DataFileError(where, f"not an OSM file: expected one of {', '.join(SUFFIXES)}")
     keys = sorted(taxonomy.keys | set(EXTRA_KEYS))
-    meter = _ReadMeter(p.stat().st_size, on_progress)
+    meter = ReadMeter(p.stat().st_size, on_progress)
     sink = OplSink()
     col = _Collector(taxonomy)
     try:
@@ -618,7 +380,7 @@ def _read(path: Path | str, taxonomy: Taxonomy,
         box = header.box()
         bbox = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
                  box.top_right.lat) if box.valid() else None)
-        _pass(where, taxonomy, keys, col, sink, meter)
+        osmium_pass(where, taxonomy, keys, col, sink, meter)
         coords = CoordParser()
         for lines in sink.chunks():
             col.objects(lines, coords)
