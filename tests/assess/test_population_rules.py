@@ -13,8 +13,9 @@ import osmium
 import pytest
 import shapely
 
-from rescity.assess.adapters.osm_reader import _use, is_establishment, read_osm
+from rescity.assess.adapters.osm_reader import read_osm
 from rescity.assess.domain.config import build_config
+from rescity.assess.domain.osm_tags import building_use, is_establishment
 from rescity.assess.domain.taxonomy import load_taxonomy
 from rescity.assess.services.dwellings import dwelling_mask, service_share, storeys, village
 from rescity.assess.services.origins import MIN_MAPPED_AREAS, by_source, land_density
@@ -51,7 +52,7 @@ def test_only_establishments_are_services(tags: dict[str, str], expected: bool) 
     ({"building": "yes", "addr:housenumber": "12", "historic": "castle"}, "other"),
 ])
 def test_what_a_building_says_about_its_use(tags: dict[str, str], use: str) -> None:
-    assert _use(tags) == use
+    assert building_use(tags) == use
 
 
 def test_the_reader_keeps_establishments_not_street_furniture(tmp_path: Path) -> None:

@@ -1,21 +1,23 @@
 """Stream an OSM extract and keep only what the assessment needs.
 
-Two reads by libosmium (relations first, for area assembly; then nodes and ways with a C++
-node-location cache). C++ filters hand Python only the objects some output needs: tagged
+Two reads by libosmium (``osm_pass``: relations first, for area assembly; then nodes and ways
+with a C++ node-location cache). C++ filters keep only the objects some output needs: tagged
 nodes with a facility, POI or place key, ways with a key the rules use, and the areas of
-relations (not the areas osmium makes of every closed way). Python reads each kept object's
-tags once and classifies them with the taxonomy's compiled lookup; the kept ways' node ids and
-coordinates are written by C++ and parsed in bulk afterwards (``osm_ways``), never one Python
-object per node. The file is never materialised as Python objects."""
+relations (not the areas osmium makes of every closed way). Only relations and relation areas
+are read by Python during the pass; the kept nodes and ways are written by libosmium with their
+tags and node locations (OPL, ``osm_ways``) and read back in chunks afterwards, the tag rules
+(``domain/osm_tags``) run once per distinct tag set. No Python object is made per node or way
+of the file, and the file is never materialised as Python objects."""
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,152 +25,30 @@ import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from rescity.assess.adapters.osm_ways import WayCoords, WaySink
+from rescity.assess.adapters.osm_pass import ReadMeter, osmium_pass
+from rescity.assess.adapters.osm_ways import CoordParser, OplSink, WayCoords, decode_tags
+from rescity.assess.domain import osm_tags
+from rescity.assess.domain.osm_data import Feature, OsmData
+from rescity.assess.domain.osm_tags import (
+    EXTRA_KEYS,
+    NOT_ESTABLISHMENTS,
+    POI_KEYS,
+    RESIDENTIAL_BUILDINGS,
+    NodeRule,
+    WayRule,
+    is_establishment,
+)
 from rescity.assess.domain.taxonomy import Taxonomy
-from rescity.assess.domain.walkable import walk_exclusion
 from rescity.core.errors import DataFileError
 
 log = logging.getLogger(__name__)
 _NO_GEOMETRY = shapely.Point()  # until the collector's ``finish`` makes the real one
 
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".o5m")
-RESIDENTIAL_BUILDINGS = frozenset({
-    "residential", "apartments", "house", "detached", "terrace", "semidetached_house",
-    "dormitory", "bungalow", "farm", "cabin", "static_caravan", "houseboat",
-})
-EXTRA_KEYS = ("highway", "landuse", "building", "type", "building:levels", "tourism", "craft",
-              "office", "shop", "amenity", "healthcare", "natural", "waterway", "place")
-# Context drawn on maps from the extract itself (no remote tiles): water and place names.
-PLACES = ("city", "town", "suburb", "quarter", "village", "neighbourhood")
-# A building or a node inside one with any of these keys hosts something other than dwellings.
-NON_RESIDENTIAL_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare", "historic",
-                        "man_made", "leisure", "religion", "industrial", "military", "railway",
-                        "public_transport", "emergency", "aeroway", "power")
-POI_KEYS = ("shop", "office", "amenity", "tourism", "craft", "healthcare")
-# Mapped objects under those keys that occupy no floor space: street furniture, parking,
-# signposts and outdoor sights (OSM wiki, amenity "Facilities" / "Waste management" / "Others"
-# and tourism=information …). They are not establishments, so they neither claim floor
-# area from housing nor make a building mixed use (services/dwellings.py).
-NOT_ESTABLISHMENTS = {
-    "amenity": frozenset({
-        "bench", "waste_basket", "waste_disposal", "recycling", "vending_machine",
-        "bicycle_parking", "motorcycle_parking", "parking", "parking_entrance", "parking_space",
-        "telephone", "fountain", "drinking_water", "water_point", "post_box", "letter_box",
-        "atm", "toilets", "shelter", "clock", "bicycle_rental", "charging_station", "taxi",
-        "grit_bin", "hunting_stand", "public_bookcase", "bbq", "dog_toilet", "lounger",
-        "photo_booth", "ticket_validator", "car_sharing", "give_box", "compressed_air",
-        "parcel_locker", "payment_terminal", "table", "smoking_area", "trolley_bay",
-        "device_charging_station", "bicycle_repair_station", "kneipp_water_cure", "watering_place",
-        "loading_dock", "boat_storage", "bus_stop", "ferry_terminal", "grave_yard",
-        "sanitary_dump_station", "waste_transfer_station", "street_lamp", "hitching_post",
-        "feeding_place", "animal_shelter_box", "water_tap", "urinal", "shower", "bicycle_wash",
-    }),
-    "tourism": frozenset({
-        "information", "artwork", "viewpoint", "picnic_site", "camp_site", "caravan_site",
-        "camp_pitch", "attraction", "yes",
-    }),
-}
-METRES_PER_STOREY = 3.0
-_POI_SET = frozenset(POI_KEYS)
-_NAN = float("nan")
-_NON_RES_SET = frozenset(NON_RESIDENTIAL_KEYS)
-
-
-@dataclass
-class Feature:
-    """An OSM object the assessment uses; geometry in WGS84 (lon, lat)."""
-
-    osm_type: str
-    osm_id: int
-    name: str
-    geometry: BaseGeometry
-    items: list[int] = field(default_factory=list)
-    building: str = ""
-    levels: float = float("nan")
-    # buildings: "residential", "service" (shop, office …), "other", "address" (a house number
-    # and nothing else) or ""
-    use: str = ""
-
-
-@dataclass
-class OsmData:
-    """Everything read from one extract."""
-
-    path: str
-    poi_lon: npt.NDArray[np.float64]
-    poi_lat: npt.NDArray[np.float64]
-    way_ptr: npt.NDArray[np.int64]
-    node_ids: npt.NDArray[np.int64]
-    lon: npt.NDArray[np.float64]
-    lat: npt.NDArray[np.float64]
-    facilities: list[Feature]
-    residential: list[Feature]
-    buildings: list[Feature]
-    dropped_ways: dict[str, int]
-    failed_areas: list[int]
-    bbox: tuple[float, float, float, float] | None = None  # the file header's (W, S, E, N)
-    # Members ("n"/"w", id) of each public_transport=stop_area relation: one stop place each.
-    stop_areas: list[list[tuple[str, int]]] = field(default_factory=list)
-    water: list[BaseGeometry] = field(default_factory=list)
-    places: list[Feature] = field(default_factory=list)  # name, point; ``building`` = kind
-    # Every other land use (commercial, industrial, farmyard …): a plain building in none of
-    # these nor in residential land has no land-use evidence either way (services/dwellings).
-    other_landuse: list[BaseGeometry] = field(default_factory=list)
-
-    @property
-    def n_walk_ways(self) -> int:
-        return len(self.way_ptr) - 1
-
-
-def _number(raw: str) -> float:
-    if not raw:
-        return _NAN  # most buildings: no raise and catch
-    try:
-        return float(raw.split(";")[0].strip().removesuffix("m").strip())
-    except ValueError:
-        return float("nan")
-
-
-def _levels(tags: dict[str, str]) -> float:
-    """Storeys above ground: ``building:levels``, else ``height`` at 3 m a storey."""
-    value = _number(tags.get("building:levels", ""))
-    if not 0 < value < 200:
-        height = _number(tags.get("height", ""))
-        if height != height:
-            return _NAN
-        value = round(height / METRES_PER_STOREY) if height > 0 else float("nan")
-    return value if 0 < value < 200 else float("nan")
-
-
-def is_establishment(tags: dict[str, str]) -> bool:
-    """Whether a node's tags say it is a shop, office, restaurant, practice … (something that
-    uses floor space), not street furniture or an outdoor sight (:data:`NOT_ESTABLISHMENTS`).
-    A node is one when any of its POI keys has a value outside that list."""
-    for key in POI_KEYS:
-        value = tags.get(key)
-        if value is not None and value not in NOT_ESTABLISHMENTS.get(key, ()):
-            return True
-    return False
-
-
-def _use(tags: dict[str, str]) -> str:
-    """What a building's own tags say about its use (evidence for ``building=yes``)."""
-    if (tags.get("building:use") in ("residential", "apartments") or "residential" in tags
-            or _number(tags.get("building:flats", "")) > 0):
-        return "residential"
-    if not _POI_SET.isdisjoint(tags):
-        return "service"  # a shop, office or amenity in (or as) the building
-    if not _NON_RES_SET.isdisjoint(tags) or tags.get("building:use"):
-        return "other"
-    if "addr:housenumber" in tags:
-        return "address"  # a house number and no other use: someone's door, not a barn's
-    return ""
-
-
-def _building(kind: str, osm_id: int, tags: dict[str, str], geom: BaseGeometry,
-              building: str) -> Feature:
-    return Feature(kind, osm_id, _name(tags), geom, building=building, levels=_levels(tags),
-                   use=_use(tags))
+RULE_CACHE = 200_000  # distinct tag sets remembered by the reader (a few tens of MB at most)
+# Also importable from here, where callers have long found them.
+__all__ = ["EXTRA_KEYS", "NOT_ESTABLISHMENTS", "POI_KEYS", "RESIDENTIAL_BUILDINGS", "RULE_CACHE",
+           "SUFFIXES", "Feature", "OsmData", "is_establishment", "read_osm"]
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -182,15 +62,6 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return geom.representative_point() if not geom.is_empty else shapely.Point()
 
 
-def _name(tags: dict[str, str]) -> str:
-    return tags.get("name") or tags.get("name:zh") or tags.get("name:en") or ""
-
-
-def _is_water(tags: dict[str, str]) -> bool:
-    return (tags.get("natural") == "water" or tags.get("waterway") == "riverbank"
-            or tags.get("landuse") in ("reservoir", "basin"))
-
-
 def _tag_dict(o: Any) -> dict[str, str]:
     """The object's tags as a dict: the C++ tag list read in one C loop (``map``) rather than
     through pyosmium's Python iterator, which costs a Python frame per tag."""
@@ -199,15 +70,16 @@ def _tag_dict(o: Any) -> dict[str, str]:
 
 
 class _Collector:
-    """Accumulates the pass's results; one method per OSM object kind."""
+    """Accumulates the read's results: relations and areas during the pass, then the nodes
+    and ways libosmium wrote (:meth:`objects`)."""
 
-    def __init__(self, taxonomy: Taxonomy, sink: WaySink) -> None:
+    def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
-        self.sink = sink
-        self.n_lines = 0  # ways handed to the sink (their line in it)
+        self.n_lines = 0  # ways used so far (their row in the coordinates)
         self.walk_lines: list[int] = []  # which of them are walk ways
         # (feature, line, closed, list it is in): geometry made in ``finish``
         self.pending_geoms: list[tuple[Feature, int, bool, list[Feature]]] = []
+        self.pending_points: list[tuple[Feature, float, float]] = []  # nodes' (lon, lat)
         self.facilities: list[Feature] = []
         self.residential: list[Feature] = []
         self.buildings: list[Feature] = []
@@ -226,74 +98,129 @@ class _Collector:
         self.pending_relations: set[int] = set()
         self.area_ids: list[int] = []  # ids osmium gives the areas of the relations seen
         self.assembled: set[int] = set()
+        # Features of each relation area delivered, in order, until placed (``take_areas``).
+        self.area_queue: deque[list[tuple[list[Feature], Feature]]] = deque()
+        # What the rules say about each distinct OPL tag field (``objects``).
+        self.way_cache: dict[bytes, WayRule] = {}
+        self.node_cache: dict[bytes, NodeRule] = {}
+        self.areas_due = 0
         self.wkb = osmium.geom.WKBFactory()
 
-    def _drop(self, reason: str) -> None:
-        if reason not in self.dropped:
-            self.dropped_at[reason] = self.n_lines
-        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+    def _node_rules(self, field: bytes) -> NodeRule:
+        """What the rules say about a node with these tags (an OPL tag field)."""
+        return osm_tags.node_rule(decode_tags(field), self.taxonomy)
 
-    def node(self, o: osmium.osm.Node) -> None:
-        tags = _tag_dict(o)
-        items = self.taxonomy.classify(tags)
-        loc = o.location
-        if not loc.valid():
+    def _node(self, line: bytes, rules: dict[bytes, NodeRule]) -> None:
+        """One OPL node line ``n<id> T<tags> x<lon> y<lat>`` (``x y`` without a location)."""
+        head, field, x, y = line.split(b" ")
+        rule = rules.get(field)
+        if rule is None:
+            rule = rules[field] = self._node_rules(field)
+        items, name, establishment, place = rule
+        if not (items or establishment or place) or len(x) == 1 or len(y) == 1:
             return
+        lon, lat = float(x[1:]), float(y[1:])
+        if not (abs(lon) <= 180.0 and abs(lat) <= 90.0):
+            return  # not a valid location to libosmium either
+        oid = int(head[1:])
         if items:
-            pt = shapely.Point(loc.lon, loc.lat)
-            self.facilities.append(Feature("n", o.id, _name(tags), pt, items))
-        if is_establishment(tags):
-            self.poi.append((loc.lon, loc.lat))
-        if tags.get("place") in PLACES and _name(tags):
-            pt = shapely.Point(loc.lon, loc.lat)
-            self.places.append(Feature("n", o.id, _name(tags), pt, building=tags["place"]))
+            self._point(Feature("n", oid, name, _NO_GEOMETRY, list(items)), lon, lat,
+                        self.facilities)
+        if establishment:
+            self.poi.append((lon, lat))
+        if place:
+            self._point(Feature("n", oid, name, _NO_GEOMETRY, building=place), lon, lat,
+                        self.places)
 
-    def way(self, o: osmium.osm.Way) -> None:
-        data = o._pyosmium_data  # the C++ accessors, without pyosmium's wrapper objects
-        tags = _tag_dict(o)
-        walk = False
-        if "highway" in tags:
-            reason = walk_exclusion(tags)
-            walk = reason is None
-            if reason is not None:
-                self._drop(reason)
-        items = self.taxonomy.classify(tags)
-        is_res = tags.get("landuse") == "residential"
-        building = tags.get("building", "")
-        if building == "no":
-            building = ""
-        water = _is_water(tags)
-        land = bool(tags.get("landuse")) and not is_res
-        # Coordinates only for ways that are used: most tagged ways in a city are not.
-        if not (walk or items or is_res or building or water or land):
-            return
-        n = data.nodes().size(data)
-        if n < 2:
-            return
-        # Node ids and coordinates are written by C++ and read in bulk after the pass;
-        # a way with a missing node location is taken out again then (``finish``).
-        self.sink.add(o, n)
+    def _point(self, feature: Feature, lon: float, lat: float, into: list[Feature]) -> None:
+        """Keep ``feature`` in ``into``; its point is made with all others in :meth:`finish`."""
+        into.append(feature)
+        self.pending_points.append((feature, lon, lat))
+
+    def _way_rules(self, field: bytes) -> WayRule:
+        """What the rules say about a way with these tags (an OPL tag field): evaluated once
+        per distinct tag set (see ``objects``)."""
+        return osm_tags.way_rule(decode_tags(field), self.taxonomy)
+
+    def objects(self, lines: list[bytes], coords: CoordParser) -> None:
+        """Run the rules on a chunk of what libosmium wrote: OPL lines of nodes and ways, and
+        ``r0`` where osmium delivered a relation area, in file order. Objects with the same
+        tags share one evaluation (a cache kept across chunks up to :data:`RULE_CACHE` tag
+        sets, then started afresh: bounded memory); the node lists of the ways used go to
+        ``coords``. One loop with local names: it runs once per kept way of the file."""
+        if len(self.way_cache) + len(self.node_cache) > RULE_CACHE:
+            self.way_cache.clear()
+            self.node_cache.clear()
+        rules, node_rules = self.way_cache, self.node_cache
+        nodes: list[bytes] = []
+        counts: list[int] = []
+        add_nodes, add_count = nodes.append, counts.append
+        add_walk = self.walk_lines.append
+        way_rules, node, feature_way = self._way_rules, self._node, self._feature_way
+        dropped, dropped_at = self.dropped, self.dropped_at
         at = self.n_lines
-        self.n_lines += 1
-        if walk:
-            self.walk_lines.append(at)
-        if not (items or is_res or building or water or land):
-            return  # a street and nothing else: the common case
-        closed = n >= 4 and data.is_closed()
-        oid = data.id()
+        due = self.areas_due  # areas delivered, to be placed after the next object
+        for line in lines:
+            kind = line[0]
+            if kind == 0x77:  # "w<id> T<tags> N<nodes>"
+                space = line.index(b" ")
+                nodes_at = line.index(b" ", space + 1)
+                field = line[space + 1:nodes_at]
+                rule = rules.get(field)
+                if rule is None:
+                    rule = rules[field] = way_rules(field)
+                reason, walk, used = rule[0], rule[1], rule[2]
+                if reason is not None:
+                    if reason in dropped:
+                        dropped[reason] += 1
+                    else:
+                        dropped[reason] = 1
+                        dropped_at[reason] = at
+                # Coordinates only for ways that are used: most tagged ways are not.
+                if (walk or used) and len(line) > nodes_at + 2:
+                    node_list = line[nodes_at + 2:]
+                    n = node_list.count(b",") + 1
+                    if n >= 2:
+                        # A way with a missing node location is taken out later (``finish``).
+                        add_nodes(node_list)
+                        add_count(n)
+                        if walk:
+                            add_walk(at)
+                        if used:  # more than a street
+                            feature_way(int(line[1:space]), node_list, n, at, rule)
+                        at += 1
+            elif kind == 0x6E:  # "n"
+                node(line, node_rules)
+            elif kind == 0x72:  # "r0": an area delivered here, taken after the next object
+                due += 1
+                continue
+            if due:
+                self.areas_due = due
+                self.take_areas()
+                due = 0
+        self.areas_due = due
+        self.n_lines = at
+        coords.add(nodes, counts)
+
+    def _feature_way(self, oid: int, node_list: bytes, n: int, at: int,
+                     rule: WayRule) -> None:
+        """The features a used way makes (geometry later, from row ``at``)."""
+        _, _, _, items, is_res, building, water, land, name, shape = rule
+        closed = n >= 4 and (node_list[:node_list.index(b"x")]
+                             == node_list[node_list.rindex(b",") + 1:node_list.rindex(b"x")])
         if water and closed:
             self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
         if land and closed:
             self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.land_ways)
         if items:
-            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY, items), at, closed,
+            self._later(Feature("w", oid, name, _NO_GEOMETRY, list(items)), at, closed,
                         self.facilities)
         if closed and is_res:
-            self._later(Feature("w", oid, _name(tags), _NO_GEOMETRY), at, closed,
-                        self.residential)
-        if closed and building:
-            self._later(_building("w", oid, tags, _NO_GEOMETRY, building), at, closed,
-                        self.buildings)
+            self._later(Feature("w", oid, name, _NO_GEOMETRY), at, closed, self.residential)
+        if closed and shape is not None:  # a building
+            levels, use = shape
+            self._later(Feature("w", oid, name, _NO_GEOMETRY, building=building,
+                                levels=levels, use=use), at, closed, self.buildings)
 
     def relation(self, o: osmium.osm.Relation) -> None:
         self.area_ids.append(2 * o.id + 1)  # osmium's id for the relation's area
@@ -302,23 +229,23 @@ class _Collector:
             return
         if o.tags.get("type") != "multipolygon":
             return
-        tags = _tag_dict(o)
-        wanted = tags.get("landuse") == "residential" or "building" in tags
-        if wanted or self.taxonomy.classify(tags):
+        if osm_tags.relation_wanted(_tag_dict(o), self.taxonomy):
             self.pending_relations.add(o.id)
 
     def area(self, o: osmium.osm.Area) -> None:
+        """A relation's area, as osmium delivers it (marked in the OPL file, ``osm_pass``):
+        its geometry is made now; its features join the lists where the marker stands among
+        the ways (:meth:`take_areas`), i.e. in the order a reader of all objects sees them."""
+        made: list[tuple[list[Feature], Feature]] = []
+        self.area_queue.append(made)
         if o.from_way():
             return
         rel_id = o.orig_id()
         tags = _tag_dict(o)
-        items = self.taxonomy.classify(tags)
-        is_res = tags.get("landuse") == "residential"
-        building = tags.get("building", "")
-        water = _is_water(tags)
-        land = bool(tags.get("landuse")) and not is_res
-        if not (items or is_res or building or water or land):
+        rule = osm_tags.area_rule(tags, self.taxonomy)
+        if not rule.used:
             return
+        items, is_res, building, water, land = rule
         try:
             geom = _polygonal(shapely.from_wkb(self.wkb.create_multipolygon(o)))
         except RuntimeError:
@@ -330,12 +257,22 @@ class _Collector:
         if not (items or is_res or building):
             return
         self.assembled.add(rel_id)
+        name = osm_tags.name(tags)
         if items:
-            self.facilities.append(Feature("r", rel_id, _name(tags), geom, items))
+            made.append((self.facilities, Feature("r", rel_id, name, geom, items)))
         if is_res:
-            self.residential.append(Feature("r", rel_id, _name(tags), geom))
+            made.append((self.residential, Feature("r", rel_id, name, geom)))
         if building and building != "no":
-            self.buildings.append(_building("r", rel_id, tags, geom, building))
+            made.append((self.buildings, Feature(
+                "r", rel_id, name, geom, building=building, levels=osm_tags.levels(tags),
+                use=osm_tags.building_use(tags))))
+
+    def take_areas(self) -> None:
+        """Add the features of the areas delivered so far (:meth:`area`) to their lists."""
+        for _ in range(self.areas_due):
+            for into, feature in self.area_queue.popleft():
+                into.append(feature)
+        self.areas_due = 0
 
     def _later(self, feature: Feature, line: int, closed: bool, into: list[Feature]) -> None:
         """Keep ``feature`` in ``into`` in file order; its geometry, from way ``line``, is
@@ -387,75 +324,20 @@ class _Collector:
             ok = shapely.is_valid(polys)
             for (f, _), poly, good in zip(closed, polys, ok, strict=True):
                 f.geometry = poly if good else _polygonal(poly)
-        for f, i, c, _ in self.pending_geoms:
-            if not c:
-                f.geometry = shapely.Point(xy[ptr[i] + (ptr[i + 1] - ptr[i]) // 2])
+        lines = [(f, i) for f, i, c, _ in self.pending_geoms if not c]
+        if lines:  # an open way: its middle vertex
+            at = np.array([i for _, i in lines], dtype=np.int64)
+            mids = shapely.points(xy[ptr[at] + (ptr[at + 1] - ptr[at]) // 2])
+            for (f, _), pt in zip(lines, mids, strict=True):
+                f.geometry = pt
+        if self.pending_points:
+            pts = shapely.points(np.array([(x, y) for _, x, y in self.pending_points],
+                                          dtype=np.float64))
+            for (f, _, _), pt in zip(self.pending_points, pts, strict=True):
+                f.geometry = pt
         self.pending_geoms.clear()
+        self.pending_points.clear()
         return way_ptr, node_ids, xy[take]
-
-
-class _ReadMeter:
-    """How far the read is, from the bytes this process has read (Linux ``/proc/self/io``):
-    the area assembly reads the file twice. Elsewhere there is no measure and no report."""
-
-    IO = Path("/proc/self/io")
-
-    def __init__(self, size: int, report: Callable[[float], None] | None) -> None:
-        self.report = report if report is not None and self.IO.is_file() else None
-        self.total = max(2 * size, 1)
-        self.start = self._rchar() if self.report else 0
-
-    def _rchar(self) -> int:
-        for line in self.IO.read_text().splitlines():
-            if line.startswith("rchar:"):
-                return int(line.split()[1])
-        return 0
-
-    def tick(self) -> None:
-        if self.report is not None:
-            self.report(min(1.0, (self._rchar() - self.start) / self.total))
-
-
-def _pass(where: str, taxonomy: Taxonomy, keys: list[str], col: _Collector,
-          meter: _ReadMeter) -> None:
-    """Two reads of the file, as pyosmium's ``FileProcessor.with_areas`` does, with the
-    filter chain set up so that C++ drops what no output needs: first the relations (stop
-    areas, multipolygons to assemble); then nodes and ways with their locations, nodes only
-    with a facility, POI or place key, and only the areas of relations, not the (tens of
-    thousands of) areas osmium makes from closed ways, which the ways already give."""
-    pool = osmium.io.ThreadPool()
-    areas = osmium.area.AreaManager()
-    meter.tick()  # 0: libosmium reads ahead on its threads, so later ticks may all be high
-    with osmium.io.Reader(where, osmium.osm.RELATION, thread_pool=pool) as rd:
-        osmium.apply(rd, osmium.filter.KeyFilter(*keys), col, areas.first_pass_handler())
-    meter.tick()
-    node_keys = sorted(taxonomy.keys | set(POI_KEYS) | {"place"})
-    only_relation_areas = osmium.filter.IdFilter(col.area_ids)
-    only_relation_areas.enable_for(osmium.osm.AREA)
-    buffered = osmium.BufferIterator(only_relation_areas, osmium.filter.KeyFilter(*keys))
-    store = osmium.index.create_map("flex_mem")  # every object here must outlive the pass:
-    locations = osmium.NodeLocationsForWays(store)  # the C++ side holds bare pointers
-    locations.ignore_errors()
-    assemble = areas.second_pass_to_buffer(buffered)
-    nodes = osmium.filter.KeyFilter(*node_keys)
-    nodes.enable_for(osmium.osm.NODE)
-    ways = osmium.filter.KeyFilter(*keys)
-    ways.enable_for(osmium.osm.WAY)
-    node, way, area = col.node, col.way, col.area
-    with osmium.io.Reader(where, osmium.osm.NODE | osmium.osm.WAY, thread_pool=pool) as rd:
-        it = osmium.OsmFileIterator(rd, locations, assemble, nodes, ways)
-        for n, obj in enumerate(it):
-            if not n & 0x1FFF:
-                meter.tick()
-            if isinstance(obj, osmium.osm.Way):
-                way(obj)
-            elif isinstance(obj, osmium.osm.Node):
-                node(obj)
-            if buffered:
-                for a in buffered:
-                    area(cast(osmium.osm.Area, a))
-    for a in buffered:  # what the assembly had left at the end
-        area(cast(osmium.osm.Area, a))
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy, *,
@@ -469,6 +351,20 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
     DataFileError
         When the file is missing, of an unknown kind, truncated or corrupt.
     """
+    # The read makes hundreds of thousands of small objects that live on (features, rows) and
+    # no reference cycles: Python's cyclic collector would scan the growing heap again and
+    # again (a sixth of the read's CPU time on Malta). Reference counting still frees the rest.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(path, taxonomy, on_progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(path: Path | str, taxonomy: Taxonomy,
+          on_progress: Callable[[float], None] | None) -> OsmData:
     p = Path(path)
     where = str(p)
     if not p.is_file():
@@ -476,16 +372,22 @@ def read_osm(path: Path | str, taxonomy: Taxonomy, *,
     if not p.name.lower().endswith(SUFFIXES):
         raise DataFileError(where, f"not an OSM file: expected one of {', '.join(SUFFIXES)}")
     keys = sorted(taxonomy.keys | set(EXTRA_KEYS))
-    meter = _ReadMeter(p.stat().st_size, on_progress)
-    sink = WaySink()
-    col = _Collector(taxonomy, sink)
+    meter = ReadMeter(p.stat().st_size, on_progress)
+    sink = OplSink()
+    col = _Collector(taxonomy)
     try:
         header = osmium.io.Reader(where, osmium.osm.NOTHING).header()
         box = header.box()
         bbox = ((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
                  box.top_right.lat) if box.valid() else None)
-        _pass(where, taxonomy, keys, col, meter)
-        ways = sink.read()
+        osmium_pass(where, taxonomy, keys, col, sink, meter)
+        coords = CoordParser()
+        for lines in sink.chunks():
+            col.objects(lines, coords)
+            meter.after(sink.done)
+        col.areas_due = len(col.area_queue)  # delivered at the end of the pass
+        col.take_areas()
+        ways = coords.result()
     except (RuntimeError, ValueError, OSError) as exc:
         raise DataFileError(where, f"cannot read OSM data (truncated or corrupt?): {exc}") from None
     finally:

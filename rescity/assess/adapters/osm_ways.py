@@ -1,11 +1,14 @@
-"""Node ids and coordinates of the ways the reader keeps, in bulk, without Python per node.
+"""The kept ways, written by libosmium and read back in bulk: no Python object per way or node.
 
-Asking pyosmium for a way's nodes makes one Python object per node (and its location): on a
-city that is most of the read. Instead each kept way is handed whole to libosmium's OPL
-writer (``locations_on_ways``), which formats ids and coordinates in C++ into a temporary
-file; after the pass the file is turned into CSV rows ``id,lon,lat`` with two byte-string
-operations and parsed by Arrow's CSV reader (exact float parsing), in chunks so that memory
-stays bounded. Coordinates are the same doubles as libosmium's ``Location.lon``/``lat``.
+Handing a way to Python costs a wrapper object, a tuple per tag and the rules run on it; on a
+city that was most of the read. Instead libosmium's OPL writer is the last handler of the C++
+chain (after the key filter): it formats each kept way — tags, node ids and their locations
+(``locations_on_ways``) — into a temporary file without entering Python. After the pass the
+file is read back in 16 MB chunks of lines. Ways with the same tags (most buildings and
+streets) share one decoding and one evaluation of the rules (a cache per chunk, so memory stays
+bounded), and the node lists of the ways used are turned into CSV rows ``id,lon,lat`` with two
+byte-string operations and parsed by Arrow's CSV reader (exact float parsing: coordinates are
+the same doubles as libosmium's ``Location.lon``/``lat``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,16 +24,43 @@ import numpy as np
 import numpy.typing as npt
 import osmium
 
-CHUNK = 1 << 24  # bytes of OPL parsed at a time
+CHUNK = 1 << 24  # bytes of OPL read at a time
 # OPL "n<id>x<lon>y<lat>,n…" -> CSV "<id>,<lon>,<lat>\n…"
 _TO_CSV = bytes.maketrans(b",xy", b"\n,,")
 _INVALID = b"xy"  # a node whose location is missing is written "n<id>xy"
-_NODE_LIST = re.compile(rb" N([^\n]*)\n")  # tags are %-escaped: " N" starts the node list
+# OPL escapes every character that could clash with its syntax (space, comma, "=", "%" …) as
+# "%<hex code point>%"; a literal "%" is itself escaped, so the pattern cannot misfire.
+_ESCAPED = re.compile(r"%([0-9a-fA-F]+)%")
+_SEPARATOR_ESCAPED = re.compile(r"%(2c|3d)%", re.IGNORECASE)  # an escaped "," or "="
+
+
+def _char(m: re.Match[str]) -> str:
+    return chr(int(m[1], 16))
+
+
+def decode_tags(field: bytes) -> dict[str, str]:
+    """An OPL tag field ``T<k>=<v>,<k>=<v>…`` as a dict, in the file's order.
+
+    "," and "=" inside keys and values are escaped, so where none is, the whole field can be
+    unescaped first and then split at every "," and "=" (two C loops, not one per tag)."""
+    text = field[1:].decode()
+    if not text:
+        return {}
+    if "%" in text:
+        if _SEPARATOR_ESCAPED.search(text):
+            tags = {}
+            for pair in text.split(","):
+                key, value = pair.split("=", 1)
+                tags[_ESCAPED.sub(_char, key)] = _ESCAPED.sub(_char, value)
+            return tags
+        text = _ESCAPED.sub(_char, text)
+    parts = iter(text.replace("=", ",").split(","))
+    return dict(zip(parts, parts, strict=True))
 
 
 @dataclass
 class WayCoords:
-    """All written ways: ``ptr`` into the flat ``ids``/``lon``/``lat``; ``bad`` marks ways with
+    """All ways used: ``ptr`` into the flat ``ids``/``lon``/``lat``; ``bad`` marks ways with
     a missing or invalid node location."""
 
     ptr: npt.NDArray[np.int64]
@@ -39,8 +70,8 @@ class WayCoords:
     bad: npt.NDArray[np.bool_]
 
 
-class WaySink:
-    """Ways go in one by one (C++ copies), come out as arrays from :meth:`read`."""
+class OplSink:
+    """A C++ writer to put in a handler chain; what it wrote comes back as lines."""
 
     def __init__(self) -> None:
         fd, name = tempfile.mkstemp(prefix="rescity-ways-", suffix=".opl")
@@ -49,13 +80,8 @@ class WaySink:
         self.path = Path(name)
         self.writer = osmium.SimpleWriter(osmium.io.File(
             name, "opl,add_metadata=false,locations_on_ways=true"))
-        self._add = self.writer.add_way
-        self.counts: list[int] = []  # nodes per way written
         self.closed = False
-
-    def add(self, way: osmium.osm.Way, n_nodes: int) -> None:
-        self._add(way)
-        self.counts.append(n_nodes)
+        self.done = 0.0  # share of the file read back by ``chunks``
 
     def close(self) -> None:
         if not self.closed:
@@ -66,30 +92,45 @@ class WaySink:
         self.close()
         self.path.unlink(missing_ok=True)
 
-    def read(self) -> WayCoords:
-        """Parse what was written, then delete the file."""
+    def chunks(self) -> Iterator[list[bytes]]:
+        """The written lines (without their newline), about :data:`CHUNK` bytes at a time."""
         self.close()
-        cols: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
-                         npt.NDArray[np.float64]]] = []
-        bads: list[npt.NDArray[np.bool_]] = []
-        try:
-            with self.path.open("rb") as fh:
-                rest = b""
-                while True:
-                    block = fh.read(CHUNK)
-                    data = rest + block
-                    if not data:
-                        break
-                    cut = data.rfind(b"\n") + 1 if block else len(data)
-                    rest = data[cut:]
-                    if cut:
-                        c, b = _parse(data[:cut])
-                        cols.append(c)
-                        bads.append(b)
-                    if not block:
-                        break
-        finally:
-            self.path.unlink(missing_ok=True)
+        size = max(self.path.stat().st_size, 1)
+        with self.path.open("rb") as fh:
+            rest = b""
+            while True:
+                block = fh.read(CHUNK)
+                self.done = fh.tell() / size
+                data = rest + block
+                if not data:
+                    return
+                cut = data.rfind(b"\n") + 1 if block else len(data)
+                rest = data[cut:]
+                if cut:
+                    yield data[:cut - 1].split(b"\n")
+                if not block:
+                    return
+
+
+class CoordParser:
+    """Node lists (the text after " N" of OPL way lines) in, :class:`WayCoords` out."""
+
+    def __init__(self) -> None:
+        self.counts: list[int] = []  # nodes per way
+        self.cols: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
+                              npt.NDArray[np.float64]]] = []
+        self.bads: list[npt.NDArray[np.bool_]] = []
+
+    def add(self, nodes: list[bytes], counts: list[int]) -> None:
+        """Parse one batch of node lists now (their text is not kept)."""
+        if nodes:
+            c, b = _parse(nodes)
+            self.cols.append(c)
+            self.bads.append(b)
+            self.counts += counts
+
+    def result(self) -> WayCoords:
+        cols, bads = self.cols, self.bads
         n_all = np.array(self.counts, dtype=np.int64)
         ptr = np.zeros(len(n_all) + 1, dtype=np.int64)
         np.cumsum(n_all, out=ptr[1:])
@@ -105,14 +146,13 @@ class WaySink:
         return WayCoords(ptr, ids, lon, lat, bad)
 
 
-def _parse(text: bytes) -> tuple[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
-                                       npt.NDArray[np.float64]],
-                                 npt.NDArray[np.bool_]]:
-    """(ids, lon, lat) and missing-location flags of OPL way lines."""
+def _parse(nodes: list[bytes]) -> tuple[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
+                                              npt.NDArray[np.float64]],
+                                        npt.NDArray[np.bool_]]:
+    """(ids, lon, lat) and missing-location flags of OPL node lists."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    nodes = _NODE_LIST.findall(text)
     bad = np.zeros(len(nodes), dtype=bool)
     joined = b",".join(nodes)
     if _INVALID in joined:
