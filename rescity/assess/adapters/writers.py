@@ -73,15 +73,18 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str) -> dict[str, Pa
         "context_parquet": out / "context.parquet",
     }
     result.origins.to_parquet(paths["origins_parquet"])
-    _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG")
+    # GDAL's Arrow path writes whole column batches: the same file, about 3 times faster
+    # than a feature at a time (some 130 columns per origin).
+    _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG",
+                                       use_arrow=True)
     areas = result.origins[result.origins.geom_type.isin(["Polygon", "MultiPolygon"])]
     if len(areas):
         # The polygons too, as a second layer (multi-polygons: one geometry type per layer).
         areas.to_file(paths["origins_gpkg"], layer="origin_areas", driver="GPKG",
-                      promote_to_multi=True)
+                      promote_to_multi=True, use_arrow=True)
     result.facilities.to_parquet(paths["facilities_parquet"])
     _as_points(result.facilities).to_file(paths["facilities_gpkg"], layer="facilities",
-                                          driver="GPKG")
+                                          driver="GPKG", use_arrow=True)
     result.edges().to_parquet(paths["edges_parquet"])
     if result.context is not None:
         result.context.to_parquet(paths["context_parquet"])
