@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,17 @@ def map_context(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
     rows = water + places
     return gpd.GeoDataFrame({"kind": [r[0] for r in rows], "name": [r[1] for r in rows]},
                             geometry=[r[2] for r in rows], crs="EPSG:4326").to_crs(crs)
+
+
+def _snapped_per_item(items: list[list[int]], snapped: npt.NDArray[np.bool_],
+                      n_items: int) -> list[int]:
+    """Snapped facilities per item (a facility counts once per item it serves): one bincount
+    over the flattened lists rather than a pass over every facility per item."""
+    lens = np.fromiter((len(its) for its in items), dtype=np.int64, count=len(items))
+    flat = np.fromiter(chain.from_iterable(items), dtype=np.int64, count=int(lens.sum()))
+    fac = np.repeat(np.arange(len(items), dtype=np.int64), lens)
+    pairs = np.unique(fac[snapped[fac]] * max(n_items, 1) + flat[snapped[fac]])
+    return [int(c) for c in np.bincount(pairs % max(n_items, 1), minlength=n_items)]
 
 
 def _resolve_config(config: AssessConfig | Path | str | None) -> AssessConfig:
@@ -178,8 +190,8 @@ def evaluate(
                 "transport": cfg.transport.low, "environment": cfg.environment.low,
                 "health_resilience": cfg.composite.low}
         snapped_fac = fs.gdf["snapped"].to_numpy()
-        counts = {item: int(sum(1 for f, its in enumerate(fs.items)
-                                if i in its and snapped_fac[f])) for i, item in enumerate(tax.ids)}
+        counts = dict(zip(tax.ids, _snapped_per_item(fs.items, snapped_fac, len(tax.ids)),
+                          strict=True))
         summary = city_summary(
             {k: org[k].to_numpy(dtype=np.float64) for k in (*INDEX_NAMES, *[
                 c for c in idx if c not in INDEX_NAMES])},
