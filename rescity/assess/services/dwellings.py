@@ -211,21 +211,47 @@ def _cell_sums(cell: float, radius: float,
                           npt.NDArray[np.int64]]:
     """Sums of each (points, weights) set over the neighbourhood of every grid cell (the
     cells of width ``cell`` whose centres lie within ``radius``), the neighbourhood's km², and
-    the cell of each point of the first set."""
+    the cell of each point of the first set.
+
+    The neighbourhood is the same stencil of whole-cell offsets for every cell, so each
+    offset is one vectorised lookup among the occupied cells (no ball query, no per-cell
+    lists); offsets run in the cells' sort order, so every sum adds the same numbers in the
+    same order as a sum over each cell's sorted neighbours."""
     keys = np.floor(np.vstack([xy for xy, _ in sets]) / cell).astype(np.int64)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    reach = int(np.floor((radius + 1e-6) / cell)) + 1
+    gx, gy = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1),
+                         indexing="ij")
+    dx, dy = gx.ravel(), gy.ravel()  # (dx, dy) in lexicographic order
+    near = (dx * cell) ** 2 + (dy * cell) ** 2 <= (radius + 1e-6) ** 2
+    dx, dy = dx[near], dy[near]
+    # One int64 per cell, ordered as the (x, y) pairs are: y shifted to start at ``reach``
+    # and given room for the stencil, so a neighbour's key is the cell's plus an offset.
+    if len(keys):
+        ky = keys[:, 1] - keys[:, 1].min() + reach
+        span = int(ky.max()) + reach + 1
+        flat = keys[:, 0] * span + ky
+    else:
+        span, flat = 1, np.zeros(0, dtype=np.int64)
+    ukeys, inv = np.unique(flat, return_inverse=True)
     inv = inv.ravel()
-    centres = (uniq + 0.5) * cell
-    near = cKDTree(centres).query_ball_point(centres, radius + 1e-6)
-    lens = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
-    idx = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
-    rows = np.repeat(np.arange(len(uniq)), lens)
+    n = len(ukeys)
+    nb_of: list[npt.NDArray[np.int64]] = []
+    found: list[npt.NDArray[np.bool_]] = []
+    for ox, oy in zip(dx.tolist(), dy.tolist(), strict=True):
+        want = ukeys + (ox * span + oy)
+        pos = np.minimum(np.searchsorted(ukeys, want), max(n - 1, 0))
+        hit = ukeys[pos] == want if n else np.zeros(0, dtype=bool)
+        nb_of.append(pos)
+        found.append(hit)
+    lens = np.stack(found).sum(axis=0, dtype=np.int64)  # the offset (0, 0) is always there
     sums: list[npt.NDArray[np.float64]] = []
     at = 0
     for xy, w in sets:
-        per_cell = np.bincount(inv[at:at + len(xy)], weights=w, minlength=len(uniq))
-        sums.append(np.bincount(rows, weights=per_cell[idx],
-                                minlength=len(uniq)).astype(np.float64))
+        per_cell = np.bincount(inv[at:at + len(xy)], weights=w, minlength=n)
+        total = np.zeros(n)
+        for pos, hit in zip(nb_of, found, strict=True):
+            total += np.where(hit, per_cell[pos], 0.0).astype(np.float64)
+        sums.append(total)
         at += len(xy)
     km2: npt.NDArray[np.float64] = (lens * cell * cell / 1e6).astype(np.float64)
     first: npt.NDArray[np.int64] = inv[:len(sets[0][0])].astype(np.int64)
