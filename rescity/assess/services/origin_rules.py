@@ -123,7 +123,9 @@ def at_border(geoms: gpd.GeoSeries, osm: OsmData, node_x: np.ndarray, node_y: np
         box = shapely.Polygon(np.column_stack([bx, by]))
         out |= ~shapely.covers(box, vals)
     if len(node_x) >= 3:
-        hull = shapely.convex_hull(shapely.multipoints(np.column_stack([node_x, node_y])))
+        # The hull of the nodes as one line through them: the same hull as of a multipoint
+        # (GEOS reads the same coordinates), without a million point objects first.
+        hull = shapely.convex_hull(shapely.linestrings(np.column_stack([node_x, node_y])))
         out |= ~shapely.covers(hull.buffer(margin_m), vals)
     return out
 
