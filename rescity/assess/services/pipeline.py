@@ -136,11 +136,18 @@ def evaluate(
     tax = taxonomy or load_taxonomy()
     cfg.check_items(tax, "config")
     timings: dict[str, float] = {}
+
+    def tell(stage: str, share: float) -> None:
+        # Within the longer stages, at their natural steps (shares from a megacity's profile).
+        if on_progress is not None:
+            on_progress(stage, share)
+
     with _stage("read", timings, on_stage):
         osm: OsmData = read_osm(
             path, tax, on_progress=(lambda f: on_progress("read", f)) if on_progress else None)
     with _stage("network", timings, on_stage):
         net = build_network(osm)
+        tell("network", 0.8)
         snapper = Snapper(net)
     with _stage("facilities", timings, on_stage):
         fs = build_facilities(osm, tax, net.crs, snapper, cfg)
@@ -148,6 +155,7 @@ def evaluate(
         built = (origins_from_frame(given, net.crs, cfg.origins.population_raster)
                  if given is not None else build_origins(osm, net.crs, cfg))
         org = built.gdf
+        tell("origins", 0.8)
         pop_info = dict(built.population)
         pop_info["population_calibrated"] = False
         if cfg.origins.population_total > 0:
@@ -155,6 +163,7 @@ def evaluate(
         osnap = snapper.snap(org["x"].to_numpy(), org["y"].to_numpy(), cfg.network.max_snap_m)
         org["snapped"] = osnap.ok
         org["snap_dist_m"] = osnap.dist
+        tell("origins", 0.9)
         org["at_border"] = at_border(org.geometry, osm, net.x, net.y, cfg.network.max_snap_m)
     pop = org["population"].to_numpy(dtype=np.float64)
     with _stage("reach", timings, on_stage):
