@@ -6,6 +6,7 @@ Stages run in order and report through ``on_stage(name, seconds)`` callbacks (``
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -137,14 +138,29 @@ def evaluate(
     cfg.check_items(tax, "config")
     timings: dict[str, float] = {}
 
+    with _stage("read", timings, on_stage):
+        osm: OsmData = read_osm(
+            path, tax, on_progress=(lambda f: on_progress("read", f)) if on_progress else None)
+    # The extract's millions of objects live until the end: the cyclic collector need not walk
+    # them again at every full collection of the later stages (~15 % of the origins stage).
+    gc.freeze()
+    try:
+        return _after_read(path, osm, cfg, given, tax, timings, on_stage, on_progress)
+    finally:
+        gc.unfreeze()
+
+
+def _after_read(path: Path | str, osm: OsmData, cfg: AssessConfig,
+                given: gpd.GeoDataFrame | None, tax: Taxonomy, timings: dict[str, float],
+                on_stage: StageCallback | None, on_progress: ProgressCallback | None,
+                ) -> AssessmentResult:
+    """The stages after the read (see :func:`evaluate`)."""
+
     def tell(stage: str, share: float) -> None:
         # Within the longer stages, at their natural steps (shares from a megacity's profile).
         if on_progress is not None:
             on_progress(stage, share)
 
-    with _stage("read", timings, on_stage):
-        osm: OsmData = read_osm(
-            path, tax, on_progress=(lambda f: on_progress("read", f)) if on_progress else None)
     with _stage("network", timings, on_stage):
         net = build_network(osm)
         tell("network", 0.8)
