@@ -80,14 +80,18 @@ def assess(
                 cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update=update)})
             result = evaluate(city, cfg, origins=origins.value if origins else None,
                               on_stage=on_stage,
-                              on_progress=lambda n, f: progress.update(tasks[n], completed=f))
+                              # A full bar stops its clock: it fills only when the stage
+                              # ends (the read reports its share of the file, not its time).
+                              on_progress=lambda n, f: progress.update(
+                                  tasks[n], completed=min(f, 0.99)))
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(code=2) from None
         progress.start_task(tasks["write"])
         t0 = time.perf_counter()
         paths = write_outputs(result, out,
-                              on_progress=lambda f: progress.update(tasks["write"], completed=f))
+                              on_progress=lambda f: progress.update(
+                                  tasks["write"], completed=min(f, 0.99)))
         progress.update(tasks["write"], completed=1, note=f"{time.perf_counter() - t0:.2f} s")
     s = result.summary
     if not s.get("population_calibrated"):
