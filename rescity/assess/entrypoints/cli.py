@@ -7,6 +7,7 @@ The root Typer app lives in ``rescity.cli``; this module only adds its command t
 from __future__ import annotations
 
 import logging
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -58,7 +59,7 @@ def assess(
         TimeElapsedColumn(), console=console, transient=False,
     ) as progress:
         tasks: dict[str, TaskID] = {
-            s: progress.add_task(s, total=1, note="", start=False) for s in STAGES
+            s: progress.add_task(s, total=1, note="", start=False) for s in (*STAGES, "write")
         }
 
         def on_stage(name: str, seconds: float | None) -> None:
@@ -79,11 +80,19 @@ def assess(
                 cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update=update)})
             result = evaluate(city, cfg, origins=origins.value if origins else None,
                               on_stage=on_stage,
-                              on_progress=lambda n, f: progress.update(tasks[n], completed=f))
+                              # A full bar stops its clock: it fills only when the stage
+                              # ends (the read reports its share of the file, not its time).
+                              on_progress=lambda n, f: progress.update(
+                                  tasks[n], completed=min(f, 0.99)))
         except InputError as exc:
             console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(code=2) from None
-        paths = write_outputs(result, out)
+        progress.start_task(tasks["write"])
+        t0 = time.perf_counter()
+        paths = write_outputs(result, out,
+                              on_progress=lambda f: progress.update(
+                                  tasks["write"], completed=min(f, 0.99)))
+        progress.update(tasks["write"], completed=1, note=f"{time.perf_counter() - t0:.2f} s")
     s = result.summary
     if not s.get("population_calibrated"):
         console.print(f"[yellow]population {s['population']:,.0f} is an uncalibrated estimate "

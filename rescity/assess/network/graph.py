@@ -190,7 +190,12 @@ def build_network(osm: OsmData) -> WalkNetwork:
     real = ~((inv[start] == inv[end]) & (edge_len <= 0.0))
     start, end, edge_len = start[real], end[real], edge_len[real]
     node_of_ref = inv
-    used = np.unique(np.concatenate([node_of_ref[start], node_of_ref[end]]))
+    # The nodes that end an edge, in id order: a mask, not np.unique (whose hash path takes
+    # seconds on a million-node network).
+    is_used = np.zeros(len(uniq), dtype=bool)
+    is_used[node_of_ref[start]] = True
+    is_used[node_of_ref[end]] = True
+    used = np.flatnonzero(is_used)
     first_pos = np.zeros(len(uniq), dtype=np.int64)
     first_pos[inv[::-1]] = np.arange(n_ref - 1, -1, -1)
     relabel = np.full(len(uniq), -1, dtype=np.int64)

@@ -58,12 +58,15 @@ def buildings_frame(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def in_areas(geoms: gpd.GeoSeries, areas: gpd.GeoSeries) -> npt.NDArray[np.bool_]:
-    """Whether each geometry's representative point lies in one of ``areas``."""
+def in_areas(geoms: gpd.GeoSeries, areas: gpd.GeoSeries, *,
+             xy: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
+    """Whether each geometry's representative point lies in one of ``areas``; ``xy``, when
+    given, are those points already computed (n × 2), as the caller often has them."""
     inside = np.zeros(len(geoms), dtype=bool)
     if len(geoms) and len(areas):
         tree = shapely.STRtree(areas.values)
-        idx, _ = tree.query(geoms.representative_point().values, predicate="within")
+        pts = shapely.points(xy) if xy is not None else geoms.representative_point().values
+        idx, _ = tree.query(pts, predicate="within")
         inside[idx] = True
     return inside
 
@@ -85,18 +88,20 @@ def dwelling_mask(bld: gpd.GeoDataFrame, in_residential: npt.NDArray[np.bool_],
 
 
 def no_landuse(bld: gpd.GeoDataFrame, osm: OsmData, crs: str,
-               in_residential: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+               in_residential: npt.NDArray[np.bool_], *,
+               xy: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
     """Buildings in no land use at all: neither residential nor any other (commercial,
     industrial, farmyard …) nor the grounds of a facility (a school, a park, a hospital)."""
     grounds = [f.geometry for f in osm.facilities
                if f.geometry.geom_type in ("Polygon", "MultiPolygon")]
     land = gpd.GeoSeries(list(osm.other_landuse) + grounds, crs="EPSG:4326").to_crs(crs)
-    out: npt.NDArray[np.bool_] = ~in_residential & ~in_areas(bld.geometry, land)
+    out: npt.NDArray[np.bool_] = ~in_residential & ~in_areas(bld.geometry, land, xy=xy)
     return out
 
 
 def built_up(bld: gpd.GeoDataFrame, candidates: npt.NDArray[np.bool_],
-             config: AssessConfig) -> npt.NDArray[np.bool_]:
+             config: AssessConfig, *,
+             xy: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
     """Which ``candidates`` stand in a town's fabric: buildings (any) cover at least
     ``origins.built_up_coverage`` of the ground within ``origins.built_up_radius_m`` (counted
     on a grid of cells half that wide, like the services). A barn, a shed or a farmhouse in
@@ -105,7 +110,7 @@ def built_up(bld: gpd.GeoDataFrame, candidates: npt.NDArray[np.bool_],
     out = np.zeros(len(bld), dtype=bool)
     if oc.built_up_coverage <= 0 or not candidates.any():
         return out
-    xy = _xy(bld.geometry)
+    xy = _xy(bld.geometry) if xy is None else xy
     order = np.r_[np.flatnonzero(candidates), np.flatnonzero(~candidates)]
     sums, km2, at = _cell_sums(oc.built_up_radius_m / 2, oc.built_up_radius_m,
                                [(xy[order], bld["footprint_m2"].to_numpy()[order])])
@@ -181,14 +186,14 @@ def _neighbour_storeys(xy: npt.NDArray[np.float64], levels: npt.NDArray[np.float
     return out
 
 
-def storeys(bld: gpd.GeoDataFrame, config: AssessConfig) -> npt.NDArray[np.float64]:
+def storeys(bld: gpd.GeoDataFrame, config: AssessConfig, *,
+            xy: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64]:
     """Storeys per dwelling. Houses (``house``, ``detached``, ``bungalow`` …) and blocks
     (everything else) are looked up separately: an untagged house takes the median of the
     tagged houses around it, else ``origins.house_levels``; a block that of the tagged blocks
     around it, else ``origins.default_levels``. A house beside a tower is still a house."""
     levels = bld["levels"].to_numpy(dtype=np.float64)
-    pts = bld.geometry.representative_point()
-    xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    xy = _xy(bld.geometry) if xy is None else xy
     house = bld["building"].isin(HOUSES).to_numpy()
     out = np.empty(len(bld))
     oc = config.origins
@@ -224,21 +229,47 @@ def _cell_sums(cell: float, radius: float,
                           npt.NDArray[np.int64]]:
     """Sums of each (points, weights) set over the neighbourhood of every grid cell (the
     cells of width ``cell`` whose centres lie within ``radius``), the neighbourhood's km², and
-    the cell of each point of the first set."""
+    the cell of each point of the first set.
+
+    The neighbourhood is the same stencil of whole-cell offsets for every cell, so each
+    offset is one vectorised lookup among the occupied cells (no ball query, no per-cell
+    lists); offsets run in the cells' sort order, so every sum adds the same numbers in the
+    same order as a sum over each cell's sorted neighbours."""
     keys = np.floor(np.vstack([xy for xy, _ in sets]) / cell).astype(np.int64)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    reach = int(np.floor((radius + 1e-6) / cell)) + 1
+    gx, gy = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1),
+                         indexing="ij")
+    dx, dy = gx.ravel(), gy.ravel()  # (dx, dy) in lexicographic order
+    near = (dx * cell) ** 2 + (dy * cell) ** 2 <= (radius + 1e-6) ** 2
+    dx, dy = dx[near], dy[near]
+    # One int64 per cell, ordered as the (x, y) pairs are: y shifted to start at ``reach``
+    # and given room for the stencil, so a neighbour's key is the cell's plus an offset.
+    if len(keys):
+        ky = keys[:, 1] - keys[:, 1].min() + reach
+        span = int(ky.max()) + reach + 1
+        flat = keys[:, 0] * span + ky
+    else:
+        span, flat = 1, np.zeros(0, dtype=np.int64)
+    ukeys, inv = np.unique(flat, return_inverse=True)
     inv = inv.ravel()
-    centres = (uniq + 0.5) * cell
-    near = cKDTree(centres).query_ball_point(centres, radius + 1e-6)
-    lens = np.fromiter((len(n) for n in near), dtype=np.int64, count=len(near))
-    idx = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
-    rows = np.repeat(np.arange(len(uniq)), lens)
+    n = len(ukeys)
+    nb_of: list[npt.NDArray[np.int64]] = []
+    found: list[npt.NDArray[np.bool_]] = []
+    for ox, oy in zip(dx.tolist(), dy.tolist(), strict=True):
+        want = ukeys + (ox * span + oy)
+        pos = np.minimum(np.searchsorted(ukeys, want), max(n - 1, 0))
+        hit = ukeys[pos] == want if n else np.zeros(0, dtype=bool)
+        nb_of.append(pos)
+        found.append(hit)
+    lens = np.stack(found).sum(axis=0, dtype=np.int64)  # the offset (0, 0) is always there
     sums: list[npt.NDArray[np.float64]] = []
     at = 0
     for xy, w in sets:
-        per_cell = np.bincount(inv[at:at + len(xy)], weights=w, minlength=len(uniq))
-        sums.append(np.bincount(rows, weights=per_cell[idx],
-                                minlength=len(uniq)).astype(np.float64))
+        per_cell = np.bincount(inv[at:at + len(xy)], weights=w, minlength=n)
+        total = np.zeros(n)
+        for pos, hit in zip(nb_of, found, strict=True):
+            total += np.where(hit, per_cell[pos], 0.0).astype(np.float64)
+        sums.append(total)
         at += len(xy)
     km2: npt.NDArray[np.float64] = (lens * cell * cell / 1e6).astype(np.float64)
     first: npt.NDArray[np.int64] = inv[:len(sets[0][0])].astype(np.int64)
@@ -251,7 +282,10 @@ def _xy(geoms: gpd.GeoSeries) -> npt.NDArray[np.float64]:
 
 
 def service_share(dw: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
-                  poi: npt.NDArray[np.float64], config: AssessConfig) -> npt.NDArray[np.float64]:
+                  poi: npt.NDArray[np.float64], config: AssessConfig, *,
+                  xy: npt.NDArray[np.float64] | None = None,
+                  others_xy: npt.NDArray[np.float64] | None = None,
+                  ) -> npt.NDArray[np.float64]:
     """The share of each dwelling's floor area left for housing once the services around it
     have their space (1 for typed dwellings: a mapper said they are housing).
 
@@ -264,7 +298,8 @@ def service_share(dw: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
     shops, hotels, churches, plain buildings outside residential land …, with their
     ``floor_area_m2``), then by the plain
     ``building=yes`` dwellings, whose use nobody tagged; what is left of them is housing.
-    Neighbourhoods are counted on a grid of cells ``service_radius_m / 2`` wide.
+    Neighbourhoods are counted on a grid of cells ``service_radius_m / 2`` wide. ``xy`` and
+    ``others_xy`` are the representative points when the caller has them already.
     """
     oc = config.origins
     share = np.ones(len(dw))
@@ -273,8 +308,9 @@ def service_share(dw: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
         return share
     sums, km2, at = _cell_sums(
         oc.service_radius_m / 2, oc.service_radius_m,
-        [(_xy(dw.geometry)[plain], dw["floor_area_m2"].to_numpy()[plain]),
-         (_xy(others.geometry), others["floor_area_m2"].to_numpy()),
+        [((_xy(dw.geometry) if xy is None else xy)[plain], dw["floor_area_m2"].to_numpy()[plain]),
+         (_xy(others.geometry) if others_xy is None else others_xy,
+          others["floor_area_m2"].to_numpy()),
          (poi, np.ones(len(poi)))])
     plain_floor, other_floor, services = sums
     excess = np.maximum(services - oc.service_background_per_km2 * km2, 0.0)
@@ -288,26 +324,32 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
               config: AssessConfig) -> gpd.GeoDataFrame:
     """The dwellings, with ``storeys`` and residential ``floor_area_m2``."""
     bld = buildings_frame(osm, crs)
-    in_res = in_areas(bld.geometry, residential)
+    # Representative points are costly (a few seconds for a megacity): computed once here
+    # and taken by every rule below, subsets by the same masks as the frames.
+    bxy = _xy(bld.geometry)
+    in_res = in_areas(bld.geometry, residential, xy=bxy)
     # Plain buildings need the fabric to count at all; typed dwellings count anyway, and the
     # fabric decides only whether they join the town-fabric origins (origins.py).
     loose = (bld["building"] == "yes").to_numpy() & bld["use"].isin(["", "address"]).to_numpy()
     loose |= bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
-    loose &= no_landuse(bld, osm, crs, in_res)
-    fabric = built_up(bld, loose, config) | village(bld, loose, config)
+    loose &= no_landuse(bld, osm, crs, in_res, xy=bxy)
+    fabric = built_up(bld, loose, config, xy=bxy) | village(bld, loose, config)
     keep = dwelling_mask(bld, in_res, config, fabric)
     out = bld[keep].reset_index(drop=True)
     out["built_up"] = fabric[keep]
-    out["storeys"] = storeys(out, config)
+    out["storeys"] = storeys(out, config, xy=bxy[keep])
     floors = out["storeys"].to_numpy()
     poi = poi_xy(osm, crs)
     if config.origins.mixed_use_ground_floor:
         mixed = hosts_services(out, poi) | (out["use"] == "service").to_numpy()
         floors = np.where(mixed, np.maximum(floors - 1.0, 0.0), floors)
     out["floor_area_m2"] = out["footprint_m2"].to_numpy() * floors
-    others = bld[~keep & ~bld["building"].isin(NO_FLOOR)
-                 & (bld["footprint_m2"] >= config.origins.min_dwelling_footprint_m2)].copy()
-    others["floor_area_m2"] = others["footprint_m2"].to_numpy() * storeys(others, config)
-    out["residential_share"] = service_share(out, others, poi, config)
+    is_other = (~keep & ~bld["building"].isin(NO_FLOOR).to_numpy()
+                & (bld["footprint_m2"].to_numpy() >= config.origins.min_dwelling_footprint_m2))
+    others = bld[is_other].copy()
+    others["floor_area_m2"] = (others["footprint_m2"].to_numpy()
+                               * storeys(others, config, xy=bxy[is_other]))
+    out["residential_share"] = service_share(out, others, poi, config, xy=bxy[keep],
+                                             others_xy=bxy[is_other])
     out["floor_area_m2"] = out["floor_area_m2"].to_numpy() * out["residential_share"].to_numpy()
     return out

@@ -123,7 +123,7 @@ class JobRegistry:
                               on_progress=lambda n, f: self._within(job, n, f))
             self._step(job, "write", None)
             out = self.root / job.id
-            write_outputs(result, out)
+            write_outputs(result, out, on_progress=lambda f: self._within(job, "write", f))
             write_config(result.config, out)
             job.out_dir = out
             self._step(job, "write", 0.0)

@@ -36,23 +36,29 @@ def split_large(res: gpd.GeoDataFrame, config: AssessConfig) -> gpd.GeoDataFrame
     big = np.flatnonzero(res.geometry.area.to_numpy() > oc.split_area_m2)
     if len(big) == 0:
         return res
-    rows = []
     step = oc.split_cell_m
+    geoms = np.asarray(res.geometry.values, dtype=object)
+    # The grid of each area (np.arange per area, as its cells' corners must not drift), then
+    # every (area, cell) intersection in one vectorised call and the pieces' rows by take.
+    gxs, gys, owner = [], [], []
     for i in big:
-        geom = res.geometry.iloc[i]
-        x0, y0, x1, y1 = geom.bounds
+        x0, y0, x1, y1 = geoms[i].bounds
         xs = np.arange(np.floor(x0 / step) * step, x1, step)
         ys = np.arange(np.floor(y0 / step) * step, y1, step)
         gx, gy = np.meshgrid(xs, ys)
-        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + step, gy.ravel() + step)
-        pieces = shapely.intersection(geom, cells)
-        pieces = pieces[~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)]
-        for k, piece in enumerate(pieces):
-            row = res.iloc[i].to_dict()
-            row["geometry"], row["part"] = piece, k + 1
-            rows.append(row)
+        gxs.append(gx.ravel())
+        gys.append(gy.ravel())
+        owner.append(np.full(gx.size, i, dtype=np.int64))
+    gx, gy, own = np.concatenate(gxs), np.concatenate(gys), np.concatenate(owner)
+    pieces = shapely.intersection(geoms[own], shapely.box(gx, gy, gx + step, gy + step))
+    kept = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
+    pieces, own = pieces[kept], own[kept]
+    starts = np.r_[0, np.flatnonzero(np.diff(own)) + 1]
+    part = np.arange(len(own)) - np.repeat(starts, np.diff(np.r_[starts, len(own)])) + 1
     whole = res.drop(index=big)
-    parts = gpd.GeoDataFrame(rows, geometry="geometry", crs=res.crs)
+    parts = res.take(own).reset_index(drop=True)
+    parts["geometry"] = pieces
+    parts["part"] = part.astype(np.int64)
     return gpd.GeoDataFrame(
         pd.concat([whole, parts], ignore_index=True), geometry="geometry", crs=res.crs)
 
@@ -117,7 +123,9 @@ def at_border(geoms: gpd.GeoSeries, osm: OsmData, node_x: np.ndarray, node_y: np
         box = shapely.Polygon(np.column_stack([bx, by]))
         out |= ~shapely.covers(box, vals)
     if len(node_x) >= 3:
-        hull = shapely.convex_hull(shapely.multipoints(np.column_stack([node_x, node_y])))
+        # The hull of the nodes as one line through them: the same hull as of a multipoint
+        # (GEOS reads the same coordinates), without a million point objects first.
+        hull = shapely.convex_hull(shapely.linestrings(np.column_stack([node_x, node_y])))
         out |= ~shapely.covers(hull.buffer(margin_m), vals)
     return out
 

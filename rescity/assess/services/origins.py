@@ -90,7 +90,8 @@ def land_density(xy: F64, coverage: F64, pop: F64, area: F64, whole: npt.NDArray
 
 
 def _landuse(osm: OsmData, crs: str, config: AssessConfig,
-             dw: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+             dw: gpd.GeoDataFrame | None = None,
+             dw_xy: npt.NDArray[np.float64] | None = None) -> gpd.GeoDataFrame:
     res = split_large(_residential(osm, crs), config)
     res["area_m2"] = res.geometry.area
     if dw is None:
@@ -99,7 +100,8 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     footprint = np.zeros(len(res))
     in_res = np.zeros(len(dw), dtype=bool)
     if len(dw) and len(res):
-        pts = dw.geometry.representative_point().values
+        pts = (shapely.points(dw_xy) if dw_xy is not None
+               else dw.geometry.representative_point().values)
         tree = shapely.STRtree(res.geometry.values)
         b_idx, r_idx = tree.query(pts, predicate="within")
         # A building inside overlapping areas counts once, in the first.
@@ -306,13 +308,15 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
     if kind == "landuse":
         res = _residential(osm, crs)
         dw = dwellings(osm, crs, res.geometry, config)
-        share = landuse_share(dw, in_areas(dw.geometry, res.geometry), len(res))
+        pts = dw.geometry.representative_point()  # once, for both uses below
+        dw_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+        share = landuse_share(dw, in_areas(dw.geometry, res.geometry, xy=dw_xy), len(res))
         checks["landuse_share"] = share
         if sparse_landuse(osm, share, config):
             checks["origin_fallback"] = {"from": "landuse", "to": "buildings"}
             kind = "buildings"
     if kind == "landuse":
-        gdf = _landuse(osm, crs, config, dw)
+        gdf = _landuse(osm, crs, config, dw, dw_xy)
     elif kind == "buildings":
         gdf = _building_origins(osm, crs, config)
     else:

@@ -93,8 +93,13 @@ def street_degree(net: WalkNetwork) -> I64:
     intersection is a place where at least three different streets meet."""
     u, v = np.minimum(net.edge_u, net.edge_v), np.maximum(net.edge_u, net.edge_v)
     keep = u != v
-    pairs = np.unique(np.column_stack([u[keep], v[keep]]), axis=0)
-    out: I64 = np.bincount(pairs.ravel(), minlength=net.n_nodes).astype(np.int64)
+    # One int64 key per pair, sorted and deduplicated: a sort of numbers, not of rows (and
+    # not np.unique's hash path, slow on a million distinct keys).
+    n = max(net.n_nodes, 1)
+    key = np.sort(u[keep].astype(np.int64) * n + v[keep])
+    pairs = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    ends = np.concatenate([pairs // n, pairs % n])
+    out: I64 = np.bincount(ends, minlength=net.n_nodes).astype(np.int64)
     return out
 
 
