@@ -2,19 +2,35 @@
 
 Chromium prints exactly what a browser shows (inline SVG, CJK fonts, tables), with no extra
 Python dependency. When no Chromium is found the caller simply gets no PDF.
+
+A report starts :class:`PdfPrinter` before it draws its figures: the browser's start-up (about
+a second, more on a busy machine) then overlaps the drawing, and printing is a message on the
+DevTools pipe (``--remote-debugging-pipe``: JSON messages ending in a NUL byte on file
+descriptors 3 and 4) once the HTML is written. Should that fail, the one-shot
+``--print-to-pdf`` command is used instead.
 """
 
 from __future__ import annotations
 
+import base64
+import fcntl
+import json
 import logging
+import os
+import select
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+FLAGS = ("--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync")
 
 
 def find_chromium() -> str | None:
@@ -25,24 +41,180 @@ def find_chromium() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def html_to_pdf(html: Path, pdf: Path, *, chromium: str | None = None,
-                timeout_s: float = 180.0) -> Path | None:
-    """Print ``html`` to ``pdf``; None (and a log line) when no Chromium is available or it
-    fails."""
-    exe = chromium or find_chromium()
-    if exe is None:
-        log.info("no Chromium found: skipping the PDF")
-        return None
+def _print_once(exe: str, html: Path, pdf: Path, timeout_s: float) -> Path | None:
+    """Start Chromium, print, quit: the fallback when the DevTools pipe is not usable."""
     with tempfile.TemporaryDirectory(prefix="rescity-pdf-") as profile:
-        cmd = [
-            exe, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf.resolve()}", html.resolve().as_uri(),
-        ]
+        cmd = [exe, *FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               f"--print-to-pdf={pdf.resolve()}", html.resolve().as_uri()]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=timeout_s)  # noqa: S603
         except (subprocess.SubprocessError, OSError) as exc:
             log.warning("PDF conversion with %s failed: %s", exe, exc)
             return None
     return pdf if pdf.is_file() and pdf.stat().st_size > 0 else None
+
+
+def _above_4(fd: int) -> int:
+    """``fd`` moved to a number above 4 (closing the original)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5)
+    os.close(fd)
+    return moved
+
+
+class DevToolsError(RuntimeError):
+    """The browser answered with an error, closed the pipe, or did not answer in time."""
+
+
+class PdfPrinter:
+    """A headless Chromium started now, to print one or more HTML files later.
+
+    Use as a context manager (the browser is closed and its temporary profile removed on
+    exit). Without a Chromium, :meth:`print` returns None.
+    """
+
+    def __init__(self, chromium: str | None = None) -> None:
+        self.exe = chromium or find_chromium()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._profile: str | None = None
+        self._out: IO[bytes] | None = None
+        self._in: IO[bytes] | None = None
+        self._buf = b""
+        self._id = 0
+        self._events: list[str] = []
+        """Events (method names) that arrived while waiting for an answer."""
+        if self.exe is None:
+            log.info("no Chromium found: skipping the PDF")
+            return
+        try:
+            self._start(self.exe)
+        except OSError as exc:
+            log.info("could not start %s for the PDF (%s); will print in one go", self.exe,
+                     exc)
+            self._stop()
+
+    def _start(self, exe: str) -> None:
+        self._profile = tempfile.mkdtemp(prefix="rescity-pdf-")
+        cmd_r, cmd_w = os.pipe()  # the browser reads commands on its fd 3
+        ans_r, ans_w = os.pipe()  # and writes answers on its fd 4
+        cmd_r, ans_w = _above_4(cmd_r), _above_4(ans_w)  # so "3<&N" cannot clobber them
+        try:
+            # The shell puts the pipe ends at 3 and 4 and becomes the browser: no Python runs
+            # between fork and exec (a preexec_fn would, unsafe next to the progress thread).
+            self._proc = subprocess.Popen(  # noqa: S603 (fixed arguments)
+                ["/bin/sh", "-c", f'exec "$@" 3<&{cmd_r} 4>&{ans_w} {cmd_r}<&- {ans_w}>&-',
+                 "sh", exe, *FLAGS, f"--user-data-dir={self._profile}",
+                 "--remote-debugging-pipe", "about:blank"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, pass_fds=(cmd_r, ans_w))
+        finally:
+            os.close(cmd_r)
+            os.close(ans_w)
+        self._out = os.fdopen(cmd_w, "wb", buffering=0)
+        self._in = os.fdopen(ans_r, "rb", buffering=0)
+
+    def _send(self, method: str, params: dict[str, Any] | None = None,
+              session: str | None = None) -> int:
+        assert self._out is not None
+        self._id += 1
+        msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        self._out.write(json.dumps(msg).encode() + b"\0")
+        return self._id
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        assert self._in is not None
+        while b"\0" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._in], [], [], left)[0]:
+                raise DevToolsError("no answer from the browser in time")
+            chunk = os.read(self._in.fileno(), 1 << 20)
+            if not chunk:
+                raise DevToolsError("the browser closed the pipe")
+            self._buf += chunk
+        msg, _, self._buf = self._buf.partition(b"\0")
+        out: dict[str, Any] = json.loads(msg)
+        return out
+
+    def _call(self, method: str, params: dict[str, Any] | None = None,
+              session: str | None = None, *, deadline: float) -> dict[str, Any]:
+        wanted = self._send(method, params, session)
+        while True:
+            msg = self._receive(deadline)
+            if "method" in msg:
+                self._events.append(msg["method"])
+            elif msg.get("id") == wanted:
+                if "error" in msg:
+                    raise DevToolsError(f"{method}: {msg['error']}")
+                result: dict[str, Any] = msg.get("result", {})
+                return result
+
+    def _print_pipe(self, html: Path, pdf: Path, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        target = self._call("Target.createTarget", {"url": "about:blank"},
+                            deadline=deadline)["targetId"]
+        session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
+                             deadline=deadline)["sessionId"]
+        self._call("Page.enable", session=session, deadline=deadline)
+        self._events.clear()
+        self._call("Page.navigate", {"url": html.resolve().as_uri()}, session=session,
+                   deadline=deadline)
+        while "Page.loadEventFired" not in self._events:
+            self._events.append(self._receive(deadline).get("method", ""))
+        # The defaults of the command line's --print-to-pdf: Letter, 1 cm margins, no
+        # backgrounds; and no header or footer.
+        data = self._call("Page.printToPDF", {"displayHeaderFooter": False},
+                          session=session, deadline=deadline)["data"]
+        pdf.write_bytes(base64.b64decode(data))
+        self._call("Target.closeTarget", {"targetId": target}, deadline=deadline)
+
+    def print(self, html: Path, pdf: Path, *, timeout_s: float = 180.0) -> Path | None:
+        """Print ``html`` to ``pdf``; None (and a log line) when no Chromium is available or
+        it fails."""
+        if self.exe is None:
+            return None
+        if self._proc is not None:
+            try:
+                self._print_pipe(html, pdf, timeout_s)
+                return pdf if pdf.is_file() and pdf.stat().st_size > 0 else None
+            except (DevToolsError, OSError, KeyError, ValueError) as exc:
+                log.info("printing over the DevTools pipe failed (%s); printing in one go",
+                         exc)
+                self._stop()
+        return _print_once(self.exe, html, pdf, timeout_s)
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if self._out is not None and proc.poll() is None:
+                    self._send("Browser.close")
+                proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+        for f in (self._out, self._in):
+            if f is not None:
+                f.close()
+        self._out = self._in = None
+        if self._profile is not None:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            self._profile = None
+
+    def close(self) -> None:
+        self._stop()
+
+    def __enter__(self) -> PdfPrinter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def html_to_pdf(html: Path, pdf: Path, *, chromium: str | None = None,
+                timeout_s: float = 180.0) -> Path | None:
+    """Print ``html`` to ``pdf``; None (and a log line) when no Chromium is available or it
+    fails."""
+    with PdfPrinter(chromium) as printer:
+        return printer.print(html, pdf, timeout_s=timeout_s)

@@ -12,29 +12,24 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rescity.assess.adapters.result_store import (
-    REQUIRED,
-    CityResult,
-    from_assessment,
-    load_result,
-)
+from rescity.assess.adapters.result_store import REQUIRED, CityResult, load_result
 from rescity.assess.domain.analysis import load_analysis
-from rescity.assess.domain.config import load_config
-from rescity.assess.reporting.figures import render_figure
-from rescity.assess.reporting.maps import gap_map
-from rescity.assess.reporting.report import ReportFiles, write_report
+from rescity.assess.reporting.report import ReportDraft, ReportFiles
 from rescity.assess.services.analyse import analyse_city
-from rescity.assess.services.compare import compare as run_compare
-from rescity.assess.services.pipeline import evaluate
-from rescity.assess.services.siting import SitingResult, site_facilities
 from rescity.core.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from rescity.assess.services.siting import SitingResult
+
+# ``compare`` and ``site`` import what only they need (Dask, the pipeline, config loading)
+# when they run: ``rescity report`` spends no time on it.
 
 
 class Origins(StrEnum):
@@ -121,12 +116,15 @@ def report(
     acfg = load_analysis(analysis)
     with _report_progress(console) as progress:
         step = progress.add_task("analyse", total=len(cities))
-        analyses = []
-        for c in cities:
-            analyses.append(analyse_city(c, acfg, items=item, k=k))
-            progress.advance(step)
-        files = write_report(analyses, out or result_dir, acfg, lang=lang.value, pdf=pdf,
-                             svg=svg, on_progress=_steps(progress, pdf=pdf))
+        # The browser starts and the maps needing no analysis are drawn meanwhile.
+        with ReportDraft(cities, out or result_dir, pdf=pdf, svg=svg,
+                         gap_maps_per_city=len(item if item is not None else acfg.siting.items),
+                         on_progress=_steps(progress, pdf=pdf)) as draft:
+            analyses = []
+            for c in cities:
+                analyses.append(analyse_city(c, acfg, items=item, k=k))
+                progress.advance(step)
+            files = draft.finish(analyses, acfg, lang=lang.value)
     _print_report(console, files)
 
 
@@ -150,6 +148,9 @@ def compare(
     svg: SvgOpt = False,
 ) -> None:
     """Assess several cities with the same configuration (on Dask) and compare them."""
+    from rescity.assess.domain.config import load_config
+    from rescity.assess.services.compare import compare as run_compare
+
     console = Console(stderr=True)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         # The cluster's start/stop chatter is noise here; --verbose shows it.
@@ -201,6 +202,12 @@ def site(
                                              "gap map here.")] = None,
 ) -> None:
     """Propose k new sites for an item that cover the most residents now without it."""
+    from rescity.assess.adapters.result_store import from_assessment
+    from rescity.assess.reporting.figures import render_figure
+    from rescity.assess.reporting.maps import gap_map
+    from rescity.assess.services.pipeline import evaluate
+    from rescity.assess.services.siting import site_facilities
+
     console = Console()
     if source.is_dir():
         city = load_result(source, config=config)
