@@ -3,11 +3,12 @@
 Chromium prints exactly what a browser shows (inline SVG, CJK fonts, tables), with no extra
 Python dependency. When no Chromium is found the caller simply gets no PDF.
 
-A report starts :class:`PdfPrinter` before it draws its figures: the browser's start-up (about
-a second, more on a busy machine) then overlaps the drawing, and printing is a message on the
-DevTools pipe (``--remote-debugging-pipe``: JSON messages ending in a NUL byte on file
-descriptors 3 and 4) once the HTML is written. Should that fail, the one-shot
-``--print-to-pdf`` command is used instead.
+A report starts :class:`PdfPrinter` before it draws its figures. The browser starts and, in a
+background thread, opens a page and prints a small warm-up page in the report's fonts (the
+first print of a browser loads fonts and starts its helper processes: about half of a cold
+print's time). All of that overlaps the drawing; printing the report is then a few messages
+on the DevTools pipe (``--remote-debugging-pipe``: JSON messages ending in a NUL byte, on file
+descriptors 3 and 4). Should the pipe fail, the one-shot ``--print-to-pdf`` command is used.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +63,17 @@ def _above_4(fd: int) -> int:
     return moved
 
 
+WARM_UP_TIMEOUT_S = 60.0
+_PIXEL_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+              "AAAABJRU5ErkJggg==")
+WARM_UP_HTML = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><style>
+body {{ font-family: "Noto Sans CJK SC", "Noto Sans", "DejaVu Sans", sans-serif; }}
+</style></head><body><h1>韧性评估 Resilience</h1><table><tr><th>指数</th><td>0.512</td></tr>
+</table><p><i>Ħal Qormi</i> 生活服务指数 Life-service index</p>
+<img alt="" src="data:image/png;base64,{_PIXEL_PNG}"></body></html>"""
+"""Like the report: its fonts (Chinese, Latin, italic), a table and a PNG."""
+
+
 class DevToolsError(RuntimeError):
     """The browser answered with an error, closed the pipe, or did not answer in time."""
 
@@ -72,7 +85,7 @@ class PdfPrinter:
     exit). Without a Chromium, :meth:`print` returns None.
     """
 
-    def __init__(self, chromium: str | None = None) -> None:
+    def __init__(self, chromium: str | None = None, *, warm_up: bool = True) -> None:
         self.exe = chromium or find_chromium()
         self._proc: subprocess.Popen[bytes] | None = None
         self._profile: str | None = None
@@ -82,6 +95,10 @@ class PdfPrinter:
         self._id = 0
         self._events: list[str] = []
         """Events (method names) that arrived while waiting for an answer."""
+        self._page: tuple[str, str] | None = None
+        """(target, session) of the page printed in, once the warm-up has opened it."""
+        self._warm_failed: Exception | None = None
+        self._warming: threading.Thread | None = None
         if self.exe is None:
             log.info("no Chromium found: skipping the PDF")
             return
@@ -91,6 +108,11 @@ class PdfPrinter:
             log.info("could not start %s for the PDF (%s); will print in one go", self.exe,
                      exc)
             self._stop()
+            return
+        if warm_up:
+            self._warming = threading.Thread(target=self._warm_up, name="pdf-warm-up",
+                                             daemon=True)
+            self._warming.start()
 
     def _start(self, exe: str) -> None:
         self._profile = tempfile.mkdtemp(prefix="rescity-pdf-")
@@ -149,13 +171,15 @@ class PdfPrinter:
                 result: dict[str, Any] = msg.get("result", {})
                 return result
 
-    def _print_pipe(self, html: Path, pdf: Path, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
+    def _open_page(self, deadline: float) -> tuple[str, str]:
         target = self._call("Target.createTarget", {"url": "about:blank"},
                             deadline=deadline)["targetId"]
         session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
                              deadline=deadline)["sessionId"]
         self._call("Page.enable", session=session, deadline=deadline)
+        return target, session
+
+    def _print_page(self, session: str, html: Path, deadline: float) -> bytes:
         self._events.clear()
         self._call("Page.navigate", {"url": html.resolve().as_uri()}, session=session,
                    deadline=deadline)
@@ -165,25 +189,48 @@ class PdfPrinter:
         # backgrounds; and no header or footer.
         data = self._call("Page.printToPDF", {"displayHeaderFooter": False},
                           session=session, deadline=deadline)["data"]
-        pdf.write_bytes(base64.b64decode(data))
-        self._call("Target.closeTarget", {"targetId": target}, deadline=deadline)
+        return base64.b64decode(data)
+
+    def _warm_up(self) -> None:
+        """Open the page the report will be printed in and print a small page in its fonts
+        there (runs in a thread; :meth:`print` waits for it)."""
+        assert self._profile is not None
+        page = Path(self._profile) / "warm-up.html"
+        page.write_text(WARM_UP_HTML, encoding="utf-8")
+        try:
+            deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+            self._page = self._open_page(deadline)
+            self._print_page(self._page[1], page, deadline)
+        except (DevToolsError, OSError, KeyError, ValueError) as exc:
+            self._warm_failed = exc
 
     def print(self, html: Path, pdf: Path, *, timeout_s: float = 180.0) -> Path | None:
         """Print ``html`` to ``pdf``; None (and a log line) when no Chromium is available or
         it fails."""
         if self.exe is None:
             return None
-        if self._proc is not None:
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
+        if self._proc is not None and self._warm_failed is None:
             try:
-                self._print_pipe(html, pdf, timeout_s)
-                return pdf if pdf.is_file() and pdf.stat().st_size > 0 else None
+                deadline = time.monotonic() + timeout_s
+                _, session = self._page or self._open_page(deadline)
+                pdf.write_bytes(self._print_page(session, html, deadline))
+                return pdf if pdf.stat().st_size > 0 else None
             except (DevToolsError, OSError, KeyError, ValueError) as exc:
-                log.info("printing over the DevTools pipe failed (%s); printing in one go",
-                         exc)
-                self._stop()
+                self._warm_failed = exc
+        if self._proc is not None:
+            log.info("printing over the DevTools pipe failed (%s); printing in one go",
+                     self._warm_failed)
+            self._stop()
         return _print_once(self.exe, html, pdf, timeout_s)
 
     def _stop(self) -> None:
+        if self._warming is not None:  # it gives up once the browser is gone
+            self._send_quietly("Browser.close")
+            self._warming.join(timeout=15)
+            self._warming = None
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
@@ -200,6 +247,13 @@ class PdfPrinter:
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None
+
+    def _send_quietly(self, method: str) -> None:
+        try:
+            if self._out is not None:
+                self._send(method)
+        except OSError:
+            pass
 
     def close(self) -> None:
         self._stop()

@@ -120,7 +120,7 @@ def gap_map(city: CityResult, item: str, siting: SitingResult | None = None,
     sites proposed to cover them (numbered stars); colours stay apart for red–green colour
     blindness."""
     layers = layers or map_layers(city)
-    fig, ax = map_figure()
+    fig, ax = map_figure(colour_bar=False)
     draw_network(ax, layers.network)
     dist = siting.distance_m if siting else city.config.thresholds.distances_m[-1]
     mask = uncovered(city, item, dist)

@@ -171,12 +171,14 @@ MAP_RECT = (0.01, 0.01, 0.85, 0.89)
 """Left, bottom, width, height of a map's frame (figure fractions): room above for a two-line
 title and on the right for the colour bar. Maps have a fixed layout: matplotlib's constrained
 layout measured every text and artist of each map again, ~0.3 s a map."""
+MAP_RECT_NO_BAR = (0.01, 0.01, 0.98, 0.89)
 
 
-def map_figure() -> tuple[Figure, Axes]:
-    """An empty 8 x 7 in map with its frame at :data:`MAP_RECT`."""
+def map_figure(*, colour_bar: bool = True) -> tuple[Figure, Axes]:
+    """An empty 8 x 7 in map with its frame at :data:`MAP_RECT` (the full width when it will
+    have no colour bar)."""
     fig = Figure(figsize=MAP_SIZE_IN, dpi=DPI)
-    return fig, fig.add_axes(MAP_RECT)
+    return fig, fig.add_axes(MAP_RECT if colour_bar else MAP_RECT_NO_BAR)
 
 
 def map_colorbar(fig: Figure, ax: Axes, mappable: ScalarMappable, label: str) -> None:
