@@ -20,6 +20,7 @@ import logging
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -56,11 +57,51 @@ def _print_once(exe: str, html: Path, pdf: Path, timeout_s: float) -> Path | Non
     return pdf if pdf.is_file() and pdf.stat().st_size > 0 else None
 
 
-def _above_4(fd: int) -> int:
-    """``fd`` moved to a number above 4 (closing the original)."""
-    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5)
-    os.close(fd)
-    return moved
+class _Spawned:
+    """A process started with ``posix_spawn``, given file descriptors at chosen numbers.
+
+    ``subprocess`` can only keep descriptors at their numbers (or move them in a
+    ``preexec_fn``, Python code between fork and exec: unsafe next to the progress bar's
+    thread); ``posix_spawn`` moves them itself.
+    """
+
+    def __init__(self, exe: str, args: list[str], fds: dict[int, int]) -> None:
+        # A descriptor already at one of the chosen numbers would be overwritten before it is
+        # moved: copy such ones out of the way first.
+        moved = {n: fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) if fd in fds else fd
+                 for n, fd in fds.items()}
+        actions: list[tuple[Any, ...]] = [
+            (os.POSIX_SPAWN_OPEN, n, os.devnull, os.O_RDWR, 0) for n in (0, 1, 2)]
+        actions += [(os.POSIX_SPAWN_DUP2, fd, n) for n, fd in moved.items()]
+        try:
+            # Signals Python ignores (SIGPIPE) back to their defaults, as subprocess does.
+            self.pid = os.posix_spawn(exe, [exe, *args], os.environ, file_actions=actions,
+                                      setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+        finally:
+            for n, fd in moved.items():
+                if fd != fds[n]:
+                    os.close(fd)
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0.0)
+            time.sleep(0.02)
+        assert self.returncode is not None
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
 
 
 WARM_UP_TIMEOUT_S = 60.0
@@ -87,7 +128,7 @@ class PdfPrinter:
 
     def __init__(self, chromium: str | None = None, *, warm_up: bool = True) -> None:
         self.exe = chromium or find_chromium()
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: _Spawned | None = None
         self._profile: str | None = None
         self._out: IO[bytes] | None = None
         self._in: IO[bytes] | None = None
@@ -118,16 +159,10 @@ class PdfPrinter:
         self._profile = tempfile.mkdtemp(prefix="rescity-pdf-")
         cmd_r, cmd_w = os.pipe()  # the browser reads commands on its fd 3
         ans_r, ans_w = os.pipe()  # and writes answers on its fd 4
-        cmd_r, ans_w = _above_4(cmd_r), _above_4(ans_w)  # so "3<&N" cannot clobber them
         try:
-            # The shell puts the pipe ends at 3 and 4 and becomes the browser: no Python runs
-            # between fork and exec (a preexec_fn would, unsafe next to the progress thread).
-            self._proc = subprocess.Popen(  # noqa: S603 (fixed arguments)
-                ["/bin/sh", "-c", f'exec "$@" 3<&{cmd_r} 4>&{ans_w} {cmd_r}<&- {ans_w}>&-',
-                 "sh", exe, *FLAGS, f"--user-data-dir={self._profile}",
-                 "--remote-debugging-pipe", "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, pass_fds=(cmd_r, ans_w))
+            self._proc = _Spawned(exe, [*FLAGS, f"--user-data-dir={self._profile}",
+                                        "--remote-debugging-pipe", "about:blank"],
+                                  {3: cmd_r, 4: ans_w})
         finally:
             os.close(cmd_r)
             os.close(ans_w)
