@@ -134,7 +134,8 @@ def test_palette_pngs_keep_white_and_black_exact() -> None:
     rgb = np.full((360, 480, 3), 255, dtype=np.uint8)
     rgb[100:200, 100:300] = rng.integers(0, 256, (100, 200, 3), dtype=np.uint8)  # > 256 colours
     rgb[250:260, 50:400] = 0
-    out = np.asarray(palette_png(Image.fromarray(rgb)).convert("RGB"))
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, dtype=np.uint8)])
+    out = np.asarray(palette_png(rgba).convert("RGB"))
     assert (out[:50] == 255).all() and (out[250:260, 50:400] == 0).all()
     assert np.abs(out.astype(int) - rgb).mean() < 3
 
@@ -214,3 +215,28 @@ def test_a_browser_that_died_is_replaced_by_the_one_shot_print(chromium, tmp_pat
         printer._proc.kill()
         out = printer.print(html, tmp_path / "a.pdf")
     assert out is not None and out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_citys_surfaces_share_their_grid_and_are_drawn_in_a_row(cities, monkeypatch) -> None:
+    from rescity.assess.reporting import maps
+    from rescity.assess.reporting.drawing import _units
+    from rescity.assess.reporting.layers import map_layers
+
+    city = cities[NANJING]
+    layers = map_layers(city)
+    made: list[float] = []
+    real = maps.built_up_grid
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(kwargs["cell"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(maps, "built_up_grid", counting)
+    with figure_style():
+        maps.surface_map(city, "life_service", layers)
+        maps.surface_map(city, "health_resilience", layers)
+    assert made == [40.0]
+    jobs = figures.index_jobs(city, layers)
+    units = _units(jobs)
+    surfaces = [i for i, j in enumerate(jobs) if "-surface-" in j.name]
+    assert surfaces in units and len(units) == len(jobs) - 1

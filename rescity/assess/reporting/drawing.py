@@ -43,9 +43,21 @@ _warned: dict[str | tuple[str, type[Warning], int], int] = {}
 
 @dataclass(frozen=True)
 class _Drawn:
-    files: FigureFiles
+    files: list[FigureFiles]
     warnings: list[tuple[str, type[Warning], str, int]]
     records: list[logging.LogRecord]
+
+
+def _units(jobs: Sequence[FigureJob]) -> list[list[int]]:
+    """Job indices grouped into what one worker draws in a row: consecutive jobs of the same
+    ``group`` together (they share work, e.g. the surfaces' grid), others alone."""
+    units: list[list[int]] = []
+    for i, job in enumerate(jobs):
+        if units and job.group is not None and jobs[units[-1][-1]].group == job.group:
+            units[-1].append(i)
+        else:
+            units.append([i])
+    return units
 
 
 class _Collect(logging.Handler):
@@ -67,7 +79,7 @@ def _quiet_handlers() -> None:
             logger.handlers = []
 
 
-def _draw_in_worker(batch: int, index: int) -> _Drawn:
+def _draw_in_worker(batch: int, unit: list[int]) -> _Drawn:
     jobs, out_dir, svg = _batches[batch]
     _quiet_handlers()
     handler = _Collect()
@@ -76,7 +88,7 @@ def _draw_in_worker(batch: int, index: int) -> _Drawn:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # the parent's filters decide, once re-raised
-            files = render_job(jobs[index], out_dir, svg=svg)
+            files = [render_job(jobs[i], out_dir, svg=svg) for i in unit]
     finally:
         root.removeHandler(handler)
     return _Drawn(files, [(str(w.message), w.category, w.filename, w.lineno) for w in caught],
@@ -114,6 +126,8 @@ class Drawing:
         self._lock = threading.Lock()
         workers = default_workers() if workers is None else workers
         workers = min(workers, len(self._jobs))
+        self._units = _units(self._jobs)
+        workers = min(workers, len(self._units))
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future[_Drawn]] = []
         if workers > 1:
@@ -121,8 +135,8 @@ class Drawing:
             _batches[self._batch] = (self._jobs, out_dir, svg)
             self._pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("fork"))
-            for i in range(len(self._jobs)):
-                fut = self._pool.submit(_draw_in_worker, self._batch, i)
+            for unit in self._units:
+                fut = self._pool.submit(_draw_in_worker, self._batch, unit)
                 fut.add_done_callback(self._report)
                 self._futures.append(fut)
 
@@ -130,7 +144,8 @@ class Drawing:
         if self._done is None or fut.cancelled() or fut.exception() is not None:
             return
         with self._lock:
-            self._done(fut.result().files)
+            for files in fut.result().files:
+                self._done(files)
 
     def _here(self, job: FigureJob) -> FigureFiles:
         files = render_job(job, self._out_dir, svg=self._svg)
@@ -146,23 +161,23 @@ class Drawing:
             return [self._here(job) for job in self._jobs]
         out: list[FigureFiles] = []
         try:
-            for job, fut in zip(self._jobs, self._futures, strict=True):
+            for unit, fut in zip(self._units, self._futures, strict=True):
                 try:
                     drawn = fut.result()
                 except BrokenProcessPool:
-                    log.warning("a figure worker died; drawing %s in this process", job.name)
-                    out.append(self._here(job))
+                    log.warning("a figure worker died; drawing %s in this process",
+                                ", ".join(self._jobs[i].name for i in unit))
+                    out += [self._here(self._jobs[i]) for i in unit]
                     continue
                 for message, category, filename, lineno in drawn.warnings:
                     warnings.warn_explicit(message, category, filename, lineno,
                                            registry=_warned)
                 for record in drawn.records:
                     logging.getLogger(record.name).handle(record)
-                out.append(drawn.files)
+                out += drawn.files
         finally:
             self.close()
         return out
-
 
     def close(self) -> None:
         """Stop: figures not yet started are not drawn (waits for those being drawn)."""

@@ -43,6 +43,9 @@ class FigureJob:
     name: str
     title: str
     make: Callable[[], Figure]
+    group: str | None = None
+    """Jobs of one group are drawn one after the other by the same process (they share
+    work: a city's surfaces share their grid)."""
 
 
 def render_figure(make: Callable[[], Figure], out_dir: Path, name: str,
@@ -69,7 +72,8 @@ def index_jobs(city: CityResult, layers: MapLayers | None = None) -> list[Figure
             for index in INDEX_NAMES]
     jobs += [FigureJob(f"{city.name}-surface-{index}",
                        f"{city.name}: {bilingual(('插值表面', 'Surface'))} {index_label(index)}",
-                       partial(maps.surface_map, city, index, layers))
+                       partial(maps.surface_map, city, index, layers),
+                       group=f"{city.name}-surfaces")
              for index in SURFACE_INDICES]
     return jobs
 

@@ -7,7 +7,7 @@ geometry was a third of an index map's time when every map did it again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,7 @@ import shapely
 from matplotlib.path import Path as MplPath
 
 from rescity.assess.adapters.result_store import CityResult
+from rescity.assess.domain.interpolate import Grid
 
 F64 = npt.NDArray[np.float64]
 
@@ -85,6 +86,9 @@ class MapLayers:
     origins: PolygonPaths
     """Paths of the origins that are polygons; ``owner`` is the origin's row."""
     water: PolygonPaths
+    built_up: dict[float, tuple[Grid, npt.NDArray[np.bool_]]] = field(default_factory=dict)
+    """Surface grids and their built-up cells by cell size, made by the first surface drawn
+    (in the process that draws it: both surfaces of a city are drawn by one worker)."""
 
 
 def map_layers(city: CityResult) -> MapLayers:

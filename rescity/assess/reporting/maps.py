@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 
 from rescity.assess.adapters.result_store import CityResult
 from rescity.assess.domain.indices import TRANSPORT_MAX
-from rescity.assess.domain.interpolate import surface
+from rescity.assess.domain.interpolate import built_up_grid, surface
 from rescity.assess.reporting.layers import MapLayers, map_layers
 from rescity.assess.reporting.style import (
     BORDER_COLOUR,
@@ -100,9 +100,12 @@ def surface_map(city: CityResult, index: str, layers: MapLayers | None = None, *
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     vmin, vmax = index_range(index)
     norm = Normalize(vmin, vmax)
+    areas = city.origins.geometry.values
+    if cell not in layers.built_up:
+        layers.built_up[cell] = built_up_grid(areas, cell=cell)
     grid, est = surface(city.origins["x"].to_numpy(np.float64),
-                        city.origins["y"].to_numpy(np.float64), _values(city, index),
-                        city.origins.geometry.values, cell=cell)
+                        city.origins["y"].to_numpy(np.float64), _values(city, index), areas,
+                        cell=cell, built_up=layers.built_up[cell])
     img = ax.imshow(np.ma.masked_invalid(est), origin="lower", extent=grid.extent,
                     cmap=CMAP, norm=norm, interpolation="nearest", alpha=0.9, zorder=2)
     ax.set_xlim(xlim)

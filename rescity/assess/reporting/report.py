@@ -194,11 +194,13 @@ class ReportDraft:
     the analyses; :meth:`finish` then draws the gap maps and writes the files. Use it as a
     context manager: leaving it closes the browser and stops the workers.
 
-    ``gap_maps_per_city`` (the number of items to be sited) only sizes the progress bar.
+    ``printer``: a browser the caller started even earlier (and closes). ``gap_maps_per_city``
+    (the number of items to be sited) only sizes the progress bar.
     """
 
     def __init__(self, cities: Sequence[CityResult], out_dir: Path | str, *, pdf: bool = True,
-                 svg: bool = False, workers: int | None = None, gap_maps_per_city: int = 0,
+                 printer: PdfPrinter | None = None, svg: bool = False,
+                 workers: int | None = None, gap_maps_per_city: int = 0,
                  on_progress: Callable[[str, float], None] | None = None) -> None:
         if not cities:
             raise ValueError("a report needs at least one city")
@@ -208,11 +210,15 @@ class ReportDraft:
         self._stack = ExitStack()
         self._lock = threading.Lock()
         self._drawn, self._share = 0, 0.0
-        self._printer = self._stack.enter_context(PdfPrinter()) if pdf else None
+        if pdf and printer is None:  # the browser starts now, while figures are drawn
+            printer = self._stack.enter_context(PdfPrinter())
+        self._printer = printer if pdf else None
         self._layers = [map_layers(c) for c in self._cities]
-        self._early = comparison_jobs(self._cities) + [
+        early = comparison_jobs(self._cities) + [
             job for c, layers in zip(self._cities, self._layers, strict=True)
             for job in index_jobs(c, layers)]
+        # the longest work (a city's two surfaces, drawn in a row) first: no straggler at the end
+        self._early = sorted(early, key=lambda job: job.group is None)
         self._total = len(self._early) + gap_maps_per_city * len(self._cities)
         self._first = self._draw(self._early)
 
