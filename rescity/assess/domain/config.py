@@ -250,7 +250,9 @@ def build_config(
     data = _defaults()
     if overrides:
         _merge(data, overrides, ())
-    if "thresholds" in (overrides or {}) and "minutes" in (overrides or {})["thresholds"]:
+    if (overrides or {}).get("thresholds", {}).get("minutes") is not None:
+        # labels follow the minutes; a saved config (config.json) has "minutes": null, and
+        # then keeps its labels (the summary's coverage is keyed by them)
         data["thresholds"].pop("labels", None)
     try:
         return AssessConfig.model_validate(data)

@@ -79,14 +79,23 @@ def built_up_mask(grid: Grid, areas: npt.NDArray[np.object_], reach_m: float) ->
     return out
 
 
-def surface(x: F64, y: F64, values: F64, areas: npt.NDArray[np.object_], *,
-            cell: float = 50.0, reach_m: float = 150.0, power: float = 2.0,
-            k: int = 12) -> tuple[Grid, npt.NDArray[np.float64]]:
-    """The clipped IDW surface: a (rows, cols) array, NaN outside the built-up area."""
+def built_up_grid(areas: npt.NDArray[np.object_], *, cell: float = 50.0,
+                  reach_m: float = 150.0) -> tuple[Grid, npt.NDArray[np.bool_]]:
+    """The grid over the origins (plus ``reach_m``) and its built-up cells: the same for every
+    index of a city, so its surfaces can share it."""
     b = shapely.total_bounds(areas)
     grid = make_grid((b[0] - reach_m, b[1] - reach_m, b[2] + reach_m, b[3] + reach_m),
                      cell=cell)
-    mask = built_up_mask(grid, areas, reach_m)
+    return grid, built_up_mask(grid, areas, reach_m)
+
+
+def surface(x: F64, y: F64, values: F64, areas: npt.NDArray[np.object_], *,
+            cell: float = 50.0, reach_m: float = 150.0, power: float = 2.0,
+            k: int = 12, built_up: tuple[Grid, npt.NDArray[np.bool_]] | None = None,
+            ) -> tuple[Grid, npt.NDArray[np.float64]]:
+    """The clipped IDW surface: a (rows, cols) array, NaN outside the built-up area.
+    ``built_up``: :func:`built_up_grid` of the same areas, cell and reach, if already made."""
+    grid, mask = built_up or built_up_grid(areas, cell=cell, reach_m=reach_m)
     gx, gy = np.meshgrid(grid.x, grid.y)
     est = np.full(gx.shape, np.nan)
     if mask.any():

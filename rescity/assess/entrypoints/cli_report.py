@@ -10,31 +10,26 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rescity.assess.adapters.result_store import (
-    REQUIRED,
-    CityResult,
-    from_assessment,
-    load_result,
-)
-from rescity.assess.domain.analysis import load_analysis
-from rescity.assess.domain.config import load_config
-from rescity.assess.reporting.figures import render_figure
-from rescity.assess.reporting.maps import gap_map
-from rescity.assess.reporting.report import ReportFiles, write_report
-from rescity.assess.services.analyse import analyse_city
-from rescity.assess.services.compare import compare as run_compare
-from rescity.assess.services.pipeline import evaluate
-from rescity.assess.services.siting import SitingResult, site_facilities
 from rescity.core.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from rescity.assess.adapters.result_store import CityResult
+    from rescity.assess.reporting.report import ReportFiles
+    from rescity.assess.services.siting import SitingResult
+
+# Each command imports what it needs when it runs: ``rescity report`` starts the browser for
+# the PDF before it imports the geospatial stack (seconds), and never imports Dask or the
+# assessment pipeline, which only ``compare`` and ``site`` need.
 
 
 class Origins(StrEnum):
@@ -66,6 +61,8 @@ SvgOpt = Annotated[bool, typer.Option("--svg", help="Also write each figure as S
 
 def _results_in(folder: Path, config: Path | None) -> list[CityResult]:
     """One result folder, or a folder of them (the output of ``rescity compare``)."""
+    from rescity.assess.adapters.result_store import REQUIRED, load_result
+
     if not folder.is_dir():
         raise InputError([Problem(str(folder), "not a folder")])
     if all((folder / f).is_file() for f in REQUIRED):
@@ -116,17 +113,29 @@ def report(
     k: KOpt = None, lang: LangOpt = Lang.en, pdf: PdfOpt = True, svg: SvgOpt = False,
 ) -> None:
     """Write a self-contained HTML report (and PDF) with maps, tables and proposed sites."""
+    from rescity.assess.adapters.pdf import PdfPrinter
+
     console = Console(stderr=True)
-    cities = _results_in(result_dir, config)
-    acfg = load_analysis(analysis)
-    with _report_progress(console) as progress:
-        step = progress.add_task("analyse", total=len(cities))
-        analyses = []
-        for c in cities:
-            analyses.append(analyse_city(c, acfg, items=item, k=k))
-            progress.advance(step)
-        files = write_report(analyses, out or result_dir, acfg, lang=lang.value, pdf=pdf,
-                             svg=svg, on_progress=_steps(progress, pdf=pdf))
+    # Chromium starts (and warms up) while the rest is imported and the results are read.
+    with PdfPrinter() if pdf else nullcontext() as printer:
+        from rescity.assess.domain.analysis import load_analysis
+        from rescity.assess.reporting.report import ReportDraft
+        from rescity.assess.services.analyse import analyse_city
+
+        cities = _results_in(result_dir, config)
+        acfg = load_analysis(analysis)
+        with _report_progress(console) as progress:
+            step = progress.add_task("analyse", total=len(cities))
+            # The maps needing no analysis are drawn meanwhile, on worker processes.
+            with ReportDraft(cities, out or result_dir, pdf=pdf, printer=printer, svg=svg,
+                             gap_maps_per_city=len(item if item is not None
+                                                   else acfg.siting.items),
+                             on_progress=_steps(progress, pdf=pdf)) as draft:
+                analyses = []
+                for c in cities:
+                    analyses.append(analyse_city(c, acfg, items=item, k=k))
+                    progress.advance(step)
+                files = draft.finish(analyses, acfg, lang=lang.value)
     _print_report(console, files)
 
 
@@ -150,6 +159,10 @@ def compare(
     svg: SvgOpt = False,
 ) -> None:
     """Assess several cities with the same configuration (on Dask) and compare them."""
+    from rescity.assess.domain.analysis import load_analysis
+    from rescity.assess.domain.config import load_config
+    from rescity.assess.services.compare import compare as run_compare
+
     console = Console(stderr=True)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         # The cluster's start/stop chatter is noise here; --verbose shows it.
@@ -201,6 +214,13 @@ def site(
                                              "gap map here.")] = None,
 ) -> None:
     """Propose k new sites for an item that cover the most residents now without it."""
+    from rescity.assess.adapters.result_store import from_assessment, load_result
+    from rescity.assess.domain.analysis import load_analysis
+    from rescity.assess.reporting.figures import render_figure
+    from rescity.assess.reporting.maps import gap_map
+    from rescity.assess.services.pipeline import evaluate
+    from rescity.assess.services.siting import site_facilities
+
     console = Console()
     if source.is_dir():
         city = load_result(source, config=config)

@@ -16,7 +16,8 @@ from matplotlib.lines import Line2D
 
 from rescity.assess.adapters.result_store import CityResult
 from rescity.assess.domain.indices import TRANSPORT_MAX
-from rescity.assess.domain.interpolate import surface
+from rescity.assess.domain.interpolate import built_up_grid, surface
+from rescity.assess.reporting.layers import MapLayers, map_layers
 from rescity.assess.reporting.style import (
     BORDER_COLOUR,
     CMAP,
@@ -26,7 +27,8 @@ from rescity.assess.reporting.style import (
     fill_polygons,
     fit_to,
     index_label,
-    new_figure,
+    map_colorbar,
+    map_figure,
     scale_bar,
 )
 from rescity.assess.services.siting import SitingResult, uncovered
@@ -49,21 +51,18 @@ def _title(city: CityResult, text: str) -> str:
     return f"{text}\n{city.name}"
 
 
-def index_map(city: CityResult, index: str) -> Figure:
-    """Each origin coloured by its score; unsnapped origins hollow grey."""
-    fig = new_figure(8.0, 7.0)
-    ax = fig.add_subplot()
-    draw_network(ax, city.edges)
+def index_map(city: CityResult, index: str, layers: MapLayers | None = None) -> Figure:
+    """Each origin coloured by its score; unsnapped origins hollow grey. ``layers``: the
+    city's geometry as paths, when several maps of it are drawn (:func:`map_layers`)."""
+    layers = layers or map_layers(city)
+    fig, ax = map_figure()
+    draw_network(ax, layers.network)
     vmin, vmax = index_range(index)
     norm = Normalize(vmin, vmax)
     cmap = colormaps[CMAP]
     values = _values(city, index)
     ok = np.isfinite(values)
-    geoms = city.origins.geometry
-    polys = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    if (polys & ok).any():
-        fill_polygons(ax, geoms.values[polys & ok], cmap(norm(values[polys & ok])),
-                      alpha=0.85, zorder=2)
+    fill_polygons(ax, layers.origins.select(ok), cmap(norm(values)), alpha=0.85, zorder=2)
     x, y = city.origins["x"].to_numpy(), city.origins["y"].to_numpy()
     ax.scatter(x[ok], y[ok], c=values[ok], cmap=cmap, norm=norm, s=9, linewidths=0.2,
                edgecolors="#333333", zorder=3)
@@ -74,9 +73,8 @@ def index_map(city: CityResult, index: str) -> Figure:
     ax.scatter(x[border], y[border], s=28, marker="s", facecolors="none",
                edgecolors=BORDER_COLOUR, linewidths=0.8, zorder=4)
     fit_to(ax, city.origins)
-    draw_context(ax, city.context)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
-                 label=index_label(index))
+    draw_context(ax, city.context, layers.water)
+    map_colorbar(fig, ax, ScalarMappable(norm=norm, cmap=cmap), index_label(index))
     ax.legend(handles=[
         Line2D([], [], color="#9a9a9a", lw=1, label="步行网络 Walk network"),
         Line2D([], [], marker="o", ls="", mfc=colormaps[CMAP](0.6), mec="#333333",
@@ -93,35 +91,40 @@ def index_map(city: CityResult, index: str) -> Figure:
     return fig
 
 
-def surface_map(city: CityResult, index: str, *, cell: float = 40.0) -> Figure:
+def surface_map(city: CityResult, index: str, layers: MapLayers | None = None, *,
+                cell: float = 40.0) -> Figure:
     """IDW surface of the index on a grid clipped to the built-up area (figures 49–50)."""
-    fig = new_figure(8.0, 7.0)
-    ax = fig.add_subplot()
-    draw_network(ax, city.edges, colour="#555555", width=0.35, zorder=3)
+    layers = layers or map_layers(city)
+    fig, ax = map_figure()
+    draw_network(ax, layers.network, colour="#555555", width=0.35, zorder=3)
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     vmin, vmax = index_range(index)
     norm = Normalize(vmin, vmax)
+    areas = city.origins.geometry.values
+    if cell not in layers.built_up:
+        layers.built_up[cell] = built_up_grid(areas, cell=cell)
     grid, est = surface(city.origins["x"].to_numpy(np.float64),
-                        city.origins["y"].to_numpy(np.float64), _values(city, index),
-                        city.origins.geometry.values, cell=cell)
+                        city.origins["y"].to_numpy(np.float64), _values(city, index), areas,
+                        cell=cell, built_up=layers.built_up[cell])
     img = ax.imshow(np.ma.masked_invalid(est), origin="lower", extent=grid.extent,
                     cmap=CMAP, norm=norm, interpolation="nearest", alpha=0.9, zorder=2)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
-    fig.colorbar(img, ax=ax, shrink=0.7, label=index_label(index))
+    map_colorbar(fig, ax, img, index_label(index))
     scale_bar(ax)
     ax.set_title(_title(city, bilingual(("插值表面", "Interpolated surface (IDW)"))
                         + " · " + index_label(index)))
     return fig
 
 
-def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> Figure:
+def gap_map(city: CityResult, item: str, siting: SitingResult | None = None,
+            layers: MapLayers | None = None) -> Figure:
     """Residents without the item within the life circle (orange, by population) and the
     sites proposed to cover them (numbered stars); colours stay apart for red–green colour
     blindness."""
-    fig = new_figure(8.0, 7.0)
-    ax = fig.add_subplot()
-    draw_network(ax, city.edges)
+    layers = layers or map_layers(city)
+    fig, ax = map_figure(colour_bar=False)
+    draw_network(ax, layers.network)
     dist = siting.distance_m if siting else city.config.thresholds.distances_m[-1]
     mask = uncovered(city, item, dist)
     snapped = city.origins["snapped"].to_numpy(bool)
@@ -130,7 +133,7 @@ def gap_map(city: CityResult, item: str, siting: SitingResult | None = None) -> 
     x, y = city.origins["x"].to_numpy(), city.origins["y"].to_numpy()
     covered = snapped & ~mask
     fit_to(ax, city.origins)
-    draw_context(ax, city.context)
+    draw_context(ax, city.context, layers.water)
     ax.scatter(x[covered], y[covered], s=size[covered], c=COVERED, alpha=0.6,
                linewidths=0, zorder=2)
     ax.scatter(x[mask], y[mask], s=size[mask], c=UNCOVERED, alpha=0.75, linewidths=0, zorder=3)

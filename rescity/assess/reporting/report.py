@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -20,17 +22,21 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from rescity.assess.adapters.pdf import html_to_pdf
+from rescity.assess.adapters.pdf import PdfPrinter
+from rescity.assess.adapters.result_store import CityResult
 from rescity.assess.adapters.writers import _clean
 from rescity.assess.domain.analysis import AnalysisConfig
 from rescity.assess.domain.indices import INDEX_NAMES
 from rescity.assess.reporting.caveats import city_caveats
+from rescity.assess.reporting.drawing import Drawing
 from rescity.assess.reporting.figures import (
-    N_COMPARISON_FIGURES,
-    city_figures,
-    comparison_figures,
-    n_city_figures,
+    SURFACE_INDICES,
+    FigureJob,
+    comparison_jobs,
+    gap_jobs,
+    index_jobs,
 )
+from rescity.assess.reporting.layers import map_layers
 from rescity.assess.reporting.style import (
     CATCHMENT_LABELS,
     GROUP_LABELS,
@@ -180,32 +186,115 @@ def _version() -> str:
         return "dev"
 
 
+class ReportDraft:
+    """A report under way, started before its cities are analysed.
+
+    On creation the browser for the PDF starts and the figures that need no analysis (the
+    charts, index maps and surfaces) are drawn on worker processes, while the caller runs
+    the analyses; :meth:`finish` then draws the gap maps and writes the files. Use it as a
+    context manager: leaving it closes the browser and stops the workers.
+
+    ``printer``: a browser the caller started even earlier (and closes). ``gap_maps_per_city``
+    (the number of items to be sited) only sizes the progress bar.
+    """
+
+    def __init__(self, cities: Sequence[CityResult], out_dir: Path | str, *, pdf: bool = True,
+                 printer: PdfPrinter | None = None, svg: bool = False,
+                 workers: int | None = None, gap_maps_per_city: int = 0,
+                 on_progress: Callable[[str, float], None] | None = None) -> None:
+        if not cities:
+            raise ValueError("a report needs at least one city")
+        self._cities = list(cities)
+        self._out = Path(out_dir)
+        self._svg, self._workers, self._on_progress = svg, workers, on_progress
+        self._stack = ExitStack()
+        self._lock = threading.Lock()
+        self._drawn, self._share = 0, 0.0
+        if pdf and printer is None:  # the browser starts now, while figures are drawn
+            printer = self._stack.enter_context(PdfPrinter())
+        self._printer = printer if pdf else None
+        self._layers = [map_layers(c) for c in self._cities]
+        early = comparison_jobs(self._cities) + [
+            job for c, layers in zip(self._cities, self._layers, strict=True)
+            for job in index_jobs(c, layers)]
+        # the longest work (a city's two surfaces, drawn in a row) first: no straggler at the end
+        self._early = sorted(early, key=lambda job: job.group is None)
+        self._total = len(self._early) + gap_maps_per_city * len(self._cities)
+        self._first = self._draw(self._early)
+
+    def _draw(self, jobs: Sequence[FigureJob]) -> Drawing:
+        drawing = Drawing(jobs, self._out / "figures", svg=self._svg, workers=self._workers,
+                          done=self._done)
+        self._stack.callback(drawing.close)
+        return drawing
+
+    def _done(self, _fig: FigureFiles) -> None:
+        with self._lock:  # two drawings report from two threads
+            self._drawn += 1
+            self._share = max(self._share, min(1.0, self._drawn / max(self._total, 1)))
+            if self._on_progress:
+                self._on_progress("figures", self._share)
+
+    def finish(self, analyses: Sequence[CityAnalysis], analysis: AnalysisConfig, *,
+               lang: str = "en") -> ReportFiles:
+        """Draw the gap maps of ``analyses`` (of the draft's cities, in order), then write
+        ``report.html``, ``report.json`` and the PDF."""
+        if len(analyses) != len(self._cities) or any(
+                a.city is not c for a, c in zip(analyses, self._cities, strict=False)):
+            raise ValueError("the analyses are not of the report's cities")
+        gaps = [job for a, layers in zip(analyses, self._layers, strict=True)
+                for job in gap_jobs(a.city, a.sitings, layers)]
+        with self._lock:
+            self._total = len(self._early) + len(gaps)
+        second = self._draw(gaps)
+        by_name = {f.name: f for f in self._first.result() + second.result()}
+        order = [j.name for j in comparison_jobs(self._cities)] + [
+            name for a in analyses for name in
+            [f"{a.city.name}-map-{i}" for i in INDEX_NAMES]
+            + [f"{a.city.name}-surface-{i}" for i in SURFACE_INDICES]
+            + [f"{a.city.name}-gaps-{s.item}" for s in a.sitings]]
+        figs = [by_name[name] for name in order if name in by_name]
+        html_path, json_path = _write_html_json(analyses, figs, self._out, analysis, lang)
+        pdf_path = None
+        if self._printer is not None:
+            if self._on_progress:
+                self._on_progress("pdf", 0.0)
+            pdf_path = self._printer.print(html_path, self._out / "report.pdf")
+            if self._on_progress:
+                self._on_progress("pdf", 1.0)
+        return ReportFiles(html_path, json_path, pdf_path, figs)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> ReportDraft:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def write_report(
     analyses: Sequence[CityAnalysis], out_dir: Path | str, analysis: AnalysisConfig, *,
     lang: str = "en", pdf: bool = True, svg: bool = False,
-    on_progress: Callable[[str, float], None] | None = None,
+    on_progress: Callable[[str, float], None] | None = None, workers: int | None = None,
 ) -> ReportFiles:
     """Render figures, then ``report.html``, ``report.json`` and (if possible) ``report.pdf``.
 
     Figures are PNGs, drawn once and used by both the HTML and the PDF; ``svg`` also writes a
-    vector copy of each (embedded in the HTML where small enough). ``on_progress(step,
-    share)`` follows the steps "figures" and "pdf".
+    vector copy of each (embedded in the HTML where small enough). They are drawn on
+    ``workers`` forked processes (default: one per core; 0 draws here) while Chromium starts
+    for the PDF. ``on_progress(step, share)`` follows the steps "figures" and "pdf".
     """
     if not analyses:
         raise ValueError("a report needs at least one city")
-    out = Path(out_dir)
-    fig_dir = out / "figures"
-    total = N_COMPARISON_FIGURES + sum(n_city_figures(a.sitings) for a in analyses)
-    drawn: list[FigureFiles] = []
+    with ReportDraft([a.city for a in analyses], out_dir, pdf=pdf, svg=svg, workers=workers,
+                     gap_maps_per_city=0, on_progress=on_progress) as draft:
+        return draft.finish(analyses, analysis, lang=lang)
 
-    def done(fig: FigureFiles) -> None:
-        drawn.append(fig)
-        if on_progress:
-            on_progress("figures", len(drawn) / total)
 
-    figs = comparison_figures([a.city for a in analyses], fig_dir, svg=svg, done=done)
-    for a in analyses:
-        figs += city_figures(a.city, fig_dir, a.sitings, svg=svg, done=done)
+def _write_html_json(analyses: Sequence[CityAnalysis], figs: Sequence[FigureFiles], out: Path,
+                     analysis: AnalysisConfig, lang: str) -> tuple[Path, Path]:
     t = translator(lang)
     env = Environment(loader=PackageLoader("rescity.assess.reporting", "templates"),
                       autoescape=select_autoescape(["html"]))
@@ -223,9 +312,4 @@ def write_report(
     html_path.write_text(html, encoding="utf-8")
     json_path.write_text(json.dumps(_clean([a.to_json() for a in analyses]), ensure_ascii=False,
                                     indent=2, default=float), encoding="utf-8")
-    if pdf and on_progress:
-        on_progress("pdf", 0.0)
-    pdf_path = html_to_pdf(html_path, out / "report.pdf") if pdf else None
-    if pdf and on_progress:
-        on_progress("pdf", 1.0)
-    return ReportFiles(html_path, json_path, pdf_path, figs)
+    return html_path, json_path

@@ -27,11 +27,18 @@ import shapely
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.path import Path as MplPath
 from PIL import Image
+
+from rescity.assess.reporting.layers import (
+    NetworkLine,
+    PolygonPaths,
+    network_line,
+    polygon_paths,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +145,10 @@ def figure_style() -> Iterator[None]:
     font = cjk_font()
     families = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
     with mpl.rc_context({
-        "font.family": "sans-serif",
+        # The families themselves, not "sans-serif": matplotlib falls back glyph by glyph
+        # only along an explicit list (a generic family resolves to its first font), so
+        # letters the CJK font lacks (Maltese Ħ, say) come from DejaVu Sans, not as boxes.
+        "font.family": families,
         "font.sans-serif": families,
         "axes.unicode_minus": False,
         "svg.fonttype": "path",  # glyphs as outlines: the SVG shows Chinese on any machine
@@ -152,20 +162,44 @@ def figure_style() -> Iterator[None]:
 
 
 def new_figure(width_in: float, height_in: float) -> Figure:
+    """A chart whose layout matplotlib works out (its tick labels vary with the data)."""
     return Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
 
 
-def draw_network(ax: Axes, edges: gpd.GeoDataFrame, *, colour: str = NETWORK_COLOUR,
-                 width: float = 0.5, zorder: float = 1) -> None:
-    """The street network as the base layer (no internet tiles)."""
-    # One polyline broken by NaN rows, drawn by Agg in one call: a LineCollection makes a
-    # Python Path per street segment (~30,000 per map of a city), which was most of a map's time.
-    coords, idx = shapely.get_coordinates(edges.geometry.values, return_index=True)
-    breaks = np.flatnonzero(np.diff(idx)) + 1
-    xy = np.insert(coords, breaks, np.nan, axis=0)
-    ax.add_line(Line2D(xy[:, 0], xy[:, 1], color=colour, linewidth=width, zorder=zorder,
-                       solid_capstyle="projecting", label="步行网络 Walk network"))
-    minx, miny, maxx, maxy = shapely.total_bounds(edges.geometry.values)
+MAP_SIZE_IN = (8.0, 7.0)
+MAP_RECT = (0.01, 0.01, 0.85, 0.89)
+"""Left, bottom, width, height of a map's frame (figure fractions): room above for a two-line
+title and on the right for the colour bar. Maps have a fixed layout: matplotlib's constrained
+layout measured every text and artist of each map again, ~0.3 s a map."""
+MAP_RECT_NO_BAR = (0.01, 0.01, 0.98, 0.89)
+
+
+def map_figure(*, colour_bar: bool = True) -> tuple[Figure, Axes]:
+    """An empty 8 x 7 in map with its frame at :data:`MAP_RECT` (the full width when it will
+    have no colour bar)."""
+    fig = Figure(figsize=MAP_SIZE_IN, dpi=DPI)
+    return fig, fig.add_axes(MAP_RECT if colour_bar else MAP_RECT_NO_BAR)
+
+
+def map_colorbar(fig: Figure, ax: Axes, mappable: ScalarMappable, label: str) -> None:
+    """A colour bar beside the map's frame as drawn (an equal-aspect frame shrinks to the
+    map's shape, so the bar follows it rather than the figure's edge). Call after the map's
+    extent is set."""
+    ax.apply_aspect()
+    pos = ax.get_position()
+    cax = fig.add_axes((pos.x1 + 0.02, pos.y0 + 0.15 * pos.height, 0.025, 0.7 * pos.height))
+    fig.colorbar(mappable, cax=cax, label=label)
+
+
+def draw_network(ax: Axes, edges: gpd.GeoDataFrame | NetworkLine, *,
+                 colour: str = NETWORK_COLOUR, width: float = 0.5, zorder: float = 1) -> None:
+    """The street network as the base layer (no internet tiles); ``edges`` may be the line
+    already built (:class:`MapLayers`)."""
+    line = edges if isinstance(edges, NetworkLine) else network_line(edges.geometry.values)
+    ax.add_line(Line2D(line.xy[:, 0], line.xy[:, 1], color=colour, linewidth=width,
+                       zorder=zorder, solid_capstyle="projecting",
+                       label="步行网络 Walk network"))
+    minx, miny, maxx, maxy = line.bounds
     pad = 0.02 * max(maxx - minx, maxy - miny)
     ax.set_xlim(minx - pad, maxx + pad)
     ax.set_ylim(miny - pad, maxy + pad)
@@ -176,28 +210,20 @@ def draw_network(ax: Axes, edges: gpd.GeoDataFrame, *, colour: str = NETWORK_COL
     ax.set_ylabel("")
 
 
-def fill_polygons(ax: Axes, geoms: npt.ArrayLike, colour: str | npt.ArrayLike, *,
-                  alpha: float | None = None, zorder: float = 1.0) -> None:
-    """Fill (multi)polygons as one collection built from bulk coordinate arrays, drawn as
-    geopandas draws them (a compound path per polygon part, holes as sub-paths). geopandas
-    makes a Python patch per polygon, and the layout engine then measured each one: most of
-    a map's time. ``colour`` is one colour or one RGBA row per geometry."""
-    geoms = np.asarray(geoms, dtype=object)
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    if len(parts) == 0:
+def fill_polygons(ax: Axes, geoms: npt.ArrayLike | PolygonPaths,
+                  colour: str | npt.ArrayLike, *, alpha: float | None = None,
+                  zorder: float = 1.0) -> None:
+    """Fill (multi)polygons as one collection of paths (:func:`polygon_paths`, or already
+    built). geopandas makes a Python patch per polygon, and the layout engine then measured
+    each one: most of a map's time. ``colour`` is one colour or one RGBA row per geometry
+    (indexed by the paths' ``owner``)."""
+    shapes = geoms if isinstance(geoms, PolygonPaths) else polygon_paths(geoms)
+    if not shapes.paths:
         return
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, vertex_ring = shapely.get_coordinates(rings, return_index=True)
-    codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
-    ring_start = np.r_[0, np.flatnonzero(np.diff(vertex_ring)) + 1]
-    codes[ring_start] = MplPath.MOVETO
-    cut = np.flatnonzero(np.diff(ring_part[vertex_ring])) + 1
-    paths = [MplPath(v, c) for v, c in zip(np.split(xy, cut), np.split(codes, cut),
-                                            strict=True)]
-    owner = part_of[ring_part[vertex_ring[np.r_[0, cut]]]]
     # one colour, or an RGBA row per geometry repeated for each of its parts
-    face = colour if isinstance(colour, str) else np.asarray(colour, dtype=float)[owner]
-    coll = PathCollection(paths, facecolors=face, edgecolors="none", alpha=alpha,
+    face = (colour if isinstance(colour, str)
+            else np.asarray(colour, dtype=float)[shapes.owner])
+    coll = PathCollection(shapes.paths, facecolors=face, edgecolors="none", alpha=alpha,
                           zorder=zorder)
     coll.set_in_layout(False)  # clipped to the axes: nothing for the layout to measure
     ax.add_collection(coll, autolim=False)
@@ -208,14 +234,16 @@ PLACE_RANK = {"city": 0, "town": 1, "suburb": 2, "village": 2, "quarter": 3, "ne
 MAX_PLACE_LABELS = 12
 
 
-def draw_context(ax: Axes, context: gpd.GeoDataFrame | None) -> None:
+def draw_context(ax: Axes, context: gpd.GeoDataFrame | None,
+                 water: PolygonPaths | None = None) -> None:
     """Water and place names from the extract itself, under everything else. Call after the
-    map's frame is set: only names inside it are written, the most important first."""
+    map's frame is set: only names inside it are written, the most important first.
+    ``water``: the context's water as paths, when already built (:class:`MapLayers`)."""
     if context is None or len(context) == 0:
         return
-    water = context[context["kind"] == "water"]
-    if len(water):
-        fill_polygons(ax, water.geometry.values, WATER_COLOUR, zorder=0.5)
+    if water is None:
+        water = polygon_paths(context.geometry.values[(context["kind"] == "water").to_numpy()])
+    fill_polygons(ax, water, WATER_COLOUR, zorder=0.5)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     places = context[context["kind"].isin(list(PLACE_RANK))]
@@ -270,6 +298,31 @@ def scale_bar(ax: Axes) -> None:
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2}, zorder=10)
 
 
+def palette_png(rgba: npt.NDArray[np.uint8]) -> Image.Image:
+    """An RGBA image (opaque, ``(height, width, 4)``) as a 256-colour palette image.
+
+    The palette is chosen on a third-size copy (a ninth of the pixels, nearly the same
+    palette) and every pixel then takes its nearest entry: a quarter of the time of choosing
+    it on the full image. That lookup is approximate (to a few levels), so pure white and
+    black, the page and the text, are set exactly."""
+    img = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+    small = img.reduce(3) if min(img.size) >= 300 else img
+    palette = small.quantize(PNG_COLOURS, method=Image.Quantize.MAXCOVERAGE)
+    rgb = np.asarray(palette.getpalette() or [], dtype=np.int64).reshape(-1, 3)
+    out = np.array(img.quantize(palette=palette, dither=Image.Dither.NONE))
+    # one 32-bit word per pixel: a single comparison finds white or black (opaque) pixels
+    words = np.ascontiguousarray(rgba).view(np.uint32)[..., 0]
+    for target in (255, 0):
+        entry = int(np.abs(rgb - target).sum(axis=1).argmin())
+        if np.abs(rgb[entry] - target).max() <= 16:  # the image has (nearly) this colour
+            rgb[entry] = target
+            word = np.array([target, target, target, 255], dtype=np.uint8).view(np.uint32)[0]
+            out[words == word] = entry
+    result = Image.frombytes("P", img.size, out.tobytes())
+    result.putpalette(rgb.astype(np.uint8).ravel().tolist())
+    return result
+
+
 @dataclass(frozen=True)
 class FigureFiles:
     name: str
@@ -288,8 +341,7 @@ def save(fig: Figure, out_dir: Path, name: str, title: str, *,
     canvas = FigureCanvasAgg(fig)
     canvas.draw()  # type: ignore[no-untyped-call]
     rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
-    img = Image.fromarray(rgba[..., :3])
-    img.quantize(PNG_COLOURS, method=Image.Quantize.MAXCOVERAGE).save(png, compress_level=6)
+    palette_png(rgba).save(png, compress_level=6)
     svg_path = None
     if svg:
         svg_path = out_dir / f"{name}.svg"
