@@ -176,6 +176,9 @@ def compare(
                              on_report=_steps(progress, pdf=pdf))
     for name, folder in result.city_dirs.items():
         console.print(f"{name}: {folder}")
+    how = "serially" if serial else "on Dask" if dask or scheduler else "on local processes"
+    console.print(f"cities {result.timings['cities']:.1f} s ({how}), "
+                  f"report {result.timings['report']:.1f} s")
     _print_report(console, result.report)
 
 

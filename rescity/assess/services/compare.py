@@ -11,6 +11,7 @@ boundary: a bad extract comes back as a :class:`CityFailure` with its problems, 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,7 @@ class Comparison:
     outcomes: list[CityOutcome]
     city_dirs: dict[str, Path]
     report: ReportFiles
+    timings: dict[str, float]  # seconds: "cities" (assessed and written), "report"
 
 
 def write_city(outcome: CityOutcome, out_dir: Path) -> Path:
@@ -140,9 +142,12 @@ def compare(
     here = None if scheduler else str(out)
     tasks = [CityTask(str(p), n, config, analysis, origins, chosen, k, here)
              for p, n in zip(paths, names, strict=True)]
+    t0 = time.perf_counter()
     outcomes = run_cities(tasks, serial=serial, workers=workers, scheduler=scheduler,
                           dask=dask, on_done=on_done)
     dirs = {o.analysis.city.name: o.folder or write_city(o, out) for o in outcomes}
+    t1 = time.perf_counter()
     report = write_report([o.analysis for o in outcomes], out, analysis, lang=lang, pdf=pdf,
                           svg=svg, on_progress=on_report)
-    return Comparison(outcomes, dirs, report)
+    return Comparison(outcomes, dirs, report,
+                      {"cities": t1 - t0, "report": time.perf_counter() - t1})
