@@ -102,8 +102,11 @@ def local_cluster(n: int) -> Any:
     """A local Dask cluster of ``n`` single-threaded worker processes, forked where possible."""
     dask: Any = importlib.import_module("dask")
     dist: Any = importlib.import_module("distributed")
-    with _forks(), dask.config.set({"distributed.worker.multiprocessing-method":
-                                    start_method()}):
+    # No statistical profiler: it samples every thread 100 times a second for a dashboard
+    # that a batch run does not show.
+    settings = {"distributed.worker.multiprocessing-method": start_method(),
+                "distributed.worker.profile.enabled": False}
+    with _forks(), dask.config.set(settings):
         return dist.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                  dashboard_address=None, silence_logs=logging.WARNING)
 
