@@ -37,7 +37,7 @@ def comparable_summary(summary: dict) -> str:
 
 
 def test_dask_gives_exactly_the_serial_result(osm_dir: Path, compared) -> None:
-    """The CLI ran on a local Dask cluster; a serial run must write the very same numbers."""
+    """The CLI ran on 2 worker processes; a serial run must write the very same numbers."""
     out, _ = compared
     serial = run_cities(tasks(osm_dir), serial=True)
     assert [o.analysis.city.name for o in serial] == list(CITIES)

@@ -24,6 +24,7 @@ the extracts readable there under the same paths.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import multiprocessing
@@ -53,12 +54,17 @@ if hasattr(os, "register_at_fork"):
 
 @contextmanager
 def _forks() -> Iterator[None]:
+    """While workers are forked: the objects this process has so far are moved out of the
+    garbage collector's reach (``gc.freeze``), so that a collection in a worker does not
+    touch, and so copy, every page of the inherited heap."""
     global _forking
     _forking = True
+    gc.freeze()
     try:
         yield
     finally:
         _forking = False
+        gc.unfreeze()
 
 
 def start_method() -> str:
