@@ -3,7 +3,8 @@ stage against a bare libosmium pass, the report, compare serial vs Dask, and the
 analyst would write with the peers, all in fresh processes and in one run.
 
 Run:  .venv/bin/python bench/assess_e2e.py [--city malta] [--repeat 3] [--python PY]
-      [--skip cold read report compare peers pandana pyrosm cityseer]
+      [--compare monaco munich_altstadt porto_centro] [--mosaic 33]
+      [--skip assess cold help read report compare peers pandana pyrosm cityseer]
 
 ``--python`` times ``rescity`` from another environment (e.g. a fresh ``pip install .`` in a
 new virtualenv); every run gets its own empty HOME, cache and matplotlib folders, so "cold"
@@ -11,8 +12,16 @@ is a first run after installing, and "warm" the next one with the same folders. 
 (``pip install -e '.[bench]'``: pandana, pyrosm, cityseer) run the same way, each a fresh
 process from the file to 48 counts (16 kinds of place x 300/500/1000 m): pyosmium -> pandana,
 pyrosm -> pandana, pyosmium -> networkx -> cityseer. Timings are wall-clock medians of
-``--repeat`` runs, interleaved so that a busy moment of the machine hits every tool alike.
-The megacity from a file is ``bench/assess_mosaic.py``.
+``--repeat`` runs, interleaved so that a busy moment of the machine hits every tool alike,
+with the CPU time of the timed process and its children where it says so; the load average
+is printed before and after.
+
+``rescity compare`` runs serially, on local processes (``--workers 2``) and on a local Dask
+cluster (``--dask --workers 2``), for the first two ``--compare`` cities and, given three or
+more, for all of them; besides the command's wall time, the time its cities took (assessed
+and written, what the workers share) as the command prints it. ``--mosaic N`` adds the
+megacity from a file (``bench/assess_mosaic.py``: N tiles of Malta as one .osm.pbf, written
+once to the temporary folder) in the same run.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,11 +70,23 @@ def fresh_env(root: Path) -> dict[str, str]:
     return env
 
 
+def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Wall and CPU time (the process and its children, from ``wait4``) and its stderr."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{text[-3000:]}")
+    return wall, ru.ru_utime + ru.ru_stime, text
+
+
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    return run(cmd, env, cwd)[0]
 
 
 def _peer_run(tool: str, city: Path, root: Path) -> float:
@@ -244,15 +266,102 @@ def read_vs_bare(path: Path, repeat: int) -> tuple[float, float]:
     return med(b), med(r)
 
 
+def assess_rows(py: str, city: Path, repeat: int, skip: list[str],
+                work: Path) -> list[tuple[str, str]]:
+    """``rescity assess`` cold (empty caches) and warm, and the peers, interleaved."""
+    rows: list[tuple[str, str]] = []
+    peers: dict[str, Callable[[Path], float]] = {}
+    if "peers" not in skip:
+        for label, tool in (("pyosmium → pandana", "pandana"), ("pyrosm → pandana", "pyrosm"),
+                            ("pyosmium → networkx → cityseer", "cityseer")):
+            if tool in skip:
+                continue
+            peers[label] = partial(_peer_run, tool, city)
+    cold: list[tuple[float, float]] = []
+    warm: list[tuple[float, float]] = []
+    stage_rows: dict[str, float] = {}
+    peer_t: dict[str, list[float]] = {k: [] for k in peers}
+    for r in range(repeat):
+        root = work / f"run{r}"
+        env = fresh_env(root)
+        cmd = [py, "-m", "rescity", "assess", str(city), "--out", str(root / "out")]
+        if "cold" not in skip:
+            cold.append(run(cmd, env, root)[:2])  # empty caches: the first run ever
+        warm.append(run(cmd, env, root)[:2])
+        stage_rows = json.loads((root / "out" / "summary.json").read_text())["timings_s"]
+        for name, fn in peers.items():
+            peer_t[name].append(fn(work / f"peer{r}"))
+    w = med([t for t, _ in warm])
+    rows.append(("rescity assess, warm (file → all outputs)",
+                 f"{w:.2f} s (CPU {med([c for _, c in warm]):.2f} s)"))
+    if cold:
+        first = med([t for t, _ in cold])
+        rows.append(("rescity assess, cold (first run, empty HOME and caches)",
+                     f"{first:.2f} s (CPU {med([c for _, c in cold]):.2f} s): "
+                     f"{first / w:.2f}× warm"))
+    rows.append(("  its stages (last warm run)",
+                 ", ".join(f"{k} {v:.2f}" for k, v in stage_rows.items())))
+    for name, ts in peer_t.items():
+        rows.append((f"{name} (file → 48 counts)",
+                     f"{med(ts):.2f} s (rescity warm = {w / med(ts):.2f}× of it)"))
+    return rows
+
+
+def compare_rows(py: str, cities: list[str], repeat: int,
+                 root: Path) -> list[tuple[str, str]]:
+    """``rescity compare`` serially, on 2 local processes and on a 2-worker local Dask
+    cluster, interleaved, for the first two cities and (given more) for all of them."""
+    modes = {"serial": ["--serial"], "processes": ["--workers", "2"],
+             "Dask": ["--dask", "--workers", "2"]}
+    rows = []
+    for n in sorted({2, len(cities)}):
+        files = [str(OSM / f"{c}.osm.pbf") for c in cities[:n]]
+        env = fresh_env(root)
+        wall: dict[str, list[float]] = {m: [] for m in modes}
+        cpu: dict[str, list[float]] = {m: [] for m in modes}
+        part: dict[str, list[float]] = {m: [] for m in modes}
+        load = os.getloadavg()[0]
+        for _ in range(repeat):
+            for mode, extra in modes.items():
+                dest = root / mode
+                shutil.rmtree(dest, ignore_errors=True)
+                w, c, err = run([py, "-m", "rescity", "compare", *files, "--out", str(dest),
+                                 *extra], env, root)
+                wall[mode].append(w)
+                cpu[mode].append(c)
+                found = re.search(r"cities ([0-9.]+) s", err)
+                part[mode].append(float(found.group(1)) if found else float("nan"))
+        s = med(wall["serial"])
+        rows.append((f"rescity compare, {n} cities ({', '.join(cities[:n])}): serial vs 2 "
+                     f"processes vs Dask with 2 workers (load {load:.1f}–"
+                     f"{os.getloadavg()[0]:.1f})",
+                     "; ".join(f"{m} {med(wall[m]):.1f} s ({med(wall[m]) / s:.2f}×, CPU "
+                               f"{med(cpu[m]):.1f} s, cities {med(part[m]):.1f} s)"
+                               for m in modes)))
+    return rows
+
+
+def help_time(py: str, repeat: int, root: Path) -> float:
+    """``rescity --help`` through the environment's console script (else ``-m rescity``)."""
+    script = Path(py).parent / "rescity"
+    cmd = [str(script), "--help"] if script.is_file() else [py, "-m", "rescity", "--help"]
+    env = fresh_env(root)
+    timed(cmd, env, root)  # the first one compiles the environment's .pyc files
+    return med([timed(cmd, env, root) for _ in range(repeat)])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--city", default="malta")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--python", default=sys.executable, help="Python of the rescity to time.")
     ap.add_argument("--compare", nargs="*", default=["monaco", "munich_altstadt"],
-                    help="Cities for compare serial vs Dask.")
+                    help="Cities for compare serial vs processes vs Dask (2, and all if more).")
+    ap.add_argument("--mosaic", type=int, default=0, metavar="TILES",
+                    help="Also assess the megacity file of this many tiles of Malta.")
     ap.add_argument("--skip", nargs="*", default=[],
-                    help="Parts to skip: cold read report compare peers pandana pyrosm cityseer.")
+                    help="Parts to skip: assess cold help read report compare peers pandana "
+                         "pyrosm cityseer.")
     ap.add_argument("--peer", nargs=2, metavar=("TOOL", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.peer:
@@ -263,44 +372,22 @@ def main() -> None:
     py = args.python
     rows: list[tuple[str, str]] = []
     work = Path(tempfile.mkdtemp(prefix="rescity-e2e-"))
-    print(f"# {dt.date.today()} {platform.node()} {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}; {city.name}")
+    print(f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC {platform.node()} "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}; {city.name}; rescity from {py}; load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
     try:
-        peers: dict[str, Callable[[Path], float]] = {}
-        if "peers" not in args.skip:
-            for label, tool in (("pyosmium → pandana", "pandana"), ("pyrosm → pandana", "pyrosm"),
-                                ("pyosmium → networkx → cityseer", "cityseer")):
-                if tool in args.skip:
-                    continue
-                peers[label] = partial(_peer_run, tool, city)
-        cold, warm, stage_rows = [], [], {}
-        peer_t: dict[str, list[float]] = {k: [] for k in peers}
-        for r in range(args.repeat):
-            root = work / f"run{r}"
-            env = fresh_env(root)
-            cmd = [py, "-m", "rescity", "assess", str(city), "--out", str(root / "out")]
-            if "cold" not in args.skip:
-                cold.append(timed(cmd, env, root))  # empty caches: the first run ever
-            warm.append(timed(cmd, env, root))
-            stage_rows = json.loads((root / "out" / "summary.json").read_text())["timings_s"]
-            for name, fn in peers.items():
-                peer_t[name].append(fn(work / f"peer{r}"))
-        w = med(warm)
-        rows.append(("rescity assess, warm (file → all outputs)", f"{w:.2f} s"))
-        if cold:
-            rows.append(("rescity assess, cold (fresh caches)",
-                         f"{med(cold):.2f} s ({med(cold) / w:.2f}× warm)"))
-        rows.append(("  its stages (last warm run)",
-                     ", ".join(f"{k} {v:.2f}" for k, v in stage_rows.items())))
-        for name, ts in peer_t.items():
-            rows.append((f"{name} (file → 48 counts)",
-                         f"{med(ts):.2f} s (rescity warm = {w / med(ts):.2f}× of it)"))
+        if "help" not in args.skip:
+            rows.append(("rescity --help (median, after one run that compiles .pyc)",
+                         f"{help_time(py, args.repeat, work / 'help'):.2f} s"))
+        if "assess" not in args.skip:
+            rows += assess_rows(py, city, args.repeat, args.skip, work)
         if "read" not in args.skip:
             b, r_ = read_vs_bare(city, args.repeat)
             rows.append(("read stage vs bare filtered libosmium pass",
                          f"{r_:.2f} s vs {b:.2f} s ({r_ / b:.1f}×)"))
         out = work / "run0" / "out"
-        if "report" not in args.skip:
+        if "report" not in args.skip and out.is_dir():
             env = fresh_env(work / "report")
             rep = work / "report" / "rep"
             t = med([timed([py, "-m", "rescity", "report", str(out), "--out", str(rep)], env,
@@ -309,19 +396,21 @@ def main() -> None:
             rows.append((f"rescity report ({pdf})",
                          f"{t:.2f} s, HTML {(rep / 'report.html').stat().st_size / 1e6:.1f} MB"))
         if "compare" not in args.skip and len(args.compare) >= 2:
-            files = [str(OSM / f"{c}.osm.pbf") for c in args.compare]
-            env = fresh_env(work / "compare")
-            ts: dict[str, list[float]] = {"serial": [], "dask": []}
-            for _ in range(args.repeat):
-                for mode, extra in (("serial", ["--serial"]), ("dask", ["--workers", "2"])):
-                    dest = work / "compare" / mode
-                    shutil.rmtree(dest, ignore_errors=True)
-                    ts[mode].append(timed([py, "-m", "rescity", "compare", *files, "--out",
-                                           str(dest), *extra], env, work))
-            rows.append((f"rescity compare {len(files)} cities, serial vs Dask (2 workers)",
-                         f"{med(ts['serial']):.2f} s vs {med(ts['dask']):.2f} s"))
+            rows += compare_rows(py, args.compare, args.repeat, work / "compare")
+        if args.mosaic:
+            sys.path.insert(0, str(REPO))
+            from bench.assess_mosaic import assess_file, mosaic_file
+
+            m = assess_file(mosaic_file("malta", args.mosaic), py)
+            net = m["network"]
+            rows.append((f"rescity assess, megacity file: {args.mosaic} tiles of Malta "
+                         f"({m['size_mb']:.0f} MB, {net.get('nodes', 0):,} graph nodes)",
+                         f"{m['wall']:.1f} s (CPU {m['cpu']:.1f} s), peak {m['peak_gib']:.2f} "
+                         f"GiB, load {m['load'][0]:.1f}/{m['load'][1]:.1f}; stages "
+                         + ", ".join(f"{k} {v:.1f}" for k, v in m["stages"].items())))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"# load average at the end {os.getloadavg()[0]:.1f}")
     print("| what | time |\n|---|---|")
     for k, v in rows:
         print(f"| {k} | {v} |")

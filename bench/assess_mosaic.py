@@ -11,8 +11,9 @@ from one template per object kind by byte replacements, then converted to PBF in
 writing 11 M nodes takes seconds, not a Python loop over each.
 
 Then ``rescity assess`` runs on the file in a fresh process, parsing included, and the
-script prints its wall time, peak memory (the child's maximum resident set) and the stage
-table from ``summary.json``.
+script prints its wall and CPU time, peak memory (that process's maximum resident set) and
+the stage table from ``summary.json``. ``bench/assess_e2e.py --mosaic 33`` runs the same in
+its one run.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -208,6 +208,43 @@ def write_mosaic(source: Path, tiles: int, dest: Path) -> dict[str, float]:
             "size_mb": dest.stat().st_size / 1e6}
 
 
+def mosaic_file(city: str, tiles: int, *, rewrite: bool = False) -> Path:
+    """The mosaic of ``tiles`` copies of ``city``, written once to the temporary folder."""
+    source = OSM / f"{city}.osm.pbf"
+    dest = Path(tempfile.gettempdir()) / f"rescity-mosaic-{city}-{tiles}.osm.pbf"
+    if rewrite or not dest.is_file():
+        info = write_mosaic(source, tiles, dest)
+        print(f"wrote {dest} ({info['size_mb']:.0f} MB, {int(info['links'])} stitching "
+              f"footways) in {info['write_s']:.0f} s", flush=True)
+    return dest
+
+
+def assess_file(path: Path, python: str) -> dict[str, Any]:
+    """``rescity assess`` on ``path`` in a fresh process: wall, CPU and peak memory of that
+    process alone (``wait4``), load average before and after, the summary's network and
+    stage table."""
+    out = Path(tempfile.mkdtemp(prefix="rescity-mosaic-out-"))
+    load = os.getloadavg()[0]
+    try:
+        with tempfile.TemporaryFile() as err:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen([python, "-m", "rescity", "assess", str(path), "--out",
+                                     str(out)], stdout=subprocess.DEVNULL, stderr=err)
+            _, status, ru = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t0
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode:
+                err.seek(0)
+                print(err.read()[-3000:].decode(errors="replace"))
+                raise SystemExit(proc.returncode)
+        summary = json.loads((out / "summary.json").read_text())
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "peak_gib": ru.ru_maxrss / 2**20,
+            "load": (load, os.getloadavg()[0]), "network": summary.get("network", {}),
+            "stages": summary["timings_s"], "size_mb": path.stat().st_size / 1e6}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--city", default="malta")
@@ -215,32 +252,16 @@ def main() -> None:
     ap.add_argument("--python", default=sys.executable, help="Python of the rescity to time.")
     ap.add_argument("--rewrite", action="store_true", help="write the mosaic even if cached")
     args = ap.parse_args()
-    source = OSM / f"{args.city}.osm.pbf"
-    dest = Path(tempfile.gettempdir()) / f"rescity-mosaic-{args.city}-{args.tiles}.osm.pbf"
-    if args.rewrite or not dest.is_file():
-        info = write_mosaic(source, args.tiles, dest)
-        print(f"wrote {dest} ({info['size_mb']:.0f} MB, {int(info['links'])} stitching "
-              f"footways) in {info['write_s']:.0f} s")
-    out = Path(tempfile.mkdtemp(prefix="rescity-mosaic-out-"))
-    load = os.getloadavg()
-    t0 = time.perf_counter()
-    proc = subprocess.run([args.python, "-m", "rescity", "assess", str(dest), "--out",
-                           str(out)], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
-    if proc.returncode:
-        shutil.rmtree(out, ignore_errors=True)
-        print(proc.stderr[-3000:])
-        raise SystemExit(proc.returncode)
-    summary = json.loads((out / "summary.json").read_text())
-    shutil.rmtree(out, ignore_errors=True)
-    net = summary.get("network", {})
-    print("| file | graph nodes | edges | wall (s) | peak RSS (GiB) | load before/after |")
-    print("|---|---|---|---|---|---|")
-    print(f"| {dest.name} ({dest.stat().st_size / 1e6:.0f} MB) | {net.get('nodes', '?'):,} | "
-          f"{net.get('edges', '?'):,} | {wall:.1f} | {peak:.2f} | "
-          f"{load[0]:.1f} / {os.getloadavg()[0]:.1f} |")
-    print("\nstages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings_s"].items()))
+    dest = mosaic_file(args.city, args.tiles, rewrite=args.rewrite)
+    r = assess_file(dest, args.python)
+    net = r["network"]
+    print("| file | graph nodes | edges | wall (s) | CPU (s) | peak RSS (GiB) | "
+          "load before/after |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {dest.name} ({r['size_mb']:.0f} MB) | {net.get('nodes', '?'):,} | "
+          f"{net.get('edges', '?'):,} | {r['wall']:.1f} | {r['cpu']:.1f} | "
+          f"{r['peak_gib']:.2f} | {r['load'][0]:.1f} / {r['load'][1]:.1f} |")
+    print("\nstages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items()))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ class Captured:
 
 @pytest.fixture(scope="session")
 def compared(osm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Captured]:
-    """`rescity compare` on Nanjing and Beijing, on a local Dask cluster, run once."""
+    """`rescity compare` on Nanjing and Beijing, on 2 local worker processes, run once."""
     import logging
     import warnings
 

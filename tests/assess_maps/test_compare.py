@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
+import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
 from typer.testing import CliRunner
 
+from rescity.assess.adapters.dask_runner import map_processes
 from rescity.assess.adapters.writers import _clean
 from rescity.assess.domain.analysis import build_analysis
 from rescity.assess.domain.config import build_config
@@ -32,7 +37,7 @@ def comparable_summary(summary: dict) -> str:
 
 
 def test_dask_gives_exactly_the_serial_result(osm_dir: Path, compared) -> None:
-    """The CLI ran on a local Dask cluster; a serial run must write the very same numbers."""
+    """The CLI ran on 2 worker processes; a serial run must write the very same numbers."""
     out, _ = compared
     serial = run_cities(tasks(osm_dir), serial=True)
     assert [o.analysis.city.name for o in serial] == list(CITIES)
@@ -52,6 +57,63 @@ def test_dask_gives_exactly_the_serial_result(osm_dir: Path, compared) -> None:
     for a, d in zip(serial, report, strict=True):
         for g, acc in a.analysis.catchment.items():
             assert d["catchment"][g]["mean"] == pytest.approx(acc.stats["mean"], rel=1e-12)
+
+
+def written(folder: Path) -> dict[str, object]:
+    """A city folder's contents, comparable across runs (timings left out)."""
+    out: dict[str, object] = {}
+    for f in sorted(folder.iterdir()):
+        if f.name == "summary.json":
+            out[f.name] = comparable_summary(json.loads(f.read_text("utf-8")))
+        elif f.suffix == ".parquet":
+            out[f.name] = gpd.read_parquet(f).to_wkb()
+        elif f.suffix == ".gpkg":
+            out[f.name] = {layer: gpd.read_file(f, layer=layer).to_wkb()
+                           for layer, _ in pyogrio.list_layers(f)}
+        else:
+            out[f.name] = f.read_text("utf-8")
+    return out
+
+
+@pytest.mark.parametrize("engine", ["processes", "dask"])
+def test_every_parallel_engine_writes_what_the_serial_run_writes(
+        osm_dir: Path, tmp_path: Path, engine: str) -> None:
+    """Workers (forked processes, or a local Dask cluster) write each city's folder
+    themselves; every file must equal the one a serial run writes."""
+    runs = {}
+    for mode in ("serial", engine):
+        out = tmp_path / mode
+        ts = [dataclasses.replace(t, out_dir=str(out)) for t in tasks(osm_dir)]
+        done: list[int] = []
+        outcomes = run_cities(ts, serial=mode == "serial", dask=mode == "dask", workers=2,
+                              on_done=done.append)
+        assert sorted(done) == [0, 1]
+        assert [o.folder for o in outcomes] == [out / c for c in CITIES]
+        runs[mode] = {c: written(out / c) for c in CITIES}
+    for c in CITIES:
+        assert runs[engine][c].keys() == runs["serial"][c].keys()
+        for name, content in runs["serial"][c].items():
+            other = runs[engine][c][name]
+            if isinstance(content, pd.DataFrame):
+                pd.testing.assert_frame_equal(other, content)
+            elif isinstance(content, dict):
+                assert isinstance(other, dict) and other.keys() == content.keys()
+                for layer, frame in content.items():
+                    pd.testing.assert_frame_equal(other[layer], frame)
+            else:
+                assert other == content, (c, name)
+
+
+def _streams(_: object) -> tuple[bool, bool]:
+    return sys.stdout is sys.__stdout__, sys.stderr is sys.__stderr__
+
+
+def test_forked_workers_write_to_the_real_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A progress bar replaces sys.stderr by a proxy with a lock; a forked worker must not
+    inherit the proxy (the thread holding its lock does not exist in the child)."""
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert map_processes(_streams, [0, 1], workers=2) == [(True, True)] * 2
 
 
 def test_a_bad_extract_is_reported_by_name(tmp_path: Path, osm_dir: Path) -> None:

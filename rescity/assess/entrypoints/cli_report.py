@@ -146,19 +146,21 @@ def compare(
                                       "city, the report at the top.")],
     config: ConfigOpt = None, analysis: AnalysisOpt = None, origins: OriginsOpt = None,
     item: ItemsOpt = None, k: KOpt = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Local Dask "
-                                                "workers (default: one per city, up to the "
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Local worker "
+                                                "processes (default: one per city, up to the "
                                                 "CPU count).")] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Use an existing Dask "
                                                   "cluster, e.g. tcp://host:8786.")] = None,
-    serial: Annotated[bool, typer.Option("--serial", help="Run in this process, without "
-                                         "Dask.")] = False,
+    dask: Annotated[bool, typer.Option("--dask", help="Run on a new local Dask cluster "
+                                       "instead of a plain process pool.")] = False,
+    serial: Annotated[bool, typer.Option("--serial", help="Run in this process, one city "
+                                         "after the other.")] = False,
     lang: LangOpt = Lang.en,
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print report.pdf with "
                                       "Chromium, if installed.")] = False,
     svg: SvgOpt = False,
 ) -> None:
-    """Assess several cities with the same configuration (on Dask) and compare them."""
+    """Assess several cities with the same configuration, in parallel, and compare them."""
     from rescity.assess.domain.analysis import load_analysis
     from rescity.assess.domain.config import load_config
     from rescity.assess.services.compare import compare as run_compare
@@ -183,10 +185,13 @@ def compare(
         result = run_compare(extracts, out, config=cfg, analysis=acfg,
                              origins=origins.value if origins else None, items=item, k=k,
                              serial=serial, workers=workers, scheduler=scheduler,
-                             lang=lang.value, pdf=pdf, svg=svg, on_done=done,
+                             dask=dask, lang=lang.value, pdf=pdf, svg=svg, on_done=done,
                              on_report=_steps(progress, pdf=pdf))
     for name, folder in result.city_dirs.items():
         console.print(f"{name}: {folder}")
+    how = "serially" if serial else "on Dask" if dask or scheduler else "on local processes"
+    console.print(f"cities {result.timings['cities']:.1f} s ({how}), "
+                  f"report {result.timings['report']:.1f} s")
     _print_report(console, result.report)
 
 
