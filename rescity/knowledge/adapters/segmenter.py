@@ -54,6 +54,13 @@ def _tokenizer() -> jieba.Tokenizer:
     return tok
 
 
+def load() -> None:
+    """Load jieba's dictionary and the thesaurus now rather than on the first search (about
+    a second): a server does it at start-up, before freezing its long-lived heap."""
+    _tokenizer()
+    thesaurus()
+
+
 def is_cjk(text: str) -> bool:
     return bool(_CJK.match(text))
 
@@ -218,4 +225,4 @@ def highlight_terms(query: str) -> list[str]:
     return list(dict.fromkeys(t for t in out if t))
 
 
-__all__ = ["Alt", "Clause", "index_text", "index_tokens", "is_cjk", "parse_query", "stem"]
+__all__ = ["Alt", "Clause", "index_text", "index_tokens", "is_cjk", "load", "parse_query", "stem"]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, defer
 
 from rescity.knowledge.adapters.orm import City, Initiative
 from rescity.knowledge.adapters.search_index import SearchIndex
-from rescity.knowledge.adapters.segmenter import parse_query
+from rescity.knowledge.adapters.segmenter import load, parse_query
 from rescity.knowledge.domain.countries import country_code, country_label
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
@@ -76,6 +76,13 @@ class SearchResult:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.query.per_page))
+
+
+def warm_up() -> None:
+    """Load what the first search would (jieba's dictionary, the thesaurus: ~60 MB that
+    live as long as the process), so that the first search does not wait a second for them
+    and a server freezes them with the rest of its start-up heap (``gc.freeze``)."""
+    load()
 
 
 def _filters(stmt: _S, meta: Any, query: SearchQuery, statuses: tuple[str, ...] | None) -> _S:
