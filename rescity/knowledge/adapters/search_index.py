@@ -294,9 +294,9 @@ class SearchIndex:
         clauses = parse_query(query)
         if not clauses:
             return None
-        tsq = func.to_tsquery(
-            literal_column("'simple'::regconfig"), literal(tsquery(clauses), Text)
-        )
+        simple = literal_column("'simple'::regconfig")
+        tsq = func.to_tsquery(simple, literal(tsquery(clauses), Text))
+        match = func.to_tsquery(simple, literal(tsquery(clauses, matching=True), Text))
         tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
         rank_tsv: ColumnElement[Any] = literal_column("kb_search_pg.rank_tsv")
         rank: ColumnElement[float] = func.ts_rank(rank_tsv, tsq, type_=Float)
@@ -305,12 +305,12 @@ class SearchIndex:
                 text(
                     "SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :exact)"
                 )
-                .bindparams(exact=tsquery(clauses, related=False))
+                .bindparams(exact=tsquery(clauses, related=False, matching=True))
                 .columns(id=Integer)
             )
             own = literal_column("kb_search_pg.id").in_(exact.subquery().select())
             rank = rank + case((own, TIER), else_=0.0)
-        return tsv.op("@@")(tsq), rank
+        return tsv.op("@@")(match), rank
 
     def matches(self, query: str) -> TextualSelect | None:
         """SQLite: a selectable of (id, score) for the query, higher score better (``bm25``,
@@ -348,15 +348,16 @@ def has_related(clauses: list[Clause]) -> bool:
     return any(c.related_alts for c in clauses)
 
 
-def _alts(clause: Clause, related: bool) -> tuple[Alt, ...]:
-    return clause.alts + clause.related_alts if related else clause.alts
+def _alts(clause: Clause, related: bool, matching: bool = False) -> tuple[Alt, ...]:
+    alts = clause.alts + clause.related_alts if related else clause.alts
+    return tuple(a for a in alts if not a.implied) if matching else alts
 
 
-def fts5_query(clauses: list[Clause], *, related: bool = True) -> str:
+def fts5_query(clauses: list[Clause], *, related: bool = True, matching: bool = False) -> str:
     """FTS5 MATCH syntax: every clause, each any of its alternatives (with the linked
-    concepts' tokens unless ``related`` is false)."""
+    concepts' tokens unless ``related`` is false; ``matching``: as :func:`tsquery`)."""
     return " AND ".join(
-        "(" + " OR ".join(map(_fts_alt, _alts(c, related))) + ")" for c in clauses
+        "(" + " OR ".join(map(_fts_alt, _alts(c, related, matching))) + ")" for c in clauses
     )
 
 
@@ -372,6 +373,11 @@ def _ts_alt(alt: Alt) -> str:
     return _ts_quote(alt.tokens[0])
 
 
-def tsquery(clauses: list[Clause], *, related: bool = True) -> str:
-    """to_tsquery syntax with the same meaning as :func:`fts5_query`."""
-    return " & ".join("(" + " | ".join(map(_ts_alt, _alts(c, related))) + ")" for c in clauses)
+def tsquery(clauses: list[Clause], *, related: bool = True, matching: bool = False) -> str:
+    """to_tsquery syntax with the same meaning as :func:`fts5_query`; ``matching`` leaves
+    out the alternatives that match nothing more (:attr:`Alt.implied`): the same records,
+    without the phrases that PostgreSQL checks by re-reading each candidate's full tsvector
+    (the query as a whole still ranks)."""
+    return " & ".join(
+        "(" + " | ".join(map(_ts_alt, _alts(c, related, matching))) + ")" for c in clauses
+    )

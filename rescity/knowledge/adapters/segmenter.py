@@ -95,6 +95,9 @@ class Alt:
 
     tokens: tuple[str, ...]
     kind: str = "word"  # "word" | "phrase" | "all"
+    # matches only records that another alternative of the clause matches (a phrase that is
+    # a concept's label): needed to rank, not to match
+    implied: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,16 @@ def parse_query(query: str) -> list[Clause]:
         related_alts = tuple(
             Alt((th.concepts[r].token(lang),)) for r in related for lang in ("zh", "en")
         )
-        alts = concept_alts + _surface_alts(surface)
+        surface_alts = _surface_alts(surface)
+        if any(f.lang in _expand_to(f) for f in found):
+            # Records with these words in a row carry the concept's token for the label
+            # found (the index finds labels on the same stemmed words): the phrase finds
+            # no other record, it only ranks
+            surface_alts = tuple(
+                Alt(a.tokens, a.kind, implied=True) if a.kind == "phrase" else a
+                for a in surface_alts
+            )
+        alts = concept_alts + surface_alts
         clauses.append(Clause(surface, alts, ids, related=related, related_alts=related_alts))
         pos = end
     clauses.extend(_plain_clauses(text[pos:]))
