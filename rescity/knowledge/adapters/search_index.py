@@ -294,7 +294,7 @@ class SearchIndex:
         clauses = parse_query(query)
         if not clauses:
             return None
-        simple = literal_column("'simple'::regconfig")
+        simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
         tsq = func.to_tsquery(simple, literal(tsquery(clauses), Text))
         match = func.to_tsquery(simple, literal(tsquery(clauses, matching=True), Text))
         tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
