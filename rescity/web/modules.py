@@ -61,3 +61,12 @@ def routers() -> list[APIRouter]:
         community_maps_api.router,
         community_maps_pages.router,
     ]
+
+
+def warm_up() -> None:
+    """Load now what modules would otherwise load on their first request (the knowledge
+    search's dictionaries), so that the server's start-up heap, frozen out of the garbage
+    collector after this, includes them."""
+    from rescity.knowledge.services.search import warm_up as knowledge_search
+
+    knowledge_search()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from bench.knowledge_queries import PAIRS, ZH_ONLY_SIC, evaluate, load_corpus
@@ -169,3 +170,30 @@ def test_a_concept_query_reads_as_one_clause_with_both_languages_and_a_quoted_ph
     assert quoted.concepts == () and quoted.alts[0].kind == "phrase"
     assert fts5_query([quoted]) == '("elder care")'
     assert tsquery([quoted]) == "(('elder' <-> 'care'))"
+
+
+def test_a_concept_label_typed_as_words_matches_as_the_concept_and_ranks_as_the_phrase(
+    corpus: sessionmaker[Any],
+) -> None:
+    """The index finds a concept's labels on the same stemmed words as a phrase query, so
+    the phrase of a concept clause finds no other record: PostgreSQL matches without it
+    (a phrase there re-reads every candidate's full tsvector) and ranks with it. Checked on
+    the pairs' queries, on both backends' indexes."""
+    (clause,) = parse_query("elderly care")
+    assert [a.implied for a in clause.alts] == [False, False, True]
+    (quoted,) = parse_query('"elderly care"')
+    assert not quoted.alts[0].implied  # a quoted phrase is the whole query: it matches
+    queries = [q for pair in PAIRS for q in pair[:2]]
+    assert sum(any(a.implied for c in parse_query(q) for a in c.alts) for q in queries) >= 20
+    with corpus() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        for q in queries:
+            clauses = parse_query(q)
+            if postgres:
+                sql = "SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :q)"
+                full, matching = tsquery(clauses), tsquery(clauses, matching=True)
+            else:
+                sql = "SELECT rowid FROM kb_fts WHERE kb_fts MATCH :q"
+                full, matching = fts5_query(clauses), fts5_query(clauses, matching=True)
+            found = {r[0] for r in session.execute(text(sql), {"q": full})}
+            assert {r[0] for r in session.execute(text(sql), {"q": matching})} == found, q

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,14 @@ from rescity.core.storage import migrate
 from rescity.core.storage.db import make_engine, make_session_factory
 from rescity.core.storage.uow import UnitOfWork
 from rescity.knowledge.adapters.importers import parse_file
+from rescity.knowledge.adapters.search_index import RANK_BYTES
+from rescity.knowledge.domain.gazetteer import known_cities
+from rescity.knowledge.domain.model import ImportResult, InitiativeData
 from rescity.knowledge.services.catalogue import apply_import
 from rescity.knowledge.services.search import SearchQuery, search
 
 FILTER_COLUMNS = ("city_key", "country", "status", "tag_text")
+ROW_COLUMNS = (*FILTER_COLUMNS, "rank_tsv")  # read for every match: in the row, uncompressed
 
 
 def _storage(engine: Engine) -> dict[str, str]:
@@ -47,16 +52,52 @@ def test_filter_columns_stay_in_the_row_uncompressed_and_the_migration_moves_the
         apply_import(uow, parse_file(path, "guangzhou-award"))
     # created on first use with PLAIN storage (never out of line, never compressed)
     storage = _storage(engine)
-    assert {c: storage[c] for c in FILTER_COLUMNS} == dict.fromkeys(FILTER_COLUMNS, "p")
-    assert storage["rank_tsv"] == "m"
+    assert {c: storage[c] for c in ROW_COLUMNS} == dict.fromkeys(ROW_COLUMNS, "p")
     facets = _facets(engine)
     assert facets["sdg"]["sdg6"] >= 2
     # an index created before the migration (default storage) is moved to it
     migrate.downgrade(engine, "knowledge_0004_i17_rank_inline")
     storage = _storage(engine)
     assert {c: storage[c] for c in FILTER_COLUMNS} == dict.fromkeys(FILTER_COLUMNS, "x")
+    assert storage["rank_tsv"] == "m"  # as knowledge_0004 left it
     migrate.upgrade(engine)
     storage = _storage(engine)
-    assert {c: storage[c] for c in FILTER_COLUMNS} == dict.fromkeys(FILTER_COLUMNS, "p")
+    assert {c: storage[c] for c in ROW_COLUMNS} == dict.fromkeys(ROW_COLUMNS, "p")
     assert _facets(engine) == facets  # the rows rewritten with their values intact
+    engine.dispose()
+
+
+def test_a_record_with_very_long_words_is_indexed_and_ranked(db_url: str) -> None:
+    """The ranking tsvector is kept uncompressed in the row (PostgreSQL), so it is bounded:
+    a 400-character Chinese title and a text of 150-letter "words" (pasted codes, say)
+    would make it ≈ 15 kB, too big for the row's page, and the record is still found by
+    its title's and text's words."""
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    rng = random.Random(17)
+    title = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(400))
+    codes = ["".join(rng.choice("abcdefghij") for _ in range(150)) for _ in range(60)]
+    data = ImportResult(source="long-words", format="test")
+    data.cities = [known_cities()["guangzhou"].data()]
+    data.initiatives = [
+        InitiativeData(
+            key="long-words",
+            city_key="guangzhou",
+            title_zh=title,
+            title_en="A record with long words",
+            abstract_en=" ".join(codes),
+            source_document="test",
+        )
+    ]
+    factory = make_session_factory(engine)
+    with UnitOfWork(factory) as uow:
+        apply_import(uow, data)
+    with factory() as session:
+        for q in (title[300:302], codes[59], "record"):
+            found = search(session, SearchQuery(q=q), include_unpublished=True)
+            assert [h.item.key for h in found.hits] == ["long-words"], q
+    if db_url.startswith("postgresql"):
+        with engine.connect() as conn:
+            size = conn.execute(text("SELECT pg_column_size(rank_tsv) FROM kb_search_pg"))
+            assert size.scalar_one() <= RANK_BYTES + 8
     engine.dispose()

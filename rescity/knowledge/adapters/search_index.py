@@ -60,23 +60,28 @@ _PG_DDL = (
     " status text NOT NULL, tag_text text NOT NULL, tsv tsvector NOT NULL,"
     " rank_tsv tsvector NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_kb_search_pg_tsv ON kb_search_pg USING gin (tsv)",
-    # ranking reads rank_tsv for every match: in the row, never out of line (TOAST)
-    "ALTER TABLE kb_search_pg ALTER COLUMN rank_tsv SET STORAGE MAIN",
-    # every match's filter columns are read: short values, kept in the row uncompressed
-    # (tag_text had been moved out of line in large rows: a TOAST lookup per match)
+    # every match's filter columns and ranking tsvector are read: kept in the row,
+    # uncompressed (tag_text had been moved out of line in large rows, a TOAST lookup per
+    # match; decompressing rank_tsv took two thirds of ts_rank's time). rank_tsv's size is
+    # bounded (RANK_BYTES) so that the row always fits in a page.
     *(
         f"ALTER TABLE kb_search_pg ALTER COLUMN {name} SET STORAGE PLAIN"
-        for name in ("city_key", "country", "status", "tag_text")
+        for name in ("city_key", "country", "status", "tag_text", "rank_tsv")
     ),
 )
 # PostgreSQL ranks on the title and the first tokens of the body (the concept tokens and
 # bilingual keywords come first, then summary, abstract…): a small tsvector kept in the row
-# (STORAGE MAIN), so ranking thousands of matches does not read every full tsvector.
+# (STORAGE PLAIN), so ranking thousands of matches does not read every full tsvector.
 # Matching still uses the full ``tsv`` through the GIN index. 60 tokens (≈ 1.7 kB) rather
 # than 150 (≈ 3.1 kB): every match's row is read for its filter columns, and the smaller
 # lead halves the table's pages; the query-pair results (bench/knowledge_queries.py) are
 # the same with either. Rows written before the change keep their lead until reindexed.
 RANK_TOKENS = 60
+# An uncompressed value must fit in the row's 8 kB page: the title's and the lead's tokens
+# are each cut at half of this many bytes of tsvector (a token takes at most its UTF-8
+# length + 9 bytes). Ordinary records stay far below (≈ 2 kB at most in the benchmark);
+# only a title of hundreds of characters is cut.
+RANK_BYTES = 4000
 # Added to the score of records that match the query without its linked concepts (see
 # :meth:`~rescity.knowledge.domain.thesaurus.Thesaurus.expansions`): they rank above every
 # record found only through a narrower or related concept (scores themselves stay below 100).
@@ -120,6 +125,7 @@ class Document:
     title: str
     body: str
     lead: str = ""  # the body's first RANK_TOKENS tokens (PostgreSQL ranks on title + lead)
+    rank_title: str = ""  # the title's tokens that PostgreSQL ranks on (within RANK_BYTES)
     city_id: int = 0
     city_key: str = ""
     country: str = ""
@@ -171,11 +177,13 @@ def document_of(item: Initiative) -> Document:
     )
     extra = " ".join(body_tokens + [t for t in tags if t.startswith("sdg")])
     body = " ".join([extra, index_text(keywords), index_text(body_text)])
+    title_text = " ".join([index_text(title), *title_tokens])
     return Document(
         item.id,
-        " ".join([index_text(title), *title_tokens]),
+        title_text,
         body,
-        lead=" ".join(body.split()[:RANK_TOKENS]),
+        lead=_within(body.split()[:RANK_TOKENS], RANK_BYTES // 2),
+        rank_title=_within(title_text.split(), RANK_BYTES // 2),
         city_id=item.city_id,
         city_key=item.city.key,
         country=country_code(item.city.country) or item.city.country,
@@ -183,6 +191,17 @@ def document_of(item: Initiative) -> Document:
         status=item.status,
         tag_text=" ".join(tags),
     )
+
+
+def _within(tokens: list[str], budget: int) -> str:
+    """The first ``tokens`` whose tsvector takes at most ``budget`` bytes (each token at most
+    its UTF-8 length + 9: entry, alignment, position count and one position)."""
+    used = 0
+    for n, token in enumerate(tokens):
+        used += len(token.encode()) + 9
+        if used > budget:
+            return " ".join(tokens[:n])
+    return " ".join(tokens)
 
 
 class SearchIndex:
@@ -237,7 +256,7 @@ class SearchIndex:
                     " tag_text, tsv, rank_tsv) VALUES (:id, :city_id, :city_key, :country, :year,"
                     " :status, :tag_text, setweight(to_tsvector('simple', :title), 'A') || "
                     "setweight(to_tsvector('simple', :body), 'B'), "
-                    "setweight(to_tsvector('simple', :title), 'A') || "
+                    "setweight(to_tsvector('simple', :rank_title), 'A') || "
                     "setweight(to_tsvector('simple', :lead), 'B')) "
                     "ON CONFLICT (id) DO UPDATE SET tsv = EXCLUDED.tsv,"
                     " rank_tsv = EXCLUDED.rank_tsv, city_id = EXCLUDED.city_id,"
@@ -275,9 +294,9 @@ class SearchIndex:
         clauses = parse_query(query)
         if not clauses:
             return None
-        tsq = func.to_tsquery(
-            literal_column("'simple'::regconfig"), literal(tsquery(clauses), Text)
-        )
+        simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+        tsq = func.to_tsquery(simple, literal(tsquery(clauses), Text))
+        match = func.to_tsquery(simple, literal(tsquery(clauses, matching=True), Text))
         tsv: ColumnElement[Any] = literal_column("kb_search_pg.tsv")
         rank_tsv: ColumnElement[Any] = literal_column("kb_search_pg.rank_tsv")
         rank: ColumnElement[float] = func.ts_rank(rank_tsv, tsq, type_=Float)
@@ -286,12 +305,12 @@ class SearchIndex:
                 text(
                     "SELECT id FROM kb_search_pg WHERE tsv @@ to_tsquery('simple', :exact)"
                 )
-                .bindparams(exact=tsquery(clauses, related=False))
+                .bindparams(exact=tsquery(clauses, related=False, matching=True))
                 .columns(id=Integer)
             )
             own = literal_column("kb_search_pg.id").in_(exact.subquery().select())
             rank = rank + case((own, TIER), else_=0.0)
-        return tsv.op("@@")(tsq), rank
+        return tsv.op("@@")(match), rank
 
     def matches(self, query: str) -> TextualSelect | None:
         """SQLite: a selectable of (id, score) for the query, higher score better (``bm25``,
@@ -329,15 +348,16 @@ def has_related(clauses: list[Clause]) -> bool:
     return any(c.related_alts for c in clauses)
 
 
-def _alts(clause: Clause, related: bool) -> tuple[Alt, ...]:
-    return clause.alts + clause.related_alts if related else clause.alts
+def _alts(clause: Clause, related: bool, matching: bool = False) -> tuple[Alt, ...]:
+    alts = clause.alts + clause.related_alts if related else clause.alts
+    return tuple(a for a in alts if not a.implied) if matching else alts
 
 
-def fts5_query(clauses: list[Clause], *, related: bool = True) -> str:
+def fts5_query(clauses: list[Clause], *, related: bool = True, matching: bool = False) -> str:
     """FTS5 MATCH syntax: every clause, each any of its alternatives (with the linked
-    concepts' tokens unless ``related`` is false)."""
+    concepts' tokens unless ``related`` is false; ``matching``: as :func:`tsquery`)."""
     return " AND ".join(
-        "(" + " OR ".join(map(_fts_alt, _alts(c, related))) + ")" for c in clauses
+        "(" + " OR ".join(map(_fts_alt, _alts(c, related, matching))) + ")" for c in clauses
     )
 
 
@@ -353,6 +373,11 @@ def _ts_alt(alt: Alt) -> str:
     return _ts_quote(alt.tokens[0])
 
 
-def tsquery(clauses: list[Clause], *, related: bool = True) -> str:
-    """to_tsquery syntax with the same meaning as :func:`fts5_query`."""
-    return " & ".join("(" + " | ".join(map(_ts_alt, _alts(c, related))) + ")" for c in clauses)
+def tsquery(clauses: list[Clause], *, related: bool = True, matching: bool = False) -> str:
+    """to_tsquery syntax with the same meaning as :func:`fts5_query`; ``matching`` leaves
+    out the alternatives that match nothing more (:attr:`Alt.implied`): the same records,
+    without the phrases that PostgreSQL checks by re-reading each candidate's full tsvector
+    (the query as a whole still ranks)."""
+    return " & ".join(
+        "(" + " | ".join(map(_ts_alt, _alts(c, related, matching))) + ")" for c in clauses
+    )

@@ -54,6 +54,13 @@ def _tokenizer() -> jieba.Tokenizer:
     return tok
 
 
+def load() -> None:
+    """Load jieba's dictionary and the thesaurus now rather than on the first search (about
+    a second): a server does it at start-up, before freezing its long-lived heap."""
+    _tokenizer()
+    thesaurus()
+
+
 def is_cjk(text: str) -> bool:
     return bool(_CJK.match(text))
 
@@ -88,6 +95,9 @@ class Alt:
 
     tokens: tuple[str, ...]
     kind: str = "word"  # "word" | "phrase" | "all"
+    # matches only records that another alternative of the clause matches (a phrase that is
+    # a concept's label): needed to rank, not to match
+    implied: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,7 +200,16 @@ def parse_query(query: str) -> list[Clause]:
         related_alts = tuple(
             Alt((th.concepts[r].token(lang),)) for r in related for lang in ("zh", "en")
         )
-        alts = concept_alts + _surface_alts(surface)
+        surface_alts = _surface_alts(surface)
+        if any(f.lang in _expand_to(f) for f in found):
+            # Records with these words in a row carry the concept's token for the label
+            # found (the index finds labels on the same stemmed words): the phrase finds
+            # no other record, it only ranks
+            surface_alts = tuple(
+                Alt(a.tokens, a.kind, implied=True) if a.kind == "phrase" else a
+                for a in surface_alts
+            )
+        alts = concept_alts + surface_alts
         clauses.append(Clause(surface, alts, ids, related=related, related_alts=related_alts))
         pos = end
     clauses.extend(_plain_clauses(text[pos:]))
@@ -218,4 +237,4 @@ def highlight_terms(query: str) -> list[str]:
     return list(dict.fromkeys(t for t in out if t))
 
 
-__all__ = ["Alt", "Clause", "index_text", "index_tokens", "is_cjk", "parse_query", "stem"]
+__all__ = ["Alt", "Clause", "index_text", "index_tokens", "is_cjk", "load", "parse_query", "stem"]

@@ -86,11 +86,13 @@ class Thesaurus:
             raise ValueError("thesaurus: two concept ids give the same index token")
         self._en: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
         self._zh: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._en_keys: dict[str, list[list[str]]] = defaultdict(list)
         for c in concepts:
             for label in c.en:
                 key = tuple(tokens(label))
                 if key:
                     self._en[key[0]].append((key, c.id, label))
+                    self._en_keys[c.id].append(list(key))
             for label in c.zh:
                 low = label.lower()
                 self._zh[low[:2]].append((low, c.id))
@@ -190,6 +192,22 @@ class Thesaurus:
                 if not latin or _whole_word(low_text, at, label):
                     return True
                 at = low_text.find(needle, at + 1)
+        return False
+
+    def in_tokens(self, cid: str, toks: list[str]) -> bool:
+        """Whether an English label of one concept occurs in ``toks`` (a text's
+        :func:`~rescity.knowledge.domain.words.tokens`), as the index finds it: the label's
+        stemmed words in a row, so "lifting" is found for "lifts"."""
+        for key in self._en_keys.get(cid, ()):
+            first, n = key[0], len(key)
+            at = -1
+            while True:
+                try:
+                    at = toks.index(first, at + 1)
+                except ValueError:
+                    break
+                if n == 1 or toks[at : at + n] == key:
+                    return True
         return False
 
     def index_tokens(self, text: str) -> list[str]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, defer
 
 from rescity.knowledge.adapters.orm import City, Initiative
 from rescity.knowledge.adapters.search_index import SearchIndex
-from rescity.knowledge.adapters.segmenter import parse_query
+from rescity.knowledge.adapters.segmenter import load, parse_query
 from rescity.knowledge.domain.countries import country_code, country_label
 from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
@@ -78,6 +78,13 @@ class SearchResult:
         return max(1, -(-self.total // self.query.per_page))
 
 
+def warm_up() -> None:
+    """Load what the first search would (jieba's dictionary, the thesaurus: ~60 MB that
+    live as long as the process), so that the first search does not wait a second for them
+    and a server freezes them with the rest of its start-up heap (``gc.freeze``)."""
+    load()
+
+
 def _filters(stmt: _S, meta: Any, query: SearchQuery, statuses: tuple[str, ...] | None) -> _S:
     """WHERE clauses on the index's narrow rows (``meta``)."""
     if statuses is not None:
@@ -123,13 +130,29 @@ def _matches(index: SearchIndex, query: SearchQuery, statuses: tuple[str, ...] |
 def _rows(session: Session, stmt: Any, postgres: bool) -> list[tuple[Any, ...]]:
     """The statement's rows as the driver's plain tuples: a broad query has thousands, and
     ORM/Core row objects would cost more than the counting done on them."""
+    mode = None
     if postgres:
         # The planner's cost model misses that a sequential scan must decompress every row's
-        # tsvector to test it; the GIN bitmap scan reads only the matching rows.
-        session.execute(text("SET LOCAL enable_seqscan = off"))
+        # tsvector to test it; the GIN bitmap scan reads only the matching rows. And a plan
+        # made for the query's own tsquery: the driver prepares a statement run five times,
+        # and PostgreSQL's generic plan for it (after five more) parses the tsquery again
+        # for every match it ranks (four times slower for "housing").
+        mode = session.execute(
+            text(
+                "SELECT current_setting('plan_cache_mode'),"
+                " set_config('enable_seqscan', 'off', true),"
+                " set_config('plan_cache_mode', 'force_custom_plan', true)"
+            )
+        ).scalar_one()
     rows: list[tuple[Any, ...]] = session.execute(stmt).cursor.fetchall()  # type: ignore[attr-defined]
     if postgres:
-        session.execute(text("SET LOCAL enable_seqscan = on"))
+        session.execute(
+            text(
+                "SELECT set_config('enable_seqscan', 'on', true),"
+                " set_config('plan_cache_mode', :mode, true)"
+            ),
+            {"mode": mode},
+        )
     return rows
 
 

@@ -193,7 +193,7 @@ def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
     th = thesaurus()
     texts = _field_texts(item)
     fields = [(name, text.lower()) for name, text in texts]
-    found: dict[str, set[str]] | None = None
+    stemmed: list[tuple[str, list[str]]] | None = None
     out = []
     for clause in clauses:
         reason = None
@@ -213,12 +213,13 @@ def explain(item: Initiative, clauses: list[Clause], lang: str) -> list[Reason]:
                 reason = Reason(clause.surface, cid, th.concepts[cid].label(lang), where, True)
                 break
         if reason is None and (clause.concepts or clause.related):
-            # a label matched through another word form ("lifting" for "lifts"): look the
-            # concepts up as the index did (slower, so only here)
-            if found is None:
-                found = {name: set(th.ids(text)) for name, text in texts}
+            # an English label matched through another word form ("lifting" for "lifts"):
+            # look for the labels' stems among the fields' tokens, as the index did (slower,
+            # so only here; the Chinese labels were looked for above as substrings)
+            if stemmed is None:
+                stemmed = [(name, tokens(text)) for name, text in texts]
             for cid in clause.concepts + clause.related:
-                where = tuple(name for name, ids in found.items() if cid in ids)
+                where = tuple(name for name, toks in stemmed if th.in_tokens(cid, toks))
                 if where:
                     label = th.concepts[cid].label(lang)
                     reason = Reason(clause.surface, cid, label, where, cid in clause.related)
