@@ -36,8 +36,8 @@ COMMANDS: dict[str, Lazy] = {
                    "Write a self-contained HTML report (and PDF) with maps, tables and "
                    "proposed sites."),
     "compare": Lazy("rescity.assess.entrypoints.cli_report",
-                    "Assess several cities with the same configuration (on Dask) and compare "
-                    "them."),
+                    "Assess several cities with the same configuration, in parallel, and "
+                    "compare them."),
     "site": Lazy("rescity.assess.entrypoints.cli_report",
                  "Propose k new sites for an item that cover the most residents now without "
                  "it."),
