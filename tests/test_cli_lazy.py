@@ -5,6 +5,7 @@ or a JIT compiler."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -54,3 +55,19 @@ def test_the_lazy_command_list_names_every_command_with_its_own_help() -> None:
         for limit in (40, 60, 200):
             assert cmd.get_short_help_str(limit) == make_default_short_help(
                 COMMANDS[name].help, limit), name
+
+
+def test_commands_do_not_print_numexprs_thread_announcement() -> None:
+    """pandas imports numexpr, which logged "NumExpr defaulting to N threads" at INFO into
+    every assess and report run once the CLI had configured logging."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['rescity', 'kb', '--help']\n"
+        "from rescity.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import numexpr\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMEXPR_MAX_THREADS"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True, timeout=120)
+    assert "NumExpr" not in done.stderr

@@ -51,6 +51,10 @@ def root(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        # numexpr announces its thread count at INFO on import (pandas imports it): noise
+        # in every assess and report run.
+        logging.getLogger("numexpr").setLevel(logging.WARNING)
 
 
 class _LazySettings:
