@@ -22,6 +22,7 @@ passed as bound parameters.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from sqlalchemy import (
     TableClause,
     Text,
     TextualSelect,
+    bindparam,
     case,
     column,
     func,
@@ -52,6 +54,23 @@ _SQLITE_DDL = (
     "CREATE TABLE IF NOT EXISTS kb_fts_meta (id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL,"
     " city_key TEXT NOT NULL, country TEXT NOT NULL, year INTEGER, status TEXT NOT NULL,"
     " tag_text TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS kb_search_version (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " token INTEGER NOT NULL)",
+    # the narrow rows' version (adapters/search_cache.py): replaced by every write to them
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS kb_fts_meta_{event.lower()} AFTER {event}"  # noqa: S608
+        " ON kb_fts_meta BEGIN UPDATE kb_search_version SET token = random(); END"
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ),
+)
+# what ensure() finds when the index exists (the version table is created after the rest)
+_SQLITE_NAMES = (
+    "kb_fts",
+    "kb_fts_meta",
+    "kb_search_version",
+    "kb_fts_meta_insert",
+    "kb_fts_meta_update",
+    "kb_fts_meta_delete",
 )
 _PG_DDL = (
     "CREATE TABLE IF NOT EXISTS kb_search_pg ("
@@ -68,6 +87,25 @@ _PG_DDL = (
         f"ALTER TABLE kb_search_pg ALTER COLUMN {name} SET STORAGE PLAIN"
         for name in ("city_key", "country", "status", "tag_text", "rank_tsv")
     ),
+    "CREATE TABLE IF NOT EXISTS kb_search_version (id integer PRIMARY KEY CHECK (id = 1),"
+    " token bigint NOT NULL)",
+    # the narrow rows' version (adapters/search_cache.py): replaced by every statement that
+    # writes them, cascades and TRUNCATE included
+    "CREATE OR REPLACE FUNCTION kb_search_bump() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN UPDATE kb_search_version SET token = (random() * 4503599627370496)::bigint;"
+    " RETURN NULL; END $$",
+    "DROP TRIGGER IF EXISTS kb_search_pg_bump ON kb_search_pg",
+    "CREATE TRIGGER kb_search_pg_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+    " ON kb_search_pg FOR EACH STATEMENT EXECUTE FUNCTION kb_search_bump()",
+)
+_PG_PRESENT = (
+    "SELECT to_regclass('kb_search_pg') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_trigger"
+    " WHERE tgname = 'kb_search_pg_bump' AND tgrelid = to_regclass('kb_search_pg'))"
+    " AND to_regclass('kb_search_version') IS NOT NULL"
+)
+_BUMP = (
+    "INSERT INTO kb_search_version(id, token) VALUES (1, :token)"
+    " ON CONFLICT (id) DO UPDATE SET token = excluded.token"
 )
 # PostgreSQL ranks on the title and the first tokens of the body (the concept tokens and
 # bilingual keywords come first, then summary, abstract…): a small tsvector kept in the row
@@ -216,17 +254,18 @@ class SearchIndex:
         """Create the index tables if missing (a read-only check when they exist)."""
         if self.dialect == "sqlite":
             present = self.session.execute(
-                text("SELECT count(*) FROM sqlite_master WHERE name IN ('kb_fts', 'kb_fts_meta')")
+                text("SELECT count(*) FROM sqlite_master WHERE name IN :names").bindparams(
+                    bindparam("names", _SQLITE_NAMES, expanding=True)
+                )
             ).scalar_one()
-            missing = present < 2
+            missing = present < len(_SQLITE_NAMES)
         else:
-            missing = (
-                self.session.execute(text("SELECT to_regclass('kb_search_pg')")).scalar_one()
-                is None
-            )
+            missing = not self.session.execute(text(_PG_PRESENT)).scalar_one()
         if missing:
             for ddl in _SQLITE_DDL if self.dialect == "sqlite" else _PG_DDL:
                 self.session.execute(text(ddl))
+            # a new version: the tables may have been dropped and created again
+            self.session.execute(text(_BUMP), {"token": secrets.randbits(52)})
 
     def put(self, item: Initiative) -> None:
         self.put_many([document_of(item)])

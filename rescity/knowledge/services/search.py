@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
+import numpy as np
 from markupsafe import Markup
-from sqlalchemy import (
-    Select,
-    func,
-    literal,
-    select,
-    text,
-)
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, defer
 
 from rescity.knowledge.adapters.orm import City, Initiative
+from rescity.knowledge.adapters.search_cache import CACHE, Snapshot, first_counts, token_column
 from rescity.knowledge.adapters.search_index import SearchIndex
 from rescity.knowledge.adapters.segmenter import load, parse_query
 from rescity.knowledge.domain.countries import country_code, country_label
@@ -25,7 +21,6 @@ from rescity.knowledge.domain.model import Status
 from rescity.knowledge.domain.taxonomy import facet_label, kind_of, label
 from rescity.knowledge.services.search_text import Reason, explain, marker_for, snippet
 
-_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 FACETS = ("country", "city", "theme", "sdg", "year", "status")
 MAX_PER_PAGE = 100
 # Columns a hit never shows (read from the database only if something asks for them)
@@ -85,51 +80,45 @@ def warm_up() -> None:
     load()
 
 
-def _filters(stmt: _S, meta: Any, query: SearchQuery, statuses: tuple[str, ...] | None) -> _S:
-    """WHERE clauses on the index's narrow rows (``meta``)."""
+def _mask(snap: Snapshot, query: SearchQuery, statuses: tuple[str, ...] | None) -> Any:
+    """The rows the query's filters keep (the same tests as SQL's on the narrow rows)."""
+    keep = np.ones(len(snap.ids), np.bool_)
     if statuses is not None:
-        stmt = stmt.where(meta.c.status.in_(statuses))
+        keep &= snap.within(snap.status, snap.statuses, statuses)
     if query.status:
-        stmt = stmt.where(meta.c.status == query.status)
+        keep &= snap.equal(snap.status, snap.statuses, query.status)
     if query.country:
-        stmt = stmt.where(meta.c.country == (country_code(query.country) or query.country))
+        country = country_code(query.country) or query.country
+        keep &= snap.equal(snap.country, snap.countries, country)
     if query.city:
-        stmt = stmt.where(meta.c.city_key == query.city)
+        keep &= snap.equal(snap.city_key, snap.city_keys, query.city)
     if query.year is not None:
-        stmt = stmt.where(meta.c.year == query.year)
+        keep &= snap.has_year & (snap.year == query.year)
     for code in (query.theme, query.sdg):
         if code:
-            padded = literal(" ") + meta.c.tag_text + literal(" ")
-            stmt = stmt.where(padded.contains(f" {code} ", autoescape=True))
-    return stmt
+            keep &= snap.has_tag(code)
+    return keep
 
 
-def _matches(index: SearchIndex, query: SearchQuery, statuses: tuple[str, ...] | None) -> Any:
-    """A statement of every filtered match: (id, city, year, status, tags, score), or None
-    when the query has no searchable words. Without words, the score is the year (newest
-    first)."""
-    meta = index.meta
-    columns = (meta.c.id, meta.c.city_id, meta.c.year, meta.c.status, meta.c.tag_text)
-    if not query.q.strip():
-        stmt = select(*columns, func.coalesce(meta.c.year, 0).label("score"))
-    elif index.dialect == "postgresql":
+def _matches(index: SearchIndex, query: SearchQuery) -> Any:
+    """A statement of every match: (id, score, version token), or None when the query has
+    no searchable words."""
+    if index.dialect == "postgresql":
         found = index.pg_condition(query.q)
         if found is None:
             return None
         condition, rank = found
-        stmt = select(*columns, rank.label("score")).where(condition)
-    else:
-        scored = index.matches(query.q)
-        if scored is None:
-            return None
-        m = scored.cte("m").prefix_with("MATERIALIZED")
-        stmt = select(*columns, m.c.score).select_from(m).join(meta, meta.c.id == m.c.id)
-    return _filters(stmt, meta, query, statuses)
+        return select(index.meta.c.id, rank.label("score"), token_column()).where(condition)
+    scored = index.matches(query.q)
+    if scored is None:
+        return None
+    m = scored.subquery("m")
+    return select(m.c.id, m.c.score, token_column())
 
 
 def _rows(session: Session, stmt: Any, postgres: bool) -> list[tuple[Any, ...]]:
     """The statement's rows as the driver's plain tuples: a broad query has thousands, and
-    ORM/Core row objects would cost more than the counting done on them."""
+    ORM/Core row objects would cost more than the arrays made of them."""
     mode = None
     if postgres:
         # The planner's cost model misses that a sequential scan must decompress every row's
@@ -156,16 +145,49 @@ def _rows(session: Session, stmt: Any, postgres: bool) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _scored(
+    session: Session, index: SearchIndex, query: SearchQuery
+) -> tuple[Snapshot, Any, Any] | None:
+    """(snapshot, row positions, scores) of every match, unfiltered; None without searchable
+    words. The snapshot has the token read with the matches (reloaded when it had another;
+    the matches read again if the index changed between the two statements)."""
+    key = index.session.get_bind().engine.url.render_as_string(hide_password=True)
+    snap = CACHE.get(key)
+    for _ in range(5):
+        if not query.q.strip():
+            token = session.execute(select(token_column())).scalar_one()
+        else:
+            stmt = _matches(index, query)
+            if stmt is None:
+                return None
+            rows = _rows(session, stmt, index.dialect == "postgresql")
+            if not rows:
+                empty = np.zeros(0, np.int64)
+                return snap or CACHE.load(session, key, index.meta.name), empty, empty
+            token = rows[0][2]
+        if snap is None or token is None or snap.token != token:
+            snap = CACHE.load(session, key, index.meta.name)
+        if snap.token == token:
+            break
+    assert snap is not None
+    if not query.q.strip():
+        return snap, np.arange(len(snap.ids)), np.where(snap.has_year, snap.year, 0)
+    ids = np.fromiter(map(itemgetter(0), rows), np.int64, len(rows))
+    scores = np.array([float(r[1] or 0) for r in rows], np.float64)
+    pos, found = snap.positions(ids)
+    return snap, pos[found], scores[found]
+
+
 def search(
     session: Session, query: SearchQuery, *, include_unpublished: bool = False, facets: bool = True
 ) -> SearchResult:
     """Run a search; only published initiatives unless ``include_unpublished``.
 
-    One statement reads every match from the index's narrow rows (never the wide initiative
-    rows): id, rank, city, year, status and tags — on SQLite the FTS5 table read once in a
-    materialised CTE (so that the planner cannot re-run it per row), on PostgreSQL one GIN
-    bitmap scan of ``kb_search_pg``. Ranking order, paging and facet counts are done on the
-    driver's tuples, and only the page's initiatives are loaded.
+    One statement reads every match's id and rank (on SQLite from the FTS5 table, on
+    PostgreSQL from one GIN bitmap scan of ``kb_search_pg``) with the index's version token;
+    filters, ranking order (score descending, then id), paging and facet counts are done on
+    arrays of the index's narrow rows cached for that token (:mod:`search_cache`), and only
+    the page's initiatives are loaded.
     """
     per_page = max(1, min(query.per_page, MAX_PER_PAGE))
     page = max(1, query.page)
@@ -173,14 +195,16 @@ def search(
     statuses = None if include_unpublished else (str(Status.PUBLISHED),)
     index = SearchIndex(session)
     index.ensure()
-    stmt = _matches(index, query, statuses)
-    if stmt is None:
+    scored = _scored(session, index, query)
+    if scored is None:
         return SearchResult(query, 0, [], {})
-    rows = _rows(session, stmt, index.dialect == "postgresql" and bool(query.q.strip()))
-    # id ascending, then (stable) score descending: C-level sorts, deterministic ties
-    rows.sort(key=itemgetter(0))
-    rows.sort(key=itemgetter(5), reverse=True)
-    chosen = [(int(r[0]), float(r[5] or 0)) for r in rows[(page - 1) * per_page : page * per_page]]
+    snap, pos, scores = scored
+    keep = _mask(snap, query, statuses)[pos]
+    pos, scores = pos[keep], scores[keep]
+    order = np.lexsort((snap.ids[pos], -scores))
+    pos, scores = pos[order], scores[order]
+    page_slice = slice((page - 1) * per_page, page * per_page)
+    chosen = list(zip(snap.ids[pos[page_slice]].tolist(), scores[page_slice].tolist(), strict=True))
     ids = [i for i, _ in chosen]
     page_items = select(Initiative).where(Initiative.id.in_(ids)).options(*_UNSHOWN)
     by_id = {i.id: i for i in session.scalars(page_items)}
@@ -197,25 +221,41 @@ def search(
         for i, score in chosen
         if i in by_id
     ]
-    result = SearchResult(query, len(rows), hits)
+    result = SearchResult(query, len(pos), hits)
     if facets:
-        tags: Counter[str] = Counter()
-        for tag_text, n in Counter(map(itemgetter(4), rows)).items():  # each set of tags once
-            for code in tag_text.split():
-                tags[code] += n
-        years = Counter(map(itemgetter(2), rows))
-        years.pop(None, None)
-        result.facets = _facets(
-            session,
-            {
-                "city": list(Counter(map(itemgetter(1), rows)).items()),
-                "year": list(years.items()),
-                "status": list(Counter(map(itemgetter(3), rows)).items()),
-                "tag": list(tags.items()),
-            },
-            query.lang,
-        )
+        result.facets = _facets(session, _counts(snap, pos), query.lang)
     return result
+
+
+def _counts(snap: Snapshot, pos: Any) -> dict[str, list[tuple[Any, int]]]:
+    """Raw facet counts of the ranked matches (at rows ``pos``), each facet's values in
+    order of first appearance (the order in which ties of count and label are listed)."""
+    cities, n_city = first_counts(snap.city[pos], int(snap.city.max(initial=0)) + 1)
+    statuses, n_status = first_counts(snap.status[pos], len(snap.statuses))
+    dated = pos[snap.has_year[pos]]
+    years, n_year = first_counts(snap.year[dated], int(snap.year.max(initial=0)) + 1)
+    # tags: each distinct set of tags counted, then its tags (in the set's order) added up
+    sets, n_set = first_counts(snap.tagset[pos], len(snap.tagsets))
+    set_count = np.zeros(len(snap.tagsets), np.int64)
+    set_count[sets] = n_set
+    set_rank = np.full(len(snap.tagsets), len(pos), np.int64)
+    set_rank[sets] = np.arange(len(sets))
+    tag_count = np.bincount(
+        snap.entry_tag, weights=set_count[snap.entry_set], minlength=len(snap.tags)
+    )
+    first = np.full(len(snap.tags), np.iinfo(np.int64).max, np.int64)
+    width = int(snap.entry_pos.max(initial=0)) + 1
+    np.minimum.at(first, snap.entry_tag, set_rank[snap.entry_set] * width + snap.entry_pos)
+    tags = np.flatnonzero(tag_count)
+    tags = tags[np.argsort(first[tags], kind="stable")]
+    return {
+        "city": list(zip(cities.tolist(), n_city.tolist(), strict=True)),
+        "year": list(zip(years.tolist(), n_year.tolist(), strict=True)),
+        "status": [
+            (snap.statuses[s], n) for s, n in zip(statuses.tolist(), n_status.tolist(), strict=True)
+        ],
+        "tag": [(snap.tags[t], int(tag_count[t])) for t in tags.tolist()],
+    }
 
 
 def _facets(
