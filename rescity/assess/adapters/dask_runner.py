@@ -24,7 +24,6 @@ the extracts readable there under the same paths.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import logging
 import multiprocessing
@@ -34,6 +33,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from rescity.core.heap import frozen_heap
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,11 @@ def _forks() -> Iterator[None]:
     touch, and so copy, every page of the inherited heap."""
     global _forking
     _forking = True
-    gc.freeze()
     try:
-        yield
+        with frozen_heap():
+            yield
     finally:
         _forking = False
-        gc.unfreeze()
 
 
 def start_method() -> str:

@@ -6,7 +6,6 @@ Stages run in order and report through ``on_stage(name, seconds)`` callbacks (``
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +33,7 @@ from rescity.assess.services.origin_rules import at_border, calibrate
 from rescity.assess.services.origins import build_origins, origins_from_frame
 from rescity.assess.services.scoring import score
 from rescity.core.errors import ConfigError, Problem
+from rescity.core.heap import frozen_heap
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +143,8 @@ def evaluate(
             path, tax, on_progress=(lambda f: on_progress("read", f)) if on_progress else None)
     # The extract's millions of objects live until the end: the cyclic collector need not walk
     # them again at every full collection of the later stages (~15 % of the origins stage).
-    gc.freeze()
-    try:
+    with frozen_heap():
         return _after_read(path, osm, cfg, given, tax, timings, on_stage, on_progress)
-    finally:
-        gc.unfreeze()
 
 
 def _after_read(path: Path | str, osm: OsmData, cfg: AssessConfig,
