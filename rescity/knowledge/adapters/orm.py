@@ -23,6 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# The user table that owner and reviewer columns refer to: registered with the metadata
+# wherever these models are, not only where something else imported it first.
+from rescity.core import accounts as _accounts  # noqa: F401
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 
