@@ -18,6 +18,7 @@ from rescity.assess.domain.config import build_config
 from rescity.assess.domain.osm_tags import building_use, is_establishment
 from rescity.assess.domain.taxonomy import load_taxonomy
 from rescity.assess.services.dwellings import dwelling_mask, service_share, storeys, village
+from rescity.assess.services.origin_rules import settlement_km2
 from rescity.assess.services.origins import MIN_MAPPED_AREAS, by_source, land_density
 
 CRS = "EPSG:32633"
@@ -178,7 +179,7 @@ def test_unmapped_land_takes_the_density_of_the_mapped_land() -> None:
     assert d[-2] == pytest.approx((pop2[:5].sum()) / area2[:5].sum() * 1e6)
 
 
-def test_too_few_mapped_areas_take_the_default_density() -> None:
+def test_too_few_mapped_areas_take_the_density_of_their_settlements_size() -> None:
     cfg = build_config({"origins": {"land_density_radius_m": 1000.0}})
     n = MIN_MAPPED_AREAS - 1
     xy, cov, pop, area, whole = _areas([(i * 10.0, 0.0) for i in range(n + 1)],
@@ -186,11 +187,34 @@ def test_too_few_mapped_areas_take_the_default_density() -> None:
     cov[-1] = 0.0
     d = land_density(xy, cov, pop, area, whole, cfg)
     assert d == pytest.approx(np.full(n + 1, cfg.origins.land_density_per_km2))
+    # With each area's settlement size (km² of residential land): a village is sparser than
+    # a town, land_density_per_km2 at 1 km², floored at settlement_min_km2.
+    oc = cfg.origins
+    km2 = np.array([0.01, 0.3, 1.0, 8.0, 60.0])
+    d = land_density(xy, cov, pop, area, whole, cfg, km2)
+    assert d[2] == pytest.approx(oc.land_density_per_km2)
+    assert (np.diff(d) > 0).all()
+    assert d[0] == pytest.approx(oc.land_density_per_km2 * oc.settlement_min_km2
+                                 ** oc.land_density_size_exponent)
+    assert d[3] == pytest.approx(2 * oc.land_density_per_km2, rel=0.01)  # 8 ** (1/3)
+    flat = build_config({"origins": {"land_density_size_exponent": 0.0}})
+    assert land_density(xy, cov, pop, area, whole, flat, km2) == pytest.approx(
+        np.full(n + 1, flat.origins.land_density_per_km2))
     # Pieces of a split area do not teach a density (their coverage is the whole area's).
     xy, cov, pop, area, whole = _areas([(i * 10.0, 0.0) for i in range(6)], [3000.0] * 6)
     whole[:] = False
     d = land_density(xy, cov, pop, area, whole, cfg)
     assert d == pytest.approx(np.full(6, cfg.origins.land_density_per_km2))
+
+
+def test_residential_areas_close_together_form_one_settlement() -> None:
+    # Two 200 m squares 150 m apart (a street, a square) and one 1 km away, with 200 m gaps
+    # joining: one settlement of 0.08 km² and one of 0.04 km².
+    sq = [shapely.box(x, 0.0, x + 200.0, 200.0) for x in (0.0, 350.0, 1550.0)]
+    km2 = settlement_km2(np.asarray(sq, dtype=object), 200.0)
+    assert km2 == pytest.approx([0.08, 0.08, 0.04])
+    assert settlement_km2(np.asarray(sq, dtype=object), 100.0) == pytest.approx([0.04] * 3)
+    assert len(settlement_km2(np.asarray([], dtype=object), 200.0)) == 0
 
 
 def test_the_population_is_broken_down_by_source() -> None:

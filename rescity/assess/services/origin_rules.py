@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, OsmData
 from rescity.assess.domain.config import AssessConfig
@@ -175,3 +177,30 @@ def _grouped_union(geoms: np.ndarray, codes: np.ndarray) -> np.ndarray:
     order = np.argsort(codes, kind="stable")
     return np.asarray(shapely.geometrycollections(geoms[order], indices=codes[order]),
                       dtype=object)
+
+
+def settlement_km2(geoms: np.ndarray, gap_m: float) -> np.ndarray:
+    """The residential land (km²) of the settlement each area belongs to: areas closer than
+    ``gap_m`` to one another (a street, a square between blocks) form one settlement. A
+    village is a few tenths of a km² of residential land, a town's continuous fabric tens."""
+    n = len(geoms)
+    area = shapely.area(geoms)
+    if n == 0:
+        return np.zeros(0)
+    grown = shapely.buffer(geoms, gap_m / 2) if gap_m > 0 else geoms
+    i, j = shapely.STRtree(grown).query(grown, predicate="intersects")
+    _, label = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)),
+                                    directed=False)
+    out: np.ndarray = np.bincount(label, weights=area)[label] / 1e6
+    return out
+
+
+def settlement_density(km2: np.ndarray, config: AssessConfig) -> np.ndarray:
+    """Persons per km² of residential land for a settlement of ``km2`` km² of it, where the
+    extract cannot teach its own: ``origins.land_density_per_km2`` at 1 km², scaled by
+    size ** ``origins.land_density_size_exponent`` (larger settlements are denser; method.md,
+    "Where the extract cannot teach its density")."""
+    oc = config.origins
+    size = np.maximum(km2, oc.settlement_min_km2)
+    out: np.ndarray = oc.land_density_per_km2 * size ** oc.land_density_size_exponent
+    return out
