@@ -66,25 +66,45 @@ def split_large(res: gpd.GeoDataFrame, config: AssessConfig) -> gpd.GeoDataFrame
 
 
 def landuse_share(dwell: gpd.GeoDataFrame, in_residential: np.ndarray,
-                  n_areas: int) -> dict[str, Any]:
+                  n_areas: int, unmapped_land: float = float("nan")) -> dict[str, Any]:
     """How much of the typed housing (apartments, houses …, which need no land to count)
     lies in residential land: a low share means the land is mapped too sparsely to stand
-    for where people live."""
+    for where people live. ``unmapped_land`` (:func:`unmapped_land_share`) is kept with it."""
     typed = dwell["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
     floor = dwell["floor_area_m2"].to_numpy()
     total = float(floor[typed].sum())
     inside = float(floor[typed & in_residential].sum())
     return {"areas": n_areas, "typed_dwellings": int(typed.sum()),
             "typed_dwellings_in_landuse": int((typed & in_residential).sum()),
-            "share": inside / total if total > 0 else float("nan")}
+            "share": inside / total if total > 0 else float("nan"),
+            "unmapped_land_share": unmapped_land}
+
+
+def unmapped_land_share(areas: np.ndarray, dwell: gpd.GeoDataFrame, xy: np.ndarray,
+                        min_coverage: float) -> float:
+    """The share of the residential land (by area) whose dwellings cover less than
+    ``min_coverage`` of it: land whose buildings are not mapped (NaN without land). ``xy``
+    are the dwellings' representative points (n × 2)."""
+    land = shapely.area(areas)
+    if len(areas) == 0 or land.sum() <= 0:
+        return float("nan")
+    footprint = np.zeros(len(areas))
+    if len(dwell):
+        b, r = shapely.STRtree(areas).query(shapely.points(xy), predicate="within")
+        _, first = np.unique(b, return_index=True)  # a dwelling counts once, as in origins
+        np.add.at(footprint, r[first], dwell["footprint_m2"].to_numpy()[b[first]])
+    bare = footprint < min_coverage * land
+    return float(land[bare].sum() / land.sum())
 
 
 def sparse_landuse(osm: OsmData, share: dict[str, Any], config: AssessConfig) -> bool:
     """True when residential land holds less than ``origins.min_landuse_share`` of the
     typed housing floor area, or when there are fewer than ``origins.min_landuse_areas``
     residential areas for more than twice as many typed residential buildings (a handful
-    of polygons cannot score a district). Logged loudly; with ``origins.sparse_landuse =
-    "error"`` the run stops and asks the user to choose."""
+    of polygons cannot score a district) — unless most of that land has no mapped buildings
+    (``unmapped_land_share``): the buildings would then stand for even fewer. Logged
+    loudly; with ``origins.sparse_landuse = "error"`` the run stops and asks the user to
+    choose."""
     oc = config.origins
     s, n, typed = share["share"], share["areas"], share["typed_dwellings"]
     if np.isfinite(s) and s < oc.min_landuse_share and typed >= 10:
@@ -93,6 +113,13 @@ def sparse_landuse(osm: OsmData, share: dict[str, Any], config: AssessConfig) ->
     elif n < oc.min_landuse_areas and typed > 2 * n:
         msg = (f"only {n} residential area(s) (landuse=residential) for {typed} residential "
                "buildings")
+        bare = share.get("unmapped_land_share", float("nan"))
+        if np.isfinite(bare) and bare > 0.5 and oc.sparse_landuse == "buildings":
+            # The buildings cannot stand for where people live either: most of the land
+            # holds none, and building origins would count only the few that are mapped.
+            log.warning("%s: %s, but %.0f%% of the residential land has no mapped buildings: "
+                        "origins stay the residential areas", osm.path, msg, 100 * bare)
+            return False
     else:
         return False
     if oc.sparse_landuse == "error":

@@ -37,6 +37,7 @@ from rescity.assess.services.origin_rules import (
     settlement_km2,
     sparse_landuse,
     split_large,
+    unmapped_land_share,
 )
 from rescity.core.errors import DataFileError, InputError, Problem
 
@@ -316,7 +317,9 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
         dw = dwellings(osm, crs, res.geometry, config)
         pts = dw.geometry.representative_point()  # once, for both uses below
         dw_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
-        share = landuse_share(dw, in_areas(dw.geometry, res.geometry, xy=dw_xy), len(res))
+        bare = unmapped_land_share(np.asarray(res.geometry.values), dw, dw_xy,
+                                   config.origins.min_building_coverage)
+        share = landuse_share(dw, in_areas(dw.geometry, res.geometry, xy=dw_xy), len(res), bare)
         checks["landuse_share"] = share
         if sparse_landuse(osm, share, config):
             checks["origin_fallback"] = {"from": "landuse", "to": "buildings"}
