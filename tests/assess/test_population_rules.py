@@ -17,7 +17,13 @@ from rescity.assess.adapters.osm_reader import read_osm
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.osm_tags import building_use, is_establishment
 from rescity.assess.domain.taxonomy import load_taxonomy
-from rescity.assess.services.dwellings import dwelling_mask, service_share, storeys, village
+from rescity.assess.services.dwellings import (
+    dwelling_mask,
+    fabric_coverage,
+    service_share,
+    storeys,
+    village,
+)
 from rescity.assess.services.origin_rules import settlement_km2
 from rescity.assess.services.origins import MIN_MAPPED_AREAS, by_source, land_density
 
@@ -143,6 +149,39 @@ def test_untagged_storeys_come_from_the_street_then_the_quarter_then_the_default
     far = _frame([200.0] * 4, [0.0, 1600.0, 1610.0, 1620.0], ["yes"] * 4)
     far["levels"] = [np.nan, 2.0, 2.0, 2.0]
     assert storeys(far, cfg)[0] == cfg.origins.default_levels
+
+
+def test_untagged_small_buildings_in_an_open_fabric_are_houses() -> None:
+    # A village of 121 m² plain houses 30 m apart (about 10 % of the ground built), a town
+    # of the same houses 1 m apart, and a 600 m² block among the village houses; nothing
+    # tagged within the quarter.
+    cfg = build_config()
+    oc = cfg.origins
+    village = [(i * 30.0, 0.0) for i in range(12)]
+    town = [(5000.0 + i * 12.0, j * 12.0) for i in range(20) for j in range(20)]
+    side = [11.0] * (12 + 400) + [24.5]
+    bld = gpd.GeoDataFrame(
+        {"building": ["yes"] * len(side), "use": [""] * len(side)},
+        geometry=[shapely.box(x, y, x + d, y + d)
+                  for (x, y), d in zip([*village, *town, (180.0, 0.0)], side, strict=True)],
+        crs=CRS)
+    bld["footprint_m2"] = bld.geometry.area
+    bld["levels"] = np.nan
+    xy = np.column_stack([bld.geometry.centroid.x, bld.geometry.centroid.y])
+    cover = fabric_coverage(xy, bld["footprint_m2"].to_numpy(), cfg)
+    inner = 12 + np.array([i * 20 + j for i in range(8, 12) for j in range(8, 12)])
+    assert (cover[:12] < oc.open_coverage).all() and (cover[inner] >= oc.open_coverage).all()
+    got = storeys(bld, cfg, xy=xy, coverage=cover)
+    assert (got[:12] == oc.house_levels).all()  # the village's houses
+    assert (got[inner] == oc.default_levels).all()  # the middle of the town's blocks
+    assert got[-1] == oc.default_levels  # a large block is not a house
+    # Without the coverage (or with the rule off) every untagged block takes default_levels.
+    assert (storeys(bld, cfg, xy=xy) == oc.default_levels).all()
+    off = build_config({"origins": {"open_coverage": 0.0}})
+    assert (storeys(bld, off, xy=xy, coverage=cover) == oc.default_levels).all()
+    # Tagged neighbours still come first.
+    bld.loc[[0, 1, 2, 3], "levels"] = 3.0
+    assert storeys(bld, cfg, xy=xy, coverage=cover)[5] == 3.0
 
 
 def _areas(centres: list[tuple[float, float]], per_km2: list[float],

@@ -81,6 +81,8 @@ class OriginsConfig(BaseModel):
     neighbour_levels_m: float = Field(ge=0)
     neighbour_levels_min: int = Field(ge=1)
     neighbour_levels_wide_m: float = Field(ge=0)
+    open_coverage: float = Field(ge=0, le=1)
+    small_footprint_m2: float = Field(ge=0)
     min_dwelling_footprint_m2: float = Field(ge=0)
     mixed_use_ground_floor: bool
     service_floor_m2: float = Field(ge=0)
