@@ -230,14 +230,14 @@ def test_too_few_mapped_areas_take_the_density_of_their_settlements_size() -> No
     # a town, land_density_per_km2 at 1 km², floored at settlement_min_km2.
     oc = cfg.origins
     km2 = np.array([0.01, 0.3, 1.0, 8.0, 60.0])
-    d = land_density(xy, cov, pop, area, whole, cfg, km2)
+    d = land_density(xy, cov, pop, area, whole, cfg, lambda: km2)
     assert d[2] == pytest.approx(oc.land_density_per_km2)
     assert (np.diff(d) > 0).all()
     assert d[0] == pytest.approx(oc.land_density_per_km2 * oc.settlement_min_km2
                                  ** oc.land_density_size_exponent)
     assert d[3] == pytest.approx(2 * oc.land_density_per_km2, rel=0.01)  # 8 ** (1/3)
     flat = build_config({"origins": {"land_density_size_exponent": 0.0}})
-    assert land_density(xy, cov, pop, area, whole, flat, km2) == pytest.approx(
+    assert land_density(xy, cov, pop, area, whole, flat, lambda: km2) == pytest.approx(
         np.full(n + 1, flat.origins.land_density_per_km2))
     # Pieces of a split area do not teach a density (their coverage is the whole area's).
     xy, cov, pop, area, whole = _areas([(i * 10.0, 0.0) for i in range(6)], [3000.0] * 6)
