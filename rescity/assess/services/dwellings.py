@@ -369,7 +369,9 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
     keep = dwelling_mask(bld, in_res, config, fabric)
     out = bld[keep].reset_index(drop=True)
     out["built_up"] = fabric[keep]
-    cover = fabric_coverage(bxy, bld["footprint_m2"].to_numpy(), config)
+    # The fabric around each building, for the storeys of untagged ones (off: no grid).
+    cover = (fabric_coverage(bxy, bld["footprint_m2"].to_numpy(), config)
+             if config.origins.open_coverage > 0 else np.ones(len(bld)))
     out["storeys"] = storeys(out, config, xy=bxy[keep], coverage=cover[keep])
     floors = out["storeys"].to_numpy()
     poi = poi_xy(osm, crs)
