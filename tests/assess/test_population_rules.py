@@ -254,6 +254,11 @@ def test_residential_areas_close_together_form_one_settlement() -> None:
     assert km2 == pytest.approx([0.08, 0.08, 0.04])
     assert settlement_km2(np.asarray(sq, dtype=object), 100.0) == pytest.approx([0.04] * 3)
     assert len(settlement_km2(np.asarray([], dtype=object), 200.0)) == 0
+    # The data ends 50 m past the first square: its settlement goes on beyond, by an unknown
+    # amount, and counts as at least edge_km2; the far one, inside, keeps its own size.
+    box = shapely.box(-50.0, -1000.0, 3000.0, 1000.0)
+    km2 = settlement_km2(np.asarray(sq, dtype=object), 200.0, box, 8.0)
+    assert km2 == pytest.approx([8.0, 8.0, 0.04])
 
 
 def test_the_population_is_broken_down_by_source() -> None:

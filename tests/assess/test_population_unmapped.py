@@ -117,3 +117,20 @@ def test_a_town_cut_out_with_few_areas_keeps_its_land_when_its_buildings_are_unm
     assert built.population["landuse_share"]["unmapped_land_share"] > 0.5
     # Cut from its conurbation it is a small settlement: low, but not an empty town.
     assert estimate_in(built.gdf, area) / 24_356 > 0.4
+
+
+def test_a_town_cut_by_the_files_box_can_be_taken_for_a_town(
+        malta: tuple[OsmData, str, Path]) -> None:
+    # Birkirkara cut out as a box (as a city extract is), without buildings: its residential
+    # land reaches the box's edges, so its settlement goes on beyond. By default it counts as
+    # the 2 km² inside the box (0.52 ×); with settlement_edge_km2 = 8 as a town (0.78 ×).
+    osm, crs, path = malta
+    area = admin_area(path, "8", ("Birkirkara",))
+    w, s, e, n = area.bounds
+    cut = dataclasses.replace(without_buildings(osm, shapely.box(w, s, e, n)),
+                              bbox=(w, s, e, n))
+    town = build_config({"origins": {"settlement_edge_km2": 8.0}})
+    ratio = estimate_in(build_origins(cut, crs, town).gdf, area) / 24_356
+    default = estimate_in(build_origins(cut, crs, build_config()).gdf, area) / 24_356
+    assert 1 / 1.5 <= ratio <= 1.5, ratio
+    assert default < 0.6 < ratio

@@ -98,6 +98,7 @@ class OriginsConfig(BaseModel):
     land_density_size_exponent: float = Field(ge=0, le=1)
     settlement_gap_m: float = Field(ge=0)
     settlement_min_km2: float = Field(gt=0)
+    settlement_edge_km2: float = Field(ge=0)
     population_total: float = Field(ge=0)
     split_area_m2: float = Field(ge=0)
     split_cell_m: float = Field(gt=0)

@@ -133,6 +133,20 @@ def sparse_landuse(osm: OsmData, share: dict[str, Any], config: AssessConfig) ->
     return False
 
 
+def bbox_polygon(osm: OsmData, crs: str) -> shapely.Polygon | None:
+    """The file's declared bounding box in ``crs`` (its edges densified, so that they bend
+    with the projection), or None when the file declares none."""
+    if osm.bbox is None:
+        return None
+    w, s, e, n = osm.bbox
+    to = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    edge = np.linspace(0.0, 1.0, 50)
+    lon = np.r_[w + (e - w) * edge, np.full(50, e), e - (e - w) * edge, np.full(50, w)]
+    lat = np.r_[np.full(50, s), s + (n - s) * edge, np.full(50, n), n - (n - s) * edge]
+    bx, by = to.transform(lon, lat)
+    return shapely.Polygon(np.column_stack([bx, by]))
+
+
 def at_border(geoms: gpd.GeoSeries, osm: OsmData, node_x: np.ndarray, node_y: np.ndarray,
               margin_m: float) -> np.ndarray:
     """Origins whose area reaches the edge of the data: beyond the file's bounding box (when
@@ -142,14 +156,8 @@ def at_border(geoms: gpd.GeoSeries, osm: OsmData, node_x: np.ndarray, node_y: np
     if len(geoms) == 0:
         return out
     vals = np.asarray(geoms.values, dtype=object)
-    if osm.bbox is not None:
-        w, s, e, n = osm.bbox
-        to = pyproj.Transformer.from_crs("EPSG:4326", str(geoms.crs), always_xy=True)
-        edge = np.linspace(0.0, 1.0, 50)
-        lon = np.r_[w + (e - w) * edge, np.full(50, e), e - (e - w) * edge, np.full(50, w)]
-        lat = np.r_[np.full(50, s), s + (n - s) * edge, np.full(50, n), n - (n - s) * edge]
-        bx, by = to.transform(lon, lat)
-        box = shapely.Polygon(np.column_stack([bx, by]))
+    box = bbox_polygon(osm, str(geoms.crs))
+    if box is not None:
         out |= ~shapely.covers(box, vals)
     if len(node_x) >= 3:
         # The hull of the nodes as one line through them: the same hull as of a multipoint
@@ -206,10 +214,13 @@ def _grouped_union(geoms: np.ndarray, codes: np.ndarray) -> np.ndarray:
                       dtype=object)
 
 
-def settlement_km2(geoms: np.ndarray, gap_m: float) -> np.ndarray:
+def settlement_km2(geoms: np.ndarray, gap_m: float, box: shapely.Polygon | None = None,
+                   edge_km2: float = 0.0) -> np.ndarray:
     """The residential land (km²) of the settlement each area belongs to: areas closer than
     ``gap_m`` to one another (a street, a square between blocks) form one settlement. A
-    village is a few tenths of a km² of residential land, a town's continuous fabric tens."""
+    village is a few tenths of a km² of residential land, a town's continuous fabric tens.
+    A settlement with an area within ``gap_m`` / 2 of the edge of ``box`` (the data's) goes
+    on beyond it, by an unknown amount: it counts as at least ``edge_km2``."""
     n = len(geoms)
     area = shapely.area(geoms)
     if n == 0:
@@ -218,7 +229,11 @@ def settlement_km2(geoms: np.ndarray, gap_m: float) -> np.ndarray:
     i, j = shapely.STRtree(grown).query(grown, predicate="intersects")
     _, label = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)),
                                     directed=False)
-    out: np.ndarray = np.bincount(label, weights=area)[label] / 1e6
+    size = np.bincount(label, weights=area) / 1e6
+    if box is not None and edge_km2 > 0:
+        cut = ~shapely.covers(box, grown)
+        size[np.unique(label[cut])] = np.maximum(size[np.unique(label[cut])], edge_km2)
+    out: np.ndarray = size[label]
     return out
 
 

@@ -32,6 +32,7 @@ from rescity.assess.adapters.raster import PopulationWindow, read_population_win
 from rescity.assess.domain.config import AssessConfig
 from rescity.assess.services.dwellings import dwellings, in_areas
 from rescity.assess.services.origin_rules import (
+    bbox_polygon,
     landuse_share,
     outside_cells,
     settlement_density,
@@ -129,7 +130,8 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     density = land_density(np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]), coverage,
                            from_floor, area, whole, config,
                            lambda: settlement_km2(np.asarray(res.geometry.values),
-                                                  oc.settlement_gap_m))
+                                                  oc.settlement_gap_m, bbox_polygon(osm, crs),
+                                                  oc.settlement_edge_km2))
     # Where dwellings cover less than min_building_coverage of the land, the buildings are
     # taken as unmapped rather than the area as nearly empty.
     mapped = coverage >= oc.min_building_coverage
