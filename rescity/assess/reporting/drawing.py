@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -88,7 +89,12 @@ def _draw_in_worker(batch: int, unit: list[int]) -> _Drawn:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # the parent's filters decide, once re-raised
-            files = [render_job(jobs[i], out_dir, svg=svg) for i in unit]
+            files = []
+            for i in unit:
+                cpu = time.process_time()
+                files.append(render_job(jobs[i], out_dir, svg=svg))
+                log.debug("drew %s in a worker: %.2f s CPU", jobs[i].name,
+                          time.process_time() - cpu)
     finally:
         root.removeHandler(handler)
     return _Drawn(files, [(str(w.message), w.category, w.filename, w.lineno) for w in caught],

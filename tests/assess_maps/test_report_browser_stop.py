@@ -1,0 +1,46 @@
+"""The report's browser is stopped at once and leaves nothing behind: no process, no profile
+(which lives in memory, ``/dev/shm``, where there is one)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rescity.assess.adapters.pdf import PdfPrinter, find_chromium, profile_root
+
+pytestmark = pytest.mark.slow
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _profiles() -> set[Path]:
+    return set(Path(profile_root() or tempfile.gettempdir()).glob("rescity-pdf-*"))
+
+
+def test_closing_the_printer_stops_the_browser_and_removes_its_profile(tmp_path) -> None:
+    exe = find_chromium()
+    if exe is None:
+        pytest.skip("no Chromium on this machine")
+    before = _profiles()
+    html = tmp_path / "r.html"
+    html.write_text('<!doctype html><meta charset="utf-8"><h1>韧性评估 Resilience</h1>',
+                    encoding="utf-8")
+    with PdfPrinter(exe) as printer:
+        assert printer._proc is not None and printer._profile is not None
+        pid, profile = printer._proc.pid, Path(printer._profile)
+        if os.path.isdir("/dev/shm"):
+            assert profile.parent == Path("/dev/shm")
+        out = printer.print(html, tmp_path / "r.pdf")
+        assert out is not None and out.read_bytes()[:5] == b"%PDF-"
+    assert not _alive(pid)
+    assert not profile.exists()
+    assert _profiles() <= before
