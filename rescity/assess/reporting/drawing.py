@@ -28,6 +28,7 @@ from pathlib import Path
 
 from rescity.assess.reporting.figures import FigureJob, render_job
 from rescity.assess.reporting.style import FigureFiles
+from rescity.core.heap import frozen_heap
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +140,16 @@ class Drawing:
         if workers > 1:
             self._batch = next(_batch_ids)
             _batches[self._batch] = (self._jobs, out_dir, svg)
-            self._pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("fork"))
-            for unit in self._units:
-                fut = self._pool.submit(_draw_in_worker, self._batch, unit)
-                fut.add_done_callback(self._report)
-                self._futures.append(fut)
+            # The workers fork on the first submit. With the heap frozen meanwhile, their
+            # collections leave the objects they inherit alone instead of touching (and so
+            # copying) every page that holds one.
+            with frozen_heap():
+                self._pool = ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("fork"))
+                for unit in self._units:
+                    fut = self._pool.submit(_draw_in_worker, self._batch, unit)
+                    fut.add_done_callback(self._report)
+                    self._futures.append(fut)
 
     def _report(self, fut: Future[_Drawn]) -> None:
         if self._done is None or fut.cancelled() or fut.exception() is not None:
