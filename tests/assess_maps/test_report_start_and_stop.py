@@ -1,9 +1,12 @@
-"""The report's browser is stopped at once and leaves nothing behind: no process, no profile
-(which lives in memory, ``/dev/shm``, where there is one)."""
+"""What a report's start and end cost: the modules its main process imports leave scipy out
+(only workers and small exact runs need it), and its browser is stopped at once, leaving
+nothing behind: no process, no profile (kept in memory, ``/dev/shm``, where there is one)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -44,3 +47,16 @@ def test_closing_the_printer_stops_the_browser_and_removes_its_profile(tmp_path)
     assert not _alive(pid)
     assert not profile.exists()
     assert _profiles() <= before
+
+
+def test_the_report_process_imports_no_scipy() -> None:
+    code = ("import sys\n"
+            "from rescity.assess.adapters.pdf import PdfPrinter\n"
+            "from rescity.assess.adapters.result_store import load_result\n"
+            "from rescity.assess.domain.analysis import load_analysis\n"
+            "from rescity.assess.reporting.report import ReportDraft\n"
+            "from rescity.assess.services.analyse import analyse_city\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
