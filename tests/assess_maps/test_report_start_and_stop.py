@@ -60,3 +60,15 @@ def test_the_report_process_imports_no_scipy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_heap_is_frozen_only_when_the_process_exits() -> None:
+    # handlers run last-registered first: this one sees the state after freeze_at_exit's
+    code = ("import atexit, gc\n"
+            "atexit.register(lambda: print('at exit', gc.get_freeze_count() > 0))\n"
+            "from rescity.core.heap import freeze_at_exit\n"
+            "freeze_at_exit(); freeze_at_exit()\n"
+            "print('before', gc.get_freeze_count())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[:2] == ["before 0", "at exit True"]

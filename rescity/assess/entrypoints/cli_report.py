@@ -129,6 +129,9 @@ def report(
 ) -> None:
     """Write a self-contained HTML report (and PDF) with maps, tables and proposed sites."""
     from rescity.assess.adapters.pdf import PdfPrinter
+    from rescity.core.heap import freeze_at_exit
+
+    freeze_at_exit()
 
     mark = _stopwatch()
     console = Console(stderr=True)
@@ -185,7 +188,9 @@ def compare(
     from rescity.assess.domain.analysis import load_analysis
     from rescity.assess.domain.config import load_config
     from rescity.assess.services.compare import compare as run_compare
+    from rescity.core.heap import freeze_at_exit
 
+    freeze_at_exit()
     console = Console(stderr=True)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         # The cluster's start/stop chatter is noise here; --verbose shows it.
