@@ -283,6 +283,13 @@ class PdfPrinter:
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
+                # Also asked over the pipe: it reaches the browser even where a wrapper
+                # script started it without exec (the signal then stops only the script).
+                if self._out is not None and proc.poll() is None:
+                    self._send("Browser.close")
+            except OSError:
+                pass
+            try:
                 proc.terminate()
                 proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
