@@ -29,7 +29,7 @@ def _profiles() -> set[Path]:
     return set(Path(profile_root() or tempfile.gettempdir()).glob("rescity-pdf-*"))
 
 
-def test_closing_the_printer_stops_the_browser_and_removes_its_profile(tmp_path) -> None:
+def test_closing_the_printer_stops_the_browser_and_removes_its_profile(tmp_path: Path) -> None:
     exe = find_chromium()
     if exe is None:
         pytest.skip("no Chromium on this machine")
