@@ -17,8 +17,6 @@ import numpy as np
 import numpy.typing as npt
 import pyproj
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from rescity.assess.adapters.osm_reader import OsmData
 from rescity.assess.network.search_graph import SearchGraph, build_search_graph
@@ -126,6 +124,10 @@ def assemble(
     n = len(x)
     if n == 0 or len(edge_u) == 0:
         raise DataFileError(source, "no walkable ways: the extract has no pedestrian network")
+    # imported here: a report loads networks (this module) but never assembles one
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     adj = coo_matrix((np.ones(len(edge_u)), (edge_u, edge_v)), shape=(n, n))
     n_comp, labels = connected_components(adj, directed=False)
     sizes = np.bincount(labels)
