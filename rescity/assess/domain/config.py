@@ -63,6 +63,7 @@ class NetworkConfig(BaseModel):
     add_snap_distance: bool
     access_point_spacing_m: float = Field(gt=0)
     max_access_points: int = Field(ge=1)
+    min_component_km: float = Field(ge=0)
 
 
 class FacilitiesConfig(BaseModel):

@@ -159,7 +159,7 @@ def _after_read(path: Path | str, osm: OsmData, cfg: AssessConfig,
             on_progress(stage, share)
 
     with _stage("network", timings, on_stage):
-        net = build_network(osm)
+        net = build_network(osm, cfg.network.min_component_km)
         tell("network", 0.8)
         snapper = Snapper(net)
     with _stage("facilities", timings, on_stage):
