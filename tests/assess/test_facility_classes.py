@@ -88,3 +88,39 @@ def test_countryside_is_not_public_green_space(assessed, osm_dir: Path) -> None:
     assert len(country) > 100
     green = _ids(fac, "green_space") | _ids(fac, "park")
     assert not ({(t, i) for t, i in green if t != "r"} & country)
+
+
+@pytest.mark.parametrize("city", ["monaco", "malta"])
+def test_hotel_and_roof_pools_are_not_sports_centres(assessed, osm_dir: Path, city: str) -> None:  # type: ignore[no-untyped-def]
+    # A bare access=customers basin is a hotel's pool, for its guests (Malta: 57 of 10-440 m²,
+    # Monaco 13, some on roofs); a private or roof pool never serves the residents.
+    guests, named_public = set(), set()
+    for kind, obj, tags in _objects(osm_dir / f"{city}.osm.pbf"):
+        if tags.get("leisure") != "swimming_pool":
+            continue
+        named = any(k in tags for k in NAMES)
+        if ((tags.get("access") == "customers" and not named)
+                or tags.get("location") in ("roof", "rooftop")
+                or tags.get("access") in ("private", "no")):
+            guests.add((kind, obj.id))
+        elif ((tags.get("access") in ("yes", "public") or named)
+              and tags.get("swimming_pool") not in ("private", "residential")):
+            named_public.add((kind, obj.id))
+    centres = _ids(assessed.get(city).facilities, "sports_centre")
+    assert len(guests) > 10
+    assert not (centres & guests)
+    # Public and named pools still count (Malta's National Swimming Pool, club pools).
+    assert named_public <= centres
+    assert len(named_public) > 3 or city == "monaco"  # Monaco's public pools are sports centres
+
+
+def test_stations_not_in_service_are_not_rail_stations(assessed, osm_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    # Porto maps two planned light-rail stations (railway=proposed + station=light_rail).
+    planned = set()
+    for kind, obj, tags in _objects(osm_dir / "porto_centro.osm.pbf"):
+        if "station" in tags and tags.get("railway") in ("proposed", "construction",
+                                                         "disused", "abandoned"):
+            planned.add((kind, obj.id))
+    stations = _ids(assessed.get("porto_centro").facilities, "rail_station")
+    assert len(planned) >= 2
+    assert stations and not (stations & planned)
