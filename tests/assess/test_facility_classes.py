@@ -124,3 +124,18 @@ def test_stations_not_in_service_are_not_rail_stations(assessed, osm_dir: Path) 
     stations = _ids(assessed.get("porto_centro").facilities, "rail_station")
     assert len(planned) >= 2
     assert stations and not (stations & planned)
+
+
+@pytest.mark.parametrize("city", ["nanjing_xinjiekou", "chengdu_erhuan"])
+def test_schools_not_for_children_and_middle_school_short_names(assessed, city: str) -> None:  # type: ignore[no-untyped-def]
+    # 秦淮区委党校 (a party school), 教师进修学校 (teacher training), 南京五中 / 成都49中 (short for
+    # No. 5 / No. 49 middle school) were counted as primary (and middle) schools.
+    fac = assessed.get(city).facilities
+    items = fac["items"].str.split(";")
+    names = fac["name"].astype(str)
+    adult = names.str.contains("党校|进修|高等师范|电大|Teaching Building")
+    school = items.apply(lambda xs: "primary_school" in xs or "middle_school" in xs)
+    assert adult.any() and not (adult & school).any()
+    short = names.str.contains(r"[一二三四五六七八九十0-9]中(?!心|学|學)") & school
+    primary = items.apply(lambda xs: "primary_school" in xs)
+    assert short.sum() >= 2 and not (short & primary).any()
