@@ -139,3 +139,20 @@ def test_schools_not_for_children_and_middle_school_short_names(assessed, city: 
     short = names.str.contains(r"[一二三四五六七八九十0-9]中(?!心|学|學)") & school
     primary = items.apply(lambda xs: "primary_school" in xs)
     assert short.sum() >= 2 and not (short & primary).any()
+
+
+def test_back_gardens_and_named_buildings_are_not_green_space(assessed, osm_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    # Porto maps its row houses' back gardens as bare leisure=garden (457, median 193 m²);
+    # Chengdu's 绿地红星国际广场 is a mall (绿地 is its developer), not green space.
+    back = set()
+    for kind, obj, tags in _objects(osm_dir / "porto_centro.osm.pbf"):
+        if (tags.get("leisure") == "garden" and not any(k in tags for k in NAMES)
+                and "access" not in tags and "garden:type" not in tags):
+            back.add((kind, obj.id))
+    porto = assessed.get("porto_centro").facilities
+    green = _ids(porto, "green_space") | _ids(porto, "park")
+    assert len(back) > 300 and not (green & back)
+    assert len(_ids(porto, "park")) >= 20  # the named gardens and parks stay
+    chengdu = assessed.get("chengdu_erhuan").facilities
+    rows = chengdu[chengdu["items"].str.split(";").apply(lambda xs: "green_space" in xs)]
+    assert not rows["name"].astype(str).str.contains("广场|东门|北门").any()

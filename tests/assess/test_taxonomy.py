@@ -67,7 +67,8 @@ def items_of(tags: dict[str, str]) -> set[str]:
         ({"landuse": "village_green"}, "green_space"),
         ({"leisure": "recreation_ground"}, "green_space"),
         ({"landuse": "forest", "access": "yes"}, "green_space"),
-        ({"leisure": "garden"}, "park"),
+        ({"leisure": "garden", "name": "Jardim de João Chagas"}, "park"),
+        ({"leisure": "garden", "garden:type": "botanical"}, "green_space"),
         ({"leisure": "swimming_pool", "access": "public"}, "sports_centre"),
         ({"leisure": "swimming_pool", "name": "Piscine Rainier III"}, "sports_centre"),
         ({"amenity": "school", "name": "人大附中"}, "middle_school"),
@@ -126,6 +127,13 @@ def test_tags_and_names_classify_into_the_item(tags: dict[str, str], expected: s
         ({"landuse": "grass"}, "green_space"),
         ({"leisure": "garden", "garden:type": "residential"}, "park"),
         ({"leisure": "garden", "garden:type": "residential"}, "green_space"),
+        # An unnamed, untagged garden is a back garden; a mall named after its developer
+        # (绿地) and a park's gate are not green space.
+        ({"leisure": "garden"}, "park"),
+        ({"leisure": "garden"}, "green_space"),
+        ({"building": "commercial", "name": "绿地红星国际广场"}, "green_space"),
+        ({"access": "no", "entrance": "yes", "name": "人民公园东门"}, "park"),
+        ({"barrier": "gate", "name": "百花潭公园北门"}, "green_space"),
         # 附中 is a middle school, 附小 a primary school; art and vocational schools are
         # neither.
         ({"amenity": "school", "name": "人大附中"}, "primary_school"),
