@@ -223,6 +223,10 @@ def _after_read(path: Path | str, osm: OsmData, cfg: AssessConfig,
         summary["source"] = str(path)
         summary["origin_kind"] = ("given" if given is not None
                                   else pop_info.get("kind", cfg.origins.kind))
+        if pop_info["population_calibrated"]:
+            # The census figure given, not its float sum over the origins, which can still
+            # be an ulp off (origin_rules.calibrate folds the residue in where it can).
+            summary["population"] = float(pop_info["population_total"])
         summary["population_source"] = pop_info["source"]
         summary["population_calibrated"] = pop_info["population_calibrated"]
         for key in ("population_uncalibrated", "calibration_factor", "landuse_share",
