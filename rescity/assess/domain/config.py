@@ -154,6 +154,7 @@ class EnvironmentConfig(BaseModel):
     w_per_capita: float = Field(ge=0)
     w_near_green: float = Field(ge=0)
     w_park: float = Field(ge=0)
+    natural_green: bool
 
 
 class CompositeConfig(BaseModel):

@@ -24,7 +24,7 @@ from rescity.assess.adapters.osm_reader import OsmData, read_osm
 from rescity.assess.domain.config import AssessConfig, load_config
 from rescity.assess.domain.indices import INDEX_NAMES
 from rescity.assess.domain.summary import city_summary
-from rescity.assess.domain.taxonomy import Taxonomy, load_taxonomy
+from rescity.assess.domain.taxonomy import NATURAL_GREEN, Taxonomy, load_taxonomy, with_rules
 from rescity.assess.network.graph import WalkNetwork, build_network
 from rescity.assess.network.reach import ReachResult
 from rescity.assess.network.snap import Snapped, Snapper
@@ -135,6 +135,8 @@ def evaluate(
                                        f"not {origins!r}")], source="origins")
         cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update={"kind": origins})})
     tax = taxonomy or load_taxonomy()
+    if cfg.environment.natural_green and "green_space" in tax.ids:
+        tax = with_rules(tax, "green_space", NATURAL_GREEN)
     cfg.check_items(tax, "config")
     timings: dict[str, float] = {}
 
