@@ -245,6 +245,11 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any], path: tuple[str, ...])
             base[key] = value
 
 
+def merge_config(base: dict[str, Any], over: Mapping[str, Any]) -> None:
+    """Merge a parsed TOML mapping ``over`` into ``base`` in place, as over the defaults."""
+    _merge(base, over, ())
+
+
 def build_config(
     overrides: Mapping[str, Any] | None = None, *, source: str = "config"
 ) -> AssessConfig:
