@@ -63,6 +63,7 @@ class NetworkConfig(BaseModel):
     add_snap_distance: bool
     access_point_spacing_m: float = Field(gt=0)
     max_access_points: int = Field(ge=1)
+    min_component_km: float = Field(ge=0)
 
 
 class FacilitiesConfig(BaseModel):
@@ -159,6 +160,7 @@ class EnvironmentConfig(BaseModel):
     w_per_capita: float = Field(ge=0)
     w_near_green: float = Field(ge=0)
     w_park: float = Field(ge=0)
+    natural_green: bool
 
 
 class CompositeConfig(BaseModel):
@@ -247,6 +249,11 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any], path: tuple[str, ...])
             _merge(base[key], value, here)
         else:
             base[key] = value
+
+
+def merge_config(base: dict[str, Any], over: Mapping[str, Any]) -> None:
+    """Merge a parsed TOML mapping ``over`` into ``base`` in place, as over the defaults."""
+    _merge(base, over, ())
 
 
 def build_config(
