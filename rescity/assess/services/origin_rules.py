@@ -113,14 +113,15 @@ def sparse_landuse(osm: OsmData, share: dict[str, Any], config: AssessConfig) ->
     elif n < oc.min_landuse_areas and typed > 2 * n:
         msg = (f"only {n} residential area(s) (landuse=residential) for {typed} residential "
                "buildings")
-        bare = share.get("unmapped_land_share", float("nan"))
-        if np.isfinite(bare) and bare > 0.5 and oc.sparse_landuse == "buildings":
-            # The buildings cannot stand for where people live either: most of the land
-            # holds none, and building origins would count only the few that are mapped.
-            log.warning("%s: %s, but %.0f%% of the residential land has no mapped buildings: "
-                        "origins stay the residential areas", osm.path, msg, 100 * bare)
-            return False
     else:
+        return False
+    bare = share.get("unmapped_land_share", float("nan"))
+    if np.isfinite(bare) and bare > 0.5 and oc.sparse_landuse == "buildings":
+        # The buildings cannot stand for where people live either: most of the land holds
+        # none (so little of the typed housing can lie on it), and building origins would
+        # count only the few that are mapped.
+        log.warning("%s: %s, but %.0f%% of the residential land has no mapped buildings: "
+                    "origins stay the residential areas", osm.path, msg, 100 * bare)
         return False
     if oc.sparse_landuse == "error":
         raise InputError([Problem(osm.path, msg + "; choose --origins buildings or h3, or set "
