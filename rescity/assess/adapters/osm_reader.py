@@ -25,6 +25,7 @@ import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from rescity.assess.adapters._opl import scan
 from rescity.assess.adapters.osm_pass import ReadMeter, osmium_pass
 from rescity.assess.adapters.osm_ways import CoordParser, OplSink, WayCoords, decode_tags
 from rescity.assess.domain import osm_tags
@@ -110,19 +111,9 @@ class _Collector:
         """What the rules say about a node with these tags (an OPL tag field)."""
         return osm_tags.node_rule(decode_tags(field), self.taxonomy)
 
-    def _node(self, line: bytes, rules: dict[bytes, NodeRule]) -> None:
-        """One OPL node line ``n<id> T<tags> x<lon> y<lat>`` (``x y`` without a location)."""
-        head, field, x, y = line.split(b" ")
-        rule = rules.get(field)
-        if rule is None:
-            rule = rules[field] = self._node_rules(field)
+    def _node_at(self, oid: int, lon: float, lat: float, rule: NodeRule) -> None:
+        """A node with a valid location that some output uses (``_opl.scan``)."""
         items, name, establishment, place = rule
-        if not (items or establishment or place) or len(x) == 1 or len(y) == 1:
-            return
-        lon, lat = float(x[1:]), float(y[1:])
-        if not (abs(lon) <= 180.0 and abs(lat) <= 90.0):
-            return  # not a valid location to libosmium either
-        oid = int(head[1:])
         if items:
             self._point(Feature("n", oid, name, _NO_GEOMETRY, list(items)), lon, lat,
                         self.facilities)
@@ -142,72 +133,20 @@ class _Collector:
         per distinct tag set (see ``objects``)."""
         return osm_tags.way_rule(decode_tags(field), self.taxonomy)
 
-    def objects(self, lines: list[bytes], coords: CoordParser) -> None:
+    def objects(self, chunk: bytes, coords: CoordParser) -> None:
         """Run the rules on a chunk of what libosmium wrote: OPL lines of nodes and ways, and
-        ``r0`` where osmium delivered a relation area, in file order. Objects with the same
-        tags share one evaluation (a cache kept across chunks up to :data:`RULE_CACHE` tag
-        sets, then started afresh: bounded memory); the node lists of the ways used go to
-        ``coords``. One loop with local names: it runs once per kept way of the file."""
+        ``r0`` where osmium delivered a relation area, in file order (the loop is compiled:
+        ``_opl.scan``, which calls back here). Objects with the same tags share one evaluation
+        (a cache kept across chunks up to :data:`RULE_CACHE` tag sets, then started afresh:
+        bounded memory); the node lists of the ways used go to ``coords``."""
         if len(self.way_cache) + len(self.node_cache) > RULE_CACHE:
             self.way_cache.clear()
             self.node_cache.clear()
-        rules, node_rules = self.way_cache, self.node_cache
-        nodes: list[bytes] = []
-        counts: list[int] = []
-        add_nodes, add_count = nodes.append, counts.append
-        add_walk = self.walk_lines.append
-        way_rules, node, feature_way = self._way_rules, self._node, self._feature_way
-        dropped, dropped_at = self.dropped, self.dropped_at
-        at = self.n_lines
-        due = self.areas_due  # areas delivered, to be placed after the next object
-        for line in lines:
-            kind = line[0]
-            if kind == 0x77:  # "w<id> T<tags> N<nodes>"
-                space = line.index(b" ")
-                nodes_at = line.index(b" ", space + 1)
-                field = line[space + 1:nodes_at]
-                rule = rules.get(field)
-                if rule is None:
-                    rule = rules[field] = way_rules(field)
-                reason, walk, used = rule[0], rule[1], rule[2]
-                if reason is not None:
-                    if reason in dropped:
-                        dropped[reason] += 1
-                    else:
-                        dropped[reason] = 1
-                        dropped_at[reason] = at
-                # Coordinates only for ways that are used: most tagged ways are not.
-                if (walk or used) and len(line) > nodes_at + 2:
-                    node_list = line[nodes_at + 2:]
-                    n = node_list.count(b",") + 1
-                    if n >= 2:
-                        # A way with a missing node location is taken out later (``finish``).
-                        add_nodes(node_list)
-                        add_count(n)
-                        if walk:
-                            add_walk(at)
-                        if used:  # more than a street
-                            feature_way(int(line[1:space]), node_list, n, at, rule)
-                        at += 1
-            elif kind == 0x6E:  # "n"
-                node(line, node_rules)
-            elif kind == 0x72:  # "r0": an area delivered here, taken after the next object
-                due += 1
-                continue
-            if due:
-                self.areas_due = due
-                self.take_areas()
-                due = 0
-        self.areas_due = due
-        self.n_lines = at
-        coords.add(nodes, counts)
+        coords.add(scan(chunk, self))
 
-    def _feature_way(self, oid: int, node_list: bytes, n: int, at: int,
-                     rule: WayRule) -> None:
+    def _feature_way(self, oid: int, closed: bool, at: int, rule: WayRule) -> None:
         """The features a used way makes (geometry later, from row ``at``)."""
         _, _, _, items, is_res, building, water, land, name, shape = rule
-        closed = n >= 4 and (node_list[:node_list.index(b"x")]
-                             == node_list[node_list.rindex(b",") + 1:node_list.rindex(b"x")])
         if water and closed:
             self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
         if land and closed:
@@ -382,8 +321,8 @@ def _read(path: Path | str, taxonomy: Taxonomy,
                  box.top_right.lat) if box.valid() else None)
         osmium_pass(where, taxonomy, keys, col, sink, meter)
         coords = CoordParser()
-        for lines in sink.chunks():
-            col.objects(lines, coords)
+        for chunk in sink.chunks():
+            col.objects(chunk, coords)
             meter.after(sink.done)
         col.areas_due = len(col.area_queue)  # delivered at the end of the pass
         col.take_areas()

@@ -1,0 +1,14 @@
+"""Types of the compiled OPL loop (``_opl.pyx``)."""
+
+from typing import Any
+
+import numpy.typing as npt
+
+class Scan:
+    ids: npt.NDArray[Any]
+    lon: npt.NDArray[Any]
+    lat: npt.NDArray[Any]
+    counts: npt.NDArray[Any]
+    bad: npt.NDArray[Any]
+
+def scan(data: bytes, col: Any) -> Scan: ...
