@@ -1,5 +1,6 @@
 """Types of the compiled OPL loop (``_opl.pyx``)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy.typing as npt
@@ -12,3 +13,4 @@ class Scan:
     bad: npt.NDArray[Any]
 
 def scan(data: bytes, col: Any) -> Scan: ...
+def decode_tags(field: bytes, fallback: Callable[[bytes], dict[str, str]]) -> dict[str, str]: ...

@@ -8,6 +8,7 @@ decimals (libosmium's own format), read as an integer and divided by 10^7: the c
 rounded value of that decimal, the same double as ``float()`` and ``Location.lon``/``lat``."""
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int64_t
 from libc.string cimport memchr
 
@@ -117,7 +118,9 @@ def scan(bytes data, object col):
             eol = end
         if p[0] == b"w":  # "w<id> T<tags> N<nodes>"
             f0 = <const char*>memchr(p, b" ", eol - p)
-            f1 = NULL if f0 == NULL else <const char*>memchr(f0 + 1, b" ", eol - f0 - 1)
+            if f0 == NULL:
+                raise ValueError("malformed OPL line")
+            f1 = <const char*>memchr(f0 + 1, b" ", eol - f0 - 1)
             if f1 == NULL:
                 raise ValueError("malformed OPL line")
             field = PyBytes_FromStringAndSize(f0 + 1, f1 - f0 - 1)
@@ -182,7 +185,9 @@ def scan(bytes data, object col):
                     at += 1
         elif p[0] == b"n":  # "n<id> T<tags> x<lon> y<lat>"
             f0 = <const char*>memchr(p, b" ", eol - p)
-            f1 = NULL if f0 == NULL else <const char*>memchr(f0 + 1, b" ", eol - f0 - 1)
+            if f0 == NULL:
+                raise ValueError("malformed OPL line")
+            f1 = <const char*>memchr(f0 + 1, b" ", eol - f0 - 1)
             if f1 == NULL:
                 raise ValueError("malformed OPL line")
             field = PyBytes_FromStringAndSize(f0 + 1, f1 - f0 - 1)
@@ -220,3 +225,95 @@ def scan(bytes data, object col):
     out.ids, out.lon, out.lat = ids_a[:k].copy(), lon_a[:k].copy(), lat_a[:k].copy()
     out.counts, out.bad = counts_a[:n_ways].copy(), bad_a[:n_ways].copy()
     return out
+
+
+cdef inline int _hex(char c):
+    if b"0" <= c <= b"9":
+        return c - 48
+    if b"a" <= c <= b"f":
+        return c - 87
+    if b"A" <= c <= b"F":
+        return c - 55
+    return -1
+
+
+cdef Py_ssize_t _unescape(const char* p, const char* end, char* out):
+    """Copy ``p``..``end`` to ``out`` with every ``%<hex>%`` as the UTF-8 of its code point;
+    -1 for anything else after a "%" (left to the Python decoder)."""
+    cdef Py_ssize_t n = 0
+    cdef long cp
+    cdef int h, digits
+    while p < end:
+        if p[0] != b"%":
+            out[n] = p[0]
+            n += 1
+            p += 1
+            continue
+        p += 1
+        cp = 0
+        digits = 0
+        while p < end and digits <= 6:
+            h = _hex(p[0])
+            if h < 0:
+                break
+            cp = cp * 16 + h
+            digits += 1
+            p += 1
+        if digits == 0 or digits > 6 or p >= end or p[0] != b"%" or cp > 0x10FFFF \
+                or 0xD800 <= cp <= 0xDFFF:
+            return -1
+        p += 1
+        if cp < 0x80:
+            out[n] = <char>cp
+            n += 1
+        elif cp < 0x800:
+            out[n] = <char>(0xC0 | (cp >> 6))
+            out[n + 1] = <char>(0x80 | (cp & 0x3F))
+            n += 2
+        elif cp < 0x10000:
+            out[n] = <char>(0xE0 | (cp >> 12))
+            out[n + 1] = <char>(0x80 | ((cp >> 6) & 0x3F))
+            out[n + 2] = <char>(0x80 | (cp & 0x3F))
+            n += 3
+        else:
+            out[n] = <char>(0xF0 | (cp >> 18))
+            out[n + 1] = <char>(0x80 | ((cp >> 12) & 0x3F))
+            out[n + 2] = <char>(0x80 | ((cp >> 6) & 0x3F))
+            out[n + 3] = <char>(0x80 | (cp & 0x3F))
+            n += 4
+    return n
+
+
+def decode_tags(bytes field, fallback):
+    """An OPL tag field ``T<k>=<v>,<k>=<v>…`` as a dict, in the file's order: split at the
+    raw "," and "=" (those inside keys and values are escaped), each part unescaped in C. A
+    field this does not take (malformed escapes) goes to ``fallback``, the Python decoder."""
+    cdef const char* p = PyBytes_AS_STRING(field) + 1
+    cdef const char* end = PyBytes_AS_STRING(field) + PyBytes_GET_SIZE(field)
+    cdef const char* eq
+    cdef const char* comma
+    cdef Py_ssize_t n
+    cdef dict tags = {}
+    if p >= end:
+        return tags
+    # An escape is never longer than what it stands for: the field's size bounds every part.
+    buf = bytearray(end - p)
+    cdef char* out = buf
+    while True:
+        comma = <const char*>memchr(p, b",", end - p)
+        if comma == NULL:
+            comma = end
+        eq = <const char*>memchr(p, b"=", comma - p)
+        if eq == NULL:
+            return fallback(field)
+        n = _unescape(p, eq, out)
+        if n < 0:
+            return fallback(field)
+        key = PyUnicode_DecodeUTF8(out, n, NULL)
+        n = _unescape(eq + 1, comma, out)
+        if n < 0:
+            return fallback(field)
+        tags[key] = PyUnicode_DecodeUTF8(out, n, NULL)
+        if comma == end:
+            return tags
+        p = comma + 1

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import osmium
 
+from rescity.assess.adapters import _opl
 from rescity.assess.adapters._opl import Scan
 
 CHUNK = 1 << 24  # bytes of OPL read at a time
@@ -38,7 +39,13 @@ def _char(m: re.Match[str]) -> str:
 
 
 def decode_tags(field: bytes) -> dict[str, str]:
-    """An OPL tag field ``T<k>=<v>,<k>=<v>…`` as a dict, in the file's order.
+    """An OPL tag field ``T<k>=<v>,<k>=<v>…`` as a dict, in the file's order (compiled:
+    ``_opl.decode_tags``; most fields hold escapes, a space in a name is one)."""
+    return _opl.decode_tags(field, _decode_tags)
+
+
+def _decode_tags(field: bytes) -> dict[str, str]:
+    """:func:`decode_tags` in Python, for what the compiled one leaves (malformed escapes).
 
     "," and "=" inside keys and values are escaped, so where none is, the whole field can be
     unescaped first and then split at every "," and "=" (two C loops, not one per tag)."""
