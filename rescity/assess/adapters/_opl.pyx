@@ -74,6 +74,39 @@ cdef inline const char* _slow_coord(const char* p, const char* end, double* out)
     return q
 
 
+cdef int _way_features(object col, int64_t oid, bint closed, int64_t at, object rule) except -1:
+    """The features a used way makes, each kept in its list and, with the row of its way in
+    the coordinates, in ``col.pending_geoms`` (geometry made later, ``col.finish``)."""
+    _, _, _, items, is_res, building, water, land, name, shape = rule
+    feature = col.feature
+    empty = col.no_geometry
+    pending = col.pending_geoms
+    way_id = oid
+    row = at
+    if water and closed:
+        f = feature("w", way_id, "", empty)
+        col.water_ways.append(f)
+        pending.append((f, row, closed, col.water_ways))
+    if land and closed:
+        f = feature("w", way_id, "", empty)
+        col.land_ways.append(f)
+        pending.append((f, row, closed, col.land_ways))
+    if items:
+        f = feature("w", way_id, name, empty, list(items))
+        col.facilities.append(f)
+        pending.append((f, row, closed, col.facilities))
+    if closed and is_res:
+        f = feature("w", way_id, name, empty)
+        col.residential.append(f)
+        pending.append((f, row, closed, col.residential))
+    if closed and shape is not None:  # a building
+        levels, use = shape
+        f = feature("w", way_id, name, empty, building=building, levels=levels, use=use)
+        col.buildings.append(f)
+        pending.append((f, row, closed, col.buildings))
+    return 0
+
+
 cdef class Scan:
     """The node lists of the used ways of one chunk: flat ``ids``/``lon``/``lat``, the number
     of nodes of each way and whether one of its node locations is missing."""
@@ -89,7 +122,7 @@ def scan(bytes data, object col):
     cdef dict dropped = col.dropped, dropped_at = col.dropped_at
     cdef list walk_lines = col.walk_lines
     way_rule, node_rule = col._way_rules, col._node_rules
-    feature_way, node_at, take_areas = col._feature_way, col._node_at, col.take_areas
+    node_at, take_areas = col._node_at, col.take_areas
     cdef int64_t at = col.n_lines, due = col.areas_due, oid, nid, n, k = 0, n_ways = 0
     cdef const char* base = PyBytes_AS_STRING(data)
     cdef const char* end = base + PyBytes_GET_SIZE(data)
@@ -101,14 +134,15 @@ def scan(bytes data, object col):
     cdef double x, y
     cdef int64_t first_id, way_start
     cdef bint is_bad
-    # Upper bounds: every node entry is followed by "," or ends its line.
-    cdef int64_t cap = data.count(b",") + data.count(b"\n") + 1
-    cdef int64_t lines_cap = data.count(b"\n") + 1
+    # Upper bounds (an entry "n1x0y0," takes 7 bytes at least, a way line more): the arrays
+    # are only reserved, the memory of what is never written is never touched.
+    cdef int64_t cap = PyBytes_GET_SIZE(data) // 6 + 1
+    cdef int64_t lines_cap = PyBytes_GET_SIZE(data) // 3 + 1
     ids_a = np.empty(cap, dtype=np.int64)
     lon_a = np.empty(cap, dtype=np.float64)
     lat_a = np.empty(cap, dtype=np.float64)
     counts_a = np.empty(lines_cap, dtype=np.int64)
-    bad_a = np.zeros(lines_cap, dtype=bool)
+    bad_a = np.empty(lines_cap, dtype=bool)
     cdef int64_t[::1] ids = ids_a, counts = counts_a
     cdef double[::1] lon = lon_a, lat = lat_a
     cdef unsigned char[::1] bad = bad_a.view(np.uint8)
@@ -181,7 +215,8 @@ def scan(bytes data, object col):
                         walk_lines.append(at)
                     if used:  # more than a street
                         _int(p + 1, eol, &oid)
-                        feature_way(oid, n >= 4 and ids[way_start] == ids[k - 1], at, rule)
+                        _way_features(col, oid, n >= 4 and ids[way_start] == ids[k - 1], at,
+                                      rule)
                     at += 1
         elif p[0] == b"n":  # "n<id> T<tags> x<lon> y<lat>"
             f0 = <const char*>memchr(p, b" ", eol - p)

@@ -106,6 +106,8 @@ class _Collector:
         self.node_cache: dict[bytes, NodeRule] = {}
         self.areas_due = 0
         self.wkb = osmium.geom.WKBFactory()
+        self.feature = Feature  # what ``_opl.scan`` makes of the used ways
+        self.no_geometry = _NO_GEOMETRY
 
     def _node_rules(self, field: bytes) -> NodeRule:
         """What the rules say about a node with these tags (an OPL tag field)."""
@@ -143,23 +145,6 @@ class _Collector:
             self.way_cache.clear()
             self.node_cache.clear()
         coords.add(scan(chunk, self))
-
-    def _feature_way(self, oid: int, closed: bool, at: int, rule: WayRule) -> None:
-        """The features a used way makes (geometry later, from row ``at``)."""
-        _, _, _, items, is_res, building, water, land, name, shape = rule
-        if water and closed:
-            self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
-        if land and closed:
-            self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.land_ways)
-        if items:
-            self._later(Feature("w", oid, name, _NO_GEOMETRY, list(items)), at, closed,
-                        self.facilities)
-        if closed and is_res:
-            self._later(Feature("w", oid, name, _NO_GEOMETRY), at, closed, self.residential)
-        if closed and shape is not None:  # a building
-            levels, use = shape
-            self._later(Feature("w", oid, name, _NO_GEOMETRY, building=building,
-                                levels=levels, use=use), at, closed, self.buildings)
 
     def relation(self, o: osmium.osm.Relation) -> None:
         self.area_ids.append(2 * o.id + 1)  # osmium's id for the relation's area
@@ -212,12 +197,6 @@ class _Collector:
             for into, feature in self.area_queue.popleft():
                 into.append(feature)
         self.areas_due = 0
-
-    def _later(self, feature: Feature, line: int, closed: bool, into: list[Feature]) -> None:
-        """Keep ``feature`` in ``into`` in file order; its geometry, from way ``line``, is
-        made with all others in :meth:`finish`."""
-        into.append(feature)
-        self.pending_geoms.append((feature, line, closed, into))
 
     def _drop_bad(self, ways: WayCoords) -> None:
         """Take out the ways with a missing node location (counted as dropped, in the place
