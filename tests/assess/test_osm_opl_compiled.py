@@ -4,6 +4,7 @@ Python decoder do: coordinates to the bit, and tag fields it does not take left 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import osmium
@@ -27,8 +28,8 @@ def test_coordinates_are_the_doubles_libosmium_reads(tmp_path: Path) -> None:
     writer.add_way(osmium.osm.mutable.Way(id=1, nodes=list(range(1, len(LOCATIONS) + 1)),
                                           tags={"highway": "footway"}))
     writer.close()
-    expected = [(n.location.lon, n.location.lat)
-                for n in osmium.FileProcessor(str(path), osmium.osm.NODE)]
+    nodes = [cast(osmium.osm.Node, n) for n in osmium.FileProcessor(str(path), osmium.osm.NODE)]
+    expected = [(n.location.lon, n.location.lat) for n in nodes]
     osm = read_osm(path, load_taxonomy())
     assert osm.node_ids.tolist() == list(range(1, len(LOCATIONS) + 1))
     assert np.array_equal(np.column_stack([osm.lon, osm.lat]), np.array(expected))
