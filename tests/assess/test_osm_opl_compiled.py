@@ -28,8 +28,10 @@ def test_coordinates_are_the_doubles_libosmium_reads(tmp_path: Path) -> None:
     writer.add_way(osmium.osm.mutable.Way(id=1, nodes=list(range(1, len(LOCATIONS) + 1)),
                                           tags={"highway": "footway"}))
     writer.close()
-    nodes = [cast(osmium.osm.Node, n) for n in osmium.FileProcessor(str(path), osmium.osm.NODE)]
-    expected = [(n.location.lon, n.location.lat) for n in nodes]
+    expected = []
+    for obj in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        node = cast(osmium.osm.Node, obj)  # valid only until the next object
+        expected.append((node.location.lon, node.location.lat))
     osm = read_osm(path, load_taxonomy())
     assert osm.node_ids.tolist() == list(range(1, len(LOCATIONS) + 1))
     assert np.array_equal(np.column_stack([osm.lon, osm.lat]), np.array(expected))
