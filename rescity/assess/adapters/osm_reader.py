@@ -5,9 +5,10 @@ with a C++ node-location cache). C++ filters keep only the objects some output n
 nodes with a facility, POI or place key, ways with a key the rules use, and the areas of
 relations (not the areas osmium makes of every closed way). Only relations and relation areas
 are read by Python during the pass; the kept nodes and ways are written by libosmium with their
-tags and node locations (OPL, ``osm_ways``) and read back in chunks afterwards, the tag rules
-(``domain/osm_tags``) run once per distinct tag set. No Python object is made per node or way
-of the file, and the file is never materialised as Python objects."""
+tags and node locations (OPL, ``osm_ways``) and read back in chunks afterwards by a compiled
+loop (``_opl.pyx``), the tag rules (``domain/osm_tags``) run once per distinct tag set. No
+Python object is made per node or way of the file (only the features of the objects used),
+and the file is never materialised as Python objects."""
 
 from __future__ import annotations
 
@@ -219,13 +220,13 @@ class _Collector:
             lst[:] = [f for f in lst if id(f) not in gone]
 
     def finish(self, ways: WayCoords) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
-                                               npt.NDArray[np.float64]]:
+                                               npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Make the pending geometries from the ways' coordinates: polygons for closed ways
         (repaired only where invalid), middle vertices otherwise. Returns the walk ways'
-        (pointers, node ids, coordinates)."""
+        (pointers, node ids, longitudes, latitudes)."""
         self._drop_bad(ways)
         ptr = ways.ptr
-        xy = np.column_stack([ways.lon, ways.lat])
+        lon, lat = ways.lon, ways.lat  # never stacked: a megacity has ~10 M nodes
         walk = np.asarray(self.walk_lines, dtype=np.int64)
         lengths = np.diff(ptr)[walk]
         way_ptr = np.zeros(len(walk) + 1, dtype=np.int64)
@@ -237,7 +238,7 @@ class _Collector:
             at = np.array([i for _, i in closed], dtype=np.int64)
             n = np.diff(ptr)[at]
             rows = np.repeat(ptr[at] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
-            polys = shapely.polygons(shapely.linearrings(xy[rows], indices=np.repeat(
+            polys = shapely.polygons(shapely.linearrings(lon[rows], lat[rows], indices=np.repeat(
                 np.arange(len(at)), n)))
             ok = shapely.is_valid(polys)
             for (f, _), poly, good in zip(closed, polys, ok, strict=True):
@@ -245,7 +246,8 @@ class _Collector:
         lines = [(f, i) for f, i, c, _ in self.pending_geoms if not c]
         if lines:  # an open way: its middle vertex
             at = np.array([i for _, i in lines], dtype=np.int64)
-            mids = shapely.points(xy[ptr[at] + (ptr[at + 1] - ptr[at]) // 2])
+            mid = ptr[at] + (ptr[at + 1] - ptr[at]) // 2
+            mids = shapely.points(lon[mid], lat[mid])
             for (f, _), pt in zip(lines, mids, strict=True):
                 f.geometry = pt
         if self.pending_points:
@@ -255,7 +257,7 @@ class _Collector:
                 f.geometry = pt
         self.pending_geoms.clear()
         self.pending_points.clear()
-        return way_ptr, node_ids, xy[take]
+        return way_ptr, node_ids, lon[take], lat[take]
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy, *,
@@ -314,7 +316,7 @@ def _read(path: Path | str, taxonomy: Taxonomy,
     if failed:
         log.warning("%s: %d multipolygon relation(s) could not be assembled and were skipped",
                     where, len(failed))
-    way_ptr, node_ids, xy = col.finish(ways)
+    way_ptr, node_ids, lon, lat = col.finish(ways)
     col.water.extend(f.geometry for f in col.water_ways)
     col.other_landuse.extend(f.geometry for f in col.land_ways)
     poi = np.array(col.poi, dtype=np.float64).reshape(-1, 2)
@@ -324,8 +326,8 @@ def _read(path: Path | str, taxonomy: Taxonomy,
         poi_lat=np.ascontiguousarray(poi[:, 1]),
         way_ptr=way_ptr,
         node_ids=node_ids,
-        lon=np.ascontiguousarray(xy[:, 0]),
-        lat=np.ascontiguousarray(xy[:, 1]),
+        lon=lon,
+        lat=lat,
         facilities=col.facilities,
         residential=col.residential,
         buildings=col.buildings,
