@@ -45,9 +45,11 @@ cdef inline const char* _coord(const char* p, const char* end, double* out):
         p += 1
     start = p
     while p < end and b"0" <= p[0] <= b"9":
+        if whole > 100000000:  # beyond any coordinate: left to ``float()``, no overflow
+            return NULL
         whole = whole * 10 + (p[0] - 48)
         p += 1
-    if p == start or whole > 1000000000:
+    if p == start:
         return NULL
     if p < end and p[0] == b".":
         p += 1
