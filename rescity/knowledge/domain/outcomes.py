@@ -23,10 +23,17 @@ from typing import Any
 from rescity.knowledge.domain.figures import parse_figure
 
 _NUM = r"(?:\d{1,3}(?:,\s?\d{3})+|\d+)(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten"
+# "%" as collections write it; "percentage points" stays a unit of its own
+_PCT = r"(?:%|per\s?cent\b|percent\b|percentage\s+points?\b)"
+# units of a measured amount: "expanded by 3,600 hectares", "5,188 kilometres of greenway"
+_MEASURE = (
+    r"(?:square\s+(?:metres|meters|kilometres|kilometers)|sq\.?\s?km|hectares|km|kilometres"
+    r"|kilometers|metres|meters|tonnes|tons|minutes|hours|days|weeks|months|years)"
+)
 _VERB = (
     r"(?:increased|increasing|increase|decreased|decreasing|decrease|reduced|reducing|reduce"
     r"|rose|rise|risen|fell|fallen|dropped|grew|grown|grow|improved|went|shortened|shorten"
-    r"|cut|lowered|raised|expanded|climbed|declined|jumped|soared|boosted)"
+    r"|cut|lowered|raised|raise|expanded|expand|climbed|declined|jumped|soared|boosted)"
 )
 _AUX = (
     r"(?:will\s+(?:be\s+)?|was\s+|were\s+|has\s+been\s+|have\s+been\s+|is\s+|are\s+"
@@ -37,34 +44,60 @@ _FILLER = (
 )
 _FROM_TO = re.compile(
     rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+"
-    rf"(?:significantly\s+|dramatically\s+)?"
-    rf"from\s+{_FILLER}(?P<base>{_NUM})\s*(?P<bunit>%|[a-z][a-z ]{{0,30}}?)?"
+    rf"(?P<particle>up\s+|down\s+)?(?:significantly\s+|dramatically\s+)?"
+    rf"from\s+{_FILLER}(?P<base>{_NUM})\s*(?P<bunit>{_PCT}|[a-z][a-z/ ]{{0,30}}?)?"
     rf"(?:,?\s+(?:in|at)\s+(?P<byear>(?:19|20)\d\d)[^,]*?|,[^,]{{0,60}},)?"
     rf"\s+to\s+(?:an impressive\s+|just\s+|more than\s+|about\s+|over\s+)?(?P<val>{_NUM})\s*"
-    rf"(?P<vunit>%|[a-z]+(?: (?!in\b)[a-z]+){{0,3}})?"
+    rf"(?P<vunit>{_PCT}|[a-z][a-z/]*(?: (?!in\b)[a-z]+){{0,3}})?"
     rf"(?:\s+in\s+(?P<vyear>(?:19|20)\d\d))?(?=[\s.,;(]|$)",
     re.IGNORECASE,
 )
+_BY_AMOUNT = rf"by\s+(?P<val>{_NUM})\s*(?P<unit>{_PCT}|{_MEASURE}\b)"
 _BY = re.compile(
-    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+"
-    rf"(?:by\s+)(?P<val>\d+(?:\.\d+)?)\s*%",
+    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+{_BY_AMOUNT}",
     re.IGNORECASE,
 )
 _VERB_FIRST_BY = re.compile(
-    rf"\b(?P<verb>{_VERB})\s+(?P<ind>(?:the\s+)?[a-z][a-z' \-]{{2,60}}?)\s+by\s+"
-    rf"(?P<val>\d+(?:\.\d+)?)\s*%",
+    rf"\b(?P<verb>{_VERB})\s+(?P<ind>(?:the\s+)?[a-z][a-z' \-]{{2,60}}?)\s+{_BY_AMOUNT}",
     re.IGNORECASE,
 )
+# a level reached, without its baseline: "visitors reached 2.6 million", "rose to 65%",
+# and the verb-first target "plans to raise the recycling rate to 65% by 2025"
+_TO_VALUE = (
+    r"(?:(?:a\s+(?:total|record)\s+of|about|approximately|around|nearly|over|more\s+than|some"
+    rf"|just)\s+)?(?P<val>{_NUM})\s*(?P<mult>million|billion|thousand)?\s*"
+    rf"(?P<unit>{_PCT}|[a-z][a-z/]*)?"
+)
+_TO = re.compile(
+    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}"
+    r"(?:(?:is|are|was|were)\s+)?(?:(?:expected|set|planned|projected|scheduled)\s+to\s+)?"
+    rf"(?P<verb>reach(?:ed|es)?|(?:{_VERB})(?:\s+(?:up|down))?\s+to)\s+{_TO_VALUE}",
+    re.IGNORECASE,
+)
+_VERB_FIRST_TO = re.compile(
+    rf"\b(?P<verb>{_VERB})\s+(?P<ind>(?:the\s+)?[a-z][a-z' \-]{{2,60}}?)\s+to\s+{_TO_VALUE}",
+    re.IGNORECASE,
+)
+# "97.4% of the cases were resolved", "75% of the rainfall is now retained",
+# "70% of the households stayed", "80% of the area will meet the standard"
 _SHARE = re.compile(
-    r"(?P<val>\d+(?:\.\d+)?)\s*%\s+of\s+(?:the\s+|all\s+)?(?P<ind>[a-z][a-z' \-]{2,60}?)\s+"
-    r"(?:were|was|are|is|have\s+been|has\s+been)\s+(?P<what>[a-z]+)",
+    r"(?P<val>\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b|percent\b)\s+of\s+(?:the\s+|all\s+)?"
+    r"(?P<ind>[a-z][a-z' \-]{2,60}?)\s+"
+    r"(?:(?:(?:were|was|are|is|have|has|had|been|will|would|be|now|also|still|already)\s+)+"
+    r"(?P<what>[a-z]+)|(?P<past>[a-z]{3,}ed)\b)",
     re.IGNORECASE,
 )
 _COUNT = re.compile(
-    r"(?<![\w.,])(?P<num>\d{1,3}(?:(?:,\s?|\s)\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?<![\w.,])(?<![A-Za-z]-)(?P<num>\d{1,3}(?:(?:,\s?|\s)\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:\s*(?P<mult>million|billion|thousand|M|bn|万|亿)\b)?"
-    r"\s+(?P<unit>(?:(?:new|additional|more|local|public|affordable|square|cubic)\s+)?[a-z]{3,}s?)\b"
+    r"\s+(?P<words>[a-z][a-z\-]*(?:\s+[a-z][a-z\-]*){0,4})"
 )
+_OF_MEASURE = re.compile(rf"^(?P<measure>{_MEASURE})\s+of\s+(?P<what>[a-z][a-z\- ]*)$")
+_NOT_MODIFIERS = {
+    *("of", "and", "or", "the", "a", "an", "per", "to", "in", "for", "from", "by", "that"),
+    *("which", "were", "was", "are", "is", "have", "has", "had", "will", "been", "be"),
+}
+_NOT_VALUE_UNITS = {"a", "an", "the", "per", "in", "by", "and", "at", "on", "of", "from", "for"}
 _NOT_COUNTED = {
     "years",
     "year",
@@ -139,7 +172,7 @@ _FUTURE = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:and|while|whereas|but)\s+(?=[a-z]*\s*\d|another|\w+\s+\d)")
-_LEAD = re.compile(r"^(?:the|its|a|an)\s+", re.I)
+_LEAD = re.compile(r"^(?:and\s+|while\s+)?(?:(?:the|its|a|an)\s+)?", re.I)
 _YEAR_LEAD = re.compile(r"^(?:in|by|as of)\s+((?:19|20)\d\d),?\s*", re.I)
 _NOT_UNITS = {"in", "at", "to", "and", "now", "today", "currently", "by"}
 
@@ -194,7 +227,8 @@ def _unit(text: str | None) -> str:
     words = (text or "").strip().split()
     while words and words[-1].lower() in _NOT_UNITS:
         words.pop()
-    return " ".join(words)
+    unit = " ".join(words)
+    return "%" if re.fullmatch(r"per\s?cent|percent", unit, re.I) else unit
 
 
 def _num(text: str) -> float | None:
@@ -213,13 +247,40 @@ def _direction(verb: str) -> str:
     return "decrease" if verb.lower().startswith(_NEGATIVE_VERBS) else "increase"
 
 
-def _change(verb: str, base: float, val: float) -> str:
+def _change(verb: str, base: float, val: float, particle: str = "") -> str:
     """Direction from the verb when it says one (units may differ), else from the numbers."""
-    if verb.lower().startswith(_NEGATIVE_VERBS):
+    if verb.lower().startswith(_NEGATIVE_VERBS) or particle.strip().lower() == "down":
         return "decrease"
+    if particle.strip().lower() == "up":
+        return "increase"
     if verb.lower().startswith(("went", "improved")):
         return "increase" if val > base else "decrease" if val < base else ""
     return "increase"
+
+
+def _count_unit(words: str) -> tuple[str, str] | None:
+    """(unit, indicator) of the words after a number: the noun phrase up to its first plural
+    head ("community elderly canteens", "new electric buses"), or a measure of something
+    ("5,188 kilometres of greenway"); None when the words name nothing counted."""
+    m = _OF_MEASURE.match(" ".join(words.split()[:5]))
+    if m:
+        what = []
+        for word in _LEAD.sub("", m["what"]).split()[:3]:
+            if word in _NOT_MODIFIERS:
+                break
+            what.append(word)
+        return m["measure"], " ".join(what) or m["measure"]
+    taken: list[str] = []
+    for word in words.split():
+        if word in _NOT_MODIFIERS or (taken == [] and word in _NOT_COUNTED):
+            return None
+        taken.append(word)
+        if word not in ("square", "cubic") and _countable(" ".join(taken)):
+            if len(taken) == 1 and word in _NOT_COUNTED:
+                return None
+            unit = " ".join(taken)
+            return unit, unit
+    return None
 
 
 def _countable(unit: str) -> bool:
@@ -244,6 +305,34 @@ def _count_value(m: re.Match[str]) -> float | None:
     return None if is_year else number * factor
 
 
+def _level(m: re.Match[str], sentence: str) -> OutcomeFigure | None:
+    """A value reached ("visitors reached 2.6 million", "raise the rate to 65%")."""
+    value = _num(m["val"])
+    if value is None or (m["mult"] is None and re.fullmatch(r"(?:19|20)\d\d", m["val"])):
+        return None
+    value *= {"million": 1e6, "billion": 1e9, "thousand": 1e3}.get((m["mult"] or "").lower(), 1)
+    unit = _unit(m["unit"])
+    if unit.lower() in _NOT_VALUE_UNITS:
+        unit = ""
+    verb = m["verb"].lower()
+    direction = (
+        "" if verb.startswith("reach") else _direction(verb) if " down" not in verb else "decrease"
+    )
+    indicator, lead_year = _clean_indicator(m["ind"])
+    indicator = re.sub(
+        r"\s+(?:(?:continues?|continued|keeps?|kept)\s+to\s+\w+\s+)?and$", "", indicator
+    )
+    return OutcomeFigure(
+        indicator=indicator,
+        value=value,
+        unit=unit,
+        year=lead_year,
+        text=m.group(0).strip(),
+        direction=direction,
+        status=_status(sentence, *m.span()),
+    )
+
+
 def extract_figures(text: str) -> list[OutcomeFigure]:
     """Every outcome figure found in ``text``, in order, without duplicates."""
     found: list[OutcomeFigure] = []
@@ -264,7 +353,7 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
             vunit, bunit = _unit(m["vunit"]), _unit(m["bunit"])
             unit = vunit or bunit
             indicator, lead_year = _clean_indicator(m["ind"])
-            taken.append(m.span())
+            taken.append((m.end("ind") - len(indicator), m.end()))
             add(
                 OutcomeFigure(
                     indicator=indicator,
@@ -274,7 +363,7 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
                     year=int(m["vyear"]) if m["vyear"] else lead_year,
                     baseline_year=int(m["byear"]) if m["byear"] else None,
                     text=m.group(0).strip(),
-                    direction=_change(m["verb"], base, val),
+                    direction=_change(m["verb"], base, val, m["particle"] or ""),
                     status=_status(sentence, *m.span()),
                     baseline_unit=bunit if bunit and vunit and bunit != vunit else "",
                 )
@@ -283,26 +372,40 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
             for m in pattern.finditer(sentence):
                 if any(a <= m.start() < b for a, b in taken):
                     continue
+                amount = _num(m["val"])
+                if amount is None:
+                    continue
                 direction = _direction(m["verb"])
-                val = float(m["val"]) * (-1 if direction == "decrease" else 1)
+                unit = _unit(m["unit"])
+                unit = "% change" if unit == "%" else unit.lower()
                 indicator, lead_year = _clean_indicator(m["ind"])
                 taken.append(m.span())
                 add(
                     OutcomeFigure(
                         indicator=indicator,
-                        value=val,
-                        unit="% change",
+                        value=amount * (-1 if direction == "decrease" else 1),
+                        unit=unit,
                         year=lead_year,
                         text=m.group(0).strip(),
                         direction=direction,
                         status=_status(sentence, *m.span()),
                     )
                 )
+        for pattern in (_TO, _VERB_FIRST_TO):
+            for m in pattern.finditer(sentence):
+                if any(a <= m.start("val") < b for a, b in taken):
+                    continue
+                fig = _level(m, sentence)
+                if fig is not None:
+                    taken.append(m.span())
+                    add(fig)
         for m in _SHARE.finditer(sentence):
             if m["ind"].lower().startswith(("whom", "which", "them", "those", "these")):
                 continue
+            if any(a <= m.start() < b for a, b in taken):
+                continue
             taken.append(m.span())
-            indicator = f"{_LEAD.sub('', m['ind'].strip())} {m['what']}"
+            indicator = f"{_LEAD.sub('', m['ind'].strip())} {m['what'] or m['past']}"
             add(
                 OutcomeFigure(
                     indicator=indicator,
@@ -313,18 +416,19 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
                 )
             )
         for m in _COUNT.finditer(sentence):
-            unit = m["unit"]
-            if not _countable(unit) or any(a <= m.start() < b for a, b in taken):
+            named = _count_unit(m["words"])
+            if named is None or any(a <= m.start() < b for a, b in taken):
                 continue
             value = _count_value(m)
             if value is None:
                 continue
+            unit, indicator = named
             add(
                 OutcomeFigure(
-                    indicator=unit,
+                    indicator=indicator,
                     value=value,
                     unit=unit,
-                    text=sentence[max(0, m.start() - 40) : m.end()].strip(),
+                    text=sentence[max(0, m.start() - 40) : m.start() + len(m["num"]) + 40].strip(),
                     status=_status(sentence, *m.span()),
                 )
             )
