@@ -1,0 +1,22 @@
+"""Vocabulary gaps found on unseen cases (audit of issue #17): 城市更新 did not reach
+old-neighbourhood renovation or micro-renewal, heritage did not reach industrial heritage,
+and cities outside the seeds had no Chinese name (a case from Xiamen could not be found by 厦门)."""
+
+from __future__ import annotations
+
+from rescity.knowledge.domain.gazetteer import city_data
+from rescity.knowledge.domain.thesaurus import thesaurus
+
+
+def test_urban_renewal_reaches_its_narrower_concepts() -> None:
+    th = thesaurus()
+    wider = set(th.expansions("planning.urban_renewal"))
+    assert {"planning.old_neighbourhood_renovation", "housing.neighbourhood_improvement"} <= wider
+    assert "planning.industrial_heritage" in th.expansions("planning.cultural_heritage")
+    assert "planning.urban_renewal" not in th.expansions("planning.old_neighbourhood_renovation")
+
+
+def test_more_chinese_cities_have_their_chinese_names() -> None:
+    for en, zh in (("Xiamen", "厦门"), ("Shenzhen", "深圳"), ("Ningbo", "宁波"), ("Wuxi", "无锡")):
+        city = city_data(en, country="China")
+        assert (city.name_zh, city.country) == (zh, "CN")
