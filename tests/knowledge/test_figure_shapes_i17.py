@@ -86,6 +86,7 @@ CASES = [
         "increase",
         "achieved",
     ),
+    ("Coal use was cut by 2.4 million tonnes.", -2_400_000, "tonnes", None, "decrease", "achieved"),
     ("Tram speeds rose from 16 km/h to 22 km/h.", 22, "km/h", 16, "increase", "achieved"),
     (
         "Processing time went down from three weeks to two days.",

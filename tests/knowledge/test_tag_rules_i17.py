@@ -1,6 +1,7 @@
 """Tag rules for themes the seed collection barely touches (audit of issue #17): waste
-sorting, elderly care, public transport, affordable housing and old-neighbourhood renewal.
-Each text was left without its Guangzhou Award theme before the rules existed."""
+sorting, elderly care, public transport, affordable housing, old-neighbourhood renewal, air
+quality and local commerce. Each text was left without its Guangzhou Award theme before
+the rules existed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ CASES = [
     ("The city converts empty offices into affordable housing for key workers.", "gz-inclusion"),
     ("Owners vote on works to upgrade old residential blocks built in the 1980s.", "gz-renewal"),
     ("城中村综合整治与老旧小区改造", "gz-renewal"),
+    ("Replacing coal stoves cut winter smog and PM2.5 levels.", "gz-environment"),
+    ("治理大气污染，改善空气质量", "gz-environment"),
+    ("Licensed street vending and a night market bring back small businesses.", "gz-economy"),
 ]
 
 

@@ -5,7 +5,7 @@ and cities outside the seeds had no Chinese name (a case from Xiamen could not b
 from __future__ import annotations
 
 from rescity.knowledge.domain.gazetteer import city_data
-from rescity.knowledge.domain.thesaurus import thesaurus
+from rescity.knowledge.domain.thesaurus import concept_ids, thesaurus
 
 
 def test_urban_renewal_reaches_its_narrower_concepts() -> None:
@@ -20,3 +20,13 @@ def test_more_chinese_cities_have_their_chinese_names() -> None:
     for en, zh in (("Xiamen", "厦门"), ("Shenzhen", "深圳"), ("Ningbo", "宁波"), ("Wuxi", "无锡")):
         city = city_data(en, country="China")
         assert (city.name_zh, city.country) == (zh, "CN")
+
+
+def test_new_concepts_join_the_two_languages() -> None:
+    """Clean heating, street vending and ageing-friendly (适老化) apps are one concept each."""
+    for zh, en in (
+        ("推进清洁取暖", "Boilers were connected to district heating."),
+        ("规范地摊经济", "Street vendors received licences."),
+        ("政务应用适老化", "Apps offer an elderly mode with large fonts."),
+    ):
+        assert set(concept_ids(zh)) & set(concept_ids(en)), (zh, en)

@@ -52,7 +52,9 @@ _FROM_TO = re.compile(
     rf"(?:\s+in\s+(?P<vyear>(?:19|20)\d\d))?(?=[\s.,;(]|$)",
     re.IGNORECASE,
 )
-_BY_AMOUNT = rf"by\s+(?P<val>{_NUM})\s*(?P<unit>{_PCT}|{_MEASURE}\b)"
+_BY_AMOUNT = (
+    rf"by\s+(?P<val>{_NUM})\s*(?P<mult>million|billion|thousand)?\s*(?P<unit>{_PCT}|{_MEASURE}\b)"
+)
 _BY = re.compile(
     rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+{_BY_AMOUNT}",
     re.IGNORECASE,
@@ -93,6 +95,7 @@ _COUNT = re.compile(
     r"\s+(?P<words>[a-z][a-z\-]*(?:\s+[a-z][a-z\-]*){0,4})"
 )
 _OF_MEASURE = re.compile(rf"^(?P<measure>{_MEASURE})\s+of\s+(?P<what>[a-z][a-z\- ]*)$")
+_MULTIPLIERS = {"million": 1e6, "billion": 1e9, "thousand": 1e3}
 _NOT_MODIFIERS = {
     *("of", "and", "or", "the", "a", "an", "per", "to", "in", "for", "from", "by", "that"),
     *("which", "were", "was", "are", "is", "have", "has", "had", "will", "been", "be"),
@@ -310,7 +313,7 @@ def _level(m: re.Match[str], sentence: str) -> OutcomeFigure | None:
     value = _num(m["val"])
     if value is None or (m["mult"] is None and re.fullmatch(r"(?:19|20)\d\d", m["val"])):
         return None
-    value *= {"million": 1e6, "billion": 1e9, "thousand": 1e3}.get((m["mult"] or "").lower(), 1)
+    value *= _MULTIPLIERS.get((m["mult"] or "").lower(), 1)
     unit = _unit(m["unit"])
     if unit.lower() in _NOT_VALUE_UNITS:
         unit = ""
@@ -375,6 +378,7 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
                 amount = _num(m["val"])
                 if amount is None:
                     continue
+                amount *= _MULTIPLIERS.get((m["mult"] or "").lower(), 1)
                 direction = _direction(m["verb"])
                 unit = _unit(m["unit"])
                 unit = "% change" if unit == "%" else unit.lower()
