@@ -30,3 +30,15 @@ def test_new_concepts_join_the_two_languages() -> None:
         ("政务应用适老化", "Apps offer an elderly mode with large fonts."),
     ):
         assert set(concept_ids(zh)) & set(concept_ids(en)), (zh, en)
+
+
+def test_a_specific_label_names_one_concept() -> None:
+    """夜间经济 was a label of both commerce and the night economy, so a query for the night
+    economy found every record on shops and markets. SDG titles may repeat a concept's label."""
+    owners: dict[str, set[str]] = {}
+    for cid, concept in thesaurus().concepts.items():
+        if not cid.startswith("sdg."):
+            for label in (*concept.en, *concept.zh):
+                owners.setdefault(label.lower(), set()).add(cid)
+    shared = {label: ids for label, ids in owners.items() if len(ids) > 1}
+    assert shared.keys() <= {"accessibility"}, shared
