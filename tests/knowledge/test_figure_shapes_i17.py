@@ -119,6 +119,14 @@ def test_figure_shape(
     )
 
 
+def test_a_count_phrase_may_join_two_adjectives() -> None:
+    """ "240 old and dilapidated buildings" is one count; "19 companies and 73 citizens" two."""
+    figs = extract_figures("Some 240 old and dilapidated buildings were repaired.")
+    assert [(f.value, f.unit) for f in figs] == [(240, "old and dilapidated buildings")]
+    figs = extract_figures("It involved 19 local companies and 73 citizens.")
+    assert [(f.value, f.unit) for f in figs] == [(19, "local companies"), (73, "citizens")]
+
+
 def test_counts_stop_at_verbs_and_prepositions() -> None:
     """A count's noun phrase ends at its plural head; "COVID-19" is no count of anything."""
     figs = extract_figures("COVID-19 revealed gaps. In 2021, 140 km of bus lanes were marked.")

@@ -275,7 +275,8 @@ def _count_unit(words: str) -> tuple[str, str] | None:
         return m["measure"], " ".join(what) or m["measure"]
     taken: list[str] = []
     for word in words.split():
-        if word in _NOT_MODIFIERS or (taken == [] and word in _NOT_COUNTED):
+        joined = word == "and" and bool(taken)  # "106 black and odorous water bodies"
+        if (word in _NOT_MODIFIERS and not joined) or (taken == [] and word in _NOT_COUNTED):
             return None
         taken.append(word)
         if word not in ("square", "cubic") and _countable(" ".join(taken)):
