@@ -17,15 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import sessionmaker
 
 from rescity.core.security.policy import Principal
+from rescity.core.storage import migrate
+from rescity.core.storage.db import make_engine, make_session_factory
 from rescity.core.storage.uow import UnitOfWork
+from rescity.knowledge.adapters.importers import parse_file
 from rescity.knowledge.adapters.orm import Initiative
 from rescity.knowledge.adapters.search_index import SearchIndex
 from rescity.knowledge.services import initiatives
-from rescity.knowledge.services.catalogue import ImportSummary
+from rescity.knowledge.services.catalogue import ImportSummary, apply_import
 from rescity.knowledge.services.search import SearchQuery, search
 
 
@@ -92,3 +95,41 @@ def test_an_edit_during_a_longer_index_write_neither_waits_nor_deadlocks(
         assert session.execute(
             select(Initiative.year).where(Initiative.id == other_id)
         ).scalar_one() == 2030
+
+
+def _triggers(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'kb_search_pg'::regclass"
+                " AND tgname LIKE 'kb_search_pg_%'"
+            )
+        )
+        return {str(r[0]) for r in rows}
+
+
+def test_the_migration_moves_an_existing_index_to_the_token_at_commit(
+    db_url: str, seeds_dir: Path
+) -> None:
+    """An index created before (its token replaced by every write) gets the commit-time
+    trigger from the migration: a search's own ensure() would roll it back with the
+    search's read-only transaction, and then rerun it at every search."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite's index has one writer at a time")
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    factory = make_session_factory(engine)
+    with UnitOfWork(factory) as uow:
+        path = seeds_dir / "guangzhou-award-6th-chinese-initiatives.txt"
+        apply_import(uow, parse_file(path, "guangzhou-award"))
+    assert _triggers(engine) == {"kb_search_pg_bump", "kb_search_pg_commit"}
+    migrate.downgrade(engine, "knowledge_0006_i17_rank_plain")
+    assert _triggers(engine) == {"kb_search_pg_bump"}
+    with factory() as session:  # a search alone does not keep what its ensure() creates
+        search(session, SearchQuery(q="water"))
+    assert _triggers(engine) == {"kb_search_pg_bump"}
+    migrate.upgrade(engine)
+    assert _triggers(engine) == {"kb_search_pg_bump", "kb_search_pg_commit"}
+    with factory() as session:
+        assert search(session, SearchQuery(q="water")).total >= 2
+    engine.dispose()
