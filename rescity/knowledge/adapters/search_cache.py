@@ -30,16 +30,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 VERSION_TABLE = "kb_search_version"
+# PostgreSQL: a transaction-local setting, "on" from a write to the index until its commit
+# replaces the token (search_index's deferred trigger); meanwhile the transaction's own
+# searches read no token: they see its uncommitted rows, which no other copy may be used for.
+PENDING = "rescity.kb_search_pending"
+_PG_TOKEN = (
+    f"CASE WHEN current_setting('{PENDING}', true) = 'on' THEN NULL"  # noqa: S608
+    f" ELSE (SELECT token FROM {VERSION_TABLE} WHERE id = 1) END"
+)
 _MAX_DATABASES = 8
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 Ints = NDArray[np.int64]
 
 
-def token_column() -> ColumnElement[Any]:
+def token_column(dialect: str) -> ColumnElement[Any]:
     """The index's version token as a scalar subquery (a column of the match statement).
     By primary key: search disables PostgreSQL's sequential scans, and the penalty on one
-    here would make the plan's cost high enough to be JIT-compiled (170 ms)."""
+    here would make the plan's cost high enough to be JIT-compiled (170 ms). NULL in a
+    PostgreSQL transaction that has written the index (:data:`PENDING`)."""
+    if dialect == "postgresql":
+        return literal_column(_PG_TOKEN).label("token")
     return (
         select(literal_column("token"))
         .select_from(table(VERSION_TABLE))
@@ -174,18 +185,24 @@ class SnapshotCache:
 
     def load(self, session: Session, key: str, meta_name: str) -> Snapshot:
         """Read the token and every narrow row in one statement. Without a token (its row
-        removed by hand) the copy is used once, never kept."""
+        removed by hand, or this transaction's index writes not yet committed) the copy is
+        used once, never kept."""
+        dialect = session.get_bind().dialect.name
+        token = (
+            _PG_TOKEN
+            if dialect == "postgresql"
+            else f"(SELECT token FROM {VERSION_TABLE} WHERE id = 1)"  # noqa: S608
+        )
         rows = session.execute(
             text(
                 f"SELECT v.token, m.id, m.city_id, m.city_key, m.country, m.year, m.status,"  # noqa: S608
-                f" m.tag_text FROM (SELECT (SELECT token FROM {VERSION_TABLE} WHERE id = 1)"
-                " AS token) v"
+                f" m.tag_text FROM (SELECT {token} AS token) v"
                 f" LEFT JOIN {meta_name} m ON 1 = 1"
             )
         ).all()
         token = rows[0][0]
         data = [tuple(r[1:]) for r in rows if r[1] is not None]
-        snapshot = Snapshot.of(token, session.get_bind().dialect.name, data)
+        snapshot = Snapshot.of(token, dialect, data)
         if token is None:
             return snapshot
         with self._lock:

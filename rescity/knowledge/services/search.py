@@ -108,12 +108,13 @@ def _matches(index: SearchIndex, query: SearchQuery) -> Any:
         if found is None:
             return None
         condition, rank = found
-        return select(index.meta.c.id, rank.label("score"), token_column()).where(condition)
+        token = token_column(index.dialect)
+        return select(index.meta.c.id, rank.label("score"), token).where(condition)
     scored = index.matches(query.q)
     if scored is None:
         return None
     m = scored.subquery("m")
-    return select(m.c.id, m.c.score, token_column())
+    return select(m.c.id, m.c.score, token_column(index.dialect))
 
 
 def _rows(session: Session, stmt: Any, postgres: bool) -> list[tuple[Any, ...]]:
@@ -155,7 +156,7 @@ def _scored(
     snap = CACHE.get(key)
     for _ in range(5):
         if not query.q.strip():
-            token = session.execute(select(token_column())).scalar_one()
+            token = session.execute(select(token_column(index.dialect))).scalar_one()
         else:
             stmt = _matches(index, query)
             if stmt is None:

@@ -45,6 +45,9 @@ def upgrade() -> None:
         "UPDATE kb_search_pg SET city_key = city_key || '', country = country || '',"
         " status = status || '', tag_text = tag_text || ''"
     )
+    # the index's version is replaced by a deferred trigger (search_index, #17): fire it now,
+    # since a later migration in this transaction cannot ALTER a table with pending events
+    op.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def downgrade() -> None:

@@ -43,6 +43,9 @@ def upgrade() -> None:
         "UPDATE kb_search_pg SET rank_tsv = rank_tsv || ''::tsvector"
         " WHERE pg_column_size(rank_tsv || ''::tsvector) <= 4100"
     )
+    # the index's version is replaced by a deferred trigger (search_index, #17): fire it now,
+    # since a later migration in this transaction cannot ALTER a table with pending events
+    op.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def downgrade() -> None:
