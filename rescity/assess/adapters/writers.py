@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from rescity.assess.adapters.result_store import write_config
 
@@ -19,10 +21,22 @@ if TYPE_CHECKING:
     from rescity.assess.services.pipeline import AssessmentResult
 
 
-def _as_points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One geometry type per GeoPackage layer: polygons of mixed kinds become points."""
+def _as_points(gdf: gpd.GeoDataFrame, *, xy: tuple[str, str] | None = None) -> gpd.GeoDataFrame:
+    """One geometry type per GeoPackage layer: polygons of mixed kinds become points.
+
+    ``xy`` names the columns that hold each row's representative point already (the
+    origins' ``x``, ``y``): built from them, not computed again from the polygons."""
     out = gdf.copy()
-    out["geometry"] = gdf.geometry.representative_point()
+    if xy is None:
+        out["geometry"] = gdf.geometry.representative_point()
+    else:
+        x, y = gdf[xy[0]].to_numpy(dtype=np.float64), gdf[xy[1]].to_numpy(dtype=np.float64)
+        pts = shapely.points(x, y)
+        # An empty geometry has an empty point, not one at (NaN, NaN).
+        blank = np.isnan(x) | np.isnan(y)
+        if blank.any():
+            pts[blank] = shapely.point_on_surface(gdf.geometry.values[blank])
+        out["geometry"] = gpd.GeoSeries(pts, index=gdf.index, crs=gdf.crs)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=gdf.crs)
 
 
@@ -85,8 +99,8 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str, *,
     done(0.1)
     # GDAL's Arrow path writes whole column batches: the same file, about 3 times faster
     # than a feature at a time (some 130 columns per origin).
-    _as_points(result.origins).to_file(paths["origins_gpkg"], layer="origins", driver="GPKG",
-                                       use_arrow=True)
+    _as_points(result.origins, xy=("x", "y")).to_file(
+        paths["origins_gpkg"], layer="origins", driver="GPKG", use_arrow=True)
     done(0.25)
     areas = result.origins[result.origins.geom_type.isin(["Polygon", "MultiPolygon"])]
     if len(areas):
