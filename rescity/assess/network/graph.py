@@ -21,6 +21,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from rescity.assess.adapters.osm_reader import OsmData
+from rescity.assess.domain.unique import unique_inverse
 from rescity.assess.network.search_graph import SearchGraph, build_search_graph
 from rescity.core.errors import DataFileError
 
@@ -172,7 +173,7 @@ def build_network(osm: OsmData) -> WalkNetwork:
     px, py = to_utm.transform(osm.lon, osm.lat)
     px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
     n_ref = len(osm.node_ids)
-    uniq, inv = np.unique(osm.node_ids, return_inverse=True)
+    uniq, inv = unique_inverse(osm.node_ids)
     uses = np.bincount(inv, minlength=len(uniq))
     is_first = np.zeros(n_ref, dtype=bool)
     is_first[osm.way_ptr[:-1]] = True

@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, OsmData
 from rescity.assess.domain.config import AssessConfig
+from rescity.assess.domain.unique import unique_inverse
 
 NEIGHBOURS = 10  # tagged dwellings looked at around an untagged one
 HOUSES = frozenset({"house", "detached", "semidetached_house", "terrace", "bungalow", "farm",
@@ -259,8 +260,7 @@ def _cell_sums(cell: float, radius: float,
         flat = keys[:, 0] * span + ky
     else:
         span, flat = 1, np.zeros(0, dtype=np.int64)
-    ukeys, inv = np.unique(flat, return_inverse=True)
-    inv = inv.ravel()
+    ukeys, inv = unique_inverse(flat)
     n = len(ukeys)
     nb_of: list[npt.NDArray[np.int64]] = []
     found: list[npt.NDArray[np.bool_]] = []
