@@ -114,8 +114,9 @@ def morton_order(x: F64, y: F64) -> I64:
 def _gather_ranges(starts: I64, counts: I64) -> I64:
     """Concatenation of ``arange(s, s + c)`` for each pair, without a Python loop."""
     total = int(counts.sum())
-    offsets = np.repeat(np.cumsum(counts) - counts, counts)
-    out: I64 = np.repeat(starts, counts) + (np.arange(total, dtype=np.int64) - offsets)
+    # One repeat of each range's shift (start minus its place in the output), not two.
+    out: I64 = (np.repeat(starts - (np.cumsum(counts) - counts), counts)
+                + np.arange(total, dtype=np.int64))
     return out
 
 

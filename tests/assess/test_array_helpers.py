@@ -1,4 +1,5 @@
-"""The sort-based unique with inverse gives numpy's answer, on hand-made and random ids."""
+"""Array helpers of the network and the origins give the plain (slower) answer: the sort-based
+unique with inverse numpy's, the gathered ranges a concatenation of aranges."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from rescity.assess.domain.unique import unique_inverse
+from rescity.assess.network.graph import _gather_ranges
 
 
 @pytest.mark.parametrize("values", [
@@ -28,3 +30,12 @@ def test_unique_inverse_matches_numpy_on_many_repeated_ids() -> None:
     uniq, inv = unique_inverse(a)
     want_u, want_inv = np.unique(a, return_inverse=True)
     assert np.array_equal(uniq, want_u) and np.array_equal(inv, want_inv)
+
+
+def test_gather_ranges_concatenates_each_range_in_order() -> None:
+    rng = np.random.default_rng(6)
+    starts = rng.integers(0, 10**6, 500)
+    counts = rng.integers(0, 12, 500)  # empty ranges too
+    want = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts, strict=True)])
+    assert np.array_equal(_gather_ranges(starts, counts), want)
+    assert len(_gather_ranges(np.zeros(0, np.int64), np.zeros(0, np.int64))) == 0
