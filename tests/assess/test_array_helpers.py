@@ -1,5 +1,6 @@
 """Array helpers of the network and the origins give the plain (slower) answer: the sort-based
-unique with inverse numpy's, the gathered ranges a concatenation of aranges."""
+unique with inverse numpy's, the gathered ranges a concatenation of aranges, the snapped
+facilities per item a count by hand."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from rescity.assess.domain.unique import unique_inverse
 from rescity.assess.network.graph import _gather_ranges
+from rescity.assess.services.pipeline import _snapped_per_item
 
 
 @pytest.mark.parametrize("values", [
@@ -39,3 +41,11 @@ def test_gather_ranges_concatenates_each_range_in_order() -> None:
     want = np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts, strict=True)])
     assert np.array_equal(_gather_ranges(starts, counts), want)
     assert len(_gather_ranges(np.zeros(0, np.int64), np.zeros(0, np.int64))) == 0
+
+
+def test_snapped_facilities_count_once_per_item_they_serve() -> None:
+    # facility 1 lists item 1 twice; facility 2 is not snapped; facility 3 serves nothing
+    items = [[0, 2], [1, 1, 2], [2], [], [3]]
+    snapped = np.array([True, True, False, True, True])
+    assert _snapped_per_item(items, snapped, 5) == [1, 1, 2, 1, 0]
+    assert _snapped_per_item([], np.zeros(0, dtype=bool), 2) == [0, 0]
