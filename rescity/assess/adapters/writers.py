@@ -125,9 +125,10 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str, *,
     ``on_progress(share)`` after each file: a megacity's outputs take many seconds to write.
     The shares are the files' rough parts of the time on a large city, and only rise.
 
-    The origins' files and the others are written by two threads: GEOS, Arrow, Parquet and
-    GDAL do most of the work without Python's lock, so on a second core the two halves
-    overlap (each file is written as before, by one thread)."""
+    The origins' files and the others are written by two threads, each file as before by
+    one of them: Parquet's compression and GDAL's writing run without Python's lock (the
+    WKB conversion and the edges' line strings hold it), so on a second core the two
+    halves partly overlap."""
     shares = _Shares(on_progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
