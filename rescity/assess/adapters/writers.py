@@ -144,10 +144,13 @@ def write_outputs(result: AssessmentResult, out_dir: Path | str, *,
         "context_parquet": out / "context.parquet",
     }
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescity-write") as pool:
-        others = pool.submit(_write_network_and_facilities, result, paths, shares)
+        # The larger half (1.35 M edges on the megacity) in this thread: its allocations
+        # reuse the memory the extract freed here, where a new thread's allocator arena
+        # would grow the process by them (+0.4 GiB peak on the mosaic the other way round).
+        origins = pool.submit(_write_origins, result, paths, shares)
         # On an error here the pool still waits for the other half before it is raised.
-        _write_origins(result, paths, shares)
-        others.result()
+        _write_network_and_facilities(result, paths, shares)
+        origins.result()
     if result.context is None:
         del paths["context_parquet"]
     paths["summary_json"].write_text(
