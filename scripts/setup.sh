@@ -46,11 +46,14 @@ fi
 [[ -x .venv/bin/python ]] || { log "creating .venv with $PY"; "$PY" -m venv .venv; }
 extras=""; ((dev)) && extras="[dev]"
 stamp=".venv/.rescity-installed$extras"
-# The install also compiles the engine's kernels (setup.py, rescity/assess/network/*.pyx)
-# with the machine's C compiler: redone when they change or the built module is missing.
-digest=$(cat pyproject.toml setup.py rescity/assess/network/*.pyx | sha256sum | cut -c1-16)
-if ! compgen -G "rescity/assess/network/_engine.*.so" >/dev/null \
-    && ! compgen -G "rescity/assess/network/_engine.*.pyd" >/dev/null; then
+# The install also compiles the engine's kernels and the OSM reader's loop (setup.py,
+# rescity/assess/*/*.pyx) with the machine's C compiler: redone when they change or a built
+# module is missing.
+digest=$(cat pyproject.toml setup.py rescity/assess/*/*.pyx | sha256sum | cut -c1-16)
+if { ! compgen -G "rescity/assess/network/_engine.*.so" >/dev/null \
+       && ! compgen -G "rescity/assess/network/_engine.*.pyd" >/dev/null; } \
+    || { ! compgen -G "rescity/assess/adapters/_opl.*.so" >/dev/null \
+       && ! compgen -G "rescity/assess/adapters/_opl.*.pyd" >/dev/null; }; then
   rm -f "$stamp"
 fi
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$digest" ]]; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,3 +25,21 @@ def frozen_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+_freeze_registered = False
+
+
+def freeze_at_exit() -> None:
+    """Freeze the heap when the interpreter exits (once registered, for good).
+
+    Python's finalisation collects garbage over every object still alive; after a report
+    (geometry, figures, a few hundred thousand objects) that took 1.3 s at load 14, 0.2 s
+    with the heap frozen first. Frozen objects are still freed when their count drops to
+    zero; only the cycle search skips them. Registered as an exit handler, it changes
+    nothing before the process ends (tests calling commands in process included).
+    """
+    global _freeze_registered
+    if not _freeze_registered:
+        atexit.register(gc.freeze)
+        _freeze_registered = True

@@ -38,7 +38,13 @@ def test_a_calibrated_run_says_so_instead(osm_dir: Path) -> None:
 
 def test_fallback_border_and_missing_items_are_flagged(assessed) -> None:  # type: ignore[no-untyped-def]
     munich = keys_of(assessed.get("munich_altstadt"))
-    assert "assess.caveat.origin_fallback" in munich
+    # Munich fell back for its few areas (9 for 293 buildings), whose land holds all of the
+    # housing: the caveat says so, not "9 areas holding 100.0 %" as if the land were sparse.
+    assert "assess.caveat.origin_fallback_few" in munich
+    assert "assess.caveat.origin_fallback" not in munich
+    assert munich["assess.caveat.origin_fallback_few"]["areas"] == 9
+    nanjing = keys_of(assessed.get("nanjing_xinjiekou"))
+    assert "assess.caveat.origin_fallback" in nanjing  # its land holds 48 % of the housing
     assert "assess.caveat.border" in munich
     monaco = assessed.get("monaco")
     missing = [i for i in monaco.summary["missing_items"]
@@ -51,7 +57,7 @@ def test_fallback_border_and_missing_items_are_flagged(assessed) -> None:  # typ
 def test_every_caveat_renders_in_both_languages(assessed, lang: str) -> None:  # type: ignore[no-untyped-def]
     t = translator(lang)
     texts = catalog(lang)
-    for city in ("malta", "munich_altstadt"):
+    for city in ("malta", "munich_altstadt", "nanjing_xinjiekou"):
         for key, params in city_caveats(from_assessment(assessed.get(city))):
             assert key in texts
             assert "{" not in t(key, **params)

@@ -37,7 +37,8 @@ CHECKS = {
     "wet_market": lambda t: t.get("amenity") == "marketplace"
     or _named(t, ("菜市场", "农贸市场", "菜场", "农产品市场", "生鲜市场")),
     "rail_station": lambda t: t.get("railway") in ("station", "halt", "subway_entrance")
-    or t.get("station") in ("subway", "light_rail"),
+    or (t.get("station") in ("subway", "light_rail") and t.get("railway") not in (
+        "proposed", "planned", "construction", "disused", "abandoned", "razed", "demolished")),
     "bus_stop": lambda t: t.get("highway") == "bus_stop" or t.get("amenity") == "bus_station"
     or (t.get("public_transport") == "platform" and t.get("bus") == "yes"),
 }

@@ -88,3 +88,71 @@ def test_countryside_is_not_public_green_space(assessed, osm_dir: Path) -> None:
     assert len(country) > 100
     green = _ids(fac, "green_space") | _ids(fac, "park")
     assert not ({(t, i) for t, i in green if t != "r"} & country)
+
+
+@pytest.mark.parametrize("city", ["monaco", "malta"])
+def test_hotel_and_roof_pools_are_not_sports_centres(assessed, osm_dir: Path, city: str) -> None:  # type: ignore[no-untyped-def]
+    # A bare access=customers basin is a hotel's pool, for its guests (Malta: 57 of 10-440 m²,
+    # Monaco 13, some on roofs); a private or roof pool never serves the residents.
+    guests, named_public = set(), set()
+    for kind, obj, tags in _objects(osm_dir / f"{city}.osm.pbf"):
+        if tags.get("leisure") != "swimming_pool":
+            continue
+        named = any(k in tags for k in NAMES)
+        if ((tags.get("access") == "customers" and not named)
+                or tags.get("location") in ("roof", "rooftop")
+                or tags.get("access") in ("private", "no")):
+            guests.add((kind, obj.id))
+        elif ((tags.get("access") in ("yes", "public") or named)
+              and tags.get("swimming_pool") not in ("private", "residential")):
+            named_public.add((kind, obj.id))
+    centres = _ids(assessed.get(city).facilities, "sports_centre")
+    assert len(guests) > 10
+    assert not (centres & guests)
+    # Public and named pools still count (Malta's National Swimming Pool, club pools).
+    assert named_public <= centres
+    assert len(named_public) > 3 or city == "monaco"  # Monaco's public pools are sports centres
+
+
+def test_stations_not_in_service_are_not_rail_stations(assessed, osm_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    # Porto maps two planned light-rail stations (railway=proposed + station=light_rail).
+    planned = set()
+    for kind, obj, tags in _objects(osm_dir / "porto_centro.osm.pbf"):
+        if "station" in tags and tags.get("railway") in ("proposed", "construction",
+                                                         "disused", "abandoned"):
+            planned.add((kind, obj.id))
+    stations = _ids(assessed.get("porto_centro").facilities, "rail_station")
+    assert len(planned) >= 2
+    assert stations and not (stations & planned)
+
+
+@pytest.mark.parametrize("city", ["nanjing_xinjiekou", "chengdu_erhuan"])
+def test_schools_not_for_children_and_middle_school_short_names(assessed, city: str) -> None:  # type: ignore[no-untyped-def]
+    # 秦淮区委党校 (a party school), 教师进修学校 (teacher training), 南京五中 / 成都49中 (short for
+    # No. 5 / No. 49 middle school) were counted as primary (and middle) schools.
+    fac = assessed.get(city).facilities
+    items = fac["items"].str.split(";")
+    names = fac["name"].astype(str)
+    adult = names.str.contains("党校|进修|高等师范|电大|Teaching Building")
+    school = items.apply(lambda xs: "primary_school" in xs or "middle_school" in xs)
+    assert adult.any() and not (adult & school).any()
+    short = names.str.contains(r"[一二三四五六七八九十0-9]中(?!心|学|學)") & school
+    primary = items.apply(lambda xs: "primary_school" in xs)
+    assert short.sum() >= 2 and not (short & primary).any()
+
+
+def test_back_gardens_and_named_buildings_are_not_green_space(assessed, osm_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    # Porto maps its row houses' back gardens as bare leisure=garden (457, median 193 m²);
+    # Chengdu's 绿地红星国际广场 is a mall (绿地 is its developer), not green space.
+    back = set()
+    for kind, obj, tags in _objects(osm_dir / "porto_centro.osm.pbf"):
+        if (tags.get("leisure") == "garden" and not any(k in tags for k in NAMES)
+                and "access" not in tags and "garden:type" not in tags):
+            back.add((kind, obj.id))
+    porto = assessed.get("porto_centro").facilities
+    green = _ids(porto, "green_space") | _ids(porto, "park")
+    assert len(back) > 300 and not (green & back)
+    assert len(_ids(porto, "park")) >= 20  # the named gardens and parks stay
+    chengdu = assessed.get("chengdu_erhuan").facilities
+    rows = chengdu[chengdu["items"].str.split(";").apply(lambda xs: "green_space" in xs)]
+    assert not rows["name"].astype(str).str.contains("广场|东门|北门").any()

@@ -12,9 +12,11 @@ import shapely
 
 from rescity.assess import evaluate
 from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, read_osm
+from rescity.assess.adapters.result_store import from_assessment
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.taxonomy import load_taxonomy
 from rescity.assess.network.graph import build_network
+from rescity.assess.reporting.caveats import city_caveats
 from rescity.assess.services.dwellings import dwellings
 from rescity.assess.services.origins import _residential
 from rescity.core.errors import InputError
@@ -83,17 +85,38 @@ def test_untagged_storeys_are_the_median_of_tagged_neighbours_of_the_same_kind(
 
 def test_sparse_residential_land_falls_back_to_buildings_loudly(
         assessed, osm_dir: Path, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
-    # Chengdu's 2018 extract maps 186 residential areas, but nearly all residential buildings
-    # stand outside them.
-    result = assessed.get("chengdu_erhuan")
+    # Nanjing's 2018 extract: its 11 residential areas hold under half of the typed housing's
+    # floor area, and most of that land has mapped buildings.
+    result = assessed.get("nanjing_xinjiekou")
     s = result.summary
     assert s["origin_kind"] == "buildings"
     assert s["origin_fallback"] == {"from": "landuse", "to": "buildings"}
     assert s["landuse_share"]["share"] < 0.5
-    path = osm_dir / "chengdu_erhuan.osm.pbf"
+    assert s["landuse_share"]["unmapped_land_share"] < 0.5
+    path = osm_dir / "nanjing_xinjiekou.osm.pbf"
     kept = evaluate(path, build_config({"origins": {"sparse_landuse": "keep"}}))
     assert kept.summary["origin_kind"] == "landuse"
     assert "residential land" in caplog.text
+    with pytest.raises(InputError, match="--origins buildings"):
+        evaluate(path, build_config({"origins": {"sparse_landuse": "error"}}))
+
+
+def test_residential_land_without_mapped_buildings_is_kept_and_said(
+        assessed, osm_dir: Path, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    # Chengdu's 2018 extract maps 186 residential areas, 95 % of whose land holds no mapped
+    # building; its 166 typed residential buildings stand on campuses outside them. Building
+    # origins would score the campuses only (24,000 residents for the city centre): the land
+    # stays, and the report says why.
+    result = assessed.get("chengdu_erhuan")
+    s = result.summary
+    assert s["origin_kind"] == "landuse"
+    assert "origin_fallback" not in s or not s["origin_fallback"]
+    assert s["landuse_share"]["share"] < 0.05
+    assert s["landuse_share"]["unmapped_land_share"] > 0.9
+    keys = [key for key, _ in city_caveats(from_assessment(result))]
+    assert "assess.caveat.origin_land_kept" in keys
+    assert "assess.caveat.origin_fallback" not in keys
+    path = osm_dir / "chengdu_erhuan.osm.pbf"
     with pytest.raises(InputError, match="--origins buildings"):
         evaluate(path, build_config({"origins": {"sparse_landuse": "error"}}))
 

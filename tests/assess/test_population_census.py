@@ -167,8 +167,10 @@ def test_gozo_takes_its_own_density_not_maltas_towns(
     assert 1 / 1.5 <= ratio <= 1.5, ratio
     land = gdf[gdf["population_source"] == "land_density"]
     assert estimate_in(land, area) > 0.8 * estimate_in(gdf, area)
+    # The rules of the time: one density, the street's storeys only, every untagged block 3.
     one_density = build_origins(osm, crs, build_config({"origins": {
-        "land_density_radius_m": 0.0, "neighbour_levels_wide_m": 0.0}})).gdf
+        "land_density_radius_m": 0.0, "neighbour_levels_wide_m": 0.0,
+        "open_coverage": 0.0}})).gdf
     assert estimate_in(one_density, area) / 33_388 > 2.0
 
 

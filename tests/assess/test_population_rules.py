@@ -17,7 +17,14 @@ from rescity.assess.adapters.osm_reader import read_osm
 from rescity.assess.domain.config import build_config
 from rescity.assess.domain.osm_tags import building_use, is_establishment
 from rescity.assess.domain.taxonomy import load_taxonomy
-from rescity.assess.services.dwellings import dwelling_mask, service_share, storeys, village
+from rescity.assess.services.dwellings import (
+    dwelling_mask,
+    fabric_coverage,
+    service_share,
+    storeys,
+    village,
+)
+from rescity.assess.services.origin_rules import settlement_km2
 from rescity.assess.services.origins import MIN_MAPPED_AREAS, by_source, land_density
 
 CRS = "EPSG:32633"
@@ -144,6 +151,39 @@ def test_untagged_storeys_come_from_the_street_then_the_quarter_then_the_default
     assert storeys(far, cfg)[0] == cfg.origins.default_levels
 
 
+def test_untagged_small_buildings_in_an_open_fabric_are_houses() -> None:
+    # A village of 121 m² plain houses 30 m apart (about 10 % of the ground built), a town
+    # of the same houses 1 m apart, and a 600 m² block among the village houses; nothing
+    # tagged within the quarter.
+    cfg = build_config()
+    oc = cfg.origins
+    village = [(i * 30.0, 0.0) for i in range(12)]
+    town = [(5000.0 + i * 12.0, j * 12.0) for i in range(20) for j in range(20)]
+    side = [11.0] * (12 + 400) + [24.5]
+    bld = gpd.GeoDataFrame(
+        {"building": ["yes"] * len(side), "use": [""] * len(side)},
+        geometry=[shapely.box(x, y, x + d, y + d)
+                  for (x, y), d in zip([*village, *town, (180.0, 0.0)], side, strict=True)],
+        crs=CRS)
+    bld["footprint_m2"] = bld.geometry.area
+    bld["levels"] = np.nan
+    xy = np.column_stack([bld.geometry.centroid.x, bld.geometry.centroid.y])
+    cover = fabric_coverage(xy, bld["footprint_m2"].to_numpy(), cfg)
+    inner = 12 + np.array([i * 20 + j for i in range(8, 12) for j in range(8, 12)])
+    assert (cover[:12] < oc.open_coverage).all() and (cover[inner] >= oc.open_coverage).all()
+    got = storeys(bld, cfg, xy=xy, coverage=cover)
+    assert (got[:12] == oc.house_levels).all()  # the village's houses
+    assert (got[inner] == oc.default_levels).all()  # the middle of the town's blocks
+    assert got[-1] == oc.default_levels  # a large block is not a house
+    # Without the coverage (or with the rule off) every untagged block takes default_levels.
+    assert (storeys(bld, cfg, xy=xy) == oc.default_levels).all()
+    off = build_config({"origins": {"open_coverage": 0.0}})
+    assert (storeys(bld, off, xy=xy, coverage=cover) == oc.default_levels).all()
+    # Tagged neighbours still come first.
+    bld.loc[[0, 1, 2, 3], "levels"] = 3.0
+    assert storeys(bld, cfg, xy=xy, coverage=cover)[5] == 3.0
+
+
 def _areas(centres: list[tuple[float, float]], per_km2: list[float],
            coverage: float = 0.3) -> tuple[np.ndarray, ...]:
     xy = np.asarray(centres, dtype=np.float64)
@@ -178,7 +218,7 @@ def test_unmapped_land_takes_the_density_of_the_mapped_land() -> None:
     assert d[-2] == pytest.approx((pop2[:5].sum()) / area2[:5].sum() * 1e6)
 
 
-def test_too_few_mapped_areas_take_the_default_density() -> None:
+def test_too_few_mapped_areas_take_the_density_of_their_settlements_size() -> None:
     cfg = build_config({"origins": {"land_density_radius_m": 1000.0}})
     n = MIN_MAPPED_AREAS - 1
     xy, cov, pop, area, whole = _areas([(i * 10.0, 0.0) for i in range(n + 1)],
@@ -186,11 +226,39 @@ def test_too_few_mapped_areas_take_the_default_density() -> None:
     cov[-1] = 0.0
     d = land_density(xy, cov, pop, area, whole, cfg)
     assert d == pytest.approx(np.full(n + 1, cfg.origins.land_density_per_km2))
+    # With each area's settlement size (km² of residential land): a village is sparser than
+    # a town, land_density_per_km2 at 1 km², floored at settlement_min_km2.
+    oc = cfg.origins
+    km2 = np.array([0.01, 0.3, 1.0, 8.0, 60.0])
+    d = land_density(xy, cov, pop, area, whole, cfg, lambda: km2)
+    assert d[2] == pytest.approx(oc.land_density_per_km2)
+    assert (np.diff(d) > 0).all()
+    assert d[0] == pytest.approx(oc.land_density_per_km2 * oc.settlement_min_km2
+                                 ** oc.land_density_size_exponent)
+    assert d[3] == pytest.approx(2 * oc.land_density_per_km2, rel=0.01)  # 8 ** (1/3)
+    flat = build_config({"origins": {"land_density_size_exponent": 0.0}})
+    assert land_density(xy, cov, pop, area, whole, flat, lambda: km2) == pytest.approx(
+        np.full(n + 1, flat.origins.land_density_per_km2))
     # Pieces of a split area do not teach a density (their coverage is the whole area's).
     xy, cov, pop, area, whole = _areas([(i * 10.0, 0.0) for i in range(6)], [3000.0] * 6)
     whole[:] = False
     d = land_density(xy, cov, pop, area, whole, cfg)
     assert d == pytest.approx(np.full(6, cfg.origins.land_density_per_km2))
+
+
+def test_residential_areas_close_together_form_one_settlement() -> None:
+    # Two 200 m squares 150 m apart (a street, a square) and one 1 km away, with 200 m gaps
+    # joining: one settlement of 0.08 km² and one of 0.04 km².
+    sq = [shapely.box(x, 0.0, x + 200.0, 200.0) for x in (0.0, 350.0, 1550.0)]
+    km2 = settlement_km2(np.asarray(sq, dtype=object), 200.0)
+    assert km2 == pytest.approx([0.08, 0.08, 0.04])
+    assert settlement_km2(np.asarray(sq, dtype=object), 100.0) == pytest.approx([0.04] * 3)
+    assert len(settlement_km2(np.asarray([], dtype=object), 200.0)) == 0
+    # The data ends 50 m past the first square: its settlement goes on beyond, by an unknown
+    # amount, and counts as at least edge_km2; the far one, inside, keeps its own size.
+    box = shapely.box(-50.0, -1000.0, 3000.0, 1000.0)
+    km2 = settlement_km2(np.asarray(sq, dtype=object), 200.0, box, 8.0)
+    assert km2 == pytest.approx([8.0, 8.0, 0.04])
 
 
 def test_the_population_is_broken_down_by_source() -> None:

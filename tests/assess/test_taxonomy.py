@@ -67,12 +67,19 @@ def items_of(tags: dict[str, str]) -> set[str]:
         ({"landuse": "village_green"}, "green_space"),
         ({"leisure": "recreation_ground"}, "green_space"),
         ({"landuse": "forest", "access": "yes"}, "green_space"),
-        ({"leisure": "garden"}, "park"),
+        ({"leisure": "garden", "name": "Jardim de João Chagas"}, "park"),
+        ({"leisure": "garden", "garden:type": "botanical"}, "green_space"),
         ({"leisure": "swimming_pool", "access": "public"}, "sports_centre"),
         ({"leisure": "swimming_pool", "name": "Piscine Rainier III"}, "sports_centre"),
         ({"amenity": "school", "name": "人大附中"}, "middle_school"),
         ({"amenity": "school", "name": "清华附小"}, "primary_school"),
+        ({"amenity": "school", "name": "南京五中"}, "middle_school"),
+        ({"amenity": "school", "name": "第三中心小学"}, "primary_school"),
+        ({"amenity": "school", "name": "南京师范大学附属中学"}, "middle_school"),
+        ({"amenity": "school", "name": "南京师范大学附属小学"}, "primary_school"),
         ({"railway": "station"}, "rail_station"),
+        ({"station": "light_rail", "railway": "station"}, "rail_station"),
+        ({"leisure": "swimming_pool", "access": "customers", "name": "Lido"}, "sports_centre"),
         ({"railway": "subway_entrance"}, "rail_station"),
         ({"station": "subway", "public_transport": "station"}, "rail_station"),
         ({"highway": "bus_stop"}, "bus_stop"),
@@ -105,6 +112,13 @@ def test_tags_and_names_classify_into_the_item(tags: dict[str, str], expected: s
         ({"leisure": "swimming_pool", "access": "private"}, "sports_centre"),
         ({"leisure": "swimming_pool", "name": "Villa pool", "swimming_pool": "private"},
          "sports_centre"),
+        # Hotel pools (for guests) and roof pools; private sports centres.
+        ({"leisure": "swimming_pool", "access": "customers"}, "sports_centre"),
+        ({"leisure": "swimming_pool", "access": "yes", "location": "roof"}, "sports_centre"),
+        ({"leisure": "sports_centre", "access": "private"}, "sports_centre"),
+        # Stations not in service.
+        ({"station": "light_rail", "railway": "proposed"}, "rail_station"),
+        ({"station": "subway", "railway": "construction"}, "rail_station"),
         # Countryside is not public green space unless tagged accessible.
         ({"landuse": "forest"}, "green_space"),
         ({"landuse": "meadow"}, "green_space"),
@@ -113,6 +127,13 @@ def test_tags_and_names_classify_into_the_item(tags: dict[str, str], expected: s
         ({"landuse": "grass"}, "green_space"),
         ({"leisure": "garden", "garden:type": "residential"}, "park"),
         ({"leisure": "garden", "garden:type": "residential"}, "green_space"),
+        # An unnamed, untagged garden is a back garden; a mall named after its developer
+        # (绿地) and a park's gate are not green space.
+        ({"leisure": "garden"}, "park"),
+        ({"leisure": "garden"}, "green_space"),
+        ({"building": "commercial", "name": "绿地红星国际广场"}, "green_space"),
+        ({"access": "no", "entrance": "yes", "name": "人民公园东门"}, "park"),
+        ({"barrier": "gate", "name": "百花潭公园北门"}, "green_space"),
         # 附中 is a middle school, 附小 a primary school; art and vocational schools are
         # neither.
         ({"amenity": "school", "name": "人大附中"}, "primary_school"),
@@ -122,6 +143,17 @@ def test_tags_and_names_classify_into_the_item(tags: dict[str, str], expected: s
         ({"amenity": "school", "name": "成都市艺术学校"}, "primary_school"),
         ({"amenity": "school", "name": "成都市艺术学校"}, "middle_school"),
         ({"name": "成都市职业中学"}, "middle_school"),
+        # Schools not for children (Nanjing, Chengdu): party, teacher-training, TV-university
+        # schools and a campus building; "X中" is a middle school, not a primary one.
+        ({"amenity": "school", "name": "秦淮区委党校"}, "primary_school"),
+        ({"amenity": "school", "name": "秦淮区委党校"}, "middle_school"),
+        ({"amenity": "school", "name": "成华区教师进修学校"}, "middle_school"),
+        ({"amenity": "school", "name": "南京幼儿高等师范学校"}, "primary_school"),
+        ({"amenity": "school", "name": "四川电大省级机关分校"}, "middle_school"),
+        ({"amenity": "school", "name": "Academic Hall. 5th Teaching Building"}, "primary_school"),
+        ({"amenity": "school", "name": "南京五中"}, "primary_school"),
+        ({"amenity": "school", "name": "成都49中"}, "primary_school"),
+        ({"amenity": "school", "name": "成都市四十四中"}, "primary_school"),
     ],
 )
 def test_lookalikes_are_not_classified_into_the_item(

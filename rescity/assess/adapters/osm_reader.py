@@ -5,9 +5,10 @@ with a C++ node-location cache). C++ filters keep only the objects some output n
 nodes with a facility, POI or place key, ways with a key the rules use, and the areas of
 relations (not the areas osmium makes of every closed way). Only relations and relation areas
 are read by Python during the pass; the kept nodes and ways are written by libosmium with their
-tags and node locations (OPL, ``osm_ways``) and read back in chunks afterwards, the tag rules
-(``domain/osm_tags``) run once per distinct tag set. No Python object is made per node or way
-of the file, and the file is never materialised as Python objects."""
+tags and node locations (OPL, ``osm_ways``) and read back in chunks afterwards by a compiled
+loop (``_opl.pyx``), the tag rules (``domain/osm_tags``) run once per distinct tag set. No
+Python object is made per node or way of the file (only the features of the objects used),
+and the file is never materialised as Python objects."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import osmium
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from rescity.assess.adapters._opl import scan
 from rescity.assess.adapters.osm_pass import ReadMeter, osmium_pass
 from rescity.assess.adapters.osm_ways import CoordParser, OplSink, WayCoords, decode_tags
 from rescity.assess.domain import osm_tags
@@ -105,24 +107,16 @@ class _Collector:
         self.node_cache: dict[bytes, NodeRule] = {}
         self.areas_due = 0
         self.wkb = osmium.geom.WKBFactory()
+        self.feature = Feature  # what ``_opl.scan`` makes of the used ways
+        self.no_geometry = _NO_GEOMETRY
 
     def _node_rules(self, field: bytes) -> NodeRule:
         """What the rules say about a node with these tags (an OPL tag field)."""
         return osm_tags.node_rule(decode_tags(field), self.taxonomy)
 
-    def _node(self, line: bytes, rules: dict[bytes, NodeRule]) -> None:
-        """One OPL node line ``n<id> T<tags> x<lon> y<lat>`` (``x y`` without a location)."""
-        head, field, x, y = line.split(b" ")
-        rule = rules.get(field)
-        if rule is None:
-            rule = rules[field] = self._node_rules(field)
+    def _node_at(self, oid: int, lon: float, lat: float, rule: NodeRule) -> None:
+        """A node with a valid location that some output uses (``_opl.scan``)."""
         items, name, establishment, place = rule
-        if not (items or establishment or place) or len(x) == 1 or len(y) == 1:
-            return
-        lon, lat = float(x[1:]), float(y[1:])
-        if not (abs(lon) <= 180.0 and abs(lat) <= 90.0):
-            return  # not a valid location to libosmium either
-        oid = int(head[1:])
         if items:
             self._point(Feature("n", oid, name, _NO_GEOMETRY, list(items)), lon, lat,
                         self.facilities)
@@ -142,85 +136,16 @@ class _Collector:
         per distinct tag set (see ``objects``)."""
         return osm_tags.way_rule(decode_tags(field), self.taxonomy)
 
-    def objects(self, lines: list[bytes], coords: CoordParser) -> None:
+    def objects(self, chunk: bytes, coords: CoordParser) -> None:
         """Run the rules on a chunk of what libosmium wrote: OPL lines of nodes and ways, and
-        ``r0`` where osmium delivered a relation area, in file order. Objects with the same
-        tags share one evaluation (a cache kept across chunks up to :data:`RULE_CACHE` tag
-        sets, then started afresh: bounded memory); the node lists of the ways used go to
-        ``coords``. One loop with local names: it runs once per kept way of the file."""
+        ``r0`` where osmium delivered a relation area, in file order (the loop is compiled:
+        ``_opl.scan``, which calls back here). Objects with the same tags share one evaluation
+        (a cache kept across chunks up to :data:`RULE_CACHE` tag sets, then started afresh:
+        bounded memory); the node lists of the ways used go to ``coords``."""
         if len(self.way_cache) + len(self.node_cache) > RULE_CACHE:
             self.way_cache.clear()
             self.node_cache.clear()
-        rules, node_rules = self.way_cache, self.node_cache
-        nodes: list[bytes] = []
-        counts: list[int] = []
-        add_nodes, add_count = nodes.append, counts.append
-        add_walk = self.walk_lines.append
-        way_rules, node, feature_way = self._way_rules, self._node, self._feature_way
-        dropped, dropped_at = self.dropped, self.dropped_at
-        at = self.n_lines
-        due = self.areas_due  # areas delivered, to be placed after the next object
-        for line in lines:
-            kind = line[0]
-            if kind == 0x77:  # "w<id> T<tags> N<nodes>"
-                space = line.index(b" ")
-                nodes_at = line.index(b" ", space + 1)
-                field = line[space + 1:nodes_at]
-                rule = rules.get(field)
-                if rule is None:
-                    rule = rules[field] = way_rules(field)
-                reason, walk, used = rule[0], rule[1], rule[2]
-                if reason is not None:
-                    if reason in dropped:
-                        dropped[reason] += 1
-                    else:
-                        dropped[reason] = 1
-                        dropped_at[reason] = at
-                # Coordinates only for ways that are used: most tagged ways are not.
-                if (walk or used) and len(line) > nodes_at + 2:
-                    node_list = line[nodes_at + 2:]
-                    n = node_list.count(b",") + 1
-                    if n >= 2:
-                        # A way with a missing node location is taken out later (``finish``).
-                        add_nodes(node_list)
-                        add_count(n)
-                        if walk:
-                            add_walk(at)
-                        if used:  # more than a street
-                            feature_way(int(line[1:space]), node_list, n, at, rule)
-                        at += 1
-            elif kind == 0x6E:  # "n"
-                node(line, node_rules)
-            elif kind == 0x72:  # "r0": an area delivered here, taken after the next object
-                due += 1
-                continue
-            if due:
-                self.areas_due = due
-                self.take_areas()
-                due = 0
-        self.areas_due = due
-        self.n_lines = at
-        coords.add(nodes, counts)
-
-    def _feature_way(self, oid: int, node_list: bytes, n: int, at: int,
-                     rule: WayRule) -> None:
-        """The features a used way makes (geometry later, from row ``at``)."""
-        _, _, _, items, is_res, building, water, land, name, shape = rule
-        closed = n >= 4 and (node_list[:node_list.index(b"x")]
-                             == node_list[node_list.rindex(b",") + 1:node_list.rindex(b"x")])
-        if water and closed:
-            self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.water_ways)
-        if land and closed:
-            self._later(Feature("w", oid, "", _NO_GEOMETRY), at, closed, self.land_ways)
-        if items:
-            self._later(Feature("w", oid, name, _NO_GEOMETRY, list(items)), at, closed,
-                        self.facilities)
-        if closed and is_res:
-            self._later(Feature("w", oid, name, _NO_GEOMETRY), at, closed, self.residential)
-        if closed and shape is not None:  # a building
-            levels, use = shape
-            self._later(Feature("w", oid, name, _NO_GEOMETRY, building=building,
-                                levels=levels, use=use), at, closed, self.buildings)
+        coords.add(scan(chunk, self))
 
     def relation(self, o: osmium.osm.Relation) -> None:
         self.area_ids.append(2 * o.id + 1)  # osmium's id for the relation's area
@@ -274,12 +199,6 @@ class _Collector:
                 into.append(feature)
         self.areas_due = 0
 
-    def _later(self, feature: Feature, line: int, closed: bool, into: list[Feature]) -> None:
-        """Keep ``feature`` in ``into`` in file order; its geometry, from way ``line``, is
-        made with all others in :meth:`finish`."""
-        into.append(feature)
-        self.pending_geoms.append((feature, line, closed, into))
-
     def _drop_bad(self, ways: WayCoords) -> None:
         """Take out the ways with a missing node location (counted as dropped, in the place
         among the drop reasons where the way came) and everything made from them."""
@@ -301,13 +220,13 @@ class _Collector:
             lst[:] = [f for f in lst if id(f) not in gone]
 
     def finish(self, ways: WayCoords) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
-                                               npt.NDArray[np.float64]]:
+                                               npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Make the pending geometries from the ways' coordinates: polygons for closed ways
         (repaired only where invalid), middle vertices otherwise. Returns the walk ways'
-        (pointers, node ids, coordinates)."""
+        (pointers, node ids, longitudes, latitudes)."""
         self._drop_bad(ways)
         ptr = ways.ptr
-        xy = np.column_stack([ways.lon, ways.lat])
+        lon, lat = ways.lon, ways.lat  # never stacked: a megacity has ~10 M nodes
         walk = np.asarray(self.walk_lines, dtype=np.int64)
         lengths = np.diff(ptr)[walk]
         way_ptr = np.zeros(len(walk) + 1, dtype=np.int64)
@@ -319,7 +238,7 @@ class _Collector:
             at = np.array([i for _, i in closed], dtype=np.int64)
             n = np.diff(ptr)[at]
             rows = np.repeat(ptr[at] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
-            polys = shapely.polygons(shapely.linearrings(xy[rows], indices=np.repeat(
+            polys = shapely.polygons(shapely.linearrings(lon[rows], lat[rows], indices=np.repeat(
                 np.arange(len(at)), n)))
             ok = shapely.is_valid(polys)
             for (f, _), poly, good in zip(closed, polys, ok, strict=True):
@@ -327,7 +246,8 @@ class _Collector:
         lines = [(f, i) for f, i, c, _ in self.pending_geoms if not c]
         if lines:  # an open way: its middle vertex
             at = np.array([i for _, i in lines], dtype=np.int64)
-            mids = shapely.points(xy[ptr[at] + (ptr[at + 1] - ptr[at]) // 2])
+            mid = ptr[at] + (ptr[at + 1] - ptr[at]) // 2
+            mids = shapely.points(lon[mid], lat[mid])
             for (f, _), pt in zip(lines, mids, strict=True):
                 f.geometry = pt
         if self.pending_points:
@@ -337,7 +257,7 @@ class _Collector:
                 f.geometry = pt
         self.pending_geoms.clear()
         self.pending_points.clear()
-        return way_ptr, node_ids, xy[take]
+        return way_ptr, node_ids, lon[take], lat[take]
 
 
 def read_osm(path: Path | str, taxonomy: Taxonomy, *,
@@ -382,8 +302,8 @@ def _read(path: Path | str, taxonomy: Taxonomy,
                  box.top_right.lat) if box.valid() else None)
         osmium_pass(where, taxonomy, keys, col, sink, meter)
         coords = CoordParser()
-        for lines in sink.chunks():
-            col.objects(lines, coords)
+        for chunk in sink.chunks():
+            col.objects(chunk, coords)
             meter.after(sink.done)
         col.areas_due = len(col.area_queue)  # delivered at the end of the pass
         col.take_areas()
@@ -396,7 +316,7 @@ def _read(path: Path | str, taxonomy: Taxonomy,
     if failed:
         log.warning("%s: %d multipolygon relation(s) could not be assembled and were skipped",
                     where, len(failed))
-    way_ptr, node_ids, xy = col.finish(ways)
+    way_ptr, node_ids, lon, lat = col.finish(ways)
     col.water.extend(f.geometry for f in col.water_ways)
     col.other_landuse.extend(f.geometry for f in col.land_ways)
     poi = np.array(col.poi, dtype=np.float64).reshape(-1, 2)
@@ -406,8 +326,8 @@ def _read(path: Path | str, taxonomy: Taxonomy,
         poi_lat=np.ascontiguousarray(poi[:, 1]),
         way_ptr=way_ptr,
         node_ids=node_ids,
-        lon=np.ascontiguousarray(xy[:, 0]),
-        lat=np.ascontiguousarray(xy[:, 1]),
+        lon=lon,
+        lat=lat,
         facilities=col.facilities,
         residential=col.residential,
         buildings=col.buildings,

@@ -4,11 +4,10 @@ Handing a way to Python costs a wrapper object, a tuple per tag and the rules ru
 city that was most of the read. Instead libosmium's OPL writer is the last handler of the C++
 chain (after the key filter): it formats each kept way — tags, node ids and their locations
 (``locations_on_ways``) — into a temporary file without entering Python. After the pass the
-file is read back in 16 MB chunks of lines. Ways with the same tags (most buildings and
-streets) share one decoding and one evaluation of the rules (a cache per chunk, so memory stays
-bounded), and the node lists of the ways used are turned into CSV rows ``id,lon,lat`` with two
-byte-string operations and parsed by Arrow's CSV reader (exact float parsing: coordinates are
-the same doubles as libosmium's ``Location.lon``/``lat``).
+file is read back in 16 MB chunks of whole lines, each run through a compiled loop
+(``_opl.scan``): ways with the same tags (most buildings and streets) share one decoding and one
+evaluation of the rules, and the node lists of the ways used are parsed in C straight into
+arrays (exact: coordinates are the same doubles as libosmium's ``Location.lon``/``lat``).
 """
 
 from __future__ import annotations
@@ -19,15 +18,16 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import osmium
 
+from rescity.assess.adapters import _opl
+from rescity.assess.adapters._opl import Scan
+
 CHUNK = 1 << 24  # bytes of OPL read at a time
-# OPL "n<id>x<lon>y<lat>,n…" -> CSV "<id>,<lon>,<lat>\n…"
-_TO_CSV = bytes.maketrans(b",xy", b"\n,,")
-_INVALID = b"xy"  # a node whose location is missing is written "n<id>xy"
 # OPL escapes every character that could clash with its syntax (space, comma, "=", "%" …) as
 # "%<hex code point>%"; a literal "%" is itself escaped, so the pattern cannot misfire.
 _ESCAPED = re.compile(r"%([0-9a-fA-F]+)%")
@@ -39,7 +39,13 @@ def _char(m: re.Match[str]) -> str:
 
 
 def decode_tags(field: bytes) -> dict[str, str]:
-    """An OPL tag field ``T<k>=<v>,<k>=<v>…`` as a dict, in the file's order.
+    """An OPL tag field ``T<k>=<v>,<k>=<v>…`` as a dict, in the file's order (compiled:
+    ``_opl.decode_tags``; most fields hold escapes, a space in a name is one)."""
+    return _opl.decode_tags(field, _decode_tags)
+
+
+def _decode_tags(field: bytes) -> dict[str, str]:
+    """:func:`decode_tags` in Python, for what the compiled one leaves (malformed escapes).
 
     "," and "=" inside keys and values are escaped, so where none is, the whole field can be
     unescaped first and then split at every "," and "=" (two C loops, not one per tag)."""
@@ -92,8 +98,8 @@ class OplSink:
         self.close()
         self.path.unlink(missing_ok=True)
 
-    def chunks(self) -> Iterator[list[bytes]]:
-        """The written lines (without their newline), about :data:`CHUNK` bytes at a time."""
+    def chunks(self) -> Iterator[bytes]:
+        """The written lines, whole, about :data:`CHUNK` bytes at a time."""
         self.close()
         size = max(self.path.stat().st_size, 1)
         with self.path.open("rb") as fh:
@@ -107,37 +113,31 @@ class OplSink:
                 cut = data.rfind(b"\n") + 1 if block else len(data)
                 rest = data[cut:]
                 if cut:
-                    yield data[:cut - 1].split(b"\n")
+                    yield data[:cut]
                 if not block:
                     return
 
 
 class CoordParser:
-    """Node lists (the text after " N" of OPL way lines) in, :class:`WayCoords` out."""
+    """The node lists of the used ways, chunk by chunk (``_opl.scan``), in; :class:`WayCoords`
+    out."""
 
     def __init__(self) -> None:
-        self.counts: list[int] = []  # nodes per way
-        self.cols: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
-                              npt.NDArray[np.float64]]] = []
-        self.bads: list[npt.NDArray[np.bool_]] = []
+        self.scans: list[Scan] = []
 
-    def add(self, nodes: list[bytes], counts: list[int]) -> None:
-        """Parse one batch of node lists now (their text is not kept)."""
-        if nodes:
-            c, b = _parse(nodes)
-            self.cols.append(c)
-            self.bads.append(b)
-            self.counts += counts
+    def add(self, scan: Scan) -> None:
+        if len(scan.counts):
+            self.scans.append(scan)
 
     def result(self) -> WayCoords:
-        cols, bads = self.cols, self.bads
-        n_all = np.array(self.counts, dtype=np.int64)
+        scans = self.scans
+        n_all = _join([s.counts for s in scans], np.int64)
         ptr = np.zeros(len(n_all) + 1, dtype=np.int64)
         np.cumsum(n_all, out=ptr[1:])
-        ids = np.concatenate([c[0] for c in cols]) if cols else np.zeros(0, dtype=np.int64)
-        lon = np.concatenate([c[1] for c in cols]) if cols else np.zeros(0)
-        lat = np.concatenate([c[2] for c in cols]) if cols else np.zeros(0)
-        bad = np.concatenate(bads) if bads else np.zeros(0, dtype=bool)
+        ids = _join([s.ids for s in scans], np.int64)
+        lon = _join([s.lon for s in scans], np.float64)
+        lat = _join([s.lat for s in scans], np.float64)
+        bad = _join([s.bad for s in scans], np.bool_)
         # A location outside the world is "not valid" to libosmium too.
         out = ~((np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0))
         if out.any():
@@ -146,32 +146,5 @@ class CoordParser:
         return WayCoords(ptr, ids, lon, lat, bad)
 
 
-def _parse(nodes: list[bytes]) -> tuple[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64],
-                                              npt.NDArray[np.float64]],
-                                        npt.NDArray[np.bool_]]:
-    """(ids, lon, lat) and missing-location flags of OPL node lists."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    bad = np.zeros(len(nodes), dtype=bool)
-    joined = b",".join(nodes)
-    if _INVALID in joined:
-        for i, p in enumerate(nodes):
-            if _INVALID in p:
-                bad[i] = True
-                nodes[i] = p.replace(_INVALID, b"x0y0")  # placeholder: the way is bad
-        joined = b",".join(nodes)
-    csv = joined.translate(_TO_CSV, b"n")
-    table = pacsv.read_csv(
-        pa.py_buffer(csv),
-        read_options=pacsv.ReadOptions(column_names=["i", "x", "y"], use_threads=False,
-                                       block_size=max(len(csv) + 1, 1 << 20)),
-        convert_options=pacsv.ConvertOptions(
-            column_types={"i": pa.int64(), "x": pa.float64(), "y": pa.float64()}),
-    )
-    ids = table.column("i").to_numpy()
-    lon = table.column("x").to_numpy()
-    lat = table.column("y").to_numpy()
-    return (np.ascontiguousarray(ids, dtype=np.int64),
-                    np.ascontiguousarray(lon, dtype=np.float64),
-                    np.ascontiguousarray(lat, dtype=np.float64)), bad
+def _join(parts: list[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)

@@ -9,7 +9,9 @@ exact configuration; a result folder without it is read with the defaults or a g
 
 from __future__ import annotations
 
+import copy
 import json
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,10 +20,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from rescity.assess.domain.config import AssessConfig, build_config, load_config
+from rescity.assess.domain.config import AssessConfig, build_config, load_config, merge_config
 from rescity.assess.domain.taxonomy import Taxonomy, load_taxonomy
 from rescity.assess.network.graph import WalkNetwork
-from rescity.core.errors import DataFileError, InputError, Problem
+from rescity.core.errors import ConfigError, DataFileError, InputError, Problem
 
 if TYPE_CHECKING:
     from rescity.assess.services.pipeline import AssessmentResult
@@ -99,11 +101,44 @@ def write_config(config: AssessConfig, out_dir: Path | str) -> Path:
     return path
 
 
+def _same_as_saved(config: AssessConfig | Path | str, saved: dict[str, Any],
+                   saved_cfg: AssessConfig, where: str) -> None:
+    """A config given to ``report``/``site`` for a result folder, read over the one the
+    assessment ran with (``config.json``), must not change it: the summary's indices,
+    coverage and gaps were computed with the saved one, and a report that printed other
+    thresholds or weights next to them would contradict itself. Raises naming the tables."""
+    if isinstance(config, AssessConfig):
+        given, source = config, "config"
+    else:
+        source = str(config)
+        try:
+            with Path(config).open("rb") as fh:
+                over = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError([Problem(source, "config file not found")], source=source) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([Problem(source, f"not valid TOML: {exc}")],
+                              source=source) from None
+        merged = copy.deepcopy(saved)
+        merge_config(merged, over)
+        given = build_config(merged, source=source)
+    changed = [name for name in AssessConfig.model_fields
+               if getattr(given, name) != getattr(saved_cfg, name)]
+    if changed:
+        raise InputError([Problem(
+            f"{source}: key '{name}'",
+            f"differs from the configuration the result was assessed with ({where}); run "
+            "`rescity assess --config` again to change it") for name in changed],
+            source=source)
+
+
 def load_result(
     folder: Path | str, *, config: AssessConfig | Path | str | None = None,
     name: str | None = None,
 ) -> CityResult:
-    """Read a result folder written by ``rescity assess`` (or ``rescity compare``)."""
+    """Read a result folder written by ``rescity assess`` (or ``rescity compare``), with the
+    configuration it was assessed with; a ``config`` given as well must agree with it
+    (:func:`_same_as_saved`) and is used alone only for folders without ``config.json``."""
     folder = Path(folder)
     missing = [f for f in REQUIRED if not (folder / f).is_file()]
     if missing:
@@ -120,13 +155,16 @@ def load_result(
                    if (folder / CONTEXT_FILE).is_file() else None)
     except (OSError, ValueError) as exc:
         raise DataFileError(str(folder), f"cannot read the result: {exc}") from None
-    if isinstance(config, AssessConfig):
+    saved_path = folder / CONFIG_FILE
+    if saved_path.is_file():
+        data = json.loads(saved_path.read_text(encoding="utf-8"))
+        cfg = build_config(data, source=str(saved_path))
+        if config is not None:
+            _same_as_saved(config, data, cfg, str(saved_path))
+    elif isinstance(config, AssessConfig):
         cfg = config
     elif config is not None:
         cfg = load_config(config)
-    elif (folder / CONFIG_FILE).is_file():
-        data = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-        cfg = build_config(data, source=str(folder / CONFIG_FILE))
     else:
         cfg = build_config()
     return CityResult(

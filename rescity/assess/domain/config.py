@@ -63,6 +63,7 @@ class NetworkConfig(BaseModel):
     add_snap_distance: bool
     access_point_spacing_m: float = Field(gt=0)
     max_access_points: int = Field(ge=1)
+    min_component_km: float = Field(ge=0)
 
 
 class FacilitiesConfig(BaseModel):
@@ -81,6 +82,8 @@ class OriginsConfig(BaseModel):
     neighbour_levels_m: float = Field(ge=0)
     neighbour_levels_min: int = Field(ge=1)
     neighbour_levels_wide_m: float = Field(ge=0)
+    open_coverage: float = Field(ge=0, le=1)
+    small_footprint_m2: float = Field(ge=0)
     min_dwelling_footprint_m2: float = Field(ge=0)
     mixed_use_ground_floor: bool
     service_floor_m2: float = Field(ge=0)
@@ -93,6 +96,10 @@ class OriginsConfig(BaseModel):
     min_building_coverage: float = Field(ge=0, le=1)
     land_density_per_km2: float = Field(ge=0)
     land_density_radius_m: float = Field(ge=0)
+    land_density_size_exponent: float = Field(ge=0, le=1)
+    settlement_gap_m: float = Field(ge=0)
+    settlement_min_km2: float = Field(gt=0)
+    settlement_edge_km2: float = Field(ge=0)
     population_total: float = Field(ge=0)
     split_area_m2: float = Field(ge=0)
     split_cell_m: float = Field(gt=0)
@@ -153,6 +160,7 @@ class EnvironmentConfig(BaseModel):
     w_per_capita: float = Field(ge=0)
     w_near_green: float = Field(ge=0)
     w_park: float = Field(ge=0)
+    natural_green: bool
 
 
 class CompositeConfig(BaseModel):
@@ -241,6 +249,11 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any], path: tuple[str, ...])
             _merge(base[key], value, here)
         else:
             base[key] = value
+
+
+def merge_config(base: dict[str, Any], over: Mapping[str, Any]) -> None:
+    """Merge a parsed TOML mapping ``over`` into ``base`` in place, as over the defaults."""
+    _merge(base, over, ())
 
 
 def build_config(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy.spatial import cKDTree
 
 F64 = npt.NDArray[np.float64]
 
@@ -57,6 +56,8 @@ def idw(x: F64, y: F64, values: F64, qx: F64, qy: F64, *, power: float = 2.0,
     ok = np.isfinite(values) & np.isfinite(x) & np.isfinite(y)
     if not ok.any():
         return np.full(len(qx), np.nan)
+    from scipy.spatial import cKDTree  # here: the report's main process never needs it
+
     tree = cKDTree(np.column_stack([x[ok], y[ok]]))
     kk = min(k, int(ok.sum()))
     d, i = tree.query(np.column_stack([qx, qy]), k=kk)

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csr_matrix, hstack, identity
+
+# scipy.optimize and scipy.sparse are imported by exact_mclp, the only user: half a second of
+# every report's start (which imports this module) for an exact run that large cities skip.
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -120,6 +121,9 @@ def exact_mclp(cov: Coverage, k: int, *, time_limit_s: float = 60.0) -> SitingSo
     subject to y_i ≤ Σ_{j covers i} x_j and Σ x_j ≤ k. Gains are reported in greedy order of
     the chosen sites, so they add up to the total.
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix, hstack, identity
+
     n, m = cov.n_candidates, cov.n_demand
     if n == 0 or m == 0 or k == 0:
         return SitingSolution([], [], 0.0, optimal=True)

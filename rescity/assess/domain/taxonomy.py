@@ -151,6 +151,27 @@ class Taxonomy:
         return sorted(found)
 
 
+# Natural areas counted as green space by ``environment.natural_green`` (off by default: the
+# table counts them only where tagged accessible): a planner whose residents do use the woods
+# and meadows around them can count them without replacing the table.
+NATURAL_GREEN = (
+    Rule(tags={"landuse": frozenset({"grass", "forest", "meadow"})},
+         not_tags={"access": frozenset({"private", "no"})}),
+    Rule(tags={"natural": frozenset({"wood", "scrub", "grassland", "heath"})},
+         not_tags={"access": frozenset({"private", "no"})}),
+    Rule(tags={"leisure": frozenset({"nature_reserve"})},
+         not_tags={"access": frozenset({"private", "no"})}),
+)
+
+
+def with_rules(taxonomy: Taxonomy, item_id: str, rules: tuple[Rule, ...]) -> Taxonomy:
+    """A copy of ``taxonomy`` whose item ``item_id`` also matches ``rules``."""
+    items = tuple(
+        Item(i.id, i.en, i.zh, i.group, i.rules + rules, i.area) if i.id == item_id else i
+        for i in taxonomy.items)
+    return Taxonomy(items, taxonomy.name_rules_skip_keys)
+
+
 def _str_list(value: Any, where: str, path: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise DataFileError(path, f"{where} must be a list of strings")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from enum import StrEnum
@@ -26,6 +27,20 @@ if TYPE_CHECKING:
     from rescity.assess.adapters.result_store import CityResult
     from rescity.assess.reporting.report import ReportFiles
     from rescity.assess.services.siting import SitingResult
+
+log = logging.getLogger(__name__)
+
+
+def _stopwatch() -> Callable[[str], None]:
+    """Log (at debug level: ``rescity -v``) each step's end, in wall time since the start and
+    this process's CPU time, to see where a report's seconds go."""
+    wall, cpu = time.perf_counter(), time.process_time()
+
+    def mark(step: str) -> None:
+        log.debug("report: %s at %.2f s (this process %.2f s CPU)", step,
+                  time.perf_counter() - wall, time.process_time() - cpu)
+    return mark
+
 
 # Each command imports what it needs when it runs: ``rescity report`` starts the browser for
 # the PDF before it imports the geospatial stack (seconds), and never imports Dask or the
@@ -114,7 +129,11 @@ def report(
 ) -> None:
     """Write a self-contained HTML report (and PDF) with maps, tables and proposed sites."""
     from rescity.assess.adapters.pdf import PdfPrinter
+    from rescity.core.heap import freeze_at_exit
 
+    freeze_at_exit()
+
+    mark = _stopwatch()
     console = Console(stderr=True)
     # Chromium starts (and warms up) while the rest is imported and the results are read.
     with PdfPrinter() if pdf else nullcontext() as printer:
@@ -122,8 +141,10 @@ def report(
         from rescity.assess.reporting.report import ReportDraft
         from rescity.assess.services.analyse import analyse_city
 
+        mark("imports")
         cities = _results_in(result_dir, config)
         acfg = load_analysis(analysis)
+        mark("results read")
         with _report_progress(console) as progress:
             step = progress.add_task("analyse", total=len(cities))
             # The maps needing no analysis are drawn meanwhile, on worker processes.
@@ -131,11 +152,14 @@ def report(
                              gap_maps_per_city=len(item if item is not None
                                                    else acfg.siting.items),
                              on_progress=_steps(progress, pdf=pdf)) as draft:
+                mark("figures started")
                 analyses = []
                 for c in cities:
                     analyses.append(analyse_city(c, acfg, items=item, k=k))
                     progress.advance(step)
-                files = draft.finish(analyses, acfg, lang=lang.value)
+                mark("analysed")
+                files = draft.finish(analyses, acfg, lang=lang.value, mark=mark)
+    mark("done")
     _print_report(console, files)
 
 
@@ -164,7 +188,9 @@ def compare(
     from rescity.assess.domain.analysis import load_analysis
     from rescity.assess.domain.config import load_config
     from rescity.assess.services.compare import compare as run_compare
+    from rescity.core.heap import freeze_at_exit
 
+    freeze_at_exit()
     console = Console(stderr=True)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         # The cluster's start/stop chatter is noise here; --verbose shows it.

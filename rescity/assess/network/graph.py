@@ -2,8 +2,12 @@
 
 Ways are split only at junctions (nodes shared by several ways, and way ends), so chains of
 degree-2 nodes become one edge whose polyline is kept for snapping. Lengths are metres in the
-UTM zone of the network's median position. Only the largest connected component is kept: an
-origin on a detached fragment would otherwise score zero for reasons that are data errors.
+UTM zone of the network's median position. The largest connected component is kept, and every
+other one at least ``network.min_component_km`` long (an island's town, a part of a city that a
+box cut detached): an origin on a detached fragment (a campus path network, a footway not
+joined to the streets) would otherwise score zero for reasons that are data errors, but the
+residents of an island are not a data error (Malta: Gozo's 556 km of streets were dropped and
+its towns reported as unsnapped and "at the edge of the data").
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ import numpy as np
 import numpy.typing as npt
 import pyproj
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from rescity.assess.adapters.osm_reader import OsmData
 from rescity.assess.domain.unique import unique_inverse
@@ -123,16 +125,24 @@ def _gather_ranges(starts: I64, counts: I64) -> I64:
 def assemble(
     crs: str, x: F64, y: F64, node_osm: I64, edge_u: I64, edge_v: I64, edge_len: F64,
     geom_ptr: I64, geom_x: F64, geom_y: F64, *, source: str = "network",
+    min_component_m: float = float("inf"),
 ) -> WalkNetwork:
-    """Keep the largest connected component and renumber; report what was dropped."""
+    """Keep the largest connected component and every other one at least
+    ``min_component_m`` long, renumber; report what was dropped."""
     n = len(x)
     if n == 0 or len(edge_u) == 0:
         raise DataFileError(source, "no walkable ways: the extract has no pedestrian network")
+    # imported here: a report loads networks (this module) but never assembles one
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     adj = coo_matrix((np.ones(len(edge_u)), (edge_u, edge_v)), shape=(n, n))
     n_comp, labels = connected_components(adj, directed=False)
     sizes = np.bincount(labels)
-    keep_label = int(np.argmax(sizes))
-    keep_node = labels == keep_label
+    comp_len = np.bincount(labels[edge_u], weights=edge_len, minlength=n_comp)
+    keep_comp = comp_len >= min_component_m
+    keep_comp[int(np.argmax(sizes))] = True
+    keep_node = keep_comp[labels]
     keep_edge = keep_node[edge_u]
     new_id = np.cumsum(keep_node) - 1
     counts = np.diff(geom_ptr)[keep_edge]
@@ -144,7 +154,8 @@ def assemble(
         "nodes": int(keep_node.sum()),
         "edges": int(keep_edge.sum()),
         "length_km": float(edge_len[keep_edge].sum() / 1000.0),
-        "components_dropped": int(n_comp - 1),
+        "components_kept": int(keep_comp.sum()),
+        "components_dropped": int(n_comp - keep_comp.sum()),
         "nodes_dropped": int(n - keep_node.sum()),
         "edges_dropped": int((~keep_edge).sum()),
         "length_dropped_km": float(edge_len[~keep_edge].sum() / 1000.0),
@@ -165,8 +176,9 @@ def assemble(
     )
 
 
-def build_network(osm: OsmData) -> WalkNetwork:
-    """Split ways at junctions, measure edges in metres, keep the largest component."""
+def build_network(osm: OsmData, min_component_km: float = 10.0) -> WalkNetwork:
+    """Split ways at junctions, measure edges in metres, keep the largest component and the
+    others at least ``min_component_km`` long (``network.min_component_km``)."""
     if osm.n_walk_ways == 0:
         raise DataFileError(osm.path, "no walkable ways: the extract has no pedestrian network")
     crs = utm_crs(osm.lon, osm.lat)
@@ -221,4 +233,5 @@ def build_network(osm: OsmData) -> WalkNetwork:
         px[vidx],
         py[vidx],
         source=osm.path,
+        min_component_m=1000.0 * min_component_km,
     )

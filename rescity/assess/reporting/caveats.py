@@ -47,10 +47,24 @@ def city_caveats(city: CityResult) -> list[tuple[str, dict[str, Any]]]:
                      "estimate": f"{float(s.get('population_uncalibrated', 0)):,.0f}"}))
     share = s.get("landuse_share") or {}
     if "origin_fallback" in s:
-        out.append(("assess.caveat.origin_fallback",
-                    {"share": _pct(float(share.get("share", 0.0))),
-                     "areas": share.get("areas", "?"),
+        # Which of the two sparse-land rules fell back (origin_rules.sparse_landuse): a share
+        # of the housing's floor area that the land holds, or too few areas for the
+        # buildings. Munich's 9 areas hold 100 % of it: "holding 100 %" read as no reason.
+        held = float(share.get("share", 0.0))
+        few = not held < cfg.origins.min_landuse_share
+        out.append(("assess.caveat.origin_fallback_few" if few
+                    else "assess.caveat.origin_fallback",
+                    {"share": _pct(held), "areas": share.get("areas", "?"),
                      "buildings": share.get("typed_dwellings", "?")}))
+    elif (s.get("origin_kind") == "landuse" and share.get("typed_dwellings", 0) >= 10
+          and float(share.get("share", 1.0)) < cfg.origins.min_landuse_share
+          and float(share.get("unmapped_land_share", 0.0)) > 0.5):
+        # Kept by origin_rules.sparse_landuse: the typed housing lies off the residential
+        # land, but that land holds no mapped buildings, so neither kind tells the whole story.
+        out.append(("assess.caveat.origin_land_kept",
+                    {"share": _pct(float(share["share"])), "areas": share.get("areas", "?"),
+                     "buildings": share["typed_dwellings"],
+                     "unmapped": _pct(float(share["unmapped_land_share"]))}))
     n = int(s.get("origins", 0))
     if 0 < n < FEW_ORIGINS:
         out.append(("assess.caveat.few_origins", {"n": n}))

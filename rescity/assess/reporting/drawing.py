@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from rescity.assess.reporting.figures import FigureJob, render_job
 from rescity.assess.reporting.style import FigureFiles
+from rescity.core.heap import frozen_heap
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,12 @@ def _draw_in_worker(batch: int, unit: list[int]) -> _Drawn:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # the parent's filters decide, once re-raised
-            files = [render_job(jobs[i], out_dir, svg=svg) for i in unit]
+            files = []
+            for i in unit:
+                cpu = time.process_time()
+                files.append(render_job(jobs[i], out_dir, svg=svg))
+                log.debug("drew %s in a worker: %.2f s CPU", jobs[i].name,
+                          time.process_time() - cpu)
     finally:
         root.removeHandler(handler)
     return _Drawn(files, [(str(w.message), w.category, w.filename, w.lineno) for w in caught],
@@ -133,12 +140,16 @@ class Drawing:
         if workers > 1:
             self._batch = next(_batch_ids)
             _batches[self._batch] = (self._jobs, out_dir, svg)
-            self._pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("fork"))
-            for unit in self._units:
-                fut = self._pool.submit(_draw_in_worker, self._batch, unit)
-                fut.add_done_callback(self._report)
-                self._futures.append(fut)
+            # The workers fork on the first submit. With the heap frozen meanwhile, their
+            # collections leave the objects they inherit alone instead of touching (and so
+            # copying) every page that holds one.
+            with frozen_heap():
+                self._pool = ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("fork"))
+                for unit in self._units:
+                    fut = self._pool.submit(_draw_in_worker, self._batch, unit)
+                    fut.add_done_callback(self._report)
+                    self._futures.append(fut)
 
     def _report(self, fut: Future[_Drawn]) -> None:
         if self._done is None or fut.cancelled() or fut.exception() is not None:

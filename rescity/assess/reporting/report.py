@@ -236,7 +236,7 @@ class ReportDraft:
                 self._on_progress("figures", self._share)
 
     def finish(self, analyses: Sequence[CityAnalysis], analysis: AnalysisConfig, *,
-               lang: str = "en") -> ReportFiles:
+               lang: str = "en", mark: Callable[[str], None] | None = None) -> ReportFiles:
         """Draw the gap maps of ``analyses`` (of the draft's cities, in order), then write
         ``report.html``, ``report.json`` and the PDF."""
         if len(analyses) != len(self._cities) or any(
@@ -254,7 +254,11 @@ class ReportDraft:
             + [f"{a.city.name}-surface-{i}" for i in SURFACE_INDICES]
             + [f"{a.city.name}-gaps-{s.item}" for s in a.sitings]]
         figs = [by_name[name] for name in order if name in by_name]
+        if mark:
+            mark("figures drawn")
         html_path, json_path = _write_html_json(analyses, figs, self._out, analysis, lang)
+        if mark:
+            mark("HTML written")
         pdf_path = None
         if self._printer is not None:
             if self._on_progress:

@@ -173,13 +173,15 @@ def _nearest_median(tree: cKDTree, tagged_levels: npt.NDArray[np.float64],
 
 
 def _neighbour_storeys(xy: npt.NDArray[np.float64], levels: npt.NDArray[np.float64],
-                       default: float, config: AssessConfig) -> npt.NDArray[np.float64]:
+                       default: float | npt.NDArray[np.float64],
+                       config: AssessConfig) -> npt.NDArray[np.float64]:
     """Tagged storeys, else the median of the nearest tagged neighbours within
     ``origins.neighbour_levels_m`` (the street), else within ``origins.neighbour_levels_wide_m``
     (the quarter), else ``default``. Where tags are sparse, the quarter's few tagged dwellings
     say more about a town's height than one figure for every extract: Gozo's tagged homes
     have 2 storeys, Malta's towns' 4 (method.md, "Storeys")."""
     oc = config.origins
+    default = np.broadcast_to(np.asarray(default, dtype=np.float64), levels.shape)
     tagged = np.isfinite(levels)
     missing = np.flatnonzero(~tagged)
     out = np.where(tagged, levels, default)
@@ -192,24 +194,54 @@ def _neighbour_storeys(xy: npt.NDArray[np.float64], levels: npt.NDArray[np.float
     if oc.neighbour_levels_wide_m > oc.neighbour_levels_m and len(wide):
         med[wide] = _nearest_median(tree, levels[tagged], xy[missing[wide]],
                                     oc.neighbour_levels_wide_m, oc.neighbour_levels_min)
-    out[missing] = np.where(np.isnan(med), default, med)
+    out[missing] = np.where(np.isnan(med), default[missing], med)
     return out
 
 
 def storeys(bld: gpd.GeoDataFrame, config: AssessConfig, *,
-            xy: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64]:
+            xy: npt.NDArray[np.float64] | None = None,
+            coverage: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.float64]:
     """Storeys per dwelling. Houses (``house``, ``detached``, ``bungalow`` …) and blocks
     (everything else) are looked up separately: an untagged house takes the median of the
     tagged houses around it, else ``origins.house_levels``; a block that of the tagged blocks
-    around it, else ``origins.default_levels``. A house beside a tower is still a house."""
+    around it, else a default from its fabric (:func:`fabric_levels`, with ``coverage``) or
+    ``origins.default_levels``. A house beside a tower is still a house."""
     levels = bld["levels"].to_numpy(dtype=np.float64)
     xy = _xy(bld.geometry) if xy is None else xy
     house = bld["building"].isin(HOUSES).to_numpy()
     out = np.empty(len(bld))
     oc = config.origins
-    for mask, default in ((house, oc.house_levels), (~house, oc.default_levels)):
+    block: float | npt.NDArray[np.float64] = oc.default_levels
+    if coverage is not None:
+        block = fabric_levels(bld["footprint_m2"].to_numpy(), coverage, config)[~house]
+    for mask, default in ((house, oc.house_levels), (~house, block)):
         if mask.any():
             out[mask] = _neighbour_storeys(xy[mask], levels[mask], default, config)
+    return out
+
+
+def fabric_coverage(xy: npt.NDArray[np.float64], footprint: npt.NDArray[np.float64],
+                    config: AssessConfig) -> npt.NDArray[np.float64]:
+    """The share of the ground within ``origins.built_up_radius_m`` of each building that
+    buildings (all of ``xy``, ``footprint``) cover, on the same grid as :func:`built_up`."""
+    r = config.origins.built_up_radius_m
+    if len(xy) == 0:
+        return np.zeros(0)
+    sums, km2, at = _cell_sums(r / 2, r, [(xy, footprint)])
+    out: npt.NDArray[np.float64] = (sums[0] / (km2 * 1e6))[at]
+    return out
+
+
+def fabric_levels(footprint: npt.NDArray[np.float64], coverage: npt.NDArray[np.float64],
+                  config: AssessConfig) -> npt.NDArray[np.float64]:
+    """Storeys of an untagged block with no tagged neighbours, from the fabric it stands in:
+    in an open fabric (buildings cover less than ``origins.open_coverage`` of the ground
+    around) a building of at most ``origins.small_footprint_m2`` is a house
+    (``origins.house_levels``: detached houses with gardens, Spacematrix's low-rise spacious
+    type; method.md, "Storeys from the fabric"); else ``origins.default_levels``."""
+    oc = config.origins
+    out = np.full(len(footprint), oc.default_levels)
+    out[(coverage < oc.open_coverage) & (footprint <= oc.small_footprint_m2)] = oc.house_levels
     return out
 
 
@@ -359,7 +391,10 @@ def dwellings_and_points(osm: OsmData, crs: str, residential: gpd.GeoSeries,
     keep = dwelling_mask(bld, in_res, config, fabric)
     out = bld[keep].reset_index(drop=True)
     out["built_up"] = fabric[keep]
-    out["storeys"] = storeys(out, config, xy=bxy[keep])
+    # The fabric around each building, for the storeys of untagged ones (off: no grid).
+    cover = (fabric_coverage(bxy, bld["footprint_m2"].to_numpy(), config)
+             if config.origins.open_coverage > 0 else np.ones(len(bld)))
+    out["storeys"] = storeys(out, config, xy=bxy[keep], coverage=cover[keep])
     floors = out["storeys"].to_numpy()
     poi = poi_xy(osm, crs)
     if config.origins.mixed_use_ground_floor:
@@ -370,7 +405,8 @@ def dwellings_and_points(osm: OsmData, crs: str, residential: gpd.GeoSeries,
                 & (bld["footprint_m2"].to_numpy() >= config.origins.min_dwelling_footprint_m2))
     others = bld[is_other].copy()
     others["floor_area_m2"] = (others["footprint_m2"].to_numpy()
-                               * storeys(others, config, xy=bxy[is_other]))
+                               * storeys(others, config, xy=bxy[is_other],
+                                         coverage=cover[is_other]))
     out["residential_share"] = service_share(out, others, poi, config, xy=bxy[keep],
                                              others_xy=bxy[is_other])
     out["floor_area_m2"] = out["floor_area_m2"].to_numpy() * out["residential_share"].to_numpy()

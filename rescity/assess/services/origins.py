@@ -14,6 +14,7 @@ area(cell), computed in the network's projected CRS. The OSM estimate stays in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,14 @@ from rescity.assess.services.dwellings import (
     points_xy,
 )
 from rescity.assess.services.origin_rules import (
+    bbox_polygon,
     landuse_share,
     outside_cells,
+    settlement_density,
+    settlement_km2,
     sparse_landuse,
     split_large,
+    unmapped_land_share,
 )
 from rescity.core.errors import DataFileError, InputError, Problem
 
@@ -63,24 +68,26 @@ def _residential(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
 
 
 def land_density(xy: F64, coverage: F64, pop: F64, area: F64, whole: npt.NDArray[np.bool_],
-                 config: AssessConfig) -> F64:
+                 config: AssessConfig, settlement: Callable[[], F64] | None = None) -> F64:
     """Persons per km² for each residential area whose buildings are not mapped.
 
     Learnt from the well-mapped areas (whole areas, not pieces of a split one, whose dwellings
     cover at least ``origins.min_building_coverage``): their persons ÷ their land, pooled
     over those whose representative points lie within ``origins.land_density_radius_m`` when
     there are at least ``MIN_MAPPED_AREAS`` of them, else the median over the extract's
-    when it has that many, else ``origins.land_density_per_km2``. Pooling weighs each area by
-    its land, so a small fully built block does not set a village's density; learning nearby
-    keeps a country's towns from setting its villages' (Gozo took Malta's towns' density and
-    stood at 2 × its census)."""
+    when it has that many, else a density from the size of each area's settlement
+    (``settlement()``, its km² of residential land, computed only then;
+    :func:`settlement_density`), or ``origins.land_density_per_km2`` without it. Pooling
+    weighs each area by its land, so a small fully built block does not set a village's
+    density; learning nearby keeps a country's towns from setting its villages' (Gozo took
+    Malta's towns' density and stood at 2 × its census)."""
     oc = config.origins
     good = whole & (coverage >= oc.min_building_coverage)
-    out = np.full(len(area), oc.land_density_per_km2)
     if good.sum() < MIN_MAPPED_AREAS:
-        return out
+        return (np.full(len(area), oc.land_density_per_km2) if settlement is None
+                else settlement_density(settlement(), config))
     per_km2 = pop[good] / np.maximum(area[good], 1.0) * 1e6
-    out[:] = float(np.median(per_km2))
+    out = np.full(len(area), float(np.median(per_km2)))
     if oc.land_density_radius_m <= 0:
         return out
     near = cKDTree(xy[good]).query_ball_point(xy, oc.land_density_radius_m)
@@ -130,7 +137,10 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     from_floor = floor / oc.floor_area_per_person_m2
     whole = (res["part"] == 0).to_numpy()
     res_xy = points_xy(np.asarray(res.geometry.representative_point().values, dtype=object))
-    density = land_density(res_xy, coverage, from_floor, area, whole, config)
+    density = land_density(res_xy, coverage, from_floor, area, whole, config,
+                           lambda: settlement_km2(np.asarray(res.geometry.values),
+                                                  oc.settlement_gap_m, bbox_polygon(osm, crs),
+                                                  oc.settlement_edge_km2))
     # Where dwellings cover less than min_building_coverage of the land, the buildings are
     # taken as unmapped rather than the area as nearly empty.
     mapped = coverage >= oc.min_building_coverage
@@ -324,9 +334,12 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
     xy: F64 | None = None
     if kind == "landuse":
         res = _residential(osm, crs)
-        # The dwellings' representative points come with them, for both uses below.
+        # The dwellings' representative points come with them, for the uses below.
         dw, dw_pts = dwellings_and_points(osm, crs, res.geometry, config)
-        share = landuse_share(dw, in_areas(dw.geometry, res.geometry, pts=dw_pts), len(res))
+        dw_xy = points_xy(dw_pts)
+        bare = unmapped_land_share(np.asarray(res.geometry.values), dw, dw_xy,
+                                   config.origins.min_building_coverage)
+        share = landuse_share(dw, in_areas(dw.geometry, res.geometry, pts=dw_pts), len(res), bare)
         checks["landuse_share"] = share
         if sparse_landuse(osm, share, config):
             checks["origin_fallback"] = {"from": "landuse", "to": "buildings"}

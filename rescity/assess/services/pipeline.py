@@ -24,7 +24,7 @@ from rescity.assess.adapters.osm_reader import OsmData, read_osm
 from rescity.assess.domain.config import AssessConfig, load_config
 from rescity.assess.domain.indices import INDEX_NAMES
 from rescity.assess.domain.summary import city_summary
-from rescity.assess.domain.taxonomy import Taxonomy, load_taxonomy
+from rescity.assess.domain.taxonomy import NATURAL_GREEN, Taxonomy, load_taxonomy, with_rules
 from rescity.assess.network.graph import WalkNetwork, build_network
 from rescity.assess.network.reach import ReachResult
 from rescity.assess.network.snap import Snapped, Snapper
@@ -137,6 +137,8 @@ def evaluate(
                                        f"not {origins!r}")], source="origins")
         cfg = cfg.model_copy(update={"origins": cfg.origins.model_copy(update={"kind": origins})})
     tax = taxonomy or load_taxonomy()
+    if cfg.environment.natural_green and "green_space" in tax.ids:
+        tax = with_rules(tax, "green_space", NATURAL_GREEN)
     cfg.check_items(tax, "config")
     timings: dict[str, float] = {}
 
@@ -161,7 +163,7 @@ def _after_read(path: Path | str, osm: OsmData, cfg: AssessConfig,
             on_progress(stage, share)
 
     with _stage("network", timings, on_stage):
-        net = build_network(osm)
+        net = build_network(osm, cfg.network.min_component_km)
         tell("network", 0.8)
         snapper = Snapper(net)
     with _stage("facilities", timings, on_stage):
@@ -225,6 +227,10 @@ def _after_read(path: Path | str, osm: OsmData, cfg: AssessConfig,
         summary["source"] = str(path)
         summary["origin_kind"] = ("given" if given is not None
                                   else pop_info.get("kind", cfg.origins.kind))
+        if pop_info["population_calibrated"]:
+            # The census figure given, not its float sum over the origins, which can still
+            # be an ulp off (origin_rules.calibrate folds the residue in where it can).
+            summary["population"] = float(pop_info["population_total"])
         summary["population_source"] = pop_info["source"]
         summary["population_calibrated"] = pop_info["population_calibrated"]
         for key in ("population_uncalibrated", "calibration_factor", "landuse_share",

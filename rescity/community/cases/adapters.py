@@ -18,6 +18,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rescity.community.shared.sealed import SealedColumn
+
+# The user and place tables that foreign keys here refer to: registered with the metadata
+# wherever these models are, not only where something else imported them first.
+from rescity.core import accounts as _accounts  # noqa: F401
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 SCOPE = 400

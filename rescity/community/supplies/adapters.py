@@ -13,6 +13,9 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The user, place and household tables that foreign keys here refer to: registered with the
+# metadata wherever these models are, not only where something else imported them first.
+from rescity.community.shared import adapters as _shared  # noqa: F401
 from rescity.core.storage.db import Base, UTCDateTime
 
 SCOPE = 400

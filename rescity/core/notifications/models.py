@@ -12,6 +12,9 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The user and place tables that foreign keys here refer to: registered with the metadata
+# wherever these models are, not only where something else imported them first.
+from rescity.core import accounts as _accounts  # noqa: F401
 from rescity.core.storage.db import Base, UTCDateTime, utcnow
 
 

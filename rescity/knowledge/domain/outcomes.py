@@ -20,128 +20,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rescity.knowledge.domain import outcome_patterns as pat
 from rescity.knowledge.domain.figures import parse_figure
-
-_NUM = r"(?:\d{1,3}(?:,\s?\d{3})+|\d+)(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten"
-_VERB = (
-    r"(?:increased|increasing|increase|decreased|decreasing|decrease|reduced|reducing|reduce"
-    r"|rose|rise|risen|fell|fallen|dropped|grew|grown|grow|improved|went|shortened|shorten"
-    r"|cut|lowered|raised|expanded|climbed|declined|jumped|soared|boosted)"
-)
-_AUX = (
-    r"(?:will\s+(?:be\s+)?|was\s+|were\s+|has\s+been\s+|have\s+been\s+|is\s+|are\s+"
-    r"|has\s+|have\s+)?"
-)
-_FILLER = (
-    r"(?:(?:a|an|the|mere|about|approximately|around|nearly|over|some|traditional|of)\s+){0,4}"
-)
-_FROM_TO = re.compile(
-    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+"
-    rf"(?:significantly\s+|dramatically\s+)?"
-    rf"from\s+{_FILLER}(?P<base>{_NUM})\s*(?P<bunit>%|[a-z][a-z ]{{0,30}}?)?"
-    rf"(?:,?\s+(?:in|at)\s+(?P<byear>(?:19|20)\d\d)[^,]*?|,[^,]{{0,60}},)?"
-    rf"\s+to\s+(?:an impressive\s+|just\s+|more than\s+|about\s+|over\s+)?(?P<val>{_NUM})\s*"
-    rf"(?P<vunit>%|[a-z]+(?: (?!in\b)[a-z]+){{0,3}})?"
-    rf"(?:\s+in\s+(?P<vyear>(?:19|20)\d\d))?(?=[\s.,;(]|$)",
-    re.IGNORECASE,
-)
-_BY = re.compile(
-    rf"(?P<ind>[A-Za-z][A-Za-z0-9 ,'\-]{{2,120}}?)\s+{_AUX}(?P<verb>{_VERB})\s+"
-    rf"(?:by\s+)(?P<val>\d+(?:\.\d+)?)\s*%",
-    re.IGNORECASE,
-)
-_VERB_FIRST_BY = re.compile(
-    rf"\b(?P<verb>{_VERB})\s+(?P<ind>(?:the\s+)?[a-z][a-z' \-]{{2,60}}?)\s+by\s+"
-    rf"(?P<val>\d+(?:\.\d+)?)\s*%",
-    re.IGNORECASE,
-)
-_SHARE = re.compile(
-    r"(?P<val>\d+(?:\.\d+)?)\s*%\s+of\s+(?:the\s+|all\s+)?(?P<ind>[a-z][a-z' \-]{2,60}?)\s+"
-    r"(?:were|was|are|is|have\s+been|has\s+been)\s+(?P<what>[a-z]+)",
-    re.IGNORECASE,
-)
-_COUNT = re.compile(
-    r"(?<![\w.,])(?P<num>\d{1,3}(?:(?:,\s?|\s)\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?:\s*(?P<mult>million|billion|thousand|M|bn|万|亿)\b)?"
-    r"\s+(?P<unit>(?:(?:new|additional|more|local|public|affordable|square|cubic)\s+)?[a-z]{3,}s?)\b"
-)
-_NOT_COUNTED = {
-    "years",
-    "year",
-    "months",
-    "month",
-    "days",
-    "day",
-    "hours",
-    "hour",
-    "minutes",
-    "times",
-    "and",
-    "the",
-    "per",
-    "percent",
-    "of",
-    "to",
-    "in",
-    "or",
-    "for",
-    "with",
-    "from",
-    "at",
-    "by",
-    "on",
-    "was",
-    "were",
-    "are",
-    "is",
-    "has",
-    "have",
-    "had",
-    "will",
-    "which",
-    "that",
-    "st",
-    "nd",
-    "rd",
-    "th",
-    "km",
-    "meters",
-    "metres",
-    "kilometers",
-    "kilometres",
-    "degrees",
-    "million",
-    "billion",
-    "thousand",
-    "this",
-    "these",
-    "its",
-    "pieces",
-    "types",
-    "sdgs",
-}
-_IRREGULAR_PLURALS = {"people", "children", "staff", "personnel", "yuan", "rmb", "women", "men"}
-_NEGATIVE_VERBS = (
-    "decreas",
-    "reduc",
-    "fell",
-    "fall",
-    "dropped",
-    "shorten",
-    "cut",
-    "lower",
-    "declin",
-)
-_FUTURE = re.compile(
-    r"\b(?:will|would|shall|expected\s+to|aims?\s+to|aiming\s+to|plans?\s+to|planned|"
-    r"target(?:s|ed)?|goal\s+is|to\s+be\s+(?:completed|built|delivered)|is\s+set\s+to|"
-    r"by\s+20(?:2[5-9]|[3-9]\d))\b",
-    re.IGNORECASE,
-)
-_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:and|while|whereas|but)\s+(?=[a-z]*\s*\d|another|\w+\s+\d)")
-_LEAD = re.compile(r"^(?:the|its|a|an)\s+", re.I)
-_YEAR_LEAD = re.compile(r"^(?:in|by|as of)\s+((?:19|20)\d\d),?\s*", re.I)
-_NOT_UNITS = {"in", "at", "to", "and", "now", "today", "currently", "by"}
 
 
 @dataclass(frozen=True)
@@ -180,21 +60,22 @@ def _clean_indicator(text: str) -> tuple[str, int | None]:
     """The indicator phrase without leading clauses, and a year stated before it."""
     ind = text.strip(" ,")
     year = None
-    m = _YEAR_LEAD.match(ind)
+    m = pat.YEAR_LEAD.match(ind)
     if m:
         year = int(m.group(1))
         ind = ind[m.end() :]
     if ", " in ind:
         ind = ind.rsplit(", ", 1)[1]
-    ind = _LEAD.sub("", ind.strip(" ,"))
+    ind = pat.LEAD.sub("", ind.strip(" ,"))
     return (ind[:1].lower() + ind[1:] if ind[1:2].islower() else ind), year
 
 
 def _unit(text: str | None) -> str:
     words = (text or "").strip().split()
-    while words and words[-1].lower() in _NOT_UNITS:
+    while words and words[-1].lower() in pat.NOT_UNITS:
         words.pop()
-    return " ".join(words)
+    unit = " ".join(words)
+    return "%" if re.fullmatch(r"per\s?cent|percent", unit, re.I) else unit
 
 
 def _num(text: str) -> float | None:
@@ -203,34 +84,62 @@ def _num(text: str) -> float | None:
 
 def _status(sentence: str, start: int, end: int) -> str:
     """ "target" when the clause holding sentence[start:end] speaks of the future."""
-    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence)]
+    cuts = [0, *(m.end() for m in pat.CLAUSE.finditer(sentence)), len(sentence)]
     lo = max(c for c in cuts if c <= start)
     hi = min((c for c in cuts if c >= end), default=len(sentence))
-    return "target" if _FUTURE.search(sentence[lo:hi]) else "achieved"
+    return "target" if pat.FUTURE.search(sentence[lo:hi]) else "achieved"
 
 
 def _direction(verb: str) -> str:
-    return "decrease" if verb.lower().startswith(_NEGATIVE_VERBS) else "increase"
+    return "decrease" if verb.lower().startswith(pat.NEGATIVE_VERBS) else "increase"
 
 
-def _change(verb: str, base: float, val: float) -> str:
+def _change(verb: str, base: float, val: float, particle: str = "") -> str:
     """Direction from the verb when it says one (units may differ), else from the numbers."""
-    if verb.lower().startswith(_NEGATIVE_VERBS):
+    if verb.lower().startswith(pat.NEGATIVE_VERBS) or particle.strip().lower() == "down":
         return "decrease"
+    if particle.strip().lower() == "up":
+        return "increase"
     if verb.lower().startswith(("went", "improved")):
         return "increase" if val > base else "decrease" if val < base else ""
     return "increase"
+
+
+def _count_unit(words: str) -> tuple[str, str] | None:
+    """(unit, indicator) of the words after a number: the noun phrase up to its first plural
+    head ("community elderly canteens", "new electric buses"), or a measure of something
+    ("5,188 kilometres of greenway"); None when the words name nothing counted."""
+    m = pat.OF_MEASURE.match(" ".join(words.split()[:5]))
+    if m:
+        what = []
+        for word in pat.LEAD.sub("", m["what"]).split()[:3]:
+            if word in pat.NOT_MODIFIERS:
+                break
+            what.append(word)
+        return m["measure"], " ".join(what) or m["measure"]
+    taken: list[str] = []
+    for word in words.split():
+        joined = word == "and" and bool(taken)  # "106 black and odorous water bodies"
+        if (word in pat.NOT_MODIFIERS and not joined) or (taken == [] and word in pat.NOT_COUNTED):
+            return None
+        taken.append(word)
+        if word not in ("square", "cubic") and _countable(" ".join(taken)):
+            if len(taken) == 1 and word in pat.NOT_COUNTED:
+                return None
+            unit = " ".join(taken)
+            return unit, unit
+    return None
 
 
 def _countable(unit: str) -> bool:
     """A plural noun phrase ("units", "new jobs", "cubic metres"), not an adjective."""
     words = unit.lower().split()
     head = words[-1]
-    if len(words) == 1 and head in _NOT_COUNTED:
+    if len(words) == 1 and head in pat.NOT_COUNTED:
         return False
     if words[0] in ("square", "cubic"):
         return True
-    return head in _IRREGULAR_PLURALS or (
+    return head in pat.IRREGULAR_PLURALS or (
         head.endswith("s") and not head.endswith(("ss", "us", "is"))
     )
 
@@ -242,6 +151,34 @@ def _count_value(m: re.Match[str]) -> float | None:
     factor = factor or {"万": 1e4, "亿": 1e8}.get(m["mult"] or "", 1.0)
     is_year = m["mult"] is None and re.fullmatch(r"(?:19|20)\d\d", m["num"]) is not None
     return None if is_year else number * factor
+
+
+def _level(m: re.Match[str], sentence: str) -> OutcomeFigure | None:
+    """A value reached ("visitors reached 2.6 million", "raise the rate to 65%")."""
+    value = _num(m["val"])
+    if value is None or (m["mult"] is None and re.fullmatch(r"(?:19|20)\d\d", m["val"])):
+        return None
+    value *= pat.MULTIPLIERS.get((m["mult"] or "").lower(), 1)
+    unit = _unit(m["unit"])
+    if unit.lower() in pat.NOT_VALUE_UNITS:
+        unit = ""
+    verb = m["verb"].lower()
+    direction = (
+        "" if verb.startswith("reach") else _direction(verb) if " down" not in verb else "decrease"
+    )
+    indicator, lead_year = _clean_indicator(m["ind"])
+    indicator = re.sub(
+        r"\s+(?:(?:continues?|continued|keeps?|kept)\s+to\s+\w+\s+)?and$", "", indicator
+    )
+    return OutcomeFigure(
+        indicator=indicator,
+        value=value,
+        unit=unit,
+        year=lead_year,
+        text=m.group(0).strip(),
+        direction=direction,
+        status=_status(sentence, *m.span()),
+    )
 
 
 def extract_figures(text: str) -> list[OutcomeFigure]:
@@ -257,14 +194,14 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
 
     for sentence in re.split(r"(?<=[.;])\s+(?=[A-Z0-9])", text):
         taken: list[tuple[int, int]] = []
-        for m in _FROM_TO.finditer(sentence):
+        for m in pat.FROM_TO.finditer(sentence):
             base, val = _num(m["base"]), _num(m["val"])
             if base is None or val is None:
                 continue
             vunit, bunit = _unit(m["vunit"]), _unit(m["bunit"])
             unit = vunit or bunit
             indicator, lead_year = _clean_indicator(m["ind"])
-            taken.append(m.span())
+            taken.append((m.end("ind") - len(indicator), m.end()))
             add(
                 OutcomeFigure(
                     indicator=indicator,
@@ -274,35 +211,50 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
                     year=int(m["vyear"]) if m["vyear"] else lead_year,
                     baseline_year=int(m["byear"]) if m["byear"] else None,
                     text=m.group(0).strip(),
-                    direction=_change(m["verb"], base, val),
+                    direction=_change(m["verb"], base, val, m["particle"] or ""),
                     status=_status(sentence, *m.span()),
                     baseline_unit=bunit if bunit and vunit and bunit != vunit else "",
                 )
             )
-        for pattern in (_BY, _VERB_FIRST_BY):
+        for pattern in (pat.BY, pat.VERB_FIRST_BY):
             for m in pattern.finditer(sentence):
                 if any(a <= m.start() < b for a, b in taken):
                     continue
+                amount = _num(m["val"])
+                if amount is None:
+                    continue
+                amount *= pat.MULTIPLIERS.get((m["mult"] or "").lower(), 1)
                 direction = _direction(m["verb"])
-                val = float(m["val"]) * (-1 if direction == "decrease" else 1)
+                unit = _unit(m["unit"])
+                unit = "% change" if unit == "%" else unit.lower()
                 indicator, lead_year = _clean_indicator(m["ind"])
                 taken.append(m.span())
                 add(
                     OutcomeFigure(
                         indicator=indicator,
-                        value=val,
-                        unit="% change",
+                        value=amount * (-1 if direction == "decrease" else 1),
+                        unit=unit,
                         year=lead_year,
                         text=m.group(0).strip(),
                         direction=direction,
                         status=_status(sentence, *m.span()),
                     )
                 )
-        for m in _SHARE.finditer(sentence):
+        for pattern in (pat.TO, pat.VERB_FIRST_TO):
+            for m in pattern.finditer(sentence):
+                if any(a <= m.start("val") < b for a, b in taken):
+                    continue
+                fig = _level(m, sentence)
+                if fig is not None:
+                    taken.append(m.span())
+                    add(fig)
+        for m in pat.SHARE.finditer(sentence):
             if m["ind"].lower().startswith(("whom", "which", "them", "those", "these")):
                 continue
+            if any(a <= m.start() < b for a, b in taken):
+                continue
             taken.append(m.span())
-            indicator = f"{_LEAD.sub('', m['ind'].strip())} {m['what']}"
+            indicator = f"{pat.LEAD.sub('', m['ind'].strip())} {m['what'] or m['past']}"
             add(
                 OutcomeFigure(
                     indicator=indicator,
@@ -312,19 +264,20 @@ def extract_figures(text: str) -> list[OutcomeFigure]:
                     status=_status(sentence, *m.span()),
                 )
             )
-        for m in _COUNT.finditer(sentence):
-            unit = m["unit"]
-            if not _countable(unit) or any(a <= m.start() < b for a, b in taken):
+        for m in pat.COUNT.finditer(sentence):
+            named = _count_unit(m["words"])
+            if named is None or any(a <= m.start() < b for a, b in taken):
                 continue
             value = _count_value(m)
             if value is None:
                 continue
+            unit, indicator = named
             add(
                 OutcomeFigure(
-                    indicator=unit,
+                    indicator=indicator,
                     value=value,
                     unit=unit,
-                    text=sentence[max(0, m.start() - 40) : m.end()].strip(),
+                    text=sentence[max(0, m.start() - 40) : m.start() + len(m["num"]) + 40].strip(),
                     status=_status(sentence, *m.span()),
                 )
             )
