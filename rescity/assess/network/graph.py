@@ -23,6 +23,7 @@ import pyproj
 import shapely
 
 from rescity.assess.adapters.osm_reader import OsmData
+from rescity.assess.domain.unique import unique_inverse
 from rescity.assess.network.search_graph import SearchGraph, build_search_graph
 from rescity.core.errors import DataFileError
 
@@ -115,8 +116,9 @@ def morton_order(x: F64, y: F64) -> I64:
 def _gather_ranges(starts: I64, counts: I64) -> I64:
     """Concatenation of ``arange(s, s + c)`` for each pair, without a Python loop."""
     total = int(counts.sum())
-    offsets = np.repeat(np.cumsum(counts) - counts, counts)
-    out: I64 = np.repeat(starts, counts) + (np.arange(total, dtype=np.int64) - offsets)
+    # One repeat of each range's shift (start minus its place in the output), not two.
+    out: I64 = (np.repeat(starts - (np.cumsum(counts) - counts), counts)
+                + np.arange(total, dtype=np.int64))
     return out
 
 
@@ -184,7 +186,7 @@ def build_network(osm: OsmData, min_component_km: float = 10.0) -> WalkNetwork:
     px, py = to_utm.transform(osm.lon, osm.lat)
     px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
     n_ref = len(osm.node_ids)
-    uniq, inv = np.unique(osm.node_ids, return_inverse=True)
+    uniq, inv = unique_inverse(osm.node_ids)
     uses = np.bincount(inv, minlength=len(uniq))
     is_first = np.zeros(n_ref, dtype=bool)
     is_first[osm.way_ptr[:-1]] = True

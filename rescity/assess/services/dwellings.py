@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from rescity.assess.adapters.osm_reader import RESIDENTIAL_BUILDINGS, OsmData
 from rescity.assess.domain.config import AssessConfig
+from rescity.assess.domain.unique import unique_inverse
 
 NEIGHBOURS = 10  # tagged dwellings looked at around an untagged one
 HOUSES = frozenset({"house", "detached", "semidetached_house", "terrace", "bungalow", "farm",
@@ -37,6 +38,7 @@ HOLIDAY = frozenset({"cabin", "static_caravan", "houseboat"})
 # Buildings without usable floor space: they house neither people nor services.
 NO_FLOOR = frozenset({"roof", "garage", "garages", "carport", "shed", "hut", "ruins",
                       "collapsed", "construction", "greenhouse", "bunker", "container"})
+_AREA_TYPES = [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
 
 
 def buildings_frame(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
@@ -59,14 +61,20 @@ def buildings_frame(osm: OsmData, crs: str) -> gpd.GeoDataFrame:
 
 
 def in_areas(geoms: gpd.GeoSeries, areas: gpd.GeoSeries, *,
-             xy: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
-    """Whether each geometry's representative point lies in one of ``areas``; ``xy``, when
-    given, are those points already computed (n × 2), as the caller often has them."""
+             xy: npt.NDArray[np.float64] | None = None,
+             pts: npt.NDArray[np.object_] | None = None) -> npt.NDArray[np.bool_]:
+    """Whether each geometry's representative point lies in one of ``areas``; ``pts`` (the
+    points) or ``xy`` (their coordinates, n × 2), when given, are those points already
+    computed, as the caller often has them."""
     inside = np.zeros(len(geoms), dtype=bool)
     if len(geoms) and len(areas):
-        tree = shapely.STRtree(areas.values)
-        pts = shapely.points(xy) if xy is not None else geoms.representative_point().values
-        idx, _ = tree.query(pts, predicate="within")
+        if pts is None:
+            pts = shapely.points(xy) if xy is not None else geoms.representative_point().values
+        # The tree over the points, each area asked once: the areas are prepared, so a point
+        # is located without walking a long outline again for every point (a point is within
+        # an area exactly when the area contains it).
+        _, idx = shapely.STRtree(pts).query(np.asarray(areas.values, dtype=object),
+                                            predicate="contains")
         inside[idx] = True
     return inside
 
@@ -89,13 +97,15 @@ def dwelling_mask(bld: gpd.GeoDataFrame, in_residential: npt.NDArray[np.bool_],
 
 def no_landuse(bld: gpd.GeoDataFrame, osm: OsmData, crs: str,
                in_residential: npt.NDArray[np.bool_], *,
-               xy: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
+               xy: npt.NDArray[np.float64] | None = None,
+               pts: npt.NDArray[np.object_] | None = None) -> npt.NDArray[np.bool_]:
     """Buildings in no land use at all: neither residential nor any other (commercial,
     industrial, farmyard …) nor the grounds of a facility (a school, a park, a hospital)."""
-    grounds = [f.geometry for f in osm.facilities
-               if f.geometry.geom_type in ("Polygon", "MultiPolygon")]
-    land = gpd.GeoSeries(list(osm.other_landuse) + grounds, crs="EPSG:4326").to_crs(crs)
-    out: npt.NDArray[np.bool_] = ~in_residential & ~in_areas(bld.geometry, land, xy=xy)
+    fac = np.array([f.geometry for f in osm.facilities], dtype=object)
+    grounds = fac[np.isin(shapely.get_type_id(fac), _AREA_TYPES)] if len(fac) else fac
+    land = gpd.GeoSeries([*osm.other_landuse, *grounds], crs="EPSG:4326").to_crs(crs)
+    out: npt.NDArray[np.bool_] = ~in_residential & ~in_areas(bld.geometry, land, xy=xy,
+                                                             pts=pts)
     return out
 
 
@@ -282,8 +292,7 @@ def _cell_sums(cell: float, radius: float,
         flat = keys[:, 0] * span + ky
     else:
         span, flat = 1, np.zeros(0, dtype=np.int64)
-    ukeys, inv = np.unique(flat, return_inverse=True)
-    inv = inv.ravel()
+    ukeys, inv = unique_inverse(flat)
     n = len(ukeys)
     nb_of: list[npt.NDArray[np.int64]] = []
     found: list[npt.NDArray[np.bool_]] = []
@@ -309,8 +318,12 @@ def _cell_sums(cell: float, radius: float,
 
 
 def _xy(geoms: gpd.GeoSeries) -> npt.NDArray[np.float64]:
-    pts = geoms.representative_point()
-    return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    return points_xy(np.asarray(geoms.representative_point().values, dtype=object))
+
+
+def points_xy(pts: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+    """The coordinates of points (n × 2; NaN for an empty one, as ``GeoSeries.x`` gives)."""
+    return np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
 
 
 def service_share(dw: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
@@ -355,16 +368,25 @@ def service_share(dw: gpd.GeoDataFrame, others: gpd.GeoDataFrame,
 def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
               config: AssessConfig) -> gpd.GeoDataFrame:
     """The dwellings, with ``storeys`` and residential ``floor_area_m2``."""
+    return dwellings_and_points(osm, crs, residential, config)[0]
+
+
+def dwellings_and_points(osm: OsmData, crs: str, residential: gpd.GeoSeries,
+                         config: AssessConfig,
+                         ) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.object_]]:
+    """:func:`dwellings` and their representative points, row for row (the origins need
+    them again)."""
     bld = buildings_frame(osm, crs)
     # Representative points are costly (a few seconds for a megacity): computed once here
     # and taken by every rule below, subsets by the same masks as the frames.
-    bxy = _xy(bld.geometry)
-    in_res = in_areas(bld.geometry, residential, xy=bxy)
+    bpts = np.asarray(bld.geometry.representative_point().values, dtype=object)
+    bxy = points_xy(bpts)
+    in_res = in_areas(bld.geometry, residential, pts=bpts)
     # Plain buildings need the fabric to count at all; typed dwellings count anyway, and the
     # fabric decides only whether they join the town-fabric origins (origins.py).
     loose = (bld["building"] == "yes").to_numpy() & bld["use"].isin(["", "address"]).to_numpy()
     loose |= bld["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy()
-    loose &= no_landuse(bld, osm, crs, in_res, xy=bxy)
+    loose &= no_landuse(bld, osm, crs, in_res, pts=bpts)
     fabric = built_up(bld, loose, config, xy=bxy) | village(bld, loose, config)
     keep = dwelling_mask(bld, in_res, config, fabric)
     out = bld[keep].reset_index(drop=True)
@@ -388,4 +410,4 @@ def dwellings(osm: OsmData, crs: str, residential: gpd.GeoSeries,
     out["residential_share"] = service_share(out, others, poi, config, xy=bxy[keep],
                                              others_xy=bxy[is_other])
     out["floor_area_m2"] = out["floor_area_m2"].to_numpy() * out["residential_share"].to_numpy()
-    return out
+    return out, bpts[keep]

@@ -81,13 +81,22 @@ def build_facilities(
     areas, snap access points."""
     feats, members = merge_stop_places(osm, taxonomy, crs, config)
     ids = taxonomy.ids
+    # Few distinct item lists among many facilities: each joined once.
+    joined: dict[tuple[int, ...], str] = {}
+    items = []
+    for f in feats:
+        key = tuple(f.items)
+        text = joined.get(key)
+        if text is None:
+            text = joined[key] = ";".join(ids[i] for i in key)
+        items.append(text)
     gdf = gpd.GeoDataFrame(
         {
             "fid": np.arange(len(feats), dtype=np.int64),
             "osm_type": [f.osm_type for f in feats],
             "osm_id": np.array([f.osm_id for f in feats], dtype=np.int64),
             "name": [f.name for f in feats],
-            "items": [";".join(ids[i] for i in f.items) for f in feats],
+            "items": items,
             "members": np.array(members, dtype=np.int64),
         },
         geometry=[f.geometry for f in feats],

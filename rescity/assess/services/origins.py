@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import h3
@@ -28,9 +28,13 @@ import shapely
 from scipy.spatial import cKDTree
 
 from rescity.assess.adapters.osm_reader import OsmData
-from rescity.assess.adapters.raster import PopulationWindow, read_population_window
 from rescity.assess.domain.config import AssessConfig
-from rescity.assess.services.dwellings import dwellings, in_areas
+from rescity.assess.services.dwellings import (
+    dwellings,
+    dwellings_and_points,
+    in_areas,
+    points_xy,
+)
 from rescity.assess.services.origin_rules import (
     bbox_polygon,
     landuse_share,
@@ -42,6 +46,9 @@ from rescity.assess.services.origin_rules import (
     unmapped_land_share,
 )
 from rescity.core.errors import DataFileError, InputError, Problem
+
+if TYPE_CHECKING:
+    from rescity.assess.adapters.raster import PopulationWindow
 
 F64 = npt.NDArray[np.float64]
 MIN_MAPPED_AREAS = 5  # well-mapped residential areas needed to learn the extract's own density
@@ -98,8 +105,12 @@ def land_density(xy: F64, coverage: F64, pop: F64, area: F64, whole: npt.NDArray
 
 def _landuse(osm: OsmData, crs: str, config: AssessConfig,
              dw: gpd.GeoDataFrame | None = None,
-             dw_xy: npt.NDArray[np.float64] | None = None) -> gpd.GeoDataFrame:
-    res = split_large(_residential(osm, crs), config)
+             dw_pts: npt.NDArray[np.object_] | None = None,
+             residential: gpd.GeoDataFrame | None = None,
+             ) -> tuple[gpd.GeoDataFrame, F64]:
+    """Landuse origins and their representative points (n × 2, for :func:`_finish`);
+    ``dw`` with ``dw_pts`` and ``residential`` when the caller has them already."""
+    res = split_large(_residential(osm, crs) if residential is None else residential, config)
     res["area_m2"] = res.geometry.area
     if dw is None:
         dw = dwellings(osm, crs, res.geometry, config)
@@ -107,8 +118,7 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     footprint = np.zeros(len(res))
     in_res = np.zeros(len(dw), dtype=bool)
     if len(dw) and len(res):
-        pts = (shapely.points(dw_xy) if dw_xy is not None
-               else dw.geometry.representative_point().values)
+        pts = dw_pts if dw_pts is not None else dw.geometry.representative_point().values
         tree = shapely.STRtree(res.geometry.values)
         b_idx, r_idx = tree.query(pts, predicate="within")
         # A building inside overlapping areas counts once, in the first.
@@ -126,9 +136,8 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     coverage = whole_fp / np.maximum(whole_area, 1.0)
     from_floor = floor / oc.floor_area_per_person_m2
     whole = (res["part"] == 0).to_numpy()
-    pts = res.geometry.representative_point()
-    density = land_density(np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]), coverage,
-                           from_floor, area, whole, config,
+    res_xy = points_xy(np.asarray(res.geometry.representative_point().values, dtype=object))
+    density = land_density(res_xy, coverage, from_floor, area, whole, config,
                            lambda: settlement_km2(np.asarray(res.geometry.values),
                                                   oc.settlement_gap_m, bbox_polygon(osm, crs),
                                                   oc.settlement_edge_km2))
@@ -140,7 +149,8 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     res["population"] = np.where(mapped, from_floor, area * density / 1e6)
     res["population_source"] = np.where(mapped, "floor_area", "land_density")
     # A piece of a split area without dwellings holds no one: not an origin.
-    res = res[(res["part"] == 0) | (res["population"] > 0)]
+    held = ((res["part"] == 0) | (res["population"] > 0)).to_numpy()
+    res, res_xy = res[held], res_xy[held]
     # Dwellings in a town's fabric outside any land use (plain or typed) hold people: origins
     # of their own. Other dwellings outside residential land stay out (method.md).
     cells = outside_cells(dw[~in_res & dw["built_up"].to_numpy()].reset_index(drop=True),
@@ -148,9 +158,10 @@ def _landuse(osm: OsmData, crs: str, config: AssessConfig,
     # A block whose floors the services around take entirely holds no one: not an origin.
     cells = cells[cells["population"] > 0]
     if len(cells) == 0:
-        return res.reset_index(drop=True)
-    return gpd.GeoDataFrame(pd.concat([res, cells], ignore_index=True), geometry="geometry",
-                            crs=res.crs)
+        return res.reset_index(drop=True), res_xy
+    cell_xy = points_xy(np.asarray(cells.geometry.representative_point().values, dtype=object))
+    return (gpd.GeoDataFrame(pd.concat([res, cells], ignore_index=True), geometry="geometry",
+                             crs=res.crs), np.concatenate([res_xy, cell_xy]))
 
 
 def _building_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
@@ -164,7 +175,7 @@ def _building_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDa
 
 
 def _h3_origins(osm: OsmData, crs: str, config: AssessConfig) -> gpd.GeoDataFrame:
-    land = _landuse(osm, crs, config).to_crs("EPSG:4326")
+    land = _landuse(osm, crs, config)[0].to_crs("EPSG:4326")
     res = config.origins.h3_resolution
     pop: dict[str, float] = {}
     for geom, p in zip(land.geometry.values, land["population"].to_numpy(), strict=True):
@@ -259,6 +270,9 @@ def _disjoint(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
 def apply_population_raster(gdf: gpd.GeoDataFrame, path: str, crs: str) -> dict[str, Any]:
     """Replace ``population`` by the raster's, keep the OSM estimate, and report coverage."""
     minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
+    # rasterio is imported only for a raster (~0.3 s of every run's start-up otherwise).
+    from rescity.assess.adapters.raster import read_population_window
+
     win = read_population_window(path, (minx, miny, maxx, maxy), crs)
     if not win.valid.any():
         raise DataFileError(path, "every cell of the population raster over the city is nodata")
@@ -298,12 +312,14 @@ def apply_population_raster(gdf: gpd.GeoDataFrame, path: str, crs: str) -> dict[
     }
 
 
-def _finish(gdf: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+def _finish(gdf: gpd.GeoDataFrame, kind: str, xy: F64 | None = None) -> gpd.GeoDataFrame:
+    """Numbered origins with their representative points (``xy`` when already known)."""
     gdf = gdf.reset_index(drop=True)
     gdf.insert(0, "oid", np.arange(len(gdf), dtype=np.int64))
     gdf.insert(1, "kind", kind)
-    pt = gdf.geometry.representative_point()
-    gdf["x"], gdf["y"] = pt.x.to_numpy(), pt.y.to_numpy()
+    if xy is None:
+        xy = points_xy(np.asarray(gdf.geometry.representative_point().values, dtype=object))
+    gdf["x"], gdf["y"] = xy[:, 0].copy(), xy[:, 1].copy()
     return gdf
 
 
@@ -315,20 +331,21 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
     """
     kind = config.origins.kind
     checks: dict[str, Any] = {}
+    xy: F64 | None = None
     if kind == "landuse":
         res = _residential(osm, crs)
-        dw = dwellings(osm, crs, res.geometry, config)
-        pts = dw.geometry.representative_point()  # once, for both uses below
-        dw_xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+        # The dwellings' representative points come with them, for the uses below.
+        dw, dw_pts = dwellings_and_points(osm, crs, res.geometry, config)
+        dw_xy = points_xy(dw_pts)
         bare = unmapped_land_share(np.asarray(res.geometry.values), dw, dw_xy,
                                    config.origins.min_building_coverage)
-        share = landuse_share(dw, in_areas(dw.geometry, res.geometry, xy=dw_xy), len(res), bare)
+        share = landuse_share(dw, in_areas(dw.geometry, res.geometry, pts=dw_pts), len(res), bare)
         checks["landuse_share"] = share
         if sparse_landuse(osm, share, config):
             checks["origin_fallback"] = {"from": "landuse", "to": "buildings"}
             kind = "buildings"
     if kind == "landuse":
-        gdf = _landuse(osm, crs, config, dw, dw_xy)
+        gdf, xy = _landuse(osm, crs, config, dw, dw_pts, res)
     elif kind == "buildings":
         gdf = _building_origins(osm, crs, config)
     else:
@@ -345,7 +362,7 @@ def build_origins(osm: OsmData, crs: str, config: AssessConfig) -> Origins:
     info |= checks
     info["kind"] = kind
     info["population_by_source"] = by_source(gdf)
-    return Origins(_finish(gdf, kind), info)
+    return Origins(_finish(gdf, kind, xy), info)
 
 
 def by_source(gdf: gpd.GeoDataFrame) -> dict[str, dict[str, float]]:
