@@ -109,6 +109,24 @@ cdef int _way_features(object col, int64_t oid, bint closed, int64_t at, object 
     return 0
 
 
+cdef inline object _rule_of(const char* p, const char* eol, const char** f1, dict cache,
+                           object make):
+    """The rule for the tag field of the line at ``p`` (its second field), from ``cache`` or
+    made once by ``make``; ``f1`` is set to the space after the field."""
+    cdef const char* f0 = <const char*>memchr(p, b" ", eol - p)
+    if f0 == NULL:
+        raise ValueError("malformed OPL line")
+    f1[0] = <const char*>memchr(f0 + 1, b" ", eol - f0 - 1)
+    if f1[0] == NULL:
+        raise ValueError("malformed OPL line")
+    field = PyBytes_FromStringAndSize(f0 + 1, f1[0] - f0 - 1)
+    rule = cache.get(field)
+    if rule is None:
+        rule = make(field)
+        cache[field] = rule
+    return rule
+
+
 cdef class Scan:
     """The node lists of the used ways of one chunk: flat ``ids``/``lon``/``lat``, the number
     of nodes of each way and whether one of its node locations is missing."""
@@ -153,17 +171,7 @@ def scan(bytes data, object col):
         if eol == NULL:
             eol = end
         if p[0] == b"w":  # "w<id> T<tags> N<nodes>"
-            f0 = <const char*>memchr(p, b" ", eol - p)
-            if f0 == NULL:
-                raise ValueError("malformed OPL line")
-            f1 = <const char*>memchr(f0 + 1, b" ", eol - f0 - 1)
-            if f1 == NULL:
-                raise ValueError("malformed OPL line")
-            field = PyBytes_FromStringAndSize(f0 + 1, f1 - f0 - 1)
-            rule = rules.get(field)
-            if rule is None:
-                rule = way_rule(field)
-                rules[field] = rule
+            rule = _rule_of(p, eol, &f1, rules, way_rule)
             reason, walk, used = rule[0], rule[1], rule[2]
             if reason is not None:
                 if reason in dropped:
@@ -221,17 +229,7 @@ def scan(bytes data, object col):
                                       rule)
                     at += 1
         elif p[0] == b"n":  # "n<id> T<tags> x<lon> y<lat>"
-            f0 = <const char*>memchr(p, b" ", eol - p)
-            if f0 == NULL:
-                raise ValueError("malformed OPL line")
-            f1 = <const char*>memchr(f0 + 1, b" ", eol - f0 - 1)
-            if f1 == NULL:
-                raise ValueError("malformed OPL line")
-            field = PyBytes_FromStringAndSize(f0 + 1, f1 - f0 - 1)
-            rule = node_rules.get(field)
-            if rule is None:
-                rule = node_rule(field)
-                node_rules[field] = rule
+            rule = _rule_of(p, eol, &f1, node_rules, node_rule)
             # (items, name, establishment, place): a node with none of them is not used.
             if (rule[0] or rule[2] or rule[3]) and eol - f1 > 2 and f1[2] != b" ":
                 q = _coord(f1 + 2, eol, &x)
