@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rescity.assess.domain.unique import unique_inverse
+from rescity.assess.domain.unique import sorted_unique, unique_inverse
 from rescity.assess.network.graph import _gather_ranges
 from rescity.assess.services.pipeline import _snapped_per_item
 
@@ -25,6 +25,7 @@ def test_unique_inverse_matches_numpy_on_small_arrays(values: list[int]) -> None
     want_u, want_inv = np.unique(a, return_inverse=True)
     assert np.array_equal(uniq, want_u) and np.array_equal(inv, want_inv)
     assert np.array_equal(uniq[inv], a)
+    assert np.array_equal(sorted_unique(a), want_u)
 
 
 def test_unique_inverse_matches_numpy_on_many_repeated_ids() -> None:

@@ -22,19 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from rescity.assess.domain.unique import sorted_unique
+
 # scipy.optimize and scipy.sparse are imported by exact_mclp, the only user: half a second of
 # every report's start (which imports this module) for an exact run that large cities skip.
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-
-def _sorted_unique(a: I64) -> I64:
-    """``np.unique(a)`` by sorting: numpy ≥ 2.3 takes a hash table for a plain ``unique``,
-    ~20× slower on millions of distinct integers (a third of a report's analysis time)."""
-    s = np.sort(a)
-    out: I64 = s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
-    return out
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ class Coverage:
     @classmethod
     def from_pairs(cls, cand: I64, demand: I64, n_candidates: int, weight: F64) -> Coverage:
         """Build from (candidate, demand) pairs; duplicates are dropped."""
-        key = _sorted_unique(np.asarray(cand, np.int64) * len(weight)
+        key = sorted_unique(np.asarray(cand, np.int64) * len(weight)
                              + np.asarray(demand, np.int64))
         c, d = key // max(len(weight), 1), key % max(len(weight), 1)
         ptr = np.zeros(n_candidates + 1, dtype=np.int64)

@@ -25,6 +25,7 @@ from rescity.assess.domain.config import AssessConfig, load_config
 from rescity.assess.domain.indices import INDEX_NAMES
 from rescity.assess.domain.summary import city_summary
 from rescity.assess.domain.taxonomy import NATURAL_GREEN, Taxonomy, load_taxonomy, with_rules
+from rescity.assess.domain.unique import sorted_unique
 from rescity.assess.network.graph import WalkNetwork, build_network
 from rescity.assess.network.reach import ReachResult
 from rescity.assess.network.snap import Snapped, Snapper
@@ -100,9 +101,7 @@ def _snapped_per_item(items: list[list[int]], snapped: npt.NDArray[np.bool_],
     lens = np.fromiter((len(its) for its in items), dtype=np.int64, count=len(items))
     flat = np.fromiter(chain.from_iterable(items), dtype=np.int64, count=int(lens.sum()))
     fac = np.repeat(np.arange(len(items), dtype=np.int64), lens)
-    # Distinct pairs by sorting (numpy's plain unique takes a slower hash table).
-    pairs = np.sort(fac[snapped[fac]] * max(n_items, 1) + flat[snapped[fac]])
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    pairs = sorted_unique(fac[snapped[fac]] * max(n_items, 1) + flat[snapped[fac]])
     return [int(c) for c in np.bincount(pairs % max(n_items, 1), minlength=n_items)]
 
 

@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 from rescity.assess.domain.config import AssessConfig
 from rescity.assess.domain.indices import ReachView, compute_indices
 from rescity.assess.domain.taxonomy import Taxonomy
+from rescity.assess.domain.unique import sorted_unique
 from rescity.assess.network.graph import WalkNetwork
 from rescity.assess.network.reach import ReachResult, attach, run_reach
 from rescity.assess.network.snap import Snapped
@@ -96,8 +97,7 @@ def street_degree(net: WalkNetwork) -> I64:
     # One int64 key per pair, sorted and deduplicated: a sort of numbers, not of rows (and
     # not np.unique's hash path, slow on a million distinct keys).
     n = max(net.n_nodes, 1)
-    key = np.sort(u[keep].astype(np.int64) * n + v[keep])
-    pairs = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    pairs = sorted_unique(u[keep].astype(np.int64) * n + v[keep])
     ends = np.concatenate([pairs // n, pairs % n])
     out: I64 = np.bincount(ends, minlength=net.n_nodes).astype(np.int64)
     return out
