@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import literal_column, select, table, text
+from sqlalchemy import literal_column, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,10 +34,8 @@ VERSION_TABLE = "kb_search_version"
 # replaces the token (search_index's deferred trigger); meanwhile the transaction's own
 # searches read no token: they see its uncommitted rows, which no other copy may be used for.
 PENDING = "rescity.kb_search_pending"
-_PG_TOKEN = (
-    f"CASE WHEN current_setting('{PENDING}', true) = 'on' THEN NULL"  # noqa: S608
-    f" ELSE (SELECT token FROM {VERSION_TABLE} WHERE id = 1) END"
-)
+_TOKEN = f"(SELECT token FROM {VERSION_TABLE} WHERE id = 1)"  # noqa: S608
+_PG_TOKEN = f"CASE WHEN current_setting('{PENDING}', true) = 'on' THEN NULL ELSE {_TOKEN} END"
 _MAX_DATABASES = 8
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -49,15 +47,11 @@ def token_column(dialect: str) -> ColumnElement[Any]:
     By primary key: search disables PostgreSQL's sequential scans, and the penalty on one
     here would make the plan's cost high enough to be JIT-compiled (170 ms). NULL in a
     PostgreSQL transaction that has written the index (:data:`PENDING`)."""
-    if dialect == "postgresql":
-        return literal_column(_PG_TOKEN).label("token")
-    return (
-        select(literal_column("token"))
-        .select_from(table(VERSION_TABLE))
-        .where(literal_column("id") == 1)
-        .scalar_subquery()
-        .label("token")
-    )
+    return literal_column(_token_sql(dialect)).label("token")
+
+
+def _token_sql(dialect: str) -> str:
+    return _PG_TOKEN if dialect == "postgresql" else _TOKEN
 
 
 def _codes(values: Sequence[Any]) -> tuple[Ints, tuple[Any, ...]]:
@@ -188,11 +182,7 @@ class SnapshotCache:
         removed by hand, or this transaction's index writes not yet committed) the copy is
         used once, never kept."""
         dialect = session.get_bind().dialect.name
-        token = (
-            _PG_TOKEN
-            if dialect == "postgresql"
-            else f"(SELECT token FROM {VERSION_TABLE} WHERE id = 1)"  # noqa: S608
-        )
+        token = _token_sql(dialect)
         rows = session.execute(
             text(
                 f"SELECT v.token, m.id, m.city_id, m.city_key, m.country, m.year, m.status,"  # noqa: S608
