@@ -83,29 +83,27 @@ cdef int _way_features(object col, int64_t oid, bint closed, int64_t at, object 
     feature = col.feature
     empty = col.no_geometry
     pending = col.pending_geoms
-    way_id = oid
-    row = at
     if water and closed:
-        f = feature("w", way_id, "", empty)
+        f = feature("w", oid, "", empty)
         col.water_ways.append(f)
-        pending.append((f, row, closed, col.water_ways))
+        pending.append((f, at, closed, col.water_ways))
     if land and closed:
-        f = feature("w", way_id, "", empty)
+        f = feature("w", oid, "", empty)
         col.land_ways.append(f)
-        pending.append((f, row, closed, col.land_ways))
+        pending.append((f, at, closed, col.land_ways))
     if items:
-        f = feature("w", way_id, name, empty, list(items))
+        f = feature("w", oid, name, empty, list(items))
         col.facilities.append(f)
-        pending.append((f, row, closed, col.facilities))
+        pending.append((f, at, closed, col.facilities))
     if closed and is_res:
-        f = feature("w", way_id, name, empty)
+        f = feature("w", oid, name, empty)
         col.residential.append(f)
-        pending.append((f, row, closed, col.residential))
+        pending.append((f, at, closed, col.residential))
     if closed and shape is not None:  # a building
         levels, use = shape
-        f = feature("w", way_id, name, empty, building=building, levels=levels, use=use)
+        f = feature("w", oid, name, empty, building=building, levels=levels, use=use)
         col.buildings.append(f)
-        pending.append((f, row, closed, col.buildings))
+        pending.append((f, at, closed, col.buildings))
     return 0
 
 
